@@ -1,0 +1,1 @@
+/* common.cl: helpers shared by every kernel file (prepended to each program). */

@@ -1,0 +1,182 @@
+/* backend.h: the compute backend interface (a vtable, like ggml-backend).
+ *
+ * A backend owns device buffers and executes ops on them. It knows nothing of
+ * models or tasks. Two implementations: "ref" (plain C, the test oracle) and
+ * "opencl" (the product). Models call the bb_op_* wrappers below, which check
+ * supports_op, count every op per backend, and dispatch; a backend that lacks
+ * an op returns BB_E_UNSUPPORTED and never falls back to another backend.
+ *
+ * Conventions: activations are float32, row-major, contiguous. A "(M, K)"
+ * comment means M rows of K floats. Ops are enqueued asynchronously;
+ * bb_backend_download and bb_backend_sync are the only host sync points. */
+#ifndef BB_BACKEND_H
+#define BB_BACKEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "status.h"
+
+enum bb_dtype { BB_F32 = 0, BB_F16, BB_BF16, BB_I32 };
+size_t bb_dtype_size(enum bb_dtype t);
+const char *bb_dtype_name(enum bb_dtype t);
+
+enum bb_op_kind {
+    BB_OP_EMBED = 0, /* token + position + type embedding sum      */
+    BB_OP_MATMUL,    /* y = act(x W^T + b) + r                     */
+    BB_OP_LAYERNORM, /* y = (x - mean) / sqrt(var + eps) * g + b   */
+    BB_OP_ATTENTION, /* multi-head softmax(QK^T*s + mask + bias) V */
+    BB_OP_POOL,      /* mean / CLS pooling, optional L2 normalise  */
+    BB_OP_COUNT
+};
+const char *bb_op_name(enum bb_op_kind op);
+
+enum bb_act { BB_ACT_NONE = 0, BB_ACT_GELU /* exact erf GELU */ };
+enum bb_pool_mode { BB_POOL_MEAN = 0, BB_POOL_CLS };
+
+struct bb_backend;
+struct bb_buffer; /* opaque, owned by the backend that allocated it */
+
+/* A linear layer's weight in the backend's preferred layout (it may repack
+ * into panels at upload). Logical shape (N, K): N outputs, K inputs, as in
+ * PyTorch nn.Linear.weight. */
+struct bb_weight {
+    struct bb_buffer *buf;
+    int n, k;
+    enum bb_dtype dtype; /* storage precision: BB_F32 or BB_F16 */
+};
+
+struct bb_device_info {
+    char name[256];
+    char vendor[256];
+    char driver[256];   /* driver version string */
+    char platform[256];
+    char version[256];  /* device OpenCL version, or "plain C" for ref */
+    int compute_units;
+    uint64_t global_mem;
+    uint64_t max_alloc;
+};
+
+struct bb_backend_vtable {
+    const char *name;
+    void (*free)(struct bb_backend *be);
+    enum bb_status (*buffer_alloc)(struct bb_backend *be, size_t bytes, struct bb_buffer **out,
+                                   struct bb_error *err);
+    void (*buffer_free)(struct bb_backend *be, struct bb_buffer *buf);
+    enum bb_status (*upload)(struct bb_backend *be, struct bb_buffer *dst, size_t offset,
+                             const void *src, size_t bytes, struct bb_error *err);
+    /* Blocks until every op writing dst is done. */
+    enum bb_status (*download)(struct bb_backend *be, struct bb_buffer *src, size_t offset,
+                               void *dst, size_t bytes, struct bb_error *err);
+    enum bb_status (*sync)(struct bb_backend *be, struct bb_error *err);
+    /* Upload a linear weight: src is (n, k) of src_dtype (F32, F16 or BF16);
+     * stored as `storage` (BB_F32 or BB_F16) in whatever layout matmul wants. */
+    enum bb_status (*weight_upload)(struct bb_backend *be, const void *src, enum bb_dtype src_dtype,
+                                    int n, int k, enum bb_dtype storage, struct bb_weight *out,
+                                    struct bb_error *err);
+    bool (*supports_op)(struct bb_backend *be, enum bb_op_kind op);
+
+    /* ---- ops; argument meaning as in the bb_op_* wrappers below ---- */
+    enum bb_status (*embed)(struct bb_backend *be, struct bb_buffer *ids, struct bb_buffer *pos,
+                            struct bb_buffer *type_ids, struct bb_buffer *word,
+                            struct bb_buffer *pos_emb, struct bb_buffer *type_emb,
+                            struct bb_buffer *out, int n_tok, int c, struct bb_error *err);
+    enum bb_status (*matmul)(struct bb_backend *be, struct bb_buffer *x, const struct bb_weight *w,
+                             struct bb_buffer *bias, struct bb_buffer *residual,
+                             struct bb_buffer *out, int m, enum bb_act act, struct bb_error *err);
+    enum bb_status (*layernorm)(struct bb_backend *be, struct bb_buffer *x, struct bb_buffer *gamma,
+                                struct bb_buffer *beta, struct bb_buffer *out, int m, int c,
+                                float eps, struct bb_error *err);
+    enum bb_status (*attention)(struct bb_backend *be, struct bb_buffer *qkv,
+                                struct bb_buffer *lengths, struct bb_buffer *pos_bias,
+                                struct bb_buffer *out, int b, int t, int n_head, int head_dim,
+                                float scale, struct bb_error *err);
+    enum bb_status (*pool)(struct bb_backend *be, struct bb_buffer *x, struct bb_buffer *lengths,
+                           struct bb_buffer *out, int b, int t, int c, enum bb_pool_mode mode,
+                           bool normalize, struct bb_error *err);
+};
+
+struct bb_backend {
+    const struct bb_backend_vtable *vt;
+    struct bb_device_info info;
+    uint64_t op_count[BB_OP_COUNT]; /* ops dispatched through this backend */
+    void *impl;                     /* backend-private state */
+};
+
+/* ---- creation ---- */
+struct bb_backend_opts {
+    const char *device;      /* OpenCL device selector: "auto", an index "0"/"1:0" (platform:device),
+                                or a case-insensitive substring of the device or platform name */
+    const char *kernel_dir;  /* NULL: $BIASBENCH_KERNEL_DIR, else the embedded kernels */
+    const char *cache_dir;   /* program binary cache; NULL: per-user cache; "" disables */
+};
+/* name: "ref" or "opencl". Unknown name -> BB_E_USAGE. No OpenCL platform or
+ * no matching device -> BB_E_NODEVICE. */
+enum bb_status bb_backend_create(const char *name, const struct bb_backend_opts *opts,
+                                 struct bb_backend **out, struct bb_error *err);
+void bb_backend_free(struct bb_backend *be);
+
+enum bb_status bb_backend_ref_create(struct bb_backend **out, struct bb_error *err);
+enum bb_status bb_backend_opencl_create(const struct bb_backend_opts *opts,
+                                        struct bb_backend **out, struct bb_error *err);
+/* Print every OpenCL platform and device, and which one `auto` picks. */
+enum bb_status bb_opencl_list_devices(FILE *out, struct bb_error *err);
+
+/* ---- buffers ---- */
+enum bb_status bb_buffer_alloc(struct bb_backend *be, size_t bytes, struct bb_buffer **out,
+                               struct bb_error *err);
+void bb_buffer_free(struct bb_backend *be, struct bb_buffer *buf);
+enum bb_status bb_backend_upload(struct bb_backend *be, struct bb_buffer *dst, size_t offset,
+                                 const void *src, size_t bytes, struct bb_error *err);
+enum bb_status bb_backend_download(struct bb_backend *be, struct bb_buffer *src, size_t offset,
+                                   void *dst, size_t bytes, struct bb_error *err);
+enum bb_status bb_backend_sync(struct bb_backend *be, struct bb_error *err);
+enum bb_status bb_weight_upload(struct bb_backend *be, const void *src, enum bb_dtype src_dtype,
+                                int n, int k, enum bb_dtype storage, struct bb_weight *out,
+                                struct bb_error *err);
+void bb_weight_free(struct bb_backend *be, struct bb_weight *w);
+
+/* ---- ops ---- */
+
+/* out (n_tok, c) = word[ids[i]] + pos_emb[pos[i]] + type_emb[type_ids[i]]
+ * ids, pos, type_ids: int32 (n_tok); type_ids may be NULL (type 0).
+ * word (V, c), pos_emb (P, c), type_emb (n_types, c): float32. */
+enum bb_status bb_op_embed(struct bb_backend *be, struct bb_buffer *ids, struct bb_buffer *pos,
+                           struct bb_buffer *type_ids, struct bb_buffer *word,
+                           struct bb_buffer *pos_emb, struct bb_buffer *type_emb,
+                           struct bb_buffer *out, int n_tok, int c, struct bb_error *err);
+
+/* out (m, n) = act(x (m, k) . W^T + bias (n)) + residual (m, n)
+ * W is (n, k); bias and residual may be NULL. out must not alias x;
+ * it may alias residual. */
+enum bb_status bb_op_matmul(struct bb_backend *be, struct bb_buffer *x, const struct bb_weight *w,
+                            struct bb_buffer *bias, struct bb_buffer *residual,
+                            struct bb_buffer *out, int m, enum bb_act act, struct bb_error *err);
+
+/* out (m, c) = layernorm over each row of x (m, c); gamma, beta (c). out may alias x. */
+enum bb_status bb_op_layernorm(struct bb_backend *be, struct bb_buffer *x, struct bb_buffer *gamma,
+                               struct bb_buffer *beta, struct bb_buffer *out, int m, int c,
+                               float eps, struct bb_error *err);
+
+/* Multi-head self-attention over a padded batch.
+ * qkv (b*t, 3*c) with c = n_head*head_dim: row = [q | k | v], head h uses
+ *   columns h*head_dim .. (h+1)*head_dim-1 of each part.
+ * lengths int32 (b): tokens j >= lengths[bi] are padding and masked out as keys.
+ * pos_bias (n_head, t, t) float32 added to the scores, or NULL.
+ * out (b*t, c): out[bi,i,h] = sum_j softmax_j(scale * q_i.k_j + pos_bias[h,i,j]) v_j.
+ * Rows i >= lengths[bi] are written with finite values (contents unspecified). */
+enum bb_status bb_op_attention(struct bb_backend *be, struct bb_buffer *qkv,
+                               struct bb_buffer *lengths, struct bb_buffer *pos_bias,
+                               struct bb_buffer *out, int b, int t, int n_head, int head_dim,
+                               float scale, struct bb_error *err);
+
+/* out (b, c) = pool over the first lengths[bi] rows of x (b*t, c):
+ * MEAN averages them, CLS takes row 0; then optionally divides by the L2 norm
+ * (max(norm, 1e-12), as torch.nn.functional.normalize). */
+enum bb_status bb_op_pool(struct bb_backend *be, struct bb_buffer *x, struct bb_buffer *lengths,
+                          struct bb_buffer *out, int b, int t, int c, enum bb_pool_mode mode,
+                          bool normalize, struct bb_error *err);
+
+#endif

@@ -1,0 +1,35 @@
+/* paths.h: where models, datasets, suites and caches are found (DESIGN.md's
+ * search order), so every command resolves names the same way. */
+#ifndef BB_PATHS_H
+#define BB_PATHS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "status.h"
+
+#define BB_DEFAULT_MODEL "all-MiniLM-L6-v2"
+
+/* $BIASBENCH_CACHE, else $XDG_CACHE_HOME/biasbench, else $HOME/.cache/biasbench. */
+void bb_paths_cache_dir(char *out, size_t n);
+
+/* Resolve a model given as a path (file or folder that exists), or a name / a
+ * Hugging Face id "org/name" looked up as <dir>/<name> and <dir>/<basename> in
+ * $BIASBENCH_MODELS, then <cache>/models. Not found -> BB_E_IO naming every
+ * place looked. */
+enum bb_status bb_paths_find_model(const char *spec, char *out, size_t n, struct bb_error *err);
+
+/* Resolve a dataset path. Absolute: must exist. Relative: first hit along
+ * data_dir (may be NULL), $BIASBENCH_DATA, the installed and source-tree
+ * datasets/, ../shared/datasets beside the source tree and the working
+ * directory, then <cache>/datasets. */
+enum bb_status bb_paths_find_data(const char *rel, const char *data_dir, char *out, size_t n,
+                                  struct bb_error *err);
+
+/* Installed or source-tree folder of shipped files ("suites", "datasets"). */
+bool bb_paths_find_shipped(const char *sub, char *out, size_t n);
+
+bool bb_path_exists(const char *path);
+bool bb_path_is_dir(const char *path);
+
+#endif

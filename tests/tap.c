@@ -1,0 +1,207 @@
+/* tap.c: implementation of the TAP helpers and test resource lookups. */
+#include "tap.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "paths.h"
+
+static int g_run, g_fail, g_planned;
+static bool g_lazy;
+
+static void at_exit_plan(void)
+{
+    if (g_lazy)
+        printf("1..%d\n", g_run);
+    fflush(stdout);
+}
+
+void plan(int n)
+{
+    g_planned = n;
+    printf("1..%d\n", n);
+    fflush(stdout);
+}
+
+void plan_lazy(void)
+{
+    g_lazy = true;
+    atexit(at_exit_plan);
+}
+
+void skip_all(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    printf("1..0 # SKIP ");
+    vprintf(fmt, ap);
+    printf("\n");
+    va_end(ap);
+    g_lazy = false;
+    exit(0);
+}
+
+void bail(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    printf("Bail out! ");
+    vprintf(fmt, ap);
+    printf("\n");
+    va_end(ap);
+    fflush(stdout);
+    g_lazy = false;
+    exit(1);
+}
+
+static bool report(bool success, const char *fmt, va_list ap)
+{
+    g_run++;
+    if (!success)
+        g_fail++;
+    printf("%sok %d", success ? "" : "not ", g_run);
+    if (fmt && *fmt) {
+        printf(" - ");
+        vprintf(fmt, ap);
+    }
+    printf("\n");
+    fflush(stdout);
+    return success;
+}
+
+bool ok(bool success, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    report(success, fmt, ap);
+    va_end(ap);
+    return success;
+}
+
+void skip(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    g_run++;
+    printf("ok %d # SKIP ", g_run);
+    vprintf(fmt, ap);
+    printf("\n");
+    va_end(ap);
+}
+
+void diag(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    printf("# ");
+    vprintf(fmt, ap);
+    printf("\n");
+    va_end(ap);
+    fflush(stdout);
+}
+
+bool is_int(long long want, long long got, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    bool s = report(want == got, fmt, ap);
+    va_end(ap);
+    if (!s)
+        diag("    wanted: %lld\n#       got: %lld", want, got);
+    return s;
+}
+
+bool is_double(double want, double got, double tol, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    bool s = report(fabs(want - got) <= tol || (isnan(want) && isnan(got)), fmt, ap);
+    va_end(ap);
+    if (!s)
+        diag("    wanted: %.10g (tolerance %g)\n#       got: %.10g", want, tol, got);
+    return s;
+}
+
+bool is_string(const char *want, const char *got, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    bool s = report(want && got && !strcmp(want, got), fmt, ap);
+    va_end(ap);
+    if (!s)
+        diag("    wanted: %s\n#       got: %s", want ? want : "(null)", got ? got : "(null)");
+    return s;
+}
+
+bool contains(const char *hay, const char *needle, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    bool s = report(hay && needle && strstr(hay, needle), fmt, ap);
+    va_end(ap);
+    if (!s)
+        diag("    wanted text containing: %s\n#       got: %s", needle, hay ? hay : "(null)");
+    return s;
+}
+
+int tap_failures(void) { return g_fail; }
+
+static bool in_ci(void)
+{
+    const char *ci = getenv("CI");
+    return ci && (!strcmp(ci, "true") || !strcmp(ci, "1"));
+}
+
+static void missing(const char *what, const char *hint)
+{
+    if (in_ci())
+        bail("%s not found and CI=true (%s)", what, hint);
+    skip_all("%s not found (%s)", what, hint);
+}
+
+const char *test_model_dir(const char *name)
+{
+    static char path[4096];
+    struct bb_error err = {0};
+    if (bb_paths_find_model(name, path, sizeof path, &err) != BB_OK)
+        missing(name, "run scripts/setup.sh --test-models, or set BIASBENCH_MODELS");
+    return path;
+}
+
+const char *test_shared_data(const char *rel)
+{
+    static char path[8][4096];
+    static int slot;
+    char *p = path[slot++ % 8];
+    struct bb_error err = {0};
+    if (bb_paths_find_data(rel, NULL, p, 4096, &err) != BB_OK)
+        missing(rel, "set BIASBENCH_DATA to the shared datasets folder");
+    return p;
+}
+
+const char *test_src_path(const char *rel)
+{
+    static char path[8][4096];
+    static int slot;
+    char *p = path[slot++ % 8];
+    const char *src = getenv("srcdir");
+    snprintf(p, 4096, "%s/%s", src && *src ? src : ".", rel);
+    return p;
+}
+
+const char *test_tmp_dir(void)
+{
+    static char path[4096];
+    if (!path[0]) {
+        snprintf(path, sizeof path, "tests/tmp/%ld", (long)getpid());
+        mkdir("tests", 0777);
+        mkdir("tests/tmp", 0777);
+        mkdir(path, 0777);
+    }
+    return path;
+}
