@@ -1,0 +1,67 @@
+/* opencl_internal.h: state shared between the OpenCL backend's files
+ * (opencl.c: context, programs, buffers, small ops; opencl_matmul.c: the
+ * register-blocked GEMM and its weight packing). Not a public header. */
+#ifndef BB_OPENCL_INTERNAL_H
+#define BB_OPENCL_INTERNAL_H
+
+#include <CL/cl.h>
+
+#include "backend/backend.h"
+
+/* A device buffer. On CPU devices host may point at the zero-copy host
+ * allocation behind mem (CL_MEM_USE_HOST_PTR), else NULL. */
+struct bb_buffer {
+    cl_mem mem;
+    size_t bytes;
+    void *host;
+};
+
+struct bb_cl {
+    cl_platform_id platform;
+    cl_device_id device;
+    cl_context ctx;
+    cl_command_queue queue;   /* in-order; ops are enqueued without host syncs */
+    cl_program program;       /* every kernels/*.cl file, built once (binary-cached) */
+    bool is_cpu;              /* CL_DEVICE_TYPE_CPU: zero-copy host buffers */
+    double build_seconds;     /* program build (or binary load) time */
+    bool cache_hit;           /* program came from the binary cache */
+    void *kernels;            /* opencl.c's name -> cl_kernel table */
+    void *matmul;             /* opencl_matmul.c's private state (tuning params) */
+};
+
+/* The bb_cl of an OpenCL backend (be->impl). */
+static inline struct bb_cl *bb_cl_of(struct bb_backend *be) { return (struct bb_cl *)be->impl; }
+
+/* Name of an OpenCL error code, e.g. "CL_OUT_OF_RESOURCES". */
+const char *bb_cl_error_name(cl_int rc);
+/* If rc != CL_SUCCESS record "<call> failed: <CL name> (<rc>)" as BB_E_DEVICE and return it. */
+enum bb_status bb_cl_check_at(struct bb_error *err, cl_int rc, const char *call, const char *file,
+                              int line);
+#define bb_cl_check(err, rc, call) bb_cl_check_at((err), (rc), (call), __FILE__, __LINE__)
+
+/* The kernel `name` from the built program (created once, cached). */
+enum bb_status bb_cl_kernel(struct bb_cl *cl, const char *name, cl_kernel *out,
+                            struct bb_error *err);
+/* Set args then enqueue an NDRange kernel (no host sync). local may be NULL. */
+enum bb_status bb_cl_launch(struct bb_cl *cl, cl_kernel k, cl_uint dims, const size_t *global,
+                            const size_t *local, struct bb_error *err);
+/* Allocate a buffer (zero-copy on CPU devices). */
+enum bb_status bb_cl_buffer_new(struct bb_cl *cl, size_t bytes, struct bb_buffer **out,
+                                struct bb_error *err);
+
+/* ---- opencl_matmul.c ---- */
+/* Build options (#defines of tile sizes) the GEMM kernels need; appended to
+ * the program's options by opencl.c before building. */
+const char *bb_cl_matmul_build_options(const struct bb_cl *cl);
+/* Pack and upload a linear weight (n, k) as the GEMM kernel wants it. */
+enum bb_status bb_cl_matmul_weight_upload(struct bb_cl *cl, const void *src,
+                                          enum bb_dtype src_dtype, int n, int k,
+                                          enum bb_dtype storage, struct bb_weight *out,
+                                          struct bb_error *err);
+/* out (m, n) = act(x (m, k) W^T + bias) + residual; enqueued, no host sync. */
+enum bb_status bb_cl_matmul(struct bb_cl *cl, struct bb_buffer *x, const struct bb_weight *w,
+                            struct bb_buffer *bias, struct bb_buffer *residual,
+                            struct bb_buffer *out, int m, enum bb_act act, struct bb_error *err);
+void bb_cl_matmul_free(struct bb_cl *cl);
+
+#endif
