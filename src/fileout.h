@@ -1,0 +1,26 @@
+/* fileout.h: result files written atomically: to a temporary name beside the
+ * target, renamed into place on commit, and removed if the process is
+ * interrupted (SIGINT/SIGTERM) — so a result file is complete or absent. */
+#ifndef BB_FILEOUT_H
+#define BB_FILEOUT_H
+
+#include <stdio.h>
+
+#include "status.h"
+
+struct bb_fileout {
+    FILE *fp;
+    char path[4096];     /* final name */
+    char tmp_path[4096]; /* temporary name while writing */
+};
+
+/* Install SIGINT/SIGTERM handlers that delete open temporaries and exit 130. */
+void bb_fileout_install_signal_handlers(void);
+/* Open path's temporary for writing ("-" writes to stdout directly). */
+enum bb_status bb_fileout_open(struct bb_fileout *fo, const char *path, struct bb_error *err);
+/* Flush, close and rename into place. */
+enum bb_status bb_fileout_commit(struct bb_fileout *fo, struct bb_error *err);
+/* Close and delete the temporary (on any error path). Safe to call twice. */
+void bb_fileout_abort(struct bb_fileout *fo);
+
+#endif
