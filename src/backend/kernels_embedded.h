@@ -1,5 +1,5 @@
 /* kernels_embedded.h: the OpenCL kernel sources compiled into the binary
- * (generated from kernels/*.cl by build-aux/embed-kernels.sh). */
+ * (generated from the kernels folder by build-aux/embed-kernels.sh). */
 #ifndef BB_KERNELS_EMBEDDED_H
 #define BB_KERNELS_EMBEDDED_H
 
