@@ -57,6 +57,8 @@ struct bb_device_info {
     int compute_units;
     uint64_t global_mem;
     uint64_t max_alloc;
+    double build_seconds; /* OpenCL program build (or binary cache load) time; 0 for ref */
+    bool program_cached;  /* the OpenCL program came from biasbench's binary cache */
 };
 
 struct bb_backend_vtable {

@@ -1,0 +1,32 @@
+/* cl_cache.h: the on-disk cache of built OpenCL program binaries, keyed by a
+ * hash of the source, build options and device/driver/platform identity. */
+#ifndef BB_CL_CACHE_H
+#define BB_CL_CACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "status.h"
+
+#define BB_FNV64_INIT 0xcbf29ce484222325ULL
+
+/* FNV-1a 64 of data, continuing from h (start with BB_FNV64_INIT). */
+uint64_t bb_cl_cache_hash(uint64_t h, const void *data, size_t n);
+/* Hash of a NUL-terminated string including its terminator (so that fields
+ * hashed one after another cannot run into each other). */
+uint64_t bb_cl_cache_hash_str(uint64_t h, const char *s);
+
+/* "<dir>/<key as 16 hex digits>.clbin" */
+void bb_cl_cache_path(const char *dir, uint64_t key, char *out, size_t n);
+
+/* The binary stored under key, malloc'd into *bin, or false when there is no
+ * entry or it is corrupt (wrong magic, key, length or checksum). */
+bool bb_cl_cache_load(const char *dir, uint64_t key, unsigned char **bin, size_t *len);
+
+/* Store a binary under key (creating dir with parents), through a temporary
+ * file and rename so that readers never see a partial entry. */
+enum bb_status bb_cl_cache_store(const char *dir, uint64_t key, const unsigned char *bin,
+                                 size_t len, struct bb_error *err);
+
+#endif

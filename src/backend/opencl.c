@@ -1,0 +1,930 @@
+/* opencl.c: the OpenCL backend: platform/device selection, context and
+ * in-order queue, the one program built from every kernels/NAME.cl file (with an
+ * on-disk binary cache), zero-copy buffers on CPU devices, and the non-GEMM
+ * ops (embed, layernorm, attention, pool). The GEMM is opencl_matmul.c's. */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "backend/cl_cache.h"
+#include "backend/kernels_embedded.h"
+#include "backend/opencl_internal.h"
+#include "log.h"
+#include "paths.h"
+
+#define LOCAL_1D 64 /* fixed local size: PoCL compiles again for each new one */
+#define MAX_KERNELS 64
+
+/* ---- errors ----------------------------------------------------------- */
+
+const char *bb_cl_error_name(cl_int rc)
+{
+    switch (rc) {
+#define E(x) case x: return #x;
+    E(CL_SUCCESS) E(CL_DEVICE_NOT_FOUND) E(CL_DEVICE_NOT_AVAILABLE)
+    E(CL_COMPILER_NOT_AVAILABLE) E(CL_MEM_OBJECT_ALLOCATION_FAILURE) E(CL_OUT_OF_RESOURCES)
+    E(CL_OUT_OF_HOST_MEMORY) E(CL_PROFILING_INFO_NOT_AVAILABLE) E(CL_MEM_COPY_OVERLAP)
+    E(CL_IMAGE_FORMAT_MISMATCH) E(CL_IMAGE_FORMAT_NOT_SUPPORTED) E(CL_BUILD_PROGRAM_FAILURE)
+    E(CL_MAP_FAILURE) E(CL_MISALIGNED_SUB_BUFFER_OFFSET)
+    E(CL_EXEC_STATUS_ERROR_FOR_EVENTS_IN_WAIT_LIST) E(CL_COMPILE_PROGRAM_FAILURE)
+    E(CL_LINKER_NOT_AVAILABLE) E(CL_LINK_PROGRAM_FAILURE) E(CL_DEVICE_PARTITION_FAILED)
+    E(CL_KERNEL_ARG_INFO_NOT_AVAILABLE)
+    E(CL_INVALID_VALUE) E(CL_INVALID_DEVICE_TYPE) E(CL_INVALID_PLATFORM) E(CL_INVALID_DEVICE)
+    E(CL_INVALID_CONTEXT) E(CL_INVALID_QUEUE_PROPERTIES) E(CL_INVALID_COMMAND_QUEUE)
+    E(CL_INVALID_HOST_PTR) E(CL_INVALID_MEM_OBJECT) E(CL_INVALID_IMAGE_FORMAT_DESCRIPTOR)
+    E(CL_INVALID_IMAGE_SIZE) E(CL_INVALID_SAMPLER) E(CL_INVALID_BINARY)
+    E(CL_INVALID_BUILD_OPTIONS) E(CL_INVALID_PROGRAM) E(CL_INVALID_PROGRAM_EXECUTABLE)
+    E(CL_INVALID_KERNEL_NAME) E(CL_INVALID_KERNEL_DEFINITION) E(CL_INVALID_KERNEL)
+    E(CL_INVALID_ARG_INDEX) E(CL_INVALID_ARG_VALUE) E(CL_INVALID_ARG_SIZE)
+    E(CL_INVALID_KERNEL_ARGS) E(CL_INVALID_WORK_DIMENSION) E(CL_INVALID_WORK_GROUP_SIZE)
+    E(CL_INVALID_WORK_ITEM_SIZE) E(CL_INVALID_GLOBAL_OFFSET) E(CL_INVALID_EVENT_WAIT_LIST)
+    E(CL_INVALID_EVENT) E(CL_INVALID_OPERATION) E(CL_INVALID_GL_OBJECT)
+    E(CL_INVALID_BUFFER_SIZE) E(CL_INVALID_MIP_LEVEL) E(CL_INVALID_GLOBAL_WORK_SIZE)
+    E(CL_INVALID_PROPERTY) E(CL_INVALID_IMAGE_DESCRIPTOR) E(CL_INVALID_COMPILER_OPTIONS)
+    E(CL_INVALID_LINKER_OPTIONS) E(CL_INVALID_DEVICE_PARTITION_COUNT)
+#undef E
+    case -69: return "CL_INVALID_PIPE_SIZE";
+    case -70: return "CL_INVALID_DEVICE_QUEUE";
+    case -71: return "CL_INVALID_SPEC_ID";
+    case -72: return "CL_MAX_SIZE_RESTRICTION_EXCEEDED";
+    case -1001: return "CL_PLATFORM_NOT_FOUND_KHR";
+    }
+    return "CL_UNKNOWN_ERROR";
+}
+
+enum bb_status bb_cl_check_at(struct bb_error *err, cl_int rc, const char *call, const char *file,
+                              int line)
+{
+    if (rc == CL_SUCCESS)
+        return BB_OK;
+    return bb_fail_at(err, BB_E_DEVICE, file, line, "%s failed: %s (%d)", call,
+                      bb_cl_error_name(rc), (int)rc);
+}
+
+/* ---- device enumeration and selection -------------------------------- */
+
+struct cl_dev {
+    cl_platform_id platform;
+    cl_device_id device;
+    int pi, di;             /* platform index, device index within it */
+    cl_device_type type;
+    char name[256], platform_name[256];
+};
+
+static void dev_str(cl_device_id d, cl_device_info what, char *out, size_t n)
+{
+    out[0] = '\0';
+    if (clGetDeviceInfo(d, what, n, out, NULL) != CL_SUCCESS)
+        snprintf(out, n, "?");
+    out[n - 1] = '\0';
+}
+
+static void platform_str(cl_platform_id p, cl_platform_info what, char *out, size_t n)
+{
+    out[0] = '\0';
+    if (clGetPlatformInfo(p, what, n, out, NULL) != CL_SUCCESS)
+        snprintf(out, n, "?");
+    out[n - 1] = '\0';
+}
+
+static const char *type_name(cl_device_type t)
+{
+    return t & CL_DEVICE_TYPE_GPU ? "GPU"
+           : t & CL_DEVICE_TYPE_ACCELERATOR ? "accelerator"
+           : t & CL_DEVICE_TYPE_CPU ? "CPU" : "other";
+}
+
+/* Every device of every platform, flat. No platform -> BB_E_NODEVICE. */
+static enum bb_status enum_devices(struct cl_dev **out, int *count, struct bb_error *err)
+{
+    cl_platform_id plats[16];
+    cl_uint np = 0;
+    *out = NULL;
+    *count = 0;
+    cl_int rc = clGetPlatformIDs(16, plats, &np);
+    if (rc == -1001 /* CL_PLATFORM_NOT_FOUND_KHR */ || (rc == CL_SUCCESS && np == 0))
+        return bb_fail(err, BB_E_NODEVICE,
+                       "no OpenCL platform found (install an ICD such as pocl-opencl-icd, "
+                       "check /etc/OpenCL/vendors)");
+    if (rc != CL_SUCCESS)
+        return bb_cl_check(err, rc, "clGetPlatformIDs");
+    if (np > 16)
+        np = 16;
+    struct cl_dev *devs = NULL;
+    int n = 0;
+    for (cl_uint p = 0; p < np; p++) {
+        cl_device_id ids[64];
+        cl_uint nd = 0;
+        if (clGetDeviceIDs(plats[p], CL_DEVICE_TYPE_ALL, 64, ids, &nd) != CL_SUCCESS)
+            continue; /* CL_DEVICE_NOT_FOUND: a platform without devices */
+        if (nd > 64)
+            nd = 64;
+        struct cl_dev *grown = realloc(devs, (size_t)(n + (int)nd) * sizeof *devs);
+        if (!grown) {
+            free(devs);
+            return bb_fail(err, BB_E_NOMEM, "out of memory listing OpenCL devices");
+        }
+        devs = grown;
+        for (cl_uint d = 0; d < nd; d++) {
+            struct cl_dev *e = &devs[n++];
+            memset(e, 0, sizeof *e);
+            e->platform = plats[p];
+            e->device = ids[d];
+            e->pi = (int)p;
+            e->di = (int)d;
+            if (clGetDeviceInfo(ids[d], CL_DEVICE_TYPE, sizeof e->type, &e->type, NULL))
+                e->type = 0;
+            dev_str(ids[d], CL_DEVICE_NAME, e->name, sizeof e->name);
+            platform_str(plats[p], CL_PLATFORM_NAME, e->platform_name, sizeof e->platform_name);
+        }
+    }
+    if (n == 0) {
+        free(devs);
+        return bb_fail(err, BB_E_NODEVICE,
+                       "no OpenCL device found on %u platform(s) (check the ICD in "
+                       "/etc/OpenCL/vendors)",
+                       np);
+    }
+    *out = devs;
+    *count = n;
+    return BB_OK;
+}
+
+/* "auto": the first GPU, else accelerator, else CPU, else the first device. */
+static int pick_auto(const struct cl_dev *devs, int n)
+{
+    const cl_device_type pref[3] = {CL_DEVICE_TYPE_GPU, CL_DEVICE_TYPE_ACCELERATOR,
+                                    CL_DEVICE_TYPE_CPU};
+    for (int t = 0; t < 3; t++)
+        for (int i = 0; i < n; i++)
+            if (devs[i].type & pref[t])
+                return i;
+    return 0;
+}
+
+static bool all_digits(const char *s, size_t n)
+{
+    if (n == 0)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!isdigit((unsigned char)s[i]))
+            return false;
+    return true;
+}
+
+static bool contains_nocase(const char *hay, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (; *hay; hay++)
+        if (!strncasecmp(hay, needle, n))
+            return true;
+    return false;
+}
+
+/* Index into devs of the device sel names, or -1. */
+static int match_selector(const struct cl_dev *devs, int n, const char *sel)
+{
+    if (!sel || !*sel || !strcasecmp(sel, "auto"))
+        return pick_auto(devs, n);
+    const char *colon = strchr(sel, ':');
+    if (all_digits(sel, strlen(sel))) {
+        long i = strtol(sel, NULL, 10);
+        return i < n ? (int)i : -1;
+    }
+    if (colon && all_digits(sel, (size_t)(colon - sel)) && all_digits(colon + 1, strlen(colon + 1))) {
+        long p = strtol(sel, NULL, 10), d = strtol(colon + 1, NULL, 10);
+        for (int i = 0; i < n; i++)
+            if (devs[i].pi == p && devs[i].di == d)
+                return i;
+        return -1;
+    }
+    for (int i = 0; i < n; i++)
+        if (contains_nocase(devs[i].name, sel) || contains_nocase(devs[i].platform_name, sel))
+            return i;
+    return -1;
+}
+
+static enum bb_status no_match(const struct cl_dev *devs, int n, const char *sel,
+                               struct bb_error *err)
+{
+    char list[768] = "";
+    size_t len = 0;
+    for (int i = 0; i < n && len < sizeof list; i++)
+        len += (size_t)snprintf(list + len, sizeof list - len, "%s%d (%d:%d) %s [%s]",
+                                i ? "; " : "", i, devs[i].pi, devs[i].di, devs[i].name,
+                                devs[i].platform_name);
+    return bb_fail(err, BB_E_NODEVICE,
+                   "OpenCL device selector '%s' matches no device (use 'auto', an index N, "
+                   "P:D, or part of a device/platform name); available: %s",
+                   sel, list);
+}
+
+enum bb_status bb_opencl_list_devices(FILE *out, struct bb_error *err)
+{
+    struct cl_dev *devs;
+    int n;
+    enum bb_status st = enum_devices(&devs, &n, err);
+    if (st)
+        return st;
+    int last_p = -1;
+    for (int i = 0; i < n; i++) {
+        const struct cl_dev *e = &devs[i];
+        char vendor[256], driver[256], version[256], pver[256];
+        cl_uint cu = 0;
+        cl_ulong gmem = 0, maxalloc = 0;
+        if (e->pi != last_p) {
+            platform_str(e->platform, CL_PLATFORM_VERSION, pver, sizeof pver);
+            fprintf(out, "platform %d: %s (%s)\n", e->pi, e->platform_name, pver);
+            last_p = e->pi;
+        }
+        dev_str(e->device, CL_DEVICE_VENDOR, vendor, sizeof vendor);
+        dev_str(e->device, CL_DRIVER_VERSION, driver, sizeof driver);
+        dev_str(e->device, CL_DEVICE_VERSION, version, sizeof version);
+        clGetDeviceInfo(e->device, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof cu, &cu, NULL);
+        clGetDeviceInfo(e->device, CL_DEVICE_GLOBAL_MEM_SIZE, sizeof gmem, &gmem, NULL);
+        clGetDeviceInfo(e->device, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof maxalloc, &maxalloc, NULL);
+        fprintf(out,
+                "  device %d (%d:%d): %s\n    vendor %s, driver %s, %s, type %s, "
+                "%u compute units, global memory %.1f GiB, max allocation %.1f GiB\n",
+                i, e->pi, e->di, e->name, vendor, driver, version, type_name(e->type), cu,
+                (double)gmem / (1 << 30), (double)maxalloc / (1 << 30));
+    }
+    int a = pick_auto(devs, n);
+    fprintf(out, "auto selects: device %d (%d:%d) %s [%s]\n", a, devs[a].pi, devs[a].di,
+            devs[a].name, devs[a].platform_name);
+    free(devs);
+    return BB_OK;
+}
+
+static void fill_info(struct bb_device_info *info, cl_platform_id p, cl_device_id d)
+{
+    cl_uint cu = 0;
+    cl_ulong gmem = 0, maxalloc = 0;
+    dev_str(d, CL_DEVICE_NAME, info->name, sizeof info->name);
+    dev_str(d, CL_DEVICE_VENDOR, info->vendor, sizeof info->vendor);
+    dev_str(d, CL_DRIVER_VERSION, info->driver, sizeof info->driver);
+    dev_str(d, CL_DEVICE_VERSION, info->version, sizeof info->version);
+    platform_str(p, CL_PLATFORM_NAME, info->platform, sizeof info->platform);
+    clGetDeviceInfo(d, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof cu, &cu, NULL);
+    clGetDeviceInfo(d, CL_DEVICE_GLOBAL_MEM_SIZE, sizeof gmem, &gmem, NULL);
+    clGetDeviceInfo(d, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof maxalloc, &maxalloc, NULL);
+    info->compute_units = (int)cu;
+    info->global_mem = gmem;
+    info->max_alloc = maxalloc;
+}
+
+/* ---- program sources, build, binary cache ------------------------------ */
+
+/* Read a whole file into a malloc'd NUL-terminated string. */
+static enum bb_status read_text(const char *path, char **out, struct bb_error *err)
+{
+    *out = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return bb_fail(err, BB_E_IO, "cannot read kernel source %s: %s", path, strerror(errno));
+    enum bb_status st = BB_OK;
+    size_t cap = 1 << 14, len = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        len += fread(buf + len, 1, cap - len - 1, f);
+        if (len < cap - 1)
+            break;
+        char *g = realloc(buf, cap *= 2);
+        if (!g) {
+            free(buf);
+            buf = NULL;
+        } else {
+            buf = g;
+        }
+    }
+    if (!buf)
+        st = bb_fail(err, BB_E_NOMEM, "out of memory reading %s", path);
+    else if (ferror(f))
+        st = bb_fail(err, BB_E_IO, "cannot read kernel source %s: read error", path);
+    fclose(f);
+    if (st) {
+        free(buf);
+        return st;
+    }
+    buf[len] = '\0';
+    *out = buf;
+    return BB_OK;
+}
+
+/* Append "#line 1 \"name\"\n" + text to the growing source. */
+static enum bb_status append_source(char **src, size_t *len, const char *name, const char *text,
+                                    struct bb_error *err)
+{
+    size_t add = strlen(name) + strlen(text) + 32;
+    char *g = realloc(*src, *len + add);
+    if (!g)
+        return bb_fail(err, BB_E_NOMEM, "out of memory assembling kernel sources");
+    *src = g;
+    *len += (size_t)snprintf(g + *len, add, "#line 1 \"%s\"\n%s\n", name, text);
+    return BB_OK;
+}
+
+/* Every kernel file, common.cl first, from the embedded copies or from dir. */
+static enum bb_status gather_sources(const char *dir, char **out, struct bb_error *err)
+{
+    char *src = NULL;
+    size_t len = 0;
+    enum bb_status st = BB_OK;
+    for (int pass = 0; pass < 2 && !st; pass++) /* pass 0: common.cl, pass 1: the rest */
+        for (const struct bb_embedded_kernel *k = bb_embedded_kernels; k->name && !st; k++) {
+            if ((strcmp(k->name, "common.cl") == 0) != (pass == 0))
+                continue;
+            if (!dir) {
+                st = append_source(&src, &len, k->name, k->source, err);
+                continue;
+            }
+            char path[4096], *text;
+            snprintf(path, sizeof path, "%s/%s", dir, k->name);
+            if ((st = read_text(path, &text, err)) == BB_OK) {
+                st = append_source(&src, &len, k->name, text, err);
+                free(text);
+            }
+        }
+    if (!st && !src)
+        st = bb_fail(err, BB_E_INTERNAL, "no kernel sources are embedded");
+    if (st) {
+        free(src);
+        return st;
+    }
+    *out = src;
+    return BB_OK;
+}
+
+static enum bb_status build_failed(struct bb_cl *cl, cl_int rc, const char *origin,
+                                   struct bb_error *err)
+{
+    char *log = NULL;
+    size_t n = 0;
+    if (clGetProgramBuildInfo(cl->program, cl->device, CL_PROGRAM_BUILD_LOG, 0, NULL, &n) ==
+            CL_SUCCESS && n > 0 && (log = malloc(n + 1)) &&
+        clGetProgramBuildInfo(cl->program, cl->device, CL_PROGRAM_BUILD_LOG, n, log, NULL) ==
+            CL_SUCCESS)
+        log[n] = '\0';
+    else if (log)
+        log[0] = '\0';
+    bb_fail(err, BB_E_DEVICE, "OpenCL program build failed (%s, kernels from %s); build log:\n%s",
+            bb_cl_error_name(rc), origin, log && log[0] ? log : "(empty)");
+    free(log);
+    return BB_E_DEVICE;
+}
+
+static enum bb_status build_from_source(struct bb_cl *cl, const char *src, const char *options,
+                                        const char *origin, struct bb_error *err)
+{
+    cl_int rc;
+    cl->program = clCreateProgramWithSource(cl->ctx, 1, &src, NULL, &rc);
+    if (rc != CL_SUCCESS) {
+        cl->program = NULL;
+        return bb_cl_check(err, rc, "clCreateProgramWithSource");
+    }
+    rc = clBuildProgram(cl->program, 1, &cl->device, options, NULL, NULL);
+    if (rc == CL_BUILD_PROGRAM_FAILURE || rc == CL_COMPILE_PROGRAM_FAILURE ||
+        rc == CL_INVALID_BUILD_OPTIONS)
+        return build_failed(cl, rc, origin, err);
+    return bb_cl_check(err, rc, "clBuildProgram");
+}
+
+/* Try the cached binary; false (program left NULL) when missing or unusable. */
+static bool build_from_cache(struct bb_cl *cl, const char *dir, uint64_t key)
+{
+    unsigned char *bin;
+    size_t len;
+    if (!bb_cl_cache_load(dir, key, &bin, &len))
+        return false;
+    cl_int rc, status = CL_SUCCESS;
+    const unsigned char *bins[1] = {bin};
+    cl->program = clCreateProgramWithBinary(cl->ctx, 1, &cl->device, &len, bins, &status, &rc);
+    if (rc == CL_SUCCESS && status == CL_SUCCESS)
+        rc = clBuildProgram(cl->program, 1, &cl->device, NULL, NULL, NULL);
+    free(bin);
+    if (rc == CL_SUCCESS && status == CL_SUCCESS)
+        return true;
+    bb_warn("ignoring an unusable kernel binary in %s (%s); rebuilding", dir,
+            bb_cl_error_name(rc != CL_SUCCESS ? rc : status));
+    if (cl->program)
+        clReleaseProgram(cl->program);
+    cl->program = NULL;
+    return false;
+}
+
+static void cache_store(struct bb_cl *cl, const char *dir, uint64_t key)
+{
+    size_t len = 0;
+    unsigned char *bin = NULL;
+    struct bb_error err = {0};
+    if (clGetProgramInfo(cl->program, CL_PROGRAM_BINARY_SIZES, sizeof len, &len, NULL) ||
+        len == 0 || !(bin = malloc(len)) ||
+        clGetProgramInfo(cl->program, CL_PROGRAM_BINARIES, sizeof bin, &bin, NULL)) {
+        bb_warn("kernel binary cache: the device gave no program binary");
+    } else if (bb_cl_cache_store(dir, key, bin, len, &err)) {
+        bb_warn("kernel binary cache: %s", err.msg);
+    }
+    free(bin);
+}
+
+static uint64_t cache_key(const struct bb_cl *cl, const char *src, const char *options)
+{
+    char s[1024];
+    uint64_t h = bb_cl_cache_hash_str(BB_FNV64_INIT, src);
+    h = bb_cl_cache_hash_str(h, options);
+    const cl_device_info dinfo[3] = {CL_DEVICE_NAME, CL_DRIVER_VERSION, CL_DEVICE_VERSION};
+    for (int i = 0; i < 3; i++) {
+        dev_str(cl->device, dinfo[i], s, sizeof s);
+        h = bb_cl_cache_hash_str(h, s);
+    }
+    platform_str(cl->platform, CL_PLATFORM_VERSION, s, sizeof s);
+    return bb_cl_cache_hash_str(h, s);
+}
+
+static void cache_dir_of(const struct bb_backend_opts *opts, char *out, size_t n)
+{
+    if (opts && opts->cache_dir) {
+        snprintf(out, n, "%s", opts->cache_dir);
+        return;
+    }
+    bb_paths_cache_dir(out, n);
+    strncat(out, "/kernels", n - strlen(out) - 1);
+}
+
+static enum bb_status build_program(struct bb_cl *cl, const struct bb_backend_opts *opts,
+                                    struct bb_error *err)
+{
+    const char *dir = opts && opts->kernel_dir && *opts->kernel_dir ? opts->kernel_dir : NULL;
+    const char *env = getenv("BIASBENCH_KERNEL_DIR");
+    if (!dir && env && *env)
+        dir = env;
+    char *src = NULL, options[1024], cdir[4096], origin[4200];
+    snprintf(options, sizeof options, "-cl-std=CL1.2 %s", bb_cl_matmul_build_options(cl));
+    snprintf(origin, sizeof origin, "%s", dir ? dir : "the embedded copies");
+    cache_dir_of(opts, cdir, sizeof cdir);
+    double t0 = bb_now();
+    enum bb_status st = gather_sources(dir, &src, err);
+    if (st)
+        return st;
+    uint64_t key = cache_key(cl, src, options);
+    cl->cache_hit = cdir[0] && build_from_cache(cl, cdir, key);
+    if (!cl->cache_hit) {
+        st = build_from_source(cl, src, options, origin, err);
+        if (!st && cdir[0])
+            cache_store(cl, cdir, key);
+    }
+    cl->build_seconds = bb_now() - t0;
+    bb_debug("OpenCL program %s in %.3f s", cl->cache_hit ? "loaded from cache" : "built",
+             cl->build_seconds);
+    free(src);
+    return st;
+}
+
+/* ---- kernels and launches --------------------------------------------- */
+
+struct kernel_table {
+    int n;
+    char names[MAX_KERNELS][64];
+    cl_kernel k[MAX_KERNELS];
+};
+
+enum bb_status bb_cl_kernel(struct bb_cl *cl, const char *name, cl_kernel *out,
+                            struct bb_error *err)
+{
+    struct kernel_table *t = cl->kernels;
+    for (int i = 0; i < t->n; i++)
+        if (!strcmp(t->names[i], name)) {
+            *out = t->k[i];
+            return BB_OK;
+        }
+    if (t->n == MAX_KERNELS || strlen(name) >= sizeof t->names[0])
+        return bb_fail(err, BB_E_INTERNAL, "kernel table full or name too long: %s", name);
+    cl_int rc;
+    cl_kernel k = clCreateKernel(cl->program, name, &rc);
+    if (rc != CL_SUCCESS)
+        return bb_fail(err, BB_E_DEVICE, "clCreateKernel(%s) failed: %s (%d)", name,
+                       bb_cl_error_name(rc), (int)rc);
+    snprintf(t->names[t->n], sizeof t->names[0], "%s", name);
+    t->k[t->n++] = k;
+    *out = k;
+    return BB_OK;
+}
+
+enum bb_status bb_cl_launch(struct bb_cl *cl, cl_kernel k, cl_uint dims, const size_t *global,
+                            const size_t *local, struct bb_error *err)
+{
+    cl_int rc = clEnqueueNDRangeKernel(cl->queue, k, dims, NULL, global, local, 0, NULL, NULL);
+    if (rc == CL_SUCCESS)
+        return BB_OK;
+    char name[128] = "?";
+    clGetKernelInfo(k, CL_KERNEL_FUNCTION_NAME, sizeof name, name, NULL);
+    name[sizeof name - 1] = '\0';
+    return bb_fail(err, BB_E_DEVICE, "clEnqueueNDRangeKernel(%s) failed: %s (%d)", name,
+                   bb_cl_error_name(rc), (int)rc);
+}
+
+/* Kernel arguments, set in order: a cl_mem or a 4-byte scalar. */
+struct karg {
+    size_t size;
+    const void *ptr;
+};
+#define KMEM(b) ((struct karg){sizeof(cl_mem), &(b)->mem})
+#define KINT(v) ((struct karg){sizeof(cl_int), &(cl_int){(v)}})
+#define KFLT(v) ((struct karg){sizeof(cl_float), &(cl_float){(v)}})
+
+/* Look up `name`, set its arguments, enqueue it over global (rounded up to
+ * the fixed local size). */
+static enum bb_status run_kernel(struct bb_cl *cl, const char *name, const struct karg *args,
+                                 int nargs, cl_uint dims, const size_t *global,
+                                 const size_t *local, struct bb_error *err)
+{
+    cl_kernel k;
+    enum bb_status st = bb_cl_kernel(cl, name, &k, err);
+    if (st)
+        return st;
+    size_t g[3];
+    for (cl_uint d = 0; d < dims; d++) {
+        if (global[d] == 0)
+            return BB_OK; /* nothing to do */
+        g[d] = (global[d] + local[d] - 1) / local[d] * local[d];
+    }
+    for (int i = 0; i < nargs; i++) {
+        cl_int rc = clSetKernelArg(k, (cl_uint)i, args[i].size, args[i].ptr);
+        if (rc != CL_SUCCESS)
+            return bb_fail(err, BB_E_DEVICE, "clSetKernelArg(%s, %d) failed: %s (%d)", name, i,
+                           bb_cl_error_name(rc), (int)rc);
+    }
+    return bb_cl_launch(cl, k, dims, g, local, err);
+}
+
+/* ---- buffers ---------------------------------------------------------- */
+
+static void CL_CALLBACK free_host(cl_mem mem, void *host)
+{
+    (void)mem;
+    free(host);
+}
+
+enum bb_status bb_cl_buffer_new(struct bb_cl *cl, size_t bytes, struct bb_buffer **out,
+                                struct bb_error *err)
+{
+    *out = NULL;
+    size_t alloc = ((bytes ? bytes : 1) + 4095) / 4096 * 4096;
+    struct bb_buffer *b = calloc(1, sizeof *b);
+    void *host = NULL;
+    cl_int rc;
+    if (!b)
+        return bb_fail(err, BB_E_NOMEM, "out of memory allocating a buffer");
+    if (cl->is_cpu) { /* zero-copy: the device works on this host memory */
+        host = aligned_alloc(4096, alloc);
+        if (!host) {
+            free(b);
+            return bb_fail(err, BB_E_NOMEM, "cannot allocate %zu bytes of host memory", alloc);
+        }
+        b->mem = clCreateBuffer(cl->ctx, CL_MEM_READ_WRITE | CL_MEM_USE_HOST_PTR, alloc, host,
+                                &rc);
+    } else {
+        b->mem = clCreateBuffer(cl->ctx, CL_MEM_READ_WRITE, alloc, NULL, &rc);
+    }
+    if (rc == CL_SUCCESS && host)
+        rc = clSetMemObjectDestructorCallback(b->mem, free_host, host);
+    if (rc != CL_SUCCESS) {
+        if (b->mem)
+            clReleaseMemObject(b->mem);
+        free(host);
+        free(b);
+        return bb_fail(err, BB_E_DEVICE, "clCreateBuffer(%zu bytes) failed: %s (%d)", bytes,
+                       bb_cl_error_name(rc), (int)rc);
+    }
+    b->bytes = bytes;
+    b->host = host;
+    *out = b;
+    return BB_OK;
+}
+
+static enum bb_status cl_buffer_alloc(struct bb_backend *be, size_t bytes, struct bb_buffer **out,
+                                      struct bb_error *err)
+{
+    return bb_cl_buffer_new(bb_cl_of(be), bytes, out, err);
+}
+
+/* The host memory of a zero-copy buffer is freed by the destructor callback
+ * once the device is done with it. */
+static void cl_buffer_free(struct bb_backend *be, struct bb_buffer *buf)
+{
+    (void)be;
+    clReleaseMemObject(buf->mem);
+    free(buf);
+}
+
+static enum bb_status check_range(const struct bb_buffer *b, size_t offset, size_t bytes,
+                                  const char *what, struct bb_error *err)
+{
+    if (offset > b->bytes || bytes > b->bytes - offset)
+        return bb_fail(err, BB_E_INTERNAL,
+                       "opencl %s of %zu bytes at offset %zu overruns a buffer of %zu bytes",
+                       what, bytes, offset, b->bytes);
+    return BB_OK;
+}
+
+static enum bb_status cl_upload(struct bb_backend *be, struct bb_buffer *dst, size_t offset,
+                                const void *src, size_t bytes, struct bb_error *err)
+{
+    enum bb_status st = check_range(dst, offset, bytes, "upload", err);
+    if (st || !bytes)
+        return st;
+    /* Blocking: the caller may reuse src as soon as this returns. */
+    return bb_cl_check(err, clEnqueueWriteBuffer(bb_cl_of(be)->queue, dst->mem, CL_TRUE, offset,
+                                                 bytes, src, 0, NULL, NULL),
+                       "clEnqueueWriteBuffer");
+}
+
+static enum bb_status cl_download(struct bb_backend *be, struct bb_buffer *src, size_t offset,
+                                  void *dst, size_t bytes, struct bb_error *err)
+{
+    enum bb_status st = check_range(src, offset, bytes, "download", err);
+    if (st || !bytes)
+        return st;
+    return bb_cl_check(err, clEnqueueReadBuffer(bb_cl_of(be)->queue, src->mem, CL_TRUE, offset,
+                                                bytes, dst, 0, NULL, NULL),
+                       "clEnqueueReadBuffer");
+}
+
+static enum bb_status cl_sync(struct bb_backend *be, struct bb_error *err)
+{
+    return bb_cl_check(err, clFinish(bb_cl_of(be)->queue), "clFinish");
+}
+
+static enum bb_status cl_weight_upload(struct bb_backend *be, const void *src,
+                                       enum bb_dtype src_dtype, int n, int k,
+                                       enum bb_dtype storage, struct bb_weight *out,
+                                       struct bb_error *err)
+{
+    return bb_cl_matmul_weight_upload(bb_cl_of(be), src, src_dtype, n, k, storage, out, err);
+}
+
+static bool cl_supports_op(struct bb_backend *be, enum bb_op_kind op)
+{
+    (void)be;
+    switch (op) {
+    case BB_OP_EMBED: case BB_OP_MATMUL: case BB_OP_LAYERNORM: case BB_OP_ATTENTION:
+    case BB_OP_POOL:
+        return true;
+    case BB_OP_COUNT:
+        break;
+    }
+    return false;
+}
+
+/* ---- ops -------------------------------------------------------------- */
+
+/* An op argument must hold at least `elems` 4-byte elements, and every
+ * index a kernel computes must fit in an int. */
+static enum bb_status need(const struct bb_buffer *b, size_t elems, const char *op,
+                           const char *arg, struct bb_error *err)
+{
+    if (!b)
+        return bb_fail(err, BB_E_INTERNAL, "opencl %s: argument '%s' is NULL", op, arg);
+    if (b->bytes / 4 < elems)
+        return bb_fail(err, BB_E_INTERNAL,
+                       "opencl %s: argument '%s' holds %zu bytes, the op needs %zu", op, arg,
+                       b->bytes, elems * 4);
+    if (elems > INT_MAX || b->bytes / 4 > INT_MAX)
+        return bb_fail(err, BB_E_UNSUPPORTED,
+                       "opencl %s: argument '%s' has %zu elements, more than the kernels index",
+                       op, arg, b->bytes / 4);
+    return BB_OK;
+}
+
+static enum bb_status bad_dims(const char *op, struct bb_error *err)
+{
+    return bb_fail(err, BB_E_INTERNAL, "opencl %s: negative or zero dimension", op);
+}
+
+static enum bb_status cl_embed(struct bb_backend *be, struct bb_buffer *ids, struct bb_buffer *pos,
+                               struct bb_buffer *type_ids, struct bb_buffer *word,
+                               struct bb_buffer *pos_emb, struct bb_buffer *type_emb,
+                               struct bb_buffer *out, int n_tok, int c, struct bb_error *err)
+{
+    if (n_tok < 0 || c <= 0)
+        return bad_dims("embed", err);
+    size_t nt = (size_t)n_tok, cc = (size_t)c;
+    enum bb_status st;
+    if ((st = need(ids, nt, "embed", "ids", err)) || (st = need(pos, nt, "embed", "pos", err)) ||
+        (type_ids && (st = need(type_ids, nt, "embed", "type_ids", err))) ||
+        (st = need(word, cc, "embed", "word", err)) ||
+        (st = need(pos_emb, cc, "embed", "pos_emb", err)) ||
+        (st = need(type_emb, cc, "embed", "type_emb", err)) ||
+        (st = need(out, nt * cc, "embed", "out", err)))
+        return st;
+    struct bb_buffer *types = type_ids ? type_ids : ids;
+    const struct karg args[] = {
+        KMEM(ids), KMEM(pos), KMEM(types), KINT(type_ids != NULL), KMEM(word), KMEM(pos_emb),
+        KMEM(type_emb), KMEM(out), KINT(n_tok), KINT(c), KINT((int)(word->bytes / 4 / cc)),
+        KINT((int)(pos_emb->bytes / 4 / cc)), KINT((int)(type_emb->bytes / 4 / cc))};
+    const size_t global[2] = {cc, nt}, local[2] = {LOCAL_1D, 1};
+    return run_kernel(bb_cl_of(be), "bb_embed", args, 13, 2, global, local, err);
+}
+
+static enum bb_status cl_matmul(struct bb_backend *be, struct bb_buffer *x,
+                                const struct bb_weight *w, struct bb_buffer *bias,
+                                struct bb_buffer *residual, struct bb_buffer *out, int m,
+                                enum bb_act act, struct bb_error *err)
+{
+    if (m < 0 || w->n <= 0 || w->k <= 0 || !w->buf)
+        return bad_dims("matmul", err);
+    size_t mm = (size_t)m, n = (size_t)w->n, k = (size_t)w->k;
+    enum bb_status st;
+    if ((st = need(x, mm * k, "matmul", "x", err)) ||
+        (bias && (st = need(bias, n, "matmul", "bias", err))) ||
+        (residual && (st = need(residual, mm * n, "matmul", "residual", err))) ||
+        (st = need(out, mm * n, "matmul", "out", err)))
+        return st;
+    if (x == out)
+        return bb_fail(err, BB_E_INTERNAL, "opencl matmul: out aliases x");
+    return bb_cl_matmul(bb_cl_of(be), x, w, bias, residual, out, m, act, err);
+}
+
+static enum bb_status cl_layernorm(struct bb_backend *be, struct bb_buffer *x,
+                                   struct bb_buffer *gamma, struct bb_buffer *beta,
+                                   struct bb_buffer *out, int m, int c, float eps,
+                                   struct bb_error *err)
+{
+    if (m < 0 || c <= 0)
+        return bad_dims("layernorm", err);
+    size_t mm = (size_t)m, cc = (size_t)c;
+    enum bb_status st;
+    if ((st = need(x, mm * cc, "layernorm", "x", err)) ||
+        (st = need(gamma, cc, "layernorm", "gamma", err)) ||
+        (st = need(beta, cc, "layernorm", "beta", err)) ||
+        (st = need(out, mm * cc, "layernorm", "out", err)))
+        return st;
+    const struct karg args[] = {KMEM(x), KMEM(gamma), KMEM(beta), KMEM(out),
+                                KINT(m), KINT(c),     KFLT(eps)};
+    const size_t global[1] = {mm}, local[1] = {LOCAL_1D};
+    return run_kernel(bb_cl_of(be), "bb_layernorm_rows", args, 7, 1, global, local, err);
+}
+
+static enum bb_status cl_attention(struct bb_backend *be, struct bb_buffer *qkv,
+                                   struct bb_buffer *lengths, struct bb_buffer *pos_bias,
+                                   struct bb_buffer *out, int b, int t, int n_head, int head_dim,
+                                   float scale, struct bb_error *err)
+{
+    if (b < 0 || t < 0 || n_head <= 0 || head_dim <= 0)
+        return bad_dims("attention", err);
+    if (head_dim > 128)
+        return bb_fail(err, BB_E_UNSUPPORTED,
+                       "opencl attention: head_dim %d is larger than the kernel's 128", head_dim);
+    size_t bb = (size_t)b, tt = (size_t)t, nh = (size_t)n_head, c = nh * (size_t)head_dim;
+    enum bb_status st;
+    if ((st = need(qkv, bb * tt * 3 * c, "attention", "qkv", err)) ||
+        (st = need(lengths, bb, "attention", "lengths", err)) ||
+        (pos_bias && (st = need(pos_bias, nh * tt * tt, "attention", "pos_bias", err))) ||
+        (st = need(out, bb * tt * c, "attention", "out", err)))
+        return st;
+    if (bb * nh * tt > INT_MAX)
+        return bb_fail(err, BB_E_UNSUPPORTED, "opencl attention: batch too large");
+    struct bb_buffer *bias = pos_bias ? pos_bias : qkv;
+    const struct karg args[] = {KMEM(qkv),    KMEM(lengths),   KMEM(bias), KINT(pos_bias != NULL),
+                                KMEM(out),    KINT(b),         KINT(t),    KINT(n_head),
+                                KINT(head_dim), KFLT(scale)};
+    const size_t global[1] = {bb * nh * tt}, local[1] = {LOCAL_1D};
+    return run_kernel(bb_cl_of(be), "bb_attention", args, 10, 1, global, local, err);
+}
+
+static enum bb_status cl_pool(struct bb_backend *be, struct bb_buffer *x, struct bb_buffer *lengths,
+                              struct bb_buffer *out, int b, int t, int c, enum bb_pool_mode mode,
+                              bool normalize, struct bb_error *err)
+{
+    if (b < 0 || t < 0 || c <= 0)
+        return bad_dims("pool", err);
+    size_t bb = (size_t)b, tt = (size_t)t, cc = (size_t)c;
+    enum bb_status st;
+    if ((st = need(x, bb * tt * cc, "pool", "x", err)) ||
+        (st = need(lengths, bb, "pool", "lengths", err)) ||
+        (st = need(out, bb * cc, "pool", "out", err)))
+        return st;
+    struct bb_cl *cl = bb_cl_of(be);
+    const struct karg pargs[] = {KMEM(x), KMEM(lengths), KMEM(out), KINT(b),
+                                 KINT(t), KINT(c),       KINT(mode == BB_POOL_CLS)};
+    const size_t g1[1] = {bb * cc}, g2[1] = {bb}, local[1] = {LOCAL_1D};
+    st = run_kernel(cl, "bb_pool_rows", pargs, 7, 1, g1, local, err);
+    if (st || !normalize)
+        return st;
+    const struct karg nargs[] = {KMEM(out), KINT(b), KINT(c)};
+    return run_kernel(cl, "bb_l2_normalize_rows", nargs, 3, 1, g2, local, err);
+}
+
+/* ---- creation and teardown -------------------------------------------- */
+
+static void cl_free(struct bb_backend *be)
+{
+    struct bb_cl *cl = bb_cl_of(be);
+    if (cl) {
+        if (cl->queue)
+            clFinish(cl->queue);
+        struct kernel_table *t = cl->kernels;
+        for (int i = 0; t && i < t->n; i++)
+            clReleaseKernel(t->k[i]);
+        free(t);
+        bb_cl_matmul_free(cl);
+        if (cl->program)
+            clReleaseProgram(cl->program);
+        if (cl->queue)
+            clReleaseCommandQueue(cl->queue);
+        if (cl->ctx)
+            clReleaseContext(cl->ctx);
+        free(cl);
+    }
+    free(be);
+}
+
+static const struct bb_backend_vtable cl_vtable = {
+    .name = "opencl",
+    .free = cl_free,
+    .buffer_alloc = cl_buffer_alloc,
+    .buffer_free = cl_buffer_free,
+    .upload = cl_upload,
+    .download = cl_download,
+    .sync = cl_sync,
+    .weight_upload = cl_weight_upload,
+    .supports_op = cl_supports_op,
+    .embed = cl_embed,
+    .matmul = cl_matmul,
+    .layernorm = cl_layernorm,
+    .attention = cl_attention,
+    .pool = cl_pool,
+};
+
+/* Context and in-order queue on the chosen device. */
+static enum bb_status open_device(struct bb_cl *cl, const struct cl_dev *d, struct bb_error *err)
+{
+    cl_int rc;
+    cl->platform = d->platform;
+    cl->device = d->device;
+    cl->is_cpu = (d->type & CL_DEVICE_TYPE_CPU) != 0;
+    cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)d->platform, 0};
+    cl->ctx = clCreateContext(props, 1, &d->device, NULL, NULL, &rc);
+    if (rc != CL_SUCCESS) {
+        cl->ctx = NULL;
+        return bb_cl_check(err, rc, "clCreateContext");
+    }
+    cl->queue = clCreateCommandQueue(cl->ctx, d->device, 0, &rc);
+    if (rc != CL_SUCCESS) {
+        cl->queue = NULL;
+        return bb_cl_check(err, rc, "clCreateCommandQueue");
+    }
+    return BB_OK;
+}
+
+enum bb_status bb_backend_opencl_create(const struct bb_backend_opts *opts,
+                                        struct bb_backend **out, struct bb_error *err)
+{
+    *out = NULL;
+    struct cl_dev *devs = NULL;
+    int n = 0;
+    const char *sel = opts && opts->device ? opts->device : "auto";
+    enum bb_status st = enum_devices(&devs, &n, err);
+    if (st)
+        return st;
+    int idx = match_selector(devs, n, sel);
+    if (idx < 0) {
+        st = no_match(devs, n, sel, err);
+        free(devs);
+        return st;
+    }
+    struct bb_backend *be = calloc(1, sizeof *be);
+    struct bb_cl *cl = calloc(1, sizeof *cl);
+    struct kernel_table *kt = calloc(1, sizeof *kt);
+    if (!be || !cl || !kt) {
+        free(be);
+        free(cl);
+        free(kt);
+        free(devs);
+        return bb_fail(err, BB_E_NOMEM, "out of memory creating the OpenCL backend");
+    }
+    be->vt = &cl_vtable;
+    be->impl = cl;
+    cl->kernels = kt;
+    fill_info(&be->info, devs[idx].platform, devs[idx].device);
+    if ((st = open_device(cl, &devs[idx], err)) || (st = build_program(cl, opts, err))) {
+        bb_error_prefix(err, "OpenCL device '%s'", be->info.name);
+        goto done;
+    }
+    be->info.build_seconds = cl->build_seconds;
+    be->info.program_cached = cl->cache_hit;
+    bb_info("OpenCL device: %s (%s, %s); program %s in %.3f s", be->info.name, be->info.platform,
+            be->info.version, cl->cache_hit ? "from cache" : "built", cl->build_seconds);
+done:
+    free(devs);
+    if (st) {
+        cl_free(be);
+        return st;
+    }
+    *out = be;
+    return BB_OK;
+}

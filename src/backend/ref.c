@@ -1,0 +1,470 @@
+/* ref.c: the reference backend: naive plain C (libc and libm only), written
+ * for obviousness, never optimised; the oracle the OpenCL backend is tested
+ * against. Buffers are malloc'd host memory; sums accumulate in double. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend/backend.h"
+
+/* Same layout as opencl_internal.h's struct bb_buffer; ref uses host only. */
+struct bb_buffer {
+    void *mem_unused;
+    size_t bytes;
+    void *host;
+};
+
+/* ---- buffers ---------------------------------------------------------- */
+
+static enum bb_status ref_buffer_alloc(struct bb_backend *be, size_t bytes, struct bb_buffer **out,
+                                       struct bb_error *err)
+{
+    (void)be;
+    *out = NULL;
+    struct bb_buffer *b = calloc(1, sizeof *b);
+    void *mem = calloc(1, bytes ? bytes : 1);
+    if (!b || !mem) {
+        free(b);
+        free(mem);
+        return bb_fail(err, BB_E_NOMEM, "ref backend: cannot allocate a buffer of %zu bytes",
+                       bytes);
+    }
+    b->bytes = bytes;
+    b->host = mem;
+    *out = b;
+    return BB_OK;
+}
+
+static void ref_buffer_free(struct bb_backend *be, struct bb_buffer *buf)
+{
+    (void)be;
+    free(buf->host);
+    free(buf);
+}
+
+static enum bb_status check_range(const struct bb_buffer *b, size_t offset, size_t bytes,
+                                  const char *what, struct bb_error *err)
+{
+    if (offset > b->bytes || bytes > b->bytes - offset)
+        return bb_fail(err, BB_E_INTERNAL,
+                       "ref backend: %s of %zu bytes at offset %zu overruns a buffer of %zu bytes",
+                       what, bytes, offset, b->bytes);
+    return BB_OK;
+}
+
+static enum bb_status ref_upload(struct bb_backend *be, struct bb_buffer *dst, size_t offset,
+                                 const void *src, size_t bytes, struct bb_error *err)
+{
+    (void)be;
+    enum bb_status st = check_range(dst, offset, bytes, "upload", err);
+    if (st == BB_OK && bytes)
+        memcpy((char *)dst->host + offset, src, bytes);
+    return st;
+}
+
+static enum bb_status ref_download(struct bb_backend *be, struct bb_buffer *src, size_t offset,
+                                   void *dst, size_t bytes, struct bb_error *err)
+{
+    (void)be;
+    enum bb_status st = check_range(src, offset, bytes, "download", err);
+    if (st == BB_OK && bytes)
+        memcpy(dst, (const char *)src->host + offset, bytes);
+    return st;
+}
+
+static enum bb_status ref_sync(struct bb_backend *be, struct bb_error *err)
+{
+    (void)be;
+    (void)err;
+    return BB_OK;
+}
+
+/* An op argument must hold at least `elems` 4-byte elements. */
+static enum bb_status need(const struct bb_buffer *b, size_t elems, const char *op,
+                           const char *arg, struct bb_error *err)
+{
+    if (!b)
+        return bb_fail(err, BB_E_INTERNAL, "ref %s: argument '%s' is NULL", op, arg);
+    if (b->bytes / 4 < elems)
+        return bb_fail(err, BB_E_INTERNAL,
+                       "ref %s: argument '%s' holds %zu bytes, the op needs %zu", op, arg,
+                       b->bytes, elems * 4);
+    return BB_OK;
+}
+
+static enum bb_status bad_dims(const char *op, struct bb_error *err)
+{
+    return bb_fail(err, BB_E_INTERNAL, "ref %s: negative dimension", op);
+}
+
+/* ---- half precision conversions (IEEE binary16, bfloat16) -------------- */
+
+static float half_to_float(uint16_t h)
+{
+    int sign = h >> 15, exp = (h >> 10) & 0x1f, man = h & 0x3ff;
+    float v;
+    if (exp == 0)
+        v = ldexpf((float)man, -24); /* subnormal */
+    else if (exp == 31)
+        v = man ? NAN : INFINITY;
+    else
+        v = ldexpf((float)(man | 0x400), exp - 25);
+    return sign ? -v : v;
+}
+
+/* Round to nearest even, like vstore_half_rte and numpy's float16. */
+static uint16_t float_to_half(float f)
+{
+    uint32_t x;
+    memcpy(&x, &f, 4);
+    uint16_t sign = (uint16_t)((x >> 16) & 0x8000);
+    float a = fabsf(f);
+    if (isnan(f))
+        return sign | 0x7e00;
+    if (a >= 65520.0f) /* rounds to infinity */
+        return sign | 0x7c00;
+    if (a < 6.103515625e-05f) { /* subnormal half: multiples of 2^-24 */
+        float q = nearbyintf(a * 16777216.0f); /* default rounding mode: to nearest even */
+        return sign | (uint16_t)q;
+    }
+    uint32_t ax;
+    memcpy(&ax, &a, 4);
+    uint32_t mant = ax & 0x7fffff, e = (ax >> 23) - 127 + 15;
+    uint32_t h = (e << 10) | (mant >> 13), rest = mant & 0x1fff;
+    if (rest > 0x1000 || (rest == 0x1000 && (h & 1)))
+        h++; /* carries into the exponent correctly */
+    return sign | (uint16_t)h;
+}
+
+static float bf16_to_float(uint16_t b)
+{
+    uint32_t x = (uint32_t)b << 16;
+    float f;
+    memcpy(&f, &x, 4);
+    return f;
+}
+
+static float src_elem(const void *src, enum bb_dtype t, size_t i)
+{
+    if (t == BB_F32)
+        return ((const float *)src)[i];
+    uint16_t h;
+    memcpy(&h, (const char *)src + 2 * i, 2);
+    return t == BB_F16 ? half_to_float(h) : bf16_to_float(h);
+}
+
+/* ---- weights ---------------------------------------------------------- */
+
+/* Stored as (n, k) row-major, float32 or IEEE half. */
+static enum bb_status ref_weight_upload(struct bb_backend *be, const void *src,
+                                        enum bb_dtype src_dtype, int n, int k,
+                                        enum bb_dtype storage, struct bb_weight *out,
+                                        struct bb_error *err)
+{
+    if (src_dtype != BB_F32 && src_dtype != BB_F16 && src_dtype != BB_BF16)
+        return bb_fail(err, BB_E_UNSUPPORTED, "ref backend: weight source dtype %s",
+                       bb_dtype_name(src_dtype));
+    if (n <= 0 || k <= 0)
+        return bb_fail(err, BB_E_INTERNAL, "ref backend: weight shape (%d, %d)", n, k);
+    size_t count = (size_t)n * (size_t)k;
+    struct bb_buffer *buf;
+    enum bb_status st = ref_buffer_alloc(be, count * bb_dtype_size(storage), &buf, err);
+    if (st)
+        return st;
+    for (size_t i = 0; i < count; i++) {
+        float v = src_elem(src, src_dtype, i);
+        if (storage == BB_F16)
+            ((uint16_t *)buf->host)[i] = float_to_half(v);
+        else
+            ((float *)buf->host)[i] = v;
+    }
+    out->buf = buf;
+    out->n = n;
+    out->k = k;
+    out->dtype = storage;
+    return BB_OK;
+}
+
+static bool ref_supports_op(struct bb_backend *be, enum bb_op_kind op)
+{
+    (void)be;
+    return (unsigned)op < BB_OP_COUNT;
+}
+
+/* ---- ops -------------------------------------------------------------- */
+
+static enum bb_status ref_embed(struct bb_backend *be, struct bb_buffer *ids, struct bb_buffer *pos,
+                                struct bb_buffer *type_ids, struct bb_buffer *word,
+                                struct bb_buffer *pos_emb, struct bb_buffer *type_emb,
+                                struct bb_buffer *out, int n_tok, int c, struct bb_error *err)
+{
+    (void)be;
+    if (n_tok < 0 || c <= 0)
+        return bad_dims("embed", err);
+    size_t nt = (size_t)n_tok, cc = (size_t)c;
+    enum bb_status st;
+    if ((st = need(ids, nt, "embed", "ids", err)) || (st = need(pos, nt, "embed", "pos", err)) ||
+        (type_ids && (st = need(type_ids, nt, "embed", "type_ids", err))) ||
+        (st = need(word, cc, "embed", "word", err)) ||
+        (st = need(pos_emb, cc, "embed", "pos_emb", err)) ||
+        (st = need(type_emb, cc, "embed", "type_emb", err)) ||
+        (st = need(out, nt * cc, "embed", "out", err)))
+        return st;
+    const int32_t *id = ids->host, *ps = pos->host;                   // (n_tok)
+    const int32_t *ty = type_ids ? type_ids->host : NULL;             // (n_tok)
+    const float *w = word->host, *p = pos_emb->host, *t = type_emb->host; // (V|P|types, c)
+    float *y = out->host;                                             // (n_tok, c)
+    size_t n_word = word->bytes / 4 / cc, n_pos = pos_emb->bytes / 4 / cc;
+    size_t n_type = type_emb->bytes / 4 / cc;
+    for (size_t i = 0; i < nt; i++) {
+        int32_t a = id[i], b = ps[i], d = ty ? ty[i] : 0;
+        if (a < 0 || (size_t)a >= n_word || b < 0 || (size_t)b >= n_pos || d < 0 ||
+            (size_t)d >= n_type)
+            return bb_fail(err, BB_E_INPUT,
+                           "ref embed: token %zu: id %d / position %d / type %d outside the "
+                           "tables (%zu words, %zu positions, %zu types)",
+                           i, a, b, d, n_word, n_pos, n_type);
+        for (size_t j = 0; j < cc; j++)
+            y[i * cc + j] = (float)((double)w[a * cc + j] + (double)p[b * cc + j] +
+                                    (double)t[d * cc + j]);
+    }
+    return BB_OK;
+}
+
+/* Exact GELU: 0.5 x (1 + erf(x / sqrt 2)). */
+static double gelu(double x) { return 0.5 * x * (1.0 + erf(x / sqrt(2.0))); }
+
+/* Dot product of two float rows of length k, in double (4 partial sums so the
+ * oracle stays fast enough for ~100-sentence golden runs). */
+static double dot(const float *a, const float *b, size_t k)
+{
+    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    size_t i = 0;
+    for (; i + 4 <= k; i += 4) {
+        s0 += (double)a[i] * b[i];
+        s1 += (double)a[i + 1] * b[i + 1];
+        s2 += (double)a[i + 2] * b[i + 2];
+        s3 += (double)a[i + 3] * b[i + 3];
+    }
+    for (; i < k; i++)
+        s0 += (double)a[i] * b[i];
+    return (s0 + s1) + (s2 + s3);
+}
+
+static enum bb_status ref_matmul(struct bb_backend *be, struct bb_buffer *x,
+                                 const struct bb_weight *w, struct bb_buffer *bias,
+                                 struct bb_buffer *residual, struct bb_buffer *out, int m,
+                                 enum bb_act act, struct bb_error *err)
+{
+    (void)be;
+    if (m < 0 || w->n <= 0 || w->k <= 0)
+        return bad_dims("matmul", err);
+    size_t mm = (size_t)m, n = (size_t)w->n, k = (size_t)w->k;
+    enum bb_status st;
+    if ((st = need(x, mm * k, "matmul", "x", err)) ||
+        (bias && (st = need(bias, n, "matmul", "bias", err))) ||
+        (residual && (st = need(residual, mm * n, "matmul", "residual", err))) ||
+        (st = need(out, mm * n, "matmul", "out", err)))
+        return st;
+    if (w->buf->bytes < n * k * bb_dtype_size(w->dtype))
+        return bb_fail(err, BB_E_INTERNAL, "ref matmul: weight buffer too small for (%zu, %zu)",
+                       n, k);
+    const float *xs = x->host;                          // (m, k)
+    const float *b = bias ? bias->host : NULL;          // (n)
+    const float *r = residual ? residual->host : NULL;  // (m, n), may alias out
+    float *y = out->host;                               // (m, n)
+    const float *wf = w->buf->host;                     // (n, k)
+    float *tmp = NULL;
+    if (w->dtype == BB_F16) { /* widen the half weights once per call */
+        tmp = malloc(n * k * sizeof *tmp);
+        if (!tmp)
+            return bb_fail(err, BB_E_NOMEM, "ref matmul: cannot widen a (%zu, %zu) weight", n, k);
+        for (size_t i = 0; i < n * k; i++)
+            tmp[i] = half_to_float(((const uint16_t *)w->buf->host)[i]);
+        wf = tmp;
+    }
+    for (size_t i = 0; i < mm; i++)
+        for (size_t j = 0; j < n; j++) {
+            double v = dot(xs + i * k, wf + j * k, k) + (b ? b[j] : 0.0);
+            if (act == BB_ACT_GELU)
+                v = gelu(v);
+            if (r)
+                v += r[i * n + j];
+            y[i * n + j] = (float)v;
+        }
+    free(tmp);
+    return BB_OK;
+}
+
+static enum bb_status ref_layernorm(struct bb_backend *be, struct bb_buffer *x,
+                                    struct bb_buffer *gamma, struct bb_buffer *beta,
+                                    struct bb_buffer *out, int m, int c, float eps,
+                                    struct bb_error *err)
+{
+    (void)be;
+    if (m < 0 || c <= 0)
+        return bad_dims("layernorm", err);
+    size_t mm = (size_t)m, cc = (size_t)c;
+    enum bb_status st;
+    if ((st = need(x, mm * cc, "layernorm", "x", err)) ||
+        (st = need(gamma, cc, "layernorm", "gamma", err)) ||
+        (st = need(beta, cc, "layernorm", "beta", err)) ||
+        (st = need(out, mm * cc, "layernorm", "out", err)))
+        return st;
+    const float *xs = x->host;                          // (m, c)
+    const float *g = gamma->host, *bt = beta->host;     // (c)
+    float *y = out->host;                               // (m, c), may alias x
+    for (size_t i = 0; i < mm; i++) {
+        const float *row = xs + i * cc;
+        double mean = 0, var = 0;
+        for (size_t j = 0; j < cc; j++)
+            mean += row[j];
+        mean /= (double)cc;
+        for (size_t j = 0; j < cc; j++)
+            var += (row[j] - mean) * (row[j] - mean);
+        var /= (double)cc; /* biased, as torch.nn.LayerNorm */
+        double inv = 1.0 / sqrt(var + (double)eps);
+        for (size_t j = 0; j < cc; j++)
+            y[i * cc + j] = (float)((row[j] - mean) * inv * g[j] + bt[j]);
+    }
+    return BB_OK;
+}
+
+/* One query row of one head: out_i = sum_j softmax_j(s_ij) v_j over keys j < len. */
+static void attend_row(const float *q, const float *kv_base, size_t row_stride, size_t koff,
+                       size_t voff, const float *bias_row, double scale, int len, size_t hd,
+                       double *scores, float *o)
+{
+    double mx = -INFINITY, sum = 0;
+    for (int j = 0; j < len; j++) {
+        const float *kj = kv_base + (size_t)j * row_stride + koff;
+        double s = 0;
+        for (size_t d = 0; d < hd; d++)
+            s += (double)q[d] * kj[d];
+        s = s * scale + (bias_row ? bias_row[j] : 0.0);
+        scores[j] = s;
+        if (s > mx)
+            mx = s;
+    }
+    for (int j = 0; j < len; j++) {
+        scores[j] = exp(scores[j] - mx);
+        sum += scores[j];
+    }
+    for (size_t d = 0; d < hd; d++) {
+        double acc = 0;
+        for (int j = 0; j < len; j++)
+            acc += scores[j] * kv_base[(size_t)j * row_stride + voff + d];
+        o[d] = len > 0 ? (float)(acc / sum) : 0.0f;
+    }
+}
+
+static enum bb_status ref_attention(struct bb_backend *be, struct bb_buffer *qkv,
+                                    struct bb_buffer *lengths, struct bb_buffer *pos_bias,
+                                    struct bb_buffer *out, int b, int t, int n_head, int head_dim,
+                                    float scale, struct bb_error *err)
+{
+    (void)be;
+    if (b < 0 || t < 0 || n_head <= 0 || head_dim <= 0)
+        return bad_dims("attention", err);
+    size_t bb = (size_t)b, tt = (size_t)t, nh = (size_t)n_head, hd = (size_t)head_dim;
+    size_t c = nh * hd;
+    enum bb_status st;
+    if ((st = need(qkv, bb * tt * 3 * c, "attention", "qkv", err)) ||
+        (st = need(lengths, bb, "attention", "lengths", err)) ||
+        (pos_bias && (st = need(pos_bias, nh * tt * tt, "attention", "pos_bias", err))) ||
+        (st = need(out, bb * tt * c, "attention", "out", err)))
+        return st;
+    const float *in = qkv->host;                          // (b*t, 3c) = [q | k | v]
+    const int32_t *len = lengths->host;                   // (b)
+    const float *pb = pos_bias ? pos_bias->host : NULL;   // (n_head, t, t)
+    float *y = out->host;                                 // (b*t, c)
+    double *scores = malloc((tt ? tt : 1) * sizeof *scores);
+    if (!scores)
+        return bb_fail(err, BB_E_NOMEM, "ref attention: cannot allocate %zu scores", tt);
+    for (size_t bi = 0; bi < bb; bi++) {
+        int l = len[bi] < 0 ? 0 : len[bi] > t ? t : len[bi];
+        const float *base = in + bi * tt * 3 * c;
+        for (size_t h = 0; h < nh; h++)
+            for (size_t i = 0; i < tt; i++)
+                attend_row(base + i * 3 * c + h * hd, base, 3 * c, c + h * hd, 2 * c + h * hd,
+                           pb ? pb + (h * tt + i) * tt : NULL, scale, l, hd, scores,
+                           y + (bi * tt + i) * c + h * hd);
+    }
+    free(scores);
+    return BB_OK;
+}
+
+static enum bb_status ref_pool(struct bb_backend *be, struct bb_buffer *x, struct bb_buffer *lengths,
+                               struct bb_buffer *out, int b, int t, int c, enum bb_pool_mode mode,
+                               bool normalize, struct bb_error *err)
+{
+    (void)be;
+    if (b < 0 || t < 0 || c <= 0)
+        return bad_dims("pool", err);
+    size_t bb = (size_t)b, tt = (size_t)t, cc = (size_t)c;
+    enum bb_status st;
+    if ((st = need(x, bb * tt * cc, "pool", "x", err)) ||
+        (st = need(lengths, bb, "pool", "lengths", err)) ||
+        (st = need(out, bb * cc, "pool", "out", err)))
+        return st;
+    const float *xs = x->host;              // (b*t, c)
+    const int32_t *len = lengths->host;     // (b)
+    float *y = out->host;                   // (b, c)
+    double *row = malloc((cc ? cc : 1) * sizeof *row);
+    if (!row)
+        return bb_fail(err, BB_E_NOMEM, "ref pool: cannot allocate %zu floats", cc);
+    for (size_t bi = 0; bi < bb; bi++) {
+        int l = len[bi] < 0 ? 0 : len[bi] > t ? t : len[bi];
+        int rows = mode == BB_POOL_CLS ? (l > 0) : l;
+        double norm = 0;
+        for (size_t j = 0; j < cc; j++) {
+            double s = 0;
+            for (int i = 0; i < rows; i++)
+                s += xs[(bi * tt + (size_t)i) * cc + j];
+            row[j] = rows ? s / rows : 0.0;
+            norm += row[j] * row[j];
+        }
+        norm = sqrt(norm);
+        double div = normalize ? (norm > 1e-12 ? norm : 1e-12) : 1.0;
+        for (size_t j = 0; j < cc; j++)
+            y[bi * cc + j] = (float)(row[j] / div);
+    }
+    free(row);
+    return BB_OK;
+}
+
+static void ref_free(struct bb_backend *be) { free(be); }
+
+static const struct bb_backend_vtable ref_vtable = {
+    .name = "ref",
+    .free = ref_free,
+    .buffer_alloc = ref_buffer_alloc,
+    .buffer_free = ref_buffer_free,
+    .upload = ref_upload,
+    .download = ref_download,
+    .sync = ref_sync,
+    .weight_upload = ref_weight_upload,
+    .supports_op = ref_supports_op,
+    .embed = ref_embed,
+    .matmul = ref_matmul,
+    .layernorm = ref_layernorm,
+    .attention = ref_attention,
+    .pool = ref_pool,
+};
+
+enum bb_status bb_backend_ref_create(struct bb_backend **out, struct bb_error *err)
+{
+    struct bb_backend *be = calloc(1, sizeof *be);
+    if (!be)
+        return bb_fail(err, BB_E_NOMEM, "ref backend: out of memory");
+    be->vt = &ref_vtable;
+    snprintf(be->info.name, sizeof be->info.name, "reference (plain C)");
+    snprintf(be->info.vendor, sizeof be->info.vendor, "biasbench");
+    snprintf(be->info.driver, sizeof be->info.driver, "none");
+    snprintf(be->info.platform, sizeof be->info.platform, "ref");
+    snprintf(be->info.version, sizeof be->info.version, "plain C");
+    be->info.compute_units = 1;
+    *out = be;
+    return BB_OK;
+}
