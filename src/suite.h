@@ -1,0 +1,243 @@
+/* suite.h: the YAML suite format (docs/suite-format.md) as typed structs.
+ * bb_suite_load parses a suite with libyaml, follows its includes, validates
+ * every key and reference, and reports EVERY problem it finds as a
+ * "file:line:col: key.path: message" diagnostic. Every node keeps its source
+ * position so later run-time errors can point back into the suite. */
+#ifndef BB_SUITE_H
+#define BB_SUITE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "status.h"
+
+#define BB_SUITE_FORMAT_VERSION 1
+
+/* A position in a suite file: 1-based line and column; file is the path as
+ * opened (the top file as given, includes joined to their includer's folder). */
+struct bb_suite_pos {
+    const char *file;
+    int line, col;
+};
+
+/* A list of strings, with the position of each item. */
+struct bb_strlist {
+    size_t n;
+    const char **v;
+    struct bb_suite_pos *pos;
+};
+
+enum bb_suite_backend { BB_SUITE_BACKEND_OPENCL, BB_SUITE_BACKEND_REF };
+enum bb_suite_correction { BB_SUITE_CORRECTION_HOLM, BB_SUITE_CORRECTION_BH, BB_SUITE_CORRECTION_NONE };
+enum bb_suite_precision { BB_SUITE_F32, BB_SUITE_F16 };
+enum bb_suite_format { BB_SUITE_CSV, BB_SUITE_TSV, BB_SUITE_JSONL, BB_SUITE_JSON };
+enum bb_suite_on_bad_row { BB_SUITE_BAD_ROW_ERROR, BB_SUITE_BAD_ROW_SKIP };
+enum bb_suite_task_type {
+    BB_TASK_SIMILARITY,
+    BB_TASK_ZERO_SHOT,      /* "zero-shot-classification" */
+    BB_TASK_ASSOCIATION,
+    BB_TASK_COUNTERFACTUAL,
+    BB_TASK_LATENCY
+};
+enum bb_suite_score_type { BB_SCORE_ZERO_SHOT, BB_SCORE_SIMILARITY };
+
+struct bb_suite_metadata {          /* every string may be NULL (not given) */
+    const char *description, *intended_use, *out_of_scope_use, *owner, *license, *contact;
+    struct bb_strlist languages;
+};
+
+struct bb_suite_defaults {
+    long batch_size;                /* >= 1, default 32 */
+    long limit;                     /* >= 0, 0 = every item; default 0 */
+    enum bb_suite_backend backend;  /* default opencl */
+    const char *device;             /* default "auto" */
+    long bootstrap;                 /* resamples for CIs, >= 0 (0 = no CI); default 1000 */
+    long permutations;              /* >= 1, default 100000 */
+    double alpha;                   /* 0 < alpha < 1, default 0.05 */
+    enum bb_suite_correction correction; /* default holm */
+};
+
+struct bb_suite_model {
+    struct bb_suite_pos pos;        /* the item's map */
+    const char *id;
+    const char *source;             /* path, cache name or Hugging Face id */
+    struct bb_suite_pos source_pos;
+    enum bb_suite_precision precision; /* default f32 */
+    long max_seq_len;               /* 0 = the model's own; default 0 */
+};
+
+/* One column mapping: role -> column name (name != NULL, index == -1) or
+ * 0-based column number (name == NULL, index >= 0). */
+struct bb_suite_column {
+    const char *role;
+    const char *name;
+    long index;
+    struct bb_suite_pos pos;        /* the value */
+};
+
+struct bb_suite_datasheet {         /* every string may be NULL */
+    const char *source, *version, *license, *description, *known_issues, *citation;
+    struct bb_strlist languages;
+};
+
+struct bb_suite_dataset {
+    struct bb_suite_pos pos;
+    const char *id;
+    const char *path;               /* as written; resolved at run time */
+    struct bb_suite_pos path_pos;
+    enum bb_suite_format format;    /* given, or from the path's extension */
+    bool header;                    /* csv/tsv: first row names the columns; default false */
+    char delimiter;                 /* csv ',' / tsv '\t' unless given; 0 for jsonl/json */
+    size_t n_columns;
+    struct bb_suite_column *columns;
+    enum bb_suite_on_bad_row on_bad_row; /* default error */
+    struct bb_suite_datasheet datasheet;
+};
+
+/* One class of a zero-shot label map (in the order written). */
+struct bb_suite_label {
+    struct bb_suite_pos pos;        /* the label's key */
+    const char *name;
+    const char *value;              /* the dataset's label value; default: name */
+    struct bb_strlist prompts;      /* >= 1 */
+};
+
+struct bb_suite_labels {
+    size_t n;
+    struct bb_suite_label *v;
+};
+
+struct bb_suite_filler {
+    struct bb_suite_pos pos;        /* the placeholder's key */
+    const char *placeholder;        /* NAME for {NAME} in templates */
+    const struct bb_suite_dataset *dataset;
+};
+
+struct bb_suite_similarity {
+    bool has_score_range;
+    double score_min, score_max;    /* score_range: [min, max] */
+};
+
+struct bb_suite_zero_shot {
+    struct bb_suite_labels labels;  /* >= 2 */
+};
+
+struct bb_suite_association {
+    size_t n_datasets;
+    const struct bb_suite_dataset **datasets; /* SEAT/WEAT json files */
+    long permutations;              /* the task's, else defaults.permutations */
+};
+
+struct bb_suite_counterfactual {
+    const struct bb_suite_dataset *templates; /* role 'template' */
+    size_t n_fillers;
+    struct bb_suite_filler *fillers;          /* role 'value' + factor roles */
+    struct bb_strlist factors;                /* >= 1 */
+    enum bb_suite_score_type score_type;
+    struct bb_suite_labels labels;            /* zero-shot scoring */
+    size_t positive_label;                    /* zero-shot: index into labels */
+    struct bb_strlist prompts;                /* similarity scoring */
+};
+
+struct bb_suite_latency {
+    size_t n_batch_sizes;
+    long *batch_sizes;              /* default 1, 8, 32 */
+    size_t n_seq_lens;
+    long *seq_lens;                 /* default 16, 64, 128 */
+    long warmup;                    /* >= 0, default 2 */
+    long repetitions;               /* >= 1, default 10 */
+};
+
+struct bb_suite_task {
+    struct bb_suite_pos pos;
+    const char *id;
+    enum bb_suite_task_type type;
+    const struct bb_suite_dataset *dataset; /* similarity, zero-shot; else NULL */
+    size_t n_models;
+    const struct bb_suite_model **models;   /* given, else every model of the suite */
+    long limit;                     /* the task's, else defaults.limit */
+    long batch_size;                /* the task's, else defaults.batch_size */
+    union {
+        struct bb_suite_similarity similarity;
+        struct bb_suite_zero_shot zero_shot;
+        struct bb_suite_association association;
+        struct bb_suite_counterfactual counterfactual;
+        struct bb_suite_latency latency;
+    } u;
+};
+
+/* A CI gate (checked by the compare/gate module). */
+struct bb_suite_gate {
+    struct bb_suite_pos pos;
+    const char *metric;
+    const struct bb_suite_task *task;   /* NULL: every task */
+    const struct bb_suite_model *model; /* NULL: every model */
+    bool has_min, has_max, has_max_regression;
+    double min, max, max_regression;
+    bool relative;                  /* max_regression is a fraction of the baseline */
+    bool significant;               /* fail only on a significant regression */
+};
+
+struct bb_suite {
+    const char *name;
+    const char *path;               /* the top file as given */
+    int version;
+    uint64_t seed;                  /* default 0 */
+    struct bb_suite_metadata metadata;
+    struct bb_suite_defaults defaults;
+    size_t n_models;
+    struct bb_suite_model *models;
+    size_t n_datasets;
+    struct bb_suite_dataset *datasets;
+    size_t n_tasks;
+    struct bb_suite_task *tasks;
+    size_t n_gates;
+    struct bb_suite_gate *gates;
+    size_t n_files;
+    const char **files;             /* the top file, then every include read */
+    void *arena;                    /* owns every string and array above */
+};
+
+/* One problem found in a suite. */
+struct bb_diag {
+    char *file;
+    int line, col;                  /* 1-based; 0 when unknown */
+    char *path;                     /* key path, e.g. "tasks[2].dataset"; "" at the top */
+    char *text;                     /* the problem, e.g. "unknown dataset 'x'" */
+    char *msg;                      /* "file:line:col: path: text" */
+};
+
+struct bb_diagnostics {
+    size_t n, cap;
+    struct bb_diag *v;
+};
+
+/* Load and validate the suite at path. On success *out is a new suite
+ * (bb_suite_free it). On failure *out is NULL, diag (if not NULL) lists every
+ * problem found, err holds the first, and the status is BB_E_IO (the top file
+ * cannot be read), BB_E_INPUT (anything wrong in the suite) or BB_E_NOMEM.
+ * diag must be zeroed or freed before reuse; it is appended to. */
+enum bb_status bb_suite_load(const char *path, struct bb_suite **out,
+                             struct bb_diagnostics *diag, struct bb_error *err);
+void bb_suite_free(struct bb_suite *suite);
+
+const struct bb_suite_model *bb_suite_find_model(const struct bb_suite *s, const char *id);
+const struct bb_suite_dataset *bb_suite_find_dataset(const struct bb_suite *s, const char *id);
+const struct bb_suite_task *bb_suite_find_task(const struct bb_suite *s, const char *id);
+/* The column a dataset maps role to, or NULL. */
+const struct bb_suite_column *bb_suite_dataset_column(const struct bb_suite_dataset *ds,
+                                                      const char *role);
+
+const char *bb_suite_task_type_name(enum bb_suite_task_type t);
+const char *bb_suite_format_name(enum bb_suite_format f);
+const char *bb_suite_backend_name(enum bb_suite_backend b);
+const char *bb_suite_correction_name(enum bb_suite_correction c);
+const char *bb_suite_precision_name(enum bb_suite_precision p);
+
+/* Print every diagnostic, one per line, then "N error(s)" when N > 0. */
+void bb_suite_print_errors(const struct bb_diagnostics *d, FILE *f);
+void bb_diagnostics_free(struct bb_diagnostics *d);
+
+#endif

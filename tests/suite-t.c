@@ -1,0 +1,300 @@
+/* suite-t.c: tests of the YAML suite loader: every value of a full valid
+ * suite (with an include), then every malformed suite in tests/suites/bad,
+ * whose "# expect: LINE:COL: TEXT" comment lines list the diagnostics the
+ * loader must give, in order ("@FILE:LINE:COL: TEXT" for another file). */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "suite.h"
+#include "tap.h"
+
+static void check_top(const struct bb_suite *s)
+{
+    is_string("full-test", s->name, "suite name");
+    is_int(1, s->version, "version");
+    is_int(1234, (long long)s->seed, "seed");
+    is_string("suite-tests", s->metadata.owner, "metadata.owner overrides the include's");
+    is_string("MIT", s->metadata.license, "metadata.license comes from the include");
+    is_string("production", s->metadata.out_of_scope_use, "metadata.out_of_scope_use");
+    is_int(2, (long long)s->metadata.languages.n, "two languages");
+    is_string("de", s->metadata.languages.v[1], "second language");
+    is_int(16, s->defaults.batch_size, "defaults.batch_size from the include");
+    is_int(100, s->defaults.limit, "defaults.limit");
+    is_int(BB_SUITE_BACKEND_REF, s->defaults.backend, "defaults.backend");
+    is_string("0", s->defaults.device, "defaults.device (quoted number is a string)");
+    is_int(200, s->defaults.bootstrap, "defaults.bootstrap from the include");
+    is_int(5000, s->defaults.permutations, "defaults.permutations");
+    is_double(0.01, s->defaults.alpha, 0, "defaults.alpha");
+    is_int(BB_SUITE_CORRECTION_BH, s->defaults.correction, "defaults.correction");
+    is_int(2, (long long)s->n_files, "two files read");
+}
+
+static void check_models(const struct bb_suite *s)
+{
+    is_int(2, (long long)s->n_models, "two models (one replaced by id)");
+    const struct bb_suite_model *m = bb_suite_find_model(s, "minilm");
+    ok(m == &s->models[0], "minilm replaces the include's item in place");
+    is_string("all-MiniLM-L6-v2", m ? m->source : NULL, "minilm source from full.yaml");
+    is_int(BB_SUITE_F16, m ? (int)m->precision : -1, "minilm precision");
+    is_int(128, m ? m->max_seq_len : -1, "minilm max_seq_len");
+    is_int(21, m ? m->pos.line : -1, "minilm item line");
+    is_int(5, m ? m->pos.col : -1, "minilm item column");
+    ok(m && strstr(m->pos.file, "good/full.yaml"), "minilm position names full.yaml");
+    m = bb_suite_find_model(s, "base-model");
+    ok(m && strstr(m->pos.file, "good/base.yaml") && m->pos.line == 11, "base-model from base.yaml:11");
+    is_int(BB_SUITE_F32, m ? (int)m->precision : -1, "default precision f32");
+    is_int(0, m ? m->max_seq_len : -1, "default max_seq_len 0");
+    ok(!bb_suite_find_model(s, "nope"), "unknown model lookup is NULL");
+}
+
+static void check_datasets(const struct bb_suite *s)
+{
+    is_int(7, (long long)s->n_datasets, "seven datasets (include's first)");
+    const struct bb_suite_dataset *d = bb_suite_find_dataset(s, "stsb-test");
+    ok(d != NULL, "stsb-test found");
+    if (!d)
+        return;
+    is_int(BB_SUITE_CSV, d->format, "csv from the extension");
+    ok(!d->header && d->delimiter == ',', "csv defaults: no header, comma");
+    is_int(BB_SUITE_BAD_ROW_SKIP, d->on_bad_row, "on_bad_row skip");
+    const struct bb_suite_column *col = bb_suite_dataset_column(d, "score");
+    ok(col && col->index == 2 && !col->name, "score is column 2");
+    is_int(28, col ? col->pos.line : -1, "column position line");
+    is_string("2017", d->datasheet.version, "datasheet.version");
+    is_string("Cer et al. 2017", d->datasheet.citation, "datasheet.citation");
+    d = bb_suite_find_dataset(s, "sst2");
+    ok(d && d->format == BB_SUITE_TSV && d->delimiter == '\t' && d->header, "sst2 tsv with header");
+    col = bb_suite_dataset_column(d, "text");
+    ok(col && col->index == -1 && col->name && !strcmp(col->name, "sentence"), "text column by name");
+    d = bb_suite_find_dataset(s, "reviews");
+    ok(d && d->format == BB_SUITE_JSONL && d->delimiter == 0 && d->n_columns == 3, "jsonl dataset");
+    d = bb_suite_find_dataset(s, "templates");
+    ok(d && d->delimiter == ';', "delimiter ';'");
+    d = bb_suite_find_dataset(s, "seat-6");
+    ok(d && d->format == BB_SUITE_JSON && d == &s->datasets[0], "seat-6 json, first");
+    ok(!bb_suite_dataset_column(d, "s1"), "no such role");
+}
+
+static void check_tasks(const struct bb_suite *s)
+{
+    is_int(7, (long long)s->n_tasks, "seven tasks");
+    const struct bb_suite_task *t = bb_suite_find_task(s, "sts");
+    ok(t && t->type == BB_TASK_SIMILARITY && t->dataset == bb_suite_find_dataset(s, "stsb-test"),
+       "sts: similarity on stsb-test");
+    ok(t && t->n_models == 1 && t->models[0] == bb_suite_find_model(s, "minilm"), "sts: minilm only");
+    ok(t && t->u.similarity.has_score_range && t->u.similarity.score_min == 0 &&
+       t->u.similarity.score_max == 5, "sts: score_range [0, 5]");
+    ok(t && t->limit == 100 && t->batch_size == 16, "sts: limit and batch_size from defaults");
+    t = bb_suite_find_task(s, "sentiment");
+    ok(t && t->type == BB_TASK_ZERO_SHOT && t->limit == 50 && t->batch_size == 8, "sentiment overrides");
+    ok(t && t->n_models == 2, "sentiment: every model by default");
+    const struct bb_suite_labels *l = t ? &t->u.zero_shot.labels : NULL;
+    ok(l && l->n == 2 && !strcmp(l->v[0].name, "positive") && !strcmp(l->v[0].value, "1"),
+       "label positive = '1'");
+    ok(l && l->v[0].prompts.n == 2 && !strcmp(l->v[0].prompts.v[1], "A great movie."), "prompts");
+    ok(l && !strcmp(l->v[1].value, "0"), "plain 0 label value is the string '0'");
+    t = bb_suite_find_task(s, "seat");
+    ok(t && t->u.association.n_datasets == 2 && t->u.association.permutations == 1000 &&
+       t->u.association.datasets[1] == bb_suite_find_dataset(s, "seat-7"), "seat association");
+    t = bb_suite_find_task(s, "cf");
+    const struct bb_suite_counterfactual *cf = t ? &t->u.counterfactual : NULL;
+    ok(cf && cf->templates == bb_suite_find_dataset(s, "templates") && cf->n_fillers == 1 &&
+       !strcmp(cf->fillers[0].placeholder, "NAME"), "cf templates and fillers");
+    ok(cf && cf->factors.n == 2 && cf->score_type == BB_SCORE_ZERO_SHOT && cf->positive_label == 1 &&
+       !strcmp(cf->labels.v[0].value, "pos"), "cf zero-shot score, label value defaults to name");
+    t = bb_suite_find_task(s, "cf-sim");
+    cf = t ? &t->u.counterfactual : NULL;
+    ok(cf && cf->score_type == BB_SCORE_SIMILARITY && cf->prompts.n == 2 && cf->n_fillers == 2,
+       "cf-sim similarity score");
+    t = bb_suite_find_task(s, "speed");
+    const struct bb_suite_latency *lt = t ? &t->u.latency : NULL;
+    ok(lt && lt->n_batch_sizes == 2 && lt->batch_sizes[1] == 4 && lt->n_seq_lens == 1 &&
+       lt->seq_lens[0] == 32 && lt->warmup == 0 && lt->repetitions == 3, "latency values");
+    ok(t && t->models[0] == bb_suite_find_model(s, "base-model"), "latency model order as listed");
+    t = bb_suite_find_task(s, "speed-default");
+    lt = t ? &t->u.latency : NULL;
+    ok(lt && lt->n_batch_sizes == 3 && lt->batch_sizes[2] == 32 && lt->seq_lens[2] == 128 &&
+       lt->warmup == 2 && lt->repetitions == 10, "latency defaults");
+}
+
+static void check_gates(const struct bb_suite *s)
+{
+    is_int(2, (long long)s->n_gates, "two gates");
+    const struct bb_suite_gate *g = &s->gates[0];
+    ok(!strcmp(g->metric, "spearman") && g->task == bb_suite_find_task(s, "sts") &&
+       g->model == bb_suite_find_model(s, "minilm"), "gate 0 references");
+    ok(g->has_min && g->min == 0.8 && !g->has_max && g->has_max_regression &&
+       g->max_regression == 0.02 && g->relative && g->significant, "gate 0 values");
+    g = &s->gates[1];
+    ok(!g->task && !g->model && g->has_max && g->max == 250 && !g->relative, "gate 1 values");
+}
+
+static void test_valid(void)
+{
+    struct bb_suite *s = NULL;
+    struct bb_diagnostics d = {0};
+    struct bb_error err = {0};
+    enum bb_status st = bb_suite_load(test_src_path("tests/suites/good/full.yaml"), &s, &d, &err);
+    if (!is_int(BB_OK, st, "full.yaml loads")) {
+        for (size_t i = 0; i < d.n; i++)
+            diag("%s", d.v[i].msg);
+        bail("cannot test a suite that does not load");
+    }
+    is_int(0, (long long)d.n, "no diagnostics");
+    check_top(s);
+    check_models(s);
+    check_datasets(s);
+    check_tasks(s);
+    check_gates(s);
+    bb_suite_free(s);
+    bb_diagnostics_free(&d);
+}
+
+/* ---- malformed suites ---------------------------------------------------------- */
+
+struct expect {
+    char file[256];  /* "" = the fixture itself */
+    int line, col;
+    char text[1024];
+};
+
+static size_t read_expects(const char *path, struct expect *ex, size_t max)
+{
+    FILE *f = fopen(path, "r");
+    char buf[2048];
+    size_t n = 0;
+    while (f && n < max && fgets(buf, sizeof buf, f)) {
+        if (strncmp(buf, "# expect: ", 10))
+            continue;
+        buf[strcspn(buf, "\n")] = '\0';
+        char *p = buf + 10;
+        struct expect *e = &ex[n];
+        e->file[0] = '\0';
+        if (*p == '@') {
+            size_t len = strcspn(p + 1, ":");
+            snprintf(e->file, sizeof e->file, "%.*s", (int)len, p + 1);
+            p += 1 + len + 1;
+        }
+        int used = 0;
+        if (sscanf(p, "%d:%d: %n", &e->line, &e->col, &used) != 2 || !used)
+            continue;
+        snprintf(e->text, sizeof e->text, "%s", p + used);
+        n++;
+    }
+    if (f)
+        fclose(f);
+    return n;
+}
+
+static bool ends_with(const char *s, const char *tail)
+{
+    size_t ls = strlen(s), lt = strlen(tail);
+    return ls >= lt && !strcmp(s + ls - lt, tail);
+}
+
+static void test_bad_one(const char *dir, const char *name)
+{
+    char path[4096];
+    struct expect ex[16];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    size_t n = read_expects(path, ex, 16);
+    struct bb_suite *s = NULL;
+    struct bb_diagnostics d = {0};
+    struct bb_error err = {0};
+    enum bb_status st = bb_suite_load(path, &s, &d, &err);
+    ok(st == BB_E_INPUT && !s && n > 0, "%s: rejected as input error (%zu expected)", name, n);
+    is_int((long long)n, (long long)d.n, "%s: number of diagnostics", name);
+    for (size_t i = 0; i < n; i++) {
+        const struct bb_diag *g = i < d.n ? &d.v[i] : NULL;
+        const char *want_file = ex[i].file[0] ? ex[i].file : name;
+        bool good = g && ends_with(g->file, want_file) && g->line == ex[i].line &&
+                    g->col == ex[i].col && strstr(g->msg, ex[i].text);
+        ok(good, "%s: %s:%d:%d: %s", name, want_file, ex[i].line, ex[i].col, ex[i].text);
+        if (!good)
+            diag("got: %s", g ? g->msg : "(no such diagnostic)");
+    }
+    for (size_t i = n; i < d.n; i++)
+        diag("unexpected: %s", d.v[i].msg);
+    if (d.n)
+        ok(!strncmp(err.msg, d.v[0].msg, strlen(d.v[0].msg)) &&
+           (d.n == 1 ? !err.msg[strlen(d.v[0].msg)] : !!strstr(err.msg, "more error")),
+           "%s: err holds the first", name);
+    bb_diagnostics_free(&d);
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void test_bad(void)
+{
+    const char *dir = test_src_path("tests/suites/bad");
+    DIR *dp = opendir(dir);
+    if (!dp)
+        bail("cannot open %s", dir);
+    char *names[256];
+    size_t n = 0;
+    for (struct dirent *e; (e = readdir(dp)) && n < 256;)
+        if (ends_with(e->d_name, ".yaml"))
+            names[n++] = strdup(e->d_name);
+    closedir(dp);
+    qsort(names, n, sizeof *names, cmp_names);
+    ok(n >= 20, "at least 20 malformed suites (%zu)", n);
+    for (size_t i = 0; i < n; i++) {
+        test_bad_one(dir, names[i]);
+        free(names[i]);
+    }
+}
+
+/* ---- API details ------------------------------------------------------------------- */
+
+static void test_api(void)
+{
+    struct bb_suite *s = (struct bb_suite *)1;
+    struct bb_diagnostics d = {0};
+    struct bb_error err = {0};
+    enum bb_status st = bb_suite_load(test_src_path("tests/suites/none.yaml"), &s, &d, &err);
+    is_int(BB_E_IO, st, "a missing suite is an i/o error");
+    ok(!s, "no suite on failure");
+    contains(err.msg, "none.yaml: cannot open suite: No such file", "missing-file message");
+    is_int(1, (long long)d.n, "one diagnostic");
+
+    st = bb_suite_load(test_src_path("tests/suites/bad/multiple-errors.yaml"), &s, &d, &err);
+    is_int(BB_E_INPUT, st, "multiple-errors.yaml fails");
+    ok(d.n >= 5, "diagnostics append to the list (%zu)", d.n);
+    contains(err.msg, "more errors)", "err counts the others");
+    ok(!strncmp(err.msg, d.v[1].msg, strlen(d.v[1].msg)), "err starts with this load's first");
+
+    FILE *f = tmpfile();
+    bb_suite_print_errors(&d, f);
+    char buf[8192] = "";
+    rewind(f);
+    size_t got = fread(buf, 1, sizeof buf - 1, f);
+    buf[got] = '\0';
+    fclose(f);
+    char want[64];
+    snprintf(want, sizeof want, "\n%zu errors\n", d.n);
+    contains(buf, want, "print_errors ends with the count");
+    contains(buf, d.v[2].msg, "print_errors prints each message");
+    bb_diagnostics_free(&d);
+    ok(d.n == 0 && !d.v, "diagnostics freed");
+
+    st = bb_suite_load(test_src_path("tests/suites/good/full.yaml"), &s, NULL, NULL);
+    is_int(BB_OK, st, "loads with no diag and no err");
+    bb_suite_free(s);
+    bb_suite_free(NULL);
+    is_string("zero-shot-classification", bb_suite_task_type_name(BB_TASK_ZERO_SHOT), "type name");
+    is_string("jsonl", bb_suite_format_name(BB_SUITE_JSONL), "format name");
+}
+
+int main(void)
+{
+    plan_lazy();
+    test_valid();
+    test_bad();
+    test_api();
+    return tap_failures() ? 1 : 0;
+}
