@@ -284,7 +284,8 @@ enum bb_status bb_download_file(const char *url, const char *dest, const char *e
     }
     close(fd);
     have_tmp = true;
-    struct transfer t = {.url = url, .path = tmp, .label = dest};
+    const char *base = strrchr(dest, '/');
+    struct transfer t = {.url = url, .path = tmp, .label = base ? base + 1 : dest};
     if (fetch(&t, err) != FETCH_OK) {
         st = err->code;
         goto done;
