@@ -63,6 +63,12 @@ static void test_rng(void)
         perm &= p[i] >= 0 && p[i] < 10 && !seen[p[i]]++;
     ok(perm, "rng: shuffle is a permutation");
 
+    int ch[8] = {0, 1, 2, 3, 4, 5, 6, 7}, seen2[8] = {0}, chosen_ok = 1;
+    bb_rng_choose(&r, ch, 8, 3);
+    for (int i = 0; i < 8; i++)
+        chosen_ok &= ch[i] >= 0 && ch[i] < 8 && !seen2[ch[i]]++;
+    ok(chosen_ok, "rng: choose keeps a permutation of the items");
+
     int out[50], inrange = 1;
     bb_rng_resample(&r, 100, 5, out, 50);
     for (int i = 0; i < 50; i++)
@@ -132,8 +138,31 @@ static double nan_cb(const int *idx, size_t n, void *ctx)
     return NAN;
 }
 
+/* 1 when every idx entry stays in its block (sizes 3, 5, 2), else NaN. */
+static double strata_cb(const int *idx, size_t n, void *ctx)
+{
+    (void)ctx;
+    if (n != 10)
+        return NAN;
+    for (size_t i = 0; i < n; i++) {
+        int lo = i < 3 ? 0 : (i < 8 ? 3 : 8), hi = i < 3 ? 3 : (i < 8 ? 8 : 10);
+        if (idx[i] < lo || idx[i] >= hi)
+            return NAN;
+    }
+    return 1.0;
+}
+
 static void test_bootstrap(void)
 {
+    size_t sizes[] = {3, 5, 2};
+    struct bb_ci sc;
+    struct bb_bootstrap_opts so = bb_bootstrap_opts_default();
+    enum bb_status sst = bb_stats_bootstrap_ci_strata(sizes, 3, strata_cb, NULL, &so, &sc, NULL);
+    ok(sst == BB_OK && sc.replicates_used == 1000, "stratified bootstrap keeps indices in their blocks");
+    size_t bad_sizes[] = {3, 0};
+    is_int(BB_E_INPUT, bb_stats_bootstrap_ci_strata(bad_sizes, 2, strata_cb, NULL, &so, &sc, NULL),
+           "stratified bootstrap rejects an empty block");
+
     double x[200];
     struct bb_rng r;
     bb_rng_seed(&r, 1);

@@ -124,7 +124,8 @@ enum bb_status bb_stats_ztest_2prop(size_t k1, size_t n1, size_t k2, size_t n2,
 /* Fisher's exact test, two-sided, on the 2x2 table [[a, b], [c, d]]:
  * the sum of hypergeometric probabilities of all tables with the same
  * margins that are no more likely than the observed one (relative slack
- * 1e-7, as scipy). statistic = a d / (b c) (Inf or NaN where undefined). */
+ * 1e-7, as scipy). statistic = a d / (b c) (Inf or NaN where undefined).
+ * Tables with more than 10^7 items: BB_E_INPUT (use the z-test). */
 enum bb_status bb_stats_fisher_exact(size_t a, size_t b, size_t c, size_t d,
                                      struct bb_test_result *out, struct bb_error *err);
 
