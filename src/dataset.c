@@ -248,6 +248,16 @@ const char *bb_dataset_format_name(enum bb_dataset_format f)
     return "unknown";
 }
 
+bool bb_dataset_format_from_name(const char *name, enum bb_dataset_format *out)
+{
+    for (int f = BB_FORMAT_AUTO; f <= BB_FORMAT_JSON; f++)
+        if (name && !strcmp(name, bb_dataset_format_name((enum bb_dataset_format)f))) {
+            *out = (enum bb_dataset_format)f;
+            return true;
+        }
+    return false;
+}
+
 /* ---- CSV / TSV ------------------------------------------------------------------ */
 
 struct csv_state {
@@ -943,6 +953,53 @@ const char *bb_table_get(const struct bb_table *t, size_t row, int col)
 {
     const struct cell *c = cell_at(t, row, col);
     return c ? c->s : NULL;
+}
+
+static enum bb_status bad_number(const struct bb_table *t, size_t row, int col,
+                                 const char *want, const char *found, struct bb_error *err)
+{
+    const char *name = bb_table_col_name(t, (size_t)col);
+    char where[64];
+    if (bb_table_line(t, row) > 0)
+        snprintf(where, sizeof where, "%ld", bb_table_line(t, row));
+    else
+        snprintf(where, sizeof where, " row %zu", row + 1);
+    return bb_fail(err, BB_E_INPUT, "%s:%s: column '%s': expected %s, found %s%.60s%s", t->path,
+                   where, name ? name : "?", want, found ? "'" : "nothing",
+                   found ? found : "", found ? "'" : "");
+}
+
+static bool only_space(const char *s)
+{
+    while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
+        s++;
+    return *s == 0;
+}
+
+enum bb_status bb_table_get_double(const struct bb_table *t, size_t row, int col, double *out,
+                                   struct bb_error *err)
+{
+    const char *s = bb_table_get(t, row, col);
+    char *end;
+    errno = 0;
+    double v = s ? strtod(s, &end) : 0;
+    if (!s || end == s || !only_space(end) || errno == ERANGE)
+        return bad_number(t, row, col, "a number", s, err);
+    *out = v;
+    return BB_OK;
+}
+
+enum bb_status bb_table_get_long(const struct bb_table *t, size_t row, int col, long *out,
+                                 struct bb_error *err)
+{
+    const char *s = bb_table_get(t, row, col);
+    char *end;
+    errno = 0;
+    long v = s ? strtol(s, &end, 10) : 0;
+    if (!s || end == s || !only_space(end) || errno == ERANGE)
+        return bad_number(t, row, col, "an integer", s, err);
+    *out = v;
+    return BB_OK;
 }
 
 const char *const *bb_table_list(const struct bb_table *t, size_t row, int col, size_t *n)

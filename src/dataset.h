@@ -75,6 +75,8 @@ void bb_table_free(struct bb_table *t);
 /* Format the spec resolves to (AUTO looked up by extension; unknown -> AUTO). */
 enum bb_dataset_format bb_dataset_format_of(const struct bb_dataset_spec *spec);
 const char *bb_dataset_format_name(enum bb_dataset_format f);
+/* "auto", "csv", "tsv", "jsonl" or "json" (as a suite writes it); false otherwise. */
+bool bb_dataset_format_from_name(const char *name, enum bb_dataset_format *out);
 
 size_t bb_table_rows(const struct bb_table *t);
 size_t bb_table_cols(const struct bb_table *t);
@@ -89,6 +91,13 @@ enum bb_status bb_table_require_col(const struct bb_table *t, const char *role_o
                                     struct bb_error *err);
 /* Cell text, NULL when missing or out of range. */
 const char *bb_table_get(const struct bb_table *t, size_t row, int col);
+/* Cell parsed as a number (surrounding spaces allowed) / as an integer; a
+ * missing or malformed cell is BB_E_INPUT "path:LINE: column 'c': expected a
+ * number, found 'x'". */
+enum bb_status bb_table_get_double(const struct bb_table *t, size_t row, int col, double *out,
+                                   struct bb_error *err);
+enum bb_status bb_table_get_long(const struct bb_table *t, size_t row, int col, long *out,
+                                 struct bb_error *err);
 /* Items of a list cell (a plain cell is a list of one); NULL and *n = 0 when
  * missing. */
 const char *const *bb_table_list(const struct bb_table *t, size_t row, int col, size_t *n);

@@ -61,6 +61,17 @@ static void test_quoted_csv(void)
     is_string("3.25", cell(t, 3, "score"), "score column by name");
     is_int(2, bb_table_line(t, 0), "first data row is line 2");
     is_int(0, (long long)bb_table_skipped(t), "nothing skipped");
+    double d = 0;
+    long l = 0;
+    struct bb_error err = { 0 };
+    is_int(BB_OK, bb_table_get_double(t, 3, 2, &d, &err), "score parses");
+    is_double(3.25, d, 0, "score value");
+    is_int(BB_OK, bb_table_get_long(t, 5, 0, &l, &err), "id parses");
+    is_int(6, l, "id value");
+    is_int(BB_E_INPUT, bb_table_get_double(t, 1, 1, &d, &err), "text is not a number");
+    contains(err.msg, "quoted.csv:3: column 'text': expected a number, found 'with, comma'",
+             "number error names file, line and column");
+    is_int(BB_E_INPUT, bb_table_get_long(t, 0, 2, &l, &err), "0.5 is not an integer");
     is_int(-1, bb_table_col(t, "nope"), "unknown column -> -1");
     is_string(NULL == bb_table_get(t, 99, 0) ? "null" : "set", "null", "row out of range -> NULL");
     bb_table_free(t);
@@ -253,6 +264,15 @@ static void test_bad_input(void)
     s.columns = map2;
     load_fails(&s, BB_E_INPUT, "column index 7 (for s1) out of range: the file has 3 columns",
                "mapped index out of range");
+}
+
+static void test_format_names(void)
+{
+    enum bb_dataset_format f = BB_FORMAT_AUTO;
+    ok(bb_dataset_format_from_name("jsonl", &f) && f == BB_FORMAT_JSONL, "format name jsonl");
+    ok(!bb_dataset_format_from_name("xml", &f), "unknown format name rejected");
+    struct bb_dataset_spec s = { .path = "x/y.TXT" };
+    is_int(BB_FORMAT_TSV, bb_dataset_format_of(&s), ".txt is TSV");
 }
 
 static void test_pylist(void)
@@ -461,6 +481,7 @@ int main(void)
     test_jsonl();
     test_json_docs();
     test_bad_input();
+    test_format_names();
     test_pylist();
     test_seat_fixtures();
     test_shared_csv();
