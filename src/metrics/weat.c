@@ -11,7 +11,7 @@
 
 /* ---- cosine table -------------------------------------------------------- */
 
-/* Row accessor over float or double matrices, converted to double. */
+/* One input set: float or double rows, converted to double for the math. */
 struct rows {
     const float *f;
     const double *d;
@@ -19,22 +19,29 @@ struct rows {
     const char *name;
 };
 
-static double row_at(const struct rows *r, size_t dim, size_t i, size_t k)
+/* Double rows of r into *out (a copy when the input is float, else the input
+ * itself; *owned says whether to free it) and their norms into norms[0..n). */
+static enum bb_status prepare_rows(const struct rows *r, size_t dim, const double **out,
+                                   double **owned, double *norms, struct bb_error *err)
 {
-    return r->f ? (double)r->f[i * dim + k] : r->d[i * dim + k];
-}
-
-static enum bb_status check_rows(const struct rows *r, size_t dim, double *norms,
-                                 struct bb_error *err)
-{
+    *owned = NULL;
     if (r->n == 0)
         return bb_fail(err, BB_E_INPUT, "weat: set %s is empty", r->name);
     if (!r->f && !r->d)
         return bb_fail(err, BB_E_INPUT, "weat: set %s has no data", r->name);
+    const double *m = r->d;
+    if (r->f) {
+        if (!(*owned = malloc(r->n * dim * sizeof **owned)))
+            return bb_fail(err, BB_E_NOMEM, "weat: out of memory for set %s", r->name);
+        for (size_t i = 0; i < r->n * dim; i++)
+            (*owned)[i] = (double)r->f[i];
+        m = *owned;
+    }
+    *out = m;
     for (size_t i = 0; i < r->n; i++) {
         double ss = 0;
         for (size_t k = 0; k < dim; k++)
-            ss += row_at(r, dim, i, k) * row_at(r, dim, i, k);
+            ss += m[i * dim + k] * m[i * dim + k];
         if (!isfinite(ss) || ss == 0)
             return bb_fail(err, BB_E_INPUT, "weat: set %s row %zu: expected a finite non-zero vector, found %s",
                            r->name, i, ss == 0 ? "norm 0" : "a non-finite value");
@@ -43,13 +50,37 @@ static enum bb_status check_rows(const struct rows *r, size_t dim, double *norms
     return BB_OK;
 }
 
-static double cosine(const struct rows *u, size_t i, double nu, const struct rows *v, size_t j,
-                     double nv, size_t dim)
+/* Dot product with four independent partial sums (the add latency, not the
+ * multiplies, bounds a single-accumulator loop). */
+static double dot(const double *u, const double *v, size_t dim)
 {
-    double dot = 0;
-    for (size_t k = 0; k < dim; k++)
-        dot += row_at(u, dim, i, k) * row_at(v, dim, j, k);
-    return dot / (nu * nv);
+    double a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    size_t k = 0;
+    for (; k + 4 <= dim; k += 4) {
+        a0 += u[k] * v[k];
+        a1 += u[k + 1] * v[k + 1];
+        a2 += u[k + 2] * v[k + 2];
+        a3 += u[k + 3] * v[k + 3];
+    }
+    for (; k < dim; k++)
+        a0 += u[k] * v[k];
+    return (a0 + a1) + (a2 + a3);
+}
+
+/* The (nx + ny, na + nb) table from prepared rows m[0..4) and norms. */
+static void fill_cos(struct bb_weat_cos *c, const double *const m[4], double *const norms[4], size_t dim)
+{
+    size_t nat = c->na + c->nb;
+    for (size_t t = 0; t < c->nx + c->ny; t++) {
+        int ts = t < c->nx ? 0 : 1;
+        size_t ti = ts ? t - c->nx : t;
+        for (size_t j = 0; j < nat; j++) {
+            int as = j < c->na ? 2 : 3;
+            size_t aj = as == 2 ? j : j - c->na;
+            c->cos[t * nat + j] =
+                dot(m[ts] + ti * dim, m[as] + aj * dim, dim) / (norms[ts][ti] * norms[as][aj]);
+        }
+    }
 }
 
 /* r[0..4) = X, Y, A, B. */
@@ -65,31 +96,26 @@ static enum bb_status cos_build(struct bb_weat_cos *c, const struct rows *r, siz
         return bb_fail(err, BB_E_INPUT, "weat: need at least 2 targets in X u Y, found %zu",
                        c->nx + c->ny);
     size_t nt = c->nx + c->ny, nat = c->na + c->nb;
-    double *norms[4] = {0};
+    double *norms[4] = {0}, *owned[4] = {0};
+    const double *m[4] = {0};
     for (int s = 0; s < 4; s++)
         if (!(norms[s] = malloc((r[s].n ? r[s].n : 1) * sizeof(double)))) {
             st = bb_fail(err, BB_E_NOMEM, "weat: out of memory");
             goto done;
         }
     for (int s = 0; s < 4; s++)
-        if ((st = check_rows(&r[s], dim, norms[s], err)) != BB_OK)
+        if ((st = prepare_rows(&r[s], dim, &m[s], &owned[s], norms[s], err)) != BB_OK)
             goto done;
     if (!(c->cos = malloc(nt * nat * sizeof *c->cos))) {
         st = bb_fail(err, BB_E_NOMEM, "weat: out of memory for a %zu x %zu cosine table", nt, nat);
         goto done;
     }
-    for (size_t t = 0; t < nt; t++) {
-        int ts = t < c->nx ? 0 : 1;
-        size_t ti = ts ? t - c->nx : t;
-        for (size_t j = 0; j < nat; j++) {
-            int as = j < c->na ? 2 : 3;
-            size_t aj = as == 2 ? j : j - c->na;
-            c->cos[t * nat + j] = cosine(&r[ts], ti, norms[ts][ti], &r[as], aj, norms[as][aj], dim);
-        }
-    }
+    fill_cos(c, m, norms, dim);
 done:
-    for (int s = 0; s < 4; s++)
+    for (int s = 0; s < 4; s++) {
         free(norms[s]);
+        free(owned[s]);
+    }
     return st;
 }
 
@@ -144,22 +170,24 @@ static void s_moments(const double *s, size_t nx, size_t ny, double *mx, double 
 double bb_weat_effect_size_idx(const struct bb_weat_cos *c, const int *idx)
 {
     size_t nt = c->nx + c->ny, nat = c->na + c->nb;
-    const int *ia = idx + nt, *ib = idx + nt + c->na;
-    double *s = malloc(nt * sizeof *s);
-    if (!s)
+    /* One weight per attribute column: (times drawn) / na for A, -(times drawn) / nb
+     * for B, so s(t) = row_t . w; then every target's s once, gathered by idx. */
+    double *w = calloc(nat + 2 * nt, sizeof *w);
+    if (!w)
         return NAN;
+    double *s_all = w + nat, *s = s_all + nt;
+    for (size_t j = 0; j < c->na; j++)
+        w[idx[nt + j] - (int)nt] += 1.0 / (double)c->na;
+    for (size_t j = 0; j < c->nb; j++)
+        w[idx[nt + c->na + j] - (int)nt] -= 1.0 / (double)c->nb;
     for (size_t t = 0; t < nt; t++) {
-        const double *row = c->cos + (size_t)idx[t] * nat;
-        double sa = 0, sb = 0;
-        for (size_t j = 0; j < c->na; j++)
-            sa += row[ia[j] - (int)nt];
-        for (size_t j = 0; j < c->nb; j++)
-            sb += row[ib[j] - (int)nt];
-        s[t] = sa / (double)c->na - sb / (double)c->nb;
+        s_all[t] = dot(c->cos + t * nat, w, nat);
     }
+    for (size_t t = 0; t < nt; t++)
+        s[t] = s_all[idx[t]];
     double mx, my, sd;
     s_moments(s, c->nx, c->ny, &mx, &my, &sd);
-    free(s);
+    free(w);
     return sd > 0 ? (mx - my) / sd : NAN;
 }
 
