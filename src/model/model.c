@@ -1,0 +1,289 @@
+/* model.c: loads a model folder (config, tokenizer, safetensors weights),
+ * dispatches to the architecture named by config.json, and drives batched
+ * embedding: tokenize, sort by length, pad each batch to its longest. */
+#include "model/model.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "model/config.h"
+#include "model/safetensors.h"
+#include "paths.h"
+
+struct bb_model {
+    char *dir;
+    const struct bb_arch *arch;
+    void *state;
+    struct bb_model_config cfg;
+    struct bb_tokenizer *tok;
+    int max_seq;          /* tokens per sequence the forward accepts */
+    int pad_id;
+    double load_seconds;
+    int32_t *ids;         /* (cap_tok) padded batch, reused */
+    int32_t *lengths;     /* (cap_b) */
+    size_t cap_tok;
+    int cap_b;
+};
+
+static const struct bb_arch *const archs[] = {&bb_arch_bert};
+
+static const struct bb_arch *arch_find(const char *model_type)
+{
+    for (size_t i = 0; i < sizeof archs / sizeof *archs; i++)
+        if (!strcmp(archs[i]->model_type, model_type))
+            return archs[i];
+    return NULL;
+}
+
+static enum bb_status check_dir(const char *dir, struct bb_error *err)
+{
+    if (!bb_path_exists(dir))
+        return bb_fail(err, BB_E_IO, "model folder '%s' does not exist", dir);
+    if (!bb_path_is_dir(dir))
+        return bb_fail(err, BB_E_IO, "model '%s' is not a folder (expected config.json, "
+                       "model.safetensors, tokenizer files)", dir);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    if (!bb_path_exists(path))
+        return bb_fail(err, BB_E_IO, "%s/model.safetensors: not found (the model folder must "
+                       "hold the weights as model.safetensors)", dir);
+    return BB_OK;
+}
+
+static enum bb_status load_weights(struct bb_model *m, struct bb_backend *be,
+                                   const struct bb_model_opts *opts, struct bb_error *err)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/model.safetensors", m->dir);
+    struct bb_safetensors *st = NULL;
+    enum bb_status s = bb_safetensors_open(path, &st, err);
+    if (!s)
+        s = m->arch->load(&m->cfg, st, be, opts, &m->state, err);
+    bb_safetensors_close(st);
+    return s;
+}
+
+static enum bb_status load_parts(struct bb_model *m, struct bb_backend *be,
+                                 const struct bb_model_opts *opts, struct bb_error *err)
+{
+    enum bb_status s = bb_model_config_load(m->dir, &m->cfg, err);
+    if (s)
+        return s;
+    if (!(m->arch = arch_find(m->cfg.model_type)))
+        return bb_fail(err, BB_E_UNSUPPORTED, "config.json: model_type '%s' is not supported "
+                       "(supported: bert)", m->cfg.model_type);
+    if (opts && opts->max_seq_len &&
+        (opts->max_seq_len < 2 || opts->max_seq_len > m->cfg.max_position_embeddings))
+        return bb_fail(err, BB_E_USAGE, "max sequence length %d: expected 2 .. %d "
+                       "(max_position_embeddings)", opts->max_seq_len,
+                       m->cfg.max_position_embeddings);
+    if ((s = bb_tokenizer_load(m->dir, &m->tok, err)))
+        return s;
+    if (opts && opts->max_seq_len)
+        bb_tokenizer_set_max_len(m->tok, opts->max_seq_len);
+    /* the tokenizer truncates; pack_one() enforces the same bound on encodings from elsewhere */
+    m->max_seq = bb_tokenizer_max_len(m->tok);
+    if (m->max_seq > m->cfg.max_position_embeddings || m->max_seq < 2)
+        m->max_seq = m->cfg.max_position_embeddings;
+    m->pad_id = bb_tokenizer_pad_id(m->tok);
+    return load_weights(m, be, opts, err);
+}
+
+enum bb_status bb_model_load(const char *dir, struct bb_backend *be, const struct bb_model_opts *opts,
+                             struct bb_model **out, struct bb_error *err)
+{
+    *out = NULL;
+    double t0 = bb_now();
+    enum bb_status s = check_dir(dir, err);
+    if (s)
+        return s;
+    struct bb_model *m = calloc(1, sizeof *m);
+    if (!m || !(m->dir = strdup(dir))) {
+        free(m);
+        return bb_fail(err, BB_E_NOMEM, "out of memory loading %s", dir);
+    }
+    if ((s = load_parts(m, be, opts, err)) || (s = bb_backend_sync(be, err))) {
+        bb_error_prefix(err, "loading model %s", dir);
+        bb_model_free(m);
+        return s;
+    }
+    m->load_seconds = bb_now() - t0;
+    bb_info("loaded %s (%s, %d layers, dim %d, max %d tokens) in %.2f s", dir, m->arch->name,
+            m->cfg.num_hidden_layers, m->cfg.hidden_size, m->max_seq, m->load_seconds);
+    *out = m;
+    return BB_OK;
+}
+
+void bb_model_free(struct bb_model *m)
+{
+    if (!m)
+        return;
+    if (m->arch && m->state)
+        m->arch->free(m->state);
+    bb_tokenizer_free(m->tok);
+    free(m->ids);
+    free(m->lengths);
+    free(m->dir);
+    free(m);
+}
+
+int bb_model_dim(const struct bb_model *m) { return m->cfg.hidden_size; }
+const char *bb_model_arch(const struct bb_model *m) { return m->arch->name; }
+const char *bb_model_dir(const struct bb_model *m) { return m->dir; }
+struct bb_tokenizer *bb_model_tokenizer(struct bb_model *m) { return m->tok; }
+double bb_model_load_seconds(const struct bb_model *m) { return m->load_seconds; }
+
+/* ---- batching --------------------------------------------------------------- */
+
+static enum bb_status host_ensure(struct bb_model *m, size_t n_tok, int b, struct bb_error *err)
+{
+    if (n_tok > m->cap_tok) {
+        int32_t *p = realloc(m->ids, n_tok * sizeof *p);
+        if (!p)
+            return bb_fail(err, BB_E_NOMEM, "out of memory for a batch of %zu tokens", n_tok);
+        m->ids = p;
+        m->cap_tok = n_tok;
+    }
+    if (b > m->cap_b) {
+        int32_t *p = realloc(m->lengths, (size_t)b * sizeof *p);
+        if (!p)
+            return bb_fail(err, BB_E_NOMEM, "out of memory for a batch of %d", b);
+        m->lengths = p;
+        m->cap_b = b;
+    }
+    return BB_OK;
+}
+
+/* Tokens of one sequence after truncation to max_seq: the first max_seq-1
+ * and the last (the closing [SEP]), as the tokenizer's own truncation does. */
+static int seq_len(const struct bb_model *m, const struct bb_encoding *e)
+{
+    return e->n > m->max_seq ? m->max_seq : e->n;
+}
+
+static enum bb_status pack_one(struct bb_model *m, const struct bb_encoding *e, int i, int t,
+                               struct bb_error *err)
+{
+    int len = seq_len(m, e);
+    int32_t *row = m->ids + (size_t)i * (size_t)t; // (t)
+    if (len < 1)
+        return bb_fail(err, BB_E_INPUT, "batch item %d: empty token sequence", i);
+    for (int j = 0; j < len; j++) {
+        int32_t id = (j == len - 1 && e->n > len) ? e->ids[e->n - 1] : e->ids[j];
+        if (id < 0 || id >= m->cfg.vocab_size)
+            return bb_fail(err, BB_E_INPUT, "batch item %d: token id %d at position %d is "
+                           "outside the vocabulary (0 .. %d)", i, id, j, m->cfg.vocab_size - 1);
+        row[j] = id;
+    }
+    for (int j = len; j < t; j++)
+        row[j] = m->pad_id;
+    m->lengths[i] = len;
+    return BB_OK;
+}
+
+enum bb_status bb_model_embed_batch(struct bb_model *m, const struct bb_encoding *encs, int b,
+                                    float *out, struct bb_error *err)
+{
+    if (b <= 0)
+        return b == 0 ? BB_OK : bb_fail(err, BB_E_INTERNAL, "batch size %d", b);
+    int t = 1;
+    for (int i = 0; i < b; i++)
+        if (seq_len(m, &encs[i]) > t)
+            t = seq_len(m, &encs[i]);
+    enum bb_status s = host_ensure(m, (size_t)b * (size_t)t, b, err);
+    for (int i = 0; i < b && !s; i++)
+        s = pack_one(m, &encs[i], i, t, err);
+    if (!s)
+        s = m->arch->forward(m->state, m->ids, m->lengths, b, t, out, err); // (b, dim)
+    return s;
+}
+
+/* Sort order: longest first, ties by input index (deterministic batches). */
+struct sort_key {
+    int len;
+    size_t idx;
+};
+static int cmp_len_desc(const void *a, const void *b)
+{
+    const struct sort_key *x = a, *y = b;
+    if (x->len != y->len)
+        return x->len > y->len ? -1 : 1;
+    return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+static enum bb_status tokenize_all(struct bb_model *m, const char *const *texts, size_t n,
+                                   struct bb_encoding *encs, struct bb_error *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        enum bb_status s = bb_tokenizer_encode(m->tok, texts[i], strlen(texts[i]), &encs[i], err);
+        if (s) {
+            bb_error_prefix(err, "text %zu", i);
+            return s;
+        }
+    }
+    return BB_OK;
+}
+
+/* Embed batches of the sorted order, scattering rows back to input order. */
+static enum bb_status run_batches(struct bb_model *m, const struct bb_encoding *encs,
+                                  const size_t *order, size_t n, int batch_size, float *out,
+                                  struct bb_error *err)
+{
+    size_t dim = (size_t)m->cfg.hidden_size;
+    struct bb_encoding *batch = malloc((size_t)batch_size * sizeof *batch);
+    float *tmp = malloc((size_t)batch_size * dim * sizeof(float)); // (batch, dim)
+    enum bb_status s = BB_OK;
+    struct bb_progress prog;
+    if (!batch || !tmp) {
+        s = bb_fail(err, BB_E_NOMEM, "out of memory for a batch of %d", batch_size);
+        goto done;
+    }
+    bb_progress_start(&prog, "embedding", n);
+    for (size_t i0 = 0; i0 < n && !s; i0 += (size_t)batch_size) {
+        int b = (int)(n - i0 < (size_t)batch_size ? n - i0 : (size_t)batch_size);
+        for (int i = 0; i < b; i++)
+            batch[i] = encs[order[i0 + (size_t)i]];
+        s = bb_model_embed_batch(m, batch, b, tmp, err);
+        for (int i = 0; i < b && !s; i++)
+            memcpy(out + order[i0 + (size_t)i] * dim, tmp + (size_t)i * dim, dim * sizeof(float));
+        bb_progress_update(&prog, i0 + (size_t)b);
+    }
+    bb_progress_end(&prog);
+done:
+    free(batch);
+    free(tmp);
+    return s;
+}
+
+enum bb_status bb_model_embed_texts(struct bb_model *m, const char *const *texts, size_t n,
+                                    int batch_size, float *out, struct bb_error *err)
+{
+    if (batch_size < 1)
+        return bb_fail(err, BB_E_USAGE, "batch size %d: expected at least 1", batch_size);
+    if (n == 0)
+        return BB_OK;
+    struct bb_encoding *encs = calloc(n, sizeof *encs);
+    size_t *order = malloc(n * sizeof *order);
+    struct sort_key *keys = malloc(n * sizeof *keys);
+    enum bb_status s = BB_OK;
+    if (!encs || !order || !keys) {
+        s = bb_fail(err, BB_E_NOMEM, "out of memory for %zu texts", n);
+        goto done;
+    }
+    if ((s = tokenize_all(m, texts, n, encs, err)))
+        goto done;
+    for (size_t i = 0; i < n; i++)
+        keys[i] = (struct sort_key){encs[i].n, i};
+    qsort(keys, n, sizeof *keys, cmp_len_desc);
+    for (size_t i = 0; i < n; i++)
+        order[i] = keys[i].idx;
+    s = run_batches(m, encs, order, n, batch_size, out, err);
+done:
+    for (size_t i = 0; encs && i < n; i++)
+        bb_encoding_free(&encs[i]);
+    free(encs);
+    free(order);
+    free(keys);
+    return s;
+}
