@@ -1087,8 +1087,9 @@ static long resolve(struct ctx *c, const struct node *v, const char *path, const
         if (id && !strcmp(id, name))
             return (long)i;
     }
-    char hint[256];
-    suggest(name, (const char *)base + off, n, stride, hint, sizeof hint);
+    char hint[256] = "";
+    if (n)
+        suggest(name, (const char *)base + off, n, stride, hint, sizeof hint);
     if (!hint[0]) {
         size_t used = (size_t)snprintf(hint, sizeof hint, " (defined: ");
         size_t shown = 0;
@@ -1907,8 +1908,10 @@ static bool diag_before(const struct ctx *c, const struct bb_diag *a, const stru
  * stable, so problems found at one place keep the order they were found in. */
 static void sort_diags(const struct ctx *c)
 {
-    struct bb_diag *v = c->diag->v + c->n_before;
     size_t n = c->diag->n - c->n_before;
+    if (n < 2)
+        return;
+    struct bb_diag *v = c->diag->v + c->n_before;
     for (size_t i = 1; i < n; i++) {
         struct bb_diag x = v[i];
         size_t j = i;

@@ -249,6 +249,76 @@ static void test_bad(void)
     }
 }
 
+/* ---- hostile input: every truncation and seeded byte mutations of full.yaml ---- */
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = f ? malloc(1 << 16) : NULL;
+    *len = buf ? fread(buf, 1, 1 << 16, f) : 0;
+    if (f)
+        fclose(f);
+    return buf;
+}
+
+static bool spit(const char *path, const char *buf, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    bool good = f && fwrite(buf, 1, len, f) == len;
+    if (f)
+        good &= fclose(f) == 0;
+    return good;
+}
+
+/* Load buf as a suite; true when the answer is consistent (ok with no
+ * diagnostics, or an input error with at least one). */
+static bool load_consistent(const char *path, const char *buf, size_t len)
+{
+    struct bb_suite *s = NULL;
+    struct bb_diagnostics d = {0};
+    if (!spit(path, buf, len))
+        return false;
+    enum bb_status st = bb_suite_load(path, &s, &d, NULL);
+    bool good = st == BB_OK ? (s && !d.n) : (st == BB_E_INPUT && !s && d.n > 0);
+    for (size_t i = 0; i < d.n; i++)
+        good &= d.v[i].line >= 0 && d.v[i].col >= 0 && d.v[i].msg[0];
+    bb_suite_free(s);
+    bb_diagnostics_free(&d);
+    return good;
+}
+
+static void test_hostile(void)
+{
+    size_t len, blen;
+    char *full = slurp(test_src_path("tests/suites/good/full.yaml"), &len);
+    char *base = slurp(test_src_path("tests/suites/good/base.yaml"), &blen);
+    char path[4200], bpath[4200];
+    snprintf(path, sizeof path, "%s/full.yaml", test_tmp_dir());
+    snprintf(bpath, sizeof bpath, "%s/base.yaml", test_tmp_dir());
+    if (!full || !base || !spit(bpath, base, blen))
+        bail("cannot read or copy the full suite");
+    size_t bad = 0, n = 0;
+    for (size_t cut = 0; cut <= len; cut++, n++)
+        bad += !load_consistent(path, full, cut);
+    is_int(0, (long long)bad, "%zu truncations of full.yaml answered consistently", n);
+    unsigned long long x = 0x9e3779b97f4a7c15ull;
+    static const char junk[] = ":-[]{}#&*!|>'\"%@`,? \t\n\x01\xff";
+    bad = 0;
+    for (n = 0; n < 2000; n++) {
+        char *m = malloc(len);
+        memcpy(m, full, len);
+        for (int k = 0; k < 3; k++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            m[x % len] = junk[(x >> 32) % (sizeof junk - 1)];
+        }
+        bad += !load_consistent(path, m, len);
+        free(m);
+    }
+    is_int(0, (long long)bad, "%zu seeded mutations of full.yaml answered consistently", n);
+    free(full);
+    free(base);
+}
+
 /* ---- API details ------------------------------------------------------------------- */
 
 static void test_api(void)
@@ -295,6 +365,7 @@ int main(void)
     plan_lazy();
     test_valid();
     test_bad();
+    test_hostile();
     test_api();
     return tap_failures() ? 1 : 0;
 }
