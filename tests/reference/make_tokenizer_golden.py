@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+"""make_tokenizer_golden.py: token-id goldens for tests/tokenizer-t.c.
+
+Encodes every sentence of STS-B's test split (s1 and s2 of each row) and every
+case of tests/data/tokenizer-hard-cases.txt with Hugging Face `tokenizers`
+(the independent reference), the way biasbench must: Tokenizer.from_file(
+model_dir/tokenizer.json), no padding, truncation at 256 (sentence-transformers'
+max_seq_length for all-MiniLM-L6-v2; tokenizer.json's own 128 is ignored).
+
+Writes, per source, tests/golden/tokenizer-<source>.txt:
+    # biasbench-tokenizer-golden v1 source=... count=N max_length=256 \
+      tokenizer_sha256=... source_sha256=... tokenizers=X.Y.Z
+    KEY<TAB>id id id ...
+KEY is "stsb-en-test.csv:ROW:COL" (ROW: 1-based CSV record, COL: 1 or 2) or
+"tokenizer-hard-cases.txt:LINE" (1-based line). Golden files carry ids only,
+never the text: the C test re-reads the text from the same source.
+
+Run from the repository root:
+    /work/venv-ref/bin/python tests/reference/make_tokenizer_golden.py \
+        [--model-dir DIR] [--data-dir ../shared/datasets] [--out-dir tests/golden]
+"""
+import argparse
+import csv
+import hashlib
+import os
+import re
+import sys
+
+import tokenizers
+from tokenizers import Tokenizer
+
+FORMAT = "biasbench-tokenizer-golden"
+VERSION = 1
+MAX_LENGTH = 256
+STSB = "stsb/stsb-en-test.csv"
+HARD = "tests/data/tokenizer-hard-cases.txt"
+
+ESCAPE = re.compile(rb"\\(\\|t|n|r|x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|.?)")
+
+
+def decode_case(raw: bytes, where: str) -> bytes:
+    """Apply the escapes documented at the top of tokenizer-hard-cases.txt."""
+
+    def one(m):
+        e = m.group(1)
+        if e == b"\\":
+            return b"\\"
+        if e in (b"t", b"n", b"r"):
+            return {b"t": b"\t", b"n": b"\n", b"r": b"\r"}[e]
+        if e[:1] == b"x" and len(e) == 3:
+            return bytes([int(e[1:], 16)])
+        if e[:1] in (b"u", b"U") and len(e) in (5, 9):
+            return chr(int(e[1:], 16)).encode("utf-8", "surrogatepass")
+        sys.exit("%s: bad escape \\%s" % (where, e.decode("latin-1")))
+
+    return ESCAPE.sub(one, raw)
+
+
+def sha256_file(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def hard_cases(path):
+    name = os.path.basename(path)
+    with open(path, "rb") as f:
+        for lineno, line in enumerate(f, 1):
+            line = line.rstrip(b"\n")
+            if line.startswith(b"|"):
+                text = decode_case(line[1:], "%s:%d" % (name, lineno))
+                # what HF sees when biasbench is given these bytes
+                yield "%s:%d" % (name, lineno), text.decode("utf-8", errors="replace")
+
+
+def stsb_sentences(path):
+    name = os.path.basename(path)
+    with open(path, newline="", encoding="utf-8") as f:
+        for row, rec in enumerate(csv.reader(f), 1):
+            if len(rec) < 2:
+                sys.exit("%s: record %d has %d fields, expected >= 2" % (path, row, len(rec)))
+            for col in (1, 2):
+                yield "%s:%d:%d" % (name, row, col), rec[col - 1]
+
+
+def write_golden(out_path, source_path, tok, tok_sha, items):
+    lines = []
+    for key, text in items:
+        ids = tok.encode(text).ids
+        lines.append("%s\t%s\n" % (key, " ".join(str(i) for i in ids)))
+    with open(out_path, "w", encoding="ascii", newline="\n") as f:
+        f.write("# %s v%d source=%s count=%d max_length=%d tokenizer_sha256=%s "
+                "source_sha256=%s tokenizers=%s\n"
+                % (FORMAT, VERSION, os.path.basename(source_path), len(lines), MAX_LENGTH,
+                   tok_sha, sha256_file(source_path), tokenizers.__version__))
+        f.writelines(lines)
+    print("%s: %d strings" % (out_path, len(lines)))
+    return len(lines)
+
+
+def main():
+    home = os.path.expanduser("~")
+    models = os.environ.get("BIASBENCH_MODELS", os.path.join(home, ".cache/biasbench/models"))
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--model-dir", default=os.path.join(models, "all-MiniLM-L6-v2"))
+    ap.add_argument("--data-dir", default=os.environ.get("BIASBENCH_DATA", "../shared/datasets"))
+    ap.add_argument("--out-dir", default="tests/golden")
+    args = ap.parse_args()
+
+    tj = os.path.join(args.model_dir, "tokenizer.json")
+    tok = Tokenizer.from_file(tj)
+    tok.no_padding()
+    tok.enable_truncation(MAX_LENGTH)
+    tok_sha = sha256_file(tj)
+
+    stsb = os.path.join(args.data_dir, STSB)
+    total = write_golden(os.path.join(args.out_dir, "tokenizer-stsb-en-test.txt"), stsb, tok,
+                         tok_sha, stsb_sentences(stsb))
+    total += write_golden(os.path.join(args.out_dir, "tokenizer-hard-cases.txt"), HARD, tok,
+                          tok_sha, hard_cases(HARD))
+    print("total: %d strings" % total)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,512 @@
+/* tokenizer-t.c: the WordPiece tokenizer against Hugging Face `tokenizers`
+ * goldens (STS-B test sentences and hand-written hard cases, ids only; the
+ * text is re-read from its source), plus unit checks, an MPNet-style
+ * tokenizer.json, the vocab.txt fallback, and broken model folders. */
+#include <csv.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "log.h"
+#include "paths.h"
+#include "tap.h"
+#include "tokenizer/tokenizer.h"
+
+/* ---- sources: key -> text ------------------------------------------------------ */
+
+struct item { char key[96]; char *text; size_t len; };
+struct items { struct item *v; int n, cap; };
+
+static void items_add(struct items *it, const char *key, const char *text, size_t len)
+{
+    if (it->n == it->cap) {
+        it->cap = it->cap ? 2 * it->cap : 256;
+        it->v = realloc(it->v, (size_t)it->cap * sizeof *it->v);
+        if (!it->v)
+            bail("out of memory");
+    }
+    struct item *x = &it->v[it->n++];
+    snprintf(x->key, sizeof x->key, "%s", key);
+    x->text = malloc(len + 1);
+    if (!x->text)
+        bail("out of memory");
+    memcpy(x->text, text, len);
+    x->text[len] = '\0';
+    x->len = len;
+}
+
+static void items_free(struct items *it)
+{
+    for (int i = 0; i < it->n; i++)
+        free(it->v[i].text);
+    free(it->v);
+    memset(it, 0, sizeof *it);
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        bail("cannot open %s", path);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n)
+        bail("cannot read %s", path);
+    fclose(f);
+    buf[n] = '\0';
+    *len = (size_t)n;
+    return buf;
+}
+
+/* STS-B CSV (no header): record ROW (1-based), columns 1 and 2, parsed like
+ * Python's csv module (libcsv, with its space trimming turned off). */
+struct csv_state { struct items *it; int row, col; const char *name; };
+
+static int no_space(unsigned char c) { (void)c; return 0; }
+
+static void csv_field(void *s, size_t len, void *data)
+{
+    struct csv_state *cs = data;
+    cs->col++;
+    if (cs->col <= 2) {
+        char key[96];
+        snprintf(key, sizeof key, "%s:%d:%d", cs->name, cs->row, cs->col);
+        items_add(cs->it, key, s ? s : "", s ? len : 0);
+    }
+}
+
+static void csv_row(int c, void *data)
+{
+    (void)c;
+    struct csv_state *cs = data;
+    cs->row++;
+    cs->col = 0;
+}
+
+static void read_stsb(const char *path, struct items *it)
+{
+    size_t len;
+    char *buf = slurp(path, &len);
+    struct csv_parser p;
+    struct csv_state cs = {it, 1, 0, "stsb-en-test.csv"};
+    if (csv_init(&p, CSV_APPEND_NULL))
+        bail("csv_init failed");
+    csv_set_space_func(&p, no_space);
+    if (csv_parse(&p, buf, len, csv_field, csv_row, &cs) != len)
+        bail("%s: %s", path, csv_strerror(csv_error(&p)));
+    csv_fini(&p, csv_field, csv_row, &cs);
+    csv_free(&p);
+    free(buf);
+}
+
+static int hexval(const char *s, int n)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        char c = s[i];
+        int d = c >= '0' && c <= '9' ? c - '0' : (c | 32) >= 'a' && (c | 32) <= 'f' ? (c | 32) - 'a' + 10 : -1;
+        if (d < 0)
+            return -1;
+        v = v * 16 + d;
+    }
+    return v;
+}
+
+static size_t put_utf8(unsigned long c, char *o)
+{
+    if (c < 0x80) { o[0] = (char)c; return 1; }
+    if (c < 0x800) { o[0] = (char)(0xC0 | (c >> 6)); o[1] = (char)(0x80 | (c & 0x3F)); return 2; }
+    if (c < 0x10000) {
+        o[0] = (char)(0xE0 | (c >> 12)); o[1] = (char)(0x80 | ((c >> 6) & 0x3F));
+        o[2] = (char)(0x80 | (c & 0x3F));
+        return 3;
+    }
+    o[0] = (char)(0xF0 | (c >> 18)); o[1] = (char)(0x80 | ((c >> 12) & 0x3F));
+    o[2] = (char)(0x80 | ((c >> 6) & 0x3F)); o[3] = (char)(0x80 | (c & 0x3F));
+    return 4;
+}
+
+/* Decode one case line (after '|') with the escapes the data file documents. */
+static size_t decode_case(const char *s, size_t n, char *out, const char *where)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] != '\\') {
+            out[o++] = s[i];
+            continue;
+        }
+        char e = i + 1 < n ? s[i + 1] : '\0';
+        int digits = e == 'x' ? 2 : e == 'u' ? 4 : e == 'U' ? 8 : 0;
+        if (e == '\\' || e == 't' || e == 'n' || e == 'r') {
+            out[o++] = e == '\\' ? '\\' : e == 't' ? '\t' : e == 'n' ? '\n' : '\r';
+            i++;
+        } else if (digits && i + 1 + (size_t)digits < n + 1 && hexval(s + i + 2, digits) >= 0) {
+            long v = hexval(s + i + 2, digits);
+            if (e == 'x')
+                out[o++] = (char)v;
+            else
+                o += put_utf8((unsigned long)v, out + o);
+            i += 1 + (size_t)digits;
+        } else {
+            bail("%s: bad escape", where);
+        }
+    }
+    return o;
+}
+
+static void read_hard_cases(const char *path, struct items *it)
+{
+    size_t len;
+    char *buf = slurp(path, &len), *out = malloc(len + 1);
+    int line = 0;
+    for (size_t p = 0; p < len; ) {
+        char *nl = memchr(buf + p, '\n', len - p);
+        size_t e = nl ? (size_t)(nl - buf) : len;
+        line++;
+        if (buf[p] == '|') {
+            char key[96];
+            snprintf(key, sizeof key, "tokenizer-hard-cases.txt:%d", line);
+            size_t n = decode_case(buf + p + 1, e - p - 1, out, key);
+            items_add(it, key, out, n);
+        }
+        p = e + 1;
+    }
+    free(out);
+    free(buf);
+}
+
+/* ---- golden comparison ----------------------------------------------------------- */
+
+static const struct item *find_item(const struct items *it, const char *key, int *hint)
+{
+    for (int k = 0; k < it->n; k++) {
+        int i = (*hint + k) % it->n;
+        if (!strcmp(it->v[i].key, key)) {
+            *hint = i + 1;
+            return &it->v[i];
+        }
+    }
+    return NULL;
+}
+
+static int parse_ids(char *s, int32_t **ids, int *cap)
+{
+    int n = 0;
+    for (char *tok = strtok(s, " \n"); tok; tok = strtok(NULL, " \n")) {
+        if (n == *cap) {
+            *cap = *cap ? 2 * *cap : 512;
+            *ids = realloc(*ids, (size_t)*cap * sizeof **ids);
+        }
+        (*ids)[n++] = (int32_t)strtol(tok, NULL, 10);
+    }
+    return n;
+}
+
+static void report_mismatch(const struct bb_tokenizer *tok, const char *key, const int32_t *want,
+                            int nw, const struct bb_encoding *got)
+{
+    int p = 0;
+    while (p < nw && p < got->n && want[p] == got->ids[p])
+        p++;
+    ok(false, "%s matches HF tokenizers", key);
+    const char *pw = p < nw ? bb_tokenizer_piece(tok, want[p]) : "(end)";
+    const char *pg = p < got->n ? bb_tokenizer_piece(tok, got->ids[p]) : "(end)";
+    diag("first difference at position %d: want %d '%s', got %d '%s' (lengths %d / %d)", p,
+         p < nw ? want[p] : -1, pw ? pw : "?", p < got->n ? got->ids[p] : -1, pg ? pg : "?",
+         nw, got->n);
+}
+
+/* Compare the golden lines of `golden` (the first `limit`, or all when 0) with
+ * encodings of their source texts. Returns the number matched; *total gets the
+ * number of lines checked (-1 when the header's count disagrees). */
+static int check_golden(const struct bb_tokenizer *tok, const char *golden,
+                        const struct items *src, int limit, int *total, int *shown)
+{
+    size_t len;
+    char *buf = slurp(golden, &len);
+    int count = -1, lines = 0, matched = 0, hint = 0, cap = 0;
+    int32_t *want = NULL;
+    struct bb_encoding enc = {0};
+    struct bb_error err = {0};
+    char *save = NULL;
+    for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        if (line[0] == '#') {
+            const char *c = strstr(line, " count=");
+            if (!strstr(line, "biasbench-tokenizer-golden v1") || !c)
+                bail("%s: not a biasbench-tokenizer-golden v1 file", golden);
+            count = atoi(c + 7);
+            continue;
+        }
+        char *tab = strchr(line, '\t');
+        if (limit && lines == limit) {
+            count = lines;
+            break;
+        }
+        if (!tab)
+            bail("%s: line without a tab", golden);
+        *tab = '\0';
+        lines++;
+        int nw = parse_ids(tab + 1, &want, &cap);
+        const struct item *x = find_item(src, line, &hint);
+        if (!x) {
+            if ((*shown)++ < 20)
+                ok(false, "%s: text found in the source", line);
+            continue;
+        }
+        if (bb_tokenizer_encode(tok, x->text, x->len, &enc, &err))
+            bail("%s: encode failed: %s", line, err.msg);
+        bool same = enc.n == nw && !memcmp(enc.ids, want, (size_t)nw * sizeof *want);
+        matched += same;
+        if (!same && (*shown)++ < 20)
+            report_mismatch(tok, line, want, nw, &enc);
+    }
+    if (count != lines)
+        diag("%s: header count %d but %d lines", golden, count, lines);
+    *total = count == lines ? lines : -1;
+    bb_encoding_free(&enc);
+    free(want);
+    free(buf);
+    return matched;
+}
+
+/* ---- unit checks -------------------------------------------------------------------- */
+
+static bool ids_equal(const struct bb_encoding *e, const int32_t *want, int n)
+{
+    return e->n == n && !memcmp(e->ids, want, (size_t)n * sizeof *want);
+}
+
+static void check_basics(struct bb_tokenizer *tok, const struct items *hard)
+{
+    struct bb_encoding enc = {0};
+    struct bb_error err = {0};
+    static const int32_t hello[] = {101, 7592, 1010, 2088, 999, 102};
+    const char *h = "Hello, world!";
+    ok(bb_tokenizer_encode(tok, h, strlen(h), &enc, &err) == BB_OK &&
+       ids_equal(&enc, hello, 6), "\"Hello, world!\" -> 101 7592 1010 2088 999 102");
+    is_int(256, bb_tokenizer_max_len(tok), "max_len from sentence_bert_config.json");
+    is_int(0, bb_tokenizer_pad_id(tok), "pad id is [PAD] = 0");
+    is_int(30522, bb_tokenizer_vocab_size(tok), "vocab size");
+    is_string("[CLS]", bb_tokenizer_piece(tok, 101), "piece 101");
+    is_string("##ing", bb_tokenizer_piece(tok, 2075), "piece 2075");
+    ok(!bb_tokenizer_piece(tok, -1) && !bb_tokenizer_piece(tok, 30522), "pieces out of range");
+
+    const struct item *lng = &hard->v[hard->n - 1]; /* the ~4,000-token case */
+    bb_tokenizer_encode(tok, lng->text, lng->len, &enc, &err);
+    is_int(256, enc.n, "long text truncated to 256 ids");
+    ok(enc.ids[0] == 101 && enc.ids[255] == 102, "truncated text keeps [CLS] ... [SEP]");
+    bb_tokenizer_set_max_len(tok, 16);
+    is_int(16, bb_tokenizer_max_len(tok), "set_max_len(16)");
+    bb_tokenizer_encode(tok, lng->text, lng->len, &enc, &err);
+    ok(enc.n == 16 && enc.ids[15] == 102, "encoding with max_len 16 has 16 ids ending in [SEP]");
+    bb_tokenizer_set_max_len(tok, 0);
+    is_int(2, bb_tokenizer_max_len(tok), "set_max_len(0) is raised to the 2 specials");
+    bb_tokenizer_encode(tok, h, strlen(h), &enc, &err);
+    ok(enc.n == 2 && enc.ids[0] == 101 && enc.ids[1] == 102, "max_len 2 -> [CLS] [SEP]");
+    bb_tokenizer_set_max_len(tok, 256);
+    static const char bad[] = "caf\xc3\xa9\xff\xfe \xe4\xb8";
+    static const int32_t cafe[] = {101, 7668, 102};
+    enum bb_status st = bb_tokenizer_encode(tok, bad, sizeof bad - 1, &enc, &err);
+    ok(st == BB_OK && ids_equal(&enc, cafe, 3), "invalid UTF-8 is replaced and dropped (%d ids)",
+       enc.n);
+    bb_encoding_free(&enc);
+}
+
+static const char mpnet_json[] =
+    "{\"version\":\"1.0\",\"truncation\":null,\"padding\":null,\"added_tokens\":["
+    "{\"id\":0,\"content\":\"<s>\",\"normalized\":false,\"special\":true},"
+    "{\"id\":1,\"content\":\"<pad>\",\"normalized\":false,\"special\":true},"
+    "{\"id\":2,\"content\":\"</s>\",\"normalized\":false,\"special\":true},"
+    "{\"id\":3,\"content\":\"<unk>\",\"normalized\":false,\"special\":true},"
+    "{\"id\":9,\"content\":\"<mask>\",\"lstrip\":true,\"normalized\":false,\"special\":true},"
+    "{\"id\":10,\"content\":\"Foo\",\"normalized\":true,\"special\":false}],"
+    "\"normalizer\":{\"type\":\"BertNormalizer\",\"clean_text\":true,\"handle_chinese_chars\":true,"
+    "\"strip_accents\":null,\"lowercase\":true},\"pre_tokenizer\":{\"type\":\"BertPreTokenizer\"},"
+    "\"post_processor\":{\"type\":\"RobertaProcessing\",\"sep\":[\"</s>\",2],\"cls\":[\"<s>\",0],"
+    "\"trim_offsets\":true,\"add_prefix_space\":false},\"model\":{\"type\":\"WordPiece\","
+    "\"unk_token\":\"[UNK]\",\"continuing_subword_prefix\":\"##\",\"max_input_chars_per_word\":100,"
+    "\"vocab\":{\"<s>\":0,\"<pad>\":1,\"</s>\":2,\"<unk>\":3,\"[UNK]\":4,\"hello\":5,\"world\":6,"
+    "\"##s\":7,\",\":8,\"\\u4e2d\":11,\"\\\\\":12,\"\\\"\":13,\"\\ud835\\udc9c\":14}}}\n";
+
+static void write_file(const char *path, const char *text, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f || fwrite(text, 1, len, f) != len)
+        bail("cannot write %s", path);
+    fclose(f);
+}
+
+/* MPNet layout: <s> ... </s>, RobertaProcessing, an lstrip <mask> beyond the
+ * vocab and a normalized added token. Expected ids come from HF tokenizers. */
+static void check_mpnet_style(void)
+{
+    char dir[4200], path[4300];
+    snprintf(dir, sizeof dir, "%s/mpnet", test_tmp_dir());
+    snprintf(path, sizeof path, "%s/tokenizer.json", dir);
+    if (mkdir(dir, 0777) && !bb_path_is_dir(dir))
+        bail("cannot create %s", dir);
+    write_file(path, mpnet_json, sizeof mpnet_json - 1);
+    struct bb_tokenizer *tok = NULL;
+    struct bb_error err = {0};
+    struct bb_encoding enc = {0};
+    if (!ok(bb_tokenizer_load(dir, &tok, &err) == BB_OK, "MPNet-style tokenizer.json loads")) {
+        diag("%s", err.msg);
+        return;
+    }
+    static const int32_t w1[] = {0, 5, 8, 6, 7, 9, 4, 5, 2};
+    static const int32_t w2[] = {0, 10, 10, 4, 10, 10, 2};
+    static const int32_t w3[] = {0, 0, 5, 2, 2};
+    const char *t1 = "Hello, Worlds <mask>! h\xc3\xa9llo", *t2 = "FOO foo xfoo Foo",
+               *t3 = "<s>hello</s>";
+    bb_tokenizer_encode(tok, t1, strlen(t1), &enc, &err);
+    ok(ids_equal(&enc, w1, 9), "RobertaProcessing specials, lstrip <mask> id beyond the vocab");
+    bb_tokenizer_encode(tok, t2, strlen(t2), &enc, &err);
+    ok(ids_equal(&enc, w2, 7), "normalized added token matches after lowercasing");
+    bb_tokenizer_encode(tok, t3, strlen(t3), &enc, &err);
+    ok(ids_equal(&enc, w3, 5), "special tokens written in the text are matched");
+    is_int(1, bb_tokenizer_pad_id(tok), "pad id is <pad> = 1");
+    const char *t4 = "\xe4\xb8\xad \\ \" \xf0\x9d\x92\x9c";
+    static const int32_t w4[] = {0, 11, 12, 13, 14, 2};
+    bb_tokenizer_encode(tok, t4, strlen(t4), &enc, &err);
+    ok(ids_equal(&enc, w4, 6), "vocab keys written with JSON escapes (\\u, surrogates, \\\\, \\\")");
+    is_int(15, bb_tokenizer_vocab_size(tok), "vocab size counts the added-only ids");
+    is_string("<mask>", bb_tokenizer_piece(tok, 9), "piece of an added-only id");
+    is_int(512, bb_tokenizer_max_len(tok), "max_len defaults to 512 without configs");
+    bb_encoding_free(&enc);
+    bb_tokenizer_free(tok);
+}
+
+static void copy_file(const char *from_dir, const char *to_dir, const char *name)
+{
+    char a[4300], b[4300];
+    size_t len;
+    snprintf(a, sizeof a, "%s/%s", from_dir, name);
+    snprintf(b, sizeof b, "%s/%s", to_dir, name);
+    char *buf = slurp(a, &len);
+    write_file(b, buf, len);
+    free(buf);
+}
+
+/* vocab.txt + tokenizer_config.json only: must give the same ids. */
+static void check_vocab_txt_fallback(const struct bb_tokenizer *main_tok, const char *model,
+                                     const struct items *hard)
+{
+    char dir[4200];
+    snprintf(dir, sizeof dir, "%s/vocab-only", test_tmp_dir());
+    if (mkdir(dir, 0777) && !bb_path_is_dir(dir))
+        bail("cannot create %s", dir);
+    copy_file(model, dir, "vocab.txt");
+    copy_file(model, dir, "tokenizer_config.json");
+    copy_file(model, dir, "sentence_bert_config.json");
+    struct bb_tokenizer *tok = NULL;
+    struct bb_error err = {0};
+    if (!ok(bb_tokenizer_load(dir, &tok, &err) == BB_OK, "vocab.txt + tokenizer_config.json load")) {
+        diag("%s", err.msg);
+        return;
+    }
+    int total = 0, shown = 0;
+    int matched = check_golden(tok, test_src_path("tests/golden/tokenizer-hard-cases.txt"), hard,
+                               0, &total, &shown);
+    is_int(hard->n, matched, "vocab.txt fallback: %d/%d hard cases match HF tokenizers",
+           matched, total);
+    is_int(256, bb_tokenizer_max_len(tok), "vocab.txt fallback: max_len 256");
+    int same = 0, n = bb_tokenizer_vocab_size(main_tok);
+    for (int id = 0; id < n; id++) {
+        const char *a = bb_tokenizer_piece(main_tok, id), *b = bb_tokenizer_piece(tok, id);
+        same += a && b && !strcmp(a, b);
+    }
+    is_int(n, same, "tokenizer.json and vocab.txt agree on all %d pieces", n);
+    bb_tokenizer_free(tok);
+}
+
+struct bad_case { const char *dir; enum bb_status code; const char *needle[2]; };
+
+static void check_bad_inputs(void)
+{
+    static const struct bad_case cases[] = {
+        {"tests/data/bad-tokenizer/does-not-exist", BB_E_IO, {"does-not-exist", "no such model directory"}},
+        {"tests/data/bad-tokenizer/empty", BB_E_IO, {"empty", "no tokenizer.json and no vocab.txt"}},
+        {"tests/data/bad-tokenizer/truncated", BB_E_INPUT, {"truncated/tokenizer.json", "not valid JSON"}},
+        {"tests/data/bad-tokenizer/bpe", BB_E_UNSUPPORTED, {"bpe/tokenizer.json", "model type 'BPE' is not supported"}},
+        {"tests/data/bad-tokenizer/no-vocab", BB_E_INPUT, {"no-vocab/tokenizer.json", "field 'model.vocab'"}},
+        {"tests/data/bad-tokenizer/unk-missing", BB_E_INPUT, {"unk-missing/tokenizer.json", "unk_token '[UNK]' is not in model.vocab"}},
+        {"tests/data/bad-tokenizer/bad-id", BB_E_INPUT, {"bad-id/tokenizer.json", "expected an id in 0.."}},
+        {"tests/data/bad-tokenizer/bad-normalizer", BB_E_UNSUPPORTED, {"bad-normalizer/tokenizer.json", "normalizer type 'Precompiled' is not supported"}},
+        {"tests/data/bad-tokenizer/bad-seqlen", BB_E_INPUT, {"sentence_bert_config.json", "'max_seq_length': expected an integer"}},
+        {"tests/data/bad-tokenizer/dup-piece", BB_E_INPUT, {"dup-piece/tokenizer.json:1:", "duplicate object key"}},
+        {"tests/data/bad-tokenizer/not-object", BB_E_INPUT, {"not-object/tokenizer.json", "expected a JSON object"}},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const struct bad_case *c = &cases[i];
+        struct bb_tokenizer *tok = NULL;
+        struct bb_error err = {0};
+        enum bb_status st = bb_tokenizer_load(test_src_path(c->dir), &tok, &err);
+        const char *name = strrchr(c->dir, '/') + 1;
+        ok(st == c->code && !tok, "%s: fails with %s (got %s)", name, bb_status_name(c->code),
+           bb_status_name(st));
+        for (int k = 0; k < 2; k++)
+            contains(err.msg, c->needle[k], "%s: message mentions '%s'", name, c->needle[k]);
+        bb_tokenizer_free(tok);
+    }
+}
+
+/* Sanitizer builds check a subset of the STS-B goldens (DESIGN.md: about 50
+ * sentences); the normal build checks them all. */
+#if defined(__SANITIZE_ADDRESS__)
+#define BB_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define BB_SANITIZED 1
+#endif
+#endif
+
+int main(void)
+{
+    plan_lazy();
+    const char *model = test_model_dir("all-MiniLM-L6-v2");
+    const char *stsb = test_shared_data("stsb/stsb-en-test.csv");
+    struct items s = {0}, h = {0};
+    read_stsb(stsb, &s);
+    read_hard_cases(test_src_path("tests/data/tokenizer-hard-cases.txt"), &h);
+    ok(h.n >= 60, "%d hard cases (>= 60)", h.n);
+
+    struct bb_tokenizer *tok = NULL;
+    struct bb_error err = {0};
+    double t0 = bb_now();
+    if (bb_tokenizer_load(model, &tok, &err))
+        bail("loading %s: %s", model, err.msg);
+    diag("loaded %s in %.1f ms", model, 1e3 * (bb_now() - t0));
+
+    int total = 0, shown = 0, matched, limit = 0;
+#ifdef BB_SANITIZED
+    if (!getenv("BB_TEST_FULL")) { /* BB_TEST_FULL=1 checks everything here too */
+        limit = 50;
+        diag("sanitizer build: checking the first %d STS-B strings", limit);
+    }
+#endif
+    t0 = bb_now();
+    matched = check_golden(tok, test_src_path("tests/golden/tokenizer-stsb-en-test.txt"), &s,
+                           limit, &total, &shown);
+    diag("encoded %d STS-B strings in %.1f ms", total, 1e3 * (bb_now() - t0));
+    is_int(limit ? limit : 2758, total, "stsb-en-test.csv golden: %d strings checked", total);
+    is_int(total, matched, "stsb-en-test.csv: %d/%d strings match HF tokenizers", matched, total);
+    matched = check_golden(tok, test_src_path("tests/golden/tokenizer-hard-cases.txt"), &h, 0,
+                           &total, &shown);
+    is_int(h.n, total, "tokenizer-hard-cases.txt golden holds every case");
+    is_int(total, matched, "tokenizer-hard-cases.txt: %d/%d cases match HF tokenizers", matched,
+           total);
+
+    check_basics(tok, &h);
+    check_mpnet_style();
+    check_vocab_txt_fallback(tok, model, &h);
+    check_bad_inputs();
+
+    bb_tokenizer_free(tok);
+    items_free(&s);
+    items_free(&h);
+    return tap_failures() ? 1 : 0;
+}
