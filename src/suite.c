@@ -1437,7 +1437,7 @@ static void conv_datasets(struct ctx *c, const struct node *root)
 static const char *const task_common_keys[] = {"id", "type", "models", NULL};
 static const char *const task_type_keys[5][7] = {
     [BB_TASK_SIMILARITY] = {"dataset", "limit", "batch_size", "score_range", NULL},
-    [BB_TASK_ZERO_SHOT] = {"dataset", "limit", "batch_size", "labels", NULL},
+    [BB_TASK_ZERO_SHOT] = {"dataset", "limit", "batch_size", "labels", "positive_label", NULL},
     [BB_TASK_ASSOCIATION] = {"datasets", "batch_size", "permutations", NULL},
     [BB_TASK_COUNTERFACTUAL] = {"templates", "fillers", "factors", "score", "limit", "batch_size", NULL},
     [BB_TASK_LATENCY] = {"batch_sizes", "seq_lens", "warmup", "repetitions", NULL},
@@ -1618,9 +1618,17 @@ static void conv_zero_shot(struct ctx *c, const struct field *f, struct bb_suite
     const struct node *v = fget(f, "dataset", true, p, sizeof p);
     if (v)
         t->dataset = task_dataset(c, v, p, "a zero-shot-classification task", zero_shot_roles);
-    v = fget(f, "labels", true, p, sizeof p);
-    if (v)
-        conv_labels(c, v, p, &t->u.zero_shot.labels);
+    struct bb_suite_zero_shot *z = &t->u.zero_shot;
+    const struct node *lv = fget(f, "labels", true, p, sizeof p);
+    if (lv)
+        conv_labels(c, lv, p, &z->labels);
+    v = fget(f, "positive_label", false, p, sizeof p);
+    if (!v || !lv || lv->kind != N_MAP)
+        return;
+    long i = resolve(c, v, p, "label", z->labels.v, z->labels.n, sizeof *z->labels.v,
+                     offsetof(struct bb_suite_label, name));
+    z->has_positive_label = i >= 0;
+    z->positive_label = i >= 0 ? (size_t)i : 0;
 }
 
 static void conv_association(struct ctx *c, const struct field *f, struct bb_suite_task *t)
@@ -1974,6 +1982,13 @@ void bb_suite_free(struct bb_suite *s)
 }
 
 /* ---- lookups ---------------------------------------------------------------------- */
+
+int bb_suite_pos_str(struct bb_suite_pos pos, char *buf, size_t size)
+{
+    if (pos.line > 0)
+        return snprintf(buf, size, "%s:%d:%d", pos.file ? pos.file : "(suite)", pos.line, pos.col);
+    return snprintf(buf, size, "%s", pos.file ? pos.file : "(suite)");
+}
 
 const struct bb_suite_model *bb_suite_find_model(const struct bb_suite *s, const char *id)
 {

@@ -122,6 +122,8 @@ struct bb_suite_similarity {
 
 struct bb_suite_zero_shot {
     struct bb_suite_labels labels;  /* >= 2 */
+    bool has_positive_label;        /* positive_label given (binary/fairness metrics) */
+    size_t positive_label;          /* index into labels */
 };
 
 struct bb_suite_association {
@@ -222,6 +224,10 @@ struct bb_diagnostics {
 enum bb_status bb_suite_load(const char *path, struct bb_suite **out,
                              struct bb_diagnostics *diag, struct bb_error *err);
 void bb_suite_free(struct bb_suite *suite);
+
+/* "file:line:col" (or "file" when the line is unknown) into buf, snprintf-style,
+ * for run-time errors that point back into the suite. */
+int bb_suite_pos_str(struct bb_suite_pos pos, char *buf, size_t size);
 
 const struct bb_suite_model *bb_suite_find_model(const struct bb_suite *s, const char *id);
 const struct bb_suite_dataset *bb_suite_find_dataset(const struct bb_suite *s, const char *id);

@@ -95,6 +95,8 @@ static void check_tasks(const struct bb_suite *s)
        "label positive = '1'");
     ok(l && l->v[0].prompts.n == 2 && !strcmp(l->v[0].prompts.v[1], "A great movie."), "prompts");
     ok(l && !strcmp(l->v[1].value, "0"), "plain 0 label value is the string '0'");
+    ok(t && t->u.zero_shot.has_positive_label && t->u.zero_shot.positive_label == 1,
+       "positive_label is the second label");
     t = bb_suite_find_task(s, "seat");
     ok(t && t->u.association.n_datasets == 2 && t->u.association.permutations == 1000 &&
        t->u.association.datasets[1] == bb_suite_find_dataset(s, "seat-7"), "seat association");
@@ -358,6 +360,11 @@ static void test_api(void)
     bb_suite_free(NULL);
     is_string("zero-shot-classification", bb_suite_task_type_name(BB_TASK_ZERO_SHOT), "type name");
     is_string("jsonl", bb_suite_format_name(BB_SUITE_JSONL), "format name");
+    char pbuf[64];
+    bb_suite_pos_str((struct bb_suite_pos){"a.yaml", 3, 7}, pbuf, sizeof pbuf);
+    is_string("a.yaml:3:7", pbuf, "pos_str with a line");
+    bb_suite_pos_str((struct bb_suite_pos){"a.yaml", 0, 0}, pbuf, sizeof pbuf);
+    is_string("a.yaml", pbuf, "pos_str without one");
 }
 
 int main(void)
