@@ -1,0 +1,199 @@
+/* task.h: the task interface. A task turns one suite task x one loaded model
+ * into result rows (results.csv) and one per-item CSV
+ * (items/<task>__<model>.csv), using only the model interface, the dataset
+ * loader and the metrics: it never knows which backend ran. The runner
+ * (run.c) owns the loop, the run directory and the manifest; tasks reach them
+ * only through struct bb_task_ctx and the helpers below (common.c).
+ *
+ * Per-item CSV contract (read by compare/gate for paired tests):
+ *   - the first column is `item_id`, stable across runs of the same suite and
+ *     data: the source line of the row ("L<line>") for CSV/TSV/JSONL, the row
+ *     index ("R<index>") for JSON documents, or a task-defined key (e.g.
+ *     "<test>/<set>/<index>" for WEAT items, "<template>/<fillers>" for
+ *     counterfactual sentences);
+ *   - every other column is either text (inputs, labels, group names) or a
+ *     number written with "%.9g"; an empty cell means missing;
+ *   - the header names the columns; compare/gate join two runs on item_id.
+ * A task that needs several tables per model (WEAT: one per test) writes them
+ * all in one file with a discriminating column (e.g. `test`) and a unique
+ * item_id, or opens extra files with a suffix (items/<task>__<model>__<suffix>.csv). */
+#ifndef BB_TASKS_TASK_H
+#define BB_TASKS_TASK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dataset.h"
+#include "metrics/rng.h"
+#include "metrics/stats.h"
+#include "report/results.h"
+#include "status.h"
+#include "suite.h"
+
+struct bb_model;
+struct bb_run;        /* the runner's state (run.c): manifest, skipped list */
+struct bb_embed_cache; /* per-model cache of embeddings of repeated texts */
+
+/* Default temperature of bb_task_label_probs: p = softmax(cos / T). Cosines
+ * of sentence embeddings to label prompts differ by a few hundredths between
+ * labels; T = 0.05 turns a 0.05 cosine lead into odds of e : 1, so the
+ * probability is informative without being saturated. */
+#define BB_LABEL_TEMPERATURE 0.05
+
+/* What a task's run function gets. Everything is owned by the runner. */
+struct bb_task_ctx {
+    const struct bb_suite *suite;
+    const struct bb_suite_task *task;
+    const struct bb_suite_model *model_spec; /* the suite's model entry */
+    struct bb_model *model;                  /* loaded, ready to embed */
+    const char *model_id;                    /* model_spec->id */
+    const char *variant;                     /* "f32" / "f16" (precision), for result rows */
+    const char *run_dir;                     /* output folder (exists) */
+    const char *data_dir;                    /* --data-dir or NULL */
+    long limit;       /* items to use: 0 = all (the --limit option overrides the task's) */
+    int batch_size;   /* the task's batch size */
+    long bootstrap;   /* replicates for CIs (suite defaults.bootstrap); 0 = no CI */
+    long permutations;/* permutation budget (association: the task's, else the default) */
+    double alpha;     /* suite defaults.alpha */
+    uint64_t seed;    /* this task x model's seed: bb_task_seed(suite seed, task id, model id) */
+    struct bb_results *results; /* rows are appended here */
+    struct bb_run *run;         /* for bb_task_* helpers; opaque to tasks */
+    struct bb_embed_cache *cache; /* may be NULL: no caching */
+    /* Device identity for timing rows (latency) — may be "" but never NULL. */
+    const char *device_name, *driver, *backend_name;
+};
+
+/* A task type's run function: appends its rows to ctx->results and commits
+ * its per-item file; returns BB_OK, or an error that stops the run (BB_E_INPUT
+ * for bad data, BB_E_DEVICE, ...). It must not leave files half written. */
+typedef enum bb_status (*bb_task_fn)(struct bb_task_ctx *ctx, struct bb_error *err);
+
+/* The task implementations (one file each under src/tasks/). */
+enum bb_status bb_task_similarity(struct bb_task_ctx *ctx, struct bb_error *err);
+enum bb_status bb_task_zeroshot(struct bb_task_ctx *ctx, struct bb_error *err);
+enum bb_status bb_task_association(struct bb_task_ctx *ctx, struct bb_error *err);
+enum bb_status bb_task_counterfactual(struct bb_task_ctx *ctx, struct bb_error *err);
+enum bb_status bb_task_latency(struct bb_task_ctx *ctx, struct bb_error *err);
+
+/* The run function of a task type (run.c). */
+bb_task_fn bb_task_runner(enum bb_suite_task_type t);
+
+/* ---- seeds ---------------------------------------------------------------- */
+
+/* Seed of one task x model: splitmix-style mix of the suite seed with FNV-1a
+ * hashes of the task id and the model id. Stable across runs and platforms. */
+uint64_t bb_task_seed(uint64_t suite_seed, const char *task_id, const char *model_id);
+/* A sub-seed for one purpose within a task (e.g. "bootstrap", a test name). */
+uint64_t bb_task_subseed(const struct bb_task_ctx *ctx, const char *purpose);
+/* Bootstrap options: B = ctx->bootstrap, level 0.95, seed = subseed(purpose). */
+struct bb_bootstrap_opts bb_task_bootstrap_opts(const struct bb_task_ctx *ctx, const char *purpose);
+
+/* ---- datasets --------------------------------------------------------------- */
+
+/* Resolve a suite dataset's path along the search path (--data-dir,
+ * BIASBENCH_DATA, datasets/, ../shared/datasets, cache) into out. Not found:
+ * BB_E_IO naming the places looked (the runner turns that into a skip). */
+enum bb_status bb_task_resolve_dataset(const struct bb_task_ctx *ctx,
+                                       const struct bb_suite_dataset *ds, char *out, size_t n,
+                                       struct bb_error *err);
+/* Resolve and load a suite dataset as a table (its format, header, delimiter,
+ * column mapping and on_bad_row applied) and record it in the manifest
+ * (id, resolved path, sha256, bytes, rows, skipped rows). Errors name the
+ * suite position of the dataset. */
+enum bb_status bb_task_load_table(struct bb_task_ctx *ctx, const struct bb_suite_dataset *ds,
+                                  struct bb_table **out, struct bb_error *err);
+/* Resolve and load a SEAT/WEAT test file and record it in the manifest. */
+enum bb_status bb_task_load_seat(struct bb_task_ctx *ctx, const struct bb_suite_dataset *ds,
+                                 struct bb_seat_test *out, struct bb_error *err);
+/* Record a file read by other means (path already resolved) in the manifest. */
+enum bb_status bb_task_record_file(struct bb_task_ctx *ctx, const char *dataset_id,
+                                   const char *path, struct bb_error *err);
+/* Rows to use out of n_rows given ctx->limit (the first N rows, in file order). */
+size_t bb_task_limit(const struct bb_task_ctx *ctx, size_t n_rows);
+/* Stable item id of a table row: "L<line>" when the row has a source line,
+ * else "R<row>". buf needs >= 24 bytes; returns buf. */
+const char *bb_task_item_id(const struct bb_table *t, size_t row, char *buf, size_t n);
+/* Record something this task left out (a missing file among several, ...):
+ * a warning on stderr and an entry in manifest.json's "skipped" list. */
+void bb_task_note_skip(struct bb_task_ctx *ctx, const char *what, const char *reason);
+
+/* ---- embeddings ------------------------------------------------------------- */
+
+/* Embed n texts -> out (n, dim), L2-normalised rows. Repeated texts (within
+ * the call, and across calls for the same model through ctx->cache) are
+ * embedded once. Shows progress through the model layer. */
+enum bb_status bb_task_embed(struct bb_task_ctx *ctx, const char *const *texts, size_t n,
+                             float *out, struct bb_error *err);
+int bb_task_dim(const struct bb_task_ctx *ctx);
+/* Cosine of two vectors of length dim (0 when either is zero). */
+double bb_task_cosine(const float *a, const float *b, int dim);
+/* Normalise v (length dim) to unit L2 norm in place (a zero vector stays 0). */
+void bb_task_normalize(float *v, int dim);
+
+/* Zero-shot label embeddings: for each label, embed its prompts, normalise
+ * each, average, normalise again -> out (n_labels, dim). */
+enum bb_status bb_task_label_embeddings(struct bb_task_ctx *ctx, const struct bb_suite_labels *labels,
+                                        float *out, struct bb_error *err);
+/* Cosine of one (normalised) text embedding to each label -> cos (n_labels). */
+void bb_task_label_cosines(const float *emb, const float *label_emb, size_t n_labels, int dim,
+                           double *cos);
+/* Label probabilities p = softmax(cos / T) (T <= 0 means BB_LABEL_TEMPERATURE),
+ * computed stably (max subtracted) -> probs (n_labels). */
+void bb_task_label_probs(const double *cos, size_t n_labels, double T, double *probs);
+/* Index of the largest cosine (first on ties). */
+size_t bb_task_argmax(const double *v, size_t n);
+
+/* ---- result rows ------------------------------------------------------------ */
+
+/* One metric row; unset strings/values take the defaults noted. */
+struct bb_task_row {
+    const char *dataset;  /* dataset id; NULL -> the task's dataset id or "" */
+    const char *group;    /* NULL -> "all" */
+    const char *variant;  /* NULL -> ctx->variant */
+    const char *metric;
+    double value;
+    double ci_low, ci_high; /* NAN when none */
+    long n;
+    double p_value;         /* NAN when none */
+    enum bb_direction dir;
+    enum bb_result_kind kind;
+};
+/* A row with value v, CIs and p NAN, n, dir, kind — fill the rest by hand. */
+struct bb_task_row bb_task_row_make(const char *metric, double v, long n, enum bb_direction dir,
+                                    enum bb_result_kind kind);
+/* Append a row with suite/task/model taken from ctx. */
+enum bb_status bb_task_emit(struct bb_task_ctx *ctx, const struct bb_task_row *row,
+                            struct bb_error *err);
+/* Bootstrap CI of stat over n items into row (value = the statistic on all
+ * items, ci_low/ci_high; CIs left NAN when ctx->bootstrap == 0 or no valid
+ * replicate), then emit it. */
+enum bb_status bb_task_emit_boot(struct bb_task_ctx *ctx, struct bb_task_row *row, size_t n,
+                                 bb_stat_fn stat, void *stat_ctx, const char *purpose,
+                                 struct bb_error *err);
+
+/* ---- per-item CSV ----------------------------------------------------------- */
+
+struct bb_items; /* an open items/<task>__<model>[__suffix].csv (atomic) */
+
+/* Open the per-item file with header cols[0..ncols) (cols[0] must be
+ * "item_id"). suffix may be NULL. */
+enum bb_status bb_items_open(struct bb_task_ctx *ctx, const char *suffix, const char *const *cols,
+                             size_t ncols, struct bb_items **out, struct bb_error *err);
+/* Append cells to the current row, left to right (quoted as CSV needs). */
+void bb_items_str(struct bb_items *w, const char *s); /* NULL -> empty */
+void bb_items_num(struct bb_items *w, double v);      /* "%.9g"; NaN -> empty */
+void bb_items_int(struct bb_items *w, long v);
+/* End the row: its cell count must equal ncols (else BB_E_INTERNAL). */
+enum bb_status bb_items_end_row(struct bb_items *w, struct bb_error *err);
+/* Flush, rename into place, free. */
+enum bb_status bb_items_commit(struct bb_items *w, struct bb_error *err);
+/* Remove the temporary and free (error paths). NULL is fine. */
+void bb_items_abort(struct bb_items *w);
+
+/* ---- progress ----------------------------------------------------------------- */
+
+/* Progress label "task/model" for bb_progress (buf >= 128 bytes); returns buf. */
+const char *bb_task_label(const struct bb_task_ctx *ctx, char *buf, size_t n);
+
+#endif
