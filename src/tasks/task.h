@@ -32,8 +32,26 @@
 #include "suite.h"
 
 struct bb_model;
-struct bb_run;        /* the runner's state (run.c): manifest, skipped list */
+struct bb_backend;
 struct bb_embed_cache; /* per-model cache of embeddings of repeated texts */
+
+/* What tasks record for the manifest (owned by the runner, filled by the
+ * helpers below; tasks do not touch it directly). */
+struct bb_task_file {
+    char *dataset_id, *path, *sha256, *format;
+    unsigned long long bytes;
+    long rows, skipped_rows; /* -1 when not a table */
+};
+struct bb_task_skip {
+    char *task_id, *model_id, *what, *reason;
+};
+struct bb_task_records {
+    struct bb_task_file *files;
+    size_t n_files, cap_files;
+    struct bb_task_skip *skips;
+    size_t n_skips, cap_skips;
+};
+void bb_task_records_free(struct bb_task_records *r);
 
 /* Default temperature of bb_task_label_probs: p = softmax(cos / T). Cosines
  * of sentence embeddings to label prompts differ by a few hundredths between
@@ -58,10 +76,17 @@ struct bb_task_ctx {
     double alpha;     /* suite defaults.alpha */
     uint64_t seed;    /* this task x model's seed: bb_task_seed(suite seed, task id, model id) */
     struct bb_results *results; /* rows are appended here */
-    struct bb_run *run;         /* for bb_task_* helpers; opaque to tasks */
+    struct bb_task_records *records; /* datasets read, things skipped (manifest) */
     struct bb_embed_cache *cache; /* may be NULL: no caching */
-    /* Device identity for timing rows (latency) — may be "" but never NULL. */
-    const char *device_name, *driver, *backend_name;
+    /* The backend the model runs on: only for bb_backend_sync / device info
+     * (latency); tasks never call ops. backend_name "opencl"/"ref",
+     * device_sel the --device selector (to create a second, cold backend). */
+    struct bb_backend *backend;
+    const char *backend_name, *device_sel;
+    /* Set by bb_task_emit for a row marked headline (the runner's summary
+     * table); the runner clears it before each task. */
+    bool has_headline;
+    size_t headline; /* index into results->rows */
 };
 
 /* A task type's run function: appends its rows to ctx->results and commits
@@ -120,9 +145,14 @@ void bb_task_note_skip(struct bb_task_ctx *ctx, const char *what, const char *re
 
 /* ---- embeddings ------------------------------------------------------------- */
 
+/* A cache of embeddings keyed by text, for one model (dim floats per text). */
+enum bb_status bb_embed_cache_new(int dim, struct bb_embed_cache **out, struct bb_error *err);
+void bb_embed_cache_free(struct bb_embed_cache *c);
+
 /* Embed n texts -> out (n, dim), L2-normalised rows. Repeated texts (within
  * the call, and across calls for the same model through ctx->cache) are
- * embedded once. Shows progress through the model layer. */
+ * embedded once. Tokenizes, sorts by length and batches (ctx->batch_size) itself, with a
+ * progress line "task/model" on a terminal. */
 enum bb_status bb_task_embed(struct bb_task_ctx *ctx, const char *const *texts, size_t n,
                              float *out, struct bb_error *err);
 int bb_task_dim(const struct bb_task_ctx *ctx);
@@ -158,6 +188,7 @@ struct bb_task_row {
     double p_value;         /* NAN when none */
     enum bb_direction dir;
     enum bb_result_kind kind;
+    bool headline;          /* the task's headline metric (summary table on stdout) */
 };
 /* A row with value v, CIs and p NAN, n, dir, kind — fill the rest by hand. */
 struct bb_task_row bb_task_row_make(const char *metric, double v, long n, enum bb_direction dir,
