@@ -354,6 +354,13 @@ static void test_api(void)
     bb_diagnostics_free(&d);
     ok(d.n == 0 && !d.v, "diagnostics freed");
 
+    st = bb_suite_load(test_src_path("tests/suites/good/doc-examples.yaml"), &s, &d, NULL);
+    for (size_t i = 0; i < d.n; i++)
+        diag("%s", d.v[i].msg);
+    ok(st == BB_OK && s->n_tasks == 6 && s->n_gates == 3, "the documentation's examples load");
+    bb_suite_free(s);
+    bb_diagnostics_free(&d);
+
     st = bb_suite_load(test_src_path("tests/suites/good/full.yaml"), &s, NULL, NULL);
     is_int(BB_OK, st, "loads with no diag and no err");
     bb_suite_free(s);
