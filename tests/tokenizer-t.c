@@ -438,6 +438,7 @@ static void check_bad_inputs(void)
         {"tests/data/bad-tokenizer/bad-normalizer", BB_E_UNSUPPORTED, {"bad-normalizer/tokenizer.json", "normalizer type 'Precompiled' is not supported"}},
         {"tests/data/bad-tokenizer/bad-seqlen", BB_E_INPUT, {"sentence_bert_config.json", "'max_seq_length': expected an integer"}},
         {"tests/data/bad-tokenizer/dup-piece", BB_E_INPUT, {"dup-piece/tokenizer.json:1:", "duplicate object key"}},
+        {"tests/data/bad-tokenizer/bad-special-id", BB_E_INPUT, {"bad-special-id/tokenizer.json", "special token id 999 is outside the vocabulary (3 ids)"}},
         {"tests/data/bad-tokenizer/not-object", BB_E_INPUT, {"not-object/tokenizer.json", "expected a JSON object"}},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -452,6 +453,75 @@ static void check_bad_inputs(void)
             contains(err.msg, c->needle[k], "%s: message mentions '%s'", name, c->needle[k]);
         bb_tokenizer_free(tok);
     }
+}
+
+static uint64_t rng_next(uint64_t *x)
+{
+    *x ^= *x << 13, *x ^= *x >> 7, *x ^= *x << 17;
+    return *x;
+}
+
+/* Hostile tokenizer.json: every cut must fail cleanly, random byte changes
+ * must load or fail without crashing (the sanitizer build checks memory). */
+static void check_hostile_json(const char *model)
+{
+    char src[4200], dir[4200], path[4300];
+    size_t len;
+    snprintf(src, sizeof src, "%s/tokenizer.json", model);
+    snprintf(dir, sizeof dir, "%s/hostile", test_tmp_dir());
+    snprintf(path, sizeof path, "%s/tokenizer.json", dir);
+    if (mkdir(dir, 0777) && !bb_path_is_dir(dir))
+        bail("cannot create %s", dir);
+    char *buf = slurp(src, &len), *copy = malloc(len);
+    int cuts = 0, clean = 0, mutated = 0;
+    for (int i = 1; i <= 24; i++, cuts++) {
+        size_t cut = len * (size_t)i / 25 + (size_t)i; /* some inside the vocab */
+        struct bb_tokenizer *tok = NULL;
+        struct bb_error err = {0};
+        write_file(path, buf, cut);
+        enum bb_status st = bb_tokenizer_load(dir, &tok, &err);
+        clean += st == BB_E_INPUT && strstr(err.msg, "tokenizer.json:") &&
+                 strstr(err.msg, "not valid JSON");
+        bb_tokenizer_free(tok);
+    }
+    is_int(cuts, clean, "tokenizer.json cut at %d places: each is 'not valid JSON'", cuts);
+    uint64_t x = 0x9E3779B97F4A7C15ULL;
+    for (int i = 0; i < 24; i++) {
+        memcpy(copy, buf, len);
+        for (int k = 0; k < 8; k++)
+            copy[rng_next(&x) % len] = "\"{}[]:,\\u0-9 \xff"[rng_next(&x) % 14];
+        struct bb_tokenizer *tok = NULL;
+        struct bb_error err = {0};
+        write_file(path, copy, len);
+        if (bb_tokenizer_load(dir, &tok, &err) == BB_OK || err.msg[0])
+            mutated++;
+        bb_tokenizer_free(tok);
+    }
+    is_int(24, mutated, "24 randomly damaged tokenizer.json files load or fail with a message");
+    free(copy);
+    free(buf);
+}
+
+/* Random bytes: encoding never fails and every id is inside the vocabulary. */
+static void check_random_bytes(const struct bb_tokenizer *tok)
+{
+    struct bb_encoding enc = {0};
+    struct bb_error err = {0};
+    uint64_t x = 12345;
+    char text[600];
+    int good = 0;
+    for (int i = 0; i < 300; i++) {
+        size_t n = rng_next(&x) % sizeof text;
+        for (size_t k = 0; k < n; k++)
+            text[k] = (char)(rng_next(&x) >> 24);
+        bool fine = bb_tokenizer_encode(tok, text, n, &enc, &err) == BB_OK && enc.n >= 2 &&
+                    enc.n <= bb_tokenizer_max_len(tok);
+        for (int k = 0; fine && k < enc.n; k++)
+            fine = enc.ids[k] >= 0 && enc.ids[k] < bb_tokenizer_vocab_size(tok);
+        good += fine;
+    }
+    is_int(300, good, "300 random byte strings encode to in-range ids");
+    bb_encoding_free(&enc);
 }
 
 /* Sanitizer builds check a subset of the STS-B goldens (DESIGN.md: about 50
@@ -504,6 +574,8 @@ int main(void)
     check_mpnet_style();
     check_vocab_txt_fallback(tok, model, &h);
     check_bad_inputs();
+    check_hostile_json(model);
+    check_random_bytes(tok);
 
     bb_tokenizer_free(tok);
     items_free(&s);

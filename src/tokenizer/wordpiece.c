@@ -20,6 +20,7 @@
 struct vocab_slot { uint32_t off, len; int32_t id; };  /* id < 0: empty */
 
 struct added_token {
+    char *content;  /* as written in the file (its piece) */
     uint32_t *cps;  /* content as code points (normalized when `normalized`) */
     size_t n;
     int32_t id;
@@ -184,11 +185,7 @@ static enum bb_status build_id_table(struct bb_tokenizer *t, struct bb_error *er
         const struct added_token *a = &t->added[i];
         if (t->piece_off[a->id] != UINT32_MAX)
             continue;
-        char buf[4 * 64 + 1];
-        size_t len = 0;
-        for (size_t k = 0; k < a->n && len + 4 < sizeof buf; k++)
-            len += (size_t)bb_uni_encode(a->cps[k], buf + len);
-        t->piece_off[a->id] = arena_add(t, buf, len);
+        t->piece_off[a->id] = arena_add(t, a->content, strlen(a->content));
         if (t->piece_off[a->id] == UINT32_MAX)
             return bb_fail(err, BB_E_NOMEM, "tokenizer: out of memory");
     }
@@ -506,7 +503,7 @@ enum bb_status bb_tokenizer_encode(const struct bb_tokenizer *tok, const char *t
 {
     enum bb_status st = BB_OK;
     struct work w = {.tok = tok, .enc = enc, .limit = tok->max_len - tok->n_pre - tok->n_suf};
-    uint32_t *cps = malloc((len + 1) * sizeof *cps);
+    uint32_t *cps = len < SIZE_MAX / 16 ? malloc((len + 1) * sizeof *cps) : NULL;
     if (!cps) {
         st = bb_fail(err, BB_E_NOMEM, "tokenizer: out of memory for %zu bytes of text", len);
         goto done;
@@ -553,17 +550,10 @@ void bb_encoding_free(struct bb_encoding *enc)
 /* Id of a token given as text: a non-normalized added token, else the vocab. */
 static int32_t token_id(const struct bb_tokenizer *t, const char *s)
 {
-    size_t len = strlen(s);
-    for (int i = 0; i < t->n_added; i++) {
-        const struct added_token *a = &t->added[i];
-        char buf[4 * 64];
-        size_t n = 0;
-        for (size_t k = 0; k < a->n && n + 4 <= sizeof buf; k++)
-            n += (size_t)bb_uni_encode(a->cps[k], buf + n);
-        if (!a->normalized && n == len && !memcmp(buf, s, len))
-            return a->id;
-    }
-    return vocab_find(t, s, len);
+    for (int i = 0; i < t->n_added; i++)
+        if (!t->added[i].normalized && !strcmp(t->added[i].content, s))
+            return t->added[i].id;
+    return vocab_find(t, s, strlen(s));
 }
 
 static enum bb_status read_vocab_json(struct bb_tokenizer *t, const json_t *vocab,
@@ -663,12 +653,13 @@ static enum bb_status add_token(struct bb_tokenizer *t, const char *content, int
     memset(a, 0, sizeof *a);
     size_t len = strlen(content);
     a->cps = malloc((len + 1) * sizeof *a->cps);
-    if (!a->cps)
+    a->content = strdup(content);
+    t->n_added++;  /* counted now so that bb_tokenizer_free releases it */
+    if (!a->cps || !a->content)
         return bb_fail(err, BB_E_NOMEM, "tokenizer: out of memory");
     a->n = bb_uni_decode_lossy(content, len, a->cps);
     a->id = id;
     a->normalized = normalized;
-    t->n_added++;
     return BB_OK;
 }
 
@@ -1254,6 +1245,23 @@ static enum bb_status read_max_len(struct bb_tokenizer *t, const char *dir, cons
     return BB_OK;
 }
 
+/* Every id the encoder can emit must have an embedding row (< vocab size). */
+static enum bb_status check_ids(const struct bb_tokenizer *t, const char *what,
+                                struct bb_error *err)
+{
+    for (int i = 0; i < t->n_pre + t->n_suf; i++) {
+        int32_t id = i < t->n_pre ? t->pre[i] : t->suf[i - t->n_pre];
+        if (id >= t->n_ids)
+            return bb_fail(err, BB_E_INPUT,
+                           "%s: post_processor special token id %d is outside the vocabulary "
+                           "(%d ids)", what, (int)id, t->n_ids);
+    }
+    if (t->pad_id >= t->n_ids)
+        return bb_fail(err, BB_E_INPUT, "%s: padding.pad_id %d is outside the vocabulary (%d ids)",
+                       what, (int)t->pad_id, t->n_ids);
+    return BB_OK;
+}
+
 static enum bb_status load_dir(struct bb_tokenizer *t, const char *dir, struct bb_error *err)
 {
     char tj[4096], vt[4096], tc[4096];
@@ -1275,6 +1283,8 @@ static enum bb_status load_dir(struct bb_tokenizer *t, const char *dir, struct b
                      "%s: no tokenizer.json and no vocab.txt: cannot build a tokenizer", dir);
     if (!st)
         st = build_id_table(t, err);
+    if (!st)
+        st = check_ids(t, bb_path_exists(tj) ? tj : tc, err);
     if (!st)
         st = read_max_len(t, dir, cfg, tc, err);
     json_decref(cfg);
@@ -1309,8 +1319,10 @@ void bb_tokenizer_free(struct bb_tokenizer *tok)
 {
     if (!tok)
         return;
-    for (int i = 0; i < tok->n_added; i++)
+    for (int i = 0; i < tok->n_added; i++) {
         free(tok->added[i].cps);
+        free(tok->added[i].content);
+    }
     free(tok->added);
     free(tok->slots);
     free(tok->piece_off);
