@@ -319,7 +319,11 @@ static void test_ops(void)
     test_attention(3, 127, 12, 32, (int[]){127, 1, 64}, false);
     test_attention(4, 256, 12, 32, (int[]){256, 1, 200, 17}, false);
     test_attention(2, 256, 12, 32, (int[]){256, 131}, true);
+    test_attention(2, 40, 4, 64, (int[]){40, 3}, true);
+    test_attention(3, 17, 2, 64, (int[]){16, 17, 1}, false);
     test_attention(2, 33, 2, 128, (int[]){33, 5}, true);
+    test_attention(2, 33, 2, 128, (int[]){32, 1}, false);
+    test_attention(2, 21, 3, 48, (int[]){21, 2}, true);
     test_attention(2, 19, 3, 127, (int[]){19, 1}, false);
 
     static const int pb[] = {1, 3, 7}, pt[] = {1, 7, 256}, pc[] = {1, 7, 384};

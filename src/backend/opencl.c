@@ -793,7 +793,11 @@ static enum bb_status cl_attention(struct bb_backend *be, struct bb_buffer *qkv,
                                 KMEM(out),    KINT(b),         KINT(t),    KINT(n_head),
                                 KINT(head_dim), KFLT(scale)};
     const size_t global[1] = {bb * nh * tt}, local[1] = {LOCAL_1D};
-    return run_kernel(bb_cl_of(be), "bb_attention", args, 10, 1, global, local, err);
+    const char *name = head_dim == 32    ? "bb_attention_hd32"
+                       : head_dim == 64  ? "bb_attention_hd64"
+                       : head_dim == 128 ? "bb_attention_hd128"
+                                         : "bb_attention";
+    return run_kernel(bb_cl_of(be), name, args, 10, 1, global, local, err);
 }
 
 static enum bb_status cl_pool(struct bb_backend *be, struct bb_buffer *x, struct bb_buffer *lengths,
