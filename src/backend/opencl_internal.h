@@ -21,7 +21,7 @@ struct bb_cl {
     cl_device_id device;
     cl_context ctx;
     cl_command_queue queue;   /* in-order; ops are enqueued without host syncs */
-    cl_program program;       /* every kernels/*.cl file, built once (binary-cached) */
+    cl_program program;       /* every kernels/NAME.cl file, built once (binary-cached) */
     bool is_cpu;              /* CL_DEVICE_TYPE_CPU: zero-copy host buffers */
     double build_seconds;     /* program build (or binary load) time */
     bool cache_hit;           /* program came from the binary cache */
