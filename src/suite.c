@@ -1785,10 +1785,12 @@ static void conv_task(struct ctx *c, const struct node *m, const char *path, str
     fenum(&f, "type", task_type_names, true, &type);
     check_task_keys(c, m, path, type);
     conv_task_models(c, m, path, t);
-    flong(&f, "limit", 0, LONG_MAX, &t->limit);
-    flong(&f, "batch_size", 1, 65536, &t->batch_size);
     if (type < 0)
         return;
+    if (in_list(task_type_keys[type], "limit"))
+        flong(&f, "limit", 0, LONG_MAX, &t->limit);
+    if (in_list(task_type_keys[type], "batch_size"))
+        flong(&f, "batch_size", 1, 65536, &t->batch_size);
     t->type = (enum bb_suite_task_type)type;
     switch (t->type) {
     case BB_TASK_SIMILARITY: conv_similarity(c, &f, t); break;
