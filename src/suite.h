@@ -220,7 +220,8 @@ struct bb_diagnostics {
  * (bb_suite_free it). On failure *out is NULL, diag (if not NULL) lists every
  * problem found, err holds the first, and the status is BB_E_IO (the top file
  * cannot be read), BB_E_INPUT (anything wrong in the suite) or BB_E_NOMEM.
- * diag must be zeroed or freed before reuse; it is appended to. */
+ * diag starts zeroed ({0}); each load appends to it; bb_diagnostics_free it.
+ * Messages are sorted by file (reading order), line and column. */
 enum bb_status bb_suite_load(const char *path, struct bb_suite **out,
                              struct bb_diagnostics *diag, struct bb_error *err);
 void bb_suite_free(struct bb_suite *suite);
