@@ -11,8 +11,21 @@
 
 #include "log.h"
 #include "paths.h"
+#include "sha256.h"
 #include "tap.h"
 #include "tokenizer/tokenizer.h"
+#include "tokenizer/unicode.h"
+
+/* Sanitizer builds check a subset of the goldens (DESIGN.md: about 50 STS-B
+ * sentences, and here the BMP for the per-code-point check); the normal build
+ * checks them all, and so does BB_TEST_FULL=1. */
+#if defined(__SANITIZE_ADDRESS__)
+#define BB_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define BB_SANITIZED 1
+#endif
+#endif
 
 /* ---- sources: key -> text ------------------------------------------------------ */
 
@@ -273,6 +286,76 @@ static int check_golden(const struct bb_tokenizer *tok, const char *golden,
     return matched;
 }
 
+/* ---- per-code-point behaviour ---------------------------------------------------- */
+
+static int hex_list(const uint32_t *v, size_t n, char *out)
+{
+    int o = 0;
+    for (size_t i = 0; i < n; i++)
+        o += sprintf(out + o, i ? ",%X" : "%X", (unsigned)v[i]);
+    if (!n)
+        out[o++] = '_', out[o] = '\0';
+    return o;
+}
+
+/* The line make_tokenizer_golden.py's unicode_line() writes for HF. */
+static int unicode_line(uint32_t c, char *out)
+{
+    char clean = c == 0 || c == 0xFFFD || bb_uni_is_control(c) ? 'D'
+                 : bb_uni_is_whitespace(c) && c != ' ' ? 'W' : 'K';
+    char pre = bb_uni_is_whitespace(c) ? 'S' : bb_uni_is_punct(c) ? 'P' : '-';
+    uint32_t d[16], lo[2];
+    size_t n = bb_uni_nfd(&c, 1, d, 16), k = 0;
+    for (size_t i = 0; i < n && n <= 16; i++)
+        if (!bb_uni_is_nonspacing_mark(d[i]))
+            d[k++] = d[i];
+    int o = sprintf(out, "%X %c %c %c ", (unsigned)c, clean, bb_uni_is_cjk(c) ? 'C' : '-', pre);
+    o += hex_list(d, k, out + o);
+    out[o++] = ' ';
+    o += hex_list(lo, (size_t)bb_uni_lower(c, lo), out + o);
+    out[o++] = '\n';
+    return o;
+}
+
+/* Every code point, hashed per block of 4096, against HF's per-character
+ * behaviour (tests/golden/tokenizer-unicode.txt). */
+static void check_unicode_golden(void)
+{
+    const char *path = test_src_path("tests/golden/tokenizer-unicode.txt");
+    FILE *f = fopen(path, "r");
+    if (!f)
+        bail("cannot open %s", path);
+    char line[256], text[256];
+    int blocks = 0, same = 0, shown = 0, limit = 272;
+#ifdef BB_SANITIZED
+    if (!getenv("BB_TEST_FULL"))
+        limit = 16; /* the Basic Multilingual Plane */
+#endif
+    while (blocks < limit && fgets(line, sizeof line, f)) {
+        unsigned start;
+        char want[32], hex[BB_SHA256_HEX_LEN];
+        if (line[0] == '#' || sscanf(line, "%x %31s", &start, want) != 2)
+            continue;
+        struct bb_sha256 h;
+        uint8_t dig[BB_SHA256_DIGEST_LEN];
+        bb_sha256_init(&h);
+        for (uint32_t c = start; c < start + 4096; c++)
+            if (c < 0xD800 || c > 0xDFFF)
+                bb_sha256_update(&h, text, (size_t)unicode_line(c, text));
+        bb_sha256_final(&h, dig);
+        bb_sha256_to_hex(dig, hex);
+        blocks++;
+        if (!strncmp(hex, want, 16))
+            same++;
+        else if (shown++ < 20)
+            diag("code points U+%04X..U+%04X differ from HF tokenizers", start, start + 4095);
+    }
+    fclose(f);
+    is_int(limit, blocks, "unicode golden: %d blocks of 4096 code points checked", blocks);
+    is_int(blocks, same, "%d/%d blocks: control/whitespace/punctuation/CJK/NFD-strip/lowercase "
+           "behave as in HF tokenizers for every code point", same, blocks);
+}
+
 /* ---- unit checks -------------------------------------------------------------------- */
 
 static bool ids_equal(const struct bb_encoding *e, const int32_t *want, int n)
@@ -524,15 +607,6 @@ static void check_random_bytes(const struct bb_tokenizer *tok)
     bb_encoding_free(&enc);
 }
 
-/* Sanitizer builds check a subset of the STS-B goldens (DESIGN.md: about 50
- * sentences); the normal build checks them all. */
-#if defined(__SANITIZE_ADDRESS__)
-#define BB_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define BB_SANITIZED 1
-#endif
-#endif
 
 int main(void)
 {
@@ -570,6 +644,7 @@ int main(void)
     is_int(total, matched, "tokenizer-hard-cases.txt: %d/%d cases match HF tokenizers", matched,
            total);
 
+    check_unicode_golden();
     check_basics(tok, &h);
     check_mpnet_style();
     check_vocab_txt_fallback(tok, model, &h);

@@ -15,6 +15,12 @@ KEY is "stsb-en-test.csv:ROW:COL" (ROW: 1-based CSV record, COL: 1 or 2) or
 "tokenizer-hard-cases.txt:LINE" (1-based line). Golden files carry ids only,
 never the text: the C test re-reads the text from the same source.
 
+Also writes tests/golden/tokenizer-unicode.txt: HF's per-character behaviour
+over every code point (surrogates excluded), as a SHA-256 (first 16 hex
+digits) per block of 4096 code points over lines "CP CLEAN CJK PRETOK STRIP
+LOWER\n" (see unicode_line()); the C test rebuilds the same lines from
+src/tokenizer/unicode.c. This takes about half a minute.
+
 Run from the repository root:
     /work/venv-ref/bin/python tests/reference/make_tokenizer_golden.py \
         [--model-dir DIR] [--data-dir ../shared/datasets] [--out-dir tests/golden]
@@ -85,6 +91,55 @@ def stsb_sentences(path):
                 yield "%s:%d:%d" % (name, row, col), rec[col - 1]
 
 
+UNICODE_BLOCK = 4096
+
+
+def unicode_line(cp, clean, chinese, strip, lower, pretok):
+    """One code point as BertNormalizer's steps and BertPreTokenizer see it:
+    CLEAN: D dropped, W mapped to a space, K kept; CJK: C spaced, - not;
+    PRETOK (on "a" + ch + "a"): S split (whitespace), P isolated, - inside the
+    word; STRIP: strip_accents alone; LOWER: lowercase alone; both as hex code
+    points joined by ",", or "_" when empty."""
+    ch = chr(cp)
+    c = clean.normalize_str(ch)
+    c = "D" if c == "" else ("W" if c == " " and cp != 32 else "K")
+    j = "C" if chinese.normalize_str(ch) != ch else "-"
+    p = [x[0] for x in pretok.pre_tokenize_str("a" + ch + "a")]
+    p = "S" if p == ["a", "a"] else "P" if p == ["a", ch, "a"] else "-" if len(p) == 1 else "?"
+
+    def hexs(t):
+        return ",".join("%X" % ord(x) for x in t) or "_"
+
+    return "%X %s %s %s %s %s\n" % (cp, c, j, p, hexs(strip.normalize_str(ch)),
+                                    hexs(lower.normalize_str(ch)))
+
+
+def write_unicode_golden(out_path):
+    from tokenizers.normalizers import BertNormalizer
+    from tokenizers.pre_tokenizers import BertPreTokenizer
+
+    def bn(**kw):
+        args = dict(clean_text=False, handle_chinese_chars=False, strip_accents=False,
+                    lowercase=False)
+        args.update(kw)
+        return BertNormalizer(**args)
+
+    steps = (bn(clean_text=True), bn(handle_chinese_chars=True), bn(strip_accents=True),
+             bn(lowercase=True), BertPreTokenizer())
+    rows = []
+    for start in range(0, 0x110000, UNICODE_BLOCK):
+        h = hashlib.sha256()
+        for cp in range(start, start + UNICODE_BLOCK):
+            if not 0xD800 <= cp <= 0xDFFF:
+                h.update(unicode_line(cp, *steps).encode("ascii"))
+        rows.append("%X %s\n" % (start, h.hexdigest()[:16]))
+    with open(out_path, "w", encoding="ascii", newline="\n") as f:
+        f.write("# biasbench-tokenizer-unicode v1 blocks=%d block_size=%d tokenizers=%s\n"
+                % (len(rows), UNICODE_BLOCK, tokenizers.__version__))
+        f.writelines(rows)
+    print("%s: %d blocks of %d code points" % (out_path, len(rows), UNICODE_BLOCK))
+
+
 def write_golden(out_path, source_path, tok, tok_sha, items):
     lines = []
     for key, text in items:
@@ -121,6 +176,7 @@ def main():
     total += write_golden(os.path.join(args.out_dir, "tokenizer-hard-cases.txt"), HARD, tok,
                           tok_sha, hard_cases(HARD))
     print("total: %d strings" % total)
+    write_unicode_golden(os.path.join(args.out_dir, "tokenizer-unicode.txt"))
 
 
 if __name__ == "__main__":
