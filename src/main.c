@@ -4,12 +4,68 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli.h"
+#include "fileout.h"
+#include "log.h"
+
+struct command {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *summary;
+};
+
+static const struct command commands[] = {
+    {"devices", bb_cmd_devices, "List OpenCL platforms and devices, and which one 'auto' picks"},
+    {"tokenize", bb_cmd_tokenize, "Print the tokens and ids a model's tokenizer gives a text"},
+    {"embed", bb_cmd_embed, "Embed sentences (arguments, stdin or a CSV column) to CSV or JSON"},
+    {"fetch", bb_cmd_fetch, "Download a Hugging Face model into the model cache"},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: biasbench [--version] [--help] [-v | --verbose] [-q | --quiet]\n"
+            "                 <command> [<args>]\n\n"
+            "Audit pretrained language models: accuracy, bias probes and latency,\n"
+            "computed by biasbench's own OpenCL inference backend.\n\n"
+            "Commands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(out, "   %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out,
+            "\nSee 'biasbench <command> --help' for a command's options, and biasbench(1).\n"
+            "Exit status: 0 ok, 1 a gate failed, 2 usage or input error, 3 a device failed.\n");
+}
+
 int main(int argc, char **argv)
 {
-    if (argc > 1 && !strcmp(argv[1], "--version")) {
-        printf("biasbench %s (%s)\n", PACKAGE_VERSION, BB_COMMIT);
-        return 0;
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--version") || !strcmp(a, "-V")) {
+            printf("biasbench %s (commit %s)\n", PACKAGE_VERSION, BB_COMMIT);
+            return 0;
+        } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            return 0;
+        } else if (!strcmp(a, "--verbose") || !strcmp(a, "-v")) {
+            bb_log_set_level(bb_log_get_level() < BB_LOG_INFO ? BB_LOG_INFO : BB_LOG_DEBUG);
+        } else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
+            bb_log_set_level(BB_LOG_ERROR);
+        } else {
+            fprintf(stderr, "biasbench: unknown option '%s'\n", a);
+            usage(stderr);
+            return 2;
+        }
     }
-    fprintf(stderr, "usage: biasbench <command> [options]\n");
+    if (i >= argc) {
+        usage(stderr);
+        return 2;
+    }
+    bb_fileout_install_signal_handlers();
+    for (size_t c = 0; c < sizeof commands / sizeof commands[0]; c++)
+        if (!strcmp(argv[i], commands[c].name))
+            return commands[c].fn(argc - i, argv + i);
+    fprintf(stderr, "biasbench: '%s' is not a biasbench command. See 'biasbench --help'.\n",
+            argv[i]);
     return 2;
 }

@@ -55,3 +55,41 @@ void bb_textlist_free(struct bb_textlist *tl)
     free(tl->items);
     memset(tl, 0, sizeof *tl);
 }
+
+enum bb_status bb_textlist_from_csv(struct bb_textlist *tl, const char *path, const char *column,
+                                    char delimiter, int header, struct bb_error *err)
+{
+    struct bb_column_map map = {.role = "text", .name = column, .index = -1};
+    char *end;
+    long idx = strtol(column, &end, 10);
+    if (*column && !*end && idx >= 0) {
+        map.name = NULL;
+        map.index = (int)idx;
+    }
+    struct bb_dataset_spec spec = {
+        .path = path,
+        .format = delimiter == '\t' ? BB_FORMAT_TSV : BB_FORMAT_CSV,
+        .header = header ? BB_HEADER_YES : BB_HEADER_NO,
+        .delimiter = delimiter,
+        .fields = BB_FIELDS_ALLOW_EXTRA,
+        .columns = &map,
+        .n_columns = 1,
+    };
+    struct bb_table *t = NULL;
+    int col;
+    enum bb_status st = bb_dataset_load(&spec, &t, err);
+    if (!st)
+        st = bb_table_require_col(t, "text", &col, err);
+    for (size_t r = 0; !st && r < bb_table_rows(t); r++) {
+        const char *s = bb_table_get(t, r, col);
+        if (!s)
+            st = bb_fail(err, BB_E_INPUT, "%s:%ld: column '%s' is empty", path,
+                         bb_table_line(t, r), column);
+        else
+            st = push(tl, s, strlen(s), err);
+    }
+    bb_table_free(t);
+    if (!st && tl->n == 0)
+        st = bb_fail(err, BB_E_INPUT, "%s: no rows", path);
+    return st;
+}
