@@ -202,7 +202,8 @@ static void golden_check(struct bb_model *m, const struct ctx *cx, size_t n, con
        cx->g.keys[2 * c.worst_i + 1]);
     ok(c.max_abs <= 1e-4, "%s: max abs diff %.3g <= 1e-4 over %zu x %u", be_name, c.max_abs, n,
        cx->g.dim);
-    diag("%s: %zu sentences in %.2f s (%.1f sentences/s, batch 32)", be_name, n, dt, n / dt);
+    diag("%s: 1 - worst cosine = %.3g; %zu sentences in %.2f s (%.1f sentences/s, batch 32)",
+         be_name, 1.0 - c.worst_cos, n, dt, n / dt);
 }
 
 /* ---- batch invariance ---------------------------------------------------------------- */

@@ -395,6 +395,83 @@ static void test_folder_faults(struct bb_backend *be)
     expect_fail(be, d, BB_E_UNSUPPORTED, "pooling_mode_max_tokens", "max pooling unsupported");
 }
 
+static unsigned char *slurp(const char *path, size_t *n)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        bail("cannot open %s", path);
+    fseek(fp, 0, SEEK_END);
+    *n = (size_t)ftell(fp);
+    fseek(fp, 0, SEEK_SET);
+    unsigned char *b = malloc(*n);
+    if (fread(b, 1, *n, fp) != *n)
+        bail("cannot read %s", path);
+    fclose(fp);
+    return b;
+}
+
+static void spit(const char *path, const unsigned char *b, size_t n)
+{
+    FILE *fp = fopen(path, "wb");
+    if (!fp || fwrite(b, 1, n, fp) != n)
+        bail("cannot write %s", path);
+    fclose(fp);
+}
+
+/* Hostile input: every truncation, and random byte changes in the header,
+ * must give BB_OK or BB_E_INPUT (never a crash); an accepted file's tensors
+ * must lie inside it. */
+static void test_hostile(void)
+{
+    struct tiny m;
+    tiny_tensors(&m, "");
+    const char *dir = make_folder("hostile", &m, F_NONE);
+    char path[8192], bad[8192];
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    snprintf(bad, sizeof bad, "%s/mutant.safetensors", dir);
+    size_t n;
+    unsigned char *orig = slurp(path, &n), *buf = malloc(n);
+    size_t hlen = 0;
+    for (int i = 7; i >= 0; i--)
+        hlen = (hlen << 8) | orig[i];
+    int wrong = 0, accepted = 0, trunc_ok = 0;
+    struct bb_error err = {0};
+    for (size_t keep = 0; keep < n; keep += (keep < 8 + hlen ? 7 : 61)) {
+        spit(bad, orig, keep);
+        struct bb_safetensors *st = NULL;
+        enum bb_status s = bb_safetensors_open(bad, &st, &err);
+        trunc_ok += s == BB_OK;
+        bb_safetensors_close(st);
+    }
+    is_int(0, trunc_ok, "every truncation of a valid file is refused");
+    unsigned rng = 12345;
+    for (int it = 0; it < 400; it++) {
+        memcpy(buf, orig, n);
+        int flips = 1 + it % 3;
+        for (int f = 0; f < flips; f++) {
+            rng = rng * 1103515245u + 12345u;
+            size_t at = (rng >> 8) % (8 + hlen);
+            rng = rng * 1103515245u + 12345u;
+            static const char syms[] = "{}[],:\"0123456789-e";
+            buf[at] = it % 2 ? (unsigned char)(rng >> 16) : (unsigned char)syms[(rng >> 16) % 19];
+        }
+        spit(bad, buf, n);
+        struct bb_safetensors *st = NULL;
+        enum bb_status s = bb_safetensors_open(bad, &st, &err);
+        if (s != BB_OK && s != BB_E_INPUT)
+            wrong++;
+        for (int i = 0; !s && i < st->n_tensors; i++)
+            if (st->tensors[i].end > st->data_size || st->tensors[i].begin > st->tensors[i].end)
+                wrong++;
+        accepted += s == BB_OK;
+        bb_safetensors_close(st);
+    }
+    is_int(0, wrong, "400 header mutations: each refused with BB_E_INPUT or accepted with "
+           "spans inside the file (%d accepted)", accepted);
+    free(orig);
+    free(buf);
+}
+
 int main(void)
 {
     plan_lazy();
@@ -407,6 +484,7 @@ int main(void)
     test_folder_faults(be);
     test_tensor_faults(be);
     test_span_size(be);
+    test_hostile();
     bb_backend_free(be);
     return tap_failures() ? 1 : 0;
 }
