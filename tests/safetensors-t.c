@@ -287,6 +287,30 @@ static void test_valid(struct bb_backend *be, const char *prefix)
     for (int i = 0; i < C; i++)
         d = fmax(d, fabs(alone[i] - out[C + i]));
     ok(!st && d <= 1e-6, "padding does not change the short sequence (max diff %.3g)", d);
+    bb_model_free(model);
+    model = NULL;
+    /* max_seq_len 4: a 6-token sequence keeps [CLS] w1 w2 and its closing [SEP] */
+    struct bb_model_opts o4 = {.max_seq_len = 4};
+    st = bb_model_load(dir, be, &o4, &model, &err);
+    is_int(BB_OK, st, "loads with max_seq_len 4");
+    if (st)
+        return;
+    int32_t cut[] = {2, 7, 9, 3};
+    struct bb_encoding ecut = {cut, 4, 4};
+    float full4[C], cut4[C];
+    st = bb_model_embed_batch(model, &encs[0], 1, full4, &err);
+    if (!st)
+        st = bb_model_embed_batch(model, &ecut, 1, cut4, &err);
+    d = 0;
+    for (int i = 0; i < C; i++)
+        d = fmax(d, fabs(full4[i] - cut4[i]));
+    ok(!st && d == 0, "max_seq_len truncation keeps the first tokens and [SEP] (diff %.3g)", d);
+    struct bb_model_opts o99 = {.max_seq_len = 99};
+    struct bb_model *m99 = NULL;
+    st = bb_model_load(dir, be, &o99, &m99, &err);
+    is_int(BB_E_USAGE, st, "max_seq_len beyond max_position_embeddings is refused");
+    contains(err.msg, "max sequence length 99: expected 2 .. 16", "message gives the range");
+    bb_model_free(m99);
     int32_t bad[] = {2, 99, 3};
     struct bb_encoding be1 = {bad, 3, 3};
     st = bb_model_embed_batch(model, &be1, 1, out, &err);

@@ -216,6 +216,8 @@ static enum bb_status tokenize_all(struct bb_model *m, const char *const *texts,
                                    struct bb_encoding *encs, struct bb_error *err)
 {
     for (size_t i = 0; i < n; i++) {
+        if (!texts[i])
+            return bb_fail(err, BB_E_INPUT, "text %zu is missing (NULL)", i);
         enum bb_status s = bb_tokenizer_encode(m->tok, texts[i], strlen(texts[i]), &encs[i], err);
         if (s) {
             bb_error_prefix(err, "text %zu", i);
