@@ -1,0 +1,99 @@
+#!/bin/sh
+# cli-t.sh: end-to-end TAP test of the biasbench command line: --help and
+# --version, tokenize/embed output, and every bad-input case of the foundation
+# issue through the real binary, asserting the exit code and the message.
+set -u
+B=${BIASBENCH:-./biasbench}
+n=0
+fails=0
+ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fails=$((fails + 1)); fi; }
+
+cache=${BIASBENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/biasbench}
+M=
+for d in "${BIASBENCH_MODELS:-/nonexistent}/all-MiniLM-L6-v2" "$cache/models/all-MiniLM-L6-v2"; do
+  [ -f "$d/model.safetensors" ] && M=$d && break
+done
+if [ -z "$M" ]; then
+  if [ "${CI:-}" = true ]; then echo "Bail out! all-MiniLM-L6-v2 not found and CI=true"; exit 1; fi
+  echo "1..0 # SKIP all-MiniLM-L6-v2 not found (run scripts/setup.sh)"; exit 0
+fi
+T=$(mktemp -d "${TMPDIR:-/tmp}/bb-cli-XXXXXX")
+trap 'rm -rf "$T"' EXIT
+
+# expect CODE SUBSTRING DESCRIPTION -- ARGS...: run biasbench, check exit code and stderr
+expect() {
+  code=$1 want=$2 what=$3; shift 4
+  "$B" "$@" >"$T/out" 2>"$T/err"; rc=$?
+  if [ "$rc" = "$code" ] && grep -qF -- "$want" "$T/err"; then ok 0 "$what (exit $rc)"
+  else ok 1 "$what"; echo "#   wanted exit $code and stderr containing: $want"; echo "#   got exit $rc:"; sed 's/^/#   /' "$T/err" | tail -5; fi
+}
+# a model folder with the real config and tokenizer files and no weights
+mkmodel() {
+  mkdir -p "$T/$1"
+  for f in config.json tokenizer.json tokenizer_config.json vocab.txt modules.json \
+           sentence_bert_config.json special_tokens_map.json; do cp "$M/$f" "$T/$1/"; done
+  cp -r "$M/1_Pooling" "$T/$1/"
+}
+# write a safetensors file: 8-byte little-endian header length, header, N zero bytes
+st() {
+  len=$(printf %s "$2" | wc -c)
+  printf "$(printf '\\%03o\\%03o' $((len % 256)) $((len / 256)))\\000\\000\\000\\000\\000\\000%s" "$2" >"$T/$1/model.safetensors"
+  head -c "${3:-0}" /dev/zero >>"$T/$1/model.safetensors"
+}
+
+echo "1..33"
+for c in "" devices tokenize embed fetch; do
+  "$B" $c --help >"$T/out" 2>&1; rc=$?
+  [ $rc = 0 ] && grep -q "^usage: biasbench" "$T/out"; ok $? "biasbench${c:+ $c} --help prints usage and exits 0"
+done
+"$B" --version >"$T/out"; grep -q "^biasbench [0-9]" "$T/out"; ok $? "--version"
+expect 2 "is not a biasbench command" "unknown command" -- frobnicate
+expect 2 "--batch: expected an integer" "bad --batch value" -- embed --batch zero x
+expect 2 "--backend: expected 'opencl' or 'ref'" "unknown backend" -- embed --backend cuda x
+
+"$B" tokenize --model "$M" "Hello, world!" >"$T/out" 2>&1
+grep -q "ids:    101 7592 1010 2088 999 102" "$T/out"; ok $? "tokenize prints the ids of 'Hello, world!'"
+"$B" embed --model "$M" --backend ref "A man is playing a guitar." >"$T/out" 2>"$T/err"; rc=$?
+[ $rc = 0 ] && [ "$(head -1 "$T/out" | tr ',' '\n' | wc -l)" = 386 ] && [ "$(wc -l <"$T/out")" = 2 ]
+ok $? "embed writes a header and one row of 384 values (ref backend)"
+printf 'text,label\n"A dog runs.",1\n"Two, cats",0\n' >"$T/in.csv"
+"$B" embed --model "$M" --input "$T/in.csv" --column text --format json -o "$T/emb.json" 2>"$T/err"; rc=$?
+[ $rc = 0 ] && grep -q '"text": "Two, cats"' "$T/emb.json" && ! ls "$T"/emb.json.tmp* >/dev/null 2>&1
+ok $? "embed reads a CSV column and writes JSON atomically"
+
+expect 2 "not found" "missing model folder" -- embed --model "$T/nope" x
+mkmodel nost;  expect 2 "model.safetensors: not found" "missing model.safetensors" -- embed --model "$T/nost" x
+mkmodel trunc; printf abc >"$T/trunc/model.safetensors"
+expect 2 "too short for the 8-byte header length" "truncated model.safetensors" -- embed --model "$T/trunc" x
+mkmodel hlen;  printf '\377\000\000\000\000\000\000\000{}' >"$T/hlen/model.safetensors"
+expect 2 "header length 255 exceeds the file size" "header length past end of file" -- embed --model "$T/hlen" x
+mkmodel nojs;  st nojs 'hello'
+expect 2 "header: not valid JSON" "header not JSON" -- embed --model "$T/nojs" x
+mkmodel dt;    st dt '{"a":{"dtype":"Q7","shape":[1],"data_offsets":[0,4]}}' 4
+expect 2 "tensor 'a': unknown dtype 'Q7'" "unknown dtype" -- embed --model "$T/dt" x
+mkmodel oob;   st oob '{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}' 8
+expect 2 "data_offsets [0,16] exceed the data section (8 bytes)" "span out of bounds" -- embed --model "$T/oob" x
+mkmodel ovl;   st ovl '{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}' 12
+expect 2 "overlap tensor 'a'" "overlapping spans" -- embed --model "$T/ovl" x
+mkmodel miss;  st miss '{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}' 8
+expect 2 "tensor 'embeddings.word_embeddings.weight' is missing" "tensor missing" -- embed --model "$T/miss" x
+mkmodel shp;   ln -s "$M/model.safetensors" "$T/shp/model.safetensors"
+sed 's/"intermediate_size": 1536/"intermediate_size": 1024/' "$M/config.json" >"$T/shp/config.json"
+expect 2 "config.json says intermediate_size 1024" "shape disagreeing with config.json" -- embed --model "$T/shp" x
+mkmodel tok;   ln -s "$M/model.safetensors" "$T/tok/model.safetensors"; head -c 500 "$M/tokenizer.json" >"$T/tok/tokenizer.json"
+expect 2 "tokenizer.json:1:500: not valid JSON" "broken tokenizer file" -- embed --model "$T/tok" x
+expect 2 "tokenizer.json:1:500: not valid JSON" "broken tokenizer file (tokenize)" -- tokenize --model "$T/tok" x
+
+# OpenCL selection and device failures
+OCL_ICD_VENDORS=$T/empty-vendors expect 2 "no OpenCL platform found" "no OpenCL platform when OpenCL was asked for" -- embed --model "$M" x
+OCL_ICD_VENDORS=$T/empty-vendors expect 2 "no OpenCL platform found" "devices without a platform" -- devices
+expect 2 "matches no device" "a device name that matches nothing" -- embed --model "$M" --device no-such-device x
+mkdir -p "$T/badk"; cp "${srcdir:-.}"/kernels/*.cl "$T/badk/"; echo "this is not OpenCL" >>"$T/badk/pool.cl"
+BIASBENCH_KERNEL_DIR=$T/badk BIASBENCH_CACHE=$T/cache expect 3 "build log" "a kernel that fails to build exits 3 with the build log" -- embed --model "$M" x
+expect 2 "no input texts" "empty stdin" -- embed --model "$M" </dev/null
+printf 'a,b\n"unterminated\n' >"$T/bad.csv"
+expect 2 "$T/bad.csv" "malformed input CSV names the file" -- embed --model "$M" --input "$T/bad.csv" --column a
+expect 2 "expected one model id" "fetch without an id" -- fetch
+BIASBENCH_CONNECT_TIMEOUT=3 HF_ENDPOINT=http://127.0.0.1:9 expect 2 "cannot reach" "fetch where the hub cannot be reached" -- fetch --dest "$T/fetched" org/model
+[ ! -e "$T/fetched" ]; ok $? "a failed fetch leaves no model folder"
+exit $((fails > 0))
