@@ -19,6 +19,8 @@ static const struct command commands[] = {
     {"tokenize", bb_cmd_tokenize, "Print the tokens and ids a model's tokenizer gives a text"},
     {"embed", bb_cmd_embed, "Embed sentences (arguments, stdin or a CSV column) to CSV or JSON"},
     {"fetch", bb_cmd_fetch, "Download a Hugging Face model into the model cache"},
+    {"run", bb_cmd_run, "Run a suite: results.csv, per-item CSVs, manifest, charts and report"},
+    {"validate", bb_cmd_validate, "Check a suite file without running it"},
 };
 
 static void usage(FILE *out)

@@ -1,0 +1,40 @@
+/* run.h: the evaluator: one suite x its models x its tasks into a run
+ * directory (manifest.json, results.csv, items/<task>__<model>.csv, then the
+ * charts and report through report.h). Every file is written atomically. */
+#ifndef BB_RUN_H
+#define BB_RUN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "status.h"
+
+struct bb_run_opts {
+    const char *suite_path;
+    const char *const *models;  /* --model: suite model ids, else a model path/name run on every task */
+    size_t n_models;
+    const char *const *tasks;   /* --task: suite task ids; a named task whose data is missing is an error */
+    size_t n_tasks;
+    long limit;                 /* --limit: >= 0 overrides every task's limit; -1 = the suite's */
+    bool has_seed;
+    uint64_t seed;              /* --seed overrides the suite's */
+    const char *out_dir;        /* NULL: reports/<suite>-<UTC timestamp> */
+    const char *backend;        /* NULL: the suite's defaults.backend */
+    const char *device;         /* NULL: the suite's defaults.device */
+    const char *data_dir;       /* --data-dir, may be NULL */
+    bool force;                 /* write into an out_dir that already holds a run */
+    bool no_report;             /* skip charts and report */
+    int argc;                   /* the command line, for the manifest */
+    char **argv;
+    FILE *summary;              /* the summary table (stdout); NULL: none */
+};
+
+/* Run the suite. Returns BB_OK when every selected task ran or was skipped
+ * for missing data; BB_E_INPUT/BB_E_IO/BB_E_USAGE for bad suites, options,
+ * data and models (exit 2); BB_E_DEVICE for device failures (exit 3). On
+ * success *run_dir_out (if not NULL) receives the run directory (free it). */
+enum bb_status bb_run(const struct bb_run_opts *o, char **run_dir_out, struct bb_error *err);
+
+#endif

@@ -1,0 +1,252 @@
+/* latency.c: the `latency` task. For every batch size x sequence length of
+ * the grid it embeds a synthetic batch of exactly that many tokens per
+ * sequence ([CLS], a common word piece repeated, [SEP]), `warmup` times
+ * untimed and `repetitions` times timed (each call returns the pooled
+ * embeddings on the host, so it includes the device sync), and writes
+ * mean, stddev, p50, p90, p99 (ms), items/s and tokens/s with group
+ * "b=B,t=T". Then the model load time, the kernel build time with the
+ * backend's program cache warm (this run's backend) and cold (a second
+ * backend with an empty, temporary program cache, plus its first forward,
+ * which includes PoCL's per-kernel JIT), and the process's peak RSS. Every row
+ * is kind=timing and its variant reads "<precision> @ <device> / <driver>" so
+ * each row says where it was measured. Per item: one row per timed batch. */
+#include "tasks/task.h"
+
+#include <errno.h>
+#include <ftw.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "backend/backend.h"
+#include "log.h"
+#include "model/model.h"
+#include "tokenizer/tokenizer.h"
+
+struct lat {
+    struct bb_task_ctx *ctx;
+    char variant[700];
+    struct bb_items *items;
+    struct bb_progress prog;
+    size_t done;
+};
+
+static enum bb_status row(struct lat *L, const char *group, const char *metric, double v, long n,
+                          enum bb_direction dir, struct bb_error *err)
+{
+    struct bb_task_row r = bb_task_row_make(metric, v, n, dir, BB_KIND_TIMING);
+    r.group = group;
+    r.variant = L->variant;
+    r.dataset = "synthetic";
+    r.headline = group && !strcmp(metric, "latency_p50_ms") && !L->ctx->has_headline;
+    return bb_task_emit(L->ctx, &r, err);
+}
+
+/* b copies of [CLS] w w ... w [SEP], t tokens each. */
+static enum bb_status make_batch(struct bb_model *m, int b, int t, struct bb_encoding *encs,
+                                 struct bb_error *err)
+{
+    struct bb_encoding probe = {0};
+    struct bb_tokenizer *tok = bb_model_tokenizer(m);
+    enum bb_status st = bb_tokenizer_encode(tok, "the", 3, &probe, err);
+    if (st)
+        return st;
+    if (probe.n != 3) {
+        bb_encoding_free(&probe);
+        return bb_fail(err, BB_E_UNSUPPORTED, "latency: 'the' tokenizes to %d ids, expected 3 "
+                       "([CLS] the [SEP]); cannot build synthetic inputs", probe.n);
+    }
+    for (int i = 0; i < b && !st; i++) {
+        encs[i].ids = malloc((size_t)t * sizeof(int32_t));
+        if (!encs[i].ids) {
+            st = bb_fail(err, BB_E_NOMEM, "out of memory for a %dx%d batch", b, t);
+            break;
+        }
+        encs[i].n = encs[i].cap = t;
+        encs[i].ids[0] = probe.ids[0];
+        for (int j = 1; j < t - 1; j++)
+            encs[i].ids[j] = probe.ids[1];
+        encs[i].ids[t - 1] = probe.ids[2];
+    }
+    bb_encoding_free(&probe);
+    return st;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Time one grid cell; rows and per-item lines. */
+static enum bb_status cell(struct lat *L, int b, int t, struct bb_error *err)
+{
+    const struct bb_suite_latency *lp = &L->ctx->task->u.latency;
+    struct bb_model *m = L->ctx->model;
+    int dim = bb_model_dim(m);
+    long reps = lp->repetitions;
+    struct bb_encoding *encs = calloc((size_t)b, sizeof *encs);
+    float *out = malloc((size_t)b * (size_t)dim * sizeof *out); // (b, dim)
+    double *ms = malloc((size_t)reps * sizeof *ms);
+    enum bb_status st = BB_OK;
+    char group[64];
+    snprintf(group, sizeof group, "b=%d,t=%d", b, t);
+    if (!encs || !out || !ms) {
+        st = bb_fail(err, BB_E_NOMEM, "out of memory for a %dx%d batch", b, t);
+        goto done;
+    }
+    if ((st = make_batch(m, b, t, encs, err)) || (st = bb_backend_sync(L->ctx->backend, err)))
+        goto done;
+    for (long r = 0; r < lp->warmup + reps && !st; r++) {
+        double t0 = bb_now();
+        st = bb_model_embed_batch(m, encs, b, out, err);
+        if (!st)
+            st = bb_backend_sync(L->ctx->backend, err);
+        double dt = (bb_now() - t0) * 1e3;
+        if (r >= lp->warmup && !st) {
+            ms[r - lp->warmup] = dt;
+            char id[96];
+            snprintf(id, sizeof id, "b%d_t%d_r%ld", b, t, r - lp->warmup);
+            bb_items_str(L->items, id);
+            bb_items_int(L->items, b);
+            bb_items_int(L->items, t);
+            bb_items_int(L->items, r - lp->warmup);
+            bb_items_num(L->items, dt);
+            st = bb_items_end_row(L->items, err);
+        }
+        bb_progress_update(&L->prog, ++L->done);
+    }
+    if (st)
+        goto done;
+    double mean = bb_stats_mean(ms, (size_t)reps);
+    double sd = reps > 1 ? bb_stats_stddev(ms, (size_t)reps) : NAN;
+    qsort(ms, (size_t)reps, sizeof *ms, cmp_double);
+    struct { const char *m; double v; enum bb_direction d; } rows[] = {
+        {"latency_mean_ms", mean, BB_DIR_LOWER},
+        {"latency_stddev_ms", sd, BB_DIR_LOWER},
+        {"latency_p50_ms", bb_stats_percentile_sorted(ms, (size_t)reps, 50), BB_DIR_LOWER},
+        {"latency_p90_ms", bb_stats_percentile_sorted(ms, (size_t)reps, 90), BB_DIR_LOWER},
+        {"latency_p99_ms", bb_stats_percentile_sorted(ms, (size_t)reps, 99), BB_DIR_LOWER},
+        {"items_per_s", mean > 0 ? 1e3 * b / mean : NAN, BB_DIR_HIGHER},
+        {"tokens_per_s", mean > 0 ? 1e3 * (double)b * t / mean : NAN, BB_DIR_HIGHER},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0] && !st; i++)
+        st = row(L, group, rows[i].m, rows[i].v, reps, rows[i].d, err);
+done:
+    for (int i = 0; encs && i < b; i++)
+        bb_encoding_free(&encs[i]);
+    free(encs);
+    free(out);
+    free(ms);
+    return st;
+}
+
+static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+/* Kernel build with an empty program cache: a second backend on the same
+ * device whose cache is a fresh temporary folder; then load the model on it
+ * and time its first forward (PoCL compiles each kernel at first launch). */
+static enum bb_status cold_start(struct lat *L, struct bb_error *err)
+{
+    struct bb_task_ctx *ctx = L->ctx;
+    char tmp[] = "/tmp/biasbench-cold-XXXXXX";
+    struct bb_backend *be = NULL;
+    struct bb_model *m = NULL;
+    struct bb_encoding *encs = NULL;
+    float *out = NULL;
+    enum bb_status st = BB_OK;
+    if (!mkdtemp(tmp))
+        return bb_fail(err, BB_E_IO, "%s: cannot create a temporary folder: %s", tmp, strerror(errno));
+    struct bb_backend_opts bo = {.device = ctx->device_sel, .cache_dir = tmp};
+    if ((st = bb_backend_create(ctx->backend_name, &bo, &be, err)))
+        goto done;
+    st = row(L, NULL, "kernel_build_cold_s", be->info.build_seconds, 1, BB_DIR_LOWER, err);
+    struct bb_model_opts mo = {.weights = strcmp(ctx->variant, "f16") ? BB_F32 : BB_F16,
+                               .max_seq_len = (int)ctx->model_spec->max_seq_len};
+    if (!st)
+        st = bb_model_load(bb_model_dir(ctx->model), be, &mo, &m, err);
+    int b = 1, t = 16;
+    encs = calloc((size_t)b, sizeof *encs);
+    out = malloc((size_t)bb_model_dim(ctx->model) * sizeof *out);
+    if (!st && (!encs || !out))
+        st = bb_fail(err, BB_E_NOMEM, "out of memory");
+    if (!st)
+        st = make_batch(m, b, t, encs, err);
+    if (!st) {
+        double t0 = bb_now();
+        st = bb_model_embed_batch(m, encs, b, out, err);
+        if (!st)
+            st = row(L, NULL, "first_forward_cold_ms", (bb_now() - t0) * 1e3, 1, BB_DIR_LOWER, err);
+    }
+done:
+    for (int i = 0; encs && i < 1; i++)
+        bb_encoding_free(&encs[i]);
+    free(encs);
+    free(out);
+    bb_model_free(m);
+    bb_backend_free(be);
+    if (nftw(tmp, remove_entry, 16, FTW_DEPTH | FTW_PHYS))
+        bb_warn("could not remove the temporary program cache %s", tmp);
+    return st;
+}
+
+static enum bb_status load_rows(struct lat *L, struct bb_error *err)
+{
+    struct bb_task_ctx *ctx = L->ctx;
+    const struct bb_device_info *in = &ctx->backend->info;
+    enum bb_status st = row(L, NULL, "model_load_s", bb_model_load_seconds(ctx->model), 1,
+                            BB_DIR_LOWER, err);
+    if (!st && strcmp(ctx->backend_name, "ref"))
+        st = row(L, NULL, in->program_cached ? "kernel_build_warm_s" : "kernel_build_s",
+                 in->build_seconds, 1, BB_DIR_LOWER, err);
+    if (!st && strcmp(ctx->backend_name, "ref"))
+        st = cold_start(L, err);
+    struct rusage ru;
+    if (!st && !getrusage(RUSAGE_SELF, &ru))
+        st = row(L, NULL, "peak_rss_mb", (double)ru.ru_maxrss / 1024.0, 1, BB_DIR_LOWER, err);
+    return st;
+}
+
+enum bb_status bb_task_latency(struct bb_task_ctx *ctx, struct bb_error *err)
+{
+    static const char *const cols[] = {"item_id", "batch_size", "seq_len", "rep", "ms"};
+    const struct bb_suite_latency *lp = &ctx->task->u.latency;
+    const struct bb_device_info *in = &ctx->backend->info;
+    struct lat L = {.ctx = ctx};
+    char label[160];
+    int max_len = bb_tokenizer_max_len(bb_model_tokenizer(ctx->model));
+    snprintf(L.variant, sizeof L.variant, "%s @ %s / %s", ctx->variant, in->name, in->driver);
+    enum bb_status st = bb_items_open(ctx, NULL, cols, 5, &L.items, err);
+    if (st)
+        return st;
+    bb_progress_start(&L.prog, bb_task_label(ctx, label, sizeof label),
+                      lp->n_batch_sizes * lp->n_seq_lens * (size_t)(lp->warmup + lp->repetitions));
+    for (size_t i = 0; i < lp->n_batch_sizes && !st; i++)
+        for (size_t j = 0; j < lp->n_seq_lens && !st; j++) {
+            long b = lp->batch_sizes[i], t = lp->seq_lens[j];
+            if (t < 3 || t > max_len) {
+                char what[64], why[160];
+                snprintf(what, sizeof what, "grid cell b=%ld,t=%ld", b, t);
+                snprintf(why, sizeof why, "sequence length must be 3..%d for this model", max_len);
+                bb_task_note_skip(ctx, what, why);
+                L.done += (size_t)(lp->warmup + lp->repetitions);
+                continue;
+            }
+            st = cell(&L, (int)b, (int)t, err);
+        }
+    bb_progress_end(&L.prog);
+    if (!st)
+        st = load_rows(&L, err);
+    if (st) {
+        bb_items_abort(L.items);
+        return st;
+    }
+    return bb_items_commit(L.items, err);
+}

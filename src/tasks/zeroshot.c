@@ -1,0 +1,356 @@
+/* zeroshot.c: the `zero-shot-classification` task for encoders. Each label
+ * is described by one or more prompts; its embedding is the normalised mean
+ * of the normalised prompt embeddings; a text is assigned the label with the
+ * largest cosine. Rows: accuracy (headline) and macro-F1 with bootstrap 95%
+ * CIs; per class (group = label name) precision, recall, F1 and support;
+ * the confusion matrix as rows metric=confusion, group "gold->pred",
+ * value = count (n = the gold class's size); per group accuracy when the
+ * dataset maps a `group` role. Per item: item_id, text, gold, pred, correct,
+ * one cosine column per label (cos_<label>) and prob_<positive label> (softmax
+ * over cosines / BB_LABEL_TEMPERATURE) when the task names positive_label. */
+#include "tasks/task.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+struct zs_data {
+    const int *gold, *pred; /* (n) label indices */
+    size_t n_labels;
+    int cls;                /* class for precision/recall/F1 */
+    const size_t *sel;      /* item subset, NULL = all */
+    long *tp, *fp, *fn;     /* scratch (n_labels) */
+};
+
+static size_t item(const struct zs_data *d, int i)
+{
+    return d->sel ? d->sel[i] : (size_t)i;
+}
+
+static double stat_accuracy(const int *idx, size_t n, void *ctx)
+{
+    struct zs_data *d = ctx;
+    size_t ok = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t k = item(d, idx[i]);
+        ok += d->gold[k] == d->pred[k];
+    }
+    return n ? (double)ok / (double)n : NAN;
+}
+
+static void count(const int *idx, size_t n, struct zs_data *d)
+{
+    memset(d->tp, 0, d->n_labels * sizeof *d->tp);
+    memset(d->fp, 0, d->n_labels * sizeof *d->fp);
+    memset(d->fn, 0, d->n_labels * sizeof *d->fn);
+    for (size_t i = 0; i < n; i++) {
+        size_t k = item(d, idx[i]);
+        if (d->gold[k] == d->pred[k])
+            d->tp[d->gold[k]]++;
+        else {
+            d->fp[d->pred[k]]++;
+            d->fn[d->gold[k]]++;
+        }
+    }
+}
+
+static double f1_of(long tp, long fp, long fn)
+{
+    return tp + fp + fn ? 2.0 * (double)tp / (double)(2 * tp + fp + fn) : NAN;
+}
+
+/* Macro-F1 over the labels present in gold or predictions (scikit-learn's
+ * default label set; F1 = 0 for a label predicted but never right). */
+static double stat_macro_f1(const int *idx, size_t n, void *ctx)
+{
+    struct zs_data *d = ctx;
+    count(idx, n, d);
+    double s = 0;
+    size_t m = 0;
+    for (size_t l = 0; l < d->n_labels; l++) {
+        double f = f1_of(d->tp[l], d->fp[l], d->fn[l]);
+        if (!isnan(f))
+            s += f, m++;
+    }
+    return m ? s / (double)m : NAN;
+}
+
+static double stat_precision(const int *idx, size_t n, void *ctx)
+{
+    struct zs_data *d = ctx;
+    count(idx, n, d);
+    long tp = d->tp[d->cls], fp = d->fp[d->cls];
+    return tp + fp ? (double)tp / (double)(tp + fp) : NAN;
+}
+
+static double stat_recall(const int *idx, size_t n, void *ctx)
+{
+    struct zs_data *d = ctx;
+    count(idx, n, d);
+    long tp = d->tp[d->cls], fn = d->fn[d->cls];
+    return tp + fn ? (double)tp / (double)(tp + fn) : NAN;
+}
+
+static double stat_f1(const int *idx, size_t n, void *ctx)
+{
+    struct zs_data *d = ctx;
+    count(idx, n, d);
+    return f1_of(d->tp[d->cls], d->fp[d->cls], d->fn[d->cls]);
+}
+
+static enum bb_status emit(struct bb_task_ctx *ctx, struct zs_data *d, const char *metric,
+                           const char *group, size_t n, bb_stat_fn fn, bool headline,
+                           struct bb_error *err)
+{
+    char purpose[300];
+    struct bb_task_row r = bb_task_row_make(metric, NAN, (long)n, BB_DIR_HIGHER, BB_KIND_QUALITY);
+    r.group = group;
+    r.headline = headline;
+    snprintf(purpose, sizeof purpose, "%s/%s", metric, group ? group : "all");
+    return bb_task_emit_boot(ctx, &r, n, fn, d, purpose, err);
+}
+
+/* Per class precision/recall/F1/support, then the confusion matrix. */
+static enum bb_status emit_classes(struct bb_task_ctx *ctx, struct zs_data *d, size_t n,
+                                   struct bb_error *err)
+{
+    const struct bb_suite_labels *L = &ctx->task->u.zero_shot.labels;
+    enum bb_status st = BB_OK;
+    long *conf = calloc(d->n_labels * d->n_labels, sizeof *conf); // (gold, pred)
+    if (!conf)
+        return bb_fail(err, BB_E_NOMEM, "out of memory for a confusion matrix");
+    for (size_t i = 0; i < n; i++)
+        conf[(size_t)d->gold[i] * d->n_labels + (size_t)d->pred[i]]++;
+    for (size_t l = 0; l < d->n_labels && !st; l++) {
+        long support = 0;
+        for (size_t p = 0; p < d->n_labels; p++)
+            support += conf[l * d->n_labels + p];
+        d->cls = (int)l;
+        const char *g = L->v[l].name;
+        st = emit(ctx, d, "precision", g, n, stat_precision, false, err);
+        if (!st)
+            st = emit(ctx, d, "recall", g, n, stat_recall, false, err);
+        if (!st)
+            st = emit(ctx, d, "f1", g, n, stat_f1, false, err);
+        if (!st) {
+            struct bb_task_row r = bb_task_row_make("support", (double)support, (long)n, BB_DIR_NONE,
+                                                    BB_KIND_QUALITY);
+            r.group = g;
+            st = bb_task_emit(ctx, &r, err);
+        }
+    }
+    for (size_t gl = 0; gl < d->n_labels && !st; gl++) {
+        long support = 0;
+        for (size_t p = 0; p < d->n_labels; p++)
+            support += conf[gl * d->n_labels + p];
+        for (size_t p = 0; p < d->n_labels && !st; p++) {
+            char grp[512];
+            snprintf(grp, sizeof grp, "%s->%s", L->v[gl].name, L->v[p].name);
+            struct bb_task_row r = bb_task_row_make("confusion", (double)conf[gl * d->n_labels + p],
+                                                    support, BB_DIR_NONE, BB_KIND_QUALITY);
+            r.group = grp;
+            st = bb_task_emit(ctx, &r, err);
+        }
+    }
+    free(conf);
+    return st;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Accuracy per value of the dataset's `group` column (sorted). */
+static enum bb_status emit_groups(struct bb_task_ctx *ctx, struct zs_data *d, const char **grp,
+                                  size_t n, struct bb_error *err)
+{
+    const char **names = malloc(n * sizeof *names);
+    size_t *sel = malloc(n * sizeof *sel);
+    enum bb_status st = BB_OK;
+    if (!names || !sel) {
+        st = bb_fail(err, BB_E_NOMEM, "out of memory grouping %zu items", n);
+        goto done;
+    }
+    memcpy(names, grp, n * sizeof *names);
+    qsort(names, n, sizeof *names, cmp_str);
+    for (size_t i = 0; i < n && !st; i++) {
+        if (i && !strcmp(names[i], names[i - 1]))
+            continue;
+        size_t m = 0;
+        for (size_t k = 0; k < n; k++)
+            if (!strcmp(grp[k], names[i]))
+                sel[m++] = k;
+        d->sel = sel;
+        st = emit(ctx, d, "accuracy", names[i], m, stat_accuracy, false, err);
+    }
+    d->sel = NULL;
+done:
+    free(names);
+    free(sel);
+    return st;
+}
+
+/* Gold label index of each row; a value that is no label's is an error. */
+static enum bb_status read_gold(struct bb_task_ctx *ctx, const struct bb_table *t, int ct, int cl,
+                                size_t n, const char **texts, int *gold, struct bb_error *err)
+{
+    const struct bb_suite_labels *L = &ctx->task->u.zero_shot.labels;
+    for (size_t i = 0; i < n; i++) {
+        texts[i] = bb_table_get(t, i, ct);
+        const char *v = bb_table_get(t, i, cl);
+        if (!texts[i] || !v)
+            return bb_fail(err, BB_E_INPUT, "%s:%ld: the %s is missing", bb_table_path(t),
+                           bb_table_line(t, i), texts[i] ? "label" : "text");
+        gold[i] = -1;
+        for (size_t l = 0; l < L->n && gold[i] < 0; l++)
+            if (!strcmp(v, L->v[l].value ? L->v[l].value : L->v[l].name))
+                gold[i] = (int)l;
+        if (gold[i] < 0) {
+            char pos[512];
+            bb_suite_pos_str(ctx->task->pos, pos, sizeof pos);
+            return bb_fail(err, BB_E_INPUT,
+                           "%s:%ld: label '%s' is not the value of any label of task '%s' (%s); "
+                           "give it a label with value: '%s'",
+                           bb_table_path(t), bb_table_line(t, i), v, ctx->task->id, pos, v);
+        }
+    }
+    return BB_OK;
+}
+
+static enum bb_status write_items(struct bb_task_ctx *ctx, const struct bb_table *t, int cg,
+                                  const char **texts, const int *gold, const int *pred,
+                                  const double *cos, size_t n, struct bb_error *err)
+{
+    const struct bb_suite_zero_shot *z = &ctx->task->u.zero_shot;
+    size_t L = z->labels.n, nc = 0;
+    const char **cols = calloc(8 + L, sizeof *cols);
+    char **names = calloc(L + 1, sizeof *names);
+    struct bb_items *w = NULL;
+    enum bb_status st = BB_OK;
+    char id[32];
+    double *probs = malloc(L * sizeof *probs);
+    if (!cols || !names || !probs) {
+        st = bb_fail(err, BB_E_NOMEM, "out of memory writing per-item rows");
+        goto done;
+    }
+    cols[nc++] = "item_id", cols[nc++] = "text", cols[nc++] = "gold", cols[nc++] = "pred";
+    cols[nc++] = "correct";
+    for (size_t l = 0; l < L && !st; l++) {
+        size_t len = strlen(z->labels.v[l].name) + 8;
+        names[l] = malloc(len);
+        if (!names[l])
+            st = bb_fail(err, BB_E_NOMEM, "out of memory");
+        else
+            snprintf(names[l], len, "cos_%s", z->labels.v[l].name), cols[nc++] = names[l];
+    }
+    if (!st && z->has_positive_label) {
+        size_t len = strlen(z->labels.v[z->positive_label].name) + 8;
+        names[L] = malloc(len);
+        if (!names[L])
+            st = bb_fail(err, BB_E_NOMEM, "out of memory");
+        else
+            snprintf(names[L], len, "prob_%s", z->labels.v[z->positive_label].name),
+                cols[nc++] = names[L];
+    }
+    if (!st && cg >= 0)
+        cols[nc++] = "group";
+    if (!st)
+        st = bb_items_open(ctx, NULL, cols, nc, &w, err);
+    for (size_t i = 0; i < n && !st; i++) {
+        bb_items_str(w, bb_task_item_id(t, i, id, sizeof id));
+        bb_items_str(w, texts[i]);
+        bb_items_str(w, z->labels.v[gold[i]].name);
+        bb_items_str(w, z->labels.v[pred[i]].name);
+        bb_items_int(w, gold[i] == pred[i]);
+        for (size_t l = 0; l < L; l++)
+            bb_items_num(w, cos[i * L + l]);
+        if (z->has_positive_label) {
+            bb_task_label_probs(cos + i * L, L, BB_LABEL_TEMPERATURE, probs);
+            bb_items_num(w, probs[z->positive_label]);
+        }
+        if (cg >= 0)
+            bb_items_str(w, bb_table_get(t, i, cg));
+        st = bb_items_end_row(w, err);
+    }
+    if (w)
+        st = st ? (bb_items_abort(w), st) : bb_items_commit(w, err);
+done:
+    for (size_t l = 0; names && l <= L; l++)
+        free(names[l]);
+    free(names);
+    free(cols);
+    free(probs);
+    return st;
+}
+
+enum bb_status bb_task_zeroshot(struct bb_task_ctx *ctx, struct bb_error *err)
+{
+    const struct bb_suite_labels *L = &ctx->task->u.zero_shot.labels;
+    struct bb_table *t = NULL;
+    const char **texts = NULL, **grp = NULL;
+    int *gold = NULL, *pred = NULL, ct, cl, cg;
+    double *cos = NULL;
+    float *emb = NULL, *lab = NULL;
+    long *scratch = NULL;
+    enum bb_status st = bb_task_load_table(ctx, ctx->task->dataset, &t, err);
+    if (st)
+        return st;
+    if ((st = bb_table_require_col(t, "text", &ct, err)) ||
+        (st = bb_table_require_col(t, "label", &cl, err)))
+        goto done;
+    cg = bb_table_col(t, "group");
+    size_t n = bb_task_limit(ctx, bb_table_rows(t)), nl = L->n;
+    int dim = bb_task_dim(ctx);
+    if (n == 0) {
+        st = bb_fail(err, BB_E_INPUT, "%s: no rows to classify", bb_table_path(t));
+        goto done;
+    }
+    texts = malloc(n * sizeof *texts);
+    grp = malloc(n * sizeof *grp);
+    gold = malloc(n * sizeof *gold);
+    pred = malloc(n * sizeof *pred);
+    cos = malloc(n * nl * sizeof *cos); // (n, labels)
+    emb = malloc(n * (size_t)dim * sizeof *emb); // (n, dim)
+    lab = malloc(nl * (size_t)dim * sizeof *lab); // (labels, dim)
+    scratch = malloc(3 * nl * sizeof *scratch);
+    if (!texts || !grp || !gold || !pred || !cos || !emb || !lab || !scratch) {
+        st = bb_fail(err, BB_E_NOMEM, "out of memory for %zu texts", n);
+        goto done;
+    }
+    if ((st = read_gold(ctx, t, ct, cl, n, texts, gold, err)) ||
+        (st = bb_task_label_embeddings(ctx, L, lab, err)) ||
+        (st = bb_task_embed(ctx, texts, n, emb, err)))
+        goto done;
+    for (size_t i = 0; i < n; i++) {
+        bb_task_label_cosines(emb + i * (size_t)dim, lab, nl, dim, cos + i * nl);
+        pred[i] = (int)bb_task_argmax(cos + i * nl, nl);
+        const char *g = cg >= 0 ? bb_table_get(t, i, cg) : NULL;
+        grp[i] = g ? g : "";
+    }
+    struct zs_data d = {.gold = gold, .pred = pred, .n_labels = nl,
+                        .tp = scratch, .fp = scratch + nl, .fn = scratch + 2 * nl};
+    st = emit(ctx, &d, "accuracy", NULL, n, stat_accuracy, true, err);
+    if (!st)
+        st = emit(ctx, &d, "macro_f1", NULL, n, stat_macro_f1, false, err);
+    if (!st)
+        st = emit_classes(ctx, &d, n, err);
+    if (!st && cg >= 0)
+        st = emit_groups(ctx, &d, grp, n, err);
+    if (!st)
+        st = write_items(ctx, t, cg, texts, gold, pred, cos, n, err);
+done:
+    bb_table_free(t);
+    free(texts);
+    free(grp);
+    free(gold);
+    free(pred);
+    free(cos);
+    free(emb);
+    free(lab);
+    free(scratch);
+    return st;
+}
