@@ -169,12 +169,15 @@ model_ok() {
 }
 
 # Put a verified folder in place: $1 = unpacked folder, $2 = name under models/.
+# The copy (maybe across file systems) goes to a hidden sibling first; only
+# renames within the cache touch the real name.
 install_model_dir() {
     local from=$1 name=$2 dest="$CACHE/models/$2"
     mkdir -p "$CACHE/models"
-    rm -rf "$CACHE/models/.$name.old"
-    [ -e "$dest" ] && mv "$dest" "$CACHE/models/.$name.old"
-    mv "$from" "$dest"
+    rm -rf "$CACHE/models/.$name.new" "$CACHE/models/.$name.old"
+    mv "$from" "$CACHE/models/.$name.new"
+    if [ -e "$dest" ]; then mv "$dest" "$CACHE/models/.$name.old"; fi
+    mv "$CACHE/models/.$name.new" "$dest"
     rm -rf "$CACHE/models/.$name.old"
 }
 
