@@ -359,10 +359,54 @@ static enum bb_status gather_sources(const char *dir, char **out, struct bb_erro
     return BB_OK;
 }
 
-static enum bb_status build_failed(struct bb_cl *cl, cl_int rc, const char *origin,
-                                   struct bb_error *err)
+/* Does src (common.cl's segment plus the one at seg) build on its own? */
+static bool segment_builds(struct bb_cl *cl, const char *src, const char *seg, size_t seg_len,
+                           const char *options)
 {
-    char *log = NULL;
+    const char *second = strstr(src + 1, "#line 1 \"");
+    size_t common_len = second ? (size_t)(second - src) : 0;
+    char *text = malloc(common_len + seg_len + 1);
+    if (!text)
+        return true;
+    memcpy(text, src, common_len);
+    memcpy(text + common_len, seg, seg_len);
+    text[common_len + seg_len] = '\0';
+    cl_int rc;
+    const char *texts[1] = {text};
+    cl_program p = clCreateProgramWithSource(cl->ctx, 1, texts, NULL, &rc);
+    if (rc == CL_SUCCESS)
+        rc = clBuildProgram(p, 1, &cl->device, options, NULL, NULL);
+    if (p)
+        clReleaseProgram(p);
+    free(text);
+    return rc == CL_SUCCESS;
+}
+
+/* Name the kernel files whose build fails (each with common.cl), for
+ * drivers whose build log says "<kernel>:LINE" instead of the file name.
+ * Segments of src start with the #line markers append_source writes. */
+static void failing_files(struct bb_cl *cl, const char *src, const char *options, char *out,
+                          size_t n)
+{
+    static const char marker[] = "#line 1 \"";
+    size_t len = 0;
+    out[0] = '\0';
+    const char *seg = strstr(src + 1, marker); /* skip common.cl */
+    while (seg && len < n) {
+        const char *name = seg + sizeof marker - 1, *q = strchr(name, '"');
+        const char *next = strstr(seg + 1, marker);
+        size_t seg_len = next ? (size_t)(next - seg) : strlen(seg);
+        if (q && !segment_builds(cl, src, seg, seg_len, options))
+            len += (size_t)snprintf(out + len, n - len, "%s%.*s", len ? ", " : "",
+                                    (int)(q - name), name);
+        seg = next;
+    }
+}
+
+static enum bb_status build_failed(struct bb_cl *cl, cl_int rc, const char *src,
+                                   const char *options, const char *origin, struct bb_error *err)
+{
+    char *log = NULL, files[256] = "";
     size_t n = 0;
     if (clGetProgramBuildInfo(cl->program, cl->device, CL_PROGRAM_BUILD_LOG, 0, NULL, &n) ==
             CL_SUCCESS && n > 0 && (log = malloc(n + 1)) &&
@@ -371,8 +415,15 @@ static enum bb_status build_failed(struct bb_cl *cl, cl_int rc, const char *orig
         log[n] = '\0';
     else if (log)
         log[0] = '\0';
-    bb_fail(err, BB_E_DEVICE, "OpenCL program build failed (%s, kernels from %s); build log:\n%s",
-            bb_cl_error_name(rc), origin, log && log[0] ? log : "(empty)");
+    bool named = false; /* does the log name any kernel file? */
+    for (const struct bb_embedded_kernel *k = bb_embedded_kernels; log && k->name; k++)
+        named = named || strstr(log, k->name);
+    if (!named)
+        failing_files(cl, src, options, files, sizeof files);
+    bb_fail(err, BB_E_DEVICE,
+            "OpenCL program build failed (%s, kernels from %s%s%s); build log:\n%s",
+            bb_cl_error_name(rc), origin, files[0] ? "; failing file: " : "", files,
+            log && log[0] ? log : "(empty)");
     free(log);
     return BB_E_DEVICE;
 }
@@ -389,7 +440,7 @@ static enum bb_status build_from_source(struct bb_cl *cl, const char *src, const
     rc = clBuildProgram(cl->program, 1, &cl->device, options, NULL, NULL);
     if (rc == CL_BUILD_PROGRAM_FAILURE || rc == CL_COMPILE_PROGRAM_FAILURE ||
         rc == CL_INVALID_BUILD_OPTIONS)
-        return build_failed(cl, rc, origin, err);
+        return build_failed(cl, rc, src, options, origin, err);
     return bb_cl_check(err, rc, "clBuildProgram");
 }
 
