@@ -1,0 +1,259 @@
+/* bias-run-t.c: end-to-end test of the association and counterfactual tasks
+ * through bb_run on the real all-MiniLM-L6-v2 model with small sets: a SEAT
+ * test (weat6, 32 items) checked against the sentence-transformers/WEFE
+ * golden, a counterfactual probe over the project's own templates (first 4)
+ * and name lists (80 names), its rows, per-item file and determinism under a
+ * seed, and two bad-input runs with their error text. */
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "run.h"
+#include "tap.h"
+#include "tasks/task.h"
+
+/* golden (tests/golden/seat-minilm.txt): weat6 with sentence-transformers
+ * vectors; our forward differs by ~1e-6 in the vectors. */
+#define WEAT6_ES 1.0210992751033627
+#define WEAT6_P (208.0 / 12870.0)
+
+static char g_model[PATH_MAX], g_weat6[PATH_MAX], g_tpl[PATH_MAX], g_names[PATH_MAX],
+    g_pron[PATH_MAX], g_poss[PATH_MAX], g_tmp[PATH_MAX];
+
+static void abs_path(const char *p, char *out)
+{
+    if (!realpath(p, out))
+        bail("cannot resolve %s", p);
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) {
+        free(s);
+        s = NULL;
+    }
+    if (s)
+        s[n] = 0;
+    fclose(f);
+    return s;
+}
+
+static void write_suite(const char *path, const char *templates, const char *names)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        bail("cannot write %s", path);
+    fprintf(f,
+            "suite: bias-e2e\nversion: 1\nseed: 7\n"
+            "defaults: {bootstrap: 100, permutations: 20000, correction: holm}\n"
+            "models:\n  - id: minilm\n    source: \"%s\"\n"
+            "datasets:\n"
+            "  - {id: weat6, path: \"%s\", format: json}\n"
+            "  - {id: tpl, path: \"%s\", header: true, columns: {id: id, template: template, label: label}}\n"
+            "  - {id: names, path: \"%s\", header: true, columns: {value: value, gender: gender, race: race}}\n"
+            "  - {id: pron, path: \"%s\", header: true, columns: {value: value, gender: gender}}\n"
+            "  - {id: poss, path: \"%s\", header: true, columns: {value: value, gender: gender}}\n"
+            "tasks:\n"
+            "  - {id: seat, type: association, datasets: [weat6]}\n"
+            "  - id: cf\n    type: counterfactual\n    limit: 4\n    templates: tpl\n"
+            "    fillers: {person: names, pronoun: pron, possessive: poss}\n"
+            "    factors: [gender, race]\n"
+            "    score:\n      type: zero-shot\n      labels:\n"
+            "        positive: {prompts: [\"This is positive.\"]}\n"
+            "        negative: {prompts: [\"This is negative.\"]}\n"
+            "      positive_label: positive\n",
+            g_model, g_weat6, templates, names, g_pron, g_poss);
+    fclose(f);
+}
+
+static enum bb_status run_suite(const char *suite, const char *out, struct bb_error *err)
+{
+    char *argv[] = {"biasbench", "run", NULL};
+    struct bb_run_opts o = {.suite_path = suite, .limit = -1, .out_dir = out, .force = true,
+                            .no_report = true, .argc = 2, .argv = argv};
+    return bb_run(&o, NULL, err);
+}
+
+/* Field k (0-based) of a results.csv line, quotes stripped, into buf. */
+static const char *field(const char *line, int k, char *buf, size_t n)
+{
+    const char *p = line;
+    for (int i = 0; i < k && p; i++) {
+        p = strchr(p, ',');
+        p = p ? p + 1 : NULL;
+    }
+    size_t m = 0;
+    for (; p && *p && *p != ',' && *p != '\n' && m + 1 < n; p++)
+        if (*p != '"')
+            buf[m++] = *p;
+    buf[m] = 0;
+    return buf;
+}
+
+/* The results.csv line for task/dataset/group/metric, or NULL. */
+static const char *find_row(const char *csv, const char *task, const char *group,
+                            const char *metric, char *line, size_t n)
+{
+    for (const char *p = csv; p && *p;) {
+        const char *e = strchr(p, '\n');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        if (len < n) {
+            memcpy(line, p, len);
+            line[len] = 0;
+            char a[256], b[256], c[256];
+            if (!strcmp(field(line, 1, a, sizeof a), task) &&
+                !strcmp(field(line, 5, b, sizeof b), group) &&
+                !strcmp(field(line, 6, c, sizeof c), metric))
+                return line;
+        }
+        p = e ? e + 1 : NULL;
+    }
+    return NULL;
+}
+
+static double num(const char *csv, const char *task, const char *group, const char *metric,
+                  int col)
+{
+    char line[4096], buf[256];
+    if (!find_row(csv, task, group, metric, line, sizeof line))
+        return NAN;
+    field(line, col, buf, sizeof buf);
+    return *buf ? strtod(buf, NULL) : NAN;
+}
+
+static int count_rows(const char *csv, const char *metric)
+{
+    int k = 0;
+    char line[4096], buf[256];
+    for (const char *p = csv; p && *p;) {
+        const char *e = strchr(p, '\n');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        if (len < sizeof line) {
+            memcpy(line, p, len);
+            line[len] = 0;
+            k += !strcmp(field(line, 6, buf, sizeof buf), metric);
+        }
+        p = e ? e + 1 : NULL;
+    }
+    return k;
+}
+
+static void check_results(const char *csv)
+{
+    /* association */
+    double es = num(csv, "seat", "all", "effect_size", 7);
+    ok(fabs(es - WEAT6_ES) < 1e-4, "weat6 effect size %.9f vs golden %.9f (our forward)", es,
+       WEAT6_ES);
+    double p = num(csv, "seat", "all", "effect_size", 11);
+    ok(fabs(p - WEAT6_P) < 1e-8, "weat6 exact p %.9g = 208/12870", p);
+    ok(!isnan(num(csv, "seat", "all", "effect_size", 8)), "weat6 effect size has a CI");
+    is_double(fabs(es), num(csv, "seat", "all", "abs_effect_size", 7), 1e-9, "abs_effect_size");
+    is_double(p, num(csv, "seat", "all", "p_holm", 7), 1e-9, "one test: Holm leaves p as is");
+    /* counterfactual: 4 templates x 80 names */
+    is_double(160, num(csv, "cf", "gender=female", "mean_score", 10), 0, "female n = 4 x 40");
+    is_double(80, num(csv, "cf", "gender=female&race=black", "mean_score", 10), 0,
+              "female&black n = 4 x 20");
+    double m = num(csv, "cf", "gender=female", "mean_score", 7);
+    ok(m > 0 && m < 1, "female mean p(positive) %g in (0, 1)", m);
+    is_int(8, count_rows(csv, "mean_score"), "groups: 2 gender + 2 race + 4 intersections");
+    is_int(8, count_rows(csv, "score_gap"), "pairs: 1 + 1 + 6");
+    is_int(8, count_rows(csv, "score_gap_p_holm"), "every gap has a Holm-adjusted p");
+    is_int(4, count_rows(csv, "max_abs_score_gap"), "largest gap per grouping and overall");
+    double dr = num(csv, "cf", "gender&race", "demographic_parity_ratio", 7);
+    ok(dr >= 0 && dr <= 1, "demographic parity ratio %g in [0, 1]", dr);
+    ok(!isnan(num(csv, "cf", "gender", "equalized_odds_difference", 7)),
+       "gold labels give equalized odds");
+    double big = num(csv, "cf", "all", "max_abs_score_gap", 7),
+           gi = num(csv, "cf", "gender&race", "max_abs_score_gap", 7);
+    ok(big >= gi && big >= num(csv, "cf", "gender", "max_abs_score_gap", 7),
+       "overall largest gap %g is the max over groupings", big);
+    is_double(4, num(csv, "cf", "gender=male vs gender=female", "score_gap", 10), 0,
+              "gap is paired over 4 sets");
+}
+
+static void check_items(const char *dir)
+{
+    char path[2 * PATH_MAX];
+    snprintf(path, sizeof path, "%s/items/cf__minilm.csv", dir);
+    char *s = slurp(path);
+    ok(s != NULL, "counterfactual per-item file");
+    int lines = 0;
+    for (char *p = s; p && *p; p++)
+        lines += *p == '\n';
+    is_int(321, lines, "header + 320 sentences");
+    ok(s && !strncmp(s, "item_id,template,set,gender,race,filler,text,score,pred,gold\n", 61),
+       "per-item columns");
+    ok(s && strstr(s, "positive-01/Emily+her,positive-01,1,female,white,Emily,"),
+       "possessive agrees with the name (item id template/fillers)");
+    free(s);
+    snprintf(path, sizeof path, "%s/items/seat__minilm.csv", dir);
+    s = slurp(path);
+    ok(s && strstr(s, "\nweat6/X/0,weat6,X,0,"), "association per-item rows keyed test/set/index");
+    free(s);
+}
+
+static void check_bad(const char *name, const char *templates, const char *names,
+                      const char *want)
+{
+    char suite[PATH_MAX + 64], out[PATH_MAX + 64];
+    snprintf(suite, sizeof suite, "%s/%s.yaml", g_tmp, name);
+    snprintf(out, sizeof out, "%s/out-%s", g_tmp, name);
+    write_suite(suite, templates, names);
+    struct bb_error err = {0};
+    enum bb_status st = run_suite(suite, out, &err);
+    ok(st == BB_E_INPUT, "%s: input error (status %d)", name, (int)st);
+    contains(err.msg, want, "%s: message names the problem: %s", name, err.msg);
+}
+
+int main(void)
+{
+    plan_lazy();
+    /* the strong references pull the tasks into this program */
+    ok(bb_task_runner(BB_TASK_ASSOCIATION) == bb_task_association &&
+       bb_task_runner(BB_TASK_COUNTERFACTUAL) == bb_task_counterfactual, "tasks registered");
+    abs_path(test_model_dir("all-MiniLM-L6-v2"), g_model);
+    abs_path(test_shared_data("seat/tests/weat6.jsonl"), g_weat6);
+    abs_path(test_src_path("datasets/counterfactual/templates.csv"), g_tpl);
+    abs_path(test_src_path("datasets/counterfactual/names.csv"), g_names);
+    abs_path(test_src_path("datasets/counterfactual/pronoun.csv"), g_pron);
+    abs_path(test_src_path("datasets/counterfactual/possessive.csv"), g_poss);
+    abs_path(test_tmp_dir(), g_tmp);
+
+    char suite[PATH_MAX + 64], out1[PATH_MAX + 64], out2[PATH_MAX + 64];
+    snprintf(suite, sizeof suite, "%s/bias.yaml", g_tmp);
+    snprintf(out1, sizeof out1, "%s/run1", g_tmp);
+    snprintf(out2, sizeof out2, "%s/run2", g_tmp);
+    write_suite(suite, g_tpl, g_names);
+    struct bb_error err = {0};
+    if (!ok(run_suite(suite, out1, &err) == BB_OK, "run: %s", err.msg))
+        return 1;
+    char path[2 * PATH_MAX];
+    snprintf(path, sizeof path, "%s/results.csv", out1);
+    char *csv1 = slurp(path);
+    ok(csv1 != NULL, "results.csv written");
+    if (csv1)
+        check_results(csv1);
+    check_items(out1);
+    ok(run_suite(suite, out2, &err) == BB_OK, "second run, same seed");
+    snprintf(path, sizeof path, "%s/results.csv", out2);
+    char *csv2 = slurp(path);
+    ok(csv1 && csv2 && !strcmp(csv1, csv2), "same suite, same seed: identical results.csv");
+    free(csv1);
+    free(csv2);
+
+    char bad[PATH_MAX];
+    abs_path(test_src_path("tests/data/bias/templates-badlabel.csv"), bad);
+    check_bad("badlabel", bad, g_names, "label 'cheerful' is none of the task's labels");
+    abs_path(test_src_path("tests/data/bias/names-dup.csv"), bad);
+    check_bad("dupname", g_tpl, bad, "duplicate filler value 'Emily'");
+    return tap_failures() ? 1 : 0;
+}
