@@ -227,6 +227,24 @@ static enum bb_status tokenize_all(struct bb_model *m, const char *const *texts,
     return BB_OK;
 }
 
+/* Size of the batch starting at sorted position i0: at most batch_size, and
+ * cut short where padding would exceed half the batch's tokens (a few very
+ * long texts then do not drag a whole batch of short ones to their length). */
+static int batch_count(const struct bb_model *m, const struct bb_encoding *encs,
+                       const size_t *order, size_t i0, size_t n, int batch_size)
+{
+    size_t t = (size_t)seq_len(m, &encs[order[i0]]), real = t; /* longest first */
+    int b = 1;
+    while (b < batch_size && i0 + (size_t)b < n) {
+        size_t len = (size_t)seq_len(m, &encs[order[i0 + (size_t)b]]);
+        if (2 * (real + len) < (size_t)(b + 1) * t)
+            break;
+        real += len;
+        b++;
+    }
+    return b;
+}
+
 /* Embed batches of the sorted order, scattering rows back to input order. */
 static enum bb_status run_batches(struct bb_model *m, const struct bb_encoding *encs,
                                   const size_t *order, size_t n, int batch_size, float *out,
@@ -242,14 +260,14 @@ static enum bb_status run_batches(struct bb_model *m, const struct bb_encoding *
         goto done;
     }
     bb_progress_start(&prog, "embedding", n);
-    for (size_t i0 = 0; i0 < n && !s; i0 += (size_t)batch_size) {
-        int b = (int)(n - i0 < (size_t)batch_size ? n - i0 : (size_t)batch_size);
-        for (int i = 0; i < b; i++)
-            batch[i] = encs[order[i0 + (size_t)i]];
-        s = bb_model_embed_batch(m, batch, b, tmp, err);
-        for (int i = 0; i < b && !s; i++)
-            memcpy(out + order[i0 + (size_t)i] * dim, tmp + (size_t)i * dim, dim * sizeof(float));
-        bb_progress_update(&prog, i0 + (size_t)b);
+    for (size_t i0 = 0, b = 0; i0 < n && !s; i0 += b) {
+        b = (size_t)batch_count(m, encs, order, i0, n, batch_size);
+        for (size_t i = 0; i < b; i++)
+            batch[i] = encs[order[i0 + i]];
+        s = bb_model_embed_batch(m, batch, (int)b, tmp, err);
+        for (size_t i = 0; i < b && !s; i++)
+            memcpy(out + order[i0 + i] * dim, tmp + i * dim, dim * sizeof(float));
+        bb_progress_update(&prog, i0 + b);
     }
     bb_progress_end(&prog);
 done:
@@ -276,7 +294,7 @@ enum bb_status bb_model_embed_texts(struct bb_model *m, const char *const *texts
     if ((s = tokenize_all(m, texts, n, encs, err)))
         goto done;
     for (size_t i = 0; i < n; i++)
-        keys[i] = (struct sort_key){encs[i].n, i};
+        keys[i] = (struct sort_key){seq_len(m, &encs[i]), i};
     qsort(keys, n, sizeof *keys, cmp_len_desc);
     for (size_t i = 0; i < n; i++)
         order[i] = keys[i].idx;
