@@ -70,7 +70,11 @@ static void write_suite(const char *path, const char *templates, const char *nam
             "    score:\n      type: zero-shot\n      labels:\n"
             "        positive: {prompts: [\"This is positive.\"]}\n"
             "        negative: {prompts: [\"This is negative.\"]}\n"
-            "      positive_label: positive\n",
+            "      positive_label: positive\n"
+            "  - id: cf-sim\n    type: counterfactual\n    limit: 2\n    templates: tpl\n"
+            "    fillers: {person: names, pronoun: pron, possessive: poss}\n"
+            "    factors: [gender]\n"
+            "    score: {type: similarity, prompts: [\"a competent professional\"]}\n",
             g_model, g_weat6, templates, names, g_pron, g_poss);
     fclose(f);
 }
@@ -164,10 +168,10 @@ static void check_results(const char *csv)
               "female&black n = 4 x 20");
     double m = num(csv, "cf", "gender=female", "mean_score", 7);
     ok(m > 0 && m < 1, "female mean p(positive) %g in (0, 1)", m);
-    is_int(8, count_rows(csv, "mean_score"), "groups: 2 gender + 2 race + 4 intersections");
-    is_int(8, count_rows(csv, "score_gap"), "pairs: 1 + 1 + 6");
-    is_int(8, count_rows(csv, "score_gap_p_holm"), "every gap has a Holm-adjusted p");
-    is_int(4, count_rows(csv, "max_abs_score_gap"), "largest gap per grouping and overall");
+    is_int(10, count_rows(csv, "mean_score"), "groups: 2 gender + 2 race + 4 intersections, + 2 (cf-sim)");
+    is_int(9, count_rows(csv, "score_gap"), "pairs: 1 + 1 + 6, + 1 (cf-sim)");
+    is_int(9, count_rows(csv, "score_gap_p_holm"), "every gap has a Holm-adjusted p");
+    is_int(6, count_rows(csv, "max_abs_score_gap"), "largest gap per grouping and overall (4 + 2)");
     double dr = num(csv, "cf", "gender&race", "demographic_parity_ratio", 7);
     ok(dr >= 0 && dr <= 1, "demographic parity ratio %g in [0, 1]", dr);
     ok(!isnan(num(csv, "cf", "gender", "equalized_odds_difference", 7)),
@@ -178,6 +182,14 @@ static void check_results(const char *csv)
        "overall largest gap %g is the max over groupings", big);
     is_double(4, num(csv, "cf", "gender=male vs gender=female", "score_gap", 10), 0,
               "gap is paired over 4 sets");
+    /* similarity scoring: scoring rate (above the median), no equalized odds */
+    double sr = num(csv, "cf-sim", "gender=female", "scoring_rate", 7);
+    ok(sr >= 0 && sr <= 1, "similarity score: scoring rate %g", sr);
+    is_double(80, num(csv, "cf-sim", "gender=female", "mean_score", 10), 0, "cf-sim female n = 2 x 40");
+    ok(isnan(num(csv, "cf-sim", "gender", "equalized_odds_difference", 7)),
+       "similarity score: no equalized odds row");
+    ok(isnan(num(csv, "cf-sim", "gender=female&race=black", "mean_score", 7)),
+       "one factor: no intersection");
 }
 
 static void check_items(const char *dir)
