@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "backend/backend.h"
@@ -617,10 +618,69 @@ static void test_cache(void)
     bb_backend_free(be);
 }
 
+/* In a child process (the ICD loader reads its vendor list once per process),
+ * with OCL_ICD_VENDORS pointing at an empty folder: no platform at all. */
+static void test_no_platform(void)
+{
+    char dir[4096], msg[1100] = "";
+    snprintf(dir, sizeof dir, "%s/no-vendors", test_tmp_dir());
+    mkdir(dir, 0777);
+    int fd[2];
+    if (pipe(fd) != 0)
+        bail("pipe failed");
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(fd[0]);
+        setenv("OCL_ICD_VENDORS", dir, 1);
+        struct bb_backend *be = NULL;
+        struct bb_error err = {0};
+        enum bb_status st = bb_backend_create("opencl", NULL, &be, &err);
+        char line[1100];
+        int n = snprintf(line, sizeof line, "%d %s", (int)st, st ? err.msg : "");
+        if (write(fd[1], line, (size_t)n) != n)
+            _exit(2);
+        _exit(0);
+    }
+    close(fd[1]);
+    ssize_t got = pid > 0 ? read(fd[0], msg, sizeof msg - 1) : -1;
+    close(fd[0]);
+    if (pid > 0)
+        waitpid(pid, NULL, 0);
+    msg[got > 0 ? got : 0] = '\0';
+    if (got > 0 && atoi(msg) == BB_OK) {
+        skip("this ICD loader ignores OCL_ICD_VENDORS");
+        skip("this ICD loader ignores OCL_ICD_VENDORS");
+        return;
+    }
+    is_int(BB_E_NODEVICE, atoi(msg), "no OpenCL platform (empty OCL_ICD_VENDORS) -> BB_E_NODEVICE");
+    contains(msg, "no OpenCL platform found (install an ICD", "the message says how to get one");
+}
+
+static void test_bad_sizes(void)
+{
+    struct bb_error err = {0};
+    struct pair x = pair_new(7 * 8 * 4), g = pair_new(8 * 4), small = pair_new(8 * 4);
+    is_int(BB_E_INTERNAL, bb_op_layernorm(C, x.c, g.c, g.c, small.c, 7, 8, 1e-5f, &err),
+           "layernorm into a too-small buffer is refused");
+    want_count[1][BB_OP_LAYERNORM]++;
+    contains(err.msg, "'out'", "the message names the argument");
+    is_int(BB_E_INTERNAL, bb_op_layernorm(C, x.c, g.c, g.c, x.c, 7, -1, 1e-5f, &err),
+           "a negative dimension is refused");
+    want_count[1][BB_OP_LAYERNORM]++;
+    char bytes[32] = {0};
+    is_int(BB_E_INTERNAL, bb_backend_upload(C, small.c, 16, bytes, sizeof bytes, &err),
+           "an upload past the end of a buffer is refused");
+    pair_free(&x);
+    pair_free(&g);
+    pair_free(&small);
+}
+
 int main(void)
 {
     plan_lazy();
     struct bb_error err = {0};
+    test_no_platform(); /* before this process first touches OpenCL */
     check(bb_backend_ref_create(&R, &err), &err, "ref backend");
     char cache[4096];
     snprintf(cache, sizeof cache, "%s/main-cache", test_tmp_dir());
@@ -642,6 +702,7 @@ int main(void)
     test_ops();
     test_matmuls();
     test_unsupported();
+    test_bad_sizes();
     test_counts();
     test_kernel_dir();
     test_cache();
