@@ -286,6 +286,11 @@ static void test_validate(void)
     is_int(0, rc, "validate tiny.yaml: exit 0");
     contains(out, "is valid", "validate prints a one-line summary");
     free(out), free(err);
+    rc = run_bb((const char *[]){"validate", "--data-dir", g_data, g_suite, NULL}, &out, &err);
+    is_int(0, rc, "validate: missing data is not an error");
+    ok(err && strstr(err, "note: dataset 'absent'") && !strstr(err, "'pairs'"),
+       "validate notes only the dataset not on the search path");
+    free(out), free(err);
     char bad[4200];
     snprintf(bad, sizeof bad, "%s/bad.yaml", test_tmp_dir());
     FILE *f = fopen(bad, "w");
@@ -502,7 +507,7 @@ static void test_interrupt(void)
 
 int main(void)
 {
-    plan(89);
+    plan(91);
     test_helpers();
     test_model_dir("all-MiniLM-L6-v2");
     g_bin = getenv("BIASBENCH");
