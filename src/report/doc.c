@@ -1,0 +1,321 @@
+/* doc.c: the Markdown + HTML twin writer of the audit report (doc.h). */
+#include "report/doc.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+void bb_doc_html_text(FILE *f, const char *s)
+{
+    for (; s && *s; s++) {
+        switch (*s) {
+        case '&': fputs("&amp;", f); break;
+        case '<': fputs("&lt;", f); break;
+        case '>': fputs("&gt;", f); break;
+        case '"': fputs("&quot;", f); break;
+        case '\'': fputs("&#39;", f); break;
+        default: fputc(*s, f);
+        }
+    }
+}
+
+/* Markdown: backslash-escape what would format or break a table cell; raw
+ * HTML and entities become entities; a newline becomes a space (one line per
+ * table row); "](" never opens a link. */
+/* "&name;" or "&#123;" at s: would render as an entity. */
+static bool entity_at(const char *s)
+{
+    size_t k = 1;
+    while (isalnum((unsigned char)s[k]) || (k == 1 && s[k] == '#'))
+        k++;
+    return k > 1 && s[k] == ';';
+}
+
+void bb_doc_md_text(FILE *f, const char *s)
+{
+    const char *start = s;
+    for (; s && *s; s++) {
+        switch (*s) {
+        case '&': fputs(entity_at(s) ? "&amp;" : "&", f); break;
+        case '<': /* raw HTML, comments, autolinks start with <letter / ! ? */
+            fputs(isalpha((unsigned char)s[1]) || (s[1] && strchr("/!?", s[1])) ? "&lt;" : "<", f);
+            break;
+        case '>': fputs(s == start ? "&gt;" : ">", f); break;
+        case '\n': case '\r': case '\t': fputc(' ', f); break;
+        case '\\': case '|': case '*': case '_': case '`': case '~':
+            fputc('\\', f), fputc(*s, f);
+            break;
+        case ']':
+            if (s[1] == '(')
+                fputc('\\', f);
+            fputc(']', f);
+            break;
+        default: fputc(*s, f);
+        }
+    }
+}
+
+static char *vfmt(const char *fmt, va_list ap)
+{
+    char *s = NULL;
+    if (vasprintf(&s, fmt, ap) < 0)
+        return NULL;
+    return s;
+}
+
+static void close_list(struct bb_doc *d)
+{
+    if (d->in_list) {
+        fputs("\n", d->md);
+        fputs("</ul>\n", d->html);
+        d->in_list = false;
+    }
+}
+
+void bb_doc_h(struct bb_doc *d, int level, const char *id, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = vfmt(fmt, ap);
+    va_end(ap);
+    close_list(d);
+    level = level < 1 ? 1 : level > 4 ? 4 : level;
+    for (int i = 0; i < level; i++)
+        fputc('#', d->md);
+    fputc(' ', d->md);
+    bb_doc_md_text(d->md, s);
+    fputs("\n\n", d->md);
+    fprintf(d->html, "<h%d", level);
+    if (id) {
+        fputs(" id=\"", d->html);
+        bb_doc_html_text(d->html, id);
+        fputc('"', d->html);
+    }
+    fputc('>', d->html);
+    bb_doc_html_text(d->html, s);
+    fprintf(d->html, "</h%d>\n", level);
+    free(s);
+}
+
+void bb_doc_p(struct bb_doc *d, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = vfmt(fmt, ap);
+    va_end(ap);
+    close_list(d);
+    bb_doc_md_text(d->md, s);
+    fputs("\n\n", d->md);
+    fputs("<p>", d->html);
+    bb_doc_html_text(d->html, s);
+    fputs("</p>\n", d->html);
+    free(s);
+}
+
+void bb_doc_lead(struct bb_doc *d, const char *lead, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = vfmt(fmt, ap);
+    va_end(ap);
+    close_list(d);
+    fputs("**", d->md);
+    bb_doc_md_text(d->md, lead);
+    fputs("** ", d->md);
+    bb_doc_md_text(d->md, s);
+    fputs("\n\n", d->md);
+    fputs("<p><strong>", d->html);
+    bb_doc_html_text(d->html, lead);
+    fputs("</strong> ", d->html);
+    bb_doc_html_text(d->html, s);
+    fputs("</p>\n", d->html);
+    free(s);
+}
+
+static void li_open(struct bb_doc *d)
+{
+    if (!d->in_list) {
+        fputs("<ul>\n", d->html);
+        d->in_list = true;
+    }
+}
+
+void bb_doc_li(struct bb_doc *d, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = vfmt(fmt, ap);
+    va_end(ap);
+    li_open(d);
+    fputs("- ", d->md);
+    bb_doc_md_text(d->md, s);
+    fputc('\n', d->md);
+    fputs("<li>", d->html);
+    bb_doc_html_text(d->html, s);
+    fputs("</li>\n", d->html);
+    free(s);
+}
+
+void bb_doc_kv(struct bb_doc *d, const char *key, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = vfmt(fmt, ap);
+    va_end(ap);
+    li_open(d);
+    fputs("- **", d->md);
+    bb_doc_md_text(d->md, key);
+    fputs("**: ", d->md);
+    bb_doc_md_text(d->md, s);
+    fputc('\n', d->md);
+    fputs("<li><strong>", d->html);
+    bb_doc_html_text(d->html, key);
+    fputs("</strong>: ", d->html);
+    bb_doc_html_text(d->html, s);
+    fputs("</li>\n", d->html);
+    free(s);
+}
+
+void bb_doc_end_list(struct bb_doc *d)
+{
+    close_list(d);
+}
+
+static void md_cells(FILE *f, size_t n, const char *const *cells)
+{
+    fputc('|', f);
+    for (size_t i = 0; i < n; i++) {
+        fputc(' ', f);
+        bb_doc_md_text(f, cells[i] && *cells[i] ? cells[i] : "");
+        fputs(" |", f);
+    }
+    fputc('\n', f);
+}
+
+void bb_doc_table(struct bb_doc *d, size_t ncols, const char *const *head, const char *align)
+{
+    close_list(d);
+    md_cells(d->md, ncols, head);
+    fputc('|', d->md);
+    for (size_t i = 0; i < ncols; i++)
+        fputs(align && align[i] == 'r' ? " ---: |" : " --- |", d->md);
+    fputc('\n', d->md);
+    fputs("<table>\n<thead><tr>", d->html);
+    for (size_t i = 0; i < ncols; i++) {
+        fputs(align && align[i] == 'r' ? "<th class=\"r\">" : "<th>", d->html);
+        bb_doc_html_text(d->html, head[i]);
+        fputs("</th>", d->html);
+    }
+    fputs("</tr></thead>\n<tbody>\n", d->html);
+}
+
+void bb_doc_row(struct bb_doc *d, size_t ncols, const char *const *cells)
+{
+    md_cells(d->md, ncols, cells);
+    fputs("<tr>", d->html);
+    for (size_t i = 0; i < ncols; i++) {
+        fputs("<td>", d->html);
+        bb_doc_html_text(d->html, cells[i]);
+        fputs("</td>", d->html);
+    }
+    fputs("</tr>\n", d->html);
+}
+
+void bb_doc_table_end(struct bb_doc *d)
+{
+    fputc('\n', d->md);
+    fputs("</tbody>\n</table>\n", d->html);
+}
+
+void bb_doc_pre(struct bb_doc *d, const char *text)
+{
+    close_list(d);
+    /* a fence longer than any run of backticks in the text */
+    size_t run = 0, best = 0;
+    for (const char *s = text; s && *s; s++) {
+        run = *s == '`' ? run + 1 : 0;
+        best = run > best ? run : best;
+    }
+    size_t fence = best < 3 ? 3 : best + 1;
+    for (size_t i = 0; i < fence; i++)
+        fputc('`', d->md);
+    fputc('\n', d->md);
+    fputs(text ? text : "", d->md);
+    if (text && *text && text[strlen(text) - 1] != '\n')
+        fputc('\n', d->md);
+    for (size_t i = 0; i < fence; i++)
+        fputc('`', d->md);
+    fputs("\n\n", d->md);
+    fputs("<pre>", d->html);
+    bb_doc_html_text(d->html, text);
+    fputs("</pre>\n", d->html);
+}
+
+static void base64_file(FILE *out, FILE *in)
+{
+    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    unsigned char b[3];
+    size_t k;
+    while ((k = fread(b, 1, 3, in)) > 0) {
+        uint32_t v = (uint32_t)b[0] << 16 | (k > 1 ? (uint32_t)b[1] << 8 : 0) | (k > 2 ? b[2] : 0);
+        fputc(tab[v >> 18 & 63], out);
+        fputc(tab[v >> 12 & 63], out);
+        fputc(k > 1 ? tab[v >> 6 & 63] : '=', out);
+        fputc(k > 2 ? tab[v & 63] : '=', out);
+    }
+}
+
+void bb_doc_chart(struct bb_doc *d, const char *rel_png, const char *rel_svg,
+                  const char *png_file, const char *caption)
+{
+    close_list(d);
+    FILE *in = png_file ? fopen(png_file, "rb") : NULL;
+    if (!in) {
+        bb_doc_p(d, "(chart not drawn: %s)", caption);
+        return;
+    }
+    /* paths are our own file names ([A-Za-z0-9._-]), captions are escaped */
+    fputs("![", d->md);
+    bb_doc_md_text(d->md, caption);
+    fprintf(d->md, "](%s)\n\n", rel_png);
+    fputc('*', d->md);
+    bb_doc_md_text(d->md, caption);
+    fprintf(d->md, "* ([SVG](%s), script and data beside it)\n\n", rel_svg);
+    fputs("<figure><img alt=\"", d->html);
+    bb_doc_html_text(d->html, caption);
+    fputs("\" src=\"data:image/png;base64,", d->html);
+    base64_file(d->html, in);
+    fclose(in);
+    fputs("\"><figcaption>", d->html);
+    bb_doc_html_text(d->html, caption);
+    fputs("</figcaption></figure>\n", d->html);
+}
+
+void bb_doc_html_begin(struct bb_doc *d, const char *title)
+{
+    fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+          "<title>", d->html);
+    bb_doc_html_text(d->html, title);
+    fputs("</title>\n<style>\n"
+          "body{font-family:system-ui,-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;"
+          "max-width:1100px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}\n"
+          "h1{border-bottom:2px solid #444}h2{border-bottom:1px solid #bbb;margin-top:2em}\n"
+          "table{border-collapse:collapse;margin:1em 0;font-size:0.9em}\n"
+          "th,td{border:1px solid #ccc;padding:3px 8px;vertical-align:top}\n"
+          "th{background:#f0f0f0}tbody tr:nth-child(even){background:#fafafa}\n"
+          "td{font-variant-numeric:tabular-nums}\n"
+          "pre{background:#f6f6f6;border:1px solid #ddd;padding:8px;overflow-x:auto;"
+          "font-size:0.85em}\n"
+          "figure{margin:1em 0}img{max-width:100%;height:auto;border:1px solid #eee}\n"
+          "figcaption{font-style:italic;color:#555}\n"
+          "</style>\n</head>\n<body>\n", d->html);
+}
+
+void bb_doc_html_end(struct bb_doc *d)
+{
+    close_list(d);
+    fputs("</body>\n</html>\n", d->html);
+}

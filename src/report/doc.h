@@ -1,0 +1,52 @@
+/* doc.h: one writer for two documents: every call emits the same content as
+ * GitHub-flavoured Markdown (report.md) and as HTML (report.html). Text that
+ * comes from data is escaped for each format (HTML: & < > " '; Markdown:
+ * table pipes, emphasis and link syntax, raw HTML), so hostile dataset or
+ * group names render as text. */
+#ifndef BB_REPORT_DOC_H
+#define BB_REPORT_DOC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+struct bb_doc {
+    FILE *md, *html;
+    bool in_list;
+};
+
+/* Escaped text to one format (no newline). */
+void bb_doc_md_text(FILE *f, const char *s);
+void bb_doc_html_text(FILE *f, const char *s);
+
+/* Headings (level 1..4) and paragraphs; printf-style, the result escaped. */
+void bb_doc_h(struct bb_doc *d, int level, const char *id, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void bb_doc_p(struct bb_doc *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A paragraph starting with a bold lead ("Note:") then text. */
+void bb_doc_lead(struct bb_doc *d, const char *lead, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Bullet list items (the list opens at the first and closes at bb_doc_end_list). */
+void bb_doc_li(struct bb_doc *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A bullet "**key**: value". */
+void bb_doc_kv(struct bb_doc *d, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void bb_doc_end_list(struct bb_doc *d);
+
+/* Tables: align is a string of 'l'/'r' per column (NULL: all left). */
+void bb_doc_table(struct bb_doc *d, size_t ncols, const char *const *head, const char *align);
+void bb_doc_row(struct bb_doc *d, size_t ncols, const char *const *cells);
+void bb_doc_table_end(struct bb_doc *d);
+
+/* A preformatted block (escaped). */
+void bb_doc_pre(struct bb_doc *d, const char *text);
+/* A chart: Markdown links the relative PNG path (and SVG); HTML inlines
+ * png_file as a base64 data URI. Missing file: a line saying so. */
+void bb_doc_chart(struct bb_doc *d, const char *rel_png, const char *rel_svg,
+                  const char *png_file, const char *caption);
+
+/* The HTML head (inline CSS) and tail. */
+void bb_doc_html_begin(struct bb_doc *d, const char *title);
+void bb_doc_html_end(struct bb_doc *d);
+
+#endif

@@ -1,0 +1,61 @@
+/* report_int.h: what the report's source files share: the report state, the
+ * number formatting of its tables, and one function per section. */
+#ifndef BB_REPORT_INT_H
+#define BB_REPORT_INT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "report/doc.h"
+#include "report/plot.h"
+#include "report/results.h"
+#include "status.h"
+#include "suite.h"
+
+#define BB_REP_RING 48
+#define BB_REP_CELL 96
+
+struct bb_rep {
+    const char *run_dir;
+    const struct bb_suite *suite;     /* may be NULL */
+    const struct bb_results *res;
+    json_t *manifest;                 /* NULL when missing or unreadable */
+    char manifest_err[1200];
+    struct bb_plot plot;
+    struct bb_doc doc;
+    enum bb_suite_correction correction;
+    double alpha;
+    double *adj;                      /* (res->n) adjusted p per row, NaN when none */
+    const char **tasks, **models;     /* distinct task / model ids, first-seen order */
+    size_t n_tasks, n_models;
+    char date[64];
+    char ring[BB_REP_RING][BB_REP_CELL];
+    unsigned ring_i;
+};
+
+/* Table cells (valid for the next BB_REP_RING calls). */
+const char *bb_rep_num(struct bb_rep *R, double v);
+const char *bb_rep_ci(struct bb_rep *R, double lo, double hi);
+const char *bb_rep_p(struct bb_rep *R, double p);
+const char *bb_rep_long(struct bb_rep *R, long v);
+const char *bb_rep_dir(enum bb_direction d);
+const char *bb_rep_arrow(enum bb_direction d);
+const char *bb_rep_jstr(const json_t *o, const char *key);
+bool bb_rep_is_score(const char *metric);
+bool bb_rep_is_rate(const char *metric);
+bool bb_rep_is_gap(const char *metric);
+/* enum bb_suite_task_type of a results task id, or -1 when unknown. */
+int bb_rep_task_type(const struct bb_rep *R, const char *task);
+
+enum bb_status bb_rep_section_header(struct bb_rep *R, struct bb_error *err);
+enum bb_status bb_rep_section_use(struct bb_rep *R, struct bb_error *err);
+enum bb_status bb_rep_section_factors(struct bb_rep *R, struct bb_error *err);
+enum bb_status bb_rep_section_metrics(struct bb_rep *R, struct bb_error *err);
+enum bb_status bb_rep_section_data(struct bb_rep *R, struct bb_error *err);
+enum bb_status bb_rep_section_analyses(struct bb_rep *R, struct bb_error *err);
+enum bb_status bb_rep_section_matrix(struct bb_rep *R, struct bb_error *err);
+enum bb_status bb_rep_section_risks(struct bb_rep *R, struct bb_error *err);
+enum bb_status bb_rep_section_repro(struct bb_rep *R, struct bb_error *err);
+
+#endif

@@ -1,0 +1,946 @@
+/* report_tables.c: the quantitative sections of the audit report: per task
+ * and model the disaggregated tables and charts (section 6), and the
+ * accuracy / bias / efficiency matrix across models (section 7). */
+#include <csv.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report/report_int.h"
+
+#define ROW(i) (&R->res->rows[(i)])
+
+struct sel {                      /* the rows of one task x model */
+    const char *task, *model;
+    size_t *idx, n;
+    char *used;                   /* (res->n) shown by a table already */
+};
+
+static bool in_sel(const struct bb_rep *R, const struct sel *S, size_t i)
+{
+    return !strcmp(ROW(i)->task, S->task) && !strcmp(ROW(i)->model, S->model);
+}
+
+static long find(const struct bb_rep *R, const struct sel *S, const char *group, const char *metric)
+{
+    for (size_t k = 0; k < S->n; k++) {
+        const struct bb_result_row *r = ROW(S->idx[k]);
+        if (!strcmp(r->group, group) && !strcmp(r->metric, metric))
+            return (long)S->idx[k];
+    }
+    return -1;
+}
+
+static const char *sig_word(const struct bb_rep *R, double p, double adj)
+{
+    if (isnan(p))
+        return "—";
+    if (!isnan(adj) && adj < R->alpha)
+        return "yes, after correction";
+    return p < R->alpha ? "raw p only" : "no";
+}
+
+static int sig_level(const struct bb_rep *R, double p, double adj)
+{
+    return isnan(p) ? 0 : (!isnan(adj) && adj < R->alpha) ? 2 : p < R->alpha ? 1 : 0;
+}
+
+static void chart_ref(struct bb_rep *R, const char *name, const char *caption)
+{
+    char png[4400], rel_png[400], rel_svg[400];
+    if (!bb_plot_available(&R->plot))
+        return; /* said once, in section 6's introduction */
+    snprintf(rel_png, sizeof rel_png, "charts/%s.png", name);
+    snprintf(rel_svg, sizeof rel_svg, "charts/%s.svg", name);
+    if (bb_plot_png(&R->plot, name, png, sizeof png))
+        bb_doc_chart(&R->doc, rel_png, rel_svg, png, caption);
+    else
+        bb_doc_p(&R->doc, "(chart %s not drawn: gnuplot failed on charts/%s.gp)", name, name);
+}
+
+/* Every row of S not shown yet, as one table. */
+static void rest_table(struct bb_rep *R, struct sel *S, const char *title)
+{
+    size_t left = 0;
+    for (size_t k = 0; k < S->n; k++)
+        left += !S->used[S->idx[k]];
+    if (!left)
+        return;
+    static const char *const head[] = {"group", "metric", "n", "value", "95% CI", "p (raw)",
+                                       "p (adjusted)", "significant"};
+    bb_doc_p(&R->doc, "%s:", title);
+    bb_doc_table(&R->doc, 8, head, "llrrrrrl");
+    for (size_t k = 0; k < S->n; k++) {
+        size_t i = S->idx[k];
+        if (S->used[i])
+            continue;
+        const struct bb_result_row *r = ROW(i);
+        char metric[300];
+        snprintf(metric, sizeof metric, "%s%s", r->metric, bb_rep_arrow(r->higher_is_better));
+        const char *cells[8] = {r->group, metric, bb_rep_long(R, r->n), bb_rep_num(R, r->value),
+                                bb_rep_ci(R, r->ci_low, r->ci_high), bb_rep_p(R, r->p_value),
+                                bb_rep_p(R, R->adj[i]), sig_word(R, r->p_value, R->adj[i])};
+        bb_doc_row(&R->doc, 8, cells);
+        S->used[i] = 1;
+    }
+    bb_doc_table_end(&R->doc);
+}
+
+/* ---- similarity: scatter of the per-item file --------------------------------------------- */
+
+struct items {
+    int col_x, col_y, col;       /* wanted columns; current column */
+    bool header_done;
+    double x, y;
+    double *xs, *ys;
+    size_t n, cap;
+    bool oom;
+};
+
+static void item_field(void *s, size_t len, void *data)
+{
+    struct items *it = data;
+    char buf[64];
+    if (!it->header_done) {
+        if (len == 4 && !memcmp(s, "gold", 4))
+            it->col_x = it->col;
+        if ((len == 6 && !memcmp(s, "cosine", 6)) || (len == 9 && !memcmp(s, "predicted", 9)))
+            it->col_y = it->col;
+    } else if (it->col == it->col_x || it->col == it->col_y) {
+        snprintf(buf, sizeof buf, "%.*s", (int)(len < 63 ? len : 63), (const char *)s);
+        char *end;
+        double v = strtod(buf, &end);
+        if (end == buf)
+            v = NAN;
+        *(it->col == it->col_x ? &it->x : &it->y) = v;
+    }
+    it->col++;
+}
+
+static void item_row(int c, void *data)
+{
+    struct items *it = data;
+    (void)c;
+    if (it->header_done && !isnan(it->x) && !isnan(it->y) && it->n < 50000) {
+        if (it->n == it->cap) {
+            size_t cap = it->cap ? 2 * it->cap : 1024;
+            double *a = realloc(it->xs, cap * sizeof *a);
+            if (a)
+                it->xs = a;
+            double *b = a ? realloc(it->ys, cap * sizeof *b) : NULL;
+            if (b)
+                it->ys = b;
+            if (!a || !b) {
+                it->oom = true;
+                goto next;
+            }
+            it->cap = cap;
+        }
+        it->xs[it->n] = it->x, it->ys[it->n++] = it->y;
+    }
+next:
+    if (!it->header_done && (it->col_x < 0 || it->col_y < 0))
+        it->n = 0; /* keep reading the header: no such columns, nothing plotted */
+    it->header_done = true;
+    it->col = 0;
+    it->x = it->y = NAN;
+}
+
+static void read_items(const char *path, struct items *it)
+{
+    FILE *f = fopen(path, "rb");
+    struct csv_parser p;
+    char buf[65536];
+    size_t got;
+    memset(it, 0, sizeof *it);
+    it->col_x = it->col_y = -1;
+    it->x = it->y = NAN;
+    if (!f)
+        return;
+    if (csv_init(&p, CSV_APPEND_NULL) == 0) {
+        while ((got = fread(buf, 1, sizeof buf, f)) > 0)
+            if (csv_parse(&p, buf, got, item_field, item_row, it) != got)
+                break;
+        csv_fini(&p, item_field, item_row, it);
+        csv_free(&p);
+    }
+    fclose(f);
+    if (it->col_x < 0 || it->col_y < 0)
+        it->n = 0;
+}
+
+static void safe(char *out, size_t n, const char *id)
+{
+    bb_plot_name(out, n, id, NULL, NULL);
+}
+
+static enum bb_status do_similarity(struct bb_rep *R, struct sel *S, struct bb_error *err)
+{
+    char t[256], m[256], path[4800], name[600], title[700];
+    struct items it;
+    safe(t, sizeof t, S->task);
+    safe(m, sizeof m, S->model);
+    snprintf(path, sizeof path, "%s/items/%s__%s.csv", R->run_dir, t, m);
+    rest_table(R, S, "Correlation with gold similarity");
+    read_items(path, &it);
+    enum bb_status st = BB_OK;
+    if (it.n) {
+        long k = find(R, S, "all", "spearman");
+        bb_plot_name(name, sizeof name, "sts", S->task, S->model);
+        snprintf(title, sizeof title, "%s: gold vs predicted similarity, %s (%zu pairs%s%s)",
+                 S->task, S->model, it.n, k >= 0 ? ", Spearman x100 = " : "",
+                 k >= 0 ? bb_rep_num(R, ROW(k)->value) : "");
+        st = bb_plot_chart_scatter(&R->plot, name, title, "gold similarity (dataset scale)",
+                                   "cosine of the two sentence embeddings", it.n, it.xs, it.ys, err);
+        if (!st)
+            chart_ref(R, name, title);
+    } else {
+        bb_doc_p(&R->doc, "No scatter: the per-item file items/%s__%s.csv was not found or has no "
+                 "gold and cosine columns.", t, m);
+    }
+    free(it.xs), free(it.ys);
+    return st;
+}
+
+/* ---- zero-shot ---------------------------------------------------------------------------- */
+
+static const struct bb_suite_labels *task_labels(const struct bb_rep *R, const char *task)
+{
+    const struct bb_suite_task *t = R->suite ? bb_suite_find_task(R->suite, task) : NULL;
+    return t && t->type == BB_TASK_ZERO_SHOT ? &t->u.zero_shot.labels : NULL;
+}
+
+static enum bb_status do_zeroshot(struct bb_rep *R, struct sel *S, struct bb_error *err)
+{
+    const struct bb_suite_labels *L = task_labels(R, S->task);
+    static const char *const head[] = {"class", "precision", "95% CI", "recall", "95% CI", "F1",
+                                       "95% CI", "support"};
+    enum bb_status st = BB_OK;
+    size_t k = L ? L->n : 0;
+    if (k) {
+        bb_doc_p(&R->doc, "Per class:");
+        bb_doc_table(&R->doc, 8, head, "lrrrrrrr");
+        for (size_t c = 0; c < k; c++) {
+            const char *g = L->v[c].name;
+            long p = find(R, S, g, "precision"), r = find(R, S, g, "recall"), f = find(R, S, g, "f1");
+            long s = find(R, S, g, "support");
+            const char *cells[8] = {
+                g, p >= 0 ? bb_rep_num(R, ROW(p)->value) : "—",
+                p >= 0 ? bb_rep_ci(R, ROW(p)->ci_low, ROW(p)->ci_high) : "—",
+                r >= 0 ? bb_rep_num(R, ROW(r)->value) : "—",
+                r >= 0 ? bb_rep_ci(R, ROW(r)->ci_low, ROW(r)->ci_high) : "—",
+                f >= 0 ? bb_rep_num(R, ROW(f)->value) : "—",
+                f >= 0 ? bb_rep_ci(R, ROW(f)->ci_low, ROW(f)->ci_high) : "—",
+                s >= 0 ? bb_rep_long(R, (long)ROW(s)->value) : "—"};
+            bb_doc_row(&R->doc, 8, cells);
+            const long shown[4] = {p, r, f, s};
+            for (size_t j = 0; j < 4; j++)
+                if (shown[j] >= 0)
+                    S->used[shown[j]] = 1;
+        }
+        bb_doc_table_end(&R->doc);
+    }
+    /* the confusion matrix, labels from the suite (else from the rows) */
+    double *cnt = k ? calloc(k * k, sizeof *cnt) : NULL;
+    const char **names = k ? calloc(k, sizeof *names) : NULL;
+    bool any = false;
+    for (size_t g = 0; cnt && names && g < k; g++) {
+        names[g] = L->v[g].name;
+        for (size_t p = 0; p < k; p++) {
+            char grp[600];
+            snprintf(grp, sizeof grp, "%s->%s", L->v[g].name, L->v[p].name);
+            long i = find(R, S, grp, "confusion");
+            if (i >= 0) {
+                cnt[g * k + p] = ROW(i)->value;
+                S->used[i] = 1;
+                any = true;
+            }
+        }
+    }
+    if (any) {
+        char name[600], title[700];
+        bb_plot_name(name, sizeof name, "confusion", S->task, S->model);
+        snprintf(title, sizeof title, "%s: confusion matrix, %s (cell: count, colour: share of "
+                 "the gold row)", S->task, S->model);
+        st = bb_plot_chart_confusion(&R->plot, name, title, k, names, cnt, err);
+        if (!st && k <= 12) {
+            const char **h = calloc(k + 1, sizeof *h), **cells = calloc(k + 1, sizeof *cells);
+            if (h && cells) {
+                h[0] = "gold \\ predicted";
+                for (size_t p = 0; p < k; p++)
+                    h[p + 1] = names[p];
+                bb_doc_p(&R->doc, "Confusion matrix (rows: gold label, columns: predicted):");
+                bb_doc_table(&R->doc, k + 1, h, NULL);
+                for (size_t g = 0; g < k; g++) {
+                    cells[0] = names[g];
+                    for (size_t p = 0; p < k; p++)
+                        cells[p + 1] = bb_rep_long(R, (long)cnt[g * k + p]);
+                    bb_doc_row(&R->doc, k + 1, cells);
+                }
+                bb_doc_table_end(&R->doc);
+            }
+            free(h), free(cells);
+        }
+        if (!st)
+            chart_ref(R, name, title);
+    }
+    free(cnt), free(names);
+    if (!st)
+        rest_table(R, S, "Accuracy (overall, and per value of the dataset's group column where "
+                   "it has one)");
+    return st;
+}
+
+/* ---- association ---------------------------------------------------------------------------- */
+
+static enum bb_status do_association(struct bb_rep *R, struct sel *S, struct bb_error *err)
+{
+    size_t n = 0;
+    const char **lab = calloc(S->n ? S->n : 1, sizeof *lab);
+    double *es = calloc(S->n ? S->n : 1, 3 * sizeof *es);
+    int *sig = calloc(S->n ? S->n : 1, sizeof *sig);
+    enum bb_status st = BB_OK;
+    if (!lab || !es || !sig) {
+        st = bb_fail(err, BB_E_NOMEM, "out of memory for an association table");
+        goto done;
+    }
+    static const char *const head[] = {"test", "n", "effect size d", "95% CI", "p (raw)",
+                                       "p (adjusted)", "significant"};
+    for (size_t k = 0; k < S->n; k++) {
+        size_t i = S->idx[k];
+        const struct bb_result_row *r = ROW(i);
+        if (strcmp(r->metric, "effect_size"))
+            continue;
+        if (!n) {
+            bb_doc_p(&R->doc, "Effect sizes (ideal 0; positive: the first target set is closer "
+                     "to the first attribute set). p: one-sided permutation test; adjusted by %s "
+                     "over this task's tests.", bb_suite_correction_name(R->correction));
+            bb_doc_table(&R->doc, 7, head, "lrrrrrl");
+        }
+        const char *cells[7] = {r->group, bb_rep_long(R, r->n), bb_rep_num(R, r->value),
+                                bb_rep_ci(R, r->ci_low, r->ci_high), bb_rep_p(R, r->p_value),
+                                bb_rep_p(R, R->adj[i]), sig_word(R, r->p_value, R->adj[i])};
+        bb_doc_row(&R->doc, 7, cells);
+        S->used[i] = 1;
+        lab[n] = r->group;
+        es[3 * n] = r->value, es[3 * n + 1] = r->ci_low, es[3 * n + 2] = r->ci_high;
+        sig[n++] = sig_level(R, r->p_value, R->adj[i]);
+    }
+    if (n) {
+        bb_doc_table_end(&R->doc);
+        double *v = malloc(3 * n * sizeof *v);
+        if (!v) {
+            st = bb_fail(err, BB_E_NOMEM, "out of memory for a chart");
+            goto done;
+        }
+        for (size_t j = 0; j < n; j++)
+            v[j] = es[3 * j], v[n + j] = es[3 * j + 1], v[2 * n + j] = es[3 * j + 2];
+        char name[600], title[700];
+        bb_plot_name(name, sizeof name, "weat", S->task, S->model);
+        snprintf(title, sizeof title, "%s: WEAT/SEAT effect sizes, %s (* p < %g, ** after %s)",
+                 S->task, S->model, R->alpha, bb_suite_correction_name(R->correction));
+        st = bb_plot_chart_effects(&R->plot, name, title, n, lab, v, v + n, v + 2 * n, sig,
+                                   bb_suite_correction_name(R->correction), err);
+        free(v);
+        if (!st)
+            chart_ref(R, name, title);
+    }
+    if (!st)
+        rest_table(R, S, "Other results of this task");
+done:
+    free(lab), free(es), free(sig);
+    return st;
+}
+
+/* ---- counterfactual ------------------------------------------------------------------------ */
+
+/* The factor of a group name: "gender=f" -> "gender", "gender=f&race=b" -> "gender&race". */
+static void factor_of(const char *g, char *out, size_t n)
+{
+    size_t k = 0;
+    bool in_key = true;
+    for (; *g && k + 1 < n; g++) {
+        if (*g == '=')
+            in_key = false;
+        else if (*g == '&') {
+            in_key = true;
+            out[k++] = '&';
+        } else if (in_key)
+            out[k++] = *g;
+    }
+    out[k] = 0;
+}
+
+static bool is_group(const char *g)
+{
+    return strchr(g, '=') != NULL;
+}
+
+/* Group-score tables (unitary, then intersectional) and their bar chart. */
+static enum bb_status cf_scores(struct bb_rep *R, struct sel *S, struct bb_error *err)
+{
+    size_t n = 0, cap = S->n ? S->n : 1;
+    const char **lab = calloc(cap, sizeof *lab);
+    double *v = calloc(3 * cap, sizeof *v);
+    int *series = calloc(cap, sizeof *series);
+    enum bb_status st = BB_OK;
+    if (!lab || !v || !series) {
+        st = bb_fail(err, BB_E_NOMEM, "out of memory for group scores");
+        goto done;
+    }
+    static const char *const head[] = {"group", "n", "mean score", "95% CI", "note"};
+    for (int inter = 0; inter < 2; inter++) {
+        size_t first = n;
+        double total = 0;
+        for (size_t k = 0; k < S->n; k++) { /* n over the groups of the same kind */
+            const struct bb_result_row *r = ROW(S->idx[k]);
+            if (bb_rep_is_score(r->metric) && is_group(r->group) &&
+                (strchr(r->group, '&') != NULL) == inter)
+                total += (double)r->n;
+        }
+        for (size_t k = 0; k < S->n; k++) {
+            size_t i = S->idx[k];
+            const struct bb_result_row *r = ROW(i);
+            if (!bb_rep_is_score(r->metric) || !is_group(r->group) ||
+                (strchr(r->group, '&') != NULL) != inter)
+                continue;
+            if (n == first) {
+                bb_doc_p(&R->doc, "%s groups: mean model score per group.",
+                         inter ? "Intersectional" : "Unitary");
+                bb_doc_table(&R->doc, 5, head, "lrrrl");
+            }
+            /* small: under 2% of the items of its kind (per factor would be finer; the
+             * groups of one kind partition the sentences once per factor) */
+            char fac[256];
+            factor_of(r->group, fac, sizeof fac);
+            double ftotal = 0;
+            for (size_t j = 0; j < S->n; j++) {
+                const struct bb_result_row *q = ROW(S->idx[j]);
+                char f2[256];
+                if (!bb_rep_is_score(q->metric) || !is_group(q->group))
+                    continue;
+                factor_of(q->group, f2, sizeof f2);
+                if (!strcmp(f2, fac))
+                    ftotal += (double)q->n;
+            }
+            bool small = ftotal > 0 && (double)r->n < 0.02 * ftotal;
+            const char *cells[5] = {r->group, bb_rep_long(R, r->n), bb_rep_num(R, r->value),
+                                    bb_rep_ci(R, r->ci_low, r->ci_high),
+                                    small ? "small (< 2% of the factor's items)"
+                                    : r->n < 30 ? "n < 30: wide CI" : ""};
+            bb_doc_row(&R->doc, 5, cells);
+            S->used[i] = 1;
+            lab[n] = r->group;
+            v[n] = r->value, v[cap + n] = r->ci_low, v[2 * cap + n] = r->ci_high;
+            series[n++] = inter;
+        }
+        if (n > first)
+            bb_doc_table_end(&R->doc);
+        (void)total;
+    }
+    if (n) {
+        char name[600], title[700];
+        bb_plot_name(name, sizeof name, "cf", S->task, S->model);
+        snprintf(title, sizeof title, "%s: mean score per group with 95%% CI, %s", S->task,
+                 S->model);
+        struct bb_plot_bars b = {.title = title, .ylabel = "mean model score (0-1)", .n = n,
+                                 .labels = lab, .value = v, .lo = v + cap, .hi = v + 2 * cap,
+                                 .series = series, .series_names = {"unitary group",
+                                                                    "intersectional group"},
+                                 .from_zero = true};
+        st = bb_plot_chart_bars(&R->plot, name, &b, err);
+        if (!st)
+            chart_ref(R, name, title);
+    }
+done:
+    free(lab), free(v), free(series);
+    return st;
+}
+
+static void cf_gaps(struct bb_rep *R, struct sel *S)
+{
+    static const char *const head[] = {"pair", "sets", "gap", "95% CI", "p (raw)",
+                                       "p (adjusted)", "significant"};
+    size_t n = 0;
+    for (size_t k = 0; k < S->n; k++) {
+        size_t i = S->idx[k];
+        const struct bb_result_row *r = ROW(i);
+        if (!bb_rep_is_gap(r->metric))
+            continue;
+        if (!n++) {
+            bb_doc_p(&R->doc, "Paired gaps between groups (sentences that differ only in the "
+                     "group term; ideal 0). p: two-sided sign-flip permutation test, adjusted by "
+                     "%s over this task's gaps.", bb_suite_correction_name(R->correction));
+            bb_doc_table(&R->doc, 7, head, "lrrrrrl");
+        }
+        const char *cells[7] = {r->group, bb_rep_long(R, r->n), bb_rep_num(R, r->value),
+                                bb_rep_ci(R, r->ci_low, r->ci_high), bb_rep_p(R, r->p_value),
+                                bb_rep_p(R, R->adj[i]), sig_word(R, r->p_value, R->adj[i])};
+        bb_doc_row(&R->doc, 7, cells);
+        S->used[i] = 1;
+    }
+    if (n)
+        bb_doc_table_end(&R->doc);
+}
+
+struct ir_line {
+    const char *group;
+    long n;
+    double rate, lo, hi, ir, p, adj;
+    bool small;
+};
+
+static int cmp_ir(const void *a, const void *b)
+{
+    const struct ir_line *x = a, *y = b;
+    double u = isnan(x->ir) ? -1 : x->ir, v = isnan(y->ir) ? -1 : y->ir;
+    return (u < v) - (u > v);
+}
+
+/* Impact-ratio tables, one per factor, sorted by IR, and one dot-and-whisker chart. */
+static enum bb_status cf_ir(struct bb_rep *R, struct sel *S, struct bb_error *err)
+{
+    size_t cap = S->n ? S->n : 1, nall = 0;
+    struct ir_line *L = calloc(cap, sizeof *L), *all = calloc(cap, sizeof *all);
+    char *done_f = calloc(cap, 1);
+    enum bb_status st = BB_OK;
+    if (!L || !all || !done_f) {
+        st = bb_fail(err, BB_E_NOMEM, "out of memory for impact ratios");
+        goto out;
+    }
+    static const char *const head[] = {"category", "n", "rate", "rate 95% CI",
+                                       "impact ratio (four-fifths convention)", "p (raw)",
+                                       "p (adjusted)", "note"};
+    for (size_t k0 = 0; k0 < S->n; k0++) {
+        const struct bb_result_row *r0 = ROW(S->idx[k0]);
+        char fac[256];
+        if (done_f[k0] || !is_group(r0->group) ||
+            !(bb_rep_is_rate(r0->metric) || !strcmp(r0->metric, "impact_ratio")))
+            continue;
+        factor_of(r0->group, fac, sizeof fac);
+        size_t n = 0;
+        double total = 0, maxrate = 0;
+        /* gather this factor's groups: one line per group */
+        for (size_t k = k0; k < S->n; k++) {
+            size_t i = S->idx[k];
+            const struct bb_result_row *r = ROW(i);
+            char f2[256];
+            if (!is_group(r->group) || !(bb_rep_is_rate(r->metric) || !strcmp(r->metric, "impact_ratio")))
+                continue;
+            factor_of(r->group, f2, sizeof f2);
+            if (strcmp(f2, fac))
+                continue;
+            done_f[k] = 1;
+            S->used[i] = 1;
+            size_t j = 0;
+            while (j < n && strcmp(L[j].group, r->group))
+                j++;
+            if (j == n)
+                L[n++] = (struct ir_line){.group = r->group, .rate = NAN, .lo = NAN, .hi = NAN,
+                                          .ir = NAN, .p = NAN, .adj = NAN};
+            if (bb_rep_is_rate(r->metric)) {
+                L[j].rate = r->value, L[j].lo = r->ci_low, L[j].hi = r->ci_high;
+                L[j].n = r->n;
+            } else {
+                L[j].ir = r->value, L[j].p = r->p_value, L[j].adj = R->adj[i];
+                if (!L[j].n)
+                    L[j].n = r->n;
+            }
+        }
+        for (size_t j = 0; j < n; j++)
+            total += (double)L[j].n;
+        for (size_t j = 0; j < n; j++) {
+            L[j].small = total > 0 && (double)L[j].n < 0.02 * total;
+            if (!L[j].small && !isnan(L[j].rate) && L[j].rate > maxrate)
+                maxrate = L[j].rate;
+        }
+        for (size_t j = 0; j < n; j++) /* IR from the rates when no row gives it */
+            if (isnan(L[j].ir) && !L[j].small && !isnan(L[j].rate) && maxrate > 0)
+                L[j].ir = L[j].rate / maxrate;
+        qsort(L, n, sizeof *L, cmp_ir);
+        bb_doc_p(&R->doc, "Impact ratios for %s, sorted by impact ratio (rate: share of the "
+                 "group's sentences selected, or scoring above the overall median for continuous "
+                 "scores; p: two-proportion z-test, Fisher's exact test when a cell has n < 30, "
+                 "against the most selected group):", fac);
+        bb_doc_table(&R->doc, 8, head, "lrrrrrrl");
+        for (size_t j = 0; j < n; j++) {
+            char note[160];
+            snprintf(note, sizeof note, "%s%s%s",
+                     L[j].small ? "small (< 2%): not compared" : "",
+                     !L[j].small && !isnan(L[j].ir) && L[j].ir >= 1 - 1e-12 ? "reference (highest rate)"
+                     : "",
+                     !L[j].small && !isnan(L[j].ir) && L[j].ir < 0.8 ? "below 0.8" : "");
+            const char *cells[8] = {L[j].group, bb_rep_long(R, L[j].n), bb_rep_num(R, L[j].rate),
+                                    bb_rep_ci(R, L[j].lo, L[j].hi), bb_rep_num(R, L[j].ir),
+                                    bb_rep_p(R, L[j].p), bb_rep_p(R, L[j].adj), note};
+            bb_doc_row(&R->doc, 8, cells);
+            all[nall++] = L[j];
+        }
+        bb_doc_table_end(&R->doc);
+    }
+    if (nall) {
+        const char **lab = calloc(nall, sizeof *lab);
+        double *v = calloc(nall, sizeof *v);
+        bool *small = calloc(nall, sizeof *small);
+        char name[600], title[700];
+        if (!lab || !v || !small) {
+            free(lab), free(v), free(small);
+            st = bb_fail(err, BB_E_NOMEM, "out of memory for an impact-ratio chart");
+            goto out;
+        }
+        for (size_t j = 0; j < nall; j++)
+            lab[j] = all[j].group, v[j] = all[j].ir, small[j] = all[j].small;
+        bb_plot_name(name, sizeof name, "ir", S->task, S->model);
+        snprintf(title, sizeof title, "%s: impact ratio per group, %s", S->task, S->model);
+        st = bb_plot_chart_ir(&R->plot, name, title, nall, lab, v, NULL, NULL, small, err);
+        free(lab), free(v), free(small);
+        if (!st)
+            chart_ref(R, name, title);
+    }
+out:
+    free(L), free(all), free(done_f);
+    return st;
+}
+
+static enum bb_status do_counterfactual(struct bb_rep *R, struct sel *S, struct bb_error *err)
+{
+    enum bb_status st = cf_scores(R, S, err);
+    if (!st)
+        cf_gaps(R, S);
+    if (!st)
+        st = cf_ir(R, S, err);
+    if (!st)
+        rest_table(R, S, "Group-fairness summary and other results of this task");
+    return st;
+}
+
+/* ---- latency --------------------------------------------------------------------------- */
+
+static enum bb_status do_latency(struct bb_rep *R, struct sel *S, struct bb_error *err)
+{
+    size_t cap = S->n ? S->n : 1, n = 0;
+    long *b = calloc(cap, sizeof *b), *t = calloc(cap, sizeof *t);
+    double *v = calloc(3 * cap, sizeof *v);
+    const char **grp = calloc(cap, sizeof *grp);
+    enum bb_status st = BB_OK;
+    if (!b || !t || !v || !grp) {
+        st = bb_fail(err, BB_E_NOMEM, "out of memory for latency tables");
+        goto done;
+    }
+    static const char *const head[] = {"batch size", "tokens per sentence", "repetitions",
+                                       "p50 ms", "p90 ms", "p99 ms", "mean ms", "stddev ms",
+                                       "items/s", "tokens/s"};
+    static const char *const ms[] = {"latency_p50_ms", "latency_p90_ms", "latency_p99_ms",
+                                      "latency_mean_ms", "latency_stddev_ms", "items_per_s",
+                                      "tokens_per_s"};
+    for (size_t k = 0; k < S->n; k++) {
+        const struct bb_result_row *r = ROW(S->idx[k]);
+        long bs, sl;
+        if (sscanf(r->group, "b=%ld,t=%ld", &bs, &sl) != 2)
+            continue;
+        size_t j = 0;
+        while (j < n && strcmp(grp[j], r->group))
+            j++;
+        if (j == n)
+            grp[n] = r->group, b[n] = bs, t[n++] = sl;
+    }
+    for (size_t j = 0; j < n; j++) {
+        if (!j) {
+            bb_doc_p(&R->doc, "Batch wall time per configuration (kind: timing; "
+                     "measured values, not reproducible bit for bit):");
+            bb_doc_table(&R->doc, 10, head, "rrrrrrrrrr");
+        }
+        const char *cells[10] = {bb_rep_long(R, b[j]), bb_rep_long(R, t[j]), "—"};
+        for (size_t m = 0; m < 7; m++) {
+            long i = find(R, S, grp[j], ms[m]);
+            cells[3 + m] = i >= 0 ? bb_rep_num(R, ROW(i)->value) : "—";
+            if (i >= 0) {
+                S->used[i] = 1;
+                cells[2] = bb_rep_long(R, ROW(i)->n);
+            }
+            if (m == 0)
+                v[j] = i >= 0 ? ROW(i)->value : NAN;
+            if (m == 1)
+                v[cap + j] = i >= 0 ? ROW(i)->value : NAN;
+            if (m == 5)
+                v[2 * cap + j] = i >= 0 ? ROW(i)->value : NAN;
+        }
+        bb_doc_row(&R->doc, 10, cells);
+    }
+    if (n) {
+        bb_doc_table_end(&R->doc);
+        char name[600], title[700];
+        bb_plot_name(name, sizeof name, "latency", S->task, S->model);
+        snprintf(title, sizeof title, "%s: latency per batch against batch size, %s", S->task,
+                 S->model);
+        st = bb_plot_chart_latency(&R->plot, name, title, "latency per batch (ms), p50 to p90",
+                                   n, b, t, v, v + cap, err);
+        if (!st)
+            chart_ref(R, name, title);
+        bb_plot_name(name, sizeof name, "throughput", S->task, S->model);
+        snprintf(title, sizeof title, "%s: throughput against batch size, %s", S->task, S->model);
+        if (!st)
+            st = bb_plot_chart_latency(&R->plot, name, title, "throughput (sentences per second)",
+                                       n, b, t, v + 2 * cap, NULL, err);
+        if (!st)
+            chart_ref(R, name, title);
+    }
+    if (!st)
+        rest_table(R, S, "Start-up and memory");
+done:
+    free(b), free(t), free(v), free(grp);
+    return st;
+}
+
+/* ---- section 6 ------------------------------------------------------------------------- */
+
+static enum bb_status one_task_model(struct bb_rep *R, struct sel *S, struct bb_error *err)
+{
+    int type = bb_rep_task_type(R, S->task);
+    bb_doc_h(&R->doc, 3, NULL, "Task %s (%s), model %s", S->task,
+             type >= 0 ? bb_suite_task_type_name((enum bb_suite_task_type)type) : "unknown type",
+             S->model);
+    switch (type) {
+    case BB_TASK_SIMILARITY: return do_similarity(R, S, err);
+    case BB_TASK_ZERO_SHOT: return do_zeroshot(R, S, err);
+    case BB_TASK_ASSOCIATION: return do_association(R, S, err);
+    case BB_TASK_COUNTERFACTUAL: return do_counterfactual(R, S, err);
+    case BB_TASK_LATENCY: return do_latency(R, S, err);
+    default: rest_table(R, S, "Results"); return BB_OK;
+    }
+}
+
+enum bb_status bb_rep_section_analyses(struct bb_rep *R, struct bb_error *err)
+{
+    enum bb_status st = BB_OK;
+    struct sel S = {0};
+    bb_doc_h(&R->doc, 2, "quantitative-analyses", "6. Quantitative analyses");
+    if (!bb_plot_available(&R->plot))
+        bb_doc_lead(&R->doc, "Charts not drawn: gnuplot not found.",
+                    "Each chart's gnuplot script and data are in charts/ (NAME.gp, NAME.dat); "
+                    "install gnuplot and run: cd charts && gnuplot -e \"fmt='png'\" NAME.gp");
+    if (!R->res->n) {
+        bb_doc_p(&R->doc, "No results: no task produced rows in this run (see the skipped list "
+                 "in section 9).");
+        return BB_OK;
+    }
+    S.idx = malloc(R->res->n * sizeof *S.idx);
+    S.used = calloc(R->res->n, 1);
+    if (!S.idx || !S.used) {
+        st = bb_fail(err, BB_E_NOMEM, "out of memory for the analyses");
+        goto done;
+    }
+    bb_doc_p(&R->doc, "Per task and model. Groups are never dropped: small cells are shown and "
+             "flagged. Significance: raw p and %s-adjusted p at alpha = %g.",
+             bb_suite_correction_name(R->correction), R->alpha);
+    for (size_t t = 0; t < R->n_tasks && !st; t++)
+        for (size_t m = 0; m < R->n_models && !st; m++) {
+            S.task = R->tasks[t], S.model = R->models[m], S.n = 0;
+            for (size_t i = 0; i < R->res->n; i++)
+                if (in_sel(R, &S, i))
+                    S.idx[S.n++] = i;
+            if (S.n)
+                st = one_task_model(R, &S, err);
+        }
+done:
+    free(S.idx), free(S.used);
+    return st;
+}
+
+/* ---- section 7: the matrix ------------------------------------------------------------- */
+
+struct column {
+    char title[300];
+    const char *task;
+    int what;               /* 0: metric at group all, 1: mean |d|, 2: largest |gap|, 3: min IR,
+                             * 4: latency p50 at the smallest config, 5: max items/s */
+    const char *metric;
+    enum bb_direction dir;
+};
+
+/* The value of one matrix cell for a model; NaN when none. */
+static double cell_value(const struct bb_rep *R, const struct column *c, const char *model)
+{
+    double acc = NAN;
+    size_t cnt = 0;
+    long best_b = -1, best_t = -1;
+    for (size_t i = 0; i < R->res->n; i++) {
+        const struct bb_result_row *r = ROW(i);
+        if (strcmp(r->task, c->task) || strcmp(r->model, model) || isnan(r->value))
+            continue;
+        long b, t;
+        switch (c->what) {
+        case 0:
+            if (!strcmp(r->metric, c->metric) && !strcmp(r->group, "all"))
+                return r->value;
+            break;
+        case 1:
+            if (!strcmp(r->metric, "effect_size"))
+                acc = (cnt++ ? acc : 0) + fabs(r->value);
+            break;
+        case 2:
+            if (bb_rep_is_gap(r->metric) && (isnan(acc) || fabs(r->value) > acc))
+                acc = fabs(r->value);
+            break;
+        case 3:
+            if (!strcmp(r->metric, "impact_ratio") && (isnan(acc) || r->value < acc))
+                acc = r->value;
+            break;
+        case 4:
+            if (!strcmp(r->metric, "latency_p50_ms") &&
+                sscanf(r->group, "b=%ld,t=%ld", &b, &t) == 2 &&
+                (best_b < 0 || b < best_b || (b == best_b && t < best_t)))
+                best_b = b, best_t = t, acc = r->value;
+            break;
+        case 5:
+            if (!strcmp(r->metric, "items_per_s") && (isnan(acc) || r->value > acc))
+                acc = r->value;
+            break;
+        }
+    }
+    return c->what == 1 && cnt ? acc / (double)cnt : acc;
+}
+
+static size_t columns(const struct bb_rep *R, struct column *cols, size_t max)
+{
+    size_t n = 0;
+    for (size_t t = 0; t < R->n_tasks && n + 2 < max; t++) {
+        const char *task = R->tasks[t];
+        struct column *c = &cols[n];
+        switch (bb_rep_task_type(R, task)) {
+        case BB_TASK_SIMILARITY:
+            *c = (struct column){.task = task, .what = 0, .metric = "spearman", .dir = BB_DIR_HIGHER};
+            snprintf(c->title, sizeof c->title, "%s: Spearman x100 ↑ (accuracy)", task);
+            n++;
+            break;
+        case BB_TASK_ZERO_SHOT:
+            *c = (struct column){.task = task, .what = 0, .metric = "accuracy", .dir = BB_DIR_HIGHER};
+            snprintf(c->title, sizeof c->title, "%s: accuracy ↑", task);
+            c[1] = (struct column){.task = task, .what = 0, .metric = "macro_f1", .dir = BB_DIR_HIGHER};
+            snprintf(c[1].title, sizeof c[1].title, "%s: macro-F1 ↑", task);
+            n += 2;
+            break;
+        case BB_TASK_ASSOCIATION:
+            *c = (struct column){.task = task, .what = 1, .dir = BB_DIR_LOWER};
+            snprintf(c->title, sizeof c->title, "%s: mean |d| ↓ (bias, ideal 0)", task);
+            n++;
+            break;
+        case BB_TASK_COUNTERFACTUAL:
+            *c = (struct column){.task = task, .what = 2, .dir = BB_DIR_LOWER};
+            snprintf(c->title, sizeof c->title, "%s: largest |gap| ↓ (bias, ideal 0)", task);
+            c[1] = (struct column){.task = task, .what = 3, .dir = BB_DIR_HIGHER};
+            snprintf(c[1].title, sizeof c[1].title, "%s: lowest impact ratio ↑ (ideal 1)", task);
+            n += 2;
+            break;
+        case BB_TASK_LATENCY:
+            *c = (struct column){.task = task, .what = 4, .dir = BB_DIR_LOWER};
+            snprintf(c->title, sizeof c->title, "%s: p50 ms, smallest batch ↓", task);
+            c[1] = (struct column){.task = task, .what = 5, .dir = BB_DIR_HIGHER};
+            snprintf(c[1].title, sizeof c[1].title, "%s: best items/s ↑", task);
+            n += 2;
+            break;
+        default: break;
+        }
+    }
+    return n;
+}
+
+enum bb_status bb_rep_section_matrix(struct bb_rep *R, struct bb_error *err)
+{
+    struct column cols[64];
+    size_t nc = columns(R, cols, 64);
+    bb_doc_h(&R->doc, 2, "accuracy-efficiency-bias", "7. Accuracy and efficiency beside bias");
+    if (!nc || !R->n_models) {
+        bb_doc_p(&R->doc, "No accuracy, bias or latency results to put side by side.");
+        return BB_OK;
+    }
+    const char **head = calloc(nc + 1, sizeof *head), **cells = calloc(nc + 1, sizeof *cells);
+    double *val = calloc(nc * R->n_models, sizeof *val);
+    if (!head || !cells || !val) {
+        free(head), free(cells), free(val);
+        return bb_fail(err, BB_E_NOMEM, "out of memory for the matrix");
+    }
+    bb_doc_p(&R->doc, "One row per model (HELM-style): accuracy, bias and efficiency together. "
+             "Arrows give the better direction.");
+    head[0] = "model";
+    for (size_t c = 0; c < nc; c++)
+        head[c + 1] = cols[c].title;
+    bb_doc_table(&R->doc, nc + 1, head, NULL);
+    for (size_t m = 0; m < R->n_models; m++) {
+        cells[0] = R->models[m];
+        for (size_t c = 0; c < nc; c++) {
+            val[c * R->n_models + m] = cell_value(R, &cols[c], R->models[m]);
+            cells[c + 1] = bb_rep_num(R, val[c * R->n_models + m]);
+        }
+        bb_doc_row(&R->doc, nc + 1, cells);
+    }
+    bb_doc_table_end(&R->doc);
+    if (R->n_models > 1) {
+        bb_doc_p(&R->doc, "Best model per column (which model and why: weigh the columns by "
+                 "the intended use of section 2; differences inside the CIs of section 6 are "
+                 "not evidence of a difference):");
+        for (size_t c = 0; c < nc; c++) {
+            long best = -1;
+            for (size_t m = 0; m < R->n_models; m++) {
+                double x = val[c * R->n_models + m], y;
+                if (isnan(x))
+                    continue;
+                y = best >= 0 ? val[c * R->n_models + (size_t)best] : NAN;
+                if (best < 0 || (cols[c].dir == BB_DIR_HIGHER ? x > y : x < y))
+                    best = (long)m;
+            }
+            if (best >= 0)
+                bb_doc_li(&R->doc, "%s: %s (%s)", cols[c].title, R->models[best],
+                          bb_rep_num(R, val[c * R->n_models + (size_t)best]));
+        }
+        bb_doc_end_list(&R->doc);
+        /* the comparison chart: one per task, clusters = metrics at group all */
+        for (size_t t = 0; t < R->n_tasks; t++) {
+            enum bb_status st = BB_OK;
+            size_t k = 0;
+            const char *cl[16];
+            double v[16 * 8], lo[16 * 8], hi[16 * 8];
+            size_t ns = R->n_models < 8 ? R->n_models : 8;
+            for (size_t i = 0; i < R->res->n && k < 16; i++) {
+                const struct bb_result_row *r = ROW(i);
+                bool seen = false;
+                if (strcmp(r->task, R->tasks[t]) || r->kind == BB_KIND_TIMING ||
+                    (strcmp(r->group, "all") && strcmp(r->metric, "effect_size")))
+                    continue;
+                for (size_t j = 0; j < k && !seen; j++)
+                    seen = !strcmp(cl[j], strcmp(r->metric, "effect_size") ? r->metric : r->group);
+                if (!seen)
+                    cl[k++] = strcmp(r->metric, "effect_size") ? r->metric : r->group;
+            }
+            if (!k)
+                continue;
+            for (size_t j = 0; j < k; j++)
+                for (size_t m = 0; m < ns; m++) {
+                    v[j * ns + m] = lo[j * ns + m] = hi[j * ns + m] = NAN;
+                    for (size_t i = 0; i < R->res->n; i++) {
+                        const struct bb_result_row *r = ROW(i);
+                        bool es = !strcmp(r->metric, "effect_size");
+                        if (!strcmp(r->task, R->tasks[t]) && !strcmp(r->model, R->models[m]) &&
+                            (es ? !strcmp(r->group, cl[j]) : !strcmp(r->metric, cl[j]) &&
+                                                             !strcmp(r->group, "all"))) {
+                            v[j * ns + m] = r->value, lo[j * ns + m] = r->ci_low;
+                            hi[j * ns + m] = r->ci_high;
+                        }
+                    }
+                }
+            char name[600], title[700];
+            bb_plot_name(name, sizeof name, "compare", R->tasks[t], NULL);
+            snprintf(title, sizeof title, "%s: models compared (95%% CI)", R->tasks[t]);
+            st = bb_plot_chart_clusters(&R->plot, name, title, "value (see section 4 for units)",
+                                        k, cl, ns, R->models, v, lo, hi, err);
+            if (st) {
+                free(head), free(cells), free(val);
+                return st;
+            }
+            chart_ref(R, name, title);
+        }
+    }
+    free(head), free(cells), free(val);
+    return BB_OK;
+}

@@ -1,0 +1,684 @@
+/* report_text.c: the descriptive sections of the audit report: header,
+ * intended use, factors, metrics, evaluation data (datasheets), risks and
+ * limitations, reproducibility. */
+#include "config.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report/report_int.h"
+
+#define FILL "[TO FILL IN: "
+
+static const char *or_fill(const char *s, const char *what, char *buf, size_t n)
+{
+    if (s && *s)
+        return s;
+    snprintf(buf, n, FILL "%s]", what);
+    return buf;
+}
+
+static const json_t *mget(const struct bb_rep *R, const char *key)
+{
+    return R->manifest ? json_object_get(R->manifest, key) : NULL;
+}
+
+/* Languages of a string list, comma-joined into buf. */
+static const char *join_list(const struct bb_strlist *l, char *buf, size_t n)
+{
+    size_t k = 0;
+    buf[0] = 0;
+    for (size_t i = 0; i < l->n && k + 1 < n; i++)
+        k += (size_t)snprintf(buf + k, n - k, "%s%s", i ? ", " : "", l->v[i]);
+    return buf;
+}
+
+/* ---- 1. header ------------------------------------------------------------------------ */
+
+static void header_models(struct bb_rep *R)
+{
+    const json_t *models = mget(R, "models");
+    static const char *const head[] = {"model", "source", "precision",
+                                       "exact revision (weights sha256)", "architecture"};
+    bb_doc_table(&R->doc, 5, head, NULL);
+    size_t shown = 0;
+    if (json_is_array(models)) {
+        for (size_t i = 0; i < json_array_size(models); i++) {
+            const json_t *m = json_array_get(models, i);
+            const char *sha = bb_rep_jstr(m, "sha256");
+            const char *cells[5] = {bb_rep_jstr(m, "id"), bb_rep_jstr(m, "source"),
+                                    bb_rep_jstr(m, "precision"),
+                                    sha ? sha : "not recorded (model not loaded)",
+                                    bb_rep_jstr(m, "arch")};
+            bb_doc_row(&R->doc, 5, cells);
+            shown++;
+        }
+    }
+    for (size_t i = 0; !shown && R->suite && i < R->suite->n_models; i++) {
+        const struct bb_suite_model *m = &R->suite->models[i];
+        const char *cells[5] = {m->id, m->source, bb_suite_precision_name(m->precision),
+                                "not recorded (no manifest)", ""};
+        bb_doc_row(&R->doc, 5, cells);
+        shown++;
+    }
+    for (size_t i = 0; !shown && i < R->n_models; i++) {
+        const char *cells[5] = {R->models[i], "", "", "not recorded (no manifest)", ""};
+        bb_doc_row(&R->doc, 5, cells);
+    }
+    bb_doc_table_end(&R->doc);
+}
+
+enum bb_status bb_rep_section_header(struct bb_rep *R, struct bb_error *err)
+{
+    (void)err;
+    const struct bb_suite_metadata *md = R->suite ? &R->suite->metadata : NULL;
+    const json_t *bb = mget(R, "biasbench");
+    char buf[512], b2[256];
+    const char *user = getenv("USER");
+    bb_doc_h(&R->doc, 2, "header", "1. Header");
+    header_models(R);
+    bb_doc_kv(&R->doc, "Suite", "%s%s%s", R->suite && R->suite->name ? R->suite->name : "(none)",
+              md && md->description ? ": " : "", md && md->description ? md->description : "");
+    bb_doc_kv(&R->doc, "Licence (suite metadata)", "%s",
+              or_fill(md ? md->license : NULL, "the model's licence, from its model card", b2,
+                      sizeof b2));
+    bb_doc_kv(&R->doc, "Languages", "%s",
+              md && md->languages.n ? join_list(&md->languages, buf, sizeof buf)
+                                    : FILL "the languages evaluated]");
+    bb_doc_kv(&R->doc, "Report date", "%s", R->date);
+    bb_doc_kv(&R->doc, "Report version", "biasbench audit report format 1, written by "
+              "biasbench %s (commit %s)", PACKAGE_VERSION, BB_COMMIT);
+    bb_doc_kv(&R->doc, "Tool that ran the evaluation", "biasbench %s (commit %s)",
+              bb_rep_jstr(bb, "version") ? bb_rep_jstr(bb, "version") : "unknown (no manifest)",
+              bb_rep_jstr(bb, "commit") ? bb_rep_jstr(bb, "commit") : "unknown");
+    bb_doc_kv(&R->doc, "Run", "started %s, ended %s%s",
+              bb_rep_jstr(R->manifest, "start_time") ? bb_rep_jstr(R->manifest, "start_time") : "?",
+              bb_rep_jstr(R->manifest, "end_time") ? bb_rep_jstr(R->manifest, "end_time") : "?",
+              json_is_false(mget(R, "complete")) ? " (the run did not complete)" : "");
+    bb_doc_kv(&R->doc, "Who ran it", "suite owner: %s; user: %s%s%s",
+              md && md->owner ? md->owner : "not given", user && *user ? user : "unknown",
+              md && md->contact ? "; contact: " : "", md && md->contact ? md->contact : "");
+    bb_doc_end_list(&R->doc);
+    return BB_OK;
+}
+
+/* ---- 2. intended use --------------------------------------------------------------------- */
+
+enum bb_status bb_rep_section_use(struct bb_rep *R, struct bb_error *err)
+{
+    (void)err;
+    const struct bb_suite_metadata *md = R->suite ? &R->suite->metadata : NULL;
+    char b1[256], b2[256];
+    bb_doc_h(&R->doc, 2, "intended-use", "2. Intended use and out-of-scope use");
+    bb_doc_kv(&R->doc, "Intended use", "%s",
+              or_fill(md ? md->intended_use : NULL,
+                      "the uses the evaluated model is meant for (suite metadata.intended_use)",
+                      b1, sizeof b1));
+    bb_doc_kv(&R->doc, "Out-of-scope use", "%s",
+              or_fill(md ? md->out_of_scope_use : NULL,
+                      "uses the model must not be put to (suite metadata.out_of_scope_use)", b2,
+                      sizeof b2));
+    bb_doc_end_list(&R->doc);
+    if (!md || !md->intended_use || !md->out_of_scope_use)
+        bb_doc_p(&R->doc, "The suite does not state all of this; whoever publishes this report "
+                 "must fill in the bracketed placeholders.");
+    return BB_OK;
+}
+
+/* ---- 3. factors --------------------------------------------------------------------------- */
+
+struct charac {
+    const char *name;
+    const char *const *keys;
+};
+
+static const char *const K_GENDER[] = {"gender", "sex", NULL};
+static const char *const K_RACE[] = {"race", "ethnic", NULL};
+static const char *const K_RELIGION[] = {"religio", NULL};
+static const char *const K_AGE[] = {"age", NULL};
+static const char *const K_DISAB[] = {"disab", NULL};
+static const char *const K_ORIENT[] = {"orientation", "sexuality", NULL};
+static const char *const K_NATION[] = {"nation", "origin", "country", NULL};
+static const char *const K_SES[] = {"socioeconomic", "ses", "class", "income", NULL};
+static const struct charac CHARACS[] = {
+    {"sex / gender", K_GENDER},
+    {"race / ethnicity", K_RACE},
+    {"religion", K_RELIGION},
+    {"age", K_AGE},
+    {"disability", K_DISAB},
+    {"sexual orientation", K_ORIENT},
+    {"national origin", K_NATION},
+    {"socioeconomic status", K_SES},
+};
+
+static bool factor_examined(const struct bb_rep *R, const struct charac *c)
+{
+    for (size_t t = 0; R->suite && t < R->suite->n_tasks; t++) {
+        const struct bb_suite_task *st = &R->suite->tasks[t];
+        if (st->type != BB_TASK_COUNTERFACTUAL)
+            continue;
+        for (size_t f = 0; f < st->u.counterfactual.factors.n; f++)
+            for (const char *const *k = c->keys; *k; k++)
+                if (strstr(st->u.counterfactual.factors.v[f], *k))
+                    return true;
+    }
+    for (size_t i = 0; i < R->res->n; i++) /* group names of the results, e.g. gender=female */
+        for (const char *const *k = c->keys; *k; k++) {
+            const char *g = R->res->rows[i].group, *eq = strchr(g, '=');
+            if (eq && !strncmp(g, *k, strlen(*k)))
+                return true;
+        }
+    return false;
+}
+
+/* Unitary groups of one factor seen in the results, joined. */
+static void factor_groups(const struct bb_rep *R, const char *task, const char *factor, char *buf,
+                          size_t n)
+{
+    size_t k = 0, flen = strlen(factor);
+    buf[0] = 0;
+    for (size_t i = 0; i < R->res->n && k + 1 < n; i++) {
+        const struct bb_result_row *r = &R->res->rows[i];
+        if (strcmp(r->task, task) || strchr(r->group, '&') || strncmp(r->group, factor, flen) ||
+            r->group[flen] != '=')
+            continue;
+        const char *v = r->group + flen + 1;
+        bool seen = false;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = !strcmp(R->res->rows[j].task, task) && !strcmp(R->res->rows[j].group, r->group);
+        if (!seen)
+            k += (size_t)snprintf(buf + k, n - k, "%s%s", k ? ", " : "", v);
+    }
+}
+
+enum bb_status bb_rep_section_factors(struct bb_rep *R, struct bb_error *err)
+{
+    (void)err;
+    bool any = false;
+    bb_doc_h(&R->doc, 2, "factors", "3. Factors");
+    for (size_t t = 0; R->suite && t < R->suite->n_tasks; t++) {
+        const struct bb_suite_task *st = &R->suite->tasks[t];
+        if (st->type == BB_TASK_COUNTERFACTUAL) {
+            const struct bb_suite_counterfactual *cf = &st->u.counterfactual;
+            char groups[1024], fill[512];
+            size_t k = 0;
+            fill[0] = 0;
+            for (size_t f = 0; f < cf->n_fillers && k + 1 < sizeof fill; f++)
+                k += (size_t)snprintf(fill + k, sizeof fill - k, "%s{%s} from dataset %s",
+                                      f ? ", " : "", cf->fillers[f].placeholder,
+                                      cf->fillers[f].dataset ? cf->fillers[f].dataset->id : "?");
+            bb_doc_lead(&R->doc, st->id, "(counterfactual probe): disaggregated by %zu factor(s) "
+                        "and, where two or more are given, their intersections. Templates are "
+                        "filled with %s. Group membership is not self-reported: it is the "
+                        "attribute the filler list assigns to each filler (for first names, "
+                        "the group the name is commonly perceived to signal, as in the "
+                        "WEAT/Caliskan name lists). Names are used because they let two "
+                        "sentences differ only in the group signal, so score differences can be "
+                        "attributed to it; they are a proxy, and people with a name may not "
+                        "belong to the group it is listed under.",
+                        cf->factors.n, fill[0] ? fill : "filler lists");
+            for (size_t f = 0; f < cf->factors.n; f++) {
+                factor_groups(R, st->id, cf->factors.v[f], groups, sizeof groups);
+                bb_doc_kv(&R->doc, cf->factors.v[f], "%s",
+                          groups[0] ? groups : "no groups in the results (task not run)");
+            }
+            bb_doc_end_list(&R->doc);
+            any = true;
+        } else if (st->type == BB_TASK_ASSOCIATION) {
+            char tests[1024];
+            size_t k = 0;
+            tests[0] = 0;
+            for (size_t d = 0; d < st->u.association.n_datasets && k + 1 < sizeof tests; d++)
+                k += (size_t)snprintf(tests + k, sizeof tests - k, "%s%s", d ? ", " : "",
+                                      st->u.association.datasets[d]->id);
+            bb_doc_lead(&R->doc, st->id, "(association test, WEAT/SEAT): compares how close the "
+                        "model puts two target concepts (e.g. names of two groups) to two "
+                        "attribute concepts (e.g. pleasant vs unpleasant words). Groups are the "
+                        "target word/sentence sets the test files define, not people: %s.",
+                        tests[0] ? tests : "(none)");
+            any = true;
+        }
+    }
+    for (size_t i = 0; i < R->n_tasks; i++) {
+        int ty = bb_rep_task_type(R, R->tasks[i]);
+        if (ty != BB_TASK_SIMILARITY && ty != BB_TASK_ZERO_SHOT)
+            continue;
+        for (size_t k = 0; k < R->res->n; k++) {
+            const struct bb_result_row *r = &R->res->rows[k];
+            if (!strcmp(r->task, R->tasks[i]) && strcmp(r->group, "all") &&
+                (!strcmp(r->metric, "spearman") || !strcmp(r->metric, "accuracy"))) {
+                bb_doc_lead(&R->doc, R->tasks[i], "reports %s per value of the dataset's group "
+                            "column (as the dataset assigns it).", r->metric);
+                any = true;
+                break;
+            }
+        }
+    }
+    if (!any)
+        bb_doc_p(&R->doc, "No task of this run disaggregates by a demographic factor, so this "
+                 "report shows no group comparisons.");
+    char missing[512];
+    size_t k = 0;
+    missing[0] = 0;
+    for (size_t c = 0; c < sizeof CHARACS / sizeof CHARACS[0]; c++)
+        if (!factor_examined(R, &CHARACS[c]))
+            k += (size_t)snprintf(missing + k, sizeof missing - k, "%s%s", k ? ", " : "",
+                                  CHARACS[c].name);
+    bb_doc_lead(&R->doc, "Not examined:", "%s. %s",
+                missing[0] ? missing : "every characteristic of the list below was probed",
+                "Absence from this report is not evidence of absence of bias on these "
+                "characteristics; SEAT/WEAT tests above touch the concepts their files name "
+                "only.");
+    return BB_OK;
+}
+
+/* ---- 4. metrics ------------------------------------------------------------------------- */
+
+struct metric_def {
+    const char *name, *def, *ideal, *threshold, *uncertainty;
+};
+
+static const struct metric_def DEFS[] = {
+    {"spearman", "Spearman rank correlation x 100 between gold similarity and the cosine of the "
+     "two sentence embeddings", "100", "none", "95% percentile bootstrap CI over pairs"},
+    {"pearson", "Pearson correlation x 100 between gold similarity and cosine", "100", "none",
+     "95% percentile bootstrap CI over pairs"},
+    {"accuracy", "share of items whose predicted label (highest cosine to the label prompts) "
+     "equals the gold label", "1", "none", "95% percentile bootstrap CI over items"},
+    {"macro_f1", "unweighted mean over classes of F1 = 2PR/(P+R)", "1", "none",
+     "95% percentile bootstrap CI over items"},
+    {"precision", "per class: TP / (TP + FP)", "1", "none", "95% bootstrap CI"},
+    {"recall", "per class: TP / (TP + FN)", "1", "none", "95% bootstrap CI"},
+    {"f1", "per class: 2PR / (P + R)", "1", "none", "95% bootstrap CI"},
+    {"support", "per class: number of gold items", "—", "—", "count"},
+    {"confusion", "count of items with gold label g predicted as p (group g->p)", "diagonal only",
+     "—", "count"},
+    {"effect_size", "WEAT/SEAT effect size d = (mean_x s(x,A,B) - mean_y s(y,A,B)) / "
+     "std_{w in X u Y} s(w,A,B), sample std (ddof 1), s(w,A,B) = mean cos(w,A) - mean cos(w,B)",
+     "0", "|d| 0.2 / 0.5 / 0.8 read as small / medium / large (Cohen); significance at alpha",
+     "95% bootstrap CI; one-sided permutation p (exact or sampled) with the suite's correction"},
+    {"mean_score", "mean model score (label probability or similarity) of the group's sentences",
+     "equal across groups", "none", "95% percentile bootstrap CI over the group's sentences"},
+    {"selection_rate", "SR_g = share of group g's sentences predicted positive", "equal across "
+     "groups", "none", "95% Wilson interval"},
+    {"scoring_rate", "share of group g's sentences scoring above the median of all sentences "
+     "(LL144 scoring rate)", "equal across groups", "none", "95% Wilson interval"},
+    {"impact_ratio", "IR_g = SR_g / max_h SR_h (groups under 2% not compared)", "1.0",
+     "below 0.8 is adverse impact under the four-fifths convention (not a legal finding)",
+     "p of the two-proportion z-test (n >= 30 in both cells) or Fisher's exact test, "
+     "against the reference group, with the suite's correction"},
+    {"gap", "paired gap mean_s (mean score of a in s - mean score of b in s) over counterfactual "
+     "sets s holding both groups", "0", "significance at alpha after correction",
+     "95% bootstrap CI over sets; two-sided sign-flip permutation p"},
+    {"max_gap", "the pairwise gap of largest absolute value", "0", "—", "as for gap"},
+    {"demographic_parity_difference", "max_g SR_g - min_g SR_g (Fairlearn)", "0", "none",
+     "95% bootstrap CI over items"},
+    {"demographic_parity_ratio", "min_g SR_g / max_g SR_g (Fairlearn; disparate impact)", "1",
+     "0.8 (four-fifths convention)", "95% bootstrap CI over items"},
+    {"equalized_odds_difference", "max over TPR and FPR of the between-group difference "
+     "(Fairlearn)", "0", "none", "95% bootstrap CI over items"},
+    {"equalized_odds_ratio", "min over TPR and FPR of the between-group ratio (Fairlearn)", "1",
+     "none", "—"},
+    {"latency_mean_ms", "mean wall time of one forward pass of a batch, ms", "—", "—",
+     "stddev over repetitions"},
+    {"latency_stddev_ms", "standard deviation of the batch wall time, ms", "0", "—", "—"},
+    {"latency_p50_ms", "median batch wall time, ms", "—", "—", "percentiles over repetitions"},
+    {"latency_p90_ms", "90th percentile batch wall time, ms", "—", "—", "—"},
+    {"latency_p99_ms", "99th percentile batch wall time, ms", "—", "—", "—"},
+    {"items_per_s", "sentences per second = batch size x 1000 / mean ms", "—", "—", "—"},
+    {"tokens_per_s", "tokens per second = batch x seq len x 1000 / mean ms", "—", "—", "—"},
+    {"model_load_s", "time to load and upload the weights, s", "—", "—", "one measurement"},
+    {"kernel_build_s", "OpenCL program build, s", "—", "—", "one measurement"},
+    {"kernel_build_cold_s", "OpenCL program build with an empty kernel cache, s", "—", "—",
+     "one measurement"},
+    {"kernel_build_warm_s", "OpenCL program build with a warm kernel cache, s", "—", "—",
+     "one measurement"},
+    {"first_forward_cold_ms", "first forward pass after a cold build, ms", "—", "—",
+     "one measurement"},
+    {"peak_rss_mb", "peak resident memory of the process, MiB", "—", "—", "one measurement"},
+};
+
+static const struct metric_def *find_def(const char *m)
+{
+    for (size_t i = 0; i < sizeof DEFS / sizeof DEFS[0]; i++)
+        if (!strcmp(DEFS[i].name, m))
+            return &DEFS[i];
+    return NULL;
+}
+
+enum bb_status bb_rep_section_metrics(struct bb_rep *R, struct bb_error *err)
+{
+    const char **seen = calloc(R->res->n ? R->res->n : 1, sizeof *seen);
+    size_t ns = 0;
+    if (!seen)
+        return bb_fail(err, BB_E_NOMEM, "out of memory listing metrics");
+    bb_doc_h(&R->doc, 2, "metrics", "4. Metrics");
+    static const char *const head[] = {"metric", "kind", "definition", "direction",
+                                       "ideal value", "threshold used", "uncertainty"};
+    if (R->res->n)
+        bb_doc_table(&R->doc, 7, head, NULL);
+    for (size_t i = 0; i < R->res->n; i++) {
+        const struct bb_result_row *r = &R->res->rows[i];
+        size_t k = 0;
+        while (k < ns && strcmp(seen[k], r->metric))
+            k++;
+        if (k < ns)
+            continue;
+        seen[ns++] = r->metric;
+        const struct metric_def *d = find_def(r->metric);
+        const char *cells[7] = {r->metric, bb_result_kind_name(r->kind),
+                                d ? d->def : "no definition on file (see the task's documentation)",
+                                bb_rep_dir(r->higher_is_better), d ? d->ideal : "—",
+                                d ? d->threshold : "—", d ? d->uncertainty : "—"};
+        bb_doc_row(&R->doc, 7, cells);
+    }
+    if (R->res->n)
+        bb_doc_table_end(&R->doc);
+    else
+        bb_doc_p(&R->doc, "No metric was computed in this run (no results rows).");
+    bb_doc_p(&R->doc, "Significance: raw p-values are reported with %s-adjusted p-values "
+             "(%s), over each family of tests (one task, model and metric); a result is called "
+             "significant when the adjusted p is below alpha = %g. Confidence intervals are "
+             "95%%.", bb_suite_correction_name(R->correction),
+             R->correction == BB_SUITE_CORRECTION_HOLM ? "Holm-Bonferroni, family-wise error rate"
+             : R->correction == BB_SUITE_CORRECTION_BH ? "Benjamini-Hochberg, false discovery rate"
+                                                       : "no correction: raw p-values",
+             R->alpha);
+    free(seen);
+    return BB_OK;
+}
+
+/* ---- 5. evaluation data ---------------------------------------------------------------- */
+
+struct known_data {
+    const char *key, *note;
+};
+
+/* Documented noise and criticism of public sets, matched on the path. */
+static const struct known_data KNOWN[] = {
+    {"stsb", "STS-B gold scores are means of 5 crowd ratings with notable disagreement on "
+     "mid-scale pairs; its sources (news, captions, forums) may be in pretraining corpora."},
+    {"sick", "SICK-R was built by normalising image captions; its sentences are short and "
+     "lexically simple, so it rewards surface overlap."},
+    {"sst2", "SST-2 labels come from phrase-level crowd sentiment on movie reviews; the "
+     "validation split is small (872) and in English only; widely used for pretraining-era "
+     "models, so contamination is likely."},
+    {"banking77", "BANKING77 intents have near-duplicate classes (e.g. card arrival vs card "
+     "delivery estimate), so some errors are label ambiguity."},
+    {"seat", "SEAT (May et al. 2019) fills WEAT word lists into bleached templates; the "
+     "authors caution that a non-significant test does not show absence of bias and that "
+     "results vary with templates."},
+    {"weat", "WEAT word and name lists (Caliskan et al. 2017) are small, US-centric and use "
+     "names as proxies for race and gender."},
+    {"crows", "CrowS-Pairs has documented reliability problems (Blodgett et al. 2021): many "
+     "pairs are not minimal, test unrelated stereotypes or contain errors."},
+    {"stereoset", "StereoSet has documented validity problems (Blodgett et al. 2021) and "
+     "its test set is not public."},
+    {"eec", "The Equity Evaluation Corpus uses a few template types with African-American "
+     "and European-American names; coverage of contexts is narrow."},
+    {"bbq", "BBQ covers US-centric social biases; its templates were written by the authors."},
+    {"winobias", "WinoBias covers binary gender and occupation stereotypes from US labour "
+     "statistics only."},
+    {"counterfactual", "Authored by the biasbench project; templates and name lists are "
+     "small and US-centric; see datasets/README."},
+};
+
+static const json_t *manifest_dataset(const struct bb_rep *R, const char *id)
+{
+    const json_t *a = mget(R, "datasets");
+    for (size_t i = 0; json_is_array(a) && i < json_array_size(a); i++) {
+        const char *d = bb_rep_jstr(json_array_get(a, i), "id");
+        if (d && !strcmp(d, id))
+            return json_array_get(a, i);
+    }
+    return NULL;
+}
+
+/* How the dataset is used and how its instances are built. */
+static void dataset_use(const struct bb_rep *R, const struct bb_suite_dataset *ds, char *buf,
+                        size_t n)
+{
+    size_t k = 0;
+    buf[0] = 0;
+    for (size_t t = 0; R->suite && t < R->suite->n_tasks && k + 1 < n; t++) {
+        const struct bb_suite_task *st = &R->suite->tasks[t];
+        const char *how = NULL;
+        if (st->dataset == ds)
+            how = st->type == BB_TASK_SIMILARITY ? "sentence pairs with gold scores, used as given"
+                                                 : "labelled texts, used as given (first rows "
+                                                   "when the task sets a limit)";
+        if (st->type == BB_TASK_ASSOCIATION)
+            for (size_t d = 0; d < st->u.association.n_datasets; d++)
+                if (st->u.association.datasets[d] == ds)
+                    how = "target and attribute sets of one association test, used as given";
+        if (st->type == BB_TASK_COUNTERFACTUAL) {
+            if (st->u.counterfactual.templates == ds)
+                how = "templates, each filled with every combination of fillers";
+            for (size_t f = 0; f < st->u.counterfactual.n_fillers; f++)
+                if (st->u.counterfactual.fillers[f].dataset == ds)
+                    how = "filler list: entries with their group attributes, substituted into "
+                          "the templates";
+        }
+        if (how)
+            k += (size_t)snprintf(buf + k, n - k, "%stask %s (%s): %s", k ? "; " : "", st->id,
+                                  bb_suite_task_type_name(st->type), how);
+    }
+    if (!buf[0])
+        snprintf(buf, n, "not used by any task of the suite");
+}
+
+static void one_dataset(struct bb_rep *R, const struct bb_suite_dataset *ds)
+{
+    const struct bb_suite_datasheet *sh = &ds->datasheet;
+    const json_t *m = manifest_dataset(R, ds->id);
+    char buf[2048], langs[256];
+    bb_doc_h(&R->doc, 3, NULL, "Dataset %s", ds->id);
+    bb_doc_kv(&R->doc, "Source", "%s", sh->source ? sh->source : FILL "where the data comes from]");
+    bb_doc_kv(&R->doc, "Version", "%s", sh->version ? sh->version : "not given");
+    if (m) {
+        const json_t *rows = json_object_get(m, "rows"), *skip = json_object_get(m, "skipped_rows");
+        bb_doc_kv(&R->doc, "File read", "%s (%s)", bb_rep_jstr(m, "path") ? bb_rep_jstr(m, "path") : "?",
+                  bb_rep_jstr(m, "format") ? bb_rep_jstr(m, "format") : ds->path);
+        bb_doc_kv(&R->doc, "Checksum (sha256)", "%s",
+                  bb_rep_jstr(m, "sha256") ? bb_rep_jstr(m, "sha256") : "not recorded");
+        snprintf(buf, sizeof buf, "%lld bytes", (long long)json_integer_value(json_object_get(m, "bytes")));
+        if (json_is_integer(rows))
+            snprintf(buf + strlen(buf), sizeof buf - strlen(buf), ", %lld rows",
+                     (long long)json_integer_value(rows));
+        if (json_is_integer(skip) && json_integer_value(skip) > 0)
+            snprintf(buf + strlen(buf), sizeof buf - strlen(buf),
+                     ", %lld malformed rows skipped (on_bad_row: skip)",
+                     (long long)json_integer_value(skip));
+        bb_doc_kv(&R->doc, "Size", "%s", buf);
+    } else {
+        bb_doc_kv(&R->doc, "File", "%s — not read in this run (no checksum recorded)", ds->path);
+    }
+    dataset_use(R, ds, buf, sizeof buf);
+    bb_doc_kv(&R->doc, "How instances were built", "%s", buf);
+    bb_doc_kv(&R->doc, "Languages", "%s",
+              sh->languages.n ? join_list(&sh->languages, langs, sizeof langs)
+                              : FILL "languages of the data]");
+    if (sh->description)
+        bb_doc_kv(&R->doc, "Description", "%s", sh->description);
+    size_t k = 0;
+    buf[0] = 0;
+    if (sh->known_issues)
+        k += (size_t)snprintf(buf, sizeof buf, "%s", sh->known_issues);
+    for (size_t i = 0; i < sizeof KNOWN / sizeof KNOWN[0] && k + 1 < sizeof buf; i++)
+        if (ds->path && strstr(ds->path, KNOWN[i].key))
+            k += (size_t)snprintf(buf + k, sizeof buf - k, "%s%s", k ? " " : "", KNOWN[i].note);
+    bb_doc_kv(&R->doc, "Known noise and criticism", "%s",
+              buf[0] ? buf : FILL "documented noise, biases and criticism of this data]");
+    bb_doc_kv(&R->doc, "Licence", "%s", sh->license ? sh->license : FILL "the data's licence]");
+    if (sh->citation)
+        bb_doc_kv(&R->doc, "Citation", "%s", sh->citation);
+    bb_doc_kv(&R->doc, "Possible contamination", "%s",
+              ds->path && strstr(ds->path, "counterfactual")
+                  ? "low: written for this project, though its sentence patterns are common"
+                  : "not assessed: public benchmark data may be in the model's pretraining or "
+                    "fine-tuning corpora, which would inflate accuracy");
+    bb_doc_end_list(&R->doc);
+}
+
+enum bb_status bb_rep_section_data(struct bb_rep *R, struct bb_error *err)
+{
+    (void)err;
+    bb_doc_h(&R->doc, 2, "evaluation-data", "5. Evaluation data");
+    if (!R->suite || !R->suite->n_datasets) {
+        bb_doc_p(&R->doc, "The suite defines no datasets (synthetic inputs only, e.g. latency), "
+                 "so there is no datasheet to give.");
+        return BB_OK;
+    }
+    bb_doc_p(&R->doc, "One datasheet block per dataset of the suite. Fields the suite's "
+             "datasheet does not give are marked for the publisher to fill in.");
+    for (size_t i = 0; i < R->suite->n_datasets; i++)
+        one_dataset(R, &R->suite->datasets[i]);
+    return BB_OK;
+}
+
+/* ---- 8. risks and limitations ------------------------------------------------------------ */
+
+enum bb_status bb_rep_section_risks(struct bb_rep *R, struct bb_error *err)
+{
+    (void)err;
+    bool has[5] = {false};
+    for (size_t i = 0; i < R->n_tasks; i++) {
+        int t = bb_rep_task_type(R, R->tasks[i]);
+        if (t >= 0 && t < 5)
+            has[t] = true;
+    }
+    bb_doc_h(&R->doc, 2, "risks", "8. Risks, limitations and recommendations");
+    bb_doc_li(&R->doc, "These probes measure associations and score differences of an encoder on "
+              "constructed or benchmark inputs. They cannot show how a system built on the model "
+              "treats real people, nor harms that arise downstream (ranking, allocation, "
+              "moderation).");
+    if (has[BB_TASK_COUNTERFACTUAL])
+        bb_doc_li(&R->doc, "Counterfactual templates use group signals (names, terms) as proxies; "
+                  "results depend on the templates and lists chosen and do not cover how the "
+                  "groups are written about in the wild. A small gap is not proof of fairness.");
+    if (has[BB_TASK_ASSOCIATION])
+        bb_doc_li(&R->doc, "WEAT/SEAT effect sizes are known to vary with templates and word "
+                  "choice and to correlate weakly with downstream bias; a non-significant test "
+                  "does not show absence of bias.");
+    bb_doc_li(&R->doc, "Impact ratios here follow the four-fifths convention of employment "
+              "selection as a reading aid; they are not a legal compliance determination "
+              "(LL144 and the Uniform Guidelines apply to hiring tools, not to this model).");
+    bb_doc_li(&R->doc, "Intersectional cells are smaller than unitary ones; wide CIs and cells "
+              "flagged small must not be read as evidence either way.");
+    bb_doc_li(&R->doc, "Only English (or the languages listed in section 1) and only the "
+              "characteristics of section 3 were examined.");
+    bb_doc_end_list(&R->doc);
+    bb_doc_lead(&R->doc, "NIST SP 1270 bias categories.",
+                "Statistical/computational bias: touched%s. Systemic bias: touched only "
+                "indirectly%s. Human-cognitive bias (of annotators, developers, users): not "
+                "examined by these probes.",
+                has[BB_TASK_COUNTERFACTUAL] || has[BB_TASK_ASSOCIATION]
+                    ? " (score and rate disparities between groups, association strength)"
+                    : " only through accuracy on benchmark data (no bias probe ran)",
+                has[BB_TASK_ASSOCIATION] ? ", through societal stereotypes the association tests "
+                                           "find encoded in the model"
+                                         : "");
+    bb_doc_lead(&R->doc, "Recommendations.",
+                "Evaluate the deployed system on its own data and population; treat flagged gaps "
+                "and impact ratios below 0.8 as prompts for investigation; rerun this suite on "
+                "every model change and gate on it; add the characteristics of section 3 that "
+                "were not examined where they matter to the use.");
+    return BB_OK;
+}
+
+/* ---- 9. reproducibility ---------------------------------------------------------------- */
+
+static void repro_lists(struct bb_rep *R)
+{
+    const json_t *a = mget(R, "datasets");
+    if (json_is_array(a) && json_array_size(a)) {
+        static const char *const head[] = {"dataset", "file", "sha256", "bytes"};
+        bb_doc_table(&R->doc, 4, head, "lllr");
+        for (size_t i = 0; i < json_array_size(a); i++) {
+            const json_t *d = json_array_get(a, i);
+            const char *cells[4] = {bb_rep_jstr(d, "id"), bb_rep_jstr(d, "path"),
+                                    bb_rep_jstr(d, "sha256"),
+                                    bb_rep_long(R, (long)json_integer_value(json_object_get(d, "bytes")))};
+            bb_doc_row(&R->doc, 4, cells);
+        }
+        bb_doc_table_end(&R->doc);
+    }
+    a = mget(R, "models");
+    if (json_is_array(a) && json_array_size(a)) {
+        static const char *const head[] = {"model", "weights file", "sha256", "precision"};
+        bb_doc_table(&R->doc, 4, head, NULL);
+        for (size_t i = 0; i < json_array_size(a); i++) {
+            const json_t *d = json_array_get(a, i);
+            const char *cells[4] = {bb_rep_jstr(d, "id"), bb_rep_jstr(d, "weights_file"),
+                                    bb_rep_jstr(d, "sha256"), bb_rep_jstr(d, "precision")};
+            bb_doc_row(&R->doc, 4, cells);
+        }
+        bb_doc_table_end(&R->doc);
+    }
+    a = mget(R, "skipped");
+    if (json_is_array(a) && json_array_size(a)) {
+        bb_doc_p(&R->doc, "Skipped in this run:");
+        for (size_t i = 0; i < json_array_size(a); i++) {
+            const json_t *s = json_array_get(a, i);
+            bb_doc_li(&R->doc, "task %s, model %s, %s: %s",
+                      bb_rep_jstr(s, "task") ? bb_rep_jstr(s, "task") : "?",
+                      bb_rep_jstr(s, "model") ? bb_rep_jstr(s, "model") : "all",
+                      bb_rep_jstr(s, "what") ? bb_rep_jstr(s, "what") : "?",
+                      bb_rep_jstr(s, "reason") ? bb_rep_jstr(s, "reason") : "?");
+        }
+        bb_doc_end_list(&R->doc);
+    }
+}
+
+enum bb_status bb_rep_section_repro(struct bb_rep *R, struct bb_error *err)
+{
+    bb_doc_h(&R->doc, 2, "reproducibility", "9. Reproducibility");
+    if (!R->manifest) {
+        bb_doc_p(&R->doc, "The run manifest could not be read (%s), so the command line, seeds, "
+                 "device and checksums cannot be given here.", R->manifest_err);
+    } else {
+        const json_t *suite = mget(R, "suite"), *argv = mget(R, "command_line");
+        const json_t *dev = mget(R, "device"), *seed = mget(R, "seed");
+        char cmd[4096];
+        size_t k = 0;
+        cmd[0] = 0;
+        for (size_t i = 0; json_is_array(argv) && i < json_array_size(argv) && k + 1 < sizeof cmd; i++) {
+            const char *a = json_string_value(json_array_get(argv, i));
+            bool quote = a && (!*a || strpbrk(a, " \t'\"$*?;&|<>()"));
+            k += (size_t)snprintf(cmd + k, sizeof cmd - k, quote ? "%s'%s'" : "%s%s", i ? " " : "",
+                                  a ? a : "");
+        }
+        bb_doc_kv(&R->doc, "Suite file", "%s, sha256 %s",
+                  bb_rep_jstr(suite, "path") ? bb_rep_jstr(suite, "path") : "?",
+                  bb_rep_jstr(suite, "sha256") ? bb_rep_jstr(suite, "sha256") : "?");
+        bb_doc_kv(&R->doc, "Command line", "%s", cmd[0] ? cmd : "not recorded");
+        if (json_is_integer(seed))
+            bb_doc_kv(&R->doc, "Seed", "%lld (every task x model derives its own seed from it; "
+                      "bootstrap replicates: %lld)", (long long)json_integer_value(seed),
+                      (long long)json_integer_value(mget(R, "bootstrap")));
+        else
+            bb_doc_kv(&R->doc, "Seed", "not recorded");
+        bb_doc_kv(&R->doc, "Device", "%s (%s), driver %s, platform %s, backend %s",
+                  bb_rep_jstr(dev, "name") ? bb_rep_jstr(dev, "name") : "?",
+                  bb_rep_jstr(dev, "vendor") ? bb_rep_jstr(dev, "vendor") : "?",
+                  bb_rep_jstr(dev, "driver") ? bb_rep_jstr(dev, "driver") : "?",
+                  bb_rep_jstr(dev, "platform") ? bb_rep_jstr(dev, "platform") : "?",
+                  bb_rep_jstr(dev, "backend") ? bb_rep_jstr(dev, "backend") : "?");
+        bb_doc_end_list(&R->doc);
+        repro_lists(R);
+    }
+    bb_doc_p(&R->doc, "Files of this run: manifest.json (everything above, machine-readable), "
+             "results.csv (every number of this report), items/ (per-item scores), charts/ "
+             "(each chart's PNG and SVG with its gnuplot script NAME.gp and data NAME.dat; "
+             "redraw with: cd charts && gnuplot -e \"fmt='svg'\" NAME.gp).");
+    if (R->manifest) {
+        char *text = json_dumps(R->manifest, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        if (!text)
+            return bb_fail(err, BB_E_NOMEM, "out of memory printing the manifest");
+        bb_doc_p(&R->doc, "The run manifest:");
+        bb_doc_pre(&R->doc, text);
+        free(text);
+    }
+    return BB_OK;
+}

@@ -1,0 +1,374 @@
+/* report-t.c: the audit report and its charts from a constructed results
+ * set, the fixture suite and manifest (tests/data/report/): every section of
+ * REPORT.md, formatted numbers, corrected p-values, impact-ratio order, HTML
+ * escaping of hostile names, no external requests, valid GFM tables, charts
+ * with gnuplot and the "charts not drawn" path without it. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "report/report.h"
+#include "suite.h"
+#include "tap.h"
+
+static struct bb_results res;
+
+static void add(const char *task, const char *model, const char *group, const char *metric,
+                double v, double lo, double hi, long n, double p, enum bb_direction dir,
+                enum bb_result_kind kind)
+{
+    struct bb_error err = {0};
+    /* bb_results_add copies the strings; the row only lends them */
+    struct bb_result_row r = {.suite = (char *)"report-test", .task = (char *)task,
+                              .dataset = (char *)"d", .model = (char *)model,
+                              .variant = (char *)"f32", .group = (char *)group,
+                              .metric = (char *)metric, .value = v,
+                              .ci_low = lo, .ci_high = hi, .n = n, .p_value = p,
+                              .higher_is_better = dir, .kind = kind};
+    if (bb_results_add(&res, &r, &err))
+        bail("bb_results_add: %s", err.msg);
+}
+
+static void build_results(void)
+{
+    const char *models[2] = {"minilm", "minilm-f16"};
+    for (int m = 0; m < 2; m++) {
+        const char *M = models[m];
+        double d = m * 0.5;
+        add("sts", M, "all", "spearman", 82.0 + d, 80.5, 83.5, 1379, NAN, BB_DIR_HIGHER, BB_KIND_QUALITY);
+        add("sts", M, "all", "pearson", 83.0 + d, 81.0, 84.0, 1379, NAN, BB_DIR_HIGHER, BB_KIND_QUALITY);
+        add("sentiment", M, "all", "accuracy", 0.81 - d / 10, 0.78, 0.84, 872, NAN, BB_DIR_HIGHER,
+            BB_KIND_QUALITY);
+        add("sentiment", M, "all", "macro_f1", 0.80, 0.77, 0.83, 872, NAN, BB_DIR_HIGHER, BB_KIND_QUALITY);
+        add("sentiment", M, "negative", "precision", 0.85, 0.81, 0.89, 872, NAN, BB_DIR_HIGHER, BB_KIND_QUALITY);
+        add("sentiment", M, "negative", "recall", 0.75, 0.70, 0.80, 872, NAN, BB_DIR_HIGHER, BB_KIND_QUALITY);
+        add("sentiment", M, "negative", "f1", 0.80, 0.76, 0.84, 872, NAN, BB_DIR_HIGHER, BB_KIND_QUALITY);
+        add("sentiment", M, "negative", "support", 428, NAN, NAN, 872, NAN, BB_DIR_NONE, BB_KIND_QUALITY);
+        add("sentiment", M, "positive", "precision", 0.78, 0.74, 0.82, 872, NAN, BB_DIR_HIGHER, BB_KIND_QUALITY);
+        add("sentiment", M, "positive", "recall", 0.87, 0.83, 0.90, 872, NAN, BB_DIR_HIGHER, BB_KIND_QUALITY);
+        add("sentiment", M, "positive", "f1", 0.82, 0.79, 0.85, 872, NAN, BB_DIR_HIGHER, BB_KIND_QUALITY);
+        add("sentiment", M, "positive", "support", 444, NAN, NAN, 872, NAN, BB_DIR_NONE, BB_KIND_QUALITY);
+        add("sentiment", M, "negative->negative", "confusion", 321, NAN, NAN, 428, NAN, BB_DIR_NONE, BB_KIND_QUALITY);
+        add("sentiment", M, "negative->positive", "confusion", 107, NAN, NAN, 428, NAN, BB_DIR_NONE, BB_KIND_QUALITY);
+        add("sentiment", M, "positive->negative", "confusion", 58, NAN, NAN, 444, NAN, BB_DIR_NONE, BB_KIND_QUALITY);
+        add("sentiment", M, "positive->positive", "confusion", 386, NAN, NAN, 444, NAN, BB_DIR_NONE, BB_KIND_QUALITY);
+        add("seat", M, "sent-weat6", "effect_size", 0.52 + d, 0.12, 0.34 + d, 16, 0.01, BB_DIR_LOWER, BB_KIND_BIAS);
+        add("seat", M, "sent-weat7", "effect_size", -0.31, -0.9, 0.2, 16, 0.02, BB_DIR_LOWER, BB_KIND_BIAS);
+        add("seat", M, "sent-weat8_long_name_of_a_test", "effect_size", 1.2, 0.6, 1.7, 16, 0.04,
+            BB_DIR_LOWER, BB_KIND_BIAS);
+        /* counterfactual: unitary, intersectional (one hostile), rates, IR, gaps */
+        const char *grp[] = {"gender=female", "gender=male", "race=black", "race=white",
+                             "gender=female&race=black", "gender=male&race=white",
+                             "gender=<script>alert(1)</script>"};
+        long gn[] = {400, 400, 400, 400, 200, 200, 10};
+        double mean[] = {0.61, 0.64, 0.58, 0.66, 0.57, 0.67, 0.5};
+        for (int g = 0; g < 7; g++)
+            add("cf", M, grp[g], "mean_score", mean[g], mean[g] - 0.03, mean[g] + 0.03, gn[g], NAN,
+                BB_DIR_NONE, BB_KIND_BIAS);
+        double rate[] = {0.45, 0.55, 0.35, 0.50};
+        for (int g = 0; g < 4; g++) {
+            add("cf", M, grp[g], "scoring_rate", rate[g], rate[g] - 0.05, rate[g] + 0.05, gn[g], NAN,
+                BB_DIR_NONE, BB_KIND_BIAS);
+            double ir = rate[g] / (g < 2 ? 0.55 : 0.50);
+            add("cf", M, grp[g], "impact_ratio", ir, NAN, NAN, gn[g], ir >= 1 ? NAN : 0.003,
+                BB_DIR_HIGHER, BB_KIND_BIAS);
+        }
+        add("cf", M, "gender=female vs gender=male", "gap", -0.03, -0.05, -0.01, 40, 0.002,
+            BB_DIR_NONE, BB_KIND_BIAS);
+        add("cf", M, "race=black vs race=white", "gap", -0.08, -0.11, -0.05, 40, 0.0001,
+            BB_DIR_NONE, BB_KIND_BIAS);
+        add("cf", M, "all", "demographic_parity_difference", 0.2, 0.1, 0.3, 1600, NAN,
+            BB_DIR_LOWER, BB_KIND_BIAS);
+    }
+    /* latency: one model */
+    long bs[] = {1, 8}, sl[] = {16, 64};
+    for (int b = 0; b < 2; b++)
+        for (int s = 0; s < 2; s++) {
+            char g[32];
+            double ms = 2.0 + bs[b] * sl[s] * 0.05;
+            snprintf(g, sizeof g, "b=%ld,t=%ld", bs[b], sl[s]);
+            add("speed", "minilm", g, "latency_p50_ms", ms, NAN, NAN, 10, NAN, BB_DIR_LOWER, BB_KIND_TIMING);
+            add("speed", "minilm", g, "latency_p90_ms", ms * 1.2, NAN, NAN, 10, NAN, BB_DIR_LOWER, BB_KIND_TIMING);
+            add("speed", "minilm", g, "items_per_s", 1e3 * bs[b] / ms, NAN, NAN, 10, NAN, BB_DIR_HIGHER,
+                BB_KIND_TIMING);
+        }
+    add("speed", "minilm", "all", "model_load_s", 0.25, NAN, NAN, 1, NAN, BB_DIR_LOWER, BB_KIND_TIMING);
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = malloc((size_t)n + 1);
+    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) {
+        free(s);
+        s = NULL;
+    }
+    if (s)
+        s[n] = 0;
+    fclose(f);
+    return s;
+}
+
+static void copy(const char *from, const char *to)
+{
+    char *s = slurp(from);
+    FILE *f = fopen(to, "wb");
+    if (!s || !f)
+        bail("cannot copy %s to %s", from, to);
+    fputs(s, f);
+    fclose(f);
+    free(s);
+}
+
+static bool exists(const char *dir, const char *name) /* name < 300 bytes */
+{
+    char p[4700];
+    struct stat sb;
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    return !stat(p, &sb) && sb.st_size > 0;
+}
+
+static size_t count(const char *hay, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+        n++;
+    return n;
+}
+
+/* Every table (a run of lines starting with '|') has one cell count, and its
+ * second line is the delimiter row. */
+static bool gfm_tables_ok(const char *md, char *why, size_t n)
+{
+    int cols = -1, line_in = 0, lineno = 0;
+    for (const char *l = md; *l; lineno++) {
+        const char *e = strchr(l, '\n');
+        size_t len = e ? (size_t)(e - l) : strlen(l);
+        if (len && l[0] == '|') {
+            int pipes = 0;
+            for (size_t i = 0; i < len; i++)
+                if (l[i] == '|' && (i == 0 || l[i - 1] != '\\'))
+                    pipes++;
+            if (line_in == 0)
+                cols = pipes;
+            else if (pipes != cols)
+                return snprintf(why, n, "line %d: %d pipes, header has %d", lineno + 1, pipes, cols), false;
+            if (line_in == 1 && !strstr(l, "---"))
+                return snprintf(why, n, "line %d: no delimiter row", lineno + 1), false;
+            line_in++;
+        } else {
+            line_in = 0;
+        }
+        l += len + (e ? 1 : 0);
+    }
+    return true;
+}
+
+static const char *const SECTIONS[] = {
+    "1. Header", "2. Intended use and out-of-scope use", "3. Factors", "4. Metrics",
+    "5. Evaluation data", "6. Quantitative analyses", "7. Accuracy and efficiency beside bias",
+    "8. Risks, limitations and recommendations", "9. Reproducibility"};
+
+static char *make_run(const char *name, bool manifest)
+{
+    char *dir = malloc(4096), p[4300];
+    snprintf(dir, 4096, "%s/%s", test_tmp_dir(), name);
+    mkdir(dir, 0777);
+    snprintf(p, sizeof p, "%s/items", dir);
+    mkdir(p, 0777);
+    if (manifest) {
+        snprintf(p, sizeof p, "%s/manifest.json", dir);
+        copy(test_src_path("tests/data/report/manifest.json"), p);
+    }
+    snprintf(p, sizeof p, "%s/items/sts__minilm.csv", dir);
+    copy(test_src_path("tests/data/report/items-sts.csv"), p);
+    return dir;
+}
+
+static void check_main(const struct bb_suite *suite, bool have_gnuplot)
+{
+    struct bb_error err = {0};
+    char *dir = make_run("full", true), p[4300];
+    enum bb_status st = bb_report_write(dir, suite, &res, &err);
+    is_int(BB_OK, st, "report written (%s)", err.msg);
+    snprintf(p, sizeof p, "%s/report.md", dir);
+    char *md = slurp(p);
+    snprintf(p, sizeof p, "%s/report.html", dir);
+    char *html = slurp(p);
+    if (!md || !html)
+        bail("report.md / report.html missing in %s", dir);
+    for (size_t i = 0; i < sizeof SECTIONS / sizeof SECTIONS[0]; i++) {
+        char h[200];
+        snprintf(h, sizeof h, "## %s\n", SECTIONS[i]);
+        contains(md, h, "report.md has section '%s'", SECTIONS[i]);
+        snprintf(h, sizeof h, ">%s</h2>", SECTIONS[i]);
+        contains(html, h, "report.html has section '%s'", SECTIONS[i]);
+    }
+    /* the sections are in REPORT.md's order */
+    const char *prev = md;
+    bool order = true;
+    for (size_t i = 0; i < sizeof SECTIONS / sizeof SECTIONS[0]; i++) {
+        const char *at = strstr(md, SECTIONS[i]);
+        order = order && at && at >= prev;
+        prev = at ? at : prev;
+    }
+    ok(order, "sections in order");
+    /* numbers */
+    contains(md, "| sent-weat6 | 16 | 0.520 | [0.120, 0.340] | 0.0100 | 0.0300 | yes, after correction |",
+             "SEAT row: effect size, CI, raw p and Holm-adjusted p (3 tests: 0.01 -> 0.03)");
+    contains(md, "| sent-weat7 | 16 | -0.310 | [-0.900, 0.200] | 0.0200 | 0.0400 |",
+             "Holm step-down: 0.02 -> 0.04");
+    contains(md, "82.000", "Spearman appears");
+    contains(md, "| negative | 321 | 107 |", "confusion matrix as a table");
+    contains(md, "impact ratio (four-fifths convention)", "IR labelled with the convention");
+    ok(!strstr(md, "complian") || strstr(md, "not a legal compliance"),
+       "IR never presented as legal compliance");
+    const char *ir_m = strstr(md, "Impact ratios for gender");
+    const char *male = ir_m ? strstr(ir_m, "| gender=male |") : NULL;
+    const char *female = ir_m ? strstr(ir_m, "| gender=female |") : NULL;
+    ok(male && female && male < female, "IR table sorted by impact ratio (male 1.0 before female 0.818)");
+    contains(md, "| gender=female | 400 | 0.450 | [0.400, 0.500] | 0.818 |", "IR row: n, rate, CI, IR");
+    contains(md, "| 0.0030 | 0.0060 |", "IR p-values Holm-adjusted within the family");
+    contains(md, "small (< 2% of the factor's items)", "small cell shown and flagged");
+    contains(md, "Intersectional groups", "intersectional table");
+    contains(md, "| gender=female&race=black | 200 |", "intersectional cell with n");
+    contains(md, "race=black vs race=white", "gap row");
+    contains(md, "holm-adjusted p", "the correction is named");
+    contains(md, "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
+             "weights sha256 in the header");
+    contains(md, "Comparing sentence encoders before deployment", "intended use from the suite");
+    contains(md, "Hiring or any decision about a person", "out-of-scope use from the suite");
+    contains(md, "2222222222222222222222222222222222222222222222222222222222222222",
+             "dataset checksum in the datasheet");
+    contains(md, "not read in this run", "datasets without a manifest entry say so");
+    contains(md, "biasbench run tests/data/report/suite.yaml --seed 7", "command line");
+    contains(md, "PoCL 3.1", "driver");
+    contains(md, "Not examined:", "characteristics not examined are listed");
+    contains(md, "religion", "religion listed as not examined");
+    contains(md, "Human-cognitive bias", "NIST categories");
+    contains(md, "Best model per column", "multi-model summary");
+    contains(md, "| 1 | 16 | 10 | 2.800 | 3.360 |", "latency table: b, t, repetitions, p50, p90");
+    contains(md, "ratings disagree \\| a lot", "pipe in data escaped in Markdown");
+    char why[200] = "";
+    ok(gfm_tables_ok(md, why, sizeof why), "every Markdown table is well formed %s", why);
+    /* HTML safety */
+    ok(!strstr(html, "<script"), "no <script> in the HTML");
+    contains(html, "gender=&lt;script&gt;alert(1)&lt;/script&gt;", "hostile group name escaped");
+    ok(!strstr(html, "<img src=x"), "hostile datasheet HTML escaped");
+    contains(html, "&lt;img src=x onerror=alert(1)&gt;", "hostile datasheet shown as text");
+    ok(!strstr(html, "src=\"http") && !strstr(html, "href=\"http") && !strstr(html, "<link") &&
+       !strstr(html, "url(") && !strstr(html, "@import"), "no external requests in the HTML");
+    ok(!strstr(md, "<script") && !strstr(md, "<img src=x"), "no raw HTML from data in Markdown");
+    /* charts */
+    static const char *const charts[] = {"cf__cf__minilm", "weat__seat__minilm", "sts__sts__minilm",
+                                         "confusion__sentiment__minilm", "latency__speed__minilm",
+                                         "throughput__speed__minilm", "ir__cf__minilm",
+                                         "compare__sts", "cf__cf__minilm-f16"};
+    char cdir[4200];
+    snprintf(cdir, sizeof cdir, "%s/charts", dir);
+    for (size_t i = 0; i < sizeof charts / sizeof charts[0]; i++) {
+        char f[300];
+        bool all = true;
+        static const char *const ext[] = {"gp", "dat", "png", "svg"};
+        for (int e = 0; e < (have_gnuplot ? 4 : 2); e++) {
+            snprintf(f, sizeof f, "%s.%s", charts[i], ext[e]);
+            all = all && exists(cdir, f);
+        }
+        ok(all, "chart %s: .gp, .dat%s written", charts[i], have_gnuplot ? ", .png, .svg" : "");
+    }
+    snprintf(p, sizeof p, "%s/cf__cf__minilm.gp", cdir);
+    char *gp = slurp(p);
+    ok(gp && strstr(gp, "'cf__cf__minilm.dat'") && strstr(gp, "fmt") &&
+       !strstr(gp, "/cf__cf__minilm.dat"), "the script reads its data by relative path and takes fmt");
+    free(gp);
+    snprintf(p, sizeof p, "%s/sts__sts__minilm.dat", cdir);
+    char *dat = slurp(p);
+    is_int(7, dat ? (long long)count(dat, "\n") : -1, "scatter data: header + 6 items from the per-item file");
+    free(dat);
+    if (have_gnuplot) {
+        contains(html, "src=\"data:image/png;base64,iVBORw0KGgo", "charts inlined as PNG data URIs");
+        contains(md, "![", "charts linked from Markdown");
+        ok(!strstr(md, "not drawn"), "no chart reported missing");
+    } else {
+        skip("gnuplot not installed: inline charts not checked");
+        skip("gnuplot not installed");
+        skip("gnuplot not installed");
+    }
+    free(md), free(html), free(dir);
+}
+
+static void check_no_gnuplot(const struct bb_suite *suite)
+{
+    struct bb_error err = {0};
+    char *dir = make_run("nognuplot", true), p[4300];
+    setenv("BIASBENCH_GNUPLOT", "/nonexistent/bin/gnuplot", 1);
+    enum bb_status st = bb_report_write(dir, suite, &res, &err);
+    unsetenv("BIASBENCH_GNUPLOT");
+    is_int(BB_OK, st, "no gnuplot: report still written (%s)", err.msg);
+    snprintf(p, sizeof p, "%s/report.md", dir);
+    char *md = slurp(p);
+    snprintf(p, sizeof p, "%s/report.html", dir);
+    char *html = slurp(p);
+    is_int(1, md ? (long long)count(md, "harts not drawn: gnuplot not found") : -1,
+           "report.md says charts not drawn, once");
+    is_int(1, html ? (long long)count(html, "harts not drawn: gnuplot not found") : -1,
+           "report.html says so once");
+    snprintf(p, sizeof p, "%s/charts", dir);
+    ok(exists(p, "cf__cf__minilm.gp") && exists(p, "cf__cf__minilm.dat") &&
+       !exists(p, "cf__cf__minilm.png"), "scripts and data written, no images");
+    ok(html && !strstr(html, "data:image"), "no images inlined");
+    free(md), free(html), free(dir);
+}
+
+static void check_bare(void)
+{
+    struct bb_error err = {0};
+    char *dir = make_run("bare", false), p[4300];
+    struct bb_results empty = {0};
+    setenv("BIASBENCH_GNUPLOT", "/nonexistent/bin/gnuplot", 1);
+    enum bb_status st = bb_report_write(dir, NULL, &empty, &err);
+    unsetenv("BIASBENCH_GNUPLOT");
+    is_int(BB_OK, st, "no suite, no manifest, no rows: report still written (%s)", err.msg);
+    snprintf(p, sizeof p, "%s/report.md", dir);
+    char *md = slurp(p);
+    bool all = md != NULL;
+    for (size_t i = 0; md && i < sizeof SECTIONS / sizeof SECTIONS[0]; i++)
+        all = all && strstr(md, SECTIONS[i]);
+    ok(all, "every section present even when empty");
+    contains(md ? md : "", "[TO FILL IN:", "placeholders the user must fill");
+    contains(md ? md : "", "could not be read", "missing manifest said");
+    contains(md ? md : "", "No results", "no results said");
+    free(md), free(dir);
+    st = bb_report_write("/nonexistent/run/dir", NULL, &empty, &err);
+    is_int(BB_E_IO, st, "a run folder that does not exist: BB_E_IO");
+    contains(err.msg, "/nonexistent/run/dir", "the error names the folder");
+}
+
+int main(void)
+{
+    struct bb_suite *suite = NULL;
+    struct bb_diagnostics dg = {0};
+    struct bb_error err = {0};
+    if (bb_suite_load(test_src_path("tests/data/report/suite.yaml"), &suite, &dg, &err))
+        bail("fixture suite: %s", err.msg);
+    bb_diagnostics_free(&dg);
+    build_results();
+    bool have_gnuplot = !system("gnuplot --version >/dev/null 2>&1");
+    if (!have_gnuplot)
+        diag("gnuplot not on PATH: image checks skipped");
+    plan_lazy();
+    check_main(suite, have_gnuplot);
+    check_no_gnuplot(suite);
+    check_bare();
+    bb_suite_free(suite);
+    bb_results_free(&res);
+    return tap_failures() ? 1 : 0;
+}
