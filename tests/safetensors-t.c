@@ -22,7 +22,7 @@ struct tspec {
     char name[160];
     const char *dtype;
     int ndim;
-    long long shape[2];
+    long long shape[8];
 };
 
 struct tiny {
@@ -352,6 +352,16 @@ static void test_tensor_faults(struct bb_backend *be)
     dir = make_folder("missing-tensor", &u, F_NONE);
     expect_fail(be, dir, BB_E_INPUT, "tensor 'encoder.layer.0.output.dense.bias' is missing",
                 "tensor missing");
+
+    u = m;
+    struct tspec *ln = &u.t[4]; /* embeddings.LayerNorm.weight: 8 dims, zero elements */
+    ln->ndim = 8;
+    ln->shape[0] = 0;
+    for (int d = 1; d < 8; d++)
+        ln->shape[d] = 9223372036854775807LL;
+    dir = make_folder("hostile-shape", &u, F_NONE);
+    expect_fail(be, dir, BB_E_INPUT, "tensor 'embeddings.LayerNorm.weight': shape [0, "
+                "9223372036854775807", "8-dim empty tensor with huge dims");
 
     dir = make_folder("shape", &m, F_NONE);
     write_config(dir, C, 32, "gelu");

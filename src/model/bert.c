@@ -80,11 +80,11 @@ static enum bb_status get_tensor(const struct loader *L, const char *name, int d
     int ndim = d1 ? 2 : 1;
     bool good = t->ndim == ndim && t->shape[0] == d0 && (ndim == 1 || t->shape[1] == d1);
     if (!good) {
-        char got[128] = "[", want[64];
-        for (int i = 0; i < t->ndim; i++)
+        char got[256] = "[", want[64];
+        for (int i = 0; i < t->ndim; i++) /* at most 8 dims of 20 digits: fits */
             snprintf(got + strlen(got), sizeof got - strlen(got), "%s%lld", i ? ", " : "",
                      (long long)t->shape[i]);
-        strcat(got, "]");
+        snprintf(got + strlen(got), sizeof got - strlen(got), "]");
         if (d1)
             snprintf(want, sizeof want, "[%d, %d]", d0, d1);
         else
