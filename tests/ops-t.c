@@ -317,6 +317,8 @@ static void test_ops(void)
     test_attention(1, 1, 1, 1, (int[]){1}, false);
     test_attention(2, 7, 3, 7, (int[]){7, 1}, true);
     test_attention(3, 7, 2, 5, (int[]){1, 1, 4}, false);
+    test_attention(1, 1, 12, 32, (int[]){1}, true);
+    test_attention(2, 2, 12, 32, (int[]){2, 1}, false);
     test_attention(3, 127, 12, 32, (int[]){127, 1, 64}, false);
     test_attention(4, 256, 12, 32, (int[]){256, 1, 200, 17}, false);
     test_attention(2, 256, 12, 32, (int[]){256, 131}, true);

@@ -514,7 +514,9 @@ static enum bb_status build_program(struct bb_cl *cl, const struct bb_backend_op
     if (!dir && env && *env)
         dir = env;
     char *src = NULL, options[1024], cdir[4096], origin[4200];
-    snprintf(options, sizeof options, "-cl-std=CL1.2 %s", bb_cl_matmul_build_options(cl));
+    /* -w: PoCL prints "N warnings generated." on stderr for every cold build
+     * (float16 ABI notes on AVX2); a failed build still returns its errors */
+    snprintf(options, sizeof options, "-cl-std=CL1.2 -w %s", bb_cl_matmul_build_options(cl));
     snprintf(origin, sizeof origin, "%s", dir ? dir : "the embedded copies");
     cache_dir_of(opts, cdir, sizeof cdir);
     double t0 = bb_now();
@@ -843,7 +845,9 @@ static enum bb_status cl_attention(struct bb_backend *be, struct bb_buffer *qkv,
     const struct karg args[] = {KMEM(qkv),    KMEM(lengths),   KMEM(bias), KINT(pos_bias != NULL),
                                 KMEM(out),    KINT(b),         KINT(t),    KINT(n_head),
                                 KINT(head_dim), KFLT(scale)};
-    const size_t global[1] = {bb * nh * tt}, local[1] = {LOCAL_1D};
+    /* bb_attention_hd32 takes two query rows per work-item */
+    size_t rows = head_dim == 32 ? (tt + 1) / 2 : tt;
+    const size_t global[1] = {bb * nh * rows}, local[1] = {LOCAL_1D};
     const char *name = head_dim == 32    ? "bb_attention_hd32"
                        : head_dim == 64  ? "bb_attention_hd64"
                        : head_dim == 128 ? "bb_attention_hd128"
