@@ -31,9 +31,6 @@
 #include "suite.h"
 #include "tasks/task.h"
 
-/* The report lands in another file; until it is linked, a weak reference
- * keeps the build linking and the runner says that no report was written. */
-#pragma weak bb_report_write
 
 bb_task_fn bb_task_runner(enum bb_suite_task_type t)
 {
@@ -693,10 +690,6 @@ static enum bb_status finish(struct run *R, struct bb_error *err)
         st = manifest_write(R, true, err);
     if (st || R->o->no_report)
         return st;
-    if (!bb_report_write) {
-        bb_warn("charts and report are not built into this biasbench; wrote the CSV files only");
-        return BB_OK;
-    }
     st = bb_report_write(R->dir, R->suite, &R->results, err);
     if (st)
         bb_error_prefix(err, "writing the report into %s", R->dir);
