@@ -336,7 +336,9 @@ static void test_tensor_faults(struct bb_backend *be)
     dir = make_folder("notjson", &m, F_NOTJSON);
     expect_fail(be, dir, BB_E_INPUT, "model.safetensors header: not valid JSON", "header not JSON");
     dir = make_folder("oob", &m, F_OOB);
-    expect_fail(be, dir, BB_E_INPUT, "tensor 'embeddings.LayerNorm.bias': data_offsets [1001248,1001280] exceed the data section",
+    expect_fail(be, dir, BB_E_INPUT,
+                "tensor 'embeddings.LayerNorm.bias': data_offsets [1001248,1001280] exceed the "
+                "data section",
                 "span out of bounds");
     dir = make_folder("overlap", &m, F_OVERLAP);
     expect_fail(be, dir, BB_E_INPUT, "overlap tensor", "overlapping spans");
@@ -424,6 +426,13 @@ static void test_folder_faults(struct bb_backend *be)
     d = make_folder("badjson", &m, F_NONE);
     write_file(d, "config.json", "{\"model_type\": \"bert\",\n  \"hidden_size\": }\n");
     expect_fail(be, d, BB_E_INPUT, "config.json:2:", "config.json not JSON names line");
+    d = make_folder("layers", &m, F_NONE);
+    write_file(d, "config.json", "{\"model_type\":\"bert\",\"hidden_size\":8,"
+               "\"num_hidden_layers\":100000000,\"num_attention_heads\":2,"
+               "\"intermediate_size\":16,\"max_position_embeddings\":16,"
+               "\"type_vocab_size\":2,\"vocab_size\":16}\n");
+    expect_fail(be, d, BB_E_INPUT, "config.json: field 'num_hidden_layers': expected an integer "
+                "in [1, 4096], found 100000000", "absurd layer count refused before allocating");
     d = make_folder("maxpool", &m, F_NONE);
     write_file(d, "1_Pooling/config.json", "{\"pooling_mode_max_tokens\": true}\n");
     expect_fail(be, d, BB_E_UNSUPPORTED, "pooling_mode_max_tokens", "max pooling unsupported");

@@ -9,16 +9,18 @@
 #include "log.h"
 #include "paths.h"
 
+#define BIG (1LL << 24) /* bound on sizes: a hostile config cannot ask for huge tables */
+
 static enum bb_status get_dim(const json_t *o, const char *key, const char *file, long long min,
-                              int *out, struct bb_error *err)
+                              long long max, int *out, struct bb_error *err)
 {
     long long v = 0;
     enum bb_status s = bb_json_get_int(o, key, file, true, &v, err);
     if (s)
         return s;
-    if (v < min || v > (1 << 24))
-        return bb_fail(err, BB_E_INPUT, "%s: field '%s': expected an integer in [%lld, %d], found %lld",
-                       file, key, min, 1 << 24, v);
+    if (v < min || v > max)
+        return bb_fail(err, BB_E_INPUT, "%s: field '%s': expected an integer in [%lld, %lld], "
+                       "found %lld", file, key, min, max, v);
     *out = (int)v;
     return BB_OK;
 }
@@ -31,17 +33,17 @@ static enum bb_status load_main(const char *dir, struct bb_model_config *cfg, st
     enum bb_status s = bb_json_load_file(path, &j, err);
     if (s)
         return s;
-    const char *type = NULL, *act = "gelu";
+    const char *type = NULL, *act = "gelu", *F = "config.json";
     double eps = 1e-12;
     if ((s = bb_json_get_string(j, "model_type", "config.json", true, &type, err)) ||
-        (s = get_dim(j, "hidden_size", "config.json", 1, &cfg->hidden_size, err)) ||
-        (s = get_dim(j, "num_hidden_layers", "config.json", 1, &cfg->num_hidden_layers, err)) ||
-        (s = get_dim(j, "num_attention_heads", "config.json", 1, &cfg->num_attention_heads, err)) ||
-        (s = get_dim(j, "intermediate_size", "config.json", 1, &cfg->intermediate_size, err)) ||
-        (s = get_dim(j, "max_position_embeddings", "config.json", 1,
+        (s = get_dim(j, "hidden_size", F, 1, BIG, &cfg->hidden_size, err)) ||
+        (s = get_dim(j, "num_hidden_layers", F, 1, 4096, &cfg->num_hidden_layers, err)) ||
+        (s = get_dim(j, "num_attention_heads", F, 1, 4096, &cfg->num_attention_heads, err)) ||
+        (s = get_dim(j, "intermediate_size", F, 1, BIG, &cfg->intermediate_size, err)) ||
+        (s = get_dim(j, "max_position_embeddings", F, 1, BIG,
                      &cfg->max_position_embeddings, err)) ||
-        (s = get_dim(j, "type_vocab_size", "config.json", 0, &cfg->type_vocab_size, err)) ||
-        (s = get_dim(j, "vocab_size", "config.json", 1, &cfg->vocab_size, err)) ||
+        (s = get_dim(j, "type_vocab_size", F, 0, BIG, &cfg->type_vocab_size, err)) ||
+        (s = get_dim(j, "vocab_size", F, 1, BIG, &cfg->vocab_size, err)) ||
         (s = bb_json_get_real(j, "layer_norm_eps", "config.json", false, &eps, err)) ||
         (s = bb_json_get_string(j, "hidden_act", "config.json", false, &act, err)))
         goto done;
