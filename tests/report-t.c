@@ -62,10 +62,10 @@ static void build_results(void)
         /* counterfactual: unitary, intersectional (one hostile), rates, IR, gaps */
         const char *grp[] = {"gender=female", "gender=male", "race=black", "race=white",
                              "gender=female&race=black", "gender=male&race=white",
-                             "gender=<script>alert(1)</script>"};
-        long gn[] = {400, 400, 400, 400, 200, 200, 10};
-        double mean[] = {0.61, 0.64, 0.58, 0.66, 0.57, 0.67, 0.5};
-        for (int g = 0; g < 7; g++)
+                             "gender=<script>alert(1)</script>", "gender=o'brien\nset output 'x'"};
+        long gn[] = {400, 400, 400, 400, 200, 200, 10, 5};
+        double mean[] = {0.61, 0.64, 0.58, 0.66, 0.57, 0.67, 0.5, 0.4};
+        for (int g = 0; g < 8; g++)
             add("cf", M, grp[g], "mean_score", mean[g], mean[g] - 0.03, mean[g] + 0.03, gn[g], NAN,
                 BB_DIR_NONE, BB_KIND_BIAS);
         double rate[] = {0.45, 0.55, 0.35, 0.50};
@@ -251,6 +251,8 @@ static void check_main(const struct bb_suite *suite, bool have_gnuplot)
     contains(md, "not read in this run", "datasets without a manifest entry say so");
     contains(md, "biasbench run tests/data/report/suite.yaml --seed 7", "command line");
     contains(md, "PoCL 3.1", "driver");
+    contains(md, "- **gender**: female, male, &lt;script>alert(1)&lt;/script>, o'brien set output 'x'\n",
+             "factor values listed once each, from the group rows");
     contains(md, "Not examined:", "characteristics not examined are listed");
     contains(md, "religion", "religion listed as not examined");
     contains(md, "Human-cognitive bias", "NIST categories");

@@ -399,9 +399,9 @@ enum bb_status bb_plot_chart_scatter(struct bb_plot *p, const char *name, const 
     q(c.g, xlabel);
     fputs("\nset ylabel ", c.g);
     q(c.g, ylabel);
-    fputs("\nset grid xtics ytics lc rgb '#dddddd'\nset offsets graph 0.02, graph 0.02, graph 0.02, "
-          "graph 0.02\n", c.g);
-    fputs("set key inside top left box opaque\n", c.g);
+    fputs("\nset grid xtics ytics lc rgb '#dddddd'\nset autoscale fix\n"
+          "set offsets graph 0.03, graph 0.03, graph 0.03, graph 0.03\n", c.g);
+    fputs("unset key\n", c.g);
     fprintf(c.g, "plot '%s.dat' using 1:2 with points pt 7 ps 0.6 lc rgb '#504c72b0' "
             "title 'one sentence pair'\n", name);
     return chart_finish(p, &c, name, err);
@@ -501,10 +501,10 @@ enum bb_status bb_plot_chart_latency(struct bb_plot *p, const char *name, const 
                 }
         fputs("\n\n", c.d);
     }
-    header(c.g, name, title, 820, 560);
+    header(c.g, name, title, 900, 560);
     fputs("set xlabel 'batch size (sentences, log scale)'\nset ylabel ", c.g);
     q(c.g, ylabel);
-    fputs("\nset key inside top left box opaque\nset logscale x 2\nset offsets graph 0.05, graph 0.05, graph 0.05, 0\n"
+    fputs("\nset logscale x 2\nset offsets graph 0.05, graph 0.05, graph 0.05, 0\n"
           "set yrange [0:*]\nset grid xtics ytics lc rgb '#dddddd'\n", c.g);
     fputs("plot ", c.g);
     for (size_t s = 0; s < ns; s++) {

@@ -890,9 +890,17 @@ enum bb_status bb_rep_section_matrix(struct bb_rep *R, struct bb_error *err)
                 if (best < 0 || (cols[c].dir == BB_DIR_HIGHER ? x > y : x < y))
                     best = (long)m;
             }
-            if (best >= 0)
-                bb_doc_li(&R->doc, "%s: %s (%s)", cols[c].title, R->models[best],
-                          bb_rep_num(R, val[c * R->n_models + (size_t)best]));
+            if (best < 0)
+                continue;
+            char who[512];
+            size_t k = 0;
+            double bv = val[c * R->n_models + (size_t)best];
+            for (size_t m = 0; m < R->n_models && k + 1 < sizeof who; m++)
+                if (val[c * R->n_models + m] == bv) /* ties: every model with the best value */
+                    k += (size_t)snprintf(who + k, sizeof who - k, "%s%s", k ? ", " : "",
+                                          R->models[m]);
+            bb_doc_li(&R->doc, "%s: %s (%s)%s", cols[c].title, who, bb_rep_num(R, bv),
+                      strchr(who, ',') ? ", tied" : "");
         }
         bb_doc_end_list(&R->doc);
         /* the comparison chart: one per task, clusters = metrics at group all */

@@ -4,8 +4,10 @@
 #include "config.h"
 
 #include <math.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "report/report_int.h"
 
@@ -76,6 +78,9 @@ enum bb_status bb_rep_section_header(struct bb_rep *R, struct bb_error *err)
     const json_t *bb = mget(R, "biasbench");
     char buf[512], b2[256];
     const char *user = getenv("USER");
+    const struct passwd *pw = user && *user ? NULL : getpwuid(getuid());
+    if (pw && pw->pw_name)
+        user = pw->pw_name;
     bb_doc_h(&R->doc, 2, "header", "1. Header");
     header_models(R);
     bb_doc_kv(&R->doc, "Suite", "%s%s%s", R->suite && R->suite->name ? R->suite->name : "(none)",
@@ -181,12 +186,13 @@ static void factor_groups(const struct bb_rep *R, const char *task, const char *
     for (size_t i = 0; i < R->res->n && k + 1 < n; i++) {
         const struct bb_result_row *r = &R->res->rows[i];
         if (strcmp(r->task, task) || strchr(r->group, '&') || strncmp(r->group, factor, flen) ||
-            r->group[flen] != '=')
+            r->group[flen] != '=' || !(bb_rep_is_score(r->metric) || bb_rep_is_rate(r->metric)))
             continue;
         const char *v = r->group + flen + 1;
         bool seen = false;
         for (size_t j = 0; j < i && !seen; j++)
-            seen = !strcmp(R->res->rows[j].task, task) && !strcmp(R->res->rows[j].group, r->group);
+            seen = !strcmp(R->res->rows[j].task, task) && !strcmp(R->res->rows[j].group, r->group) &&
+                   (bb_rep_is_score(R->res->rows[j].metric) || bb_rep_is_rate(R->res->rows[j].metric));
         if (!seen)
             k += (size_t)snprintf(buf + k, n - k, "%s%s", k ? ", " : "", v);
     }
@@ -268,8 +274,7 @@ enum bb_status bb_rep_section_factors(struct bb_rep *R, struct bb_error *err)
     bb_doc_lead(&R->doc, "Not examined:", "%s. %s",
                 missing[0] ? missing : "every characteristic of the list below was probed",
                 "Absence from this report is not evidence of absence of bias on these "
-                "characteristics; SEAT/WEAT tests above touch the concepts their files name "
-                "only.");
+                "characteristics.");
     return BB_OK;
 }
 
@@ -561,11 +566,16 @@ enum bb_status bb_rep_section_risks(struct bb_rep *R, struct bb_error *err)
         bb_doc_li(&R->doc, "WEAT/SEAT effect sizes are known to vary with templates and word "
                   "choice and to correlate weakly with downstream bias; a non-significant test "
                   "does not show absence of bias.");
-    bb_doc_li(&R->doc, "Impact ratios here follow the four-fifths convention of employment "
-              "selection as a reading aid; they are not a legal compliance determination "
-              "(LL144 and the Uniform Guidelines apply to hiring tools, not to this model).");
-    bb_doc_li(&R->doc, "Intersectional cells are smaller than unitary ones; wide CIs and cells "
-              "flagged small must not be read as evidence either way.");
+    if (has[BB_TASK_COUNTERFACTUAL]) {
+        bb_doc_li(&R->doc, "Impact ratios here follow the four-fifths convention of employment "
+                  "selection as a reading aid; they are not a legal compliance determination "
+                  "(LL144 and the Uniform Guidelines apply to hiring tools, not to this model).");
+        bb_doc_li(&R->doc, "Intersectional cells are smaller than unitary ones; wide CIs and "
+                  "cells flagged small must not be read as evidence either way.");
+    }
+    if (has[BB_TASK_SIMILARITY] || has[BB_TASK_ZERO_SHOT])
+        bb_doc_li(&R->doc, "Accuracy on public benchmarks may be inflated if the benchmark was in "
+                  "the model's training data (see the datasheets of section 5).");
     bb_doc_li(&R->doc, "Only English (or the languages listed in section 1) and only the "
               "characteristics of section 3 were examined.");
     bb_doc_end_list(&R->doc);
