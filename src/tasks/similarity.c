@@ -109,6 +109,8 @@ static enum bb_status write_items(struct bb_task_ctx *ctx, const struct bb_table
     struct bb_items *w;
     char id[32];
     enum bb_status st = bb_items_open(ctx, NULL, cols, cg >= 0 ? 6 : 5, &w, err);
+    if (st)
+        return st;
     for (size_t i = 0; i < n && !st; i++) {
         bb_items_str(w, bb_task_item_id(t, i, id, sizeof id));
         bb_items_str(w, bb_table_get(t, i, c1));
@@ -123,7 +125,7 @@ static enum bb_status write_items(struct bb_task_ctx *ctx, const struct bb_table
         bb_items_abort(w);
         return st;
     }
-    return st ? st : bb_items_commit(w, err);
+    return bb_items_commit(w, err);
 }
 
 /* Read the gold scores and texts of the first n rows, checking score_range. */

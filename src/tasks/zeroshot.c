@@ -221,6 +221,19 @@ static enum bb_status read_gold(struct bb_task_ctx *ctx, const struct bb_table *
     return BB_OK;
 }
 
+/* "<prefix><label>" as a new string in *name, also put in *col. */
+static enum bb_status column_name(char **name, const char *prefix, const char *label,
+                                  const char **col, struct bb_error *err)
+{
+    size_t len = strlen(prefix) + strlen(label) + 1;
+    *name = malloc(len);
+    if (!*name)
+        return bb_fail(err, BB_E_NOMEM, "out of memory");
+    snprintf(*name, len, "%s%s", prefix, label);
+    *col = *name;
+    return BB_OK;
+}
+
 static enum bb_status write_items(struct bb_task_ctx *ctx, const struct bb_table *t, int cg,
                                   const char **texts, const int *gold, const int *pred,
                                   const double *cos, size_t n, struct bb_error *err)
@@ -239,23 +252,10 @@ static enum bb_status write_items(struct bb_task_ctx *ctx, const struct bb_table
     }
     cols[nc++] = "item_id", cols[nc++] = "text", cols[nc++] = "gold", cols[nc++] = "pred";
     cols[nc++] = "correct";
-    for (size_t l = 0; l < L && !st; l++) {
-        size_t len = strlen(z->labels.v[l].name) + 8;
-        names[l] = malloc(len);
-        if (!names[l])
-            st = bb_fail(err, BB_E_NOMEM, "out of memory");
-        else
-            snprintf(names[l], len, "cos_%s", z->labels.v[l].name), cols[nc++] = names[l];
-    }
-    if (!st && z->has_positive_label) {
-        size_t len = strlen(z->labels.v[z->positive_label].name) + 8;
-        names[L] = malloc(len);
-        if (!names[L])
-            st = bb_fail(err, BB_E_NOMEM, "out of memory");
-        else
-            snprintf(names[L], len, "prob_%s", z->labels.v[z->positive_label].name),
-                cols[nc++] = names[L];
-    }
+    for (size_t l = 0; l < L && !st; l++)
+        st = column_name(&names[l], "cos_", z->labels.v[l].name, &cols[nc++], err);
+    if (!st && z->has_positive_label)
+        st = column_name(&names[L], "prob_", z->labels.v[z->positive_label].name, &cols[nc++], err);
     if (!st && cg >= 0)
         cols[nc++] = "group";
     if (!st)
@@ -276,8 +276,10 @@ static enum bb_status write_items(struct bb_task_ctx *ctx, const struct bb_table
             bb_items_str(w, bb_table_get(t, i, cg));
         st = bb_items_end_row(w, err);
     }
-    if (w)
-        st = st ? (bb_items_abort(w), st) : bb_items_commit(w, err);
+    if (w && st)
+        bb_items_abort(w);
+    else if (w)
+        st = bb_items_commit(w, err);
 done:
     for (size_t l = 0; names && l <= L; l++)
         free(names[l]);
