@@ -48,6 +48,7 @@ bb_task_fn bb_task_runner(enum bb_suite_task_type t)
 struct run_model {
     const struct bb_suite_model *spec;
     struct bb_suite_model adhoc; /* spec points here for --model PATH */
+    char id_buf[256];            /* its id: the last path component */
     bool is_adhoc;
     char path[4096];             /* resolved folder or file */
     char weights[4200];          /* the weights file hashed */
@@ -135,6 +136,17 @@ static bool task_has_model(const struct bb_suite_task *t, const struct run_model
 
 /* ---- plan: models, tasks, data -------------------------------------------------- */
 
+/* Id of a model given by path or name: its last non-empty path component. */
+static const char *adhoc_id(char *buf, size_t n, const char *spec)
+{
+    snprintf(buf, n, "%s", spec);
+    size_t len = strlen(buf);
+    while (len > 1 && buf[len - 1] == '/')
+        buf[--len] = 0;
+    const char *base = strrchr(buf, '/');
+    return base && base[1] ? base + 1 : buf;
+}
+
 static enum bb_status pick_models(struct run *R, struct bb_error *err)
 {
     const struct bb_run_opts *o = R->o;
@@ -155,8 +167,7 @@ static enum bb_status pick_models(struct run *R, struct bb_error *err)
                                 o->models[i], R->suite->name);
                 return BB_E_USAGE;
             }
-            const char *base = strrchr(o->models[i], '/');
-            m->adhoc.id = base && base[1] ? base + 1 : o->models[i];
+            m->adhoc.id = adhoc_id(m->id_buf, sizeof m->id_buf, o->models[i]);
             m->adhoc.source = o->models[i];
             m->adhoc.precision = BB_SUITE_F32;
             m->spec = &m->adhoc;

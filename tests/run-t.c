@@ -435,6 +435,17 @@ static void test_determinism(const char *a, const char *b)
     is_int(2, rc, "an out dir holding a run needs --force: exit 2");
     contains(err, "--force", "and says so");
     free(out), free(err);
+    /* a model given by path, not in the suite: runs on the selected task, id = folder name */
+    char mdir[4200], f[4400];
+    snprintf(mdir, sizeof mdir, "%s/", test_model_dir("all-MiniLM-L6-v2"));
+    snprintf(c, sizeof c, "%s/run-e", test_tmp_dir());
+    rc = run_bb((const char *[]){"run", g_suite, "--data-dir", g_data, "--out", c, "--task", "sts",
+                                 "--model", mdir, "--no-report", "-q", NULL},
+                &out, &err);
+    is_int(0, rc, "run --model PATH/ (not a suite id): exit 0");
+    snprintf(f, sizeof f, "%s/items/sts__all-MiniLM-L6-v2.csv", c);
+    ok(access(f, F_OK) == 0, "its id is the folder name: items/sts__all-MiniLM-L6-v2.csv");
+    free(out), free(err);
 }
 
 static void test_errors(void)
@@ -507,7 +518,7 @@ static void test_interrupt(void)
 
 int main(void)
 {
-    plan(91);
+    plan(93);
     test_helpers();
     test_model_dir("all-MiniLM-L6-v2");
     g_bin = getenv("BIASBENCH");
