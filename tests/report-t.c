@@ -16,6 +16,8 @@
 
 static struct bb_results res;
 
+static const char *dataset = "d";
+
 static void add(const char *task, const char *model, const char *group, const char *metric,
                 double v, double lo, double hi, long n, double p, enum bb_direction dir,
                 enum bb_result_kind kind)
@@ -23,7 +25,7 @@ static void add(const char *task, const char *model, const char *group, const ch
     struct bb_error err = {0};
     /* bb_results_add copies the strings; the row only lends them */
     struct bb_result_row r = {.suite = (char *)"report-test", .task = (char *)task,
-                              .dataset = (char *)"d", .model = (char *)model,
+                              .dataset = (char *)dataset, .model = (char *)model,
                               .variant = (char *)"f32", .group = (char *)group,
                               .metric = (char *)metric, .value = v,
                               .ci_low = lo, .ci_high = hi, .n = n, .p_value = p,
@@ -55,33 +57,58 @@ static void build_results(void)
         add("sentiment", M, "negative->positive", "confusion", 107, NAN, NAN, 428, NAN, BB_DIR_NONE, BB_KIND_QUALITY);
         add("sentiment", M, "positive->negative", "confusion", 58, NAN, NAN, 444, NAN, BB_DIR_NONE, BB_KIND_QUALITY);
         add("sentiment", M, "positive->positive", "confusion", 386, NAN, NAN, 444, NAN, BB_DIR_NONE, BB_KIND_QUALITY);
-        add("seat", M, "sent-weat6", "effect_size", 0.52 + d, 0.12, 0.34 + d, 16, 0.01, BB_DIR_LOWER, BB_KIND_BIAS);
-        add("seat", M, "sent-weat7", "effect_size", -0.31, -0.9, 0.2, 16, 0.02, BB_DIR_LOWER, BB_KIND_BIAS);
-        add("seat", M, "sent-weat8_long_name_of_a_test", "effect_size", 1.2, 0.6, 1.7, 16, 0.04,
-            BB_DIR_LOWER, BB_KIND_BIAS);
+        /* association.c's rows: group all, the test in the dataset column; the
+         * first model also carries the task's own Holm-adjusted p rows */
+        const char *tests[3] = {"sent-weat6", "sent-weat7", "sent-weat8_long_name_of_a_test"};
+        double es[3] = {0.52 + d, -0.31, 1.2}, lo[3] = {0.12, -0.9, 0.6};
+        double hi[3] = {0.34 + d, 0.2, 1.7}, pr[3] = {0.01, 0.02, 0.04}, pa[3] = {0.03, 0.04, 0.04};
+        for (int t = 0; t < 3; t++) {
+            dataset = tests[t];
+            add("seat", M, "all", "effect_size", es[t], lo[t], hi[t], 16, pr[t], BB_DIR_NONE,
+                BB_KIND_BIAS);
+            add("seat", M, "all", "abs_effect_size", fabs(es[t]), NAN, NAN, 16, pr[t], BB_DIR_LOWER,
+                BB_KIND_BIAS);
+            if (!m)
+                add("seat", M, "all", "p_holm", pa[t], NAN, NAN, 16, NAN, BB_DIR_NONE, BB_KIND_BIAS);
+        }
+        dataset = "";
+        add("seat", M, "all", "mean_abs_effect_size", 0.677, NAN, NAN, 3, NAN, BB_DIR_LOWER,
+            BB_KIND_BIAS);
+        dataset = "d";
         /* counterfactual: unitary, intersectional (one hostile), rates, IR, gaps */
         const char *grp[] = {"gender=female", "gender=male", "race=black", "race=white",
                              "gender=female&race=black", "gender=male&race=white",
                              "gender=<script>alert(1)</script>", "gender=o'brien\nset output 'x'"};
         long gn[] = {400, 400, 400, 400, 200, 200, 10, 5};
         double mean[] = {0.61, 0.64, 0.58, 0.66, 0.57, 0.67, 0.5, 0.4};
-        for (int g = 0; g < 8; g++)
+        /* counterfactual.c's rows (the second model: without small_group, the
+         * report decides from n) */
+        for (int g = 0; g < 8; g++) {
             add("cf", M, grp[g], "mean_score", mean[g], mean[g] - 0.03, mean[g] + 0.03, gn[g], NAN,
                 BB_DIR_NONE, BB_KIND_BIAS);
+            if (!m)
+                add("cf", M, grp[g], "small_group", gn[g] < 20, NAN, NAN, gn[g], NAN, BB_DIR_NONE,
+                    BB_KIND_BIAS);
+        }
         double rate[] = {0.45, 0.55, 0.35, 0.50};
         for (int g = 0; g < 4; g++) {
-            add("cf", M, grp[g], "scoring_rate", rate[g], rate[g] - 0.05, rate[g] + 0.05, gn[g], NAN,
-                BB_DIR_NONE, BB_KIND_BIAS);
+            add("cf", M, grp[g], "selection_rate", rate[g], rate[g] - 0.05, rate[g] + 0.05, gn[g],
+                NAN, BB_DIR_NONE, BB_KIND_BIAS);
             double ir = rate[g] / (g < 2 ? 0.55 : 0.50);
             add("cf", M, grp[g], "impact_ratio", ir, NAN, NAN, gn[g], ir >= 1 ? NAN : 0.003,
                 BB_DIR_HIGHER, BB_KIND_BIAS);
+            if (ir < 1)
+                add("cf", M, grp[g], "impact_ratio_p_holm", 0.006, NAN, NAN, gn[g], NAN,
+                    BB_DIR_NONE, BB_KIND_BIAS);
         }
-        add("cf", M, "gender=female vs gender=male", "gap", -0.03, -0.05, -0.01, 40, 0.002,
+        add("cf", M, "gender=female vs gender=male", "score_gap", -0.03, -0.05, -0.01, 40, 0.002,
             BB_DIR_NONE, BB_KIND_BIAS);
-        add("cf", M, "race=black vs race=white", "gap", -0.08, -0.11, -0.05, 40, 0.0001,
+        add("cf", M, "race=black vs race=white", "score_gap", -0.08, -0.11, -0.05, 40, 0.0001,
             BB_DIR_NONE, BB_KIND_BIAS);
-        add("cf", M, "all", "demographic_parity_difference", 0.2, 0.1, 0.3, 1600, NAN,
+        add("cf", M, "gender", "demographic_parity_difference", 0.2, 0.1, 0.3, 1600, NAN,
             BB_DIR_LOWER, BB_KIND_BIAS);
+        add("cf", M, "all", "max_abs_score_gap", 0.08, 0.05, 0.11, 40, 0.0001, BB_DIR_LOWER,
+            BB_KIND_BIAS);
     }
     /* latency: one model */
     long bs[] = {1, 8}, sl[] = {16, 64};
@@ -226,6 +253,10 @@ static void check_main(const struct bb_suite *suite, bool have_gnuplot)
              "SEAT row: effect size, CI, raw p and Holm-adjusted p (3 tests: 0.01 -> 0.03)");
     contains(md, "| sent-weat7 | 16 | -0.310 | [-0.900, 0.200] | 0.0200 | 0.0400 |",
              "Holm step-down: 0.02 -> 0.04");
+    contains(md, "| sent-weat6 | 16 | 1.020 | [0.120, 0.840] | 0.0100 | 0.0300 | yes, after correction |",
+             "second model: the report's own Holm adjustment agrees");
+    ok(!strstr(md, "| p\\_holm") && !strstr(md, "impact\\_ratio\\_p\\_holm") &&
+       !strstr(md, "small\\_group"), "task-adjusted p and small-group rows are annotations, not rows");
     contains(md, "82.000", "Spearman appears");
     contains(md, "| negative | 321 | 107 |", "confusion matrix as a table");
     contains(md, "impact ratio (four-fifths convention)", "IR labelled with the convention");

@@ -112,6 +112,12 @@ static const char *const SCORE_METRICS[] = {"mean_score", "score", "mean", NULL}
 static const char *const RATE_METRICS[] = {"selection_rate", "scoring_rate", NULL};
 static const char *const GAP_METRICS[] = {"gap", "paired_gap", "score_gap", NULL};
 
+const char *bb_rep_label(const struct bb_result_row *r)
+{
+    return !strcmp(r->group, "all") && r->dataset[0] && strstr(r->metric, "effect_size")
+               ? r->dataset : r->group;
+}
+
 bool bb_rep_is_score(const char *m) { return metric_is(m, SCORE_METRICS); }
 bool bb_rep_is_rate(const char *m) { return metric_is(m, RATE_METRICS); }
 bool bb_rep_is_gap(const char *m) { return metric_is(m, GAP_METRICS); }
@@ -160,6 +166,53 @@ static enum bb_status distinct(struct bb_rep *R, size_t off, const char ***out, 
     return BB_OK;
 }
 
+static bool same_cell(const struct bb_result_row *a, const struct bb_result_row *b)
+{
+    return !strcmp(a->task, b->task) && !strcmp(a->model, b->model) &&
+           !strcmp(a->variant, b->variant) && !strcmp(a->group, b->group) &&
+           !strcmp(a->dataset, b->dataset);
+}
+
+/* Tasks that emit their own adjusted p-values ("<metric>_p_<correction>"
+ * rows, or "p_<correction>" beside an association test's effect size) win
+ * over ours; those rows, and "small_group" flags, are annotations (aux). */
+static enum bb_status use_task_adjusted(struct bb_rep *R, struct bb_error *err)
+{
+    size_t n = R->res->n;
+    char suffix[32], plain[32];
+    const char *cn = bb_suite_correction_name(R->correction);
+    snprintf(suffix, sizeof suffix, "_p_%s", cn);
+    snprintf(plain, sizeof plain, "p_%s", cn);
+    R->aux = calloc(n ? n : 1, 1);
+    if (!R->aux)
+        return bb_fail(err, BB_E_NOMEM, "out of memory adjusting p-values");
+    for (size_t k = 0; k < n; k++) {
+        const char *m = R->res->rows[k].metric;
+        size_t len = strlen(m);
+        if (!strcmp(m, "small_group") || !strcmp(m, "p_holm") || !strcmp(m, "p_bh") ||
+            (len > 7 && (!strcmp(m + len - 7, "_p_holm") || !strcmp(m + len - 5, "_p_bh"))))
+            R->aux[k] = 1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct bb_result_row *r = &R->res->rows[i];
+        if (isnan(r->p_value) || R->aux[i])
+            continue;
+        size_t ml = strlen(r->metric);
+        for (size_t k = 0; k < n; k++) {
+            const struct bb_result_row *q = &R->res->rows[k];
+            if (!R->aux[k] || !same_cell(r, q))
+                continue;
+            bool named = !strncmp(q->metric, r->metric, ml) && !strcmp(q->metric + ml, suffix);
+            bool assoc = !strcmp(q->metric, plain) && strstr(r->metric, "effect_size");
+            if (named || assoc) {
+                R->adj[i] = q->value;
+                break;
+            }
+        }
+    }
+    return BB_OK;
+}
+
 /* Adjusted p-values: one family per task x model x metric (rows with a p). */
 static enum bb_status adjust(struct bb_rep *R, struct bb_error *err)
 {
@@ -177,8 +230,8 @@ static enum bb_status adjust(struct bb_rep *R, struct bb_error *err)
         R->adj[i] = NAN;
     for (size_t i = 0; i < n && !st; i++) {
         const struct bb_result_row *r = &R->res->rows[i];
-        if (done[i] || isnan(r->p_value))
-            continue;
+        if (done[i] || isnan(r->p_value) || !strncmp(r->metric, "max_", 4))
+            continue; /* a maximum's p is its pair's; not a family of its own */
         size_t m = 0;
         for (size_t k = i; k < n; k++) {
             const struct bb_result_row *q = &R->res->rows[k];
@@ -201,7 +254,7 @@ static enum bb_status adjust(struct bb_rep *R, struct bb_error *err)
     }
 out:
     free(idx), free(p), free(a), free(done);
-    return st;
+    return st ? st : use_task_adjusted(R, err);
 }
 
 /* ---- the report ---------------------------------------------------------------- */
@@ -293,6 +346,7 @@ done:
     bb_fileout_abort(&html);
     json_decref(R.manifest);
     free(R.adj);
+    free(R.aux);
     free(R.tasks);
     free(R.models);
     return st;

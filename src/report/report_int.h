@@ -27,6 +27,8 @@ struct bb_rep {
     enum bb_suite_correction correction;
     double alpha;
     double *adj;                      /* (res->n) adjusted p per row, NaN when none */
+    char *aux;                        /* (res->n) 1: an annotation of another row
+                                       * (task-adjusted p, small_group flag) */
     const char **tasks, **models;     /* distinct task / model ids, first-seen order */
     size_t n_tasks, n_models;
     char date[64];
@@ -45,6 +47,9 @@ const char *bb_rep_jstr(const json_t *o, const char *key);
 bool bb_rep_is_score(const char *metric);
 bool bb_rep_is_rate(const char *metric);
 bool bb_rep_is_gap(const char *metric);
+/* What a row is about: its group, or for a group "all" row of a task with
+ * one row per dataset (association tests), its dataset id. */
+const char *bb_rep_label(const struct bb_result_row *r);
 /* enum bb_suite_task_type of a results task id, or -1 when unknown. */
 int bb_rep_task_type(const struct bb_rep *R, const char *task);
 

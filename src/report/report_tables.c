@@ -64,7 +64,7 @@ static void rest_table(struct bb_rep *R, struct sel *S, const char *title)
 {
     size_t left = 0;
     for (size_t k = 0; k < S->n; k++)
-        left += !S->used[S->idx[k]];
+        left += !S->used[S->idx[k]] && !R->aux[S->idx[k]];
     if (!left)
         return;
     static const char *const head[] = {"group", "metric", "n", "value", "95% CI", "p (raw)",
@@ -73,13 +73,13 @@ static void rest_table(struct bb_rep *R, struct sel *S, const char *title)
     bb_doc_table(&R->doc, 8, head, "llrrrrrl");
     for (size_t k = 0; k < S->n; k++) {
         size_t i = S->idx[k];
-        if (S->used[i])
+        if (S->used[i] || R->aux[i])
             continue;
         const struct bb_result_row *r = ROW(i);
         char metric[300];
         snprintf(metric, sizeof metric, "%s%s", r->metric, bb_rep_arrow(r->higher_is_better));
-        const char *cells[8] = {r->group, metric, bb_rep_long(R, r->n), bb_rep_num(R, r->value),
-                                bb_rep_ci(R, r->ci_low, r->ci_high), bb_rep_p(R, r->p_value),
+        const char *cells[8] = {bb_rep_label(r), metric, bb_rep_long(R, r->n),
+                                bb_rep_num(R, r->value), bb_rep_ci(R, r->ci_low, r->ci_high), bb_rep_p(R, r->p_value),
                                 bb_rep_p(R, R->adj[i]), sig_word(R, r->p_value, R->adj[i])};
         bb_doc_row(&R->doc, 8, cells);
         S->used[i] = 1;
@@ -310,6 +310,10 @@ static enum bb_status do_association(struct bb_rep *R, struct sel *S, struct bb_
     for (size_t k = 0; k < S->n; k++) {
         size_t i = S->idx[k];
         const struct bb_result_row *r = ROW(i);
+        if (!strcmp(r->metric, "abs_effect_size")) {
+            S->used[i] = 1; /* |d|: the table's d with its sign */
+            continue;
+        }
         if (strcmp(r->metric, "effect_size"))
             continue;
         if (!n) {
@@ -318,12 +322,12 @@ static enum bb_status do_association(struct bb_rep *R, struct sel *S, struct bb_
                      "over this task's tests.", bb_suite_correction_name(R->correction));
             bb_doc_table(&R->doc, 7, head, "lrrrrrl");
         }
-        const char *cells[7] = {r->group, bb_rep_long(R, r->n), bb_rep_num(R, r->value),
+        const char *cells[7] = {bb_rep_label(r), bb_rep_long(R, r->n), bb_rep_num(R, r->value),
                                 bb_rep_ci(R, r->ci_low, r->ci_high), bb_rep_p(R, r->p_value),
                                 bb_rep_p(R, R->adj[i]), sig_word(R, r->p_value, R->adj[i])};
         bb_doc_row(&R->doc, 7, cells);
         S->used[i] = 1;
-        lab[n] = r->group;
+        lab[n] = bb_rep_label(r);
         es[3 * n] = r->value, es[3 * n + 1] = r->ci_low, es[3 * n + 2] = r->ci_high;
         sig[n++] = sig_level(R, r->p_value, R->adj[i]);
     }
@@ -377,6 +381,13 @@ static bool is_group(const char *g)
     return strchr(g, '=') != NULL;
 }
 
+/* A group's small_group flag from the task (1/0), or -1 when it gave none. */
+static int small_flag(const struct bb_rep *R, const struct sel *S, const char *group)
+{
+    long i = find(R, S, group, "small_group");
+    return i < 0 || isnan(ROW(i)->value) ? -1 : ROW(i)->value != 0;
+}
+
 /* Group-score tables (unitary, then intersectional) and their bar chart. */
 static enum bb_status cf_scores(struct bb_rep *R, struct sel *S, struct bb_error *err)
 {
@@ -424,7 +435,8 @@ static enum bb_status cf_scores(struct bb_rep *R, struct sel *S, struct bb_error
                 if (!strcmp(f2, fac))
                     ftotal += (double)q->n;
             }
-            bool small = ftotal > 0 && (double)r->n < 0.02 * ftotal;
+            int flag = small_flag(R, S, r->group);
+            bool small = flag >= 0 ? flag == 1 : ftotal > 0 && (double)r->n < 0.02 * ftotal;
             const char *cells[5] = {r->group, bb_rep_long(R, r->n), bb_rep_num(R, r->value),
                                     bb_rep_ci(R, r->ci_low, r->ci_high),
                                     small ? "small (< 2% of the factor's items)"
@@ -551,7 +563,8 @@ static enum bb_status cf_ir(struct bb_rep *R, struct sel *S, struct bb_error *er
         for (size_t j = 0; j < n; j++)
             total += (double)L[j].n;
         for (size_t j = 0; j < n; j++) {
-            L[j].small = total > 0 && (double)L[j].n < 0.02 * total;
+            int flag = small_flag(R, S, L[j].group);
+            L[j].small = flag >= 0 ? flag == 1 : total > 0 && (double)L[j].n < 0.02 * total;
             if (!L[j].small && !isnan(L[j].rate) && L[j].rate > maxrate)
                 maxrate = L[j].rate;
         }
@@ -559,10 +572,13 @@ static enum bb_status cf_ir(struct bb_rep *R, struct sel *S, struct bb_error *er
             if (isnan(L[j].ir) && !L[j].small && !isnan(L[j].rate) && maxrate > 0)
                 L[j].ir = L[j].rate / maxrate;
         qsort(L, n, sizeof *L, cmp_ir);
-        bb_doc_p(&R->doc, "Impact ratios for %s, sorted by impact ratio (rate: share of the "
-                 "group's sentences selected, or scoring above the overall median for continuous "
-                 "scores; p: two-proportion z-test, Fisher's exact test when a cell has n < 30, "
-                 "against the most selected group):", fac);
+        if (!nall)
+            bb_doc_p(&R->doc, "Impact ratios per factor, sorted by impact ratio. Rate: share of "
+                     "the group's sentences selected (predicted positive), or for continuous "
+                     "scores scoring above the median of all sentences. IR = rate / the highest "
+                     "rate of a group that is not small. p: two-proportion z-test, Fisher's "
+                     "exact test when a cell has n < 30, against that group.");
+        bb_doc_p(&R->doc, "Impact ratios for %s:", fac);
         bb_doc_table(&R->doc, 8, head, "lrrrrrrl");
         for (size_t j = 0; j < n; j++) {
             char note[160];
@@ -914,12 +930,16 @@ enum bb_status bb_rep_section_matrix(struct bb_rep *R, struct bb_error *err)
                 const struct bb_result_row *r = ROW(i);
                 bool seen = false;
                 if (strcmp(r->task, R->tasks[t]) || r->kind == BB_KIND_TIMING ||
-                    (strcmp(r->group, "all") && strcmp(r->metric, "effect_size")))
+                    (strcmp(r->group, "all") && strcmp(r->metric, "effect_size")) ||
+                    !strcmp(r->metric, "support"))
+                    continue;
+                const char *key = strcmp(r->metric, "effect_size") ? r->metric : bb_rep_label(r);
+                if (R->aux[i] || !strcmp(r->metric, "abs_effect_size"))
                     continue;
                 for (size_t j = 0; j < k && !seen; j++)
-                    seen = !strcmp(cl[j], strcmp(r->metric, "effect_size") ? r->metric : r->group);
+                    seen = !strcmp(cl[j], key);
                 if (!seen)
-                    cl[k++] = strcmp(r->metric, "effect_size") ? r->metric : r->group;
+                    cl[k++] = key;
             }
             if (!k)
                 continue;
@@ -930,8 +950,8 @@ enum bb_status bb_rep_section_matrix(struct bb_rep *R, struct bb_error *err)
                         const struct bb_result_row *r = ROW(i);
                         bool es = !strcmp(r->metric, "effect_size");
                         if (!strcmp(r->task, R->tasks[t]) && !strcmp(r->model, R->models[m]) &&
-                            (es ? !strcmp(r->group, cl[j]) : !strcmp(r->metric, cl[j]) &&
-                                                             !strcmp(r->group, "all"))) {
+                            (es ? !strcmp(bb_rep_label(r), cl[j])
+                                : !strcmp(r->metric, cl[j]) && !strcmp(r->group, "all"))) {
                             v[j * ns + m] = r->value, lo[j * ns + m] = r->ci_low;
                             hi[j * ns + m] = r->ci_high;
                         }

@@ -316,7 +316,15 @@ static const struct metric_def DEFS[] = {
     {"gap", "paired gap mean_s (mean score of a in s - mean score of b in s) over counterfactual "
      "sets s holding both groups", "0", "significance at alpha after correction",
      "95% bootstrap CI over sets; two-sided sign-flip permutation p"},
+    {"score_gap", "paired gap mean_s (mean score of A in s - mean score of B in s) over "
+     "counterfactual sets s holding both groups (group \"A vs B\")", "0",
+     "significance at alpha after correction",
+     "95% bootstrap CI over sets; two-sided sign-flip permutation p"},
     {"max_gap", "the pairwise gap of largest absolute value", "0", "—", "as for gap"},
+    {"max_abs_score_gap", "largest |score_gap| over the pairs of a grouping (group: the "
+     "factor) or of every grouping (group all)", "0", "—", "|CI| of that gap"},
+    {"abs_effect_size", "|d| of a WEAT/SEAT test", "0", "as effect_size", "|CI| of d"},
+    {"mean_abs_effect_size", "mean |d| over the task's WEAT/SEAT tests", "0", "—", "none"},
     {"demographic_parity_difference", "max_g SR_g - min_g SR_g (Fairlearn)", "0", "none",
      "95% bootstrap CI over items"},
     {"demographic_parity_ratio", "min_g SR_g / max_g SR_g (Fairlearn; disparate impact)", "1",
@@ -366,6 +374,8 @@ enum bb_status bb_rep_section_metrics(struct bb_rep *R, struct bb_error *err)
     for (size_t i = 0; i < R->res->n; i++) {
         const struct bb_result_row *r = &R->res->rows[i];
         size_t k = 0;
+        if (R->aux[i])
+            continue; /* adjusted p / small-group annotations: shown in their rows' tables */
         while (k < ns && strcmp(seen[k], r->metric))
             k++;
         if (k < ns)
