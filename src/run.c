@@ -214,7 +214,7 @@ static size_t task_datasets(const struct bb_suite_task *t, const struct bb_suite
 static void check_data(struct run *R, struct run_task *rt)
 {
     const struct bb_suite_dataset *ds[256];
-    size_t n = task_datasets(rt->t, ds, 256), missing = 0, k = 0;
+    size_t n = task_datasets(rt->t, ds, 256), missing = 0;
     char first[1100] = "";
     for (size_t i = 0; i < n; i++) {
         char path[4096];
@@ -228,12 +228,10 @@ static void check_data(struct run *R, struct run_task *rt)
         return;
     rt->skip = true;
     if (n == 1)
-        k = (size_t)snprintf(rt->reason, sizeof rt->reason, "dataset '%s' not found: %s",
-                             ds[0]->id, first);
+        snprintf(rt->reason, sizeof rt->reason, "%s (suite dataset '%s')", first, ds[0]->id);
     else
-        k = (size_t)snprintf(rt->reason, sizeof rt->reason,
-                             "%zu of its %zu dataset files not found; first: %s", missing, n, first);
-    (void)k;
+        snprintf(rt->reason, sizeof rt->reason, "%zu of its %zu dataset files not found; first: %s",
+                 missing, n, first);
 }
 
 static enum bb_status pick_tasks(struct run *R, struct bb_error *err)
