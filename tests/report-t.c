@@ -304,7 +304,8 @@ static void check_main(const struct bb_suite *suite, bool have_gnuplot)
     static const char *const charts[] = {"cf__cf__minilm", "weat__seat__minilm", "sts__sts__minilm",
                                          "confusion__sentiment__minilm", "latency__speed__minilm",
                                          "throughput__speed__minilm", "ir__cf__minilm",
-                                         "compare__sts", "cf__cf__minilm-f16"};
+                                         "compare__sts", "compare__seat", "compare__speed",
+                                         "cf__cf__minilm-f16"};
     char cdir[4200];
     snprintf(cdir, sizeof cdir, "%s/charts", dir);
     for (size_t i = 0; i < sizeof charts / sizeof charts[0]; i++) {

@@ -606,11 +606,19 @@ enum bb_status bb_plot_chart_clusters(struct bb_plot *p, const char *name, const
     static const char *const pal[] = {"#4c72b0", "#dd8452", "#55a868", "#c44e52",
                                       "#8172b3", "#937860", "#da8bc3", "#8c8c8c"};
     fputs("plot ", c.g);
+    size_t shown = 0;
     for (size_t s = 0; s < ns; s++) {
-        fprintf(c.g, "%s'%s.dat' using %zu:%zu:%zu%s lc rgb '%s' title ", s ? ", \\\n     " : "",
-                name, 2 + 3 * s, 3 + 3 * s, 4 + 3 * s, s ? "" : ":xtic(1)", pal[s % 8]);
+        bool any = false; /* gnuplot refuses a histogram column without a valid point */
+        for (size_t k = 0; k < nc && !any; k++)
+            any = !isnan(values[k * ns + s]);
+        if (!any)
+            continue;
+        fprintf(c.g, "%s'%s.dat' using %zu:%zu:%zu%s lc rgb '%s' title ",
+                shown ? ", \\\n     " : "", name, 2 + 3 * s, 3 + 3 * s, 4 + 3 * s,
+                shown ? "" : ":xtic(1)", pal[s % 8]);
         q(c.g, series[s]);
+        shown++;
     }
-    fputs(ns ? "\n" : "NaN\n", c.g);
+    fputs(shown ? "\n" : "NaN title 'no data'\n", c.g);
     return chart_finish(p, &c, name, err);
 }

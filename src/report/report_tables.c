@@ -862,6 +862,79 @@ static size_t columns(const struct bb_rep *R, struct column *cols, size_t max)
     return n;
 }
 
+/* The comparison key of a row (a bar cluster), or NULL when the row is not
+ * compared: latency p50 per grid cell; effect sizes per test; otherwise the
+ * metrics at group all. */
+static const char *compare_key(const struct bb_rep *R, int type, size_t i)
+{
+    const struct bb_result_row *r = ROW(i);
+    if (R->aux[i])
+        return NULL;
+    if (type == BB_TASK_LATENCY)
+        return !strcmp(r->metric, "latency_p50_ms") && strchr(r->group, '=') ? r->group : NULL;
+    if (r->kind == BB_KIND_TIMING || !strcmp(r->metric, "support") ||
+        !strcmp(r->metric, "abs_effect_size"))
+        return NULL;
+    if (!strcmp(r->metric, "effect_size"))
+        return bb_rep_label(r);
+    return strcmp(r->group, "all") ? NULL : r->metric;
+}
+
+static const char *compare_ylabel(int type)
+{
+    switch (type) {
+    case BB_TASK_SIMILARITY: return "correlation x 100";
+    case BB_TASK_ZERO_SHOT: return "score (0-1)";
+    case BB_TASK_ASSOCIATION: return "effect size d (ideal 0)";
+    case BB_TASK_LATENCY: return "p50 latency per batch (ms)";
+    default: return "value (units: section 4)";
+    }
+}
+
+/* One comparison chart per task: clusters (metrics, tests or latency grid
+ * cells) x models, with 95% CIs. */
+static enum bb_status compare_charts(struct bb_rep *R, struct bb_error *err)
+{
+    size_t ns = R->n_models < 8 ? R->n_models : 8;
+    for (size_t t = 0; t < R->n_tasks; t++) {
+        int type = bb_rep_task_type(R, R->tasks[t]);
+        const char *cl[16];
+        double v[16 * 8], lo[16 * 8], hi[16 * 8];
+        size_t k = 0;
+        for (size_t i = 0; i < R->res->n && k < 16; i++) {
+            const char *key = strcmp(ROW(i)->task, R->tasks[t]) ? NULL : compare_key(R, type, i);
+            bool seen = false;
+            for (size_t j = 0; key && j < k && !seen; j++)
+                seen = !strcmp(cl[j], key);
+            if (key && !seen)
+                cl[k++] = key;
+        }
+        if (!k)
+            continue;
+        for (size_t j = 0; j < k * ns; j++)
+            v[j] = lo[j] = hi[j] = NAN;
+        for (size_t i = 0; i < R->res->n; i++) {
+            const struct bb_result_row *r = ROW(i);
+            const char *key = strcmp(r->task, R->tasks[t]) ? NULL : compare_key(R, type, i);
+            for (size_t j = 0; key && j < k; j++)
+                for (size_t m = 0; m < ns; m++)
+                    if (!strcmp(cl[j], key) && !strcmp(r->model, R->models[m]))
+                        v[j * ns + m] = r->value, lo[j * ns + m] = r->ci_low,
+                        hi[j * ns + m] = r->ci_high;
+        }
+        char name[600], title[700];
+        bb_plot_name(name, sizeof name, "compare", R->tasks[t], NULL);
+        snprintf(title, sizeof title, "%s: models compared%s", R->tasks[t],
+                 type == BB_TASK_LATENCY ? " (b = batch size, t = tokens)" : " (95% CI)");
+        enum bb_status st = bb_plot_chart_clusters(&R->plot, name, title, compare_ylabel(type), k,
+                                                   cl, ns, R->models, v, lo, hi, err);
+        if (st)
+            return st;
+        chart_ref(R, name, title);
+    }
+    return BB_OK;
+}
+
 enum bb_status bb_rep_section_matrix(struct bb_rep *R, struct bb_error *err)
 {
     struct column cols[64];
@@ -919,56 +992,8 @@ enum bb_status bb_rep_section_matrix(struct bb_rep *R, struct bb_error *err)
                       strchr(who, ',') ? ", tied" : "");
         }
         bb_doc_end_list(&R->doc);
-        /* the comparison chart: one per task, clusters = metrics at group all */
-        for (size_t t = 0; t < R->n_tasks; t++) {
-            enum bb_status st = BB_OK;
-            size_t k = 0;
-            const char *cl[16];
-            double v[16 * 8], lo[16 * 8], hi[16 * 8];
-            size_t ns = R->n_models < 8 ? R->n_models : 8;
-            for (size_t i = 0; i < R->res->n && k < 16; i++) {
-                const struct bb_result_row *r = ROW(i);
-                bool seen = false;
-                if (strcmp(r->task, R->tasks[t]) || r->kind == BB_KIND_TIMING ||
-                    (strcmp(r->group, "all") && strcmp(r->metric, "effect_size")) ||
-                    !strcmp(r->metric, "support"))
-                    continue;
-                const char *key = strcmp(r->metric, "effect_size") ? r->metric : bb_rep_label(r);
-                if (R->aux[i] || !strcmp(r->metric, "abs_effect_size"))
-                    continue;
-                for (size_t j = 0; j < k && !seen; j++)
-                    seen = !strcmp(cl[j], key);
-                if (!seen)
-                    cl[k++] = key;
-            }
-            if (!k)
-                continue;
-            for (size_t j = 0; j < k; j++)
-                for (size_t m = 0; m < ns; m++) {
-                    v[j * ns + m] = lo[j * ns + m] = hi[j * ns + m] = NAN;
-                    for (size_t i = 0; i < R->res->n; i++) {
-                        const struct bb_result_row *r = ROW(i);
-                        bool es = !strcmp(r->metric, "effect_size");
-                        if (!strcmp(r->task, R->tasks[t]) && !strcmp(r->model, R->models[m]) &&
-                            (es ? !strcmp(bb_rep_label(r), cl[j])
-                                : !strcmp(r->metric, cl[j]) && !strcmp(r->group, "all"))) {
-                            v[j * ns + m] = r->value, lo[j * ns + m] = r->ci_low;
-                            hi[j * ns + m] = r->ci_high;
-                        }
-                    }
-                }
-            char name[600], title[700];
-            bb_plot_name(name, sizeof name, "compare", R->tasks[t], NULL);
-            snprintf(title, sizeof title, "%s: models compared (95%% CI)", R->tasks[t]);
-            st = bb_plot_chart_clusters(&R->plot, name, title, "value (see section 4 for units)",
-                                        k, cl, ns, R->models, v, lo, hi, err);
-            if (st) {
-                free(head), free(cells), free(val);
-                return st;
-            }
-            chart_ref(R, name, title);
-        }
     }
     free(head), free(cells), free(val);
-    return BB_OK;
+    return R->n_models > 1 ? compare_charts(R, err) : BB_OK;
 }
+
