@@ -385,6 +385,12 @@ static void test_run_and_manifest(const char *dir)
     ok(!isnan(result_value(dir, "sentiment", "film", "accuracy", 0)), "per-group accuracy");
     ok(result_value(dir, "speed", "b=2,t=8", "latency_p50_ms", 0) > 0, "latency p50 row");
     ok(result_value(dir, "speed", "all", "peak_rss_mb", 0) > 0, "peak RSS row");
+    ok(result_value(dir, "speed", "all", "kernel_build_cold_s", 0) >= 0 &&
+           result_value(dir, "speed", "all", "first_forward_cold_ms", 0) > 0,
+       "in-process cold kernel build and first forward rows");
+    double cold = result_value(dir, "speed", "all", "cold_start_process_s", 0);
+    double warm = result_value(dir, "speed", "all", "warm_start_process_s", 0);
+    ok(cold > 0 && warm > 0, "whole-process cold and warm start rows (%.2f s, %.2f s)", cold, warm);
 }
 
 static void test_determinism(const char *a, const char *b)
@@ -518,7 +524,7 @@ static void test_interrupt(void)
 
 int main(void)
 {
-    plan(93);
+    plan(95);
     test_helpers();
     test_model_dir("all-MiniLM-L6-v2");
     g_bin = getenv("BIASBENCH");
@@ -532,7 +538,10 @@ int main(void)
     snprintf(a, sizeof a, "%s/run-a", test_tmp_dir());
     snprintf(b, sizeof b, "%s/run-b", test_tmp_dir());
     test_validate();
+    unsetenv("BIASBENCH_COLD_START");
     test_run_and_manifest(a);
+    /* the rest: no whole-process cold start (it compiles every kernel) */
+    setenv("BIASBENCH_COLD_START", "off", 1);
     test_determinism(a, b);
     test_errors();
     test_interrupt();

@@ -7,18 +7,24 @@
  * "b=B,t=T". Then the model load time, the kernel build time with the
  * backend's program cache warm (this run's backend) and cold (a second
  * backend with an empty, temporary program cache, plus its first forward,
- * which includes PoCL's per-kernel JIT), and the process's peak RSS. Every row
+ * which includes PoCL's per-kernel JIT), the process's peak RSS, and the
+ * start of a whole `biasbench embed` process with warm and with empty kernel
+ * caches (PoCL's included: the cold start DESIGN.md defines; it compiles
+ * every kernel, seconds of CPU: BIASBENCH_COLD_START=off leaves it out). Every row
  * is kind=timing and its variant reads "<precision> @ <device> / <driver>" so
  * each row says where it was measured. Per item: one row per timed batch. */
 #include "tasks/task.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "backend/backend.h"
@@ -197,20 +203,82 @@ done:
     return st;
 }
 
+/* Whole-process start of the biasbench program (/proc/self/exe) embedding
+ * one sentence with this model, device and precision: with its own caches
+ * (warm) and with empty PoCL and biasbench kernel caches (cold:
+ * POCL_CACHE_DIR and BIASBENCH_CACHE pointed at a fresh folder). This is the
+ * cold start DESIGN.md defines; in-process, PoCL's cache cannot be emptied. */
+static enum bb_status process_start(struct lat *L, bool cold, struct bb_error *err)
+{
+    struct bb_task_ctx *ctx = L->ctx;
+    const char *what = cold ? "cold_start_process_s" : "warm_start_process_s";
+    char exe[4096], tmp[] = "/tmp/biasbench-start-XXXXXX", pocl[64], bbc[64];
+    ssize_t k = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    exe[k > 0 ? k : 0] = 0;
+    const char *base = strrchr(exe, '/');
+    if (k <= 0 || !base || strncmp(base + 1, "biasbench", 9)) {
+        bb_task_note_skip(ctx, what, "not running as the biasbench program");
+        return BB_OK;
+    }
+    if (cold && !mkdtemp(tmp))
+        return bb_fail(err, BB_E_IO, "%s: cannot create a temporary folder: %s", tmp, strerror(errno));
+    snprintf(pocl, sizeof pocl, "%s/pocl", tmp);
+    snprintf(bbc, sizeof bbc, "%s/biasbench", tmp);
+    double t0 = bb_now();
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (cold && (mkdir(pocl, 0700) || setenv("POCL_CACHE_DIR", pocl, 1) ||
+                     setenv("BIASBENCH_CACHE", bbc, 1)))
+            _exit(126);
+        int fd = open("/dev/null", O_WRONLY);
+        dup2(fd, STDOUT_FILENO);
+        dup2(fd, STDERR_FILENO);
+        execl(exe, "biasbench", "embed", "--model", bb_model_dir(ctx->model), "--backend",
+              ctx->backend_name, "--device", ctx->device_sel, "--precision", ctx->variant,
+              "a cold start", (char *)NULL);
+        _exit(127);
+    }
+    int status = 0;
+    while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    double dt = bb_now() - t0;
+    if (cold && nftw(tmp, remove_entry, 16, FTW_DEPTH | FTW_PHYS))
+        bb_warn("could not remove the temporary caches in %s", tmp);
+    if (pid < 0 || !WIFEXITED(status) || WEXITSTATUS(status)) {
+        char why[128];
+        snprintf(why, sizeof why, "`biasbench embed` as a child process failed (status %d)", status);
+        bb_task_note_skip(ctx, what, why);
+        return BB_OK;
+    }
+    return row(L, NULL, what, dt, 1, BB_DIR_LOWER, err);
+}
+
+/* Load and start-up rows; peak RSS first, before the cold-start probe loads
+ * a second copy of the model. */
 static enum bb_status load_rows(struct lat *L, struct bb_error *err)
 {
     struct bb_task_ctx *ctx = L->ctx;
     const struct bb_device_info *in = &ctx->backend->info;
+    bool cl = strcmp(ctx->backend_name, "ref") != 0;
+    struct rusage ru;
     enum bb_status st = row(L, NULL, "model_load_s", bb_model_load_seconds(ctx->model), 1,
                             BB_DIR_LOWER, err);
-    if (!st && strcmp(ctx->backend_name, "ref"))
-        st = row(L, NULL, in->program_cached ? "kernel_build_warm_s" : "kernel_build_s",
-                 in->build_seconds, 1, BB_DIR_LOWER, err);
-    if (!st && strcmp(ctx->backend_name, "ref"))
-        st = cold_start(L, err);
-    struct rusage ru;
     if (!st && !getrusage(RUSAGE_SELF, &ru))
         st = row(L, NULL, "peak_rss_mb", (double)ru.ru_maxrss / 1024.0, 1, BB_DIR_LOWER, err);
+    if (!st && cl)
+        st = row(L, NULL, in->program_cached ? "kernel_build_warm_s" : "kernel_build_s",
+                 in->build_seconds, 1, BB_DIR_LOWER, err);
+    if (!st && cl)
+        st = cold_start(L, err);
+    const char *cs = getenv("BIASBENCH_COLD_START");
+    if (cl && cs && (!strcmp(cs, "off") || !strcmp(cs, "0"))) {
+        bb_task_note_skip(ctx, "warm/cold_start_process_s", "BIASBENCH_COLD_START=off");
+        return st;
+    }
+    if (!st && cl)
+        st = process_start(L, false, err);
+    if (!st && cl)
+        st = process_start(L, true, err);
     return st;
 }
 
