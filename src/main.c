@@ -21,6 +21,8 @@ static const struct command commands[] = {
     {"fetch", bb_cmd_fetch, "Download a Hugging Face model into the model cache"},
     {"run", bb_cmd_run, "Run a suite: results.csv, per-item CSVs, manifest, charts and report"},
     {"validate", bb_cmd_validate, "Check a suite file without running it"},
+    {"compare", bb_cmd_compare, "Compare two runs (or two models of a run): differences, CIs, paired tests"},
+    {"gate", bb_cmd_gate, "Check CI gates against a baseline run: TAP on stdout, exit 1 on failure"},
 };
 
 static void usage(FILE *out)

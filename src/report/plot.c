@@ -229,7 +229,7 @@ static void header(FILE *g, const char *name, const char *title, int w, int h)
             "}\n"
             "set datafile separator '\\t'\n"
             "set border 3\nset tics nomirror\nset grid ytics lc rgb '#dddddd'\n"
-            "set key outside right top vertical Left reverse noautotitle samplen 2\n",
+            "set key below center horizontal Left reverse noautotitle samplen 2 width 2 height 1\n",
             name, name, name, name, name, w, h, name, w, h, name);
     fputs("set title ", g);
     q(g, title);
@@ -266,16 +266,6 @@ static enum bb_status chart_finish(struct bb_plot *p, struct chart *c, const cha
 done:
     free(c->dat), free(c->gp);
     return st;
-}
-
-static int bottom_margin(size_t n, const char *const *labels)
-{
-    size_t longest = 0;
-    for (size_t i = 0; i < n; i++)
-        if (labels[i] && strlen(labels[i]) > longest)
-            longest = strlen(labels[i]);
-    int m = 3 + (int)((double)longest * 0.26);
-    return m < 4 ? 4 : m > 22 ? 22 : m;
 }
 
 static int width_for(size_t n, int per, int base, int max)
@@ -315,11 +305,11 @@ enum bb_status bb_plot_chart_bars(struct bb_plot *p, const char *name, const str
     header(c.g, name, b->title, width_for(b->n, 34, 260, 2200), 560);
     fprintf(c.g, "set ylabel ");
     q(c.g, b->ylabel);
-    fprintf(c.g, "\nset xtics rotate by 35 right scale 0\nset bmargin %d\n"
+    fprintf(c.g, "\nset xtics rotate by 35 right scale 0\n"
             "set style fill solid 0.75 border rgb '#333333'\nset boxwidth 0.7\n"
             "set xrange [-0.8:%g]\n%s"
             "colour(s) = s == 0 ? 0x4c72b0 : 0xdd8452\n",
-            bottom_margin(b->n, b->labels), xmax + 0.8,
+            xmax + 0.8,
             b->from_zero && nonneg ? "set yrange [0:*]\n" : "set xzeroaxis lt -1\n");
     fprintf(c.g, "plot '%s.dat' using 1:3:(colour($6)):xtic(2) with boxes lc rgb variable, \\\n"
             "     '' using 1:4:(0):($5-$4) with vectors heads size screen 0.008,90 lc rgb '#222222' "
@@ -355,13 +345,13 @@ enum bb_status bb_plot_chart_effects(struct bb_plot *p, const char *name, const 
     }
     header(c.g, name, title, width_for(n, 40, 260, 2200), 560);
     fprintf(c.g, "set ylabel 'effect size d (Cohen-style, unitless)'\n"
-            "set xtics rotate by 35 right scale 0\nset bmargin %d\n"
+            "set xtics rotate by 35 right scale 0\n"
             "set style fill solid 0.75 border rgb '#333333'\nset boxwidth 0.7\n"
             "set xrange [-0.8:%zu.8]\nset yrange [*:*]\nset offsets 0, 0, 0.35, 0.35\n"
             "set arrow from graph 0, first 0 to graph 1, first 0 nohead lc rgb '#000000' lw 1.5\n"
             "colour(s) = s == 2 ? 0xc44e52 : s == 1 ? 0xdd8452 : 0x9a9a9a\n"
             "top(v, h) = (h == h && h > v) ? h : v\nbot(v, l) = (l == l && l < v) ? l : v\n",
-            bottom_margin(n, labels), n ? n - 1 : 0);
+            n ? n - 1 : 0);
     fprintf(c.g, "plot '%s.dat' using 1:3:(colour($6)):xtic(2) with boxes lc rgb variable, \\\n"
             "     '' using 1:4:(0):($5-$4) with vectors heads size screen 0.008,90 "
             "lc rgb '#222222' lw 1.2, \\\n"
@@ -447,7 +437,7 @@ enum bb_status bb_plot_chart_confusion(struct bb_plot *p, const char *name, cons
         q(c.g, labels[i]);
         fprintf(c.g, " %zu", i);
     }
-    fprintf(c.g, ")\nset bmargin %d\n", bottom_margin(k, labels));
+    fputs(")\n", c.g);
     fprintf(c.g, "plot '%s.dat' using 1:2:4 with image, \\\n"
             "     '' using 1:2:(sprintf('%%d', $3)) with labels font ',%d'\n",
             name, k > 12 ? 7 : 12);
@@ -509,7 +499,7 @@ enum bb_status bb_plot_chart_latency(struct bb_plot *p, const char *name, const 
     fputs("plot ", c.g);
     for (size_t s = 0; s < ns; s++) {
         char t[80];
-        snprintf(t, sizeof t, "%ld tokens per sentence%s", seqs[s], y90 && !s ? " (p50, whisker to p90)" : "");
+        snprintf(t, sizeof t, "%ld tokens per sentence", seqs[s]);
         if (y90)
             fprintf(c.g, "%s'%s.dat' index %zu using 1:2:2:3 with yerrorlines lw 2 pt 7 title ",
                     s ? ", \\\n     " : "", name, s);
@@ -551,7 +541,7 @@ enum bb_status bb_plot_chart_ir(struct bb_plot *p, const char *name, const char 
             longest = strlen(labels[i]);
     }
     int lm = 4 + (int)((double)(longest + 8) * 0.7);
-    header(c.g, name, title, 860, 160 + 34 * (int)(n < 4 ? 4 : n));
+    header(c.g, name, title, 860, 230 + 34 * (int)(n < 4 ? 4 : n));
     fprintf(c.g, "set xlabel 'impact ratio (four-fifths convention; 1 = the most selected group)'\n"
             "set lmargin %d\nset xrange [0:%.3g]\nset yrange [%zu.6:-0.6]\nset ytics scale 0\n"
             "set grid xtics noytics lc rgb '#dddddd'\n"
@@ -601,8 +591,8 @@ enum bb_status bb_plot_chart_clusters(struct bb_plot *p, const char *name, const
     q(c.g, ylabel);
     fprintf(c.g, "\nset style data histograms\nset style histogram errorbars gap 1.5 lw 1.2\n"
             "set style fill solid 0.8 border rgb '#333333'\nset boxwidth 0.9\n"
-            "set xtics rotate by 35 right scale 0\nset bmargin %d\nset xzeroaxis lt -1\n%s",
-            bottom_margin(nc, clusters), nonneg ? "set yrange [0:*]\n" : "");
+            "set xtics rotate by 35 right scale 0\nset xzeroaxis lt -1\n%s",
+            nonneg ? "set yrange [0:*]\n" : "");
     static const char *const pal[] = {"#4c72b0", "#dd8452", "#55a868", "#c44e52",
                                       "#8172b3", "#937860", "#da8bc3", "#8c8c8c"};
     fputs("plot ", c.g);

@@ -80,7 +80,9 @@ static void rest_table(struct bb_rep *R, struct sel *S, const char *title)
         snprintf(metric, sizeof metric, "%s%s", r->metric, bb_rep_arrow(r->higher_is_better));
         const char *cells[8] = {bb_rep_label(r), metric, bb_rep_long(R, r->n),
                                 bb_rep_num(R, r->value), bb_rep_ci(R, r->ci_low, r->ci_high), bb_rep_p(R, r->p_value),
-                                bb_rep_p(R, R->adj[i]), sig_word(R, r->p_value, R->adj[i])};
+                                bb_rep_p(R, R->adj[i]),
+                                strncmp(r->metric, "max_", 4) ? sig_word(R, r->p_value, R->adj[i])
+                                                               : "as its pair's row"};
         bb_doc_row(&R->doc, 8, cells);
         S->used[i] = 1;
     }
