@@ -362,6 +362,22 @@ static void check_no_gnuplot(const struct bb_suite *suite)
     free(md), free(html), free(dir);
 }
 
+/* A gnuplot that fails (here /bin/false): still a report, each chart named. */
+static void check_failing_gnuplot(const struct bb_suite *suite)
+{
+    struct bb_error err = {0};
+    char *dir = make_run("badgnuplot", true), p[4300];
+    setenv("BIASBENCH_GNUPLOT", "/bin/false", 1);
+    enum bb_status st = bb_report_write(dir, suite, &res, &err);
+    unsetenv("BIASBENCH_GNUPLOT");
+    is_int(BB_OK, st, "failing gnuplot: report still written (%s)", err.msg);
+    snprintf(p, sizeof p, "%s/report.md", dir);
+    char *md = slurp(p);
+    contains(md ? md : "", "(chart cf\\_\\_cf\\_\\_minilm not drawn: gnuplot failed on "
+             "charts/cf\\_\\_cf\\_\\_minilm.gp)", "the chart gnuplot failed on is named");
+    free(md), free(dir);
+}
+
 static void check_bare(void)
 {
     struct bb_error err = {0};
@@ -401,6 +417,10 @@ int main(void)
     plan_lazy();
     check_main(suite, have_gnuplot);
     check_no_gnuplot(suite);
+    if (access("/bin/false", X_OK) == 0)
+        check_failing_gnuplot(suite);
+    else
+        skip("no /bin/false"), skip("no /bin/false");
     check_bare();
     bb_suite_free(suite);
     bb_results_free(&res);

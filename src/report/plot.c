@@ -257,9 +257,11 @@ static enum bb_status chart_finish(struct bb_plot *p, struct chart *c, const cha
     if (!bb_plot_available(p))
         goto done;
     if (run_gnuplot(p, name, "png", msg, sizeof msg) || run_gnuplot(p, name, "svg", msg, sizeof msg)) {
-        if (!p->failed++)
+        if (!p->failed++) { /* warned once; the report names each chart not drawn */
             snprintf(p->first_error, sizeof p->first_error, "%s.gp: %s", name, msg);
-        bb_warn("chart %s: gnuplot failed: %s", name, msg);
+            bb_warn("chart %s: gnuplot failed (further failures are listed in the report): %s",
+                    name, msg);
+        }
     } else {
         p->drawn++;
     }
