@@ -36,7 +36,7 @@ for d in "${BIASBENCH_DATA:-/nonexistent}" "$S/../shared/datasets"; do
   [ -f "$d/stsb/stsb-en-test.csv" ] && data=$(cd "$d" && pwd) && break
 done
 
-echo "1..43"
+echo "1..44"
 
 # ---- fixtures: identical candidate, degraded, slightly worse ----
 gate --baseline "$G/base" --candidate "$G/base" --suite "$G/suite.yaml"
@@ -135,6 +135,13 @@ if command -v prove >/dev/null 2>&1; then
 else
   ok 0 "# SKIP prove not installed"; ok 0 "# SKIP prove not installed"
 fi
+
+# automake's TAP driver on the failing output (exit status ignored: 1 is the verdict)
+AM_TAP_AWK=${AWK:-awk} sh "$S/build-aux/tap-driver.sh" --test-name fail --log-file "$T/drv.log" \
+  --trs-file "$T/drv.trs" --color-tests no --enable-hard-errors yes --expect-failure no --ignore-exit \
+  -- sh "$T/fail.t" >"$T/drv.out" 2>&1
+[ "$(grep -c '^:test-result: PASS' "$T/drv.trs")" = 4 ] && [ "$(grep -c '^:test-result: FAIL' "$T/drv.trs")" = 2 ] \
+  && ! grep -q 'ERROR' "$T/drv.trs"; ok $? "automake's TAP driver reads the failing gate output: 4 PASS, 2 FAIL, no ERROR"
 
 # ---- compare on fixtures ----
 "$B" compare "$G/base" "$G/othersuite" >"$T/out" 2>"$T/err"; rc=$?
