@@ -185,6 +185,29 @@ static void cell(FILE *f, const char *s)
         fputc((unsigned char)*s < 0x20 ? ' ' : *s == '"' ? '\'' : *s, f);
 }
 
+/* A tic label: long labels shortened in the middle (the report's tables
+ * carry the full names); cuts between UTF-8 characters. */
+static const char *shorten(const char *s, char *buf, size_t size)
+{
+    enum { MAX = 28, KEEP = 13 };
+    size_t n = s ? strlen(s) : 0;
+    if (n <= MAX)
+        return s;
+    size_t head = KEEP, tail = n - KEEP;
+    while (head > 0 && ((unsigned char)s[head] & 0xC0) == 0x80)
+        head--;
+    while (tail < n && ((unsigned char)s[tail] & 0xC0) == 0x80)
+        tail++;
+    snprintf(buf, size, "%.*s…%s", (int)head, s, s + tail);
+    return buf;
+}
+
+static void label_cell(FILE *f, const char *s)
+{
+    char buf[64];
+    cell(f, shorten(s, buf, sizeof buf));
+}
+
 static void num(FILE *f, double v)
 {
     if (isnan(v) || isinf(v))
@@ -296,7 +319,7 @@ enum bb_status bb_plot_chart_bars(struct bb_plot *p, const char *name, const str
             x += b->series[k] != b->series[k - 1] ? 0.6 : 0;
         fprintf(c.d, "%g\t", x);
         xmax = x;
-        cell(c.d, b->labels[i]);
+        label_cell(c.d, b->labels[i]);
         fputc('\t', c.d), num(c.d, b->value[i]);
         fputc('\t', c.d), num(c.d, b->lo ? b->lo[i] : NAN);
         fputc('\t', c.d), num(c.d, b->hi ? b->hi[i] : NAN);
@@ -339,7 +362,7 @@ enum bb_status bb_plot_chart_effects(struct bb_plot *p, const char *name, const 
           c.d);
     for (size_t i = 0; i < n; i++) {
         fprintf(c.d, "%zu\t", i);
-        cell(c.d, labels[i]);
+        label_cell(c.d, labels[i]);
         fputc('\t', c.d), num(c.d, es[i]);
         fputc('\t', c.d), num(c.d, lo ? lo[i] : NAN);
         fputc('\t', c.d), num(c.d, hi ? hi[i] : NAN);
@@ -427,16 +450,17 @@ enum bb_status bb_plot_chart_confusion(struct bb_plot *p, const char *name, cons
           "set border 15\nset palette defined (0 '#ffffff', 1 '#9ecae1', 2 '#2171b5')\n"
           "set cbrange [0:1]\nset cblabel 'share of the gold row'\nset tics scale 0\n", c.g);
     fprintf(c.g, "set xrange [-0.5:%zu.5]\nset yrange [%zu.5:-0.5]\n", k ? k - 1 : 0, k ? k - 1 : 0);
+    char sb[64];
     fputs("set xtics rotate by 35 right (", c.g);
     for (size_t i = 0; i < k; i++) {
         fputs(i ? ", " : "", c.g);
-        q(c.g, labels[i]);
+        q(c.g, shorten(labels[i], sb, sizeof sb));
         fprintf(c.g, " %zu", i);
     }
     fputs(")\nset ytics (", c.g);
     for (size_t i = 0; i < k; i++) {
         fputs(i ? ", " : "", c.g);
-        q(c.g, labels[i]);
+        q(c.g, shorten(labels[i], sb, sizeof sb));
         fprintf(c.g, " %zu", i);
     }
     fputs(")\n", c.g);
@@ -528,7 +552,7 @@ enum bb_status bb_plot_chart_ir(struct bb_plot *p, const char *name, const char 
     fputs("# y\tgroup\timpact_ratio\tci_low\tci_high\tsmall\n", c.d);
     for (size_t i = 0; i < n; i++) {
         fprintf(c.d, "%zu\t", i);
-        cell(c.d, labels[i]);
+        label_cell(c.d, labels[i]);
         if (small[i])
             fputs(" (small)", c.d);
         fputc('\t', c.d), num(c.d, ir[i]);
@@ -542,14 +566,15 @@ enum bb_status bb_plot_chart_ir(struct bb_plot *p, const char *name, const char 
         if (labels[i] && strlen(labels[i]) > longest)
             longest = strlen(labels[i]);
     }
-    int lm = 4 + (int)((double)(longest + 8) * 0.7);
-    header(c.g, name, title, 860, 230 + 34 * (int)(n < 4 ? 4 : n));
+    int lm = 4 + (int)((double)((longest > 28 ? 28 : longest) + 8) * 0.7);
+    header(c.g, name, title, 1000, 200 + 34 * (int)(n < 4 ? 4 : n));
     fprintf(c.g, "set xlabel 'impact ratio (four-fifths convention; 1 = the most selected group)'\n"
             "set lmargin %d\nset xrange [0:%.3g]\nset yrange [%zu.6:-0.6]\nset ytics scale 0\n"
             "set grid xtics noytics lc rgb '#dddddd'\n"
             "set arrow from 1.0, graph 0 to 1.0, graph 1 nohead lc rgb '#333333' lw 1.5\n"
             "set arrow from 0.8, graph 0 to 0.8, graph 1 nohead lc rgb '#c44e52' dt 2 lw 1.5\n"
-            "lo(v, l) = (l == l) ? l : v\nhi(v, h) = (h == h) ? h : v\n",
+            "lo(v, l) = (l == l) ? l : v\nhi(v, h) = (h == h) ? h : v\n"
+            "set key outside right center vertical Left reverse\n",
             lm > 40 ? 40 : lm, xmax * 1.05 + 0.05, n ? n - 1 : 0);
     fprintf(c.g, "plot '%s.dat' using ($6 == 0 ? $3 : NaN):1:(lo($3,$4)):(hi($3,$5)):ytic(2) "
             "with xerrorbars pt 7 ps 1.3 lc rgb '#4c72b0' title 'group', \\\n"
@@ -575,7 +600,7 @@ enum bb_status bb_plot_chart_clusters(struct bb_plot *p, const char *name, const
         fprintf(c.d, "\tseries%zu_value\tseries%zu_ci_low\tseries%zu_ci_high", s, s, s);
     fputc('\n', c.d);
     for (size_t k = 0; k < nc; k++) {
-        cell(c.d, clusters[k]);
+        label_cell(c.d, clusters[k]);
         for (size_t s = 0; s < ns; s++) {
             double v = values[k * ns + s];
             double l = lo ? lo[k * ns + s] : NAN, h = hi ? hi[k * ns + s] : NAN;
