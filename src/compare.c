@@ -279,9 +279,12 @@ long bb_compare_find(const struct bb_results *r, const struct bb_result_row *row
 {
     for (size_t i = 0; i < r->n; i++) {
         const struct bb_result_row *x = &r->rows[i];
+        /* pairing two different models (or ignoring the model): their
+         * variants (precisions) may differ too, as in f32 against f16 */
+        bool any_variant = model || ignore_model;
         if (strcmp(x->metric, row->metric) || strcmp(x->task, row->task) ||
             strcmp(x->dataset, row->dataset) || strcmp(x->group, row->group) ||
-            !variant_eq(x->variant, row->variant))
+            (!any_variant && !variant_eq(x->variant, row->variant)))
             continue;
         if (model ? strcmp(x->model, model) : (!ignore_model && strcmp(x->model, row->model)))
             continue;
@@ -779,6 +782,293 @@ static enum bb_status test_weat(const struct bb_table *ca, const struct bb_table
     return st;
 }
 
+/* ---- counterfactual gaps ----------------------------------------------------------- */
+
+/* One grouping (factors F) of the joined counterfactual items: the mean score
+ * of each group in each set, per side. */
+struct cf_grouping {
+    size_t n_sets, ng;
+    char **keys;         /* group keys: the items' F values joined by '&' */
+    double *m[2];        /* (n_sets, ng) mean score; NAN when the set lacks the group */
+    long pair[2];        /* the one pair of a score_gap row; -1: every pair, max |gap| */
+};
+
+struct cf_ctx {
+    struct cf_grouping *g;
+    size_t n;
+    int side;
+};
+
+static void cf_free(struct cf_grouping *g, size_t n)
+{
+    for (size_t i = 0; g && i < n; i++) {
+        for (size_t k = 0; k < g[i].ng; k++)
+            free(g[i].keys[k]);
+        free(g[i].keys);
+        free(g[i].m[0]);
+        free(g[i].m[1]);
+    }
+    free(g);
+}
+
+/* Mean over the resampled sets of (mean_g1 - mean_g2), sets lacking either skipped. */
+static double cf_pair_gap(const struct cf_grouping *g, int side, const int *idx, size_t n,
+                          size_t g1, size_t g2)
+{
+    double s = 0;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        const double *row = g->m[side] + (size_t)idx[i] * g->ng;
+        if (isfinite(row[g1]) && isfinite(row[g2]))
+            s += row[g1] - row[g2], k++;
+    }
+    return k ? s / (double)k : NAN;
+}
+
+static double cf_stat(const int *idx, size_t n, void *vctx)
+{
+    const struct cf_ctx *c = vctx;
+    double best = NAN;
+    for (size_t q = 0; q < c->n; q++) {
+        const struct cf_grouping *g = &c->g[q];
+        if (g->pair[0] >= 0)
+            return cf_pair_gap(g, c->side, idx, n, (size_t)g->pair[0], (size_t)g->pair[1]);
+        for (size_t a = 0; a < g->ng; a++)
+            for (size_t b = a + 1; b < g->ng; b++) {
+                double d = fabs(cf_pair_gap(g, c->side, idx, n, a, b));
+                if (isfinite(d) && !(d <= best))
+                    best = d;
+            }
+    }
+    return best;
+}
+
+static long str_index(char ***v, size_t *n, const char *s, bool add)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (!strcmp((*v)[i], s))
+            return (long)i;
+    if (!add)
+        return -1;
+    char **p = realloc(*v, (*n + 1) * sizeof *p);
+    if (!p)
+        return -2;
+    *v = p;
+    if (!(p[*n] = strdup(s)))
+        return -2;
+    return (long)(*n)++;
+}
+
+/* The key of item row i under factor columns cols: values joined by '&'. */
+static bool cf_key(const struct bb_table *t, size_t i, const int *cols, size_t nf, char *buf,
+                   size_t n)
+{
+    size_t k = 0;
+    buf[0] = 0;
+    for (size_t f = 0; f < nf; f++) {
+        const char *v = bb_table_get(t, i, cols[f]);
+        if (blank(v))
+            return false;
+        k += (size_t)snprintf(buf + k, k < n ? n - k : 0, "%s%s", f ? "&" : "", v);
+    }
+    return k < n;
+}
+
+/* Build grouping g over factors (names) from items of ta joined to tb. */
+static bool cf_build(const struct bb_table *ta, const struct bb_table *tb, char **factors,
+                     size_t nf, struct cf_grouping *g)
+{
+    memset(g, 0, sizeof *g);
+    g->pair[0] = g->pair[1] = -1;
+    int cols[8], cs = bb_table_col(ta, "set"), cid = bb_table_col(ta, "item_id");
+    int sa = bb_table_col(ta, "score"), sb = bb_table_col(tb, "score"), idb = bb_table_col(tb, "item_id");
+    if (nf == 0 || nf > 8 || cs < 0 || cid < 0 || sa < 0 || sb < 0 || idb < 0)
+        return false;
+    for (size_t f = 0; f < nf; f++)
+        if ((cols[f] = bb_table_col(ta, factors[f])) < 0)
+            return false;
+    size_t na = bb_table_rows(ta), nb = bb_table_rows(tb), m = 0, n_sets = 0;
+    struct id_ix *ix = malloc((nb ? nb : 1) * sizeof *ix);
+    long *item_set = malloc((na ? na : 1) * sizeof *item_set), *item_g = malloc((na ? na : 1) * sizeof *item_g);
+    long *item_b = malloc((na ? na : 1) * sizeof *item_b);
+    char **sets = NULL;
+    bool ok = ix && item_set && item_g && item_b;
+    for (size_t j = 0; ok && j < nb; j++)
+        if (bb_table_get(tb, j, idb))
+            ix[m++] = (struct id_ix){bb_table_get(tb, j, idb), j};
+    if (ok)
+        qsort(ix, m, sizeof *ix, id_cmp);
+    for (size_t i = 0; ok && i < na; i++) {
+        char key[1024];
+        struct id_ix q = {bb_table_get(ta, i, cid), 0}, *hit = q.id ? bsearch(&q, ix, m, sizeof *ix, id_cmp) : NULL;
+        const char *set = bb_table_get(ta, i, cs);
+        item_set[i] = -1;
+        if (!hit || blank(set) || !cf_key(ta, i, cols, nf, key, sizeof key))
+            continue;
+        item_set[i] = str_index(&sets, &n_sets, set, true);
+        item_g[i] = str_index(&g->keys, &g->ng, key, true);
+        item_b[i] = (long)hit->row;
+        ok = item_set[i] >= 0 && item_g[i] >= 0;
+    }
+    size_t cells = n_sets * g->ng;
+    double *cnt = ok && cells ? calloc(2 * cells, sizeof *cnt) : NULL;
+    for (int s = 0; s < 2 && cnt; s++)
+        if (!(g->m[s] = calloc(cells, sizeof(double))))
+            ok = false;
+    ok = ok && cnt && g->ng >= 2;
+    for (size_t i = 0; ok && i < na; i++) {
+        if (item_set[i] < 0)
+            continue;
+        double va, vb;
+        if (bb_table_get_double(ta, i, sa, &va, NULL) || bb_table_get_double(tb, (size_t)item_b[i], sb, &vb, NULL)) {
+            ok = false;
+            break;
+        }
+        size_t c = (size_t)item_set[i] * g->ng + (size_t)item_g[i];
+        g->m[0][c] += va, g->m[1][c] += vb, cnt[c] += 1;
+    }
+    for (size_t c = 0; ok && c < cells; c++)
+        for (int s = 0; s < 2; s++)
+            g->m[s][c] = cnt[c] > 0 ? g->m[s][c] / cnt[c] : NAN;
+    g->n_sets = n_sets;
+    for (size_t k = 0; k < n_sets; k++)
+        free(sets[k]);
+    free(sets);
+    free(cnt);
+    free(ix);
+    free(item_set);
+    free(item_g);
+    free(item_b);
+    if (ok && n_sets >= 2)
+        return true;
+    for (size_t k = 0; k < g->ng; k++)
+        free(g->keys[k]);
+    free(g->keys);
+    free(g->m[0]);
+    free(g->m[1]);
+    memset(g, 0, sizeof *g);
+    return false;
+}
+
+/* Split "f=v&g=w" into factor names (and values when vals is not NULL). */
+static size_t cf_parse(const char *s, char **names, char **vals, size_t max)
+{
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", s);
+    size_t n = 0;
+    char *save = NULL;
+    for (char *p = strtok_r(buf, "&", &save); p && n < max; p = strtok_r(NULL, "&", &save)) {
+        char *eq = strchr(p, '=');
+        if (eq)
+            *eq = 0;
+        if (vals && !eq)
+            return 0;
+        names[n] = strdup(p);
+        if (vals)
+            vals[n] = strdup(eq + 1);
+        n++;
+    }
+    return n;
+}
+
+static void strs_free(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+}
+
+/* The factor columns of a counterfactual items file: between `set` and `filler`. */
+static size_t cf_factors(const struct bb_table *t, char **names, size_t max)
+{
+    int cs = bb_table_col(t, "set"), cf = bb_table_col(t, "filler");
+    size_t n = 0;
+    for (int c = cs + 1; cs >= 0 && cf > cs && c < cf && n < max; c++)
+        names[n++] = strdup(bb_table_col_name(t, (size_t)c));
+    return n;
+}
+
+/* Groupings for a row: score_gap "G1 vs G2" (that pair), max_abs_score_gap of
+ * one grouping ("gender", "gender&race") or of all ("all": each factor alone,
+ * then all together when there are several). */
+static size_t cf_groupings(const struct bb_table *ta, const struct bb_table *tb,
+                           const struct bb_result_row *row, struct cf_grouping **out)
+{
+    char *f[8] = {0}, *v[8] = {0}, *v2[8] = {0}, *f2[8] = {0};
+    size_t nf = 0, n = 0, nv = 0;
+    struct cf_grouping *g = calloc(9, sizeof *g);
+    if (!g)
+        return 0;
+    if (!strcmp(row->metric, "score_gap")) {
+        const char *vs = strstr(row->group, " vs ");
+        char first[1024];
+        if (vs && (size_t)(vs - row->group) < sizeof first) {
+            snprintf(first, sizeof first, "%.*s", (int)(vs - row->group), row->group);
+            nf = cf_parse(first, f, v, 8);
+            nv = cf_parse(vs + 4, f2, v2, 8);
+        }
+        if (nf && nf == nv && cf_build(ta, tb, f, nf, &g[0])) {
+            char k1[1024] = "", k2[1024] = "";
+            for (size_t i = 0, a = 0, b = 0; i < nf; i++) {
+                a += (size_t)snprintf(k1 + a, a < sizeof k1 ? sizeof k1 - a : 0, "%s%s", i ? "&" : "", v[i]);
+                b += (size_t)snprintf(k2 + b, b < sizeof k2 ? sizeof k2 - b : 0, "%s%s", i ? "&" : "", v2[i]);
+            }
+            g[0].pair[0] = str_index(&g[0].keys, &g[0].ng, k1, false);
+            g[0].pair[1] = str_index(&g[0].keys, &g[0].ng, k2, false);
+            n = g[0].pair[0] >= 0 && g[0].pair[1] >= 0 ? 1 : 0;
+            if (!n)
+                cf_free(g, 1), g = NULL;
+        }
+    } else if (!strcmp(row->group, "all")) {
+        nf = cf_factors(ta, f, 8);
+        for (size_t i = 0; i < nf && g; i++)
+            if (cf_build(ta, tb, &f[i], 1, &g[n]))
+                n++;
+        if (nf > 1 && g && cf_build(ta, tb, f, nf, &g[n]))
+            n++;
+    } else {
+        nf = cf_parse(row->group, f, NULL, 8);
+        if (nf && cf_build(ta, tb, f, nf, &g[0]))
+            n = 1;
+    }
+    strs_free(f, 8), strs_free(v, 8), strs_free(f2, 8), strs_free(v2, 8);
+    if (!n) {
+        cf_free(g, 9);
+        return 0;
+    }
+    *out = g;
+    return n;
+}
+
+static enum bb_status test_cf_gap(const struct bb_table *ta, const struct bb_table *tb,
+                                  const struct bb_result_row *row, const struct bb_cmp_opts *o,
+                                  struct bb_cmp *out, struct bb_error *err)
+{
+    struct cf_grouping *g = NULL;
+    size_t n = cf_groupings(ta, tb, row, &g);
+    if (!n)
+        return BB_OK;
+    size_t sets = g[0].n_sets;
+    for (size_t i = 1; i < n; i++)
+        if (g[i].n_sets != sets)
+            n = 0;
+    struct cf_ctx cb = {g, n, 1}, ca = {g, n, 0};
+    struct bb_bootstrap_opts bo = boot_opts(o);
+    struct bb_paired r;
+    enum bb_status st = n ? bb_stats_paired_bootstrap(&sets, 1, cf_stat, &cb, cf_stat, &ca, &bo, &r, err) : BB_OK;
+    if (n && !st) {
+        out->ci_low = r.low, out->ci_high = r.high, out->p_value = r.p_value;
+        out->method = BB_CMP_BOOTSTRAP;
+        out->n_paired = (long)sets;
+        snprintf(out->note, sizeof out->note,
+                 "paired bootstrap over %zu counterfactual sets (the same sets resampled for both; "
+                 "%s recomputed, %d replicates)", sets,
+                 g[0].pair[0] >= 0 ? "the gap" : "every pairwise gap and their maximum |gap|",
+                 r.replicates_used);
+    }
+    cf_free(g, 9);
+    return st;
+}
+
 /* ---- one pair ------------------------------------------------------------------- */
 
 static void fallback(struct bb_cmp *out, const char *why)
@@ -844,6 +1134,13 @@ enum bb_status bb_compare_pair(struct bb_rundata *ra, const struct bb_result_row
     static const char *const corr_cols[] = {"gold", "cosine"};
     static const char *const acc_cols[] = {"correct"};
     static const char *const score_cols[] = {"score"};
+    if (!strcmp(a->metric, "score_gap") || !strcmp(a->metric, "max_abs_score_gap")) {
+        if ((st = test_cf_gap(ta, tb, a, opt, out, err)))
+            return st;
+        if (out->method == BB_CMP_NONE)
+            fallback(out, "the counterfactual items do not pair up");
+        return BB_OK;
+    }
     bool sp = !strcmp(a->metric, "spearman"), pe = !strcmp(a->metric, "pearson");
     bool acc = !strcmp(a->metric, "accuracy"), ms = !strcmp(a->metric, "mean_score");
     if (!sp && !pe && !acc && !ms) {

@@ -89,8 +89,10 @@ struct bb_comparison {
     int replicates;
 };
 
-/* Index of the row of r that matches row (task, dataset, model unless
- * ignored, variant without its " @ device" part, group, metric); -1 if none. */
+/* Index of the row of r that matches row (task, dataset, model, variant
+ * without its " @ device" part, group, metric); with ignore_model, or with
+ * model (the other side's model id) given, model and variant are not
+ * compared. -1 if none. */
 long bb_compare_find(const struct bb_results *r, const struct bb_result_row *row, bool ignore_model,
                      const char *model);
 

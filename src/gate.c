@@ -120,6 +120,32 @@ static void check_bounds(struct bb_gate_point *p, const struct bb_suite_gate *g)
     }
 }
 
+/* Why a gate matched nothing: its task did not run, or the metric/model is
+ * not in results.csv (a typo must not pass). */
+static void no_row_message(struct bb_gate_point *p, const struct bb_rundata *cand)
+{
+    const char *status = NULL;
+    json_t *tasks = cand->manifest ? json_object_get(cand->manifest, "tasks") : NULL, *t;
+    size_t i;
+    json_array_foreach(tasks, i, t) {
+        const char *id = json_string_value(json_object_get(t, "id"));
+        if (p->g->task && id && !strcmp(id, p->g->task->id))
+            status = json_string_value(json_object_get(t, "status"));
+    }
+    if (p->g->task && cand->manifest && !status)
+        snprintf(p->message, sizeof p->message,
+                 "task '%s' is not part of the candidate run (was it run with --task?)",
+                 p->g->task->id);
+    else if (status && strcmp(status, "ran"))
+        snprintf(p->message, sizeof p->message,
+                 "task '%s' did not run in the candidate (status '%s'; see the manifest's "
+                 "'skipped' list)", p->g->task->id, status);
+    else
+        snprintf(p->message, sizeof p->message,
+                 "the gate matches no row of the candidate's results.csv (check metric, task "
+                 "and model)");
+}
+
 static enum bb_status add_point(struct bb_gate_report *r, int gi, const struct bb_suite_gate *g,
                                 struct bb_rundata *base, struct bb_rundata *cand, long ci,
                                 const struct bb_cmp_opts *o, struct bb_error *err)
@@ -136,9 +162,7 @@ static enum bb_status add_point(struct bb_gate_report *r, int gi, const struct b
     fmt_threshold(g, r->alpha, p->threshold, sizeof p->threshold);
     if (!p->cand) {
         p->pass = false;
-        snprintf(p->message, sizeof p->message,
-                 "the gate matches no row of the candidate's results.csv (check metric, task "
-                 "and model)");
+        no_row_message(p, cand);
         return BB_OK;
     }
     check_bounds(p, g);
@@ -251,11 +275,12 @@ enum bb_status bb_gate_evaluate(const struct bb_suite *s, struct bb_rundata *bas
     snprintf(out->suite, sizeof out->suite, "%s", s->name);
     snprintf(out->baseline, sizeof out->baseline, "%s", base->path);
     snprintf(out->candidate, sizeof out->candidate, "%s", cand->path);
-    /* a baseline of one other model (e.g. comparing a new model with the
-     * deployed one) is matched ignoring the model id */
+    /* a baseline of one model and a candidate of other models (new models
+     * against the deployed one): every candidate model is checked against
+     * the baseline's model */
     if (!same_models(base, cand)) {
         const char *m[2];
-        if (bb_rundata_models(base, m, 2) == 1 && bb_rundata_models(cand, m, 2) == 1)
+        if (bb_rundata_models(base, m, 2) == 1)
             o.ignore_model = true;
     }
     struct bb_error w = {0};

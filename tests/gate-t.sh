@@ -36,7 +36,7 @@ for d in "${BIASBENCH_DATA:-/nonexistent}" "$S/../shared/datasets"; do
   [ -f "$d/stsb/stsb-en-test.csv" ] && data=$(cd "$d" && pwd) && break
 done
 
-echo "1..44"
+echo "1..47"
 
 # ---- fixtures: identical candidate, degraded, slightly worse ----
 gate --baseline "$G/base" --candidate "$G/base" --suite "$G/suite.yaml"
@@ -175,7 +175,7 @@ grep -q '<td>a&lt;b&gt;&amp;c</td>' "$T/out" && ! grep -q 'a<b>' "$T/out"; ok $?
 # ---- real runs: MiniLM, and MiniLM with inputs truncated to 8 tokens ----
 if [ -z "$M" ] || [ -z "$data" ]; then
   if [ "${CI:-}" = true ]; then echo "Bail out! all-MiniLM-L6-v2 or ../shared/datasets not found and CI=true"; exit 1; fi
-  for i in 1 2 3 4 5; do ok 0 "# SKIP all-MiniLM-L6-v2 or the STS-B/SST-2 data not found"; done
+  for i in 1 2 3 4 5 6 7 8; do ok 0 "# SKIP all-MiniLM-L6-v2 or the STS-B/SST-2 data not found"; done
 else
   mksuite() { # mksuite FILE MAX_SEQ_LEN
     cat >"$1" <<EOF
@@ -205,10 +205,15 @@ EOF
   }
   mksuite "$T/full.yaml" 0
   mksuite "$T/trunc.yaml" 8
+  # two models in one run: minilm, and minilm8 (the same weights, inputs cut to 8 tokens)
+  sed 's/^  - {id: minilm, source: \(.*\), max_seq_len: 0}$/&\
+  - {id: minilm8, source: \1, max_seq_len: 8}/' "$T/full.yaml" >"$T/both.yaml"
   "$B" -q run "$T/full.yaml" --data-dir "$data" --out "$T/runA" >"$T/log" 2>&1 \
     && "$B" -q run "$T/full.yaml" --data-dir "$data" --out "$T/runA2" >>"$T/log" 2>&1 \
-    && "$B" -q run "$T/trunc.yaml" --data-dir "$data" --out "$T/runB" >>"$T/log" 2>&1
-  ok $? "three small real runs (48 items; the third truncates inputs to 8 tokens)"
+    && "$B" -q run "$T/trunc.yaml" --data-dir "$data" --out "$T/runB" >>"$T/log" 2>&1 \
+    && "$B" -q run "$T/both.yaml" --data-dir "$data" --out "$T/runC" >>"$T/log" 2>&1
+  ok $? "four small real runs (48 items; the third truncates inputs to 8 tokens, the fourth has both models)"
+  [ $? = 0 ] || sed 's/^/#   /' "$T/log" | tail -5
   gate --baseline "$T/runA" --candidate "$T/runA2" --suite "$T/full.yaml"
   check "real runs: a rerun of the baseline passes every gate (exit 0)" 0 "ok 1,ok 2,ok 3,ok 4,"
   gate --baseline "$T/runA" --candidate "$T/runB" --suite "$T/trunc.yaml" --junit "$T/real.xml"
@@ -219,5 +224,13 @@ EOF
   "$B" compare "$T/runA" "$T/runB" --force --format csv >"$T/out" 2>"$T/err"
   grep -q '^"sts","stsb","minilm","minilm","f32","all","spearman",.*,true,"paired bootstrap",48,' "$T/out"
   ok $? "real runs: compare --force (suites differ by max_seq_len) finds the STS drop significant"
+  "$B" compare "$T/runC" --models minilm,minilm8 --format csv >"$T/out" 2>"$T/err"; rc=$?
+  [ $rc = 0 ] && grep -q '^"sts","stsb","minilm","minilm8","f32","all","spearman",.*,true,"paired bootstrap",48,' "$T/out" \
+    && grep -q '^"sentiment","sst2","minilm","minilm8","f32","all","accuracy",.*"McNemar",48,' "$T/out"
+  ok $? "real runs: compare RUN --models minilm,minilm8 within one two-model run"
+  gate --baseline "$T/runA" --candidate "$T/runC" --suite "$T/both.yaml"
+  check "real runs: gates expand per model; each candidate model is checked against the one-model baseline" 1 \
+    "ok 1,not ok 2,ok 3,not ok 4,ok 5,ok 6,ok 7,ok 8,"
+  grep -q '^not ok 2 - gate 1: spearman sts/minilm8 stsb \[all\]$' "$T/out"; ok $? "real runs: the failing point names model minilm8"
 fi
 [ $fails = 0 ]
