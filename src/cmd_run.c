@@ -28,7 +28,12 @@ static const char usage_text[] =
     "      --force          write into a DIR that already holds a run\n"
     "      --no-report      write the CSV files and manifest only\n"
     "  -q, --quiet          warnings and errors only (no progress)\n"
-    "  -v, --verbose        more detail on stderr\n";
+    "  -v, --verbose        more detail on stderr\n\n"
+    "Environment: BIASBENCH_DATA and BIASBENCH_MODELS add to the data and model search\n"
+    "paths; BIASBENCH_COLD_START=off leaves out the latency task's whole-process cold\n"
+    "start (it compiles every kernel with empty caches). The run directory's files are\n"
+    "described in docs/run-directory.md. Exit status: 0 ok, 2 bad suite, options, data\n"
+    "or model, 3 device failure, 130 interrupted (files are complete or absent).\n";
 
 #define MAX_IDS 256
 
