@@ -36,7 +36,7 @@ for d in "${BIASBENCH_DATA:-/nonexistent}" "$S/../shared/datasets"; do
   [ -f "$d/stsb/stsb-en-test.csv" ] && data=$(cd "$d" && pwd) && break
 done
 
-echo "1..47"
+echo "1..49"
 
 # ---- fixtures: identical candidate, degraded, slightly worse ----
 gate --baseline "$G/base" --candidate "$G/base" --suite "$G/suite.yaml"
@@ -171,6 +171,17 @@ sed 's/"all","spearman"/"a<b>\&c","spearman"/' "$G/base/results.csv" >"$T/esc.cs
 grep -q '<td>a&lt;b&gt;&amp;c</td>' "$T/out" && ! grep -q 'a<b>' "$T/out"; ok $? "compare html escapes cell text"
 "$B" compare "$G/base" >"$T/out" 2>"$T/err"; rc=$?
 [ $rc = 2 ] && grep -q 'expected two runs' "$T/err"; ok $? "compare with one run and no --models: usage error (exit 2)"
+
+# hostile per-item files: a non-number is an error naming file and line; a
+# truncated cosine table falls back to CI non-overlap and says why
+cp -r "$G/degraded" "$T/hb" && sed '5s/,[0-9.e-]*$/,oops/' "$G/degraded/items/sts__m.csv" >"$T/hb/items/sts__m.csv"
+"$B" compare "$G/base" "$T/hb" >"$T/out" 2>"$T/err"; rc=$?
+[ $rc = 2 ] && grep -qF "hb/items/sts__m.csv:5: column 'cosine': expected a number, found 'oops'" "$T/err"
+ok $? "compare: a malformed per-item file is exit 2 naming file, line and column"
+cp "$G/degraded/items/sts__m.csv" "$T/hb/items/" && head -40 "$G/degraded/items/seat__m__cos.csv" >"$T/hb/items/seat__m__cos.csv"
+"$B" compare --format csv "$G/base" "$T/hb" >"$T/out" 2>"$T/err"; rc=$?
+[ $rc = 0 ] && grep -q '^"seat","weat-x",.*"abs_effect_size",.*"CI non-overlap",0,"CI non-overlap: the cosine tables do not pair up' "$T/out"
+ok $? "compare: a truncated cosine table falls back to CI non-overlap and says why"
 
 # ---- real runs: MiniLM, and MiniLM with inputs truncated to 8 tokens ----
 if [ -z "$M" ] || [ -z "$data" ]; then
