@@ -91,6 +91,7 @@ struct run {
     size_t n_done;
     char dir[4096];
     char start[32], end[32];
+    const char *error;           /* why the run stopped early (manifest "error") */
     struct bb_results results;
     struct bb_task_records rec;
 };
@@ -429,13 +430,15 @@ static json_t *manifest_build(const struct run *R, bool complete)
     json_object_set_new(m, "manifest_version", json_integer(1));
     json_object_set_new(m, "biasbench", bb);
     json_object_set_new(m, "complete", json_boolean(complete));
+    if (R->error)
+        json_object_set_new(m, "error", jstr(R->error));
     if (o->argc > 0 && strcmp(o->argv[0], "biasbench")) /* argv starts at the subcommand */
         json_array_append_new(argv, jstr("biasbench"));
     for (int i = 0; i < o->argc; i++)
         json_array_append_new(argv, jstr(o->argv[i]));
     json_object_set_new(m, "command_line", argv);
     json_object_set_new(m, "start_time", jstr(R->start));
-    json_object_set_new(m, "end_time", complete ? jstr(R->end) : json_null());
+    json_object_set_new(m, "end_time", complete || R->error ? jstr(R->end) : json_null());
     json_object_set_new(m, "suite", manifest_suite(R));
     if (R->seed <= (uint64_t)INT64_MAX)
         json_object_set_new(m, "seed", json_integer((json_int_t)R->seed));
@@ -705,6 +708,23 @@ static enum bb_status finish(struct run *R, struct bb_error *err)
     return st;
 }
 
+/* A task failed: keep the rows of the tasks that finished (results.csv) and
+ * a manifest that says the run is incomplete and why. */
+static void keep_partial(struct run *R, const struct bb_error *failure)
+{
+    char path[4200];
+    struct bb_error e2 = {0};
+    R->error = failure && failure->msg[0] ? failure->msg : "failed";
+    snprintf(path, sizeof path, "%s/results.csv", R->dir);
+    if (R->results.n && bb_results_write_csv(&R->results, path, &e2))
+        bb_warn("%s", e2.msg);
+    utc_now(R->end, sizeof R->end, false);
+    if (manifest_write(R, false, &e2))
+        bb_warn("%s", e2.msg);
+    bb_warn("the run stopped; %s holds the rows of the %zu task run(s) that finished "
+            "(manifest.json: \"complete\": false)", R->dir, R->n_done);
+}
+
 enum bb_status bb_run(const struct bb_run_opts *o, char **run_dir_out, struct bb_error *err)
 {
     struct run R = {.o = o};
@@ -727,7 +747,9 @@ enum bb_status bb_run(const struct bb_run_opts *o, char **run_dir_out, struct bb
         goto done;
     for (size_t i = 0; i < R.n_models && !st; i++)
         st = run_model(&R, &R.models[i], err);
-    if (!st)
+    if (st)
+        keep_partial(&R, err);
+    else
         st = finish(&R, err);
     if (!st && o->summary)
         print_summary(&R, o->summary);

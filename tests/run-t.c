@@ -505,6 +505,26 @@ static void test_errors(void)
     rc = run_bb((const char *[]){"run", NULL}, &out, &err);
     is_int(2, rc, "no suite: exit 2");
     free(out), free(err);
+
+    /* a task fails on bad data: exit 2, the finished task's rows kept */
+    char suite[4200], mf[4400];
+    snprintf(suite, sizeof suite, "%s", test_src_path("tests/data/run/partial.yaml"));
+    snprintf(d, sizeof d, "%s/run-partial", test_tmp_dir());
+    rc = run_bb((const char *[]){"run", suite, "--data-dir", g_data, "--out", d, "--no-report", "-q",
+                                 NULL},
+                &out, &err);
+    is_int(2, rc, "a task failing on bad data: exit 2");
+    contains(err, "bad-labels.tsv:4: label 'neutral'", "the error names file:line and the value");
+    ok(!isnan(result_value(d, "sts", "all", "spearman", 0)), "the finished task's rows are kept");
+    snprintf(mf, sizeof mf, "%s/manifest.json", d);
+    json_t *m = json_load_file(mf, 0, NULL);
+    ok(m && json_is_false(json_object_get(m, "complete")) &&
+           strstr(json_string_value(json_object_get(m, "error")), "bad-labels.tsv:4"),
+       "manifest: complete false, and the error");
+    json_decref(m);
+    char why[512] = "";
+    ok(dir_complete(d, why, sizeof why), "every file complete %s", why);
+    free(out), free(err);
 }
 
 static void sleep_s(double s)
@@ -551,7 +571,7 @@ static void test_interrupt(void)
 
 int main(void)
 {
-    plan(95);
+    plan(100);
     test_helpers();
     test_model_dir("all-MiniLM-L6-v2");
     g_bin = getenv("BIASBENCH");
