@@ -27,8 +27,8 @@ static const char usage_text[] =
     "  -D, --data-dir DIR   look for datasets here first\n"
     "      --force          write into a DIR that already holds a run\n"
     "      --no-report      write the CSV files and manifest only\n"
-    "  -q, --quiet          warnings and errors only (no progress)\n"
-    "  -v, --verbose        more detail on stderr\n\n"
+    "  -q, --quiet          errors only on stderr (skipped tasks are still listed on stdout)\n"
+    "  -v, --verbose        say what runs when (twice: debug detail)\n\n"
     "Environment: BIASBENCH_DATA and BIASBENCH_MODELS add to the data and model search\n"
     "paths; BIASBENCH_COLD_START=off leaves out the latency task's whole-process cold\n"
     "start (it compiles every kernel with empty caches). The run directory's files are\n"
@@ -97,8 +97,10 @@ static enum bb_status parse(int argc, char **argv, struct run_cli *c, struct bb_
         case 'D': o->data_dir = optarg; break;
         case 'F': o->force = true; break;
         case 'R': o->no_report = true; break;
-        case 'q': bb_log_set_level(BB_LOG_WARN); break;
-        case 'v': bb_log_set_level(BB_LOG_DEBUG); break;
+        case 'q': bb_log_set_level(BB_LOG_ERROR); break;
+        case 'v':
+            bb_log_set_level(bb_log_get_level() < BB_LOG_INFO ? BB_LOG_INFO : BB_LOG_DEBUG);
+            break;
         default: return bb_fail(err, BB_E_USAGE, "see 'biasbench run --help'");
         }
     }
