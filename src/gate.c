@@ -11,7 +11,9 @@
  * `relative` divides it by |baseline|. `significant` needs the paired test's
  * Benjamini-Hochberg-adjusted p (over the gate points) below the suite's
  * alpha, or, without per-item data, non-overlapping 95% CIs; timing metrics
- * and metrics with no test possible are decided by the threshold alone. */
+ * and metrics with no test possible are decided by the threshold alone
+ * (except under the default gate, where an untestable worsening passes with
+ * a note: it cannot be shown significant). */
 #include "gate.h"
 
 #include <math.h>
@@ -193,6 +195,12 @@ static void decide(struct bb_gate_point *p)
     if (!exceeds) {
         snprintf(p->message, sizeof p->message, "%s %.6g is within %g", what, p->regression,
                  g->max_regression);
+        return;
+    }
+    if (g == &DEFAULT_GATE && !testable) {
+        snprintf(p->message, sizeof p->message,
+                 "%s %.6g, not tested: no per-item data and no CIs, so no significant "
+                 "worsening can be shown", what, p->regression);
         return;
     }
     if (g->significant && testable && !p->cmp.significant) {
@@ -408,7 +416,10 @@ static void write_diag(const struct bb_gate_report *r, const struct bb_gate_poin
 
 void bb_gate_write_tap(const struct bb_gate_report *r, FILE *fp)
 {
-    fprintf(fp, "TAP version 13\n1..%zu\n", r->n);
+    if (r->n)
+        fprintf(fp, "TAP version 13\n1..%zu\n", r->n);
+    else
+        fprintf(fp, "TAP version 13\n1..0 # SKIP no gate applies to the candidate's rows\n");
     fprintf(fp, "# biasbench gate: suite %s, baseline %s, candidate %s\n", r->suite, r->baseline,
             r->candidate);
     if (r->defaults)

@@ -32,7 +32,7 @@ for d in "${BIASBENCH_MODELS:-/nonexistent}/all-MiniLM-L6-v2" "$cache/models/all
   [ -f "$d/model.safetensors" ] && M=$d && break
 done
 data=
-for d in "${BIASBENCH_DATA:-/nonexistent}" "$S/../shared/datasets"; do
+for d in "${BIASBENCH_DATA:-/nonexistent}" "$S/../shared/datasets" "$cache/datasets"; do
   [ -f "$d/stsb/stsb-en-test.csv" ] && data=$(cd "$d" && pwd) && break
 done
 
