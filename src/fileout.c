@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define MAX_OPEN 64
@@ -57,6 +58,15 @@ enum bb_status bb_fileout_open(struct bb_fileout *fo, const char *path, struct b
         return BB_OK;
     }
     snprintf(fo->path, sizeof fo->path, "%s", path);
+    struct stat sb;
+    if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+        /* a device, FIFO or terminal (/dev/null, /dev/stdout): write in place,
+         * never rename over it */
+        fo->fp = fopen(path, "w");
+        if (!fo->fp)
+            return bb_fail(err, BB_E_IO, "%s: cannot write: %s", path, strerror(errno));
+        return BB_OK;
+    }
     snprintf(fo->tmp_path, sizeof fo->tmp_path, "%s.tmp.%ld", path, (long)getpid());
     fo->fp = fopen(fo->tmp_path, "w");
     if (!fo->fp)
@@ -72,6 +82,11 @@ enum bb_status bb_fileout_commit(struct bb_fileout *fo, struct bb_error *err)
     if (fo->fp == stdout) {
         fo->fp = NULL;
         return fflush(stdout) ? bb_fail(err, BB_E_IO, "stdout: write failed") : BB_OK;
+    }
+    if (!fo->tmp_path[0]) { /* written in place */
+        int bad = ferror(fo->fp) | fclose(fo->fp);
+        fo->fp = NULL;
+        return bad ? bb_fail(err, BB_E_IO, "%s: write failed", fo->path) : BB_OK;
     }
     int bad = ferror(fo->fp) | fflush(fo->fp) | fsync(fileno(fo->fp));
     bad |= fclose(fo->fp);
@@ -90,8 +105,10 @@ void bb_fileout_abort(struct bb_fileout *fo)
 {
     if (fo->fp && fo->fp != stdout) {
         fclose(fo->fp);
-        unlink(fo->tmp_path);
-        track(fo->tmp_path, 0);
+        if (fo->tmp_path[0]) {
+            unlink(fo->tmp_path);
+            track(fo->tmp_path, 0);
+        }
     }
     fo->fp = NULL;
 }

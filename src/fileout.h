@@ -1,6 +1,8 @@
 /* fileout.h: result files written atomically: to a temporary name beside the
  * target, renamed into place on commit, and removed if the process is
- * interrupted (SIGINT/SIGTERM) — so a result file is complete or absent. */
+ * interrupted (SIGINT/SIGTERM) — so a result file is complete or absent.
+ * A target that exists and is not a regular file (/dev/null, a FIFO) is
+ * written in place: renaming over it would replace the device. */
 #ifndef BB_FILEOUT_H
 #define BB_FILEOUT_H
 

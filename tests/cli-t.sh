@@ -41,7 +41,7 @@ st() {
   head -c "${3:-0}" /dev/zero >>"$T/$1/model.safetensors"
 }
 
-echo "1..33"
+echo "1..35"
 for c in "" devices tokenize embed fetch; do
   "$B" $c --help >"$T/out" 2>&1; rc=$?
   [ $rc = 0 ] && grep -q "^usage: biasbench" "$T/out"; ok $? "biasbench${c:+ $c} --help prints usage and exits 0"
@@ -60,6 +60,13 @@ printf 'text,label\n"A dog runs.",1\n"Two, cats",0\n' >"$T/in.csv"
 "$B" embed --model "$M" --input "$T/in.csv" --column text --format json -o "$T/emb.json" 2>"$T/err"; rc=$?
 [ $rc = 0 ] && grep -q '"text": "Two, cats"' "$T/emb.json" && ! ls "$T"/emb.json.tmp* >/dev/null 2>&1
 ok $? "embed reads a CSV column and writes JSON atomically"
+
+mkfifo "$T/fifo"; cat "$T/fifo" >"$T/fifo.out" & reader=$!
+"$B" embed --model "$M" -o "$T/fifo" "A dog runs." 2>"$T/err"; rc=$?
+i=0; while kill -0 $reader 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+kill $reader 2>/dev/null; wait $reader 2>/dev/null  # a reader never fed would block forever
+[ $rc = 0 ] && [ -p "$T/fifo" ]; ok $? "-o onto a FIFO writes in place and leaves it a FIFO (as for /dev/null)"
+[ "$(wc -l <"$T/fifo.out")" = 2 ]; ok $? "the FIFO reader got the header and one row"
 
 expect 2 "not found" "missing model folder" -- embed --model "$T/nope" x
 mkmodel nost;  expect 2 "model.safetensors: not found" "missing model.safetensors" -- embed --model "$T/nost" x
