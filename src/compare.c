@@ -1069,6 +1069,116 @@ static enum bb_status test_cf_gap(const struct bb_table *ta, const struct bb_tab
     return st;
 }
 
+/* ---- zero-shot classification: macro-F1 and per-class precision/recall/F1 ---------------- */
+
+struct zs_ctx {
+    const int *gold, *pred;  /* label indices per paired item */
+    size_t n_labels;
+    long cls;                /* the class of a per-class row; -1: macro-F1 */
+    int which;               /* 0 precision, 1 recall, 2 f1 (per class) */
+    long *tp, *fp, *fn;      /* scratch (n_labels) */
+};
+
+static double zs_f1(long tp, long fp, long fn)
+{
+    return tp + fp + fn ? 2.0 * (double)tp / (double)(2 * tp + fp + fn) : NAN;
+}
+
+/* As zeroshot.c: macro-F1 over labels present in gold or predictions. */
+static double zs_stat(const int *idx, size_t n, void *vctx)
+{
+    struct zs_ctx *c = vctx;
+    memset(c->tp, 0, c->n_labels * sizeof *c->tp);
+    memset(c->fp, 0, c->n_labels * sizeof *c->fp);
+    memset(c->fn, 0, c->n_labels * sizeof *c->fn);
+    for (size_t i = 0; i < n; i++) {
+        int g = c->gold[idx[i]], p = c->pred[idx[i]];
+        if (g == p)
+            c->tp[g]++;
+        else
+            c->fp[p]++, c->fn[g]++;
+    }
+    if (c->cls >= 0) {
+        long tp = c->tp[c->cls], fp = c->fp[c->cls], fn = c->fn[c->cls];
+        if (c->which == 0)
+            return tp + fp ? (double)tp / (double)(tp + fp) : NAN;
+        if (c->which == 1)
+            return tp + fn ? (double)tp / (double)(tp + fn) : NAN;
+        return zs_f1(tp, fp, fn);
+    }
+    double s = 0;
+    size_t m = 0;
+    for (size_t l = 0; l < c->n_labels; l++) {
+        double f = zs_f1(c->tp[l], c->fp[l], c->fn[l]);
+        if (!isnan(f))
+            s += f, m++;
+    }
+    return m ? s / (double)m : NAN;
+}
+
+static enum bb_status test_zs(const struct bb_table *ta, const struct bb_table *tb,
+                              const struct bb_result_row *row, const struct bb_cmp_opts *o,
+                              struct bb_cmp *out, struct bb_error *err)
+{
+    int ida = bb_table_col(ta, "item_id"), idb = bb_table_col(tb, "item_id");
+    int ga = bb_table_col(ta, "gold"), pa = bb_table_col(ta, "pred"), pb = bb_table_col(tb, "pred");
+    if (ida < 0 || idb < 0 || ga < 0 || pa < 0 || pb < 0)
+        return BB_OK;
+    bool macro = !strcmp(row->metric, "macro_f1");
+    if (macro && strcmp(row->group, "all"))
+        return BB_OK;
+    size_t na = bb_table_rows(ta), nb = bb_table_rows(tb), m = 0, np = 0, nl = 0;
+    struct id_ix *ix = malloc((nb ? nb : 1) * sizeof *ix);
+    int *iv = malloc(3 * (na ? na : 1) * sizeof *iv);
+    char **labels = NULL;
+    enum bb_status st = ix && iv ? BB_OK : bb_fail(err, BB_E_NOMEM, "out of memory");
+    for (size_t j = 0; !st && j < nb; j++)
+        if (bb_table_get(tb, j, idb))
+            ix[m++] = (struct id_ix){bb_table_get(tb, j, idb), j};
+    if (!st)
+        qsort(ix, m, sizeof *ix, id_cmp);
+    int *gold = iv, *p_a = iv + na, *p_b = iv + 2 * na;
+    for (size_t i = 0; !st && i < na; i++) {
+        struct id_ix q = {bb_table_get(ta, i, ida), 0};
+        struct id_ix *hit = q.id ? bsearch(&q, ix, m, sizeof *ix, id_cmp) : NULL;
+        const char *g = bb_table_get(ta, i, ga), *x = bb_table_get(ta, i, pa);
+        const char *y = hit ? bb_table_get(tb, hit->row, pb) : NULL;
+        if (!hit || blank(g) || blank(x) || blank(y))
+            continue;
+        long k[3] = {str_index(&labels, &nl, g, true), str_index(&labels, &nl, x, true),
+                     str_index(&labels, &nl, y, true)};
+        if (k[0] < 0 || k[1] < 0 || k[2] < 0)
+            st = bb_fail(err, BB_E_NOMEM, "out of memory");
+        gold[np] = (int)k[0], p_a[np] = (int)k[1], p_b[np] = (int)k[2];
+        np++;
+    }
+    long cls = macro ? -1 : str_index(&labels, &nl, row->group, false);
+    long *cnt = !st && nl ? calloc(6 * nl, sizeof *cnt) : NULL;
+    if (!st && np >= 3 && cnt && (macro || cls >= 0)) {
+        int which = !strcmp(row->metric, "precision") ? 0 : !strcmp(row->metric, "recall") ? 1 : 2;
+        struct zs_ctx cb = {gold, p_b, nl, cls, which, cnt, cnt + nl, cnt + 2 * nl};
+        struct zs_ctx ca = {gold, p_a, nl, cls, which, cnt + 3 * nl, cnt + 4 * nl, cnt + 5 * nl};
+        struct bb_bootstrap_opts bo = boot_opts(o);
+        struct bb_paired r;
+        st = bb_stats_paired_bootstrap(&np, 1, zs_stat, &cb, zs_stat, &ca, &bo, &r, err);
+        if (!st) {
+            out->ci_low = r.low, out->ci_high = r.high, out->p_value = r.p_value;
+            out->method = BB_CMP_BOOTSTRAP;
+            out->n_paired = (long)np;
+            snprintf(out->note, sizeof out->note,
+                     "paired bootstrap over %zu items (%s recomputed from gold and predicted "
+                     "labels, %d replicates)", np, row->metric, r.replicates_used);
+        }
+    }
+    for (size_t k = 0; k < nl; k++)
+        free(labels[k]);
+    free(labels);
+    free(cnt);
+    free(ix);
+    free(iv);
+    return st;
+}
+
 /* ---- one pair ------------------------------------------------------------------- */
 
 static void fallback(struct bb_cmp *out, const char *why)
@@ -1134,6 +1244,14 @@ enum bb_status bb_compare_pair(struct bb_rundata *ra, const struct bb_result_row
     static const char *const corr_cols[] = {"gold", "cosine"};
     static const char *const acc_cols[] = {"correct"};
     static const char *const score_cols[] = {"score"};
+    if (!strcmp(a->metric, "macro_f1") || !strcmp(a->metric, "precision") ||
+        !strcmp(a->metric, "recall") || !strcmp(a->metric, "f1")) {
+        if ((st = test_zs(ta, tb, a, opt, out, err)))
+            return st;
+        if (out->method == BB_CMP_NONE)
+            fallback(out, "the classification items do not pair up");
+        return BB_OK;
+    }
     if (!strcmp(a->metric, "score_gap") || !strcmp(a->metric, "max_abs_score_gap")) {
         if ((st = test_cf_gap(ta, tb, a, opt, out, err)))
             return st;

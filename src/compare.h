@@ -1,8 +1,10 @@
 /* compare.h: load run directories (or a bare results.csv), match the metric
  * rows of two runs (or of two models of one run), and test each difference
  * with a paired test on the per-item files: paired bootstrap for means and
- * correlations, McNemar for accuracy, a paired item bootstrap for WEAT/SEAT
- * effect sizes; Benjamini-Hochberg across the metrics tested. Where per-item
+ * correlations, macro-F1, per-class precision/recall/F1 and counterfactual
+ * gaps (resampling counterfactual sets), McNemar for accuracy, a paired item
+ * bootstrap for WEAT/SEAT effect sizes; Benjamini-Hochberg across the
+ * metrics tested. Where per-item
  * data is missing the difference is judged by non-overlap of the two 95% CIs.
  * Used by `biasbench compare` and by the gates (gate.h). */
 #ifndef BB_COMPARE_H

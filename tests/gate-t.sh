@@ -237,8 +237,10 @@ EOF
   ok $? "real runs: compare --force (suites differ by max_seq_len) finds the STS drop significant"
   "$B" compare "$T/runC" --models minilm,minilm8 --format csv >"$T/out" 2>"$T/err"; rc=$?
   [ $rc = 0 ] && grep -q '^"sts","stsb","minilm","minilm8","f32","all","spearman",.*,true,"paired bootstrap",48,' "$T/out" \
-    && grep -q '^"sentiment","sst2","minilm","minilm8","f32","all","accuracy",.*"McNemar",48,' "$T/out"
-  ok $? "real runs: compare RUN --models minilm,minilm8 within one two-model run"
+    && grep -q '^"sentiment","sst2","minilm","minilm8","f32","all","accuracy",.*"McNemar",48,' "$T/out" \
+    && grep -q '^"sentiment","sst2","minilm","minilm8","f32","all","macro_f1",.*"paired bootstrap",48,' "$T/out" \
+    && grep -q '^"sentiment","sst2","minilm","minilm8","f32","positive","recall",.*"paired bootstrap",48,' "$T/out"
+  ok $? "real runs: compare RUN --models minilm,minilm8 within one run (McNemar; macro-F1, per-class by paired bootstrap)"
   gate --baseline "$T/runA" --candidate "$T/runC" --suite "$T/both.yaml"
   check "real runs: gates expand per model; each candidate model is checked against the one-model baseline" 1 \
     "ok 1,not ok 2,ok 3,not ok 4,ok 5,ok 6,ok 7,ok 8,"
