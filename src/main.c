@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "fileout.h"
 #include "log.h"
+#include "version.h"
 
 struct command {
     const char *name;
@@ -46,7 +47,7 @@ int main(int argc, char **argv)
     for (; i < argc && argv[i][0] == '-'; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--version") || !strcmp(a, "-V")) {
-            printf("biasbench %s (commit %s)\n", PACKAGE_VERSION, BB_COMMIT);
+            printf("biasbench %s (commit %s)\n", PACKAGE_VERSION, bb_build_commit());
             return 0;
         } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             usage(stdout);

@@ -30,6 +30,7 @@
 #include "sha256.h"
 #include "suite.h"
 #include "tasks/task.h"
+#include "version.h"
 
 
 bb_task_fn bb_task_runner(enum bb_suite_task_type t)
@@ -426,7 +427,7 @@ static json_t *manifest_build(const struct run *R, bool complete)
     json_t *skipped;
     struct utsname u;
     json_object_set_new(bb, "version", jstr(PACKAGE_VERSION));
-    json_object_set_new(bb, "commit", jstr(BB_COMMIT));
+    json_object_set_new(bb, "commit", jstr(bb_build_commit()));
     json_object_set_new(m, "manifest_version", json_integer(1));
     json_object_set_new(m, "biasbench", bb);
     json_object_set_new(m, "complete", json_boolean(complete));

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "report/report_int.h"
+#include "version.h"
 
 #define FILL "[TO FILL IN: "
 
@@ -93,7 +94,7 @@ enum bb_status bb_rep_section_header(struct bb_rep *R, struct bb_error *err)
                                     : FILL "the languages evaluated]");
     bb_doc_kv(&R->doc, "Report date", "%s", R->date);
     bb_doc_kv(&R->doc, "Report version", "biasbench audit report format 1, written by "
-              "biasbench %s (commit %s)", PACKAGE_VERSION, BB_COMMIT);
+              "biasbench %s (commit %s)", PACKAGE_VERSION, bb_build_commit());
     bb_doc_kv(&R->doc, "Tool that ran the evaluation", "biasbench %s (commit %s)",
               bb_rep_jstr(bb, "version") ? bb_rep_jstr(bb, "version") : "unknown (no manifest)",
               bb_rep_jstr(bb, "commit") ? bb_rep_jstr(bb, "commit") : "unknown");
