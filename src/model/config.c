@@ -25,6 +25,14 @@ static enum bb_status get_dim(const json_t *o, const char *key, const char *file
     return BB_OK;
 }
 
+/* An optional size: 0 when the field is absent, else in [0, max]. */
+static enum bb_status get_opt_dim(const json_t *o, const char *key, const char *file,
+                                  long long max, int *out, struct bb_error *err)
+{
+    *out = 0;
+    return json_object_get(o, key) ? get_dim(o, key, file, 0, max, out, err) : BB_OK;
+}
+
 static enum bb_status load_main(const char *dir, struct bb_model_config *cfg, struct bb_error *err)
 {
     char path[4096];
@@ -42,7 +50,9 @@ static enum bb_status load_main(const char *dir, struct bb_model_config *cfg, st
         (s = get_dim(j, "intermediate_size", F, 1, BIG, &cfg->intermediate_size, err)) ||
         (s = get_dim(j, "max_position_embeddings", F, 1, BIG,
                      &cfg->max_position_embeddings, err)) ||
-        (s = get_dim(j, "type_vocab_size", F, 0, BIG, &cfg->type_vocab_size, err)) ||
+        (s = get_opt_dim(j, "type_vocab_size", F, BIG, &cfg->type_vocab_size, err)) ||
+        (s = get_opt_dim(j, "relative_attention_num_buckets", F, 4096,
+                         &cfg->relative_attention_num_buckets, err)) ||
         (s = get_dim(j, "vocab_size", F, 1, BIG, &cfg->vocab_size, err)) ||
         (s = bb_json_get_real(j, "layer_norm_eps", "config.json", false, &eps, err)) ||
         (s = bb_json_get_string(j, "hidden_act", "config.json", false, &act, err)))

@@ -17,9 +17,10 @@ struct bb_model_config {
     int num_attention_heads;   /* C / head_dim */
     int intermediate_size;     /* FFN width */
     int max_position_embeddings;
-    int type_vocab_size;
+    int type_vocab_size;       /* 0 when config.json has none (MPNet) */
     int vocab_size;
     double layer_norm_eps;
+    int relative_attention_num_buckets; /* MPNet's relative position table rows; 0 if absent */
     /* sentence-transformers */
     enum bb_pool_mode pooling; /* MEAN when modules.json is absent */
     bool normalize;            /* a Normalize module follows pooling */

@@ -26,7 +26,7 @@ struct bb_model {
     int cap_b;
 };
 
-static const struct bb_arch *const archs[] = {&bb_arch_bert};
+static const struct bb_arch *const archs[] = {&bb_arch_bert, &bb_arch_mpnet};
 
 static const struct bb_arch *arch_find(const char *model_type)
 {
@@ -72,7 +72,7 @@ static enum bb_status load_parts(struct bb_model *m, struct bb_backend *be,
         return s;
     if (!(m->arch = arch_find(m->cfg.model_type)))
         return bb_fail(err, BB_E_UNSUPPORTED, "config.json: model_type '%s' is not supported "
-                       "(supported: bert)", m->cfg.model_type);
+                       "(supported: bert, mpnet)", m->cfg.model_type);
     if (opts && opts->max_seq_len &&
         (opts->max_seq_len < 2 || opts->max_seq_len > m->cfg.max_position_embeddings))
         return bb_fail(err, BB_E_USAGE, "max sequence length %d: expected 2 .. %d "

@@ -22,7 +22,7 @@ enum bb_status bb_model_load(const char *dir, struct bb_backend *be, const struc
                              struct bb_model **out, struct bb_error *err);
 void bb_model_free(struct bb_model *m);
 int bb_model_dim(const struct bb_model *m);
-const char *bb_model_arch(const struct bb_model *m); /* "bert" */
+const char *bb_model_arch(const struct bb_model *m); /* "bert", "mpnet" */
 const char *bb_model_dir(const struct bb_model *m);
 struct bb_tokenizer *bb_model_tokenizer(struct bb_model *m);
 double bb_model_load_seconds(const struct bb_model *m); /* load+upload time */
@@ -51,5 +51,9 @@ struct bb_arch {
     void (*free)(void *state);
 };
 extern const struct bb_arch bb_arch_bert;
+extern const struct bb_arch bb_arch_mpnet;
+/* MPNet's relative position bucket (transformers' relative_position_bucket with
+ * 32 buckets, max_distance 128) of key position minus query position. */
+int bb_mpnet_position_bucket(int relative_position);
 
 #endif
