@@ -11,7 +11,7 @@
  * neighbouring work-items share one weight panel in cache.
  *
  * Tuning knobs (-D options from bb_cl_matmul_build_options):
- *   BB_MM_MR  rows per work-item (1..8)
+ *   BB_MM_MR  rows per work-item (any; 4 on AVX2, 8 on AVX-512)
  *   BB_MM_NR  columns per work-item = panel width (multiple of BB_MM_VW)
  *   BB_MM_VW  vector width: 4, 8 or 16
  *   BB_MM_KU  k unroll factor of the inner loop
