@@ -63,6 +63,8 @@ static char *slurp(const char *path)
 
 static pid_t spawn(const char *const *args, const char *out, const char *errf)
 {
+    fflush(stdout); /* else the child's freopen writes our buffered TAP lines again */
+    fflush(stderr);
     pid_t pid = fork();
     if (pid == 0) {
         FILE *o = freopen(out, "w", stdout), *e = freopen(errf, "w", stderr);
