@@ -1485,10 +1485,12 @@ static void summary_lines(const struct bb_comparison *c, size_t *n_sig, size_t *
 
 static const char method_text[] =
     "Differences are B - A with a 95% CI. Tests: paired bootstrap over items for "
-    "correlations (pairs resampled, both correlations recomputed) and means; McNemar "
+    "correlations (pairs resampled, both correlations recomputed), means, macro-F1 and "
+    "per-class precision/recall/F1; over counterfactual sets for score gaps; McNemar "
     "for accuracy (CI by paired bootstrap); a paired item bootstrap for WEAT/SEAT effect "
     "sizes (X, Y, A, B resampled once per replicate). p-values are adjusted with "
-    "Benjamini-Hochberg across every metric tested here (false discovery rate)";
+    "Benjamini-Hochberg across every metric tested here (false discovery rate). A "
+    "significant difference can still be too small to matter: read the CI";
 
 static void write_md(const struct bb_comparison *c, const char *la, const char *lb, FILE *fp)
 {
