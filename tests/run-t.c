@@ -393,6 +393,10 @@ static void test_run_and_manifest(const char *dir)
     is_string("missing", json_string_value(json_object_get(sk, "task")), "manifest: skipped task");
     contains(json_string_value(json_object_get(sk, "reason")), "not found",
              "manifest: skipped task's reason");
+    sk = json_array_get(json_object_get(m, "skipped"), 1);
+    ok(sk && !strcmp(json_string_value(json_object_get(sk, "what")), "grid cell b=1,t=600") &&
+           strstr(json_string_value(json_object_get(sk, "reason")), "3..256"),
+       "manifest: a latency grid cell longer than the model's maximum is skipped with a reason");
     json_decref(m);
 
     double rho = result_value(dir, "sts", "all", "spearman", 0);
@@ -573,7 +577,7 @@ static void test_interrupt(void)
 
 int main(void)
 {
-    plan(100);
+    plan(101);
     test_helpers();
     test_model_dir("all-MiniLM-L6-v2");
     g_bin = getenv("BIASBENCH");
