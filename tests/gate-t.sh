@@ -36,7 +36,11 @@ for d in "${BIASBENCH_DATA:-/nonexistent}" "$S/../shared/datasets" "$cache/datas
   [ -f "$d/stsb/stsb-en-test.csv" ] && data=$(cd "$d" && pwd) && break
 done
 
-echo "1..49"
+echo "1..50"
+
+"$B" gate --help >"$T/out" 2>&1 && grep -q '^usage: biasbench gate --baseline' "$T/out" \
+  && "$B" compare --help >"$T/out" 2>&1 && grep -q '^usage: biasbench compare RUN_A RUN_B' "$T/out" \
+  && "$B" --help | grep -q '^   gate ' ; ok $? "gate --help, compare --help, and both listed by biasbench --help"
 
 # ---- fixtures: identical candidate, degraded, slightly worse ----
 gate --baseline "$G/base" --candidate "$G/base" --suite "$G/suite.yaml"
