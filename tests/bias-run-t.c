@@ -28,25 +28,6 @@ static void abs_path(const char *p, char *out)
         bail("cannot resolve %s", p);
 }
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = n >= 0 ? malloc((size_t)n + 1) : NULL;
-    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) {
-        free(s);
-        s = NULL;
-    }
-    if (s)
-        s[n] = 0;
-    fclose(f);
-    return s;
-}
-
 static void write_suite(const char *path, const char *templates, const char *names)
 {
     FILE *f = fopen(path, "w");
@@ -196,7 +177,7 @@ static void check_items(const char *dir)
 {
     char path[2 * PATH_MAX];
     snprintf(path, sizeof path, "%s/items/cf__minilm.csv", dir);
-    char *s = slurp(path);
+    char *s = test_slurp(path, NULL);
     ok(s != NULL, "counterfactual per-item file");
     int lines = 0;
     for (char *p = s; p && *p; p++)
@@ -208,7 +189,7 @@ static void check_items(const char *dir)
        "possessive agrees with the name (item id template/fillers)");
     free(s);
     snprintf(path, sizeof path, "%s/items/seat__minilm.csv", dir);
-    s = slurp(path);
+    s = test_slurp(path, NULL);
     ok(s && strstr(s, "\nweat6/X/0,weat6,X,0,"), "association per-item rows keyed test/set/index");
     free(s);
 }
@@ -250,14 +231,14 @@ int main(void)
         return 1;
     char path[2 * PATH_MAX];
     snprintf(path, sizeof path, "%s/results.csv", out1);
-    char *csv1 = slurp(path);
+    char *csv1 = test_slurp(path, NULL);
     ok(csv1 != NULL, "results.csv written");
     if (csv1)
         check_results(csv1);
     check_items(out1);
     ok(run_suite(suite, out2, &err) == BB_OK, "second run, same seed");
     snprintf(path, sizeof path, "%s/results.csv", out2);
-    char *csv2 = slurp(path);
+    char *csv2 = test_slurp(path, NULL);
     ok(csv1 && csv2 && !strcmp(csv1, csv2), "same suite, same seed: identical results.csv");
     free(csv1);
     free(csv2);

@@ -474,20 +474,6 @@ static bool write_file(const char *path, const char *text, const char *extra)
     return fclose(f) == 0;
 }
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    s[fread(s, 1, (size_t)n, f)] = '\0';
-    fclose(f);
-    return s;
-}
-
 /* Copy the source tree's kernels into dir; `broken` gets junk appended. */
 static void copy_kernels(const char *dir, const char *broken)
 {
@@ -495,7 +481,7 @@ static void copy_kernels(const char *dir, const char *broken)
     for (const struct bb_embedded_kernel *k = bb_embedded_kernels; k->name; k++) {
         char rel[256], dst[4096];
         snprintf(rel, sizeof rel, "kernels/%s", k->name);
-        char *text = slurp(test_src_path(rel));
+        char *text = test_slurp(test_src_path(rel), NULL);
         if (!text)
             bail("cannot read %s", test_src_path(rel));
         snprintf(dst, sizeof dst, "%s/%s", dir, k->name);

@@ -42,25 +42,6 @@ static char g_data[4096], g_suite[4096];
 
 /* ---- helpers ---------------------------------------------------------------------- */
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) {
-        free(s);
-        s = NULL;
-    }
-    if (s)
-        s[n] = 0;
-    fclose(f);
-    return s;
-}
-
 static pid_t spawn(const char *const *args, const char *out, const char *errf)
 {
     fflush(stdout); /* else the child's freopen writes our buffered TAP lines again */
@@ -99,9 +80,9 @@ static int run_bb(const char **args, char **out, char **err)
     snprintf(e, sizeof e, "%s/stderr.txt", test_tmp_dir());
     int rc = wait_rc(spawn(argv, o, e));
     if (out)
-        *out = slurp(o);
+        *out = test_slurp(o, NULL);
     if (err)
-        *err = slurp(e);
+        *err = test_slurp(e, NULL);
     return rc;
 }
 
@@ -123,7 +104,7 @@ static char *non_timing(const char *dir)
 {
     char p[4200];
     path_in(p, sizeof p, dir, "results.csv");
-    char *s = slurp(p);
+    char *s = test_slurp(p, NULL);
     if (!s)
         return NULL;
     char *out = calloc(strlen(s) + 1, 1);
@@ -156,7 +137,7 @@ static int csv_fields(const char *line, size_t len)
  * field count (records may span lines inside quotes). */
 static bool csv_complete(const char *path, char *why, size_t wn)
 {
-    char *s = slurp(path);
+    char *s = test_slurp(path, NULL);
     if (!s)
         return snprintf(why, wn, "unreadable"), false;
     size_t len = strlen(s);
@@ -230,7 +211,7 @@ static double result_value(const char *dir, const char *task, const char *group,
 {
     char p[4200], pre[512];
     path_in(p, sizeof p, dir, "results.csv");
-    char *s = slurp(p);
+    char *s = test_slurp(p, NULL);
     double v = NAN;
     snprintf(pre, sizeof pre, ",\"%s\",", task);
     for (char *line = s ? strtok(s, "\n") : NULL; line; line = strtok(NULL, "\n")) {
@@ -297,7 +278,7 @@ static void test_helpers(void)
     bb_items_str(w, "L1"), bb_items_str(w, "a, \"b\"\nc"), bb_items_num(w, NAN);
     bb_items_end_row(w, &err);
     ok(bb_items_commit(w, &err) == BB_OK, "items commit");
-    char *s = slurp(p2);
+    char *s = test_slurp(p2, NULL);
     is_string("item_id,text,v\nL1,\"a, \"\"b\"\"\nc\",\n", s, "per-item CSV quoting");
     free(s);
 }
@@ -443,7 +424,7 @@ static void test_determinism(const char *a, const char *b)
         char pa[4200], pb[4200];
         path_in(pa, sizeof pa, a, items[i]);
         path_in(pb, sizeof pb, b, items[i]);
-        char *x = slurp(pa), *y = slurp(pb);
+        char *x = test_slurp(pa, NULL), *y = test_slurp(pb, NULL);
         ok(x && y && !strcmp(x, y), "same seed: identical %s", items[i]);
         free(x), free(y);
     }

@@ -438,21 +438,6 @@ static void test_folder_faults(struct bb_backend *be)
     expect_fail(be, d, BB_E_UNSUPPORTED, "pooling_mode_max_tokens", "max pooling unsupported");
 }
 
-static unsigned char *slurp(const char *path, size_t *n)
-{
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        bail("cannot open %s", path);
-    fseek(fp, 0, SEEK_END);
-    *n = (size_t)ftell(fp);
-    fseek(fp, 0, SEEK_SET);
-    unsigned char *b = malloc(*n);
-    if (fread(b, 1, *n, fp) != *n)
-        bail("cannot read %s", path);
-    fclose(fp);
-    return b;
-}
-
 static void spit(const char *path, const unsigned char *b, size_t n)
 {
     FILE *fp = fopen(path, "wb");
@@ -473,7 +458,7 @@ static void test_hostile(void)
     snprintf(path, sizeof path, "%s/model.safetensors", dir);
     snprintf(bad, sizeof bad, "%s/mutant.safetensors", dir);
     size_t n;
-    unsigned char *orig = slurp(path, &n), *buf = malloc(n);
+    unsigned char *orig = (unsigned char *)test_slurp_or_bail(path, &n), *buf = malloc(n);
     size_t hlen = 0;
     for (int i = 7; i >= 0; i--)
         hlen = (hlen << 8) | orig[i];

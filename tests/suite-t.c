@@ -253,16 +253,6 @@ static void test_bad(void)
 
 /* ---- hostile input: every truncation and seeded byte mutations of full.yaml ---- */
 
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf = f ? malloc(1 << 16) : NULL;
-    *len = buf ? fread(buf, 1, 1 << 16, f) : 0;
-    if (f)
-        fclose(f);
-    return buf;
-}
-
 static bool spit(const char *path, const char *buf, size_t len)
 {
     FILE *f = fopen(path, "wb");
@@ -292,8 +282,8 @@ static bool load_consistent(const char *path, const char *buf, size_t len)
 static void test_hostile(void)
 {
     size_t len, blen;
-    char *full = slurp(test_src_path("tests/suites/good/full.yaml"), &len);
-    char *base = slurp(test_src_path("tests/suites/good/base.yaml"), &blen);
+    char *full = test_slurp(test_src_path("tests/suites/good/full.yaml"), &len);
+    char *base = test_slurp(test_src_path("tests/suites/good/base.yaml"), &blen);
     char path[4200], bpath[4200];
     snprintf(path, sizeof path, "%s/full.yaml", test_tmp_dir());
     snprintf(bpath, sizeof bpath, "%s/base.yaml", test_tmp_dir());

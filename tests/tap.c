@@ -216,3 +216,32 @@ const char *test_tmp_dir(void)
     }
     return path;
 }
+
+char *test_slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    long n = -1;
+    if (f && fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0)
+        buf = malloc((size_t)n + 1);
+    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        buf = NULL;
+    }
+    if (f)
+        fclose(f);
+    if (buf) {
+        buf[n] = 0;
+        if (len)
+            *len = (size_t)n;
+    }
+    return buf;
+}
+
+char *test_slurp_or_bail(const char *path, size_t *len)
+{
+    char *buf = test_slurp(path, len);
+    if (!buf)
+        bail("cannot read %s", path);
+    return buf;
+}

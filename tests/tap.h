@@ -34,6 +34,11 @@ const char *test_model_dir(const char *name);
 const char *test_shared_data(const char *rel);
 /* Path of a file in the source tree (tests/golden/x -> $srcdir/tests/golden/x). */
 const char *test_src_path(const char *rel);
+/* A whole file, NUL-terminated (*len excludes the NUL; len may be NULL);
+ * NULL when it cannot be read. */
+char *test_slurp(const char *path, size_t *len);
+/* As test_slurp, but a file that cannot be read ends the test file (bail). */
+char *test_slurp_or_bail(const char *path, size_t *len);
 /* A fresh scratch directory for this test program under the build tree. */
 const char *test_tmp_dir(void);
 

@@ -58,23 +58,6 @@ static void items_free(struct items *it)
     memset(it, 0, sizeof *it);
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        bail("cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n)
-        bail("cannot read %s", path);
-    fclose(f);
-    buf[n] = '\0';
-    *len = (size_t)n;
-    return buf;
-}
-
 /* STS-B CSV (no header): record ROW (1-based), columns 1 and 2, parsed like
  * Python's csv module (libcsv, with its space trimming turned off). */
 struct csv_state { struct items *it; int row, col; const char *name; };
@@ -103,7 +86,7 @@ static void csv_row(int c, void *data)
 static void read_stsb(const char *path, struct items *it)
 {
     size_t len;
-    char *buf = slurp(path, &len);
+    char *buf = test_slurp_or_bail(path, &len);
     struct csv_parser p;
     struct csv_state cs = {it, 1, 0, "stsb-en-test.csv"};
     if (csv_init(&p, CSV_APPEND_NULL))
@@ -174,7 +157,7 @@ static size_t decode_case(const char *s, size_t n, char *out, const char *where)
 static void read_hard_cases(const char *path, struct items *it)
 {
     size_t len;
-    char *buf = slurp(path, &len), *out = malloc(len + 1);
+    char *buf = test_slurp_or_bail(path, &len), *out = malloc(len + 1);
     int line = 0;
     for (size_t p = 0; p < len; ) {
         char *nl = memchr(buf + p, '\n', len - p);
@@ -240,7 +223,7 @@ static int check_golden(const struct bb_tokenizer *tok, const char *golden,
                         const struct items *src, int limit, int *total, int *shown)
 {
     size_t len;
-    char *buf = slurp(golden, &len);
+    char *buf = test_slurp_or_bail(golden, &len);
     int count = -1, lines = 0, matched = 0, hint = 0, cap = 0;
     int32_t *want = NULL;
     struct bb_encoding enc = {0};
@@ -469,7 +452,7 @@ static void copy_file(const char *from_dir, const char *to_dir, const char *name
     size_t len;
     snprintf(a, sizeof a, "%s/%s", from_dir, name);
     snprintf(b, sizeof b, "%s/%s", to_dir, name);
-    char *buf = slurp(a, &len);
+    char *buf = test_slurp_or_bail(a, &len);
     write_file(b, buf, len);
     free(buf);
 }
@@ -555,7 +538,7 @@ static void check_hostile_json(const char *model)
     snprintf(path, sizeof path, "%s/tokenizer.json", dir);
     if (mkdir(dir, 0777) && !bb_path_is_dir(dir))
         bail("cannot create %s", dir);
-    char *buf = slurp(src, &len), *copy = malloc(len);
+    char *buf = test_slurp_or_bail(src, &len), *copy = malloc(len);
     int cuts = 0, clean = 0, mutated = 0;
     for (int i = 1; i <= 24; i++, cuts++) {
         size_t cut = len * (size_t)i / 25 + (size_t)i; /* some inside the vocab */
