@@ -2,6 +2,7 @@
  * support, count ops per backend and dispatch through the vtable. */
 #include "backend.h"
 
+#include <limits.h>
 #include <string.h>
 
 size_t bb_dtype_size(enum bb_dtype t)
@@ -60,16 +61,29 @@ void bb_buffer_free(struct bb_backend *be, struct bb_buffer *buf)
         be->vt->buffer_free(be, buf);
 }
 
+static enum bb_status check_range(struct bb_backend *be, const struct bb_buffer *b, size_t offset,
+                                  size_t bytes, const char *what, struct bb_error *err)
+{
+    size_t size = be->vt->buffer_bytes(b);
+    if (offset > size || bytes > size - offset)
+        return bb_fail(err, BB_E_INTERNAL,
+                       "%s %s of %zu bytes at offset %zu overruns a buffer of %zu bytes",
+                       be->vt->name, what, bytes, offset, size);
+    return BB_OK;
+}
+
 enum bb_status bb_backend_upload(struct bb_backend *be, struct bb_buffer *dst, size_t offset,
                                  const void *src, size_t bytes, struct bb_error *err)
 {
-    return be->vt->upload(be, dst, offset, src, bytes, err);
+    enum bb_status st = check_range(be, dst, offset, bytes, "upload", err);
+    return st ? st : be->vt->upload(be, dst, offset, src, bytes, err);
 }
 
 enum bb_status bb_backend_download(struct bb_backend *be, struct bb_buffer *src, size_t offset,
                                    void *dst, size_t bytes, struct bb_error *err)
 {
-    return be->vt->download(be, src, offset, dst, bytes, err);
+    enum bb_status st = check_range(be, src, offset, bytes, "download", err);
+    return st ? st : be->vt->download(be, src, offset, dst, bytes, err);
 }
 
 enum bb_status bb_backend_sync(struct bb_backend *be, struct bb_error *err)
@@ -96,6 +110,35 @@ void bb_weight_free(struct bb_backend *be, struct bb_weight *w)
         w->buf = NULL;
 }
 
+/* ---- argument checks, once for every backend ---- */
+
+/* Buffer b (NULL allowed when optional) must hold elems 4-byte elements. */
+static enum bb_status arg(struct bb_backend *be, const struct bb_buffer *b, size_t elems,
+                         bool optional, enum bb_op_kind op, const char *name, struct bb_error *err)
+{
+    if (!b)
+        return optional ? BB_OK
+                        : bb_fail(err, BB_E_INTERNAL, "%s %s: argument '%s' is NULL",
+                                  be->vt->name, bb_op_name(op), name);
+    size_t have = be->vt->buffer_bytes(b) / 4;
+    if (have < elems)
+        return bb_fail(err, BB_E_INTERNAL, "%s %s: argument '%s' holds %zu bytes, the op needs %zu",
+                       be->vt->name, bb_op_name(op), name, have * 4, elems * 4);
+    if (have > INT_MAX)
+        return bb_fail(err, BB_E_UNSUPPORTED,
+                       "%s %s: argument '%s' has %zu elements, more than ops index (2^31 - 1)",
+                       be->vt->name, bb_op_name(op), name, have);
+    return BB_OK;
+}
+
+static enum bb_status dims(struct bb_backend *be, enum bb_op_kind op, bool ok,
+                           struct bb_error *err)
+{
+    return ok ? BB_OK
+              : bb_fail(err, BB_E_INTERNAL, "%s %s: negative count or non-positive size",
+                        be->vt->name, bb_op_name(op));
+}
+
 /* Every op goes through here: no silent fallback to another backend. */
 static enum bb_status op_begin(struct bb_backend *be, enum bb_op_kind op, struct bb_error *err)
 {
@@ -111,24 +154,54 @@ enum bb_status bb_op_embed(struct bb_backend *be, struct bb_buffer *ids, struct 
                            struct bb_buffer *pos_emb, struct bb_buffer *type_emb,
                            struct bb_buffer *out, int n_tok, int c, struct bb_error *err)
 {
-    enum bb_status st = op_begin(be, BB_OP_EMBED, err);
-    return st ? st : be->vt->embed(be, ids, pos, type_ids, word, pos_emb, type_emb, out, n_tok, c, err);
+    const enum bb_op_kind K = BB_OP_EMBED;
+    size_t nt = n_tok > 0 ? (size_t)n_tok : 0, cc = c > 0 ? (size_t)c : 0;
+    enum bb_status st;
+    if ((st = op_begin(be, K, err)) || (st = dims(be, K, n_tok >= 0 && c > 0, err)) ||
+        (st = arg(be, ids, nt, false, K, "ids", err)) ||
+        (st = arg(be, pos, nt, false, K, "pos", err)) ||
+        (st = arg(be, type_ids, nt, true, K, "type_ids", err)) ||
+        (st = arg(be, word, cc, false, K, "word", err)) ||
+        (st = arg(be, pos_emb, cc, false, K, "pos_emb", err)) ||
+        (st = arg(be, type_emb, cc, false, K, "type_emb", err)) ||
+        (st = arg(be, out, nt * cc, false, K, "out", err)))
+        return st;
+    return be->vt->embed(be, ids, pos, type_ids, word, pos_emb, type_emb, out, n_tok, c, err);
 }
 
 enum bb_status bb_op_matmul(struct bb_backend *be, struct bb_buffer *x, const struct bb_weight *w,
                             struct bb_buffer *bias, struct bb_buffer *residual,
                             struct bb_buffer *out, int m, enum bb_act act, struct bb_error *err)
 {
-    enum bb_status st = op_begin(be, BB_OP_MATMUL, err);
-    return st ? st : be->vt->matmul(be, x, w, bias, residual, out, m, act, err);
+    const enum bb_op_kind K = BB_OP_MATMUL;
+    size_t mm = m > 0 ? (size_t)m : 0, n = w->n > 0 ? (size_t)w->n : 0;
+    size_t k = w->k > 0 ? (size_t)w->k : 0;
+    enum bb_status st;
+    if ((st = op_begin(be, K, err)) || (st = dims(be, K, m >= 0 && n && k && w->buf, err)) ||
+        (st = arg(be, x, mm * k, false, K, "x", err)) ||
+        (st = arg(be, bias, n, true, K, "bias", err)) ||
+        (st = arg(be, residual, mm * n, true, K, "residual", err)) ||
+        (st = arg(be, out, mm * n, false, K, "out", err)))
+        return st;
+    if (x == out)
+        return bb_fail(err, BB_E_INTERNAL, "%s matmul: out aliases x", be->vt->name);
+    return be->vt->matmul(be, x, w, bias, residual, out, m, act, err);
 }
 
 enum bb_status bb_op_layernorm(struct bb_backend *be, struct bb_buffer *x, struct bb_buffer *gamma,
                                struct bb_buffer *beta, struct bb_buffer *out, int m, int c,
                                float eps, struct bb_error *err)
 {
-    enum bb_status st = op_begin(be, BB_OP_LAYERNORM, err);
-    return st ? st : be->vt->layernorm(be, x, gamma, beta, out, m, c, eps, err);
+    const enum bb_op_kind K = BB_OP_LAYERNORM;
+    size_t mm = m > 0 ? (size_t)m : 0, cc = c > 0 ? (size_t)c : 0;
+    enum bb_status st;
+    if ((st = op_begin(be, K, err)) || (st = dims(be, K, m >= 0 && c > 0, err)) ||
+        (st = arg(be, x, mm * cc, false, K, "x", err)) ||
+        (st = arg(be, gamma, cc, false, K, "gamma", err)) ||
+        (st = arg(be, beta, cc, false, K, "beta", err)) ||
+        (st = arg(be, out, mm * cc, false, K, "out", err)))
+        return st;
+    return be->vt->layernorm(be, x, gamma, beta, out, m, c, eps, err);
 }
 
 enum bb_status bb_op_attention(struct bb_backend *be, struct bb_buffer *qkv,
@@ -136,16 +209,32 @@ enum bb_status bb_op_attention(struct bb_backend *be, struct bb_buffer *qkv,
                                struct bb_buffer *out, int b, int t, int n_head, int head_dim,
                                float scale, struct bb_error *err)
 {
-    enum bb_status st = op_begin(be, BB_OP_ATTENTION, err);
-    return st ? st
-              : be->vt->attention(be, qkv, lengths, pos_bias, out, b, t, n_head, head_dim, scale,
-                                  err);
+    const enum bb_op_kind K = BB_OP_ATTENTION;
+    bool good = b >= 0 && t >= 0 && n_head > 0 && head_dim > 0;
+    size_t bb = good ? (size_t)b : 0, tt = good ? (size_t)t : 0, nh = good ? (size_t)n_head : 0;
+    size_t c = good ? nh * (size_t)head_dim : 0;
+    enum bb_status st;
+    if ((st = op_begin(be, K, err)) || (st = dims(be, K, good, err)) ||
+        (st = arg(be, qkv, bb * tt * 3 * c, false, K, "qkv", err)) ||
+        (st = arg(be, lengths, bb, false, K, "lengths", err)) ||
+        (st = arg(be, pos_bias, nh * tt * tt, true, K, "pos_bias", err)) ||
+        (st = arg(be, out, bb * tt * c, false, K, "out", err)))
+        return st;
+    return be->vt->attention(be, qkv, lengths, pos_bias, out, b, t, n_head, head_dim, scale, err);
 }
 
 enum bb_status bb_op_pool(struct bb_backend *be, struct bb_buffer *x, struct bb_buffer *lengths,
                           struct bb_buffer *out, int b, int t, int c, enum bb_pool_mode mode,
                           bool normalize, struct bb_error *err)
 {
-    enum bb_status st = op_begin(be, BB_OP_POOL, err);
-    return st ? st : be->vt->pool(be, x, lengths, out, b, t, c, mode, normalize, err);
+    const enum bb_op_kind K = BB_OP_POOL;
+    bool good = b >= 0 && t >= 0 && c > 0;
+    size_t bb = good ? (size_t)b : 0, tt = good ? (size_t)t : 0, cc = good ? (size_t)c : 0;
+    enum bb_status st;
+    if ((st = op_begin(be, K, err)) || (st = dims(be, K, good, err)) ||
+        (st = arg(be, x, bb * tt * cc, false, K, "x", err)) ||
+        (st = arg(be, lengths, bb, false, K, "lengths", err)) ||
+        (st = arg(be, out, bb * cc, false, K, "out", err)))
+        return st;
+    return be->vt->pool(be, x, lengths, out, b, t, c, mode, normalize, err);
 }

@@ -6,6 +6,12 @@
  * supports_op, count every op per backend, and dispatch; a backend that lacks
  * an op returns BB_E_UNSUPPORTED and never falls back to another backend.
  *
+ * The wrappers also check every op's arguments once, for all backends: counts
+ * (tokens, rows, batch, time) >= 0, sizes (channels, heads, head_dim) > 0,
+ * no NULL required buffer, every buffer large enough for the shapes, and at
+ * most 2^31 - 1 elements per buffer (kernels index with int). Uploads and
+ * downloads are checked against the buffer's size.
+ *
  * Conventions: activations are float32, row-major, contiguous. A "(M, K)"
  * comment means M rows of K floats. Ops are enqueued asynchronously;
  * bb_backend_download and bb_backend_sync are the only host sync points. */
@@ -67,6 +73,7 @@ struct bb_backend_vtable {
     enum bb_status (*buffer_alloc)(struct bb_backend *be, size_t bytes, struct bb_buffer **out,
                                    struct bb_error *err);
     void (*buffer_free)(struct bb_backend *be, struct bb_buffer *buf);
+    size_t (*buffer_bytes)(const struct bb_buffer *buf);
     enum bb_status (*upload)(struct bb_backend *be, struct bb_buffer *dst, size_t offset,
                              const void *src, size_t bytes, struct bb_error *err);
     /* Blocks until every op writing dst is done. */

@@ -665,6 +665,8 @@ static enum bb_status cl_buffer_alloc(struct bb_backend *be, size_t bytes, struc
     return bb_cl_buffer_new(bb_cl_of(be), bytes, out, err);
 }
 
+static size_t cl_buffer_bytes(const struct bb_buffer *buf) { return buf->bytes; }
+
 /* The host memory of a zero-copy buffer is freed by the destructor callback
  * once the device is done with it. */
 static void cl_buffer_free(struct bb_backend *be, struct bb_buffer *buf)
@@ -674,22 +676,11 @@ static void cl_buffer_free(struct bb_backend *be, struct bb_buffer *buf)
     free(buf);
 }
 
-static enum bb_status check_range(const struct bb_buffer *b, size_t offset, size_t bytes,
-                                  const char *what, struct bb_error *err)
-{
-    if (offset > b->bytes || bytes > b->bytes - offset)
-        return bb_fail(err, BB_E_INTERNAL,
-                       "opencl %s of %zu bytes at offset %zu overruns a buffer of %zu bytes",
-                       what, bytes, offset, b->bytes);
-    return BB_OK;
-}
-
 static enum bb_status cl_upload(struct bb_backend *be, struct bb_buffer *dst, size_t offset,
                                 const void *src, size_t bytes, struct bb_error *err)
 {
-    enum bb_status st = check_range(dst, offset, bytes, "upload", err);
-    if (st || !bytes)
-        return st;
+    if (!bytes)
+        return BB_OK;
     /* Blocking: the caller may reuse src as soon as this returns. */
     return bb_cl_check(err, clEnqueueWriteBuffer(bb_cl_of(be)->queue, dst->mem, CL_TRUE, offset,
                                                  bytes, src, 0, NULL, NULL),
@@ -699,9 +690,8 @@ static enum bb_status cl_upload(struct bb_backend *be, struct bb_buffer *dst, si
 static enum bb_status cl_download(struct bb_backend *be, struct bb_buffer *src, size_t offset,
                                   void *dst, size_t bytes, struct bb_error *err)
 {
-    enum bb_status st = check_range(src, offset, bytes, "download", err);
-    if (st || !bytes)
-        return st;
+    if (!bytes)
+        return BB_OK;
     return bb_cl_check(err, clEnqueueReadBuffer(bb_cl_of(be)->queue, src->mem, CL_TRUE, offset,
                                                 bytes, dst, 0, NULL, NULL),
                        "clEnqueueReadBuffer");
@@ -735,45 +725,12 @@ static bool cl_supports_op(struct bb_backend *be, enum bb_op_kind op)
 
 /* ---- ops -------------------------------------------------------------- */
 
-/* An op argument must hold at least `elems` 4-byte elements, and every
- * index a kernel computes must fit in an int. */
-static enum bb_status need(const struct bb_buffer *b, size_t elems, const char *op,
-                           const char *arg, struct bb_error *err)
-{
-    if (!b)
-        return bb_fail(err, BB_E_INTERNAL, "opencl %s: argument '%s' is NULL", op, arg);
-    if (b->bytes / 4 < elems)
-        return bb_fail(err, BB_E_INTERNAL,
-                       "opencl %s: argument '%s' holds %zu bytes, the op needs %zu", op, arg,
-                       b->bytes, elems * 4);
-    if (elems > INT_MAX || b->bytes / 4 > INT_MAX)
-        return bb_fail(err, BB_E_UNSUPPORTED,
-                       "opencl %s: argument '%s' has %zu elements, more than the kernels index",
-                       op, arg, b->bytes / 4);
-    return BB_OK;
-}
-
-static enum bb_status bad_dims(const char *op, struct bb_error *err)
-{
-    return bb_fail(err, BB_E_INTERNAL, "opencl %s: negative or zero dimension", op);
-}
-
 static enum bb_status cl_embed(struct bb_backend *be, struct bb_buffer *ids, struct bb_buffer *pos,
                                struct bb_buffer *type_ids, struct bb_buffer *word,
                                struct bb_buffer *pos_emb, struct bb_buffer *type_emb,
                                struct bb_buffer *out, int n_tok, int c, struct bb_error *err)
 {
-    if (n_tok < 0 || c <= 0)
-        return bad_dims("embed", err);
     size_t nt = (size_t)n_tok, cc = (size_t)c;
-    enum bb_status st;
-    if ((st = need(ids, nt, "embed", "ids", err)) || (st = need(pos, nt, "embed", "pos", err)) ||
-        (type_ids && (st = need(type_ids, nt, "embed", "type_ids", err))) ||
-        (st = need(word, cc, "embed", "word", err)) ||
-        (st = need(pos_emb, cc, "embed", "pos_emb", err)) ||
-        (st = need(type_emb, cc, "embed", "type_emb", err)) ||
-        (st = need(out, nt * cc, "embed", "out", err)))
-        return st;
     struct bb_buffer *types = type_ids ? type_ids : ids;
     const struct karg args[] = {
         KMEM(ids), KMEM(pos), KMEM(types), KINT(type_ids != NULL), KMEM(word), KMEM(pos_emb),
@@ -788,17 +745,6 @@ static enum bb_status cl_matmul(struct bb_backend *be, struct bb_buffer *x,
                                 struct bb_buffer *residual, struct bb_buffer *out, int m,
                                 enum bb_act act, struct bb_error *err)
 {
-    if (m < 0 || w->n <= 0 || w->k <= 0 || !w->buf)
-        return bad_dims("matmul", err);
-    size_t mm = (size_t)m, n = (size_t)w->n, k = (size_t)w->k;
-    enum bb_status st;
-    if ((st = need(x, mm * k, "matmul", "x", err)) ||
-        (bias && (st = need(bias, n, "matmul", "bias", err))) ||
-        (residual && (st = need(residual, mm * n, "matmul", "residual", err))) ||
-        (st = need(out, mm * n, "matmul", "out", err)))
-        return st;
-    if (x == out)
-        return bb_fail(err, BB_E_INTERNAL, "opencl matmul: out aliases x");
     return bb_cl_matmul(bb_cl_of(be), x, w, bias, residual, out, m, act, err);
 }
 
@@ -807,15 +753,7 @@ static enum bb_status cl_layernorm(struct bb_backend *be, struct bb_buffer *x,
                                    struct bb_buffer *out, int m, int c, float eps,
                                    struct bb_error *err)
 {
-    if (m < 0 || c <= 0)
-        return bad_dims("layernorm", err);
-    size_t mm = (size_t)m, cc = (size_t)c;
-    enum bb_status st;
-    if ((st = need(x, mm * cc, "layernorm", "x", err)) ||
-        (st = need(gamma, cc, "layernorm", "gamma", err)) ||
-        (st = need(beta, cc, "layernorm", "beta", err)) ||
-        (st = need(out, mm * cc, "layernorm", "out", err)))
-        return st;
+    size_t mm = (size_t)m;
     const struct karg args[] = {KMEM(x), KMEM(gamma), KMEM(beta), KMEM(out),
                                 KINT(m), KINT(c),     KFLT(eps)};
     const size_t global[1] = {mm}, local[1] = {LOCAL_1D};
@@ -827,18 +765,10 @@ static enum bb_status cl_attention(struct bb_backend *be, struct bb_buffer *qkv,
                                    struct bb_buffer *out, int b, int t, int n_head, int head_dim,
                                    float scale, struct bb_error *err)
 {
-    if (b < 0 || t < 0 || n_head <= 0 || head_dim <= 0)
-        return bad_dims("attention", err);
     if (head_dim > 128)
         return bb_fail(err, BB_E_UNSUPPORTED,
                        "opencl attention: head_dim %d is larger than the kernel's 128", head_dim);
-    size_t bb = (size_t)b, tt = (size_t)t, nh = (size_t)n_head, c = nh * (size_t)head_dim;
-    enum bb_status st;
-    if ((st = need(qkv, bb * tt * 3 * c, "attention", "qkv", err)) ||
-        (st = need(lengths, bb, "attention", "lengths", err)) ||
-        (pos_bias && (st = need(pos_bias, nh * tt * tt, "attention", "pos_bias", err))) ||
-        (st = need(out, bb * tt * c, "attention", "out", err)))
-        return st;
+    size_t bb = (size_t)b, tt = (size_t)t, nh = (size_t)n_head;
     if (bb * nh * tt > INT_MAX)
         return bb_fail(err, BB_E_UNSUPPORTED, "opencl attention: batch too large");
     struct bb_buffer *bias = pos_bias ? pos_bias : qkv;
@@ -859,14 +789,8 @@ static enum bb_status cl_pool(struct bb_backend *be, struct bb_buffer *x, struct
                               struct bb_buffer *out, int b, int t, int c, enum bb_pool_mode mode,
                               bool normalize, struct bb_error *err)
 {
-    if (b < 0 || t < 0 || c <= 0)
-        return bad_dims("pool", err);
-    size_t bb = (size_t)b, tt = (size_t)t, cc = (size_t)c;
+    size_t bb = (size_t)b, cc = (size_t)c;
     enum bb_status st;
-    if ((st = need(x, bb * tt * cc, "pool", "x", err)) ||
-        (st = need(lengths, bb, "pool", "lengths", err)) ||
-        (st = need(out, bb * cc, "pool", "out", err)))
-        return st;
     struct bb_cl *cl = bb_cl_of(be);
     const struct karg pargs[] = {KMEM(x), KMEM(lengths), KMEM(out), KINT(b),
                                  KINT(t), KINT(c),       KINT(mode == BB_POOL_CLS)};
@@ -907,6 +831,7 @@ static const struct bb_backend_vtable cl_vtable = {
     .free = cl_free,
     .buffer_alloc = cl_buffer_alloc,
     .buffer_free = cl_buffer_free,
+    .buffer_bytes = cl_buffer_bytes,
     .upload = cl_upload,
     .download = cl_download,
     .sync = cl_sync,

@@ -36,6 +36,8 @@ static enum bb_status ref_buffer_alloc(struct bb_backend *be, size_t bytes, stru
     return BB_OK;
 }
 
+static size_t ref_buffer_bytes(const struct bb_buffer *buf) { return buf->bytes; }
+
 static void ref_buffer_free(struct bb_backend *be, struct bb_buffer *buf)
 {
     (void)be;
@@ -43,34 +45,24 @@ static void ref_buffer_free(struct bb_backend *be, struct bb_buffer *buf)
     free(buf);
 }
 
-static enum bb_status check_range(const struct bb_buffer *b, size_t offset, size_t bytes,
-                                  const char *what, struct bb_error *err)
-{
-    if (offset > b->bytes || bytes > b->bytes - offset)
-        return bb_fail(err, BB_E_INTERNAL,
-                       "ref backend: %s of %zu bytes at offset %zu overruns a buffer of %zu bytes",
-                       what, bytes, offset, b->bytes);
-    return BB_OK;
-}
-
 static enum bb_status ref_upload(struct bb_backend *be, struct bb_buffer *dst, size_t offset,
                                  const void *src, size_t bytes, struct bb_error *err)
 {
     (void)be;
-    enum bb_status st = check_range(dst, offset, bytes, "upload", err);
-    if (st == BB_OK && bytes)
+    (void)err;
+    if (bytes)
         memcpy((char *)dst->host + offset, src, bytes);
-    return st;
+    return BB_OK;
 }
 
 static enum bb_status ref_download(struct bb_backend *be, struct bb_buffer *src, size_t offset,
                                    void *dst, size_t bytes, struct bb_error *err)
 {
     (void)be;
-    enum bb_status st = check_range(src, offset, bytes, "download", err);
-    if (st == BB_OK && bytes)
+    (void)err;
+    if (bytes)
         memcpy(dst, (const char *)src->host + offset, bytes);
-    return st;
+    return BB_OK;
 }
 
 static enum bb_status ref_sync(struct bb_backend *be, struct bb_error *err)
@@ -78,24 +70,6 @@ static enum bb_status ref_sync(struct bb_backend *be, struct bb_error *err)
     (void)be;
     (void)err;
     return BB_OK;
-}
-
-/* An op argument must hold at least `elems` 4-byte elements. */
-static enum bb_status need(const struct bb_buffer *b, size_t elems, const char *op,
-                           const char *arg, struct bb_error *err)
-{
-    if (!b)
-        return bb_fail(err, BB_E_INTERNAL, "ref %s: argument '%s' is NULL", op, arg);
-    if (b->bytes / 4 < elems)
-        return bb_fail(err, BB_E_INTERNAL,
-                       "ref %s: argument '%s' holds %zu bytes, the op needs %zu", op, arg,
-                       b->bytes, elems * 4);
-    return BB_OK;
-}
-
-static enum bb_status bad_dims(const char *op, struct bb_error *err)
-{
-    return bb_fail(err, BB_E_INTERNAL, "ref %s: negative dimension", op);
 }
 
 /* ---- half precision conversions (IEEE binary16, bfloat16) -------------- */
@@ -200,17 +174,7 @@ static enum bb_status ref_embed(struct bb_backend *be, struct bb_buffer *ids, st
                                 struct bb_buffer *out, int n_tok, int c, struct bb_error *err)
 {
     (void)be;
-    if (n_tok < 0 || c <= 0)
-        return bad_dims("embed", err);
     size_t nt = (size_t)n_tok, cc = (size_t)c;
-    enum bb_status st;
-    if ((st = need(ids, nt, "embed", "ids", err)) || (st = need(pos, nt, "embed", "pos", err)) ||
-        (type_ids && (st = need(type_ids, nt, "embed", "type_ids", err))) ||
-        (st = need(word, cc, "embed", "word", err)) ||
-        (st = need(pos_emb, cc, "embed", "pos_emb", err)) ||
-        (st = need(type_emb, cc, "embed", "type_emb", err)) ||
-        (st = need(out, nt * cc, "embed", "out", err)))
-        return st;
     const int32_t *id = ids->host, *ps = pos->host;                   // (n_tok)
     const int32_t *ty = type_ids ? type_ids->host : NULL;             // (n_tok)
     const float *w = word->host, *p = pos_emb->host, *t = type_emb->host; // (V|P|types, c)
@@ -258,15 +222,7 @@ static enum bb_status ref_matmul(struct bb_backend *be, struct bb_buffer *x,
                                  enum bb_act act, struct bb_error *err)
 {
     (void)be;
-    if (m < 0 || w->n <= 0 || w->k <= 0)
-        return bad_dims("matmul", err);
     size_t mm = (size_t)m, n = (size_t)w->n, k = (size_t)w->k;
-    enum bb_status st;
-    if ((st = need(x, mm * k, "matmul", "x", err)) ||
-        (bias && (st = need(bias, n, "matmul", "bias", err))) ||
-        (residual && (st = need(residual, mm * n, "matmul", "residual", err))) ||
-        (st = need(out, mm * n, "matmul", "out", err)))
-        return st;
     if (w->buf->bytes < n * k * bb_dtype_size(w->dtype))
         return bb_fail(err, BB_E_INTERNAL, "ref matmul: weight buffer too small for (%zu, %zu)",
                        n, k);
@@ -303,15 +259,8 @@ static enum bb_status ref_layernorm(struct bb_backend *be, struct bb_buffer *x,
                                     struct bb_error *err)
 {
     (void)be;
-    if (m < 0 || c <= 0)
-        return bad_dims("layernorm", err);
+    (void)err;
     size_t mm = (size_t)m, cc = (size_t)c;
-    enum bb_status st;
-    if ((st = need(x, mm * cc, "layernorm", "x", err)) ||
-        (st = need(gamma, cc, "layernorm", "gamma", err)) ||
-        (st = need(beta, cc, "layernorm", "beta", err)) ||
-        (st = need(out, mm * cc, "layernorm", "out", err)))
-        return st;
     const float *xs = x->host;                          // (m, c)
     const float *g = gamma->host, *bt = beta->host;     // (c)
     float *y = out->host;                               // (m, c), may alias x
@@ -365,16 +314,8 @@ static enum bb_status ref_attention(struct bb_backend *be, struct bb_buffer *qkv
                                     float scale, struct bb_error *err)
 {
     (void)be;
-    if (b < 0 || t < 0 || n_head <= 0 || head_dim <= 0)
-        return bad_dims("attention", err);
     size_t bb = (size_t)b, tt = (size_t)t, nh = (size_t)n_head, hd = (size_t)head_dim;
     size_t c = nh * hd;
-    enum bb_status st;
-    if ((st = need(qkv, bb * tt * 3 * c, "attention", "qkv", err)) ||
-        (st = need(lengths, bb, "attention", "lengths", err)) ||
-        (pos_bias && (st = need(pos_bias, nh * tt * tt, "attention", "pos_bias", err))) ||
-        (st = need(out, bb * tt * c, "attention", "out", err)))
-        return st;
     const float *in = qkv->host;                          // (b*t, 3c) = [q | k | v]
     const int32_t *len = lengths->host;                   // (b)
     const float *pb = pos_bias ? pos_bias->host : NULL;   // (n_head, t, t)
@@ -400,14 +341,7 @@ static enum bb_status ref_pool(struct bb_backend *be, struct bb_buffer *x, struc
                                bool normalize, struct bb_error *err)
 {
     (void)be;
-    if (b < 0 || t < 0 || c <= 0)
-        return bad_dims("pool", err);
     size_t bb = (size_t)b, tt = (size_t)t, cc = (size_t)c;
-    enum bb_status st;
-    if ((st = need(x, bb * tt * cc, "pool", "x", err)) ||
-        (st = need(lengths, bb, "pool", "lengths", err)) ||
-        (st = need(out, bb * cc, "pool", "out", err)))
-        return st;
     const float *xs = x->host;              // (b*t, c)
     const int32_t *len = lengths->host;     // (b)
     float *y = out->host;                   // (b, c)
@@ -441,6 +375,7 @@ static const struct bb_backend_vtable ref_vtable = {
     .free = ref_free,
     .buffer_alloc = ref_buffer_alloc,
     .buffer_free = ref_buffer_free,
+    .buffer_bytes = ref_buffer_bytes,
     .upload = ref_upload,
     .download = ref_download,
     .sync = ref_sync,
