@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "half.h"
 #include "log.h"
 
 /* kernel flags, as kernels/matmul.cl defines them */
@@ -120,71 +121,11 @@ void bb_cl_matmul_free(struct bb_cl *cl)
 
 /* ---- host-side conversions ---- */
 
-static float mm_f16_to_f32(uint16_t h)
-{
-    uint32_t sign = (uint32_t)(h & 0x8000) << 16, e = (h >> 10) & 0x1f, mant = h & 0x3ffu, x;
-    if (e == 0x1f) {
-        x = sign | 0x7f800000u | (mant << 13); /* inf, nan */
-    } else if (e == 0) {
-        if (mant == 0) {
-            x = sign;
-        } else { /* subnormal: normalise */
-            int shift = 0;
-            while (!(mant & 0x400u)) {
-                mant <<= 1;
-                shift++;
-            }
-            x = sign | ((uint32_t)(127 - 15 + 1 - shift) << 23) | ((mant & 0x3ffu) << 13);
-        }
-    } else {
-        x = sign | ((e - 15 + 127) << 23) | (mant << 13);
-    }
-    float f;
-    memcpy(&f, &x, sizeof f);
-    return f;
-}
-
-static float mm_bf16_to_f32(uint16_t b)
-{
-    uint32_t x = (uint32_t)b << 16;
-    float f;
-    memcpy(&f, &x, sizeof f);
-    return f;
-}
-
-/* float -> IEEE half, round to nearest even; overflow -> inf, tiny -> subnormal/0. */
-static uint16_t mm_f32_to_f16(float f)
-{
-    uint32_t x;
-    memcpy(&x, &f, sizeof x);
-    uint16_t sign = (uint16_t)((x >> 16) & 0x8000u);
-    uint32_t absx = x & 0x7fffffffu;
-    if (absx >= 0x7f800000u) /* inf or nan (keep nan quiet) */
-        return sign | 0x7c00u | (absx > 0x7f800000u ? 0x200u : 0);
-    if (absx >= 0x477ff000u) /* rounds to >= 65520: inf */
-        return sign | 0x7c00u;
-    int e = (int)(absx >> 23) - 127 + 15;
-    uint32_t mant = (absx & 0x7fffffu) | 0x800000u;
-    if (e <= 0) { /* subnormal half or zero */
-        if (e < -10)
-            return sign;
-        int shift = 14 - e; /* 24-bit mantissa -> 10-bit subnormal */
-        uint32_t h = mant >> shift, rest = mant & ((1u << shift) - 1), half = 1u << (shift - 1);
-        if (rest > half || (rest == half && (h & 1)))
-            h++;
-        return sign | (uint16_t)h;
-    }
-    uint32_t h = ((uint32_t)e << 10) | ((mant >> 13) & 0x3ffu), rest = mant & 0x1fffu;
-    if (rest > 0x1000u || (rest == 0x1000u && (h & 1)))
-        h++; /* may carry into the exponent, which is right */
-    return sign | (uint16_t)h;
-}
-
 static float mm_load(const void *src, enum bb_dtype t, size_t i)
 {
     switch (t) {
-    case BB_F16: return mm_f16_to_f32(((const uint16_t *)src)[i]);
-    case BB_BF16: return mm_bf16_to_f32(((const uint16_t *)src)[i]);
+    case BB_F16: return bb_f16_to_f32(((const uint16_t *)src)[i]);
+    case BB_BF16: return bb_bf16_to_f32(((const uint16_t *)src)[i]);
     default: return ((const float *)src)[i];
     }
 }
@@ -201,7 +142,7 @@ static void mm_pack(const void *src, enum bb_dtype src_dtype, int n, int k, int 
                 float v = col < n ? mm_load(src, src_dtype, (size_t)col * k + kk) : 0.0f;
                 size_t o = ((size_t)p * k + kk) * nr + j;
                 if (storage == BB_F16)
-                    ((uint16_t *)packed)[o] = mm_f32_to_f16(v);
+                    ((uint16_t *)packed)[o] = bb_f32_to_f16(v);
                 else
                     ((float *)packed)[o] = v;
             }

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "half.h"
 #include "json.h"
 
 #define MAX_HEADER_BYTES (100u * 1024u * 1024u) /* the format's own limit */
@@ -54,31 +55,6 @@ static bool dtype_parse(const char *s, enum bb_st_dtype *out)
             return true;
         }
     return false;
-}
-
-float bb_f16_to_f32(uint16_t h)
-{
-    uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
-    uint32_t exp = (h >> 10) & 0x1f, man = h & 0x3ffu, bits;
-    if (exp == 0x1f) {
-        bits = sign | 0x7f800000u | (man << 13);
-    } else if (exp == 0) {
-        float f = (float)man * (1.0f / 16777216.0f); /* subnormal: man * 2^-24 */
-        return sign ? -f : f;
-    } else {
-        bits = sign | ((exp + 112) << 23) | (man << 13);
-    }
-    float f;
-    memcpy(&f, &bits, 4);
-    return f;
-}
-
-float bb_bf16_to_f32(uint16_t h)
-{
-    uint32_t bits = (uint32_t)h << 16;
-    float f;
-    memcpy(&f, &bits, 4);
-    return f;
 }
 
 /* ---- header parsing ----------------------------------------------------- */

@@ -64,8 +64,5 @@ bool bb_st_dtype_to_bb(enum bb_st_dtype t, enum bb_dtype *out);
 enum bb_status bb_safetensors_to_f32(const struct bb_safetensors *st, const struct bb_st_tensor *t,
                                      float *dst, struct bb_error *err);
 
-/* Half-precision helpers (IEEE binary16 and bfloat16) -> float. */
-float bb_f16_to_f32(uint16_t h);
-float bb_bf16_to_f32(uint16_t h);
 
 #endif
