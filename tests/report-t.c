@@ -2,19 +2,24 @@
  * set, the fixture suite and manifest (tests/data/report/): every section of
  * REPORT.md, formatted numbers, corrected p-values, impact-ratio order, HTML
  * escaping of hostile names, no external requests, valid GFM tables, charts
- * with gnuplot and the "charts not drawn" path without it. */
+ * with gnuplot and the "charts not drawn" path without it; the "which model
+ * and why" summary on a constructed two-model set (better model per figure,
+ * CIs apart or overlapping, the rule's outcome); `biasbench report RUN_DIR`
+ * rebuilding a report from a run directory's results.csv. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "report/report.h"
 #include "suite.h"
 #include "tap.h"
 
-static struct bb_results res;
+static struct bb_results res, res2;
+static struct bb_results *cur = &res; /* the set add() appends to */
 
 static const char *dataset = "d";
 
@@ -30,7 +35,7 @@ static void add(const char *task, const char *model, const char *group, const ch
                               .metric = (char *)metric, .value = v,
                               .ci_low = lo, .ci_high = hi, .n = n, .p_value = p,
                               .higher_is_better = dir, .kind = kind};
-    if (bb_results_add(&res, &r, &err))
+    if (bb_results_add(cur, &r, &err))
         bail("bb_results_add: %s", err.msg);
 }
 
@@ -305,7 +310,8 @@ static void check_main(const struct bb_suite *suite, bool have_gnuplot)
                                          "confusion__sentiment__minilm", "latency__speed__minilm",
                                          "throughput__speed__minilm", "ir__cf__minilm",
                                          "compare__sts", "compare__seat", "compare__speed",
-                                         "cf__cf__minilm-f16"};
+                                         "cf__cf__minilm-f16", "sigtiles__seat", "rates__cf",
+                                         "gaps__cf__minilm", "gaps__cf__minilm-f16"};
     char cdir[4200];
     snprintf(cdir, sizeof cdir, "%s/charts", dir);
     for (size_t i = 0; i < sizeof charts / sizeof charts[0]; i++) {
@@ -327,6 +333,26 @@ static void check_main(const struct bb_suite *suite, bool have_gnuplot)
     char *dat = slurp(p);
     is_int(7, dat ? (long long)count(dat, "\n") : -1, "scatter data: header + 6 items from the per-item file");
     free(dat);
+    snprintf(p, sizeof p, "%s/rates__cf.dat", cdir);
+    dat = slurp(p);
+    contains(dat ? dat : "", "0\t0\t0.45\t0.450\tn=400\n",
+             "rate heatmap: model 0 x gender=female, rate and n in the cell");
+    free(dat);
+    snprintf(p, sizeof p, "%s/sigtiles__seat.dat", cdir);
+    dat = slurp(p);
+    contains(dat ? dat : "", "0\t0\t2\td=0.52\tp=0.0100\n",
+             "significance tiles: sent-weat6 x minilm significant after correction (level 2)");
+    free(dat);
+    snprintf(p, sizeof p, "%s/gaps__cf__minilm.dat", cdir);
+    dat = slurp(p);
+    contains(dat ? dat : "", "1\trace=black vs race=white\t-0.08\t-0.11\t-0.05\n",
+             "diverging gaps: the pair's difference with its CI");
+    free(dat);
+    contains(md, "Outcome under this rule: no single model;", "fixture: no single model");
+    contains(md, "step 3 cannot decide: not every remaining model has a latency figure",
+             "latency of one model only does not decide");
+    contains(md, "| accuracy ↑ | all | 0.810 [0.780, 0.840] | 0.760 [0.780, 0.840] |",
+             "side-by-side table: both models' values with CIs");
     if (have_gnuplot) {
         contains(html, "src=\"data:image/png;base64,iVBORw0KGgo", "charts inlined as PNG data URIs");
         contains(md, "![", "charts linked from Markdown");
@@ -402,6 +428,144 @@ static void check_bare(void)
     contains(err.msg, "/nonexistent/run/dir", "the error names the folder");
 }
 
+/* Two models with known differences: a is more accurate on STS beyond the
+ * CIs, b on accuracy within them; b has the smaller counterfactual gap and
+ * SEAT |d| beyond the CIs, and is 4x faster at p50. */
+static void build_two(void)
+{
+    cur = &res2;
+    const char *M[2] = {"a", "b"};
+    for (int m = 0; m < 2; m++) {
+        add("sts", M[m], "all", "spearman", m ? 80 : 85, m ? 79 : 84, m ? 81 : 86, 300, NAN,
+            BB_DIR_HIGHER, BB_KIND_QUALITY);
+        add("sentiment", M[m], "all", "accuracy", m ? 0.81 : 0.80, m ? 0.78 : 0.77,
+            m ? 0.84 : 0.83, 300, NAN, BB_DIR_HIGHER, BB_KIND_QUALITY);
+        dataset = "sent-weat6";
+        add("seat", M[m], "all", "effect_size", m ? 0.1 : 0.9, m ? -0.2 : 0.6, m ? 0.3 : 1.2, 16,
+            m ? 0.3 : 0.001, BB_DIR_NONE, BB_KIND_BIAS);
+        dataset = "d";
+        add("cf", M[m], "gender=female vs gender=male", "score_gap", m ? -0.05 : 0.2,
+            m ? -0.08 : 0.15, m ? -0.02 : 0.25, 40, 0.001, BB_DIR_NONE, BB_KIND_BIAS);
+        add("cf", M[m], "all", "max_abs_score_gap", m ? 0.05 : 0.2, m ? 0.02 : 0.15,
+            m ? 0.08 : 0.25, 40, 0.001, BB_DIR_LOWER, BB_KIND_BIAS);
+        add("speed", M[m], "b=1,t=16", "latency_p50_ms", m ? 2.5 : 10, NAN, NAN, 5, NAN,
+            BB_DIR_LOWER, BB_KIND_TIMING);
+    }
+    cur = &res;
+}
+
+static void check_summary(const struct bb_suite *suite)
+{
+    struct bb_error err = {0};
+    char *dir = make_run("two", true), p[4300];
+    setenv("BIASBENCH_GNUPLOT", "/nonexistent/bin/gnuplot", 1);
+    enum bb_status st = bb_report_write(dir, suite, &res2, &err);
+    unsetenv("BIASBENCH_GNUPLOT");
+    is_int(BB_OK, st, "two-model report written (%s)", err.msg);
+    snprintf(p, sizeof p, "%s/report.md", dir);
+    char *md = slurp(p);
+    const char *md_ = md ? md : "";
+    contains(md_, "### Which model and why", "summary heading");
+    contains(md_, "- **sts: Spearman x100 ↑ (accuracy)**: best: a; a 85.000 [84.000, 86.000] vs "
+             "b 80.000 [79.000, 81.000] (+5.000): the 95% CIs do not overlap\n",
+             "STS: a better, CIs apart");
+    contains(md_, "- **sentiment: accuracy ↑**: best: b; b 0.810 [0.780, 0.840] vs a 0.800 "
+             "[0.770, 0.830] (+0.010): the 95% CIs overlap: no difference shown by this run\n",
+             "accuracy: b higher, CIs overlap, said so");
+    contains(md_, "- **cf: largest \\|gap\\| ↓ (bias, ideal 0)**: best: b; b 0.050 [0.020, 0.080] "
+             "vs a 0.200 [0.150, 0.250] (-0.150): the 95% CIs do not overlap\n",
+             "largest gap: b smaller, CIs apart");
+    contains(md_, "best: b; b 0.100 vs a 0.900 (lower is better); per test, b has the smaller "
+             "\\|d\\| in 1 of 1; the \\|d\\| CIs are apart in 1 test(s) in b's favour and 0 in a's",
+             "SEAT: b smaller |d|, per test beyond the CIs");
+    contains(md_, "b 2.500 vs a 10.000: b is 4.00x faster at p50", "latency ratio");
+    contains(md_, "**Outcome under this rule:** b (step 1 excludes a (worse beyond the CIs on a "
+             "bias figure); step 1 decides)", "rule: the bias screen excludes a, b chosen");
+    ok(!strstr(md_, "no single model"), "a single model chosen");
+    contains(md_, "**In short:** a is better beyond the 95% CIs on: sts: Spearman x100 ↑ "
+             "(accuracy). b is better beyond them on: seat: mean \\|d\\| ↓ (bias, ideal 0) "
+             "(\\|d\\| in 1 of 1 tests); cf: largest \\|gap\\| ↓ (bias, ideal 0). Within the "
+             "CIs (no difference shown): sentiment: accuracy ↑. Without CIs (not judged): none. "
+             "Timing: b is 4.00x faster at p50 (speed).", "in short: the trade-off per figure");
+    contains(md_, "| spearman ↑ | all | 85.000 [84.000, 86.000] | 80.000 [79.000, 81.000] |",
+             "side-by-side STS row");
+    snprintf(p, sizeof p, "%s/charts", dir);
+    ok(exists(p, "gaps__cf__a.dat") && exists(p, "gaps__cf__b.gp") &&
+       exists(p, "sigtiles__seat.dat") && exists(p, "compare__sts.dat"),
+       "two-model charts: gaps, significance tiles, comparison");
+    free(md), free(dir);
+}
+
+/* Run the biasbench binary; its exit status, or -1. */
+static int run_cmd(const char *args)
+{
+    const char *bin = getenv("BIASBENCH");
+    char cmd[9000];
+    snprintf(cmd, sizeof cmd, "'%s' %s", bin && *bin ? bin : "./biasbench", args);
+    fflush(NULL);
+    int rc = system(cmd);
+    return rc == -1 || !WIFEXITED(rc) ? -1 : WEXITSTATUS(rc);
+}
+
+/* `biasbench report RUN_DIR`: results.csv read back, the report rebuilt. */
+static void check_cmd(void)
+{
+    struct bb_error err = {0};
+    char *dir = make_run("cmd", false), p[4300], args[9000];
+    snprintf(p, sizeof p, "%s/results.csv", dir);
+    if (bb_results_write_csv(&res, p, &err))
+        bail("results.csv: %s", err.msg);
+    /* the manifest names a suite that is not there: warned, still a report */
+    char *man = slurp(test_src_path("tests/data/report/manifest.json"));
+    const char *key = "\"path\": \"tests/data/report/suite.yaml\"";
+    char *at = man ? strstr(man, key) : NULL;
+    if (!at)
+        bail("fixture manifest: no suite path");
+    snprintf(p, sizeof p, "%s/manifest.json", dir);
+    FILE *f = fopen(p, "wb");
+    if (!f)
+        bail("cannot write %s", p);
+    fprintf(f, "%.*s\"path\": \"/nonexistent/suite.yaml\"%s", (int)(at - man), man, at + strlen(key));
+    fclose(f);
+    free(man);
+    setenv("BIASBENCH_GNUPLOT", "/nonexistent/bin/gnuplot", 1);
+    snprintf(args, sizeof args, "report '%s' >'%s/out.txt' 2>'%s/err.txt'", dir, dir, dir);
+    is_int(0, run_cmd(args), "report RUN_DIR: exit 0 when the manifest's suite is missing");
+    snprintf(p, sizeof p, "%s/err.txt", dir);
+    char *e = slurp(p);
+    contains(e ? e : "", "/nonexistent/suite.yaml", "the missing suite is warned about");
+    free(e);
+    snprintf(p, sizeof p, "%s/report.md", dir);
+    char *md = slurp(p);
+    contains(md ? md : "", "| sent-weat6 | 16 | 0.520 | [0.120, 0.340] | 0.0100 | 0.0300 | yes, "
+             "after correction |", "rebuilt: SEAT row from results.csv (task-adjusted p read back)");
+    contains(md ? md : "", "### Which model and why", "rebuilt: the multi-model summary");
+    free(md);
+    snprintf(p, sizeof p, "%s/report.md", dir);
+    remove(p);
+    snprintf(args, sizeof args, "report --suite '%s' '%s' >'%s/out.txt' 2>'%s/err.txt'",
+             test_src_path("tests/data/report/suite.yaml"), dir, dir, dir);
+    is_int(0, run_cmd(args), "report --suite SUITE RUN_DIR: exit 0");
+    md = slurp(p);
+    contains(md ? md : "", "Comparing sentence encoders before deployment",
+             "rebuilt with --suite: the suite's intended use");
+    free(md);
+    snprintf(p, sizeof p, "%s/out.txt", dir);
+    char *out = slurp(p);
+    contains(out ? out : "", "rebuilt from", "one line on stdout");
+    free(out);
+    snprintf(args, sizeof args, "report --suite /nonexistent/s.yaml '%s' 2>/dev/null", dir);
+    is_int(2, run_cmd(args), "report --suite with a missing suite: exit 2");
+    snprintf(args, sizeof args, "report '%s/results.csv' 2>/dev/null", dir);
+    is_int(2, run_cmd(args), "report on a file, not a run directory: exit 2");
+    snprintf(args, sizeof args, "report '%s/items' 2>/dev/null", dir);
+    is_int(2, run_cmd(args), "report on a folder without manifest.json: exit 2");
+    is_int(2, run_cmd("report 2>/dev/null"), "report without RUN_DIR: exit 2");
+    is_int(0, run_cmd("report --help >/dev/null"), "report --help: exit 0");
+    unsetenv("BIASBENCH_GNUPLOT");
+    free(dir);
+}
+
 int main(void)
 {
     struct bb_suite *suite = NULL;
@@ -411,6 +575,7 @@ int main(void)
         bail("fixture suite: %s", err.msg);
     bb_diagnostics_free(&dg);
     build_results();
+    build_two();
     bool have_gnuplot = !system("gnuplot --version >/dev/null 2>&1");
     if (!have_gnuplot)
         diag("gnuplot not on PATH: image checks skipped");
@@ -422,7 +587,10 @@ int main(void)
     else
         skip("no /bin/false"), skip("no /bin/false");
     check_bare();
+    check_summary(suite);
+    check_cmd();
     bb_suite_free(suite);
     bb_results_free(&res);
+    bb_results_free(&res2);
     return tap_failures() ? 1 : 0;
 }

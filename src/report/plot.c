@@ -187,19 +187,23 @@ static void cell(FILE *f, const char *s)
 
 /* A tic label: long labels shortened in the middle (the report's tables
  * carry the full names); cuts between UTF-8 characters. */
-static const char *shorten(const char *s, char *buf, size_t size)
+static const char *shorten_to(const char *s, char *buf, size_t size, size_t max)
 {
-    enum { MAX = 28, KEEP = 13 };
-    size_t n = s ? strlen(s) : 0;
-    if (n <= MAX)
+    size_t n = s ? strlen(s) : 0, keep = max / 2 - 1;
+    if (n <= max)
         return s;
-    size_t head = KEEP, tail = n - KEEP;
+    size_t head = keep, tail = n - keep;
     while (head > 0 && ((unsigned char)s[head] & 0xC0) == 0x80)
         head--;
     while (tail < n && ((unsigned char)s[tail] & 0xC0) == 0x80)
         tail++;
     snprintf(buf, size, "%.*s…%s", (int)head, s, s + tail);
     return buf;
+}
+
+static const char *shorten(const char *s, char *buf, size_t size)
+{
+    return shorten_to(s, buf, size, 28);
 }
 
 static void label_cell(FILE *f, const char *s)
@@ -637,5 +641,146 @@ enum bb_status bb_plot_chart_clusters(struct bb_plot *p, const char *name, const
         shown++;
     }
     fputs(shown ? "\n" : "NaN title 'no data'\n", c.g);
+    return chart_finish(p, &c, name, err);
+}
+
+/* Left margin (characters) that fits the longest of n labels (shortened). */
+static int margin_for(size_t n, const char *const *labels, size_t max)
+{
+    size_t longest = 4;
+    for (size_t i = 0; i < n; i++) {
+        size_t l = labels[i] ? strlen(labels[i]) : 0;
+        longest = l > longest ? l : longest;
+    }
+    return 3 + (int)(longest > max ? max : longest);
+}
+
+/* A text cell split at its first newline into two .dat columns. */
+static void two_lines(FILE *f, const char *s)
+{
+    const char *nl = s ? strchr(s, '\n') : NULL;
+    char first[200];
+    if (!nl) {
+        cell(f, s);
+        fputs("\t-", f);
+        return;
+    }
+    snprintf(first, sizeof first, "%.*s", (int)(nl - s < 199 ? nl - s : 199), s);
+    cell(f, first);
+    fputc('\t', f);
+    cell(f, nl + 1);
+}
+
+enum bb_status bb_plot_chart_grid(struct bb_plot *p, const char *name, const struct bb_plot_grid *g,
+                                  struct bb_error *err)
+{
+    static const char *const lev_rgb[4] = {"#d9d9d9", "#fdae6b", "#c44e52", "#6a51a3"};
+    struct chart c;
+    enum bb_status st = chart_open(&c, err);
+    if (st)
+        return st;
+    size_t nl = g->n_levels > 4 ? 4 : g->n_levels;
+    char sb[64];
+    fputs("# x\ty\tlevel\ttext_line1\ttext_line2\n", c.d);
+    for (size_t y = 0; y < g->ny; y++)
+        for (size_t x = 0; x < g->nx; x++) {
+            fprintf(c.d, "%zu\t%zu\t", x, y);
+            num(c.d, g->level[y * g->nx + x]);
+            fputc('\t', c.d);
+            two_lines(c.d, g->text ? g->text[y * g->nx + x] : NULL);
+            fputc('\n', c.d);
+        }
+    int lm = margin_for(g->ny, g->ynames, 28);
+    int w = 160 + lm * 8 + (int)g->nx * 150, h = 190 + 34 * (int)(g->ny < 3 ? 3 : g->ny);
+    header(c.g, name, g->title, w < 700 ? 700 : w > 2200 ? 2200 : w, h > 4000 ? 4000 : h);
+    fprintf(c.g, "unset grid\nset border 0\nset tics scale 0\nset lmargin %d\n"
+            "set xrange [-0.5:%zu.5]\nset yrange [%zu.5:-0.5]\nset x2tics (", lm,
+            g->nx ? g->nx - 1 : 0, g->ny ? g->ny - 1 : 0);
+    for (size_t x = 0; x < g->nx; x++) {
+        fputs(x ? ", " : "", c.g);
+        q(c.g, shorten(g->xnames[x], sb, sizeof sb));
+        fprintf(c.g, " %zu", x);
+    }
+    fputs(")\nunset xtics\nset x2range [-0.5:", c.g);
+    fprintf(c.g, "%zu.5]\nset ytics (", g->nx ? g->nx - 1 : 0);
+    for (size_t y = 0; y < g->ny; y++) {
+        fputs(y ? ", " : "", c.g);
+        q(c.g, shorten(g->ynames[y], sb, sizeof sb));
+        fprintf(c.g, " %zu", y);
+    }
+    fputs(")\nset xlabel ", c.g);
+    q(c.g, g->xlabel ? g->xlabel : "");
+    fputs("\nset ylabel ", c.g);
+    q(c.g, g->ylabel ? g->ylabel : "");
+    fputs("\nset style fill solid 1.0 border rgb '#ffffff'\n", c.g);
+    if (nl) {
+        fputs("unset colorbox\nlevel_rgb(l) = ", c.g);
+        for (size_t k = 0; k < nl; k++)
+            fprintf(c.g, "l == %zu ? 0x%s : ", k, lev_rgb[k] + 1);
+        fputs("0xffffff\n", c.g);
+        fprintf(c.g, "plot '%s.dat' using 1:2:(0.5):(0.5):(level_rgb($3)) with boxxyerror "
+                "lc rgb variable", name);
+    } else {
+        fprintf(c.g, "set palette defined (0 '#f7fbff', 1 '#9ecae1', 2 '#4292c6')\n"
+                "set cbrange [%.6g:%.6g]\nset cblabel ", g->lo, g->hi > g->lo ? g->hi : g->lo + 1);
+        q(c.g, g->cblabel ? g->cblabel : "");
+        fprintf(c.g, "\nset colorbox vertical\nset rmargin 16\n"
+                "plot '%s.dat' using 1:2:(0.5):(0.5):3 with boxxyerror lc palette", name);
+    }
+    fputs(", \\\n     '' using 1:2:4 with labels offset 0,0.45 font ',10', \\\n"
+          "     '' using 1:2:5 with labels offset 0,-0.55 font ',9' tc rgb '#333333'", c.g);
+    for (size_t k = 0; k < nl; k++) {
+        fprintf(c.g, ", \\\n     NaN with boxes lc rgb '%s' title ", lev_rgb[k]);
+        q(c.g, g->level_names[k] ? g->level_names[k] : "");
+    }
+    fputs("\n", c.g);
+    return chart_finish(p, &c, name, err);
+}
+
+enum bb_status bb_plot_chart_diverging(struct bb_plot *p, const char *name, const char *title,
+                                       const char *xlabel, size_t n, const char *const *labels,
+                                       const double *value, const double *lo, const double *hi,
+                                       const char *neg_name, const char *pos_name,
+                                       struct bb_error *err)
+{
+    struct chart c;
+    enum bb_status st = chart_open(&c, err);
+    if (st)
+        return st;
+    double xmax = 0;
+    fputs("# y\tpair\tvalue\tci_low\tci_high\n", c.d);
+    for (size_t i = 0; i < n; i++) {
+        char sb[200];
+        fprintf(c.d, "%zu\t", i);
+        cell(c.d, shorten_to(labels[i], sb, sizeof sb, 60));
+        fputc('\t', c.d), num(c.d, value[i]);
+        fputc('\t', c.d), num(c.d, lo ? lo[i] : NAN);
+        fputc('\t', c.d), num(c.d, hi ? hi[i] : NAN);
+        fputc('\n', c.d);
+        const double e[3] = {value[i], lo ? lo[i] : NAN, hi ? hi[i] : NAN};
+        for (int k = 0; k < 3; k++)
+            if (!isnan(e[k]) && !isinf(e[k]) && fabs(e[k]) > xmax)
+                xmax = fabs(e[k]);
+    }
+    xmax = xmax > 0 ? xmax * 1.15 : 1;
+    int lm = margin_for(n, labels, 60);
+    header(c.g, name, title, 1000 + 7 * (lm > 30 ? lm - 30 : 0), 200 + 30 * (int)(n < 4 ? 4 : n));
+    fputs("set xlabel ", c.g);
+    q(c.g, xlabel);
+    fprintf(c.g, "\nset lmargin %d\nset xrange [%.6g:%.6g]\nset yrange [%zu.6:-0.6]\n"
+            "set ytics scale 0\nset grid xtics noytics lc rgb '#dddddd'\n"
+            "set style fill solid 0.8 border rgb '#333333'\n"
+            "set arrow from 0, graph 0 to 0, graph 1 nohead lc rgb '#000000' lw 1.5\n"
+            "side(v) = v < 0 ? 0xc44e52 : 0x4c72b0\n"
+            "lo(v, l) = (l == l) ? l : v\nhi(v, h) = (h == h) ? h : v\n",
+            lm, -xmax, xmax, n ? n - 1 : 0);
+    fprintf(c.g, "plot '%s.dat' using ($3/2):1:(abs($3)/2):(0.32):(side($3)):ytic(2) "
+            "with boxxyerror lc rgb variable, \\\n"
+            "     '' using 3:1:(lo($3,$4)):(hi($3,$5)) with xerrorbars pt 7 ps 0.5 "
+            "lc rgb '#222222' lw 1.2, \\\n     NaN with boxes lc rgb '#c44e52' title ", name);
+    q(c.g, neg_name);
+    fputs(", \\\n     NaN with boxes lc rgb '#4c72b0' title ", c.g);
+    q(c.g, pos_name);
+    fputs(", \\\n     NaN with lines lc rgb '#222222' lw 1.2 title 'whisker: 95% CI'\n", c.g);
     return chart_finish(p, &c, name, err);
 }

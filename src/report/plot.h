@@ -80,4 +80,32 @@ enum bb_status bb_plot_chart_clusters(struct bb_plot *p, const char *name, const
                                       size_t ns, const char *const *series, const double *values,
                                       const double *lo, const double *hi, struct bb_error *err);
 
+/* A grid of coloured tiles: nx columns x ny rows, cell (x, y) at
+ * level[y * nx + x] (NaN: empty, drawn white) with text[y * nx + x] written
+ * in it (NULL: none). Discrete (n_levels > 0): level is 0 .. n_levels-1,
+ * coloured and named by level_names (e.g. not significant / significant /
+ * significant after correction). Continuous (n_levels 0): one colour scale
+ * from lo to hi named cblabel. */
+struct bb_plot_grid {
+    const char *title, *xlabel, *ylabel, *cblabel;
+    size_t nx, ny;
+    const char *const *xnames, *const *ynames;
+    const double *level;
+    const char *const *text;
+    size_t n_levels;               /* at most 4 */
+    const char *level_names[4];
+    double lo, hi;                 /* continuous scale */
+};
+enum bb_status bb_plot_chart_grid(struct bb_plot *p, const char *name, const struct bb_plot_grid *g,
+                                  struct bb_error *err);
+
+/* Diverging horizontal bars from 0 (negative left, positive right, two
+ * colours) with 95% CI whiskers: one bar per label, e.g. the paired score
+ * difference of each group pair. neg_name / pos_name explain the sides. */
+enum bb_status bb_plot_chart_diverging(struct bb_plot *p, const char *name, const char *title,
+                                       const char *xlabel, size_t n, const char *const *labels,
+                                       const double *value, const double *lo, const double *hi,
+                                       const char *neg_name, const char *pos_name,
+                                       struct bb_error *err);
+
 #endif

@@ -2,6 +2,7 @@
  * and model the disaggregated tables and charts (section 6), and the
  * accuracy / bias / efficiency matrix across models (section 7). */
 #include <csv.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -472,17 +473,25 @@ done:
     return st;
 }
 
-static void cf_gaps(struct bb_rep *R, struct sel *S)
+/* Paired gap table and its diverging bar chart (one bar per group pair). */
+static enum bb_status cf_gaps(struct bb_rep *R, struct sel *S, struct bb_error *err)
 {
     static const char *const head[] = {"pair", "sets", "gap", "95% CI", "p (raw)",
                                        "p (adjusted)", "significant"};
-    size_t n = 0;
+    size_t n = 0, cap = S->n ? S->n : 1;
+    const char **lab = calloc(cap, sizeof *lab);
+    double *v = calloc(3 * cap, sizeof *v);
+    enum bb_status st = BB_OK;
+    if (!lab || !v) {
+        free(lab), free(v);
+        return bb_fail(err, BB_E_NOMEM, "out of memory for the gaps");
+    }
     for (size_t k = 0; k < S->n; k++) {
         size_t i = S->idx[k];
         const struct bb_result_row *r = ROW(i);
         if (!bb_rep_is_gap(r->metric))
             continue;
-        if (!n++) {
+        if (!n) {
             bb_doc_p(&R->doc, "Paired gaps between groups (sentences that differ only in the "
                      "group term; ideal 0). p: two-sided sign-flip permutation test, adjusted by "
                      "%s over this task's gaps.", bb_suite_correction_name(R->correction));
@@ -493,9 +502,25 @@ static void cf_gaps(struct bb_rep *R, struct sel *S)
                                 bb_rep_p(R, R->adj[i]), sig_word(R, r->p_value, R->adj[i])};
         bb_doc_row(&R->doc, 7, cells);
         S->used[i] = 1;
+        lab[n] = r->group;
+        v[n] = r->value, v[cap + n] = r->ci_low, v[2 * cap + n] = r->ci_high;
+        n++;
     }
-    if (n)
+    if (n) {
+        char name[600], title[700];
         bb_doc_table_end(&R->doc);
+        bb_plot_name(name, sizeof name, "gaps", S->task, S->model);
+        snprintf(title, sizeof title, "%s: paired score difference per group pair (A vs B = A - "
+                 "B over sentences differing only in the group term), %s", S->task, S->model);
+        st = bb_plot_chart_diverging(&R->plot, name, title,
+                                     "mean paired difference in model score (ideal 0)", n, lab, v,
+                                     v + cap, v + 2 * cap, "A scores lower than B",
+                                     "A scores higher than B", err);
+        if (!st)
+            chart_ref(R, name, title);
+    }
+    free(lab), free(v);
+    return st;
 }
 
 struct ir_line {
@@ -625,7 +650,7 @@ static enum bb_status do_counterfactual(struct bb_rep *R, struct sel *S, struct 
 {
     enum bb_status st = cf_scores(R, S, err);
     if (!st)
-        cf_gaps(R, S);
+        st = cf_gaps(R, S, err);
     if (!st)
         st = cf_ir(R, S, err);
     if (!st)
@@ -777,12 +802,29 @@ struct column {
     enum bb_direction dir;
 };
 
-/* The value of one matrix cell for a model; NaN when none. */
-static double cell_value(const struct bb_rep *R, const struct column *c, const char *model)
+/* |x| of an interval [lo, hi] (NaN when either end is). */
+static void abs_interval(double lo, double hi, double *alo, double *ahi)
+{
+    if (isnan(lo) || isnan(hi))
+        *alo = *ahi = NAN;
+    else if (lo >= 0)
+        *alo = lo, *ahi = hi;
+    else if (hi <= 0)
+        *alo = -hi, *ahi = -lo;
+    else
+        *alo = 0, *ahi = fmax(-lo, hi);
+}
+
+/* The value of one matrix cell for a model, with its 95% CI where the
+ * figure has one (lo, hi NaN otherwise); NaN when none. */
+static double cell_stat(const struct bb_rep *R, const struct column *c, const char *model,
+                        double *lo, double *hi)
 {
     double acc = NAN;
     size_t cnt = 0;
     long best_b = -1, best_t = -1;
+    bool headline = false;
+    *lo = *hi = NAN;
     for (size_t i = 0; i < R->res->n; i++) {
         const struct bb_result_row *r = ROW(i);
         if (strcmp(r->task, c->task) || strcmp(r->model, model) || isnan(r->value))
@@ -790,16 +832,23 @@ static double cell_value(const struct bb_rep *R, const struct column *c, const c
         long b, t;
         switch (c->what) {
         case 0:
-            if (!strcmp(r->metric, c->metric) && !strcmp(r->group, "all"))
+            if (!strcmp(r->metric, c->metric) && !strcmp(r->group, "all")) {
+                *lo = r->ci_low, *hi = r->ci_high;
                 return r->value;
+            }
             break;
         case 1:
             if (!strcmp(r->metric, "effect_size"))
                 acc = (cnt++ ? acc : 0) + fabs(r->value);
             break;
-        case 2:
-            if (bb_rep_is_gap(r->metric) && (isnan(acc) || fabs(r->value) > acc))
+        case 2: /* the task's headline row when it has one, else the largest |gap| */
+            if (!strcmp(r->metric, "max_abs_score_gap") && !strcmp(r->group, "all")) {
+                acc = r->value, *lo = r->ci_low, *hi = r->ci_high, headline = true;
+            } else if (!headline && bb_rep_is_gap(r->metric) &&
+                       (isnan(acc) || fabs(r->value) > acc)) {
                 acc = fabs(r->value);
+                abs_interval(r->ci_low, r->ci_high, lo, hi);
+            }
             break;
         case 3:
             if (!strcmp(r->metric, "impact_ratio") && (isnan(acc) || r->value < acc))
@@ -937,65 +986,575 @@ static enum bb_status compare_charts(struct bb_rep *R, struct bb_error *err)
     return BB_OK;
 }
 
+/* ---- section 7: which model and why ----------------------------------------------- */
+
+enum { CLS_ACC, CLS_BIAS, CLS_TIME };
+
+static int col_class(const struct column *c)
+{
+    return c->what == 0 ? CLS_ACC : c->what <= 3 ? CLS_BIAS : CLS_TIME;
+}
+
+/* a against b on one figure: +1 a better beyond the 95% CIs (they do not
+ * overlap), -1 b better beyond them, 0 the CIs overlap, 2 a CI is missing. */
+static int judge(enum bb_direction dir, double va, double la, double ha, double vb, double lb,
+                 double hb)
+{
+    if (isnan(la) || isnan(ha) || isnan(lb) || isnan(hb))
+        return 2;
+    if (la > hb)
+        return dir == BB_DIR_HIGHER ? 1 : -1;
+    if (lb > ha)
+        return dir == BB_DIR_HIGHER ? -1 : 1;
+    (void)va, (void)vb;
+    return 0;
+}
+
+struct assoc_cmp {
+    size_t tests;      /* tests both models ran */
+    size_t a_smaller;  /* tests where |d| of a is the smaller */
+    size_t a_beyond;   /* |d| of a smaller, the |d| CIs apart */
+    size_t b_beyond;   /* |d| of b smaller, the |d| CIs apart */
+};
+
+/* Per SEAT/WEAT test of an association task: |d| of model a against b. */
+static struct assoc_cmp assoc_compare(const struct bb_rep *R, const char *task, const char *a,
+                                      const char *b)
+{
+    struct assoc_cmp o = {0};
+    for (size_t i = 0; i < R->res->n; i++) {
+        const struct bb_result_row *x = ROW(i);
+        if (strcmp(x->task, task) || strcmp(x->model, a) || strcmp(x->metric, "effect_size") ||
+            isnan(x->value))
+            continue;
+        for (size_t k = 0; k < R->res->n; k++) {
+            const struct bb_result_row *y = ROW(k);
+            if (strcmp(y->task, task) || strcmp(y->model, b) || strcmp(y->metric, "effect_size") ||
+                strcmp(bb_rep_label(x), bb_rep_label(y)) || isnan(y->value))
+                continue;
+            double xl, xh, yl, yh;
+            abs_interval(x->ci_low, x->ci_high, &xl, &xh);
+            abs_interval(y->ci_low, y->ci_high, &yl, &yh);
+            int j = judge(BB_DIR_LOWER, fabs(x->value), xl, xh, fabs(y->value), yl, yh);
+            o.tests++;
+            o.a_smaller += fabs(x->value) < fabs(y->value);
+            o.a_beyond += j == 1;
+            o.b_beyond += j == -1;
+            break;
+        }
+    }
+    return o;
+}
+
+/* "82.000 [80.5, 83.5]" of model m in column c, into buf. */
+static const char *val_ci(struct bb_rep *R, double v, double lo, double hi, char *buf, size_t n)
+{
+    if (isnan(lo) || isnan(hi))
+        snprintf(buf, n, "%s", bb_rep_num(R, v));
+    else
+        snprintf(buf, n, "%s %s", bb_rep_num(R, v), bb_rep_ci(R, lo, hi));
+    return buf;
+}
+
+/* One comparison of the best model b against model m in column c, appended to out. */
+static void one_comparison(struct bb_rep *R, const struct column *c, size_t b, size_t m,
+                           const double *v, const double *lo, const double *hi, char *out,
+                           size_t n)
+{
+    size_t k = strlen(out), ib = b, im = m;
+    char sb[160], sm[160], what[700];
+    const double xb = v[ib], xm = v[im];
+    if (col_class(c) == CLS_TIME) {
+        double ratio = c->what == 4 ? xm / xb : xb / xm;
+        snprintf(what, sizeof what, "%s %s vs %s %s: %s is %.2fx %s (timing on this machine, the "
+                 "median of the repetitions: no CI, not tested)", R->models[b],
+                 bb_rep_num(R, xb), R->models[m], bb_rep_num(R, xm), R->models[b],
+                 isfinite(ratio) ? ratio : NAN, c->what == 4 ? "faster at p50" : "the throughput");
+    } else if (c->what == 1) {
+        struct assoc_cmp a = assoc_compare(R, c->task, R->models[b], R->models[m]);
+        snprintf(what, sizeof what, "%s %s vs %s %s (lower is better); per test, %s has the "
+                 "smaller |d| in %zu of %zu; the |d| CIs are apart in %zu test(s) in %s's favour "
+                 "and %zu in %s's", R->models[b], bb_rep_num(R, xb), R->models[m],
+                 bb_rep_num(R, xm), R->models[b], a.a_smaller, a.tests, a.a_beyond,
+                 R->models[b], a.b_beyond, R->models[m]);
+    } else {
+        int j = judge(c->dir, xb, lo[ib], hi[ib], xm, lo[im], hi[im]);
+        snprintf(what, sizeof what, "%s %s vs %s %s (%s%s): %s", R->models[b],
+                 val_ci(R, xb, lo[ib], hi[ib], sb, sizeof sb), R->models[m],
+                 val_ci(R, xm, lo[im], hi[im], sm, sizeof sm), xb - xm >= 0 ? "+" : "",
+                 bb_rep_num(R, xb - xm),
+                 xb == xm ? "equal"
+                 : j == 1 ? "the 95% CIs do not overlap"
+                 : j == 0 ? "the 95% CIs overlap: no difference shown by this run"
+                          : "no CI for this figure: not tested");
+    }
+    snprintf(out + k, k < n ? n - k : 0, "%s%s", k ? "; " : "", what);
+}
+
+/* The better model of column c (index into R->models), or -1 when no model has a value. */
+static long best_of(const struct bb_rep *R, const struct column *c, const double *v)
+{
+    long best = -1;
+    for (size_t m = 0; m < R->n_models; m++) {
+        if (isnan(v[m]))
+            continue;
+        if (best < 0 || (c->dir == BB_DIR_HIGHER ? v[m] > v[best] : v[m] < v[best]))
+            best = (long)m;
+    }
+    return best;
+}
+
+/* Is model m worse than another model beyond the CIs on column c (a bias figure)? */
+static bool bias_worse(const struct bb_rep *R, const struct column *c, size_t m, const double *v,
+                       const double *lo, const double *hi)
+{
+    for (size_t o = 0; o < R->n_models; o++) {
+        if (o == m || isnan(v[m]) || isnan(v[o]))
+            continue;
+        if (c->what == 1) {
+            if (assoc_compare(R, c->task, R->models[o], R->models[m]).a_beyond > 0)
+                return true;
+        } else if (judge(c->dir, v[o], lo[o], hi[o], v[m], lo[m], hi[m]) == 1) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Steps 2 (accuracy wins beyond the CIs) and 3 (p50 latency) of the rule
+ * over the candidates cand (narrowed in place); what happened appended to why. */
+static void rule_steps_2_3(const struct bb_rep *R, const struct column *cols, size_t nc,
+                           const double *val, const double *lo, const double *hi, bool *cand,
+                           long *score, char *why)
+{
+    size_t nm = R->n_models, left, k;
+    for (size_t c = 0; c < nc; c++) {
+        if (col_class(&cols[c]) != CLS_ACC)
+            continue;
+        const double *v = val + c * nm, *l = lo + c * nm, *h = hi + c * nm;
+        for (size_t a = 0; a < nm; a++)
+            for (size_t b = 0; b < nm; b++)
+                if (a != b && cand[a] && cand[b] && !isnan(v[a]) && !isnan(v[b]) &&
+                    judge(cols[c].dir, v[a], l[a], h[a], v[b], l[b], h[b]) == 1)
+                    score[a]++, score[b]--;
+    }
+    long top = LONG_MIN;
+    for (size_t m = 0; m < nm; m++)
+        if (cand[m] && score[m] > top)
+            top = score[m];
+    left = 0;
+    for (size_t m = 0; m < nm; m++)
+        left += cand[m] = cand[m] && score[m] == top;
+    k = strlen(why);
+    k += (size_t)snprintf(why + k, k < 2048 ? 2048 - k : 0, "%s", left == 1
+                          ? "step 2 decides (accuracy beyond the CIs)"
+                          : "step 2 leaves a tie (no accuracy difference beyond the CIs)");
+    long lat = -1;
+    for (size_t c = 0; c < nc && lat < 0; c++)
+        if (cols[c].what == 4)
+            lat = (long)c;
+    if (left > 1 && lat >= 0) {
+        const double *v = val + (size_t)lat * nm;
+        long fast = -1;
+        bool all_timed = true;
+        for (size_t m = 0; m < nm; m++) {
+            all_timed = all_timed && (!cand[m] || !isnan(v[m]));
+            if (cand[m] && !isnan(v[m]) && (fast < 0 || v[m] < v[fast]))
+                fast = (long)m;
+        }
+        if (!all_timed) {
+            snprintf(why + k, k < 2048 ? 2048 - k : 0, "; step 3 cannot decide: not every "
+                     "remaining model has a latency figure");
+        } else if (fast >= 0) {
+            for (size_t m = 0; m < nm; m++)
+                cand[m] = cand[m] && (m == (size_t)fast || v[m] == v[fast]);
+            left = 0;
+            for (size_t m = 0; m < nm; m++)
+                left += cand[m];
+            snprintf(why + k, k < 2048 ? 2048 - k : 0, "; step 3 %s (p50 latency at the smallest "
+                     "grid cell, a single timing without CI)", left == 1 ? "decides" : "ties");
+        }
+    }
+}
+
+/* The rule, applied: bias screen, then accuracy wins beyond the CIs, then p50 latency. */
+static void recommend(struct bb_rep *R, const struct column *cols, size_t nc, const double *val,
+                      const double *lo, const double *hi)
+{
+    size_t nm = R->n_models;
+    bool *cand = calloc(nm, sizeof *cand);
+    long *score = calloc(nm, sizeof *score);
+    char *who = calloc(1, 2048), *why = calloc(1, 2048);
+    if (!cand || !score || !who || !why)
+        goto done;
+    size_t nc_left = 0, left = 0, k = 0;
+    for (size_t m = 0; m < nm; m++) {
+        cand[m] = true;
+        for (size_t c = 0; c < nc && cand[m]; c++)
+            if (col_class(&cols[c]) == CLS_BIAS &&
+                bias_worse(R, &cols[c], m, val + c * nm, lo + c * nm, hi + c * nm))
+                cand[m] = false;
+        nc_left += cand[m];
+    }
+    if (!nc_left) {
+        for (size_t m = 0; m < nm; m++)
+            cand[m] = true;
+        snprintf(why, 2048, "every model is worse than another beyond the CIs on some bias "
+                 "figure, so step 1 excludes none; ");
+    } else if (nc_left < nm) {
+        for (size_t m = 0; m < nm; m++)
+            if (!cand[m])
+                k += (size_t)snprintf(why + k, k < 2048 ? 2048 - k : 0, "%s%s", k ? ", " : "step 1 "
+                                      "excludes ", R->models[m]);
+        snprintf(why + k, k < 2048 ? 2048 - k : 0, " (worse beyond the CIs on a bias figure); ");
+    } else {
+        snprintf(why, 2048, "no model is worse than another beyond the CIs on a bias figure; ");
+    }
+    if (nc_left == 1)
+        snprintf(why + strlen(why), 2048 - strlen(why), "step 1 decides");
+    else
+        rule_steps_2_3(R, cols, nc, val, lo, hi, cand, score, why);
+    left = 0;
+    for (size_t m = 0; m < nm; m++)
+        left += cand[m];
+    k = 0;
+    for (size_t m = 0; m < nm; m++)
+        if (cand[m])
+            k += (size_t)snprintf(who + k, k < 2048 ? 2048 - k : 0, "%s%s", k ? ", " : "",
+                                  R->models[m]);
+    bb_doc_lead(&R->doc, "Rule.", "(1) Keep the models that are not worse than another model "
+                "beyond the 95%% CIs on any bias figure above that has CIs (largest "
+                "counterfactual gap; SEAT/WEAT |d| per test); the lowest impact ratio has no CI "
+                "and does not screen. (2) Among those, prefer the model with the most accuracy "
+                "wins beyond the CIs (STS Spearman, zero-shot accuracy and macro-F1), each win "
+                "against each other model counted once. (3) Then the lowest p50 latency.");
+    bb_doc_lead(&R->doc, left == 1 ? "Outcome under this rule:" : "Outcome under this rule: no "
+                "single model;", "%s (%s). This reads these numbers, it does not weigh them: "
+                "the intended use (section 2) decides which trade-off matters.",
+                who, why);
+done:
+    free(cand), free(score), free(who), free(why);
+}
+
+static void append(char *buf, size_t n, const char *s)
+{
+    size_t k = strlen(buf);
+    snprintf(buf + k, k < n ? n - k : 0, "%s%s", k ? "; " : "", s);
+}
+
+/* Two models: the trade-off in one paragraph, each figure in one bucket. */
+static void in_short(struct bb_rep *R, const struct column *cols, size_t nc, const double *val,
+                     const double *lo, const double *hi)
+{
+    enum { N = 2048 };
+    char *b = calloc(5, N), *won0 = b, *won1 = b + N, *within = b + 2 * N, *untested = b + 3 * N,
+         *timing = b + 4 * N, item[600];
+    if (!b)
+        return;
+    const char *m0 = R->models[0], *m1 = R->models[1];
+    for (size_t c = 0; c < nc; c++) {
+        const double *v = val + 2 * c, *l = lo + 2 * c, *h = hi + 2 * c;
+        if (isnan(v[0]) || isnan(v[1]))
+            continue;
+        if (cols[c].what == 4) {
+            bool f0 = v[0] <= v[1];
+            snprintf(item, sizeof item, "%s is %.2fx faster at p50 (%s)", f0 ? m0 : m1,
+                     f0 ? v[1] / v[0] : v[0] / v[1], cols[c].task);
+            append(timing, N, item);
+        } else if (cols[c].what == 1) {
+            struct assoc_cmp a = assoc_compare(R, cols[c].task, m0, m1);
+            if (a.a_beyond) {
+                snprintf(item, sizeof item, "%.300s (|d| in %zu of %zu tests)", cols[c].title,
+                         a.a_beyond, a.tests);
+                append(won0, N, item);
+            }
+            if (a.b_beyond) {
+                snprintf(item, sizeof item, "%.300s (|d| in %zu of %zu tests)", cols[c].title,
+                         a.b_beyond, a.tests);
+                append(won1, N, item);
+            }
+            if (!a.a_beyond && !a.b_beyond)
+                append(within, N, cols[c].title);
+        } else if (col_class(&cols[c]) != CLS_TIME) {
+            int j = judge(cols[c].dir, v[0], l[0], h[0], v[1], l[1], h[1]);
+            append(j == 1 ? won0 : j == -1 ? won1 : j == 0 ? within : untested, N,
+                   cols[c].title);
+        }
+    }
+    bb_doc_lead(&R->doc, "In short:", "%s is better beyond the 95%% CIs on: %s. %s is better "
+                "beyond them on: %s. Within the CIs (no difference shown): %s. Without CIs (not "
+                "judged): %s. Timing: %s.", m0, won0[0] ? won0 : "none", m1,
+                won1[0] ? won1 : "none", within[0] ? within : "none",
+                untested[0] ? untested : "none", timing[0] ? timing : "not measured for both");
+    free(b);
+}
+
+/* Per column: the best model against each other one, the CIs judged; then the rule. */
+static void which_model(struct bb_rep *R, const struct column *cols, size_t nc, const double *val,
+                        const double *lo, const double *hi)
+{
+    size_t nm = R->n_models;
+    char *line = malloc(8192);
+    if (!line)
+        return;
+    bb_doc_h(&R->doc, 3, "which-model", "Which model and why");
+    bb_doc_p(&R->doc, "Best model per column, and whether the difference is beyond the 95%% "
+             "CIs. Non-overlap of two CIs is a conservative check: overlapping CIs can still "
+             "hide a real difference, which the paired tests on the per-item data of "
+             "'biasbench compare RUN --models A,B' can find.");
+    for (size_t c = 0; c < nc; c++) {
+        const double *v = val + c * nm, *l = lo + c * nm, *h = hi + c * nm;
+        long b = best_of(R, &cols[c], v);
+        if (b < 0)
+            continue;
+        char who[1024];
+        size_t k = (size_t)snprintf(who, sizeof who, "%s", R->models[b]);
+        line[0] = 0;
+        for (size_t m = 0; m < nm; m++) {
+            if (m == (size_t)b || isnan(v[m]))
+                continue;
+            if (v[m] == v[b] && k < sizeof who)
+                k += (size_t)snprintf(who + k, sizeof who - k, ", %s", R->models[m]);
+            one_comparison(R, &cols[c], (size_t)b, m, v, l, h, line, 8192);
+        }
+        bb_doc_kv(&R->doc, cols[c].title, "%s%s%s%s", strchr(who, ',') ? "tied at best: " : "best: ",
+                  who, line[0] ? "; " : " (the only model with this figure)", line);
+    }
+    bb_doc_end_list(&R->doc);
+    if (nm == 2)
+        in_short(R, cols, nc, val, lo, hi);
+    recommend(R, cols, nc, val, lo, hi);
+    free(line);
+}
+
+/* ---- section 7: models side by side -------------------------------------------------- */
+
+/* Is row i shown in the side-by-side table of its task (type)? */
+static bool side_row(const struct bb_rep *R, int type, size_t i)
+{
+    const struct bb_result_row *r = ROW(i);
+    const char *m = r->metric;
+    if (R->aux[i])
+        return false;
+    switch (type) {
+    case BB_TASK_LATENCY:
+        return !strcmp(r->group, "all") || !strcmp(m, "latency_p50_ms") || !strcmp(m, "items_per_s");
+    case BB_TASK_SIMILARITY: return !strcmp(r->group, "all");
+    case BB_TASK_ZERO_SHOT: return !strcmp(r->group, "all") || !strcmp(m, "f1");
+    case BB_TASK_ASSOCIATION: return strcmp(m, "abs_effect_size") != 0;
+    case BB_TASK_COUNTERFACTUAL: return !bb_rep_is_rate(m);
+    default: return true;
+    }
+}
+
+static bool same_key(const struct bb_result_row *a, const struct bb_result_row *b)
+{
+    return !strcmp(a->metric, b->metric) && !strcmp(bb_rep_label(a), bb_rep_label(b));
+}
+
+/* One table per task: a line per metric (and group or test), a column per model. */
+static enum bb_status side_by_side(struct bb_rep *R, struct bb_error *err)
+{
+    size_t nm = R->n_models, n = R->res->n;
+    size_t *key = malloc((n ? n : 1) * sizeof *key);
+    const char **head = calloc(nm + 2, sizeof *head), **cells = calloc(nm + 2, sizeof *cells);
+    char *buf = malloc((nm + 2) * 200), *align = malloc(nm + 3);
+    if (!key || !head || !cells || !buf || !align) {
+        free(key), free(head), free(cells), free(buf), free(align);
+        return bb_fail(err, BB_E_NOMEM, "out of memory for the side-by-side tables");
+    }
+    bb_doc_h(&R->doc, 3, "side-by-side", "Models side by side");
+    bb_doc_p(&R->doc, "Per task, each model's value with its 95%% CI (\"—\": not computed). "
+             "Arrows give the better direction; rows without one have an ideal value (section 4).");
+    head[0] = "metric", head[1] = "group or test";
+    memset(align, 'r', nm + 2);
+    align[0] = align[1] = 'l', align[nm + 2] = 0;
+    for (size_t m = 0; m < nm; m++)
+        head[m + 2] = R->models[m];
+    for (size_t t = 0; t < R->n_tasks; t++) {
+        int type = bb_rep_task_type(R, R->tasks[t]);
+        size_t nk = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (strcmp(ROW(i)->task, R->tasks[t]) || !side_row(R, type, i))
+                continue;
+            size_t j = 0;
+            while (j < nk && !same_key(ROW(key[j]), ROW(i)))
+                j++;
+            if (j == nk)
+                key[nk++] = i;
+        }
+        if (!nk)
+            continue;
+        bb_doc_p(&R->doc, "Task %s (%s):", R->tasks[t],
+                 type >= 0 ? bb_suite_task_type_name((enum bb_suite_task_type)type) : "unknown type");
+        bb_doc_table(&R->doc, nm + 2, head, align);
+        for (size_t j = 0; j < nk; j++) {
+            const struct bb_result_row *k = ROW(key[j]);
+            snprintf(buf, 200, "%s%s", k->metric, bb_rep_arrow(k->higher_is_better));
+            cells[0] = buf, cells[1] = bb_rep_label(k);
+            for (size_t m = 0; m < nm; m++) {
+                char *c = buf + (m + 1) * 200;
+                snprintf(c, 200, "—");
+                for (size_t i = 0; i < n; i++) {
+                    const struct bb_result_row *r = ROW(i);
+                    if (!strcmp(r->task, R->tasks[t]) && !strcmp(r->model, R->models[m]) &&
+                        !R->aux[i] && same_key(r, k)) {
+                        val_ci(R, r->value, r->ci_low, r->ci_high, c, 200);
+                        break;
+                    }
+                }
+                cells[m + 2] = c;
+            }
+            bb_doc_row(&R->doc, nm + 2, cells);
+        }
+        bb_doc_table_end(&R->doc);
+    }
+    free(key), free(head), free(cells), free(buf), free(align);
+    return BB_OK;
+}
+
+/* ---- section 7: significance tiles and rate heatmaps ------------------------------------ */
+
+/* Distinct labels (first-seen order) of the rows of task whose metric passes keep. */
+static size_t labels_of(const struct bb_rep *R, const char *task, bool (*keep)(const char *),
+                        const char **out)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < R->res->n; i++) {
+        const struct bb_result_row *r = ROW(i);
+        if (strcmp(r->task, task) || !keep(r->metric) || (R->aux && R->aux[i]))
+            continue;
+        if (bb_rep_is_rate(r->metric) && !is_group(r->group))
+            continue;
+        size_t j = 0;
+        while (j < n && strcmp(out[j], bb_rep_label(r)))
+            j++;
+        if (j == n)
+            out[n++] = bb_rep_label(r);
+    }
+    return n;
+}
+
+static bool is_effect(const char *m) { return !strcmp(m, "effect_size"); }
+
+/* Model x SEAT/WEAT test tiles (rows: tests, columns: models), or model x
+ * group rates; grid_kind 0: significance, 1: rate. */
+static enum bb_status grid_chart(struct bb_rep *R, const char *task, int grid_kind,
+                                 struct bb_error *err)
+{
+    size_t nm = R->n_models, n = R->res->n;
+    const char **lab = calloc(n ? n : 1, sizeof *lab);
+    enum bb_status st = BB_OK;
+    if (!lab)
+        return bb_fail(err, BB_E_NOMEM, "out of memory for a chart");
+    size_t ny = labels_of(R, task, grid_kind ? bb_rep_is_rate : is_effect, lab);
+    double *lev = ny ? malloc(ny * nm * sizeof *lev) : NULL;
+    char *txt = ny ? calloc(ny * nm, 64) : NULL;
+    const char **tp = ny ? calloc(ny * nm, sizeof *tp) : NULL;
+    const char *rate_metric = "selection_rate";
+    if (!ny)
+        goto done;
+    if (!lev || !txt || !tp) {
+        st = bb_fail(err, BB_E_NOMEM, "out of memory for a chart");
+        goto done;
+    }
+    for (size_t j = 0; j < ny * nm; j++)
+        lev[j] = NAN, tp[j] = txt + 64 * j;
+    for (size_t i = 0; i < n; i++) {
+        const struct bb_result_row *r = ROW(i);
+        if (strcmp(r->task, task) || R->aux[i] ||
+            !(grid_kind ? bb_rep_is_rate(r->metric) && is_group(r->group) : is_effect(r->metric)))
+            continue;
+        size_t y = 0, m = 0;
+        while (y < ny && strcmp(lab[y], bb_rep_label(r)))
+            y++;
+        while (m < nm && strcmp(R->models[m], r->model))
+            m++;
+        if (y == ny || m == nm || !isnan(lev[y * nm + m]))
+            continue;
+        char *t = txt + 64 * (y * nm + m);
+        if (grid_kind) {
+            rate_metric = r->metric;
+            lev[y * nm + m] = r->value;
+            snprintf(t, 64, "%.3f\nn=%ld", r->value, r->n);
+        } else {
+            lev[y * nm + m] = sig_level(R, r->p_value, R->adj[i]);
+            snprintf(t, 64, "d=%.2f\np=%s", r->value, bb_rep_p(R, r->p_value));
+        }
+    }
+    char name[600], title[700], lv2[200];
+    snprintf(lv2, sizeof lv2, "significant after %s correction",
+             bb_suite_correction_name(R->correction));
+    bb_plot_name(name, sizeof name, grid_kind ? "rates" : "sigtiles", task, NULL);
+    if (grid_kind)
+        snprintf(title, sizeof title, "%s: %s per group and model (cell: rate, n)", task,
+                 !strcmp(rate_metric, "scoring_rate") ? "scoring rate" : "selection rate");
+    else
+        snprintf(title, sizeof title, "%s: significance per test and model at alpha %g (cell: "
+                 "effect size d, raw p)", task, R->alpha);
+    struct bb_plot_grid g = {.title = title, .xlabel = "model",
+                             .ylabel = grid_kind ? "group" : "association test",
+                             .cblabel = !strcmp(rate_metric, "scoring_rate")
+                                            ? "scoring rate (share above the overall median)"
+                                            : "selection rate (share predicted positive)",
+                             .nx = nm, .ny = ny, .xnames = R->models, .ynames = lab,
+                             .level = lev, .text = tp, .n_levels = grid_kind ? 0 : 3,
+                             .level_names = {"not significant", "significant (raw p only)", lv2},
+                             .lo = 0, .hi = 1};
+    if (!(st = bb_plot_chart_grid(&R->plot, name, &g, err)))
+        chart_ref(R, name, title);
+done:
+    free(lab), free(lev), free(txt), free(tp);
+    return st;
+}
+
 enum bb_status bb_rep_section_matrix(struct bb_rep *R, struct bb_error *err)
 {
     struct column cols[64];
-    size_t nc = columns(R, cols, 64);
+    size_t nc = columns(R, cols, 64), nm = R->n_models;
+    enum bb_status st = BB_OK;
     bb_doc_h(&R->doc, 2, "accuracy-efficiency-bias", "7. Accuracy and efficiency beside bias");
-    if (!nc || !R->n_models) {
+    if (!nc || !nm) {
         bb_doc_p(&R->doc, "No accuracy, bias or latency results to put side by side.");
-        return BB_OK;
-    }
-    const char **head = calloc(nc + 1, sizeof *head), **cells = calloc(nc + 1, sizeof *cells);
-    double *val = calloc(nc * R->n_models, sizeof *val);
-    if (!head || !cells || !val) {
-        free(head), free(cells), free(val);
-        return bb_fail(err, BB_E_NOMEM, "out of memory for the matrix");
-    }
-    bb_doc_p(&R->doc, "One row per model (HELM-style): accuracy, bias and efficiency together. "
-             "Arrows give the better direction.");
-    head[0] = "model";
-    for (size_t c = 0; c < nc; c++)
-        head[c + 1] = cols[c].title;
-    bb_doc_table(&R->doc, nc + 1, head, NULL);
-    for (size_t m = 0; m < R->n_models; m++) {
-        cells[0] = R->models[m];
-        for (size_t c = 0; c < nc; c++) {
-            val[c * R->n_models + m] = cell_value(R, &cols[c], R->models[m]);
-            cells[c + 1] = bb_rep_num(R, val[c * R->n_models + m]);
+    } else {
+        const char **head = calloc(nc + 1, sizeof *head), **cells = calloc(nc + 1, sizeof *cells);
+        double *val = calloc(3 * nc * nm, sizeof *val);
+        if (!head || !cells || !val) {
+            free(head), free(cells), free(val);
+            return bb_fail(err, BB_E_NOMEM, "out of memory for the matrix");
         }
-        bb_doc_row(&R->doc, nc + 1, cells);
-    }
-    bb_doc_table_end(&R->doc);
-    if (R->n_models > 1) {
-        bb_doc_p(&R->doc, "Best model per column (which model and why: weigh the columns by "
-                 "the intended use of section 2; differences inside the CIs of section 6 are "
-                 "not evidence of a difference):");
-        for (size_t c = 0; c < nc; c++) {
-            long best = -1;
-            for (size_t m = 0; m < R->n_models; m++) {
-                double x = val[c * R->n_models + m], y;
-                if (isnan(x))
-                    continue;
-                y = best >= 0 ? val[c * R->n_models + (size_t)best] : NAN;
-                if (best < 0 || (cols[c].dir == BB_DIR_HIGHER ? x > y : x < y))
-                    best = (long)m;
+        double *lo = val + nc * nm, *hi = val + 2 * nc * nm;
+        bb_doc_p(&R->doc, "One row per model (HELM-style): accuracy, bias and efficiency "
+                 "together. Arrows give the better direction.");
+        head[0] = "model";
+        for (size_t c = 0; c < nc; c++)
+            head[c + 1] = cols[c].title;
+        bb_doc_table(&R->doc, nc + 1, head, NULL);
+        for (size_t m = 0; m < nm; m++) {
+            cells[0] = R->models[m];
+            for (size_t c = 0; c < nc; c++) {
+                size_t j = c * nm + m;
+                val[j] = cell_stat(R, &cols[c], R->models[m], &lo[j], &hi[j]);
+                cells[c + 1] = bb_rep_num(R, val[j]);
             }
-            if (best < 0)
-                continue;
-            char who[512];
-            size_t k = 0;
-            double bv = val[c * R->n_models + (size_t)best];
-            for (size_t m = 0; m < R->n_models && k + 1 < sizeof who; m++)
-                if (val[c * R->n_models + m] == bv) /* ties: every model with the best value */
-                    k += (size_t)snprintf(who + k, sizeof who - k, "%s%s", k ? ", " : "",
-                                          R->models[m]);
-            bb_doc_li(&R->doc, "%s: %s (%s)%s", cols[c].title, who, bb_rep_num(R, bv),
-                      strchr(who, ',') ? ", tied" : "");
+            bb_doc_row(&R->doc, nc + 1, cells);
         }
-        bb_doc_end_list(&R->doc);
+        bb_doc_table_end(&R->doc);
+        if (nm > 1)
+            which_model(R, cols, nc, val, lo, hi);
+        free(head), free(cells), free(val);
     }
-    free(head), free(cells), free(val);
-    return R->n_models > 1 ? compare_charts(R, err) : BB_OK;
+    if (nm > 1 && R->res->n && !(st = side_by_side(R, err)))
+        st = compare_charts(R, err);
+    bool any = false;
+    for (size_t t = 0; t < R->n_tasks && !st; t++) {
+        int type = bb_rep_task_type(R, R->tasks[t]);
+        if (type != BB_TASK_ASSOCIATION && type != BB_TASK_COUNTERFACTUAL)
+            continue;
+        if (!any)
+            bb_doc_h(&R->doc, 3, "at-a-glance", "Significance and rates per model");
+        any = true;
+        st = grid_chart(R, R->tasks[t], type == BB_TASK_COUNTERFACTUAL, err);
+    }
+    return st;
 }
-
