@@ -510,10 +510,11 @@ static enum bb_status cf_gaps(struct bb_rep *R, struct sel *S, struct bb_error *
         char name[600], title[700];
         bb_doc_table_end(&R->doc);
         bb_plot_name(name, sizeof name, "gaps", S->task, S->model);
-        snprintf(title, sizeof title, "%s: paired score difference per group pair (A vs B = A - "
-                 "B over sentences differing only in the group term), %s", S->task, S->model);
+        snprintf(title, sizeof title, "%s: paired score difference per group pair, %s", S->task,
+                 S->model);
         st = bb_plot_chart_diverging(&R->plot, name, title,
-                                     "mean paired difference in model score (ideal 0)", n, lab, v,
+                                     "pair 'A vs B': mean of A - B over sentences that differ only "
+                                     "in the group term (ideal 0)", n, lab, v,
                                      v + cap, v + 2 * cap, "A scores lower than B",
                                      "A scores higher than B", err);
         if (!st)
@@ -1066,10 +1067,11 @@ static void one_comparison(struct bb_rep *R, const struct column *c, size_t b, s
     const double xb = v[ib], xm = v[im];
     if (col_class(c) == CLS_TIME) {
         double ratio = c->what == 4 ? xm / xb : xb / xm;
-        snprintf(what, sizeof what, "%s %s vs %s %s: %s is %.2fx %s (timing on this machine, the "
+        snprintf(what, sizeof what, "%s %s vs %s %s: %s %s %.2fx %s (timing on this machine, the "
                  "median of the repetitions: no CI, not tested)", R->models[b],
                  bb_rep_num(R, xb), R->models[m], bb_rep_num(R, xm), R->models[b],
-                 isfinite(ratio) ? ratio : NAN, c->what == 4 ? "faster at p50" : "the throughput");
+                 c->what == 4 ? "is" : "has", isfinite(ratio) ? ratio : NAN,
+                 c->what == 4 ? "faster at p50" : "the throughput");
     } else if (c->what == 1) {
         struct assoc_cmp a = assoc_compare(R, c->task, R->models[b], R->models[m]);
         snprintf(what, sizeof what, "%s %s vs %s %s (lower is better); per test, %s has the "
