@@ -1067,8 +1067,8 @@ static void one_comparison(struct bb_rep *R, const struct column *c, size_t b, s
     const double xb = v[ib], xm = v[im];
     if (col_class(c) == CLS_TIME) {
         double ratio = c->what == 4 ? xm / xb : xb / xm;
-        snprintf(what, sizeof what, "%s %s vs %s %s: %s %s %.2fx %s (timing on this machine, the "
-                 "median of the repetitions: no CI, not tested)", R->models[b],
+        snprintf(what, sizeof what, "%s %s vs %s %s: %s %s %.2fx %s (timing on this machine: no "
+                 "CI, not tested)", R->models[b],
                  bb_rep_num(R, xb), R->models[m], bb_rep_num(R, xm), R->models[b],
                  c->what == 4 ? "is" : "has", isfinite(ratio) ? ratio : NAN,
                  c->what == 4 ? "faster at p50" : "the throughput");
