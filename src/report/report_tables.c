@@ -917,7 +917,7 @@ static size_t columns(const struct bb_rep *R, struct column *cols, size_t max)
 /* The comparison key of a row (a bar cluster), or NULL when the row is not
  * compared: latency p50 per grid cell; effect sizes per test; otherwise the
  * metrics at group all. */
-static const char *compare_key(const struct bb_rep *R, int type, size_t i)
+static const char *compare_key(const struct bb_rep *R, int type, size_t i, char *buf, size_t n)
 {
     const struct bb_result_row *r = ROW(i);
     if (R->aux[i])
@@ -929,6 +929,16 @@ static const char *compare_key(const struct bb_rep *R, int type, size_t i)
         return NULL;
     if (!strcmp(r->metric, "effect_size"))
         return bb_rep_label(r);
+    if (type == BB_TASK_COUNTERFACTUAL) { /* the differences per grouping, all ideal 0 */
+        if (strchr(r->group, '=') || strstr(r->group, " vs ") ||
+            !(!strcmp(r->metric, "max_abs_score_gap") ||
+              !strcmp(r->metric, "demographic_parity_difference") ||
+              !strcmp(r->metric, "equalized_odds_difference")))
+            return NULL;
+        snprintf(buf, n, "%s (%s)", r->metric[0] == 'm' ? "max |gap|" : r->metric[0] == 'd'
+                 ? "DP difference" : "EO difference", r->group);
+        return buf;
+    }
     return strcmp(r->group, "all") ? NULL : r->metric;
 }
 
@@ -939,6 +949,7 @@ static const char *compare_ylabel(int type)
     case BB_TASK_ZERO_SHOT: return "score (0-1)";
     case BB_TASK_ASSOCIATION: return "effect size d (ideal 0)";
     case BB_TASK_LATENCY: return "p50 latency per batch (ms)";
+    case BB_TASK_COUNTERFACTUAL: return "difference between groups (ideal 0)";
     default: return "value (units: section 4)";
     }
 }
@@ -951,15 +962,20 @@ static enum bb_status compare_charts(struct bb_rep *R, struct bb_error *err)
     for (size_t t = 0; t < R->n_tasks; t++) {
         int type = bb_rep_task_type(R, R->tasks[t]);
         const char *cl[16];
+        char own[16][300], kb[300];
         double v[16 * 8], lo[16 * 8], hi[16 * 8];
         size_t k = 0;
         for (size_t i = 0; i < R->res->n && k < 16; i++) {
-            const char *key = strcmp(ROW(i)->task, R->tasks[t]) ? NULL : compare_key(R, type, i);
+            const char *key = strcmp(ROW(i)->task, R->tasks[t]) ? NULL
+                              : compare_key(R, type, i, kb, sizeof kb);
             bool seen = false;
             for (size_t j = 0; key && j < k && !seen; j++)
                 seen = !strcmp(cl[j], key);
-            if (key && !seen)
-                cl[k++] = key;
+            if (key && !seen) {
+                snprintf(own[k], sizeof own[k], "%s", key);
+                cl[k] = own[k];
+                k++;
+            }
         }
         if (!k)
             continue;
@@ -967,7 +983,8 @@ static enum bb_status compare_charts(struct bb_rep *R, struct bb_error *err)
             v[j] = lo[j] = hi[j] = NAN;
         for (size_t i = 0; i < R->res->n; i++) {
             const struct bb_result_row *r = ROW(i);
-            const char *key = strcmp(r->task, R->tasks[t]) ? NULL : compare_key(R, type, i);
+            const char *key = strcmp(r->task, R->tasks[t]) ? NULL
+                              : compare_key(R, type, i, kb, sizeof kb);
             for (size_t j = 0; key && j < k; j++)
                 for (size_t m = 0; m < ns; m++)
                     if (!strcmp(cl[j], key) && !strcmp(r->model, R->models[m]))
@@ -977,7 +994,9 @@ static enum bb_status compare_charts(struct bb_rep *R, struct bb_error *err)
         char name[600], title[700];
         bb_plot_name(name, sizeof name, "compare", R->tasks[t], NULL);
         snprintf(title, sizeof title, "%s: models compared%s", R->tasks[t],
-                 type == BB_TASK_LATENCY ? " (b = batch size, t = tokens)" : " (95% CI)");
+                 type == BB_TASK_LATENCY ? " (b = batch size, t = tokens)"
+                 : type == BB_TASK_COUNTERFACTUAL ? " (95% CI; DP: demographic parity, EO: "
+                                                    "equalized odds)" : " (95% CI)");
         enum bb_status st = bb_plot_chart_clusters(&R->plot, name, title, compare_ylabel(type), k,
                                                    cl, ns, R->models, v, lo, hi, err);
         if (st)
