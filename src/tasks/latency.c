@@ -220,6 +220,10 @@ static enum bb_status process_start(struct lat *L, bool cold, struct bb_error *e
         bb_task_note_skip(ctx, what, "not running as the biasbench program");
         return BB_OK;
     }
+    if (strstr(base, " (deleted)")) { /* the binary was rebuilt while this run went on */
+        bb_task_note_skip(ctx, what, "the biasbench binary was replaced during the run");
+        return BB_OK;
+    }
     if (cold && !mkdtemp(tmp))
         return bb_fail(err, BB_E_IO, "%s: cannot create a temporary folder: %s", tmp, strerror(errno));
     snprintf(pocl, sizeof pocl, "%s/pocl", tmp);
