@@ -1,0 +1,247 @@
+/* loader.c: weight loading and scratch buffers shared by the BERT-style
+ * encoders (bert.c, mpnet.c): find a tensor (with or without the arch's
+ * prefix), check its dtype and its shape against config.json, upload it as a
+ * float32 buffer or a linear weight, fuse query/key/value into one weight,
+ * load one encoder layer, and grow the activation buffers. */
+#include "model/loader.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void bb_loader_init(struct bb_loader *L, struct bb_safetensors *st, struct bb_backend *be,
+                    const struct bb_model_config *cfg, const struct bb_model_opts *opts,
+                    const char *prefix)
+{
+    L->st = st;
+    L->be = be;
+    L->cfg = cfg;
+    L->storage = opts && opts->weights == BB_F16 ? BB_F16 : BB_F32;
+    L->prefix = prefix;
+}
+
+static const char *st_file(const struct bb_loader *L)
+{
+    const char *s = strrchr(L->st->path, '/');
+    return s ? s + 1 : L->st->path;
+}
+
+/* "[d0, d1, ...]" of t into got (256 bytes). */
+static void shape_str(const struct bb_st_tensor *t, char *got, size_t size)
+{
+    snprintf(got, size, "[");
+    for (int i = 0; i < t->ndim; i++) /* at most 8 dims of 20 digits: fits */
+        snprintf(got + strlen(got), size - strlen(got), "%s%lld", i ? ", " : "",
+                 (long long)t->shape[i]);
+    snprintf(got + strlen(got), size - strlen(got), "]");
+}
+
+enum bb_status bb_loader_tensor(const struct bb_loader *L, const char *name, int d0, int d1,
+                                const char *why, const struct bb_st_tensor **out,
+                                struct bb_error *err)
+{
+    char alt[256];
+    snprintf(alt, sizeof alt, "%s%s", L->prefix, name);
+    const struct bb_st_tensor *t = bb_safetensors_find(L->st, name);
+    if (!t)
+        t = bb_safetensors_find(L->st, alt);
+    if (!t)
+        return bb_fail(err, BB_E_INPUT, "%s: tensor '%s' is missing (also looked for '%s')",
+                       st_file(L), name, alt);
+    int ndim = d1 ? 2 : 1;
+    if (!(t->ndim == ndim && t->shape[0] == d0 && (ndim == 1 || t->shape[1] == d1))) {
+        char got[256], want[64];
+        shape_str(t, got, sizeof got);
+        if (d1)
+            snprintf(want, sizeof want, "[%d, %d]", d0, d1);
+        else
+            snprintf(want, sizeof want, "[%d]", d0);
+        return bb_fail(err, BB_E_INPUT, "%s: tensor '%s': shape %s but config.json says %s -> "
+                       "expected %s", st_file(L), t->name, got, why, want);
+    }
+    enum bb_dtype dt;
+    if (!bb_st_dtype_to_bb(t->dtype, &dt))
+        return bb_fail(err, BB_E_INPUT, "%s: tensor '%s': dtype %s, expected F32, F16 or BF16",
+                       st_file(L), t->name, bb_st_dtype_name(t->dtype));
+    *out = t;
+    return BB_OK;
+}
+
+enum bb_status bb_loader_read_f32(const struct bb_loader *L, const char *name, int d0, int d1,
+                                  const char *why, float **out, struct bb_error *err)
+{
+    const struct bb_st_tensor *t;
+    *out = NULL;
+    enum bb_status s = bb_loader_tensor(L, name, d0, d1, why, &t, err);
+    if (s)
+        return s;
+    if (!(*out = malloc((size_t)t->numel * sizeof(float))))
+        return bb_fail(err, BB_E_NOMEM, "%s: tensor '%s': out of memory", st_file(L), t->name);
+    if ((s = bb_safetensors_to_f32(L->st, t, *out, err))) {
+        free(*out);
+        *out = NULL;
+    }
+    return s;
+}
+
+enum bb_status bb_loader_upload_floats(struct bb_backend *be, const float *src, size_t n,
+                                       struct bb_buffer **out, struct bb_error *err)
+{
+    enum bb_status s = bb_buffer_alloc(be, n * sizeof(float), out, err);
+    return s ? s : bb_backend_upload(be, *out, 0, src, n * sizeof(float), err);
+}
+
+enum bb_status bb_loader_upload_vec(const struct bb_loader *L, const char *name, int d0, int d1,
+                                    const char *why, struct bb_buffer **out,
+                                    struct bb_error *err)
+{
+    float *tmp = NULL;
+    enum bb_status s = bb_loader_read_f32(L, name, d0, d1, why, &tmp, err);
+    if (!s)
+        s = bb_loader_upload_floats(L->be, tmp, (size_t)d0 * (size_t)(d1 ? d1 : 1), out, err);
+    free(tmp);
+    return s;
+}
+
+enum bb_status bb_loader_upload_linear(const struct bb_loader *L, const char *name, int n, int k,
+                                       const char *why, struct bb_weight *w,
+                                       struct bb_error *err)
+{
+    float *tmp = NULL;
+    enum bb_status s = bb_loader_read_f32(L, name, n, k, why, &tmp, err);
+    if (!s)
+        s = bb_weight_upload(L->be, tmp, BB_F32, n, k, L->storage, w, err);
+    free(tmp);
+    return s;
+}
+
+/* Query, key and value (C, C) each -> one (3C, C) weight and a (3C) bias. */
+static enum bb_status upload_qkv(const struct bb_loader *L, int li,
+                                 const struct bb_enc_attn_names *names, struct bb_enc_layer *ly,
+                                 struct bb_error *err)
+{
+    int c = L->cfg->hidden_size;
+    size_t cc = (size_t)c * (size_t)c;
+    char why[64], name[192];
+    snprintf(why, sizeof why, "hidden_size %d", c);
+    float *w = malloc(3 * cc * sizeof(float));        /* (3C, C) */
+    float *b = malloc(3 * (size_t)c * sizeof(float)); /* (3C) */
+    enum bb_status s = BB_OK;
+    if (!w || !b) {
+        s = bb_fail(err, BB_E_NOMEM, "out of memory for layer %d's QKV weights", li);
+        goto done;
+    }
+    for (int p = 0; p < 3 && !s; p++) {
+        const struct bb_st_tensor *tw, *tb;
+        snprintf(name, sizeof name, "encoder.layer.%d.attention.%s.weight", li, names->qkv[p]);
+        if ((s = bb_loader_tensor(L, name, c, c, why, &tw, err)))
+            break;
+        snprintf(name, sizeof name, "encoder.layer.%d.attention.%s.bias", li, names->qkv[p]);
+        if ((s = bb_loader_tensor(L, name, c, 0, why, &tb, err)) ||
+            (s = bb_safetensors_to_f32(L->st, tw, w + (size_t)p * cc, err)))
+            break;
+        s = bb_safetensors_to_f32(L->st, tb, b + (size_t)p * (size_t)c, err);
+    }
+    if (!s)
+        s = bb_weight_upload(L->be, w, BB_F32, 3 * c, c, L->storage, &ly->qkv, err);
+    if (!s)
+        s = bb_loader_upload_floats(L->be, b, 3 * (size_t)c, &ly->qkv_b, err);
+done:
+    free(w);
+    free(b);
+    return s;
+}
+
+enum bb_status bb_enc_layer_load(const struct bb_loader *L, int li,
+                                 const struct bb_enc_attn_names *names, struct bb_enc_layer *ly,
+                                 struct bb_error *err)
+{
+    int c = L->cfg->hidden_size, in = L->cfg->intermediate_size;
+    char n[192], whyc[64], whyi[96], whyo[96];
+    snprintf(whyc, sizeof whyc, "hidden_size %d", c);
+    snprintf(whyi, sizeof whyi, "intermediate_size %d, hidden_size %d", in, c);
+    snprintf(whyo, sizeof whyo, "hidden_size %d, intermediate_size %d", c, in);
+    enum bb_status s = upload_qkv(L, li, names, ly, err);
+#define A(part, what) (snprintf(n, sizeof n, "encoder.layer.%d.attention.%s." what, li, part), n)
+#define P(fmt) (snprintf(n, sizeof n, "encoder.layer.%d." fmt, li), n)
+    if (!s) s = bb_loader_upload_linear(L, A(names->out, "weight"), c, c, whyc, &ly->attn_out, err);
+    if (!s) s = bb_loader_upload_vec(L, A(names->out, "bias"), c, 0, whyc, &ly->attn_out_b, err);
+    if (!s) s = bb_loader_upload_vec(L, A(names->ln, "weight"), c, 0, whyc, &ly->ln1_g, err);
+    if (!s) s = bb_loader_upload_vec(L, A(names->ln, "bias"), c, 0, whyc, &ly->ln1_b, err);
+    if (!s) s = bb_loader_upload_linear(L, P("intermediate.dense.weight"), in, c, whyi, &ly->inter, err);
+    if (!s) s = bb_loader_upload_vec(L, P("intermediate.dense.bias"), in, 0, whyi, &ly->inter_b, err);
+    if (!s) s = bb_loader_upload_linear(L, P("output.dense.weight"), c, in, whyo, &ly->out, err);
+    if (!s) s = bb_loader_upload_vec(L, P("output.dense.bias"), c, 0, whyc, &ly->out_b, err);
+    if (!s) s = bb_loader_upload_vec(L, P("output.LayerNorm.weight"), c, 0, whyc, &ly->ln2_g, err);
+    if (!s) s = bb_loader_upload_vec(L, P("output.LayerNorm.bias"), c, 0, whyc, &ly->ln2_b, err);
+#undef P
+#undef A
+    return s;
+}
+
+void bb_enc_layer_free(struct bb_backend *be, struct bb_enc_layer *ly)
+{
+    bb_weight_free(be, &ly->qkv);
+    bb_weight_free(be, &ly->attn_out);
+    bb_weight_free(be, &ly->inter);
+    bb_weight_free(be, &ly->out);
+    struct bb_buffer *bufs[] = {ly->qkv_b, ly->attn_out_b, ly->ln1_g, ly->ln1_b,
+                                ly->inter_b, ly->out_b, ly->ln2_g, ly->ln2_b};
+    for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++)
+        bb_buffer_free(be, bufs[i]);
+}
+
+void bb_enc_scratch_free(struct bb_backend *be, struct bb_enc_scratch *s)
+{
+    struct bb_buffer **bufs[] = {&s->ids, &s->pos, &s->lengths, &s->x,     &s->h,
+                                 &s->qkv, &s->ctx, &s->ffn,     &s->pooled};
+    for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) {
+        bb_buffer_free(be, *bufs[i]);
+        *bufs[i] = NULL;
+    }
+    free(s->pos_host);
+    s->pos_host = NULL;
+    s->cap_tok = 0;
+    s->cap_b = 0;
+}
+
+static enum bb_status scratch_alloc(struct bb_backend *be, const struct bb_model_config *cfg,
+                                    struct bb_enc_scratch *s, size_t n_tok, int b,
+                                    struct bb_error *err)
+{
+    size_t c = (size_t)cfg->hidden_size, in = (size_t)cfg->intermediate_size, f = sizeof(float);
+    enum bb_status st = BB_OK;
+    if (!(s->pos_host = malloc(n_tok * sizeof(int32_t))))
+        return bb_fail(err, BB_E_NOMEM, "out of memory for %zu positions", n_tok);
+    if (!st) st = bb_buffer_alloc(be, n_tok * sizeof(int32_t), &s->ids, err);
+    if (!st) st = bb_buffer_alloc(be, n_tok * sizeof(int32_t), &s->pos, err);
+    if (!st) st = bb_buffer_alloc(be, (size_t)b * sizeof(int32_t), &s->lengths, err);
+    if (!st) st = bb_buffer_alloc(be, n_tok * c * f, &s->x, err);
+    if (!st) st = bb_buffer_alloc(be, n_tok * c * f, &s->h, err);
+    if (!st) st = bb_buffer_alloc(be, n_tok * 3 * c * f, &s->qkv, err);
+    if (!st) st = bb_buffer_alloc(be, n_tok * c * f, &s->ctx, err);
+    if (!st) st = bb_buffer_alloc(be, n_tok * in * f, &s->ffn, err);
+    if (!st) st = bb_buffer_alloc(be, (size_t)b * c * f, &s->pooled, err);
+    return st;
+}
+
+enum bb_status bb_enc_scratch_ensure(struct bb_backend *be, const struct bb_model_config *cfg,
+                                     struct bb_enc_scratch *s, size_t n_tok, int b,
+                                     struct bb_error *err)
+{
+    if (n_tok <= s->cap_tok && b <= s->cap_b)
+        return BB_OK;
+    if (n_tok < s->cap_tok)
+        n_tok = s->cap_tok;
+    if (b < s->cap_b)
+        b = s->cap_b;
+    bb_enc_scratch_free(be, s);
+    enum bb_status st = scratch_alloc(be, cfg, s, n_tok, b, err);
+    if (st) {
+        bb_enc_scratch_free(be, s);
+        return st;
+    }
+    s->cap_tok = n_tok;
+    s->cap_b = b;
+    return BB_OK;
+}

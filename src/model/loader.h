@@ -1,0 +1,108 @@
+/* loader.h: internal to the model layer. What the BERT-style encoders (bert.c,
+ * mpnet.c) share when they load: tensor lookup with or without the arch's
+ * prefix, dtype and shape checks against config.json, upload of float32
+ * vectors and linear weights, the fused QKV weight, one encoder layer's
+ * weights, and the activation scratch buffers grown for larger batches. */
+#ifndef BB_MODEL_LOADER_H
+#define BB_MODEL_LOADER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "backend/backend.h"
+#include "model/config.h"
+#include "model/model.h"
+#include "model/safetensors.h"
+#include "status.h"
+
+struct bb_loader {
+    struct bb_safetensors *st;
+    struct bb_backend *be;
+    const struct bb_model_config *cfg;
+    enum bb_dtype storage; /* of linear weights: BB_F32 or BB_F16 */
+    const char *prefix;    /* tried when a name is missing: "bert.", "mpnet." */
+};
+
+/* Fill L; the weights are stored as F16 when opts asks so, else F32. */
+void bb_loader_init(struct bb_loader *L, struct bb_safetensors *st, struct bb_backend *be,
+                    const struct bb_model_config *cfg, const struct bb_model_opts *opts,
+                    const char *prefix);
+
+/* Find name, or prefix + name; check its shape is (d0) or (d0, d1) (d1 == 0:
+ * one dim) and its dtype is usable. `why` names the config.json fields the
+ * shape derives from. */
+enum bb_status bb_loader_tensor(const struct bb_loader *L, const char *name, int d0, int d1,
+                                const char *why, const struct bb_st_tensor **out,
+                                struct bb_error *err);
+
+/* A float32 host copy of tensor `name` (shape checked); caller frees. */
+enum bb_status bb_loader_read_f32(const struct bb_loader *L, const char *name, int d0, int d1,
+                                  const char *why, float **out, struct bb_error *err);
+
+/* A new device buffer holding src (n floats). */
+enum bb_status bb_loader_upload_floats(struct bb_backend *be, const float *src, size_t n,
+                                       struct bb_buffer **out, struct bb_error *err);
+
+/* A plain float32 buffer (biases, LayerNorm, embedding tables). */
+enum bb_status bb_loader_upload_vec(const struct bb_loader *L, const char *name, int d0, int d1,
+                                    const char *why, struct bb_buffer **out,
+                                    struct bb_error *err);
+
+/* A linear weight (n, k) through bb_weight_upload in L's storage. */
+enum bb_status bb_loader_upload_linear(const struct bb_loader *L, const char *name, int n, int k,
+                                       const char *why, struct bb_weight *w,
+                                       struct bb_error *err);
+
+/* One BERT-style encoder layer: fused attention input, attention output,
+ * feed-forward, two LayerNorms. */
+struct bb_enc_layer {
+    struct bb_weight qkv;      /* (3C, C): query, key, value rows concatenated */
+    struct bb_weight attn_out; /* (C, C) */
+    struct bb_weight inter;    /* (I, C) */
+    struct bb_weight out;      /* (C, I) */
+    struct bb_buffer *qkv_b;   /* (3C) */
+    struct bb_buffer *attn_out_b, *ln1_g, *ln1_b; /* (C) each */
+    struct bb_buffer *inter_b; /* (I) */
+    struct bb_buffer *out_b, *ln2_g, *ln2_b;      /* (C) each */
+};
+
+/* Where an arch keeps its attention tensors, below
+ * "encoder.layer.<i>.attention.", each with ".weight" and ".bias":
+ * BERT {{"self.query", "self.key", "self.value"}, "output.dense",
+ * "output.LayerNorm"}; MPNet {{"attn.q", "attn.k", "attn.v"}, "attn.o",
+ * "LayerNorm"}. The feed-forward names are common to both. */
+struct bb_enc_attn_names {
+    const char *qkv[3]; /* query, key, value (C, C) each */
+    const char *out;    /* (C, C) */
+    const char *ln;     /* LayerNorm after attention (C) */
+};
+
+/* Load, check and upload layer li's weights into ly. */
+enum bb_status bb_enc_layer_load(const struct bb_loader *L, int li,
+                                 const struct bb_enc_attn_names *names, struct bb_enc_layer *ly,
+                                 struct bb_error *err);
+void bb_enc_layer_free(struct bb_backend *be, struct bb_enc_layer *ly);
+
+/* Activations, reused across calls; grown when a batch is larger. */
+struct bb_enc_scratch {
+    size_t cap_tok; /* N = b*t rows the buffers hold */
+    int cap_b;
+    struct bb_buffer *ids, *pos; /* int32 (N) */
+    struct bb_buffer *lengths;   /* int32 (B) */
+    struct bb_buffer *x;         /* (N, C) hidden state */
+    struct bb_buffer *h;         /* (N, C) after attention + LayerNorm */
+    struct bb_buffer *qkv;       /* (N, 3C) */
+    struct bb_buffer *ctx;       /* (N, C) attention output */
+    struct bb_buffer *ffn;       /* (N, I) */
+    struct bb_buffer *pooled;    /* (B, C) */
+    int32_t *pos_host;           /* (N) */
+};
+
+/* Make s hold at least n_tok rows and b sequences (reallocating all of it
+ * when either grows); on failure s is left empty. */
+enum bb_status bb_enc_scratch_ensure(struct bb_backend *be, const struct bb_model_config *cfg,
+                                     struct bb_enc_scratch *s, size_t n_tok, int b,
+                                     struct bb_error *err);
+void bb_enc_scratch_free(struct bb_backend *be, struct bb_enc_scratch *s);
+
+#endif
