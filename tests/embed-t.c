@@ -2,7 +2,6 @@
  * golden vectors (tests/golden/minilm-embed.bin, texts read from the STS-B
  * CSV at run time) on the ref and OpenCL backends; batch invariance; no
  * silent fallback (op counts, a fake backend without ops); f16 weights. */
-#include <csv.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -10,172 +9,14 @@
 #include <string.h>
 
 #include "backend/backend.h"
+#include "golden-io.h"
 #include "log.h"
 #include "model/model.h"
 #include "tap.h"
 
-#define LONG_ROWS 20 /* as tests/reference/make_embedding_golden.py */
 #define REF_MAX 100  /* DESIGN.md: the ref backend's golden checks use about 100 sentences */
 
-/* ---- the STS-B CSV -------------------------------------------------------- */
-
-struct csv_rows {
-    char *(*rows)[3]; /* (n, 3) fields s1, s2, score */
-    size_t n, cap;
-    int field;
-};
-
-static void on_field(void *s, size_t len, void *data)
-{
-    struct csv_rows *r = data;
-    if (r->n == r->cap) {
-        r->cap = r->cap ? 2 * r->cap : 1024;
-        r->rows = realloc(r->rows, r->cap * sizeof *r->rows);
-        if (!r->rows)
-            bail("out of memory reading the CSV");
-        memset(r->rows + r->n, 0, (r->cap - r->n) * sizeof *r->rows);
-    }
-    if (r->field < 3)
-        r->rows[r->n][r->field] = strndup(s, len);
-    r->field++;
-}
-
-static void on_record(int c, void *data)
-{
-    (void)c;
-    struct csv_rows *r = data;
-    if (r->field >= 2)
-        r->n++;
-    r->field = 0;
-}
-
-static void csv_read(const char *path, struct csv_rows *r)
-{
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        bail("cannot open %s", path);
-    struct csv_parser p;
-    csv_init(&p, CSV_APPEND_NULL);
-    char buf[65536];
-    size_t got;
-    while ((got = fread(buf, 1, sizeof buf, fp)) > 0)
-        if (csv_parse(&p, buf, got, on_field, on_record, r) != got)
-            bail("%s: CSV error %s", path, csv_strerror(csv_error(&p)));
-    csv_fini(&p, on_field, on_record, r);
-    csv_free(&p);
-    fclose(fp);
-}
-
-static void csv_rows_free(struct csv_rows *r)
-{
-    for (size_t i = 0; i < r->cap; i++)
-        for (int f = 0; f < 3; f++)
-            free(r->rows[i][f]);
-    free(r->rows);
-}
-
-/* ---- the golden file ---------------------------------------------------------- */
-
-struct golden {
-    uint32_t count, dim;
-    char source[256];
-    uint32_t *keys;  /* (count, 2) row, column */
-    float *vec;      /* (count, dim) */
-};
-
-static uint32_t rd_u32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void golden_load(const char *path, struct golden *g)
-{
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        bail("cannot open %s", path);
-    unsigned char h[24];
-    if (fread(h, 1, 24, fp) != 24 || memcmp(h, "BBGOLD1\0", 8) || rd_u32(h + 8) != 1)
-        bail("%s: not a version-1 BBGOLD1 file", path);
-    g->count = rd_u32(h + 12);
-    g->dim = rd_u32(h + 16);
-    uint32_t nl = rd_u32(h + 20);
-    if (nl >= sizeof g->source || g->dim == 0 || g->dim > 65536 || g->count > 1000000 ||
-        fread(g->source, 1, nl, fp) != nl)
-        bail("%s: bad header", path);
-    g->source[nl] = 0;
-    g->keys = malloc((size_t)g->count * 2 * sizeof *g->keys);
-    g->vec = malloc((size_t)g->count * g->dim * sizeof *g->vec);
-    unsigned char *item = malloc(8 + 4 * (size_t)g->dim);
-    for (uint32_t i = 0; i < g->count; i++) {
-        if (fread(item, 1, 8 + 4 * (size_t)g->dim, fp) != 8 + 4 * (size_t)g->dim)
-            bail("%s: truncated at item %u", path, i);
-        g->keys[2 * i] = rd_u32(item);
-        g->keys[2 * i + 1] = rd_u32(item + 4);
-        for (uint32_t d = 0; d < g->dim; d++) {
-            uint32_t u = rd_u32(item + 8 + 4 * d);
-            memcpy(&g->vec[(size_t)i * g->dim + d], &u, 4);
-        }
-    }
-    free(item);
-    fclose(fp);
-}
-
-/* Text of a golden key: a field, or (column 2) a long join of LONG_ROWS rows. */
-static char *key_text(const struct csv_rows *r, uint32_t row, uint32_t col)
-{
-    if (col < 2) {
-        if (row >= r->n || !r->rows[row][col])
-            bail("golden key (%u, %u) is outside the CSV", row, col);
-        return strdup(r->rows[row][col]);
-    }
-    size_t len = 0;
-    for (uint32_t i = row; i < row + LONG_ROWS && i < r->n; i++)
-        len += strlen(r->rows[i][0]) + strlen(r->rows[i][1]) + 2;
-    char *s = calloc(1, len + 1);
-    for (uint32_t i = row; i < row + LONG_ROWS && i < r->n; i++) {
-        for (int c = 0; c < 2; c++) {
-            if (*s)
-                strcat(s, " ");
-            strcat(s, r->rows[i][c]);
-        }
-    }
-    return s;
-}
-
-/* ---- comparisons ------------------------------------------------------------------ */
-
-struct cmp {
-    double worst_cos, max_abs;
-    size_t worst_i;
-};
-
-static struct cmp compare(const float *a, const float *b, size_t n, size_t dim)
-{
-    struct cmp c = {1.0, 0.0, 0};
-    for (size_t i = 0; i < n; i++) {
-        double dot = 0, na = 0, nb = 0;
-        for (size_t d = 0; d < dim; d++) {
-            double x = a[i * dim + d], y = b[i * dim + d];
-            dot += x * y;
-            na += x * x;
-            nb += y * y;
-            c.max_abs = fmax(c.max_abs, fabs(x - y));
-        }
-        double cs = dot / (sqrt(na) * sqrt(nb) + 1e-30);
-        if (!(cs >= c.worst_cos)) { /* NaN counts as worst */
-            c.worst_cos = isnan(cs) ? -2 : cs;
-            c.worst_i = i;
-        }
-    }
-    return c;
-}
-
-static size_t golden_limit(size_t n)
-{
-    const char *s = getenv("BIASBENCH_GOLDEN_LIMIT");
-    long v = s ? strtol(s, NULL, 10) : 0;
-    return v > 0 && (size_t)v < n ? (size_t)v : n;
-}
+/* ---- golden checks ------------------------------------------------------------------ */
 
 struct ctx {
     const char *model_dir;
@@ -337,7 +178,7 @@ static struct bb_model *load(const struct ctx *cx, struct bb_backend *be, enum b
     return m;
 }
 
-/* Neighbours much longer than the probes: LONG_ROWS-row joins (truncated at
+/* Neighbours much longer than the probes: GOLDEN_LONG_ROWS-row joins (truncated at
  * 256 tokens), cut to 1/shrink of their text to keep the ref backend quick. */
 static void neighbours(const struct ctx *cx, char **out, int n, int shrink)
 {
@@ -450,8 +291,7 @@ int main(void)
     for (uint32_t i = 0; i < cx.g.count; i++)
         free(cx.texts[i]);
     free(cx.texts);
-    free(cx.g.keys);
-    free(cx.g.vec);
+    golden_free(&cx.g);
     csv_rows_free(&cx.csv);
     return tap_failures() ? 1 : 0;
 }

@@ -5,7 +5,6 @@
  * (texts re-read from the STS-B CSV), f16 weights, batch invariance with
  * padding, no silent fallback, and broken MPNet configs. Goldens come from
  * tests/reference/make_mpnet_golden.py. */
-#include <csv.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -15,12 +14,12 @@
 #include <unistd.h>
 
 #include "backend/backend.h"
+#include "golden-io.h"
 #include "log.h"
 #include "model/model.h"
 #include "paths.h"
 #include "tap.h"
 
-#define LONG_ROWS 20 /* as make_embedding_golden.py / make_mpnet_golden.py */
 #define F16_MAX 100
 
 /* The ref backend's share of the goldens: MPNet costs ~0.5 s a sentence on
@@ -39,202 +38,18 @@
 #define REF_MAX 50u
 #endif
 
-/* ---- sources: the STS-B CSV (Python csv semantics) and the hard cases ----------- */
-
-struct csv_rows {
-    char *(*rows)[2]; /* (n, 2) fields s1, s2 */
-    size_t n, cap;
-    int field;
-};
-
-static int no_space(unsigned char c)
-{
-    (void)c;
-    return 0;
-}
-
-static void on_field(void *s, size_t len, void *data)
-{
-    struct csv_rows *r = data;
-    if (r->n == r->cap) {
-        r->cap = r->cap ? 2 * r->cap : 1024;
-        if (!(r->rows = realloc(r->rows, r->cap * sizeof *r->rows)))
-            bail("out of memory reading the CSV");
-        memset(r->rows + r->n, 0, (r->cap - r->n) * sizeof *r->rows);
-    }
-    if (r->field < 2)
-        r->rows[r->n][r->field] = strndup(s ? s : "", s ? len : 0);
-    r->field++;
-}
-
-static void on_record(int c, void *data)
-{
-    (void)c;
-    struct csv_rows *r = data;
-    if (r->field >= 2)
-        r->n++;
-    r->field = 0;
-}
-
-static void csv_read(const char *path, struct csv_rows *r)
-{
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        bail("cannot open %s", path);
-    struct csv_parser p;
-    if (csv_init(&p, CSV_APPEND_NULL))
-        bail("csv_init failed");
-    csv_set_space_func(&p, no_space);
-    char buf[65536];
-    size_t got;
-    while ((got = fread(buf, 1, sizeof buf, fp)) > 0)
-        if (csv_parse(&p, buf, got, on_field, on_record, r) != got)
-            bail("%s: CSV error %s", path, csv_strerror(csv_error(&p)));
-    csv_fini(&p, on_field, on_record, r);
-    csv_free(&p);
-    fclose(fp);
-}
-
-static void csv_rows_free(struct csv_rows *r)
-{
-    for (size_t i = 0; i < r->cap; i++)
-        for (int f = 0; f < 2; f++)
-            free(r->rows[i][f]);
-    free(r->rows);
-}
-
-struct text {
-    char *s;
-    size_t len;
-};
-
-static int hexval(const char *s, int n)
-{
-    int v = 0;
-    for (int i = 0; i < n; i++) {
-        int c = s[i] | 32;
-        int d = s[i] >= '0' && s[i] <= '9' ? s[i] - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-        if (d < 0)
-            return -1;
-        v = v * 16 + d;
-    }
-    return v;
-}
-
-static size_t put_utf8(unsigned long c, char *o)
-{
-    if (c < 0x80)
-        return o[0] = (char)c, 1;
-    if (c < 0x800)
-        return o[0] = (char)(0xC0 | (c >> 6)), o[1] = (char)(0x80 | (c & 0x3F)), 2;
-    if (c < 0x10000)
-        return o[0] = (char)(0xE0 | (c >> 12)), o[1] = (char)(0x80 | ((c >> 6) & 0x3F)),
-               o[2] = (char)(0x80 | (c & 0x3F)), 3;
-    o[0] = (char)(0xF0 | (c >> 18));
-    o[1] = (char)(0x80 | ((c >> 12) & 0x3F));
-    o[2] = (char)(0x80 | ((c >> 6) & 0x3F));
-    o[3] = (char)(0x80 | (c & 0x3F));
-    return 4;
-}
-
-/* One case (the text after '|') with the escapes tokenizer-hard-cases.txt documents. */
-static size_t decode_case(const char *s, size_t n, char *out, int line)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] != '\\') {
-            out[o++] = s[i];
-            continue;
-        }
-        char e = i + 1 < n ? s[i + 1] : '\0';
-        int digits = e == 'x' ? 2 : e == 'u' ? 4 : e == 'U' ? 8 : 0;
-        const char *simple = strchr("\\tnr", e);
-        if (e && simple) {
-            out[o++] = "\\\t\n\r"[simple - "\\tnr"];
-            i++;
-        } else if (digits && i + 1 + (size_t)digits < n + 1 && hexval(s + i + 2, digits) >= 0) {
-            long v = hexval(s + i + 2, digits);
-            o += e == 'x' ? (out[o] = (char)v, 1) : put_utf8((unsigned long)v, out + o);
-            i += 1 + (size_t)digits;
-        } else {
-            bail("tokenizer-hard-cases.txt:%d: bad escape", line);
-        }
-    }
-    return o;
-}
-
-/* cases[line] for every "|" line (1-based line numbers); *n_lines set. */
-static struct text *read_hard_cases(const char *path, int *n_lines)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        bail("cannot open %s", path);
-    struct text *cases = calloc(4096, sizeof *cases);
-    char line[65536];
-    int no = 0;
-    while (fgets(line, sizeof line, f) && no < 4095) {
-        size_t len = strcspn(line, "\n");
-        if (line[len] != '\n' && !feof(f))
-            bail("%s:%d: line too long", path, no + 1);
-        no++;
-        if (line[0] != '|')
-            continue;
-        cases[no].s = malloc(len + 1);
-        cases[no].len = decode_case(line + 1, len - 1, cases[no].s, no);
-    }
-    fclose(f);
-    *n_lines = no;
-    return cases;
-}
-
 /* ---- tokenizer goldens --------------------------------------------------------- */
 
-struct tok_src {
-    const struct csv_rows *csv;
-    const struct text *hard;
-    int hard_lines;
-};
-
-static bool key_source(const struct tok_src *src, const char *key, struct text *t)
-{
-    int row, col, line;
-    char tail;
-    if (sscanf(key, "stsb-en-test.csv:%d:%d%c", &row, &col, &tail) == 2) {
-        if (row < 1 || (size_t)row > src->csv->n || col < 1 || col > 2)
-            return false;
-        t->s = src->csv->rows[row - 1][col - 1];
-        t->len = strlen(t->s);
-        return true;
-    }
-    if (sscanf(key, "tokenizer-hard-cases.txt:%d%c", &line, &tail) == 1 && line >= 1 &&
-        line <= src->hard_lines && src->hard[line].s) {
-        *t = src->hard[line];
-        return true;
-    }
-    return false;
-}
-
-static int parse_ids(char *s, int32_t *ids, int cap)
-{
-    int n = 0;
-    for (char *tok = strtok(s, " \n"); tok; tok = strtok(NULL, " \n"))
-        if (n < cap)
-            ids[n++] = (int32_t)strtol(tok, NULL, 10);
-        else
-            return -1;
-    return n;
-}
-
 /* Compare every line of a golden file; returns lines matched, *lines checked. */
-static int check_tok_golden(struct bb_tokenizer *tok, const char *path, const struct tok_src *src,
+static int check_tok_golden(struct bb_tokenizer *tok, const char *path, const struct items *src,
                             int *lines, int *shown)
 {
     FILE *f = fopen(path, "r");
     if (!f)
         bail("cannot open %s", path);
     static char line[1 << 16];
-    int32_t want[1024];
-    int matched = 0, count = -1;
+    int32_t *want = NULL;
+    int matched = 0, count = -1, cap = 0, hint = 0;
     struct bb_encoding enc = {0};
     struct bb_error err = {0};
     *lines = 0;
@@ -252,14 +67,14 @@ static int check_tok_golden(struct bb_tokenizer *tok, const char *path, const st
             bail("%s: line without a tab", path);
         *tab = '\0';
         (*lines)++;
-        int nw = parse_ids(tab + 1, want, 1024);
-        struct text t;
-        if (nw < 0 || !key_source(src, line, &t)) {
+        int nw = parse_ids(tab + 1, &want, &cap);
+        const struct item *t = items_find(src, line, &hint);
+        if (!t) {
             if ((*shown)++ < 10)
-                ok(false, "%s: key found in its source and ids parse", line);
+                ok(false, "%s: key found in its source", line);
             continue;
         }
-        if (bb_tokenizer_encode(tok, t.s, t.len, &enc, &err))
+        if (bb_tokenizer_encode(tok, t->text, t->len, &enc, &err))
             bail("%s: encode failed: %s", line, err.msg);
         bool same = enc.n == nw && !memcmp(enc.ids, want, (size_t)nw * sizeof *want);
         matched += same;
@@ -276,10 +91,11 @@ static int check_tok_golden(struct bb_tokenizer *tok, const char *path, const st
     if (count != *lines)
         bail("%s: header count %d but %d lines", path, count, *lines);
     bb_encoding_free(&enc);
+    free(want);
     return matched;
 }
 
-static void tokenizer_goldens(const char *model_dir, const struct tok_src *src)
+static void tokenizer_goldens(const char *model_dir, const struct items *src)
 {
     struct bb_tokenizer *tok = NULL;
     struct bb_error err = {0};
@@ -333,105 +149,6 @@ static void bucket_golden(void)
 }
 
 /* ---- the embedding golden ------------------------------------------------------- */
-
-struct golden {
-    uint32_t count, dim;
-    char source[256];
-    uint32_t *keys; /* (count, 2) row, column */
-    float *vec;     /* (count, dim) */
-};
-
-static uint32_t rd_u32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-/* The BBGOLD1 format of tests/reference/make_embedding_golden.py. */
-static void golden_load(const char *path, struct golden *g)
-{
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        bail("cannot open %s", path);
-    unsigned char h[24];
-    if (fread(h, 1, 24, fp) != 24 || memcmp(h, "BBGOLD1\0", 8) || rd_u32(h + 8) != 1)
-        bail("%s: not a version-1 BBGOLD1 file", path);
-    g->count = rd_u32(h + 12);
-    g->dim = rd_u32(h + 16);
-    uint32_t nl = rd_u32(h + 20);
-    if (nl >= sizeof g->source || g->dim == 0 || g->dim > 65536 || g->count > 1000000 ||
-        fread(g->source, 1, nl, fp) != nl)
-        bail("%s: bad header", path);
-    g->source[nl] = 0;
-    g->keys = malloc((size_t)g->count * 2 * sizeof *g->keys);
-    g->vec = malloc((size_t)g->count * g->dim * sizeof *g->vec);
-    size_t item_len = 8 + 4 * (size_t)g->dim;
-    unsigned char *item = malloc(item_len);
-    for (uint32_t i = 0; i < g->count; i++) {
-        if (fread(item, 1, item_len, fp) != item_len)
-            bail("%s: truncated at item %u", path, i);
-        g->keys[2 * i] = rd_u32(item);
-        g->keys[2 * i + 1] = rd_u32(item + 4);
-        for (uint32_t d = 0; d < g->dim; d++) {
-            uint32_t u = rd_u32(item + 8 + 4 * d);
-            memcpy(&g->vec[(size_t)i * g->dim + d], &u, 4);
-        }
-    }
-    free(item);
-    fclose(fp);
-}
-
-/* Text of a golden key: a field, or (column 2) the join of LONG_ROWS rows. */
-static char *key_text(const struct csv_rows *r, uint32_t row, uint32_t col)
-{
-    if (row >= r->n || col > 2)
-        bail("golden key (%u, %u) is outside the CSV", row, col);
-    if (col < 2)
-        return strdup(r->rows[row][col]);
-    size_t len = 1;
-    for (uint32_t i = row; i < row + LONG_ROWS && i < r->n; i++)
-        len += strlen(r->rows[i][0]) + strlen(r->rows[i][1]) + 2;
-    char *s = calloc(1, len);
-    for (uint32_t i = row; i < row + LONG_ROWS && i < r->n; i++)
-        for (int c = 0; c < 2; c++) {
-            if (*s)
-                strcat(s, " ");
-            strcat(s, r->rows[i][c]);
-        }
-    return s;
-}
-
-struct cmp {
-    double worst_cos, max_abs;
-    size_t worst_i;
-};
-
-static struct cmp compare(const float *a, const float *b, size_t n, size_t dim)
-{
-    struct cmp c = {1.0, 0.0, 0};
-    for (size_t i = 0; i < n; i++) {
-        double dot = 0, na = 0, nb = 0;
-        for (size_t d = 0; d < dim; d++) {
-            double x = a[i * dim + d], y = b[i * dim + d];
-            dot += x * y;
-            na += x * x;
-            nb += y * y;
-            c.max_abs = fmax(c.max_abs, fabs(x - y));
-        }
-        double cs = dot / (sqrt(na) * sqrt(nb) + 1e-30);
-        if (!(cs >= c.worst_cos)) { /* NaN counts as worst */
-            c.worst_cos = isnan(cs) ? -2 : cs;
-            c.worst_i = i;
-        }
-    }
-    return c;
-}
-
-static size_t golden_limit(size_t n)
-{
-    const char *s = getenv("BIASBENCH_GOLDEN_LIMIT");
-    long v = s ? strtol(s, NULL, 10) : 0;
-    return v > 0 && (size_t)v < n ? (size_t)v : n;
-}
 
 struct ctx {
     const char *model_dir;
@@ -702,10 +419,9 @@ int main(void)
     for (uint32_t i = 0; i < cx.g.count; i++)
         cx.texts[i] = key_text(&csv, cx.g.keys[2 * i], cx.g.keys[2 * i + 1]);
 
-    int hard_lines = 0;
-    struct text *hard = read_hard_cases(test_src_path("tests/data/tokenizer-hard-cases.txt"),
-                                        &hard_lines);
-    struct tok_src src = {&csv, hard, hard_lines};
+    struct items src = {0}; /* the tokenizer goldens' texts, keyed by source */
+    items_read_stsb(test_shared_data(cx.g.source), &src);
+    items_read_hard_cases(test_src_path("tests/data/tokenizer-hard-cases.txt"), &src);
     tokenizer_goldens(cx.model_dir, &src);
     bucket_golden();
     run_ref(&cx);
@@ -716,14 +432,11 @@ int main(void)
                "tensor 'encoder.relative_attention_bias.weight': shape [32, 12]");
     too_long(&cx);
 
-    for (int i = 0; i <= hard_lines; i++)
-        free(hard[i].s);
-    free(hard);
+    items_free(&src);
     for (uint32_t i = 0; i < cx.g.count; i++)
         free(cx.texts[i]);
     free(cx.texts);
-    free(cx.g.keys);
-    free(cx.g.vec);
+    golden_free(&cx.g);
     csv_rows_free(&csv);
     return tap_failures() ? 1 : 0;
 }

@@ -2,13 +2,13 @@
  * goldens (STS-B test sentences and hand-written hard cases, ids only; the
  * text is re-read from its source), plus unit checks, an MPNet-style
  * tokenizer.json, the vocab.txt fallback, and broken model folders. */
-#include <csv.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "golden-io.h"
 #include "log.h"
 #include "paths.h"
 #include "sha256.h"
@@ -27,180 +27,7 @@
 #endif
 #endif
 
-/* ---- sources: key -> text ------------------------------------------------------ */
-
-struct item { char key[96]; char *text; size_t len; };
-struct items { struct item *v; int n, cap; };
-
-static void items_add(struct items *it, const char *key, const char *text, size_t len)
-{
-    if (it->n == it->cap) {
-        it->cap = it->cap ? 2 * it->cap : 256;
-        it->v = realloc(it->v, (size_t)it->cap * sizeof *it->v);
-        if (!it->v)
-            bail("out of memory");
-    }
-    struct item *x = &it->v[it->n++];
-    snprintf(x->key, sizeof x->key, "%s", key);
-    x->text = malloc(len + 1);
-    if (!x->text)
-        bail("out of memory");
-    memcpy(x->text, text, len);
-    x->text[len] = '\0';
-    x->len = len;
-}
-
-static void items_free(struct items *it)
-{
-    for (int i = 0; i < it->n; i++)
-        free(it->v[i].text);
-    free(it->v);
-    memset(it, 0, sizeof *it);
-}
-
-/* STS-B CSV (no header): record ROW (1-based), columns 1 and 2, parsed like
- * Python's csv module (libcsv, with its space trimming turned off). */
-struct csv_state { struct items *it; int row, col; const char *name; };
-
-static int no_space(unsigned char c) { (void)c; return 0; }
-
-static void csv_field(void *s, size_t len, void *data)
-{
-    struct csv_state *cs = data;
-    cs->col++;
-    if (cs->col <= 2) {
-        char key[96];
-        snprintf(key, sizeof key, "%s:%d:%d", cs->name, cs->row, cs->col);
-        items_add(cs->it, key, s ? s : "", s ? len : 0);
-    }
-}
-
-static void csv_row(int c, void *data)
-{
-    (void)c;
-    struct csv_state *cs = data;
-    cs->row++;
-    cs->col = 0;
-}
-
-static void read_stsb(const char *path, struct items *it)
-{
-    size_t len;
-    char *buf = test_slurp_or_bail(path, &len);
-    struct csv_parser p;
-    struct csv_state cs = {it, 1, 0, "stsb-en-test.csv"};
-    if (csv_init(&p, CSV_APPEND_NULL))
-        bail("csv_init failed");
-    csv_set_space_func(&p, no_space);
-    if (csv_parse(&p, buf, len, csv_field, csv_row, &cs) != len)
-        bail("%s: %s", path, csv_strerror(csv_error(&p)));
-    csv_fini(&p, csv_field, csv_row, &cs);
-    csv_free(&p);
-    free(buf);
-}
-
-static int hexval(const char *s, int n)
-{
-    int v = 0;
-    for (int i = 0; i < n; i++) {
-        char c = s[i];
-        int d = c >= '0' && c <= '9' ? c - '0' : (c | 32) >= 'a' && (c | 32) <= 'f' ? (c | 32) - 'a' + 10 : -1;
-        if (d < 0)
-            return -1;
-        v = v * 16 + d;
-    }
-    return v;
-}
-
-static size_t put_utf8(unsigned long c, char *o)
-{
-    if (c < 0x80) { o[0] = (char)c; return 1; }
-    if (c < 0x800) { o[0] = (char)(0xC0 | (c >> 6)); o[1] = (char)(0x80 | (c & 0x3F)); return 2; }
-    if (c < 0x10000) {
-        o[0] = (char)(0xE0 | (c >> 12)); o[1] = (char)(0x80 | ((c >> 6) & 0x3F));
-        o[2] = (char)(0x80 | (c & 0x3F));
-        return 3;
-    }
-    o[0] = (char)(0xF0 | (c >> 18)); o[1] = (char)(0x80 | ((c >> 12) & 0x3F));
-    o[2] = (char)(0x80 | ((c >> 6) & 0x3F)); o[3] = (char)(0x80 | (c & 0x3F));
-    return 4;
-}
-
-/* Decode one case line (after '|') with the escapes the data file documents. */
-static size_t decode_case(const char *s, size_t n, char *out, const char *where)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] != '\\') {
-            out[o++] = s[i];
-            continue;
-        }
-        char e = i + 1 < n ? s[i + 1] : '\0';
-        int digits = e == 'x' ? 2 : e == 'u' ? 4 : e == 'U' ? 8 : 0;
-        if (e == '\\' || e == 't' || e == 'n' || e == 'r') {
-            out[o++] = e == '\\' ? '\\' : e == 't' ? '\t' : e == 'n' ? '\n' : '\r';
-            i++;
-        } else if (digits && i + 1 + (size_t)digits < n + 1 && hexval(s + i + 2, digits) >= 0) {
-            long v = hexval(s + i + 2, digits);
-            if (e == 'x')
-                out[o++] = (char)v;
-            else
-                o += put_utf8((unsigned long)v, out + o);
-            i += 1 + (size_t)digits;
-        } else {
-            bail("%s: bad escape", where);
-        }
-    }
-    return o;
-}
-
-static void read_hard_cases(const char *path, struct items *it)
-{
-    size_t len;
-    char *buf = test_slurp_or_bail(path, &len), *out = malloc(len + 1);
-    int line = 0;
-    for (size_t p = 0; p < len; ) {
-        char *nl = memchr(buf + p, '\n', len - p);
-        size_t e = nl ? (size_t)(nl - buf) : len;
-        line++;
-        if (buf[p] == '|') {
-            char key[96];
-            snprintf(key, sizeof key, "tokenizer-hard-cases.txt:%d", line);
-            size_t n = decode_case(buf + p + 1, e - p - 1, out, key);
-            items_add(it, key, out, n);
-        }
-        p = e + 1;
-    }
-    free(out);
-    free(buf);
-}
-
 /* ---- golden comparison ----------------------------------------------------------- */
-
-static const struct item *find_item(const struct items *it, const char *key, int *hint)
-{
-    for (int k = 0; k < it->n; k++) {
-        int i = (*hint + k) % it->n;
-        if (!strcmp(it->v[i].key, key)) {
-            *hint = i + 1;
-            return &it->v[i];
-        }
-    }
-    return NULL;
-}
-
-static int parse_ids(char *s, int32_t **ids, int *cap)
-{
-    int n = 0;
-    for (char *tok = strtok(s, " \n"); tok; tok = strtok(NULL, " \n")) {
-        if (n == *cap) {
-            *cap = *cap ? 2 * *cap : 512;
-            *ids = realloc(*ids, (size_t)*cap * sizeof **ids);
-        }
-        (*ids)[n++] = (int32_t)strtol(tok, NULL, 10);
-    }
-    return n;
-}
 
 static void report_mismatch(const struct bb_tokenizer *tok, const char *key, const int32_t *want,
                             int nw, const struct bb_encoding *got)
@@ -247,7 +74,7 @@ static int check_golden(const struct bb_tokenizer *tok, const char *golden,
         *tab = '\0';
         lines++;
         int nw = parse_ids(tab + 1, &want, &cap);
-        const struct item *x = find_item(src, line, &hint);
+        const struct item *x = items_find(src, line, &hint);
         if (!x) {
             if ((*shown)++ < 20)
                 ok(false, "%s: text found in the source", line);
@@ -597,8 +424,8 @@ int main(void)
     const char *model = test_model_dir("all-MiniLM-L6-v2");
     const char *stsb = test_shared_data("stsb/stsb-en-test.csv");
     struct items s = {0}, h = {0};
-    read_stsb(stsb, &s);
-    read_hard_cases(test_src_path("tests/data/tokenizer-hard-cases.txt"), &h);
+    items_read_stsb(stsb, &s);
+    items_read_hard_cases(test_src_path("tests/data/tokenizer-hard-cases.txt"), &h);
     ok(h.n >= 60, "%d hard cases (>= 60)", h.n);
 
     struct bb_tokenizer *tok = NULL;

@@ -1,0 +1,335 @@
+/* golden-io.c: the readers the golden tests share (see golden-io.h): the
+ * STS-B CSV, the BBGOLD1 embedding golden, golden keys to texts, vector
+ * comparison, and the keyed sources of the token-id goldens. */
+#include "golden-io.h"
+
+#include <csv.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tap.h"
+
+/* ---- the STS-B CSV ----------------------------------------------------------- */
+
+static int no_space(unsigned char c)
+{
+    (void)c;
+    return 0;
+}
+
+static void on_field(void *s, size_t len, void *data)
+{
+    struct csv_rows *r = data;
+    if (r->n == r->cap) {
+        r->cap = r->cap ? 2 * r->cap : 1024;
+        if (!(r->rows = realloc(r->rows, r->cap * sizeof *r->rows)))
+            bail("out of memory reading the CSV");
+        memset(r->rows + r->n, 0, (r->cap - r->n) * sizeof *r->rows);
+    }
+    if (r->field < 3)
+        r->rows[r->n][r->field] = strndup(s ? s : "", s ? len : 0);
+    r->field++;
+}
+
+static void on_record(int c, void *data)
+{
+    (void)c;
+    struct csv_rows *r = data;
+    if (r->field >= 2)
+        r->n++;
+    r->field = 0;
+}
+
+/* libcsv with a callback per field and record; spaces kept as Python does. */
+static void csv_parse_file(const char *path, void (*field)(void *, size_t, void *),
+                           void (*record)(int, void *), void *data)
+{
+    size_t len;
+    char *buf = test_slurp_or_bail(path, &len);
+    struct csv_parser p;
+    if (csv_init(&p, CSV_APPEND_NULL))
+        bail("csv_init failed");
+    csv_set_space_func(&p, no_space);
+    if (csv_parse(&p, buf, len, field, record, data) != len)
+        bail("%s: CSV error %s", path, csv_strerror(csv_error(&p)));
+    csv_fini(&p, field, record, data);
+    csv_free(&p);
+    free(buf);
+}
+
+void csv_read(const char *path, struct csv_rows *r)
+{
+    csv_parse_file(path, on_field, on_record, r);
+}
+
+void csv_rows_free(struct csv_rows *r)
+{
+    for (size_t i = 0; i < r->cap; i++)
+        for (int f = 0; f < 3; f++)
+            free(r->rows[i][f]);
+    free(r->rows);
+    memset(r, 0, sizeof *r);
+}
+
+/* ---- the embedding golden ---------------------------------------------------- */
+
+static uint32_t rd_u32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+void golden_load(const char *path, struct golden *g)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        bail("cannot open %s", path);
+    unsigned char h[24];
+    if (fread(h, 1, 24, fp) != 24 || memcmp(h, "BBGOLD1\0", 8) || rd_u32(h + 8) != 1)
+        bail("%s: not a version-1 BBGOLD1 file", path);
+    g->count = rd_u32(h + 12);
+    g->dim = rd_u32(h + 16);
+    uint32_t nl = rd_u32(h + 20);
+    if (nl >= sizeof g->source || g->dim == 0 || g->dim > 65536 || g->count > 1000000 ||
+        fread(g->source, 1, nl, fp) != nl)
+        bail("%s: bad header", path);
+    g->source[nl] = 0;
+    g->keys = malloc((size_t)g->count * 2 * sizeof *g->keys);
+    g->vec = malloc((size_t)g->count * g->dim * sizeof *g->vec);
+    size_t item_len = 8 + 4 * (size_t)g->dim;
+    unsigned char *item = malloc(item_len);
+    if (!g->keys || !g->vec || !item)
+        bail("%s: out of memory", path);
+    for (uint32_t i = 0; i < g->count; i++) {
+        if (fread(item, 1, item_len, fp) != item_len)
+            bail("%s: truncated at item %u", path, i);
+        g->keys[2 * i] = rd_u32(item);
+        g->keys[2 * i + 1] = rd_u32(item + 4);
+        for (uint32_t d = 0; d < g->dim; d++) {
+            uint32_t u = rd_u32(item + 8 + 4 * d);
+            memcpy(&g->vec[(size_t)i * g->dim + d], &u, 4);
+        }
+    }
+    free(item);
+    fclose(fp);
+}
+
+void golden_free(struct golden *g)
+{
+    free(g->keys);
+    free(g->vec);
+    g->keys = NULL;
+    g->vec = NULL;
+}
+
+char *key_text(const struct csv_rows *r, uint32_t row, uint32_t col)
+{
+    if (row >= r->n || col > 2 || (col < 2 && !r->rows[row][col]))
+        bail("golden key (%u, %u) is outside the CSV", row, col);
+    if (col < 2)
+        return strdup(r->rows[row][col]);
+    size_t len = 1;
+    for (uint32_t i = row; i < row + GOLDEN_LONG_ROWS && i < r->n; i++)
+        len += strlen(r->rows[i][0]) + strlen(r->rows[i][1]) + 2;
+    char *s = calloc(1, len);
+    if (!s)
+        bail("out of memory");
+    for (uint32_t i = row; i < row + GOLDEN_LONG_ROWS && i < r->n; i++)
+        for (int c = 0; c < 2; c++) {
+            if (*s)
+                strcat(s, " ");
+            strcat(s, r->rows[i][c]);
+        }
+    return s;
+}
+
+struct cmp compare(const float *a, const float *b, size_t n, size_t dim)
+{
+    struct cmp c = {1.0, 0.0, 0};
+    for (size_t i = 0; i < n; i++) {
+        double dot = 0, na = 0, nb = 0;
+        for (size_t d = 0; d < dim; d++) {
+            double x = a[i * dim + d], y = b[i * dim + d];
+            dot += x * y;
+            na += x * x;
+            nb += y * y;
+            c.max_abs = fmax(c.max_abs, fabs(x - y));
+        }
+        double cs = dot / (sqrt(na) * sqrt(nb) + 1e-30);
+        if (!(cs >= c.worst_cos)) { /* NaN counts as worst */
+            c.worst_cos = isnan(cs) ? -2 : cs;
+            c.worst_i = i;
+        }
+    }
+    return c;
+}
+
+size_t golden_limit(size_t n)
+{
+    const char *s = getenv("BIASBENCH_GOLDEN_LIMIT");
+    long v = s ? strtol(s, NULL, 10) : 0;
+    return v > 0 && (size_t)v < n ? (size_t)v : n;
+}
+
+/* ---- sources of the token-id goldens ----------------------------------------- */
+
+static void items_add(struct items *it, const char *key, const char *text, size_t len)
+{
+    if (it->n == it->cap) {
+        it->cap = it->cap ? 2 * it->cap : 256;
+        it->v = realloc(it->v, (size_t)it->cap * sizeof *it->v);
+        if (!it->v)
+            bail("out of memory");
+    }
+    struct item *x = &it->v[it->n++];
+    snprintf(x->key, sizeof x->key, "%s", key);
+    x->text = malloc(len + 1);
+    if (!x->text)
+        bail("out of memory");
+    memcpy(x->text, text, len);
+    x->text[len] = '\0';
+    x->len = len;
+}
+
+void items_free(struct items *it)
+{
+    for (int i = 0; i < it->n; i++)
+        free(it->v[i].text);
+    free(it->v);
+    memset(it, 0, sizeof *it);
+}
+
+struct stsb_state {
+    struct items *it;
+    int row, col;
+};
+
+static void stsb_field(void *s, size_t len, void *data)
+{
+    struct stsb_state *cs = data;
+    cs->col++;
+    if (cs->col <= 2) {
+        char key[96];
+        snprintf(key, sizeof key, "stsb-en-test.csv:%d:%d", cs->row, cs->col);
+        items_add(cs->it, key, s ? s : "", s ? len : 0);
+    }
+}
+
+static void stsb_row(int c, void *data)
+{
+    (void)c;
+    struct stsb_state *cs = data;
+    cs->row++;
+    cs->col = 0;
+}
+
+void items_read_stsb(const char *path, struct items *it)
+{
+    struct stsb_state cs = {it, 1, 0};
+    csv_parse_file(path, stsb_field, stsb_row, &cs);
+}
+
+static int hexval(const char *s, int n)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        int c = s[i] | 32;
+        int d = s[i] >= '0' && s[i] <= '9' ? s[i] - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        if (d < 0)
+            return -1;
+        v = v * 16 + d;
+    }
+    return v;
+}
+
+static size_t put_utf8(unsigned long c, char *o)
+{
+    if (c < 0x80)
+        return o[0] = (char)c, 1;
+    if (c < 0x800)
+        return o[0] = (char)(0xC0 | (c >> 6)), o[1] = (char)(0x80 | (c & 0x3F)), 2;
+    if (c < 0x10000)
+        return o[0] = (char)(0xE0 | (c >> 12)), o[1] = (char)(0x80 | ((c >> 6) & 0x3F)),
+               o[2] = (char)(0x80 | (c & 0x3F)), 3;
+    o[0] = (char)(0xF0 | (c >> 18));
+    o[1] = (char)(0x80 | ((c >> 12) & 0x3F));
+    o[2] = (char)(0x80 | ((c >> 6) & 0x3F));
+    o[3] = (char)(0x80 | (c & 0x3F));
+    return 4;
+}
+
+/* One case (the text after '|') with the escapes the data file documents. */
+static size_t decode_case(const char *s, size_t n, char *out, const char *where)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] != '\\') {
+            out[o++] = s[i];
+            continue;
+        }
+        char e = i + 1 < n ? s[i + 1] : '\0';
+        int digits = e == 'x' ? 2 : e == 'u' ? 4 : e == 'U' ? 8 : 0;
+        const char *simple = e ? strchr("\\tnr", e) : NULL;
+        if (simple) {
+            out[o++] = "\\\t\n\r"[simple - "\\tnr"];
+            i++;
+        } else if (digits && i + 1 + (size_t)digits < n + 1 && hexval(s + i + 2, digits) >= 0) {
+            long v = hexval(s + i + 2, digits);
+            o += e == 'x' ? (out[o] = (char)v, 1) : put_utf8((unsigned long)v, out + o);
+            i += 1 + (size_t)digits;
+        } else {
+            bail("%s: bad escape", where);
+        }
+    }
+    return o;
+}
+
+void items_read_hard_cases(const char *path, struct items *it)
+{
+    size_t len;
+    char *buf = test_slurp_or_bail(path, &len), *out = malloc(len + 1);
+    if (!out)
+        bail("out of memory");
+    int line = 0;
+    for (size_t p = 0; p < len;) {
+        char *nl = memchr(buf + p, '\n', len - p);
+        size_t e = nl ? (size_t)(nl - buf) : len;
+        line++;
+        if (buf[p] == '|') {
+            char key[96];
+            snprintf(key, sizeof key, "tokenizer-hard-cases.txt:%d", line);
+            size_t n = decode_case(buf + p + 1, e - p - 1, out, key);
+            items_add(it, key, out, n);
+        }
+        p = e + 1;
+    }
+    free(out);
+    free(buf);
+}
+
+const struct item *items_find(const struct items *it, const char *key, int *hint)
+{
+    for (int k = 0; k < it->n; k++) {
+        int i = (*hint + k) % it->n;
+        if (!strcmp(it->v[i].key, key)) {
+            *hint = i + 1;
+            return &it->v[i];
+        }
+    }
+    return NULL;
+}
+
+int parse_ids(char *s, int32_t **ids, int *cap)
+{
+    int n = 0;
+    for (char *tok = strtok(s, " \n"); tok; tok = strtok(NULL, " \n")) {
+        if (n == *cap) {
+            *cap = *cap ? 2 * *cap : 512;
+            if (!(*ids = realloc(*ids, (size_t)*cap * sizeof **ids)))
+                bail("out of memory");
+        }
+        (*ids)[n++] = (int32_t)strtol(tok, NULL, 10);
+    }
+    return n;
+}

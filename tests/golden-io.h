@@ -1,0 +1,74 @@
+/* golden-io.h: test support shared by the golden tests (embed, mpnet,
+ * tokenizer): the STS-B CSV read with Python csv semantics, the binary
+ * embedding golden (BBGOLD1, tests/reference/golden_io.py), the text of a
+ * golden key, vector comparison, and the token-id goldens' sources (texts
+ * keyed "stsb-en-test.csv:ROW:COL" and "tokenizer-hard-cases.txt:LINE").
+ * Everything bails (tap.h) on unreadable or malformed input. */
+#ifndef BB_TESTS_GOLDEN_IO_H
+#define BB_TESTS_GOLDEN_IO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Rows of the two sentences joined for column 2 of an embedding golden key,
+ * as tests/reference/make_embedding_golden.py and make_mpnet_golden.py. */
+#define GOLDEN_LONG_ROWS 20
+
+/* The STS-B CSV (no header), parsed like Python's csv module. */
+struct csv_rows {
+    char *(*rows)[3]; /* (n, 3) fields s1, s2, score; NULL where a record is short */
+    size_t n, cap;
+    int field;
+};
+void csv_read(const char *path, struct csv_rows *r);
+void csv_rows_free(struct csv_rows *r);
+
+/* A BBGOLD1 version-1 file: header (magic, version, count, dim, source path),
+ * then per item a key (row, column) and dim little-endian float32. */
+struct golden {
+    uint32_t count, dim;
+    char source[256]; /* the CSV, relative to the shared data folder */
+    uint32_t *keys;   /* (count, 2) row, column */
+    float *vec;       /* (count, dim) */
+};
+void golden_load(const char *path, struct golden *g);
+void golden_free(struct golden *g);
+
+/* Text of a golden key (malloc'd): a field, or (column 2) the join of
+ * GOLDEN_LONG_ROWS rows from `row` on. */
+char *key_text(const struct csv_rows *r, uint32_t row, uint32_t col);
+
+/* Row-wise comparison of a and b (n, dim): the worst cosine (NaN counts as
+ * -2) and where, and the largest absolute difference. */
+struct cmp {
+    double worst_cos, max_abs;
+    size_t worst_i;
+};
+struct cmp compare(const float *a, const float *b, size_t n, size_t dim);
+
+/* n, or BIASBENCH_GOLDEN_LIMIT when that is smaller and positive. */
+size_t golden_limit(size_t n);
+
+/* Source texts of the token-id goldens, each under its key. */
+struct item {
+    char key[96];
+    char *text;
+    size_t len;
+};
+struct items {
+    struct item *v;
+    int n, cap;
+};
+/* STS-B: "stsb-en-test.csv:ROW:COL", ROW 1-based, COL 1 or 2. */
+void items_read_stsb(const char *path, struct items *it);
+/* The '|' lines of tests/data/tokenizer-hard-cases.txt, escapes decoded:
+ * "tokenizer-hard-cases.txt:LINE", LINE 1-based. */
+void items_read_hard_cases(const char *path, struct items *it);
+/* The item under key, searched from *hint on (then set past it); NULL if none. */
+const struct item *items_find(const struct items *it, const char *key, int *hint);
+void items_free(struct items *it);
+
+/* Space-separated ids of a golden line into *ids (grown, caller frees). */
+int parse_ids(char *s, int32_t **ids, int *cap);
+
+#endif
