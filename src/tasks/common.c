@@ -263,6 +263,38 @@ const char *bb_task_item_id(const struct bb_table *t, size_t row, char *buf, siz
     return buf;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+enum bb_status bb_task_each_group(struct bb_task_ctx *ctx, const char *const *grp, size_t n,
+                                  bb_task_group_fn fn, void *data, struct bb_error *err)
+{
+    const char **names = malloc(n * sizeof *names);
+    size_t *sel = malloc(n * sizeof *sel);
+    enum bb_status st = BB_OK;
+    if (!names || !sel) {
+        st = bb_fail(err, BB_E_NOMEM, "out of memory grouping %zu items", n);
+        goto done;
+    }
+    memcpy(names, grp, n * sizeof *names);
+    qsort(names, n, sizeof *names, cmp_str);
+    for (size_t i = 0; i < n && !st; i++) {
+        if (i && !strcmp(names[i], names[i - 1]))
+            continue;
+        size_t m = 0;
+        for (size_t k = 0; k < n; k++)
+            if (!strcmp(grp[k], names[i]))
+                sel[m++] = k;
+        st = fn(ctx, names[i], sel, m, data, err);
+    }
+done:
+    free(names);
+    free(sel);
+    return st;
+}
+
 /* ---- embedding cache ------------------------------------------------------------ */
 
 struct bb_embed_cache {

@@ -62,42 +62,19 @@ static enum bb_status emit_corr(struct bb_task_ctx *ctx, struct sim_data *d, siz
     return bb_task_emit_boot(ctx, &r, n, stat_pearson, d, purpose, err);
 }
 
-static int cmp_str(const void *a, const void *b)
+/* One group's correlations (none, with a warning, under 3 pairs). */
+static enum bb_status emit_group(struct bb_task_ctx *ctx, const char *group, const size_t *sel,
+                                 size_t m, void *data, struct bb_error *err)
 {
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* Per-group correlations, groups in sorted order (deterministic). */
-static enum bb_status emit_groups(struct bb_task_ctx *ctx, struct sim_data *d, const char **grp,
-                                  size_t n, struct bb_error *err)
-{
-    const char **names = malloc(n * sizeof *names);
-    size_t *sel = malloc(n * sizeof *sel);
+    struct sim_data *d = data;
     enum bb_status st = BB_OK;
-    if (!names || !sel) {
-        st = bb_fail(err, BB_E_NOMEM, "out of memory grouping %zu items", n);
-        goto done;
-    }
-    memcpy(names, grp, n * sizeof *names);
-    qsort(names, n, sizeof *names, cmp_str);
-    for (size_t i = 0; i < n && !st; i++) {
-        if (i && !strcmp(names[i], names[i - 1]))
-            continue;
-        size_t m = 0;
-        for (size_t k = 0; k < n; k++)
-            if (!strcmp(grp[k], names[i]))
-                sel[m++] = k;
-        d->sel = sel;
-        if (m >= 3)
-            st = emit_corr(ctx, d, m, names[i], err);
-        else
-            bb_warn("%s/%s: group '%s' has %zu pair(s); no correlation for it", ctx->task->id,
-                    ctx->model_id, names[i], m);
-    }
+    d->sel = sel;
+    if (m >= 3)
+        st = emit_corr(ctx, d, m, group, err);
+    else
+        bb_warn("%s/%s: group '%s' has %zu pair(s); no correlation for it", ctx->task->id,
+                ctx->model_id, group, m);
     d->sel = NULL;
-done:
-    free(names);
-    free(sel);
     return st;
 }
 
@@ -196,7 +173,7 @@ enum bb_status bb_task_similarity(struct bb_task_ctx *ctx, struct bb_error *err)
     struct sim_data d = {.gold = gold, .cos = cos, .xs = xs, .ys = ys};
     st = emit_corr(ctx, &d, n, NULL, err);
     if (!st && cg >= 0)
-        st = emit_groups(ctx, &d, grp, n, err);
+        st = bb_task_each_group(ctx, grp, n, emit_group, &d, err); /* sorted groups */
     if (!st)
         st = write_items(ctx, t, c1, c2, cg, gold, cos, n, err);
 done:

@@ -142,6 +142,13 @@ const char *bb_task_item_id(const struct bb_table *t, size_t row, char *buf, siz
 /* Record something this task left out (a missing file among several, ...):
  * a warning on stderr and an entry in manifest.json's "skipped" list. */
 void bb_task_note_skip(struct bb_task_ctx *ctx, const char *what, const char *reason);
+/* Called per distinct group value with the indices sel (m) of its items. */
+typedef enum bb_status (*bb_task_group_fn)(struct bb_task_ctx *ctx, const char *group,
+                                           const size_t *sel, size_t m, void *data,
+                                           struct bb_error *err);
+/* fn for each distinct value of grp[0..n), in sorted order (deterministic). */
+enum bb_status bb_task_each_group(struct bb_task_ctx *ctx, const char *const *grp, size_t n,
+                                  bb_task_group_fn fn, void *data, struct bb_error *err);
 
 /* ---- embeddings ------------------------------------------------------------- */
 

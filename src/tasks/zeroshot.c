@@ -159,38 +159,14 @@ static enum bb_status emit_classes(struct bb_task_ctx *ctx, struct zs_data *d, s
     return st;
 }
 
-static int cmp_str(const void *a, const void *b)
+/* Accuracy over one value of the dataset's `group` column. */
+static enum bb_status emit_group(struct bb_task_ctx *ctx, const char *group, const size_t *sel,
+                                 size_t m, void *data, struct bb_error *err)
 {
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* Accuracy per value of the dataset's `group` column (sorted). */
-static enum bb_status emit_groups(struct bb_task_ctx *ctx, struct zs_data *d, const char **grp,
-                                  size_t n, struct bb_error *err)
-{
-    const char **names = malloc(n * sizeof *names);
-    size_t *sel = malloc(n * sizeof *sel);
-    enum bb_status st = BB_OK;
-    if (!names || !sel) {
-        st = bb_fail(err, BB_E_NOMEM, "out of memory grouping %zu items", n);
-        goto done;
-    }
-    memcpy(names, grp, n * sizeof *names);
-    qsort(names, n, sizeof *names, cmp_str);
-    for (size_t i = 0; i < n && !st; i++) {
-        if (i && !strcmp(names[i], names[i - 1]))
-            continue;
-        size_t m = 0;
-        for (size_t k = 0; k < n; k++)
-            if (!strcmp(grp[k], names[i]))
-                sel[m++] = k;
-        d->sel = sel;
-        st = emit(ctx, d, "accuracy", names[i], m, stat_accuracy, false, err);
-    }
+    struct zs_data *d = data;
+    d->sel = sel;
+    enum bb_status st = emit(ctx, d, "accuracy", group, m, stat_accuracy, false, err);
     d->sel = NULL;
-done:
-    free(names);
-    free(sel);
     return st;
 }
 
@@ -341,7 +317,7 @@ enum bb_status bb_task_zeroshot(struct bb_task_ctx *ctx, struct bb_error *err)
     if (!st)
         st = emit_classes(ctx, &d, n, err);
     if (!st && cg >= 0)
-        st = emit_groups(ctx, &d, grp, n, err);
+        st = bb_task_each_group(ctx, grp, n, emit_group, &d, err); /* sorted groups */
     if (!st)
         st = write_items(ctx, t, cg, texts, gold, pred, cos, n, err);
 done:
