@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compare.h"
 #include "download.h"
 #include "log.h"
 #include "model/model.h"
@@ -55,6 +56,24 @@ bool bb_cli_model_option(struct bb_cli_model *o, int opt, const char *arg, struc
         o->precision = arg;
         return true;
     case 'B': *st = bb_cli_parse_int("--batch", arg, 1, 4096, &o->batch, err); return true;
+    }
+    return false;
+}
+
+bool bb_cli_bootstrap_option(struct bb_cmp_opts *o, int opt, const char *arg,
+                             struct bb_error *err, enum bb_status *st)
+{
+    int n = 0;
+    *st = BB_OK;
+    switch (opt) {
+    case 'r':
+        *st = bb_cli_parse_int("--replicates", arg, 1, 1000000, &n, err);
+        o->replicates = n;
+        return true;
+    case 's':
+        *st = bb_cli_parse_int("--seed", arg, 0, 2147483647, &n, err);
+        o->seed = (uint64_t)n;
+        return true;
     }
     return false;
 }

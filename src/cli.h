@@ -43,6 +43,17 @@ enum bb_status bb_cli_resolve_model(const char *spec, char *out, size_t n, struc
 enum bb_status bb_cli_parse_int(const char *opt, const char *arg, int min, int max, int *out,
                                 struct bb_error *err);
 
+/* The paired-bootstrap options of compare and gate: -r/--replicates N and
+ * -s/--seed S (getopt's current opt/optarg); true if it was one. */
+struct bb_cmp_opts;
+bool bb_cli_bootstrap_option(struct bb_cmp_opts *o, int opt, const char *arg,
+                             struct bb_error *err, enum bb_status *st);
+#define BB_CLI_BOOTSTRAP_LONGOPTS \
+    {"replicates", required_argument, NULL, 'r'}, {"seed", required_argument, NULL, 's'}
+#define BB_CLI_BOOTSTRAP_HELP \
+    "  -r, --replicates N   paired bootstrap replicates (default 1000)\n" \
+    "  -s, --seed S         bootstrap seed (default 0)\n"
+
 int bb_cmd_devices(int argc, char **argv);
 int bb_cmd_tokenize(int argc, char **argv);
 int bb_cmd_embed(int argc, char **argv);

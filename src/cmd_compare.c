@@ -25,8 +25,7 @@ static const char usage_text[] =
     "  -o, --output FILE    write there (atomically) instead of stdout\n"
     "  -M, --models A,B     two model ids of one run\n"
     "      --force          compare runs of different suites or datasets anyway\n"
-    "  -r, --replicates N   paired bootstrap replicates (default 1000)\n"
-    "  -s, --seed S         bootstrap seed (default 0)\n"
+    BB_CLI_BOOTSTRAP_HELP
     "  -a, --alpha X        significance level for BH-adjusted p (default 0.05)\n\n"
     "Refuses (exit 2) runs whose manifests record a different suite sha256 or a\n"
     "different sha256 for one dataset id, unless --force.\n";
@@ -56,28 +55,21 @@ static enum bb_status parse_args(int argc, char **argv, struct cmp_args *a, bool
     static const struct option longopts[] = {
         {"help", no_argument, NULL, 'h'},          {"format", required_argument, NULL, 'f'},
         {"output", required_argument, NULL, 'o'},  {"models", required_argument, NULL, 'M'},
-        {"force", no_argument, NULL, 'F'},         {"replicates", required_argument, NULL, 'r'},
-        {"seed", required_argument, NULL, 's'},    {"alpha", required_argument, NULL, 'a'},
-        {0}};
-    int opt, n = 0;
+        {"force", no_argument, NULL, 'F'},         {"alpha", required_argument, NULL, 'a'},
+        BB_CLI_BOOTSTRAP_LONGOPTS,                 {0}};
+    int opt;
     double x = 0;
     enum bb_status st = BB_OK;
     optind = 1;
     while (!st && (opt = getopt_long(argc, argv, "hf:o:M:r:s:a:", longopts, NULL)) != -1) {
+        if (bb_cli_bootstrap_option(&a->opt, opt, optarg, err, &st))
+            continue;
         switch (opt) {
         case 'h': *help = true; return BB_OK;
         case 'f': a->format = optarg; break;
         case 'o': a->output = optarg; break;
         case 'M': a->models = optarg; break;
         case 'F': a->force = true; break;
-        case 'r':
-            st = bb_cli_parse_int("--replicates", optarg, 1, 1000000, &n, err);
-            a->opt.replicates = n;
-            break;
-        case 's':
-            st = bb_cli_parse_int("--seed", optarg, 0, 2147483647, &n, err);
-            a->opt.seed = (uint64_t)n;
-            break;
         case 'a':
             st = parse_double("--alpha", optarg, 0, 1, &x, err);
             a->opt.alpha = x;

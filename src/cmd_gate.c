@@ -27,8 +27,7 @@ static const char usage_text[] =
     "                       else the current directory)\n"
     "  -S, --suite FILE     read the gates from this suite\n"
     "  -j, --junit FILE     also write JUnit XML there\n"
-    "  -r, --replicates N   paired bootstrap replicates (default 1000)\n"
-    "  -s, --seed S         bootstrap seed (default 0)\n\n"
+    BB_CLI_BOOTSTRAP_HELP "\n"
     "Exit status: 0 every gate passed, 1 a gate failed, 2 bad input.\n";
 
 struct gate_args {
@@ -42,26 +41,20 @@ static enum bb_status parse_args(int argc, char **argv, struct gate_args *a, boo
     static const struct option longopts[] = {
         {"help", no_argument, NULL, 'h'},           {"baseline", required_argument, NULL, 'B'},
         {"candidate", required_argument, NULL, 'C'}, {"suite", required_argument, NULL, 'S'},
-        {"junit", required_argument, NULL, 'j'},    {"replicates", required_argument, NULL, 'r'},
-        {"seed", required_argument, NULL, 's'},     {0}};
-    int opt, n = 0;
+        {"junit", required_argument, NULL, 'j'},    BB_CLI_BOOTSTRAP_LONGOPTS,
+        {0}};
+    int opt;
     enum bb_status st = BB_OK;
     optind = 1;
     while (!st && (opt = getopt_long(argc, argv, "hB:C:S:j:r:s:", longopts, NULL)) != -1) {
+        if (bb_cli_bootstrap_option(&a->opt, opt, optarg, err, &st))
+            continue;
         switch (opt) {
         case 'h': *help = true; return BB_OK;
         case 'B': a->baseline = optarg; break;
         case 'C': a->candidate = optarg; break;
         case 'S': a->suite = optarg; break;
         case 'j': a->junit = optarg; break;
-        case 'r':
-            st = bb_cli_parse_int("--replicates", optarg, 1, 1000000, &n, err);
-            a->opt.replicates = n;
-            break;
-        case 's':
-            st = bb_cli_parse_int("--seed", optarg, 0, 2147483647, &n, err);
-            a->opt.seed = (uint64_t)n;
-            break;
         default: return bb_fail(err, BB_E_USAGE, "see 'biasbench gate --help'");
         }
     }
