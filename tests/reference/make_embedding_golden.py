@@ -25,26 +25,11 @@ Run: /work/venv-ref/bin/python tests/reference/make_embedding_golden.py \
          [--model DIR] [--data ROOT] [--rows 300] [--out tests/golden/minilm-embed.bin]
 """
 import argparse
-import csv
 import os
-import struct
 import sys
 
-LONG_ROWS = 20          # rows joined into one long text (must match embed-t.c)
-LONG_STARTS = (0, 300, 600, 900)
-SOURCE = "stsb/stsb-en-test.csv"
-
-
-def read_rows(path):
-    with open(path, newline="", encoding="utf-8") as f:
-        return [r for r in csv.reader(f)]
-
-
-def long_text(rows, start):
-    parts = []
-    for r in rows[start:start + LONG_ROWS]:
-        parts.extend([r[0], r[1]])
-    return " ".join(parts)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import golden_io as gio  # noqa: E402  (the STS-B items and the BBGOLD1 writer)
 
 
 def main():
@@ -63,30 +48,14 @@ def main():
     from sentence_transformers import SentenceTransformer
 
     torch.manual_seed(0)
-    rows = read_rows(os.path.join(args.data, SOURCE))
-    keys, texts = [], []
-    for i in range(args.rows):
-        for c in (0, 1):
-            keys.append((i, c))
-            texts.append(rows[i][c])
-    for s in LONG_STARTS:
-        keys.append((s, 2))
-        texts.append(long_text(rows, s))
+    rows = gio.read_rows(os.path.join(args.data, gio.SOURCE))
+    keys, texts = gio.stsb_items(rows, args.rows)
 
     model = SentenceTransformer(args.model, device="cpu")
     assert model.max_seq_length == 256, model.max_seq_length
     emb = model.encode(texts, batch_size=32, convert_to_numpy=True,
                        show_progress_bar=False).astype(np.float32)
-    n, dim = emb.shape
-
-    name = SOURCE.encode()
-    with open(args.out, "wb") as f:
-        f.write(b"BBGOLD1\0")
-        f.write(struct.pack("<IIII", 1, n, dim, len(name)))
-        f.write(name)
-        for (r, c), v in zip(keys, emb):
-            f.write(struct.pack("<II", r, c))
-            f.write(v.astype("<f4").tobytes())
+    n, dim = gio.write_bbgold(args.out, keys, emb)
     ntok = [len(model.tokenizer(t, truncation=True, max_length=256)["input_ids"]) for t in texts]
     print(f"wrote {args.out}: {n} items, dim {dim}, tokens min {min(ntok)} max {max(ntok)}",
           file=sys.stderr)

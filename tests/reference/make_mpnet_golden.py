@@ -27,19 +27,15 @@ Run from the repository root:
         [--model DIR] [--data ROOT] [--rows 110] [--out-dir tests/golden]
 """
 import argparse
-import csv
 import json
 import os
-import struct
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+import golden_io as gio  # noqa: E402  (the STS-B items and the BBGOLD1 writer)
 import make_tokenizer_golden as mtg  # noqa: E402  (the shared golden writer/readers)
 
-SOURCE = "stsb/stsb-en-test.csv"
-LONG_ROWS = 20                    # as make_embedding_golden.py and tests/mpnet-t.c
-LONG_STARTS = (0, 300, 600, 900)
 REL_RANGE = 600
 
 
@@ -54,7 +50,7 @@ def tokenizer_goldens(model, data, out_dir):
     tok.enable_truncation(max_len)
     mtg.MAX_LENGTH = max_len  # the header's max_length field
     sha = mtg.sha256_file(tj)
-    stsb = os.path.join(data, SOURCE)
+    stsb = os.path.join(data, gio.SOURCE)
     hard = os.path.join(os.path.dirname(os.path.dirname(HERE)), mtg.HARD)
     n = mtg.write_golden(os.path.join(out_dir, "mpnet-tokenizer-stsb-en-test.txt"), stsb, tok,
                          sha, mtg.stsb_sentences(stsb))
@@ -69,32 +65,13 @@ def embedding_golden(model_dir, data, rows_n, out):
     from sentence_transformers import SentenceTransformer
 
     torch.manual_seed(0)
-    with open(os.path.join(data, SOURCE), newline="", encoding="utf-8") as f:
-        rows = [r for r in csv.reader(f)]
-    keys, texts = [], []
-    for i in range(rows_n):
-        for c in (0, 1):
-            keys.append((i, c))
-            texts.append(rows[i][c])
-    for s in LONG_STARTS:
-        parts = []
-        for r in rows[s:s + LONG_ROWS]:
-            parts.extend([r[0], r[1]])
-        keys.append((s, 2))
-        texts.append(" ".join(parts))
+    rows = gio.read_rows(os.path.join(data, gio.SOURCE))
+    keys, texts = gio.stsb_items(rows, rows_n)
     model = SentenceTransformer(model_dir, device="cpu")
     assert model.max_seq_length == 384, model.max_seq_length
     emb = model.encode(texts, batch_size=32, convert_to_numpy=True,
                        show_progress_bar=False).astype(np.float32)
-    n, dim = emb.shape
-    name = SOURCE.encode()
-    with open(out, "wb") as f:
-        f.write(b"BBGOLD1\0")
-        f.write(struct.pack("<IIII", 1, n, dim, len(name)))
-        f.write(name)
-        for (r, c), v in zip(keys, emb):
-            f.write(struct.pack("<II", r, c))
-            f.write(v.astype("<f4").tobytes())
+    n, dim = gio.write_bbgold(out, keys, emb)
     ntok = [len(model.tokenizer(t, truncation=True, max_length=384)["input_ids"]) for t in texts]
     print("wrote %s: %d items, dim %d, tokens min %d max %d" % (out, n, dim, min(ntok), max(ntok)))
 

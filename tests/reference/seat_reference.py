@@ -38,12 +38,14 @@ seat-minilm-emb.bin (little-endian):
   file order).
 """
 import argparse
-import itertools
 import json
 import math
 import os
 import struct
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from golden_io import exact_p, sentbias_s, wefe_weat  # noqa: E402  (shared with weat_reference.py)
 
 TESTS = [
     "seat/tests/weat6.jsonl",
@@ -57,7 +59,6 @@ TESTS = [
 ]
 SETS = ("targ1", "targ2", "attr1", "attr2")
 BUDGET = 100000
-TIE_SLACK = 1e-12
 MAGIC = b"BBSEAT1\0"
 
 
@@ -110,46 +111,6 @@ def read_emb(path):
     return dim, tests
 
 
-def wefe_weat(X, Y, A, B):
-    import numpy as np
-    from gensim.models import KeyedVectors
-    from wefe.metrics import WEAT
-    from wefe.query import Query
-    from wefe.word_embedding_model import WordEmbeddingModel
-
-    mats = {"x": X, "y": Y, "a": A, "b": B}
-    kv = KeyedVectors(X.shape[1], dtype=np.float64)
-    words = {k: [f"{k}{i}" for i in range(len(m))] for k, m in mats.items()}
-    for k, m in mats.items():
-        kv.add_vectors(words[k], m)
-    model = WordEmbeddingModel(kv, "seat")
-    query = Query([words["x"], words["y"]], [words["a"], words["b"]], ["X", "Y"], ["A", "B"])
-    res = WEAT().run_query(query, model, return_effect_size=True)
-    return float(res["effect_size"]), float(res["weat"])
-
-
-def sentbias_s(X, Y, A, B):
-    import numpy as np
-
-    def cos(M, N):
-        return (M @ N.T) / np.outer(np.linalg.norm(M, axis=1), np.linalg.norm(N, axis=1))
-
-    XY = np.vstack([X, Y])
-    return cos(XY, A).mean(axis=1) - cos(XY, B).mean(axis=1)
-
-
-def exact_p(s, nx):
-    n = len(s)
-    total = s.sum()
-    observed = s[:nx].sum() - s[nx:].sum()
-    threshold = observed - TIE_SLACK * abs(s).sum()
-    count = parts = 0
-    for sub in itertools.combinations(range(n), nx):
-        count += 2.0 * s[list(sub)].sum() - total >= threshold
-        parts += 1
-    return parts, count
-
-
 def cmd_golden(args):
     import wefe
 
@@ -163,7 +124,7 @@ def cmd_golden(args):
               "p exact PARTITIONS COUNT_GE | p sampled\n")
     out.write(f"tests {len(tests)} dim {dim}\n")
     for name, (X, Y, A, B) in tests:
-        es0, stat = wefe_weat(X, Y, A, B)
+        es0, stat = wefe_weat(X, Y, A, B, "seat")
         nx, ny = len(X), len(Y)
         n = nx + ny
         es1 = es0 * math.sqrt((n - 1) / n)

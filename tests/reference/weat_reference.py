@@ -26,19 +26,17 @@ throwaway venv, not /work/venv-ref):
     python3 -m venv /tmp/venv-wefe && /tmp/venv-wefe/bin/pip install wefe==1.0.1
     /tmp/venv-wefe/bin/python tests/reference/weat_reference.py > tests/golden/weat-synthetic.txt
 """
-import itertools
 import math
+import os
 import sys
 
 import numpy as np
-from gensim.models import KeyedVectors
-from wefe.metrics import WEAT
-from wefe.query import Query
-from wefe.word_embedding_model import WordEmbeddingModel
 import wefe
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from golden_io import exact_p, sentbias_s, wefe_weat  # noqa: E402  (shared with seat_reference.py)
+
 SEED = 20261126
-TIE_SLACK = 1e-12
 
 # name, nx, ny, na, nb, dim, planted bias strength
 CASES = [
@@ -62,42 +60,6 @@ def make_case(rng, nx, ny, na, nb, dim, bias):
     return [m.astype(np.float32).astype(np.float64) for m in (X, Y, A, B)]
 
 
-def wefe_weat(X, Y, A, B):
-    names = {"x": X, "y": Y, "a": A, "b": B}
-    dim = X.shape[1]
-    kv = KeyedVectors(dim, dtype=np.float64)
-    words = {k: [f"{k}{i}" for i in range(len(m))] for k, m in names.items()}
-    for k, m in names.items():
-        kv.add_vectors(words[k], m)
-    model = WordEmbeddingModel(kv, "synthetic")
-    query = Query([words["x"], words["y"]], [words["a"], words["b"]],
-                  ["X", "Y"], ["A", "B"])
-    res = WEAT().run_query(query, model, return_effect_size=True)
-    return float(res["effect_size"]), float(res["weat"])
-
-
-def sentbias_s(X, Y, A, B):
-    def cos(M, N):
-        return (M @ N.T) / np.outer(np.linalg.norm(M, axis=1), np.linalg.norm(N, axis=1))
-    XY = np.vstack([X, Y])
-    return cos(XY, A).mean(axis=1) - cos(XY, B).mean(axis=1)
-
-
-def exact_p(s, nx):
-    n = len(s)
-    total = s.sum()
-    observed = s[:nx].sum() - s[nx:].sum()
-    threshold = observed - TIE_SLACK * np.abs(s).sum()
-    count = 0
-    parts = 0
-    for sub in itertools.combinations(range(n), nx):
-        si = 2.0 * s[list(sub)].sum() - total
-        count += si >= threshold
-        parts += 1
-    assert parts == math.comb(n, nx)
-    return parts, count
-
-
 def main():
     rng = np.random.default_rng(SEED)
     out = sys.stdout
@@ -109,7 +71,7 @@ def main():
     out.write(f"cases {len(CASES)}\n")
     for name, nx, ny, na, nb, dim, bias in CASES:
         X, Y, A, B = make_case(rng, nx, ny, na, nb, dim, bias)
-        es0, stat = wefe_weat(X, Y, A, B)
+        es0, stat = wefe_weat(X, Y, A, B, "synthetic")
         n = nx + ny
         es1 = es0 * math.sqrt((n - 1) / n)
         s = sentbias_s(X, Y, A, B)
