@@ -212,52 +212,6 @@ static void percentile_interval(double *v, int used, double level, double *low, 
     *high = bb_stats_percentile_sorted(v, (size_t)used, 100.0 * (1.0 - tail));
 }
 
-enum bb_status bb_stats_bootstrap_ci_strata(const size_t *sizes, size_t n_strata, bb_stat_fn stat,
-                                            void *ctx, const struct bb_bootstrap_opts *opt,
-                                            struct bb_ci *out, struct bb_error *err)
-{
-    struct bb_bootstrap_opts o = opt ? *opt : bb_bootstrap_opts_default();
-    size_t total;
-    enum bb_status st = check_boot_args(sizes, n_strata, &o, &total, err);
-    if (st != BB_OK)
-        return st;
-    int *idx = malloc(total * sizeof *idx);
-    double *rep = malloc((size_t)o.replicates * sizeof *rep);
-    if (!idx || !rep) {
-        st = bb_fail(err, BB_E_NOMEM, "bootstrap: out of memory");
-        goto done;
-    }
-    identity_idx(idx, total);
-    out->estimate = stat(idx, total, ctx);
-    struct bb_rng rng;
-    bb_rng_seed(&rng, o.seed);
-    int used = 0;
-    for (int b = 0; b < o.replicates; b++) {
-        resample_strata(&rng, sizes, n_strata, idx);
-        double v = stat(idx, total, ctx);
-        if (!isnan(v))
-            rep[used++] = v;
-    }
-    out->replicates_used = used;
-    if (used == 0) {
-        st = bb_fail(err, BB_E_INPUT, "bootstrap: the statistic was undefined (NaN) in all %d replicates",
-                     o.replicates);
-        goto done;
-    }
-    percentile_interval(rep, used, o.level, &out->low, &out->high);
-done:
-    free(idx);
-    free(rep);
-    return st;
-}
-
-enum bb_status bb_stats_bootstrap_ci(size_t n, bb_stat_fn stat, void *ctx,
-                                     const struct bb_bootstrap_opts *opt, struct bb_ci *out,
-                                     struct bb_error *err)
-{
-    return bb_stats_bootstrap_ci_strata(&n, 1, stat, ctx, opt, out, err);
-}
-
 static double paired_p(const double *d, int used)
 {
     long le = 0, ge = 0;
@@ -269,46 +223,89 @@ static double paired_p(const double *d, int used)
     return p > 1 ? 1 : p;
 }
 
-enum bb_status bb_stats_paired_bootstrap(const size_t *sizes, size_t n_strata, bb_stat_fn stat_a,
-                                         void *ctx_a, bb_stat_fn stat_b, void *ctx_b,
-                                         const struct bb_bootstrap_opts *opt,
-                                         struct bb_paired *out, struct bb_error *err)
+/* What a bootstrap resamples: stat_a, or stat_a - stat_b when stat_b is set;
+ * `what` and `quantity` name the caller and the value in messages. */
+struct boot_stat {
+    bb_stat_fn a, b;
+    void *ctx_a, *ctx_b;
+    const char *what, *quantity;
+};
+
+static double boot_eval(const struct boot_stat *s, const int *idx, size_t total)
+{
+    double v = s->a(idx, total, s->ctx_a);
+    return s->b ? v - s->b(idx, total, s->ctx_b) : v;
+}
+
+/* Both bootstraps: check the arguments, evaluate s on the original items
+ * (*estimate) and on the stratified resamples; *used gets the replicates
+ * that were not NaN, whose percentile interval goes to *low, *high (and
+ * whose two-sided p-value to *p_value when p_value is not NULL). */
+static enum bb_status boot_run(const struct boot_stat *s, const size_t *sizes, size_t n_strata,
+                               const struct bb_bootstrap_opts *opt, double *estimate, int *used,
+                               double *low, double *high, double *p_value, struct bb_error *err)
 {
     struct bb_bootstrap_opts o = opt ? *opt : bb_bootstrap_opts_default();
-    size_t total;
+    size_t total = 0;
     enum bb_status st = check_boot_args(sizes, n_strata, &o, &total, err);
     if (st != BB_OK)
         return st;
     int *idx = malloc(total * sizeof *idx);
     double *rep = malloc((size_t)o.replicates * sizeof *rep);
     if (!idx || !rep) {
-        st = bb_fail(err, BB_E_NOMEM, "paired bootstrap: out of memory");
+        st = bb_fail(err, BB_E_NOMEM, "%s: out of memory", s->what);
         goto done;
     }
     identity_idx(idx, total);
-    out->diff = stat_a(idx, total, ctx_a) - stat_b(idx, total, ctx_b);
+    *estimate = boot_eval(s, idx, total);
     struct bb_rng rng;
     bb_rng_seed(&rng, o.seed);
-    int used = 0;
+    int n = 0;
     for (int b = 0; b < o.replicates; b++) {
         resample_strata(&rng, sizes, n_strata, idx);
-        double v = stat_a(idx, total, ctx_a) - stat_b(idx, total, ctx_b);
+        double v = boot_eval(s, idx, total);
         if (!isnan(v))
-            rep[used++] = v;
+            rep[n++] = v;
     }
-    out->replicates_used = used;
-    if (used == 0) {
-        st = bb_fail(err, BB_E_INPUT,
-                     "paired bootstrap: the difference was undefined (NaN) in all %d replicates",
-                     o.replicates);
+    *used = n;
+    if (n == 0) {
+        st = bb_fail(err, BB_E_INPUT, "%s: the %s was undefined (NaN) in all %d replicates",
+                     s->what, s->quantity, o.replicates);
         goto done;
     }
-    out->p_value = paired_p(rep, used);
-    percentile_interval(rep, used, o.level, &out->low, &out->high);
+    if (p_value)
+        *p_value = paired_p(rep, n);
+    percentile_interval(rep, n, o.level, low, high);
 done:
     free(idx);
     free(rep);
     return st;
+}
+
+enum bb_status bb_stats_bootstrap_ci_strata(const size_t *sizes, size_t n_strata, bb_stat_fn stat,
+                                            void *ctx, const struct bb_bootstrap_opts *opt,
+                                            struct bb_ci *out, struct bb_error *err)
+{
+    struct boot_stat s = {stat, NULL, ctx, NULL, "bootstrap", "statistic"};
+    return boot_run(&s, sizes, n_strata, opt, &out->estimate, &out->replicates_used, &out->low,
+                    &out->high, NULL, err);
+}
+
+enum bb_status bb_stats_bootstrap_ci(size_t n, bb_stat_fn stat, void *ctx,
+                                     const struct bb_bootstrap_opts *opt, struct bb_ci *out,
+                                     struct bb_error *err)
+{
+    return bb_stats_bootstrap_ci_strata(&n, 1, stat, ctx, opt, out, err);
+}
+
+enum bb_status bb_stats_paired_bootstrap(const size_t *sizes, size_t n_strata, bb_stat_fn stat_a,
+                                         void *ctx_a, bb_stat_fn stat_b, void *ctx_b,
+                                         const struct bb_bootstrap_opts *opt,
+                                         struct bb_paired *out, struct bb_error *err)
+{
+    struct boot_stat s = {stat_a, stat_b, ctx_a, ctx_b, "paired bootstrap", "difference"};
+    return boot_run(&s, sizes, n_strata, opt, &out->diff, &out->replicates_used, &out->low,
+                    &out->high, &out->p_value, err);
 }
 
 /* ---- distributions ------------------------------------------------------- */
