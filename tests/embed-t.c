@@ -49,13 +49,6 @@ static void golden_check(struct bb_model *m, const struct ctx *cx, size_t n, con
 
 /* ---- batch invariance ---------------------------------------------------------------- */
 
-static void encode(struct bb_model *m, const char *text, struct bb_encoding *e)
-{
-    struct bb_error err = {0};
-    if (bb_tokenizer_encode(bb_model_tokenizer(m), text, strlen(text), e, &err))
-        bail("tokenize: %s", err.msg);
-}
-
 /* Probes (short golden sentences) alone, then inside batches with longer
  * neighbours at various positions: every probe row must match alone. */
 static void batch_invariance(struct bb_model *m, const struct ctx *cx, const char *be_name,
@@ -69,12 +62,12 @@ static void batch_invariance(struct bb_model *m, const struct ctx *cx, const cha
     float alone[NP][1024], out[MAXB * 1024];
     struct bb_error err = {0};
     for (int i = 0; i < NP; i++) {
-        encode(m, cx->texts[i * 3], &probe[i]);
+        golden_encode(m, cx->texts[i * 3], &probe[i]);
         if (bb_model_embed_batch(m, &probe[i], 1, alone[i], &err))
             bail("%s: %s", be_name, err.msg);
     }
     for (int i = 0; i < n_neigh; i++)
-        encode(m, neigh[i], &nb[i]);
+        golden_encode(m, neigh[i], &nb[i]);
     /* layouts: p = probe index, n = neighbour index (negative numbers are neighbours) */
     static const int layouts[][MAXB + 1] = {
         {3, -1, 0, -2},
@@ -164,20 +157,6 @@ static void op_counts(const struct bb_backend *be, const uint64_t *before, int n
 
 /* ---- per backend ---------------------------------------------------------------------- */
 
-static struct bb_model *load(const struct ctx *cx, struct bb_backend *be, enum bb_dtype w,
-                             const char *what)
-{
-    struct bb_model_opts o = {.weights = w};
-    struct bb_model *m = NULL;
-    struct bb_error err = {0};
-    enum bb_status st = bb_model_load(cx->model_dir, be, &o, &m, &err);
-    if (!is_int(BB_OK, st, "%s: model loads", what))
-        diag("%s", err.msg);
-    else
-        diag("%s: load + upload %.2f s", what, bb_model_load_seconds(m));
-    return m;
-}
-
 /* Neighbours much longer than the probes: GOLDEN_LONG_ROWS-row joins (truncated at
  * 256 tokens), cut to 1/shrink of their text to keep the ref backend quick. */
 static void neighbours(const struct ctx *cx, char **out, int n, int shrink)
@@ -195,7 +174,7 @@ static void run_ref(const struct ctx *cx)
     struct bb_error err = {0};
     if (bb_backend_create("ref", NULL, &be, &err))
         bail("ref backend: %s", err.msg);
-    struct bb_model *m = load(cx, be, BB_F32, "ref");
+    struct bb_model *m = golden_model_load(cx->model_dir, be, BB_F32, "ref");
     if (m) {
         size_t n = golden_limit(cx->g.count < REF_MAX ? cx->g.count : REF_MAX);
         float *out = malloc(n * cx->g.dim * sizeof(float));
@@ -211,46 +190,15 @@ static void run_ref(const struct ctx *cx)
     bb_backend_free(be);
 }
 
-static void run_f16(const struct ctx *cx, struct bb_backend *be, const float *f32, size_t n)
-{
-    struct bb_model *m = load(cx, be, BB_F16, "opencl f16 weights");
-    if (!m)
-        return;
-    float *out = malloc(n * cx->g.dim * sizeof(float));
-    struct bb_error err = {0};
-    enum bb_status st = bb_model_embed_texts(m, (const char *const *)cx->texts, n, 32, out, &err);
-    if (is_int(BB_OK, st, "opencl f16: embed %zu sentences", n)) {
-        struct cmp c = compare(out, f32, n, cx->g.dim);
-        ok(c.worst_cos >= 0.9999, "opencl f16: worst cosine to the f32 result %.7f >= 0.9999",
-           c.worst_cos);
-        c = compare(out, cx->g.vec, n, cx->g.dim);
-        diag("opencl f16 vs sentence-transformers: worst cosine %.7f, max abs diff %.3g",
-             c.worst_cos, c.max_abs);
-    } else {
-        diag("%s", err.msg);
-    }
-    free(out);
-    bb_model_free(m);
-}
-
 static void run_opencl(const struct ctx *cx)
 {
-    struct bb_backend *be = NULL, *spy = NULL;
+    struct bb_backend *be = golden_opencl_backend(), *spy = NULL;
     struct bb_error err = {0};
-    struct bb_backend_opts o = {.device = "auto"};
-    enum bb_status st = bb_backend_create("opencl", &o, &be, &err);
-    if (st == BB_E_NODEVICE && !getenv("CI")) {
-        skip("no OpenCL device: %s", err.msg);
+    if (!be)
         return;
-    }
-    if (!is_int(BB_OK, st, "opencl backend created")) {
-        diag("%s", err.msg);
-        return;
-    }
-    diag("opencl device: %s (%s)", be->info.name, be->info.platform);
     if (bb_backend_create("ref", NULL, &spy, &err))
         bail("ref backend: %s", err.msg);
-    struct bb_model *m = load(cx, be, BB_F32, "opencl");
+    struct bb_model *m = golden_model_load(cx->model_dir, be, BB_F32, "opencl");
     if (m) {
         size_t n = golden_limit(cx->g.count);
         float *out = malloc(n * cx->g.dim * sizeof(float));
@@ -264,7 +212,8 @@ static void run_opencl(const struct ctx *cx)
         for (int i = 0; i < 4; i++)
             free(nb[i]);
         bb_model_free(m);
-        run_f16(cx, be, out, n < REF_MAX ? n : REF_MAX);
+        golden_f16_check(cx->model_dir, be, cx->texts, &cx->g, out,
+                         n < REF_MAX ? n : REF_MAX, "sentences");
         free(out);
     }
     bb_backend_free(spy);

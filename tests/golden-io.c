@@ -1,6 +1,7 @@
 /* golden-io.c: the readers the golden tests share (see golden-io.h): the
  * STS-B CSV, the BBGOLD1 embedding golden, golden keys to texts, vector
- * comparison, and the keyed sources of the token-id goldens. */
+ * comparison, the keyed sources of the token-id goldens, and the model
+ * loading, OpenCL backend and f16 checks of the embedding tests. */
 #include "golden-io.h"
 
 #include <csv.h>
@@ -332,4 +333,68 @@ int parse_ids(char *s, int32_t **ids, int *cap)
         (*ids)[n++] = (int32_t)strtol(tok, NULL, 10);
     }
     return n;
+}
+
+/* ---- running a model on the goldens ------------------------------------------ */
+
+struct bb_model *golden_model_load(const char *dir, struct bb_backend *be, enum bb_dtype w,
+                                   const char *what)
+{
+    struct bb_model_opts o = {.weights = w};
+    struct bb_model *m = NULL;
+    struct bb_error err = {0};
+    enum bb_status st = bb_model_load(dir, be, &o, &m, &err);
+    if (!is_int(BB_OK, st, "%s: model loads", what))
+        diag("%s", err.msg);
+    else
+        diag("%s: load + upload %.2f s", what, bb_model_load_seconds(m));
+    return m;
+}
+
+void golden_encode(struct bb_model *m, const char *text, struct bb_encoding *e)
+{
+    struct bb_error err = {0};
+    if (bb_tokenizer_encode(bb_model_tokenizer(m), text, strlen(text), e, &err))
+        bail("tokenize: %s", err.msg);
+}
+
+struct bb_backend *golden_opencl_backend(void)
+{
+    struct bb_backend *be = NULL;
+    struct bb_error err = {0};
+    struct bb_backend_opts o = {.device = "auto"};
+    enum bb_status st = bb_backend_create("opencl", &o, &be, &err);
+    if (st == BB_E_NODEVICE && !getenv("CI")) {
+        skip("no OpenCL device: %s", err.msg);
+        return NULL;
+    }
+    if (!is_int(BB_OK, st, "opencl backend created")) {
+        diag("%s", err.msg);
+        return NULL;
+    }
+    diag("opencl device: %s (%s)", be->info.name, be->info.platform);
+    return be;
+}
+
+void golden_f16_check(const char *dir, struct bb_backend *be, char *const *texts,
+                      const struct golden *g, const float *f32, size_t n, const char *noun)
+{
+    struct bb_model *m = golden_model_load(dir, be, BB_F16, "opencl f16 weights");
+    if (!m)
+        return;
+    float *out = malloc(n * g->dim * sizeof(float));
+    struct bb_error err = {0};
+    enum bb_status st = bb_model_embed_texts(m, (const char *const *)texts, n, 32, out, &err);
+    if (is_int(BB_OK, st, "opencl f16: embed %zu %s", n, noun)) {
+        struct cmp c = compare(out, f32, n, g->dim);
+        ok(c.worst_cos >= 0.9999, "opencl f16: worst cosine to the f32 result %.7f >= 0.9999",
+           c.worst_cos);
+        c = compare(out, g->vec, n, g->dim);
+        diag("opencl f16 vs sentence-transformers: worst cosine %.7f, max abs diff %.3g",
+             c.worst_cos, c.max_abs);
+    } else {
+        diag("%s", err.msg);
+    }
+    free(out);
+    bb_model_free(m);
 }

@@ -10,6 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "backend/backend.h"
+#include "model/model.h"
+
 /* Rows of the two sentences joined for column 2 of an embedding golden key,
  * as tests/reference/make_embedding_golden.py and make_mpnet_golden.py. */
 #define GOLDEN_LONG_ROWS 20
@@ -70,5 +73,22 @@ void items_free(struct items *it);
 
 /* Space-separated ids of a golden line into *ids (grown, caller frees). */
 int parse_ids(char *s, int32_t **ids, int *cap);
+
+/* ---- running a model on the goldens (these assert through tap.h) ---- */
+
+/* Load model folder dir on be with weights w; asserts "<what>: model loads".
+ * NULL when it does not. */
+struct bb_model *golden_model_load(const char *dir, struct bb_backend *be, enum bb_dtype w,
+                                   const char *what);
+/* Tokenize text with m's tokenizer; bails on failure. */
+void golden_encode(struct bb_model *m, const char *text, struct bb_encoding *e);
+/* The OpenCL backend on device "auto", asserting it is created; NULL when it
+ * is not (a skip when there is no device and CI is unset). */
+struct bb_backend *golden_opencl_backend(void);
+/* dir with f16 weights on be: the first n texts embed ("opencl f16: embed N
+ * <noun>") with a worst cosine >= 0.9999 to f32 (n, g->dim); the distance
+ * to g->vec is shown as a diagnostic. */
+void golden_f16_check(const char *dir, struct bb_backend *be, char *const *texts,
+                      const struct golden *g, const float *f32, size_t n, const char *noun);
 
 #endif

@@ -156,20 +156,6 @@ struct ctx {
     char **texts; /* (g.count) */
 };
 
-static struct bb_model *load(const struct ctx *cx, struct bb_backend *be, enum bb_dtype w,
-                             const char *what)
-{
-    struct bb_model_opts o = {.weights = w};
-    struct bb_model *m = NULL;
-    struct bb_error err = {0};
-    enum bb_status st = bb_model_load(cx->model_dir, be, &o, &m, &err);
-    if (!is_int(BB_OK, st, "%s: model loads", what))
-        diag("%s", err.msg);
-    else
-        diag("%s: load + upload %.2f s", what, bb_model_load_seconds(m));
-    return m;
-}
-
 /* Embed the golden texts first..first+n on `be` and check them. */
 static void golden_check(struct bb_model *m, const struct ctx *cx, size_t n, const char *be_name,
                          float *out)
@@ -196,7 +182,7 @@ static void run_ref(const struct ctx *cx)
     struct bb_error err = {0};
     if (bb_backend_create("ref", NULL, &be, &err))
         bail("ref backend: %s", err.msg);
-    struct bb_model *m = load(cx, be, BB_F32, "ref");
+    struct bb_model *m = golden_model_load(cx->model_dir, be, BB_F32, "ref");
     if (m) {
         is_string("mpnet", bb_model_arch(m), "architecture is mpnet");
         is_int(768, bb_model_dim(m), "dim 768");
@@ -231,13 +217,6 @@ static void op_counts(const struct bb_backend *be, const uint64_t *before, int n
     is_int(0, (long long)spied, "a separately created ref backend ran no op");
 }
 
-static void encode(struct bb_model *m, const char *text, struct bb_encoding *e)
-{
-    struct bb_error err = {0};
-    if (bb_tokenizer_encode(bb_model_tokenizer(m), text, strlen(text), e, &err))
-        bail("tokenize: %s", err.msg);
-}
-
 /* Short probes alone, then in a batch with long neighbours (padding up to
  * ~384 tokens, so the position bias spans padded keys): rows must agree. */
 static void batch_invariance(struct bb_model *m, const struct ctx *cx)
@@ -248,12 +227,12 @@ static void batch_invariance(struct bb_model *m, const struct ctx *cx)
     float *alone = malloc(NP * dim * sizeof(float)), *out = malloc(B * dim * sizeof(float));
     struct bb_error err = {0};
     for (int i = 0; i < NP; i++) {
-        encode(m, cx->texts[i * 5], &probe[i]);
+        golden_encode(m, cx->texts[i * 5], &probe[i]);
         if (bb_model_embed_batch(m, &probe[i], 1, alone + i * dim, &err))
             bail("%s", err.msg);
     }
-    encode(m, cx->texts[cx->g.count - 1], &longs[0]);
-    encode(m, cx->texts[cx->g.count - 2], &longs[1]);
+    golden_encode(m, cx->texts[cx->g.count - 1], &longs[0]);
+    golden_encode(m, cx->texts[cx->g.count - 2], &longs[1]);
     const int layout[B] = {-1, 0, 1, -2, 2, -1, 0};
     for (int i = 0; i < B; i++)
         batch[i] = layout[i] >= 0 ? probe[layout[i]] : longs[-layout[i] - 1];
@@ -273,46 +252,15 @@ static void batch_invariance(struct bb_model *m, const struct ctx *cx)
     free(out);
 }
 
-static void run_f16(const struct ctx *cx, struct bb_backend *be, const float *f32, size_t n)
-{
-    struct bb_model *m = load(cx, be, BB_F16, "opencl f16 weights");
-    if (!m)
-        return;
-    float *out = malloc(n * cx->g.dim * sizeof(float));
-    struct bb_error err = {0};
-    enum bb_status st = bb_model_embed_texts(m, (const char *const *)cx->texts, n, 32, out, &err);
-    if (is_int(BB_OK, st, "opencl f16: embed %zu texts", n)) {
-        struct cmp c = compare(out, f32, n, cx->g.dim);
-        ok(c.worst_cos >= 0.9999, "opencl f16: worst cosine to the f32 result %.7f >= 0.9999",
-           c.worst_cos);
-        c = compare(out, cx->g.vec, n, cx->g.dim);
-        diag("opencl f16 vs sentence-transformers: worst cosine %.7f, max abs diff %.3g",
-             c.worst_cos, c.max_abs);
-    } else {
-        diag("%s", err.msg);
-    }
-    free(out);
-    bb_model_free(m);
-}
-
 static void run_opencl(const struct ctx *cx)
 {
-    struct bb_backend *be = NULL, *spy = NULL;
+    struct bb_backend *be = golden_opencl_backend(), *spy = NULL;
     struct bb_error err = {0};
-    struct bb_backend_opts o = {.device = "auto"};
-    enum bb_status st = bb_backend_create("opencl", &o, &be, &err);
-    if (st == BB_E_NODEVICE && !getenv("CI")) {
-        skip("no OpenCL device: %s", err.msg);
+    if (!be)
         return;
-    }
-    if (!is_int(BB_OK, st, "opencl backend created")) {
-        diag("%s", err.msg);
-        return;
-    }
-    diag("opencl device: %s (%s)", be->info.name, be->info.platform);
     if (bb_backend_create("ref", NULL, &spy, &err))
         bail("ref backend: %s", err.msg);
-    struct bb_model *m = load(cx, be, BB_F32, "opencl");
+    struct bb_model *m = golden_model_load(cx->model_dir, be, BB_F32, "opencl");
     if (m) {
         size_t n = golden_limit(cx->g.count);
         float *out = malloc(n * cx->g.dim * sizeof(float));
@@ -322,7 +270,8 @@ static void run_opencl(const struct ctx *cx)
         op_counts(be, before, 12, n, spy);
         batch_invariance(m, cx);
         bb_model_free(m);
-        run_f16(cx, be, out, n < F16_MAX ? n : F16_MAX);
+        golden_f16_check(cx->model_dir, be, cx->texts, &cx->g, out,
+                         n < F16_MAX ? n : F16_MAX, "texts");
         free(out);
     }
     bb_backend_free(spy);
