@@ -514,6 +514,21 @@ static void test_errors(void)
     free(out), free(err);
 }
 
+/* on_bad_row: skip drops the malformed row, and the count is a results row */
+static void test_skip_rows(void)
+{
+    char *out = NULL, *err = NULL, d[4200], suite[4200];
+    snprintf(suite, sizeof suite, "%s", test_src_path("tests/data/run/skip.yaml"));
+    snprintf(d, sizeof d, "%s/run-skip", test_tmp_dir());
+    int rc = run_bb((const char *[]){"run", suite, "--data-dir", g_data, "--out", d, "--no-report",
+                                     NULL},
+                    &out, &err);
+    is_int(0, rc, "on_bad_row: skip: the run goes on (exit 0)");
+    is_double(1, result_value(d, "sts", "all", "skipped_rows", 0), 0, "skipped_rows = 1 in results.csv");
+    is_int(6, (long long)result_value(d, "sts", "all", "spearman", 3), "spearman over the 6 good pairs");
+    free(out), free(err);
+}
+
 static void sleep_s(double s)
 {
     struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
@@ -558,7 +573,7 @@ static void test_interrupt(void)
 
 int main(void)
 {
-    plan(101);
+    plan(104);
     test_helpers();
     test_model_dir("all-MiniLM-L6-v2");
     g_bin = getenv("BIASBENCH");
@@ -581,6 +596,7 @@ int main(void)
     setenv("BIASBENCH_COLD_START", "off", 1);
     test_determinism(a, b);
     test_errors();
+    test_skip_rows();
     test_interrupt();
     return tap_failures() ? 1 : 0;
 }

@@ -210,6 +210,15 @@ enum bb_status bb_task_load_table(struct bb_task_ctx *ctx, const struct bb_suite
     st = record_file(ctx, ds->id, path, bb_table_sha256(*out), bb_table_bytes(*out),
                      bb_suite_format_name(ds->format), (long)bb_table_rows(*out),
                      (long)bb_table_skipped(*out), err);
+    if (!st && ds->on_bad_row == BB_SUITE_BAD_ROW_SKIP) {
+        /* the rows dropped under on_bad_row: skip are a result, not only a warning */
+        size_t kept = bb_table_rows(*out), skipped = bb_table_skipped(*out);
+        struct bb_task_row row = bb_task_row_make("skipped_rows", (double)skipped,
+                                                  (long)(kept + skipped), BB_DIR_LOWER,
+                                                  BB_KIND_QUALITY);
+        row.dataset = ds->id;
+        st = bb_task_emit(ctx, &row, err);
+    }
     if (st) {
         bb_table_free(*out);
         *out = NULL;
