@@ -1474,6 +1474,19 @@ static void p_text(double p, char *buf, size_t n)
         snprintf(buf, n, "-");
 }
 
+/* A row's formatted cells: the model column, the CI, p and BH-adjusted p. */
+struct row_cells {
+    char model[256], ci[96], p[32], pa[32];
+};
+
+static void row_cells(const struct bb_cmp *x, struct row_cells *r)
+{
+    model_cell(x, r->model, sizeof r->model);
+    ci_text(x, r->ci, sizeof r->ci);
+    p_text(x->p_value, r->p, sizeof r->p);
+    p_text(x->p_adj, r->pa, sizeof r->pa);
+}
+
 static void summary_lines(const struct bb_comparison *c, size_t *n_sig, size_t *n_overlap)
 {
     *n_sig = *n_overlap = 0;
@@ -1510,17 +1523,14 @@ static void write_md(const struct bb_comparison *c, const char *la, const char *
           fp);
     for (size_t i = 0; i < c->n; i++) {
         const struct bb_cmp *x = &c->v[i];
-        char m[256], ci[96], p[32], pa[32];
-        model_cell(x, m, sizeof m);
-        ci_text(x, ci, sizeof ci);
-        p_text(x->p_value, p, sizeof p);
-        p_text(x->p_adj, pa, sizeof pa);
-        const char *cells[] = {x->a->task, x->a->dataset, m, x->a->group, x->a->metric};
+        struct row_cells r;
+        row_cells(x, &r);
+        const char *cells[] = {x->a->task, x->a->dataset, r.model, x->a->group, x->a->metric};
         fputs("|", fp);
         for (size_t k = 0; k < 5; k++)
             fputc(' ', fp), md_str(fp, cells[k]), fputs(" |", fp);
         fprintf(fp, " %.6g | %.6g | %+.4g | %s | %s | %s | %s | %s |\n", x->a->value,
-                x->b->value, x->diff, ci, p, pa, bb_cmp_method_name(x->method), verdict(x));
+                x->b->value, x->diff, r.ci, r.p, r.pa, bb_cmp_method_name(x->method), verdict(x));
     }
 }
 
@@ -1550,19 +1560,16 @@ static void write_html(const struct bb_comparison *c, const char *la, const char
             c->alpha, n_ov);
     for (size_t i = 0; i < c->n; i++) {
         const struct bb_cmp *x = &c->v[i];
-        char m[256], ci[96], p[32], pa[32];
-        model_cell(x, m, sizeof m);
-        ci_text(x, ci, sizeof ci);
-        p_text(x->p_value, p, sizeof p);
-        p_text(x->p_adj, pa, sizeof pa);
+        struct row_cells r;
+        row_cells(x, &r);
         const char *v = verdict(x);
         fprintf(fp, "<tr class=\"%s\">", !strcmp(v, "B worse") ? "worse" : !strcmp(v, "B better") ? "better" : "");
-        const char *cells[] = {x->a->task, x->a->dataset, m, x->a->group, x->a->metric};
+        const char *cells[] = {x->a->task, x->a->dataset, r.model, x->a->group, x->a->metric};
         for (size_t k = 0; k < 5; k++)
             fputs("<td>", fp), html_str(fp, cells[k]), fputs("</td>", fp);
         fprintf(fp, "<td class=\"n\">%.6g</td><td class=\"n\">%.6g</td><td class=\"n\">%+.4g</td>"
                     "<td>%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td title=\"",
-                x->a->value, x->b->value, x->diff, ci, p, pa);
+                x->a->value, x->b->value, x->diff, r.ci, r.p, r.pa);
         html_str(fp, x->note);
         fprintf(fp, "\">%s</td><td>%s</td></tr>\n", bb_cmp_method_name(x->method), v);
     }
