@@ -265,6 +265,7 @@ static const char *const backend_names[] = {"opencl", "ref", NULL};
 static const char *const correction_names[] = {"holm", "bh", "none", NULL};
 static const char *const precision_names[] = {"f32", "f16", NULL};
 static const char *const bad_row_names[] = {"error", "skip", NULL};
+static const char *const extra_fields_names[] = {"error", "drop", NULL};
 static const char *const score_type_names[] = {"zero-shot", "similarity", NULL};
 
 const char *bb_suite_task_type_name(enum bb_suite_task_type t)
@@ -1155,7 +1156,8 @@ static const char *const defaults_keys[] = {"batch_size", "limit", "backend", "d
                                             "permutations", "alpha", "correction", NULL};
 static const char *const model_keys[] = {"id", "source", "precision", "max_seq_len", NULL};
 static const char *const dataset_keys[] = {"id", "path", "format", "header", "delimiter",
-                                           "columns", "on_bad_row", "datasheet", NULL};
+                                           "columns", "on_bad_row", "extra_fields", "datasheet",
+                                           NULL};
 static const char *const datasheet_keys[] = {"source", "version", "license", "languages",
                                              "description", "known_issues", "citation", NULL};
 static const char *const label_keys[] = {"value", "prompts", NULL};
@@ -1371,8 +1373,9 @@ static void conv_csv_options(struct ctx *c, const struct node *m, const char *pa
     char p[512];
     const char *delim;
     ds->delimiter = ds->format == BB_SUITE_CSV ? ',' : ds->format == BB_SUITE_TSV ? '\t' : 0;
-    for (int i = 0; i < 2; i++) {
-        const char *key = i ? "delimiter" : "header";
+    static const char *const tabular_keys[] = {"header", "delimiter", "extra_fields"};
+    for (int i = 0; i < 3; i++) {
+        const char *key = tabular_keys[i];
         const struct node *v = fget(&f, key, false, p, sizeof p);
         if (v && !is_tabular(ds->format))
             report(c, v->pos, p, "%s applies only to csv and tsv datasets (this one is %s)", key,
@@ -1381,7 +1384,11 @@ static void conv_csv_options(struct ctx *c, const struct node *m, const char *pa
     if (!is_tabular(ds->format))
         return;
     fbool(&f, "header", &ds->header);
+    int e;
+    if (fenum(&f, "extra_fields", extra_fields_names, false, &e))
+        ds->drop_extra_fields = e == 1;
     if (fstr(&f, "delimiter", false, &delim, NULL)) {
+        join_path(p, sizeof p, path, "delimiter");
         if (strlen(delim) != 1 || strchr("\"\r\n", delim[0]))
             report(c, map_get(m, "delimiter")->pos, p,
                    "expected one character (not a quote or newline), found '%s'", delim);

@@ -93,6 +93,8 @@ struct bb_suite_dataset {
     size_t n_columns;
     struct bb_suite_column *columns;
     enum bb_suite_on_bad_row on_bad_row; /* default error */
+    bool drop_extra_fields;         /* csv/tsv: extra_fields: drop (rows with more fields
+                                       than the header/first row keep the first ones); default error */
     struct bb_suite_datasheet datasheet;
 };
 

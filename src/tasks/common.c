@@ -193,7 +193,7 @@ enum bb_status bb_task_load_table(struct bb_task_ctx *ctx, const struct bb_suite
         .format = format_of(ds->format),
         .header = ds->header ? BB_HEADER_YES : BB_HEADER_NO,
         .delimiter = ds->delimiter,
-        .fields = BB_FIELDS_EXACT,
+        .fields = ds->drop_extra_fields ? BB_FIELDS_ALLOW_EXTRA : BB_FIELDS_EXACT,
         .on_bad_row = ds->on_bad_row == BB_SUITE_BAD_ROW_SKIP ? BB_BAD_ROW_SKIP : BB_BAD_ROW_ERROR,
         .columns = cols,
         .n_columns = ds->n_columns,
