@@ -1,10 +1,12 @@
-/* loader.c: weight loading and scratch buffers shared by the BERT-style
- * encoders (bert.c, mpnet.c): find a tensor (with or without the arch's
- * prefix), check its dtype and its shape against config.json, upload it as a
- * float32 buffer or a linear weight, fuse query/key/value into one weight,
- * load one encoder layer, and grow the activation buffers. */
+/* loader.c: what the BERT-style encoders (bert.c, mpnet.c) share: find a
+ * tensor (with or without the arch's prefix), check its dtype and its shape
+ * against config.json, upload it as a float32 buffer or a linear weight, fuse
+ * query/key/value into one weight, load one encoder layer, grow the
+ * activation buffers; and the encoder forward pass itself, one plain function
+ * per layer on the backend ops. */
 #include "model/loader.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -244,4 +246,112 @@ enum bb_status bb_enc_scratch_ensure(struct bb_backend *be, const struct bb_mode
     s->cap_tok = n_tok;
     s->cap_b = b;
     return BB_OK;
+}
+
+/* ---- the encoder ------------------------------------------------------------- */
+
+enum bb_status bb_encoder_load_layers(struct bb_encoder *e, const struct bb_loader *L,
+                                      const struct bb_enc_attn_names *names,
+                                      struct bb_error *err)
+{
+    e->layers = calloc((size_t)e->cfg.num_hidden_layers, sizeof *e->layers);
+    if (!e->layers)
+        return bb_fail(err, BB_E_NOMEM, "out of memory for %d encoder layers",
+                       e->cfg.num_hidden_layers);
+    enum bb_status st = BB_OK;
+    for (int i = 0; i < e->cfg.num_hidden_layers && !st; i++)
+        st = bb_enc_layer_load(L, i, names, &e->layers[i], err);
+    return st;
+}
+
+void bb_encoder_free(struct bb_encoder *e)
+{
+    bb_enc_scratch_free(e->be, &e->s);
+    for (int i = 0; e->layers && i < e->cfg.num_hidden_layers; i++)
+        bb_enc_layer_free(e->be, &e->layers[i]);
+    struct bb_buffer *bufs[] = {e->word, e->posemb, e->typeemb, e->emb_ln_g, e->emb_ln_b};
+    for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++)
+        bb_buffer_free(e->be, bufs[i]);
+    free(e->layers);
+    e->layers = NULL;
+}
+
+enum bb_status bb_encoder_inputs(struct bb_encoder *e, const int32_t *ids, const int32_t *lengths,
+                                 int b, int t, struct bb_error *err)
+{
+    struct bb_enc_scratch *s = &e->s;
+    size_t n = (size_t)b * (size_t)t;
+    enum bb_status st = bb_backend_upload(e->be, s->ids, 0, ids, n * sizeof(int32_t), err);
+    if (!st)
+        st = bb_backend_upload(e->be, s->pos, 0, s->pos_host, n * sizeof(int32_t), err);
+    if (!st)
+        st = bb_backend_upload(e->be, s->lengths, 0, lengths, (size_t)b * sizeof(int32_t), err);
+    return st;
+}
+
+/* x (N, C) = LayerNorm(word[ids] + pos_emb[pos] + type_emb[0]) */
+static enum bb_status enc_embeddings(struct bb_encoder *e, int n_tok, struct bb_error *err)
+{
+    struct bb_enc_scratch *s = &e->s;
+    int c = e->cfg.hidden_size;
+    float eps = (float)e->cfg.layer_norm_eps;
+    enum bb_status st = bb_op_embed(e->be, s->ids, s->pos, NULL, e->word, e->posemb, e->typeemb,
+                                    s->x, n_tok, c, err);
+    return st ? st : bb_op_layernorm(e->be, s->x, e->emb_ln_g, e->emb_ln_b, s->x, n_tok, c, eps, err);
+}
+
+/* h (N, C) = LayerNorm(x + Wo . attention(Wqkv . x + bqkv, pos_bias) + bo) */
+static enum bb_status enc_attention(struct bb_encoder *e, const struct bb_enc_layer *ly,
+                                    struct bb_buffer *pos_bias, int b, int t, struct bb_error *err)
+{
+    struct bb_enc_scratch *s = &e->s;
+    int c = e->cfg.hidden_size, nh = e->cfg.num_attention_heads, hd = c / nh, n = b * t;
+    float eps = (float)e->cfg.layer_norm_eps;
+    enum bb_status st = bb_op_matmul(e->be, s->x, &ly->qkv, ly->qkv_b, NULL, s->qkv, n,
+                                     BB_ACT_NONE, err);                      // (N, 3C)
+    if (!st)
+        st = bb_op_attention(e->be, s->qkv, s->lengths, pos_bias, s->ctx, b, t, nh, hd,
+                             1.0f / sqrtf((float)hd), err);                  // (N, C)
+    if (!st)
+        st = bb_op_matmul(e->be, s->ctx, &ly->attn_out, ly->attn_out_b, s->x, s->h, n,
+                          BB_ACT_NONE, err);                                 // (N, C)
+    if (!st)
+        st = bb_op_layernorm(e->be, s->h, ly->ln1_g, ly->ln1_b, s->h, n, c, eps, err);
+    return st;
+}
+
+/* x (N, C) = LayerNorm(h + Wout . gelu(Wi . h + bi) + bout) */
+static enum bb_status enc_ffn(struct bb_encoder *e, const struct bb_enc_layer *ly, int n,
+                              struct bb_error *err)
+{
+    struct bb_enc_scratch *s = &e->s;
+    int c = e->cfg.hidden_size;
+    float eps = (float)e->cfg.layer_norm_eps;
+    enum bb_status st = bb_op_matmul(e->be, s->h, &ly->inter, ly->inter_b, NULL, s->ffn, n,
+                                     BB_ACT_GELU, err);                      // (N, I)
+    if (!st)
+        st = bb_op_matmul(e->be, s->ffn, &ly->out, ly->out_b, s->h, s->x, n, BB_ACT_NONE,
+                          err);                                              // (N, C)
+    if (!st)
+        st = bb_op_layernorm(e->be, s->x, ly->ln2_g, ly->ln2_b, s->x, n, c, eps, err);
+    return st;
+}
+
+enum bb_status bb_encoder_forward(struct bb_encoder *e, struct bb_buffer *pos_bias, int b, int t,
+                                  float *out, struct bb_error *err)
+{
+    struct bb_enc_scratch *s = &e->s;
+    int c = e->cfg.hidden_size;
+    enum bb_status st = enc_embeddings(e, b * t, err);
+    for (int i = 0; i < e->cfg.num_hidden_layers && !st; i++) {
+        st = enc_attention(e, &e->layers[i], pos_bias, b, t, err);
+        if (!st)
+            st = enc_ffn(e, &e->layers[i], b * t, err);
+    }
+    if (!st)
+        st = bb_op_pool(e->be, s->x, s->lengths, s->pooled, b, t, c, e->cfg.pooling,
+                        e->cfg.normalize, err);                               // (B, C)
+    if (!st)
+        st = bb_backend_download(e->be, s->pooled, 0, out, (size_t)b * c * sizeof(float), err);
+    return st;
 }

@@ -1,8 +1,10 @@
 /* loader.h: internal to the model layer. What the BERT-style encoders (bert.c,
- * mpnet.c) share when they load: tensor lookup with or without the arch's
- * prefix, dtype and shape checks against config.json, upload of float32
- * vectors and linear weights, the fused QKV weight, one encoder layer's
- * weights, and the activation scratch buffers grown for larger batches. */
+ * mpnet.c) share: at load, tensor lookup with or without the arch's prefix,
+ * dtype and shape checks against config.json, upload of float32 vectors and
+ * linear weights, the fused QKV weight, one encoder layer's weights; and the
+ * encoder itself (embeddings, one function per layer, pooling) with its
+ * activation scratch buffers grown for larger batches. An arch supplies its
+ * tensors, its position ids and, for MPNet, an attention position bias. */
 #ifndef BB_MODEL_LOADER_H
 #define BB_MODEL_LOADER_H
 
@@ -104,5 +106,32 @@ enum bb_status bb_enc_scratch_ensure(struct bb_backend *be, const struct bb_mode
                                      struct bb_enc_scratch *s, size_t n_tok, int b,
                                      struct bb_error *err);
 void bb_enc_scratch_free(struct bb_backend *be, struct bb_enc_scratch *s);
+
+/* A BERT-style encoder: what bert.c and mpnet.c hold alike. */
+struct bb_encoder {
+    struct bb_model_config cfg;
+    struct bb_backend *be;
+    struct bb_buffer *word;     /* (V, C) */
+    struct bb_buffer *posemb;   /* (P, C) */
+    struct bb_buffer *typeemb;  /* (n_types, C); MPNet: one row of zeros */
+    struct bb_buffer *emb_ln_g, *emb_ln_b; /* (C) */
+    struct bb_enc_layer *layers; /* cfg.num_hidden_layers */
+    struct bb_enc_scratch s;
+};
+
+/* Allocate and load every layer's weights (e->cfg and e->be set). */
+enum bb_status bb_encoder_load_layers(struct bb_encoder *e, const struct bb_loader *L,
+                                      const struct bb_enc_attn_names *names,
+                                      struct bb_error *err);
+/* Free everything e holds (not e itself). */
+void bb_encoder_free(struct bb_encoder *e);
+/* Upload ids (B, T), the positions the arch wrote into e->s.pos_host, and
+ * lengths (B). */
+enum bb_status bb_encoder_inputs(struct bb_encoder *e, const int32_t *ids, const int32_t *lengths,
+                                 int b, int t, struct bb_error *err);
+/* Embeddings, every layer, pooling: out (B, C) on the host. pos_bias
+ * (n_head, T, T) is added to the attention scores, or NULL. */
+enum bb_status bb_encoder_forward(struct bb_encoder *e, struct bb_buffer *pos_bias, int b, int t,
+                                  float *out, struct bb_error *err);
 
 #endif

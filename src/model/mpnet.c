@@ -22,25 +22,14 @@
 #define MPNET_BUCKETS 32
 #define MPNET_MAX_DISTANCE 128
 
-/* Activations, reused across calls; grown when a batch is larger. */
-struct mpnet_scratch {
-    struct bb_enc_scratch enc; /* what every BERT-style encoder needs */
-    int cap_t;                 /* T the position bias buffers hold */
-    int bias_t;                /* t the uploaded position bias is for; 0: none */
-    struct bb_buffer *bias;    /* (n_head, T, T) relative position bias */
-    float *bias_host;          /* (n_head, T, T) */
-};
-
+/* MPNet: the shared encoder plus its relative position bias. */
 struct mpnet {
-    struct bb_model_config cfg;
-    struct bb_backend *be;
-    struct bb_buffer *word;      /* (V, C) */
-    struct bb_buffer *posemb;    /* (P, C) */
-    struct bb_buffer *notype;    /* (1, C) zeros: MPNet has no token types */
-    struct bb_buffer *emb_ln_g, *emb_ln_b; /* (C) */
+    struct bb_encoder e;         /* typeemb: one row of zeros (no token types) */
     float *rel;                  /* (num_buckets, n_head) on the host */
-    struct bb_enc_layer *layers; /* num_hidden_layers */
-    struct mpnet_scratch s;
+    int cap_t;                   /* T the position bias buffers hold */
+    int bias_t;                  /* t the uploaded position bias is for; 0: none */
+    struct bb_buffer *bias;      /* (n_head, T, T) relative position bias */
+    float *bias_host;            /* (n_head, T, T) */
 };
 
 /* ---- relative position buckets --------------------------------------------- */
@@ -104,16 +93,16 @@ static enum bb_status load_embeddings(const struct bb_loader *L, struct mpnet *m
     if (!zero)
         return bb_fail(err, BB_E_NOMEM, "out of memory for the MPNet embeddings");
     enum bb_status s = bb_loader_upload_vec(L, "embeddings.word_embeddings.weight",
-                                            cfg->vocab_size, c, wv, &m->word, err);
+                                            cfg->vocab_size, c, wv, &m->e.word, err);
     if (!s)
         s = bb_loader_upload_vec(L, "embeddings.position_embeddings.weight",
-                                 cfg->max_position_embeddings, c, wp, &m->posemb, err);
+                                 cfg->max_position_embeddings, c, wp, &m->e.posemb, err);
     if (!s)
-        s = bb_loader_upload_floats(L->be, zero, (size_t)c, &m->notype, err);
+        s = bb_loader_upload_floats(L->be, zero, (size_t)c, &m->e.typeemb, err);
     if (!s)
-        s = bb_loader_upload_vec(L, "embeddings.LayerNorm.weight", c, 0, wc, &m->emb_ln_g, err);
+        s = bb_loader_upload_vec(L, "embeddings.LayerNorm.weight", c, 0, wc, &m->e.emb_ln_g, err);
     if (!s)
-        s = bb_loader_upload_vec(L, "embeddings.LayerNorm.bias", c, 0, wc, &m->emb_ln_b, err);
+        s = bb_loader_upload_vec(L, "embeddings.LayerNorm.bias", c, 0, wc, &m->e.emb_ln_b, err);
     if (!s)
         s = bb_loader_read_f32(L, "encoder.relative_attention_bias.weight", nb,
                                cfg->num_attention_heads, wr, &m->rel, err);
@@ -129,19 +118,15 @@ static enum bb_status mpnet_load(const struct bb_model_config *cfg, struct bb_sa
 {
     *state = NULL;
     struct mpnet *m = calloc(1, sizeof *m);
-    if (m)
-        m->layers = calloc((size_t)cfg->num_hidden_layers, sizeof *m->layers);
-    if (!m || !m->layers) {
-        free(m);
+    if (!m)
         return bb_fail(err, BB_E_NOMEM, "out of memory for the MPNet model");
-    }
-    m->cfg = *cfg;
-    m->be = be;
+    m->e.cfg = *cfg;
+    m->e.be = be;
     struct bb_loader L;
     bb_loader_init(&L, st, be, cfg, opts, "mpnet.");
     enum bb_status s = load_embeddings(&L, m, err);
-    for (int i = 0; i < cfg->num_hidden_layers && !s; i++)
-        s = bb_enc_layer_load(&L, i, &mpnet_attn, &m->layers[i], err);
+    if (!s)
+        s = bb_encoder_load_layers(&m->e, &L, &mpnet_attn, err);
     if (s) {
         mpnet_free(m);
         return s;
@@ -150,130 +135,63 @@ static enum bb_status mpnet_load(const struct bb_model_config *cfg, struct bb_sa
     return BB_OK;
 }
 
-static void scratch_free(struct bb_backend *be, struct mpnet_scratch *s)
-{
-    bb_enc_scratch_free(be, &s->enc);
-    bb_buffer_free(be, s->bias);
-    free(s->bias_host);
-    memset(s, 0, sizeof *s);
-}
-
 static void mpnet_free(void *state)
 {
     struct mpnet *m = state;
     if (!m)
         return;
-    scratch_free(m->be, &m->s);
-    for (int i = 0; i < m->cfg.num_hidden_layers; i++)
-        bb_enc_layer_free(m->be, &m->layers[i]);
-    struct bb_buffer *bufs[] = {m->word, m->posemb, m->notype, m->emb_ln_g, m->emb_ln_b};
-    for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++)
-        bb_buffer_free(m->be, bufs[i]);
+    bb_buffer_free(m->e.be, m->bias);
+    bb_encoder_free(&m->e);
+    free(m->bias_host);
     free(m->rel);
-    free(m->layers);
     free(m);
 }
 
 /* ---- forward ----------------------------------------------------------------- */
 
-/* The encoder's buffers for n_tok rows and b sequences, and the position
- * bias buffers for T = t (each set reallocated when it grows). */
-static enum bb_status scratch_ensure(struct mpnet *m, size_t n_tok, int b, int t,
-                                     struct bb_error *err)
+/* The position bias buffers for T = t (reallocated when t grows). */
+static enum bb_status bias_ensure(struct mpnet *m, int t, struct bb_error *err)
 {
-    struct mpnet_scratch *s = &m->s;
-    enum bb_status st = bb_enc_scratch_ensure(m->be, &m->cfg, &s->enc, n_tok, b, err);
-    if (st || t <= s->cap_t)
-        return st;
-    bb_buffer_free(m->be, s->bias);
-    free(s->bias_host);
-    s->bias = NULL;
-    s->cap_t = s->bias_t = 0;
-    size_t nbias = (size_t)m->cfg.num_attention_heads * (size_t)t * (size_t)t;
-    if (!(s->bias_host = malloc(nbias * sizeof(float))))
-        return bb_fail(err, BB_E_NOMEM, "out of memory for %zu positions", n_tok);
-    if (!(st = bb_buffer_alloc(m->be, nbias * sizeof(float), &s->bias, err)))
-        s->cap_t = t;
+    if (t <= m->cap_t)
+        return BB_OK;
+    bb_buffer_free(m->e.be, m->bias);
+    free(m->bias_host);
+    m->bias = NULL;
+    m->cap_t = m->bias_t = 0;
+    size_t nbias = (size_t)m->e.cfg.num_attention_heads * (size_t)t * (size_t)t;
+    if (!(m->bias_host = malloc(nbias * sizeof(float))))
+        return bb_fail(err, BB_E_NOMEM, "out of memory for the position bias of %d tokens", t);
+    enum bb_status st = bb_buffer_alloc(m->e.be, nbias * sizeof(float), &m->bias, err);
+    if (!st)
+        m->cap_t = t;
     return st;
 }
 
-/* Upload ids (B, T), lengths (B), positions as transformers'
- * create_position_ids_from_input_ids (per row: padding_idx + the count of
- * non-padding ids so far, padding_idx itself on padding ids), and the
- * (n_head, T, T) position bias when T changed since the last batch. */
-static enum bb_status mpnet_inputs(struct mpnet *m, const int32_t *ids, const int32_t *lengths,
-                                   int b, int t, struct bb_error *err)
+/* Positions as transformers' create_position_ids_from_input_ids (per row:
+ * padding_idx + the count of non-padding ids so far, padding_idx itself on
+ * padding ids), and the (n_head, T, T) position bias when T changed since the
+ * last batch. */
+static enum bb_status mpnet_positions(struct mpnet *m, const int32_t *ids, int b, int t,
+                                      struct bb_error *err)
 {
-    struct bb_enc_scratch *s = &m->s.enc;
-    size_t n = (size_t)b * (size_t)t;
+    int32_t *pos = m->e.s.pos_host; // (B, T)
     for (int bi = 0; bi < b; bi++) {
         int32_t count = 0;
         for (int j = 0; j < t; j++) {
             size_t i = (size_t)bi * (size_t)t + (size_t)j;
             bool real = ids[i] != MPNET_PAD;
             count += real;
-            s->pos_host[i] = real ? MPNET_PAD + count : MPNET_PAD;
+            pos[i] = real ? MPNET_PAD + count : MPNET_PAD;
         }
     }
-    enum bb_status st = bb_backend_upload(m->be, s->ids, 0, ids, n * sizeof(int32_t), err);
-    if (!st)
-        st = bb_backend_upload(m->be, s->pos, 0, s->pos_host, n * sizeof(int32_t), err);
-    if (!st)
-        st = bb_backend_upload(m->be, s->lengths, 0, lengths, (size_t)b * sizeof(int32_t), err);
-    if (!st && m->s.bias_t != t) {
-        size_t nbias = (size_t)m->cfg.num_attention_heads * (size_t)t * (size_t)t;
-        position_bias(m->rel, m->cfg.num_attention_heads, t, m->s.bias_host); // (n_head, t, t)
-        st = bb_backend_upload(m->be, m->s.bias, 0, m->s.bias_host, nbias * sizeof(float), err);
-        m->s.bias_t = st ? 0 : t;
-    }
-    return st;
-}
-
-/* x (N, C) = LayerNorm(word[ids] + pos_emb[pos]) */
-static enum bb_status mpnet_embeddings(struct mpnet *m, int n_tok, struct bb_error *err)
-{
-    struct bb_enc_scratch *s = &m->s.enc;
-    int c = m->cfg.hidden_size;
-    float eps = (float)m->cfg.layer_norm_eps;
-    enum bb_status st = bb_op_embed(m->be, s->ids, s->pos, NULL, m->word, m->posemb, m->notype,
-                                    s->x, n_tok, c, err);
-    return st ? st : bb_op_layernorm(m->be, s->x, m->emb_ln_g, m->emb_ln_b, s->x, n_tok, c, eps, err);
-}
-
-/* h (N, C) = LayerNorm(x + Wo . attention(Wqkv . x + bqkv, bias) + bo) */
-static enum bb_status mpnet_attention(struct mpnet *m, const struct bb_enc_layer *ly, int b, int t,
-                                      struct bb_error *err)
-{
-    struct bb_enc_scratch *s = &m->s.enc;
-    int c = m->cfg.hidden_size, nh = m->cfg.num_attention_heads, hd = c / nh, n = b * t;
-    float eps = (float)m->cfg.layer_norm_eps;
-    enum bb_status st = bb_op_matmul(m->be, s->x, &ly->qkv, ly->qkv_b, NULL, s->qkv, n,
-                                     BB_ACT_NONE, err);                      // (N, 3C)
-    if (!st)
-        st = bb_op_attention(m->be, s->qkv, s->lengths, m->s.bias, s->ctx, b, t, nh, hd,
-                             1.0f / sqrtf((float)hd), err);                  // (N, C)
-    if (!st)
-        st = bb_op_matmul(m->be, s->ctx, &ly->attn_out, ly->attn_out_b, s->x, s->h, n,
-                          BB_ACT_NONE, err);                                 // (N, C)
-    if (!st)
-        st = bb_op_layernorm(m->be, s->h, ly->ln1_g, ly->ln1_b, s->h, n, c, eps, err);
-    return st;
-}
-
-/* x (N, C) = LayerNorm(h + Wout . gelu(Wi . h + bi) + bout) */
-static enum bb_status mpnet_ffn(struct mpnet *m, const struct bb_enc_layer *ly, int n,
-                                struct bb_error *err)
-{
-    struct bb_enc_scratch *s = &m->s.enc;
-    int c = m->cfg.hidden_size;
-    float eps = (float)m->cfg.layer_norm_eps;
-    enum bb_status st = bb_op_matmul(m->be, s->h, &ly->inter, ly->inter_b, NULL, s->ffn, n,
-                                     BB_ACT_GELU, err);                      // (N, I)
-    if (!st)
-        st = bb_op_matmul(m->be, s->ffn, &ly->out, ly->out_b, s->h, s->x, n, BB_ACT_NONE,
-                          err);                                              // (N, C)
-    if (!st)
-        st = bb_op_layernorm(m->be, s->x, ly->ln2_g, ly->ln2_b, s->x, n, c, eps, err);
+    if (m->bias_t == t)
+        return BB_OK;
+    int nh = m->e.cfg.num_attention_heads;
+    size_t nbias = (size_t)nh * (size_t)t * (size_t)t;
+    position_bias(m->rel, nh, t, m->bias_host); // (n_head, t, t)
+    enum bb_status st = bb_backend_upload(m->e.be, m->bias, 0, m->bias_host,
+                                          nbias * sizeof(float), err);
+    m->bias_t = st ? 0 : t;
     return st;
 }
 
@@ -281,29 +199,21 @@ static enum bb_status mpnet_forward(void *state, const int32_t *ids, const int32
                                     int b, int t, float *out, struct bb_error *err)
 {
     struct mpnet *m = state;
-    const struct bb_enc_scratch *s = &m->s.enc;
-    int c = m->cfg.hidden_size;
-    if (t + MPNET_PAD >= m->cfg.max_position_embeddings)
+    struct bb_encoder *e = &m->e;
+    if (t + MPNET_PAD >= e->cfg.max_position_embeddings)
         return bb_fail(err, BB_E_USAGE, "mpnet: sequence length %d needs position %d, beyond "
                        "max_position_embeddings %d (at most %d tokens)", t, t + MPNET_PAD,
-                       m->cfg.max_position_embeddings,
-                       m->cfg.max_position_embeddings - MPNET_PAD - 1);
-    enum bb_status st = scratch_ensure(m, (size_t)b * (size_t)t, b, t, err);
+                       e->cfg.max_position_embeddings,
+                       e->cfg.max_position_embeddings - MPNET_PAD - 1);
+    enum bb_status st = bb_enc_scratch_ensure(e->be, &e->cfg, &e->s, (size_t)b * (size_t)t, b,
+                                              err);
     if (!st)
-        st = mpnet_inputs(m, ids, lengths, b, t, err);
+        st = bias_ensure(m, t, err);
     if (!st)
-        st = mpnet_embeddings(m, b * t, err);
-    for (int i = 0; i < m->cfg.num_hidden_layers && !st; i++) {
-        st = mpnet_attention(m, &m->layers[i], b, t, err);
-        if (!st)
-            st = mpnet_ffn(m, &m->layers[i], b * t, err);
-    }
+        st = mpnet_positions(m, ids, b, t, err);
     if (!st)
-        st = bb_op_pool(m->be, s->x, s->lengths, s->pooled, b, t, c, m->cfg.pooling,
-                        m->cfg.normalize, err);                               // (B, C)
-    if (!st)
-        st = bb_backend_download(m->be, s->pooled, 0, out, (size_t)b * c * sizeof(float), err);
-    return st;
+        st = bb_encoder_inputs(e, ids, lengths, b, t, err);
+    return st ? st : bb_encoder_forward(e, m->bias, b, t, out, err);
 }
 
 const struct bb_arch bb_arch_mpnet = {
