@@ -99,39 +99,32 @@ void bb_doc_h(struct bb_doc *d, int level, const char *id, const char *fmt, ...)
     free(s);
 }
 
-void bb_doc_p(struct bb_doc *d, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *s = vfmt(fmt, ap);
-    va_end(ap);
-    close_list(d);
-    bb_doc_md_text(d->md, s);
-    fputs("\n\n", d->md);
-    fputs("<p>", d->html);
-    bb_doc_html_text(d->html, s);
-    fputs("</p>\n", d->html);
-    free(s);
-}
+/* How one block is framed in each format: open, [key, key_end,] text, close. */
+struct frame {
+    const char *md_open, *md_key_end, *md_close;
+    const char *html_open, *html_key_end, *html_close;
+};
 
-void bb_doc_lead(struct bb_doc *d, const char *lead, const char *fmt, ...)
+static const struct frame F_P = {"", "", "\n\n", "<p>", "", "</p>\n"};
+static const struct frame F_LEAD = {"**", "** ", "\n\n", "<p><strong>", "</strong> ", "</p>\n"};
+static const struct frame F_LI = {"- ", "", "\n", "<li>", "", "</li>\n"};
+static const struct frame F_KV = {"- **", "**: ", "\n", "<li><strong>", "</strong>: ", "</li>\n"};
+
+/* Write key (or nothing when NULL) and text, escaped, in both formats. */
+static void emit(struct bb_doc *d, const struct frame *f, const char *key, const char *text)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    char *s = vfmt(fmt, ap);
-    va_end(ap);
-    close_list(d);
-    fputs("**", d->md);
-    bb_doc_md_text(d->md, lead);
-    fputs("** ", d->md);
-    bb_doc_md_text(d->md, s);
-    fputs("\n\n", d->md);
-    fputs("<p><strong>", d->html);
-    bb_doc_html_text(d->html, lead);
-    fputs("</strong> ", d->html);
-    bb_doc_html_text(d->html, s);
-    fputs("</p>\n", d->html);
-    free(s);
+    fputs(f->md_open, d->md);
+    fputs(f->html_open, d->html);
+    if (key) {
+        bb_doc_md_text(d->md, key);
+        fputs(f->md_key_end, d->md);
+        bb_doc_html_text(d->html, key);
+        fputs(f->html_key_end, d->html);
+    }
+    bb_doc_md_text(d->md, text);
+    fputs(f->md_close, d->md);
+    bb_doc_html_text(d->html, text);
+    fputs(f->html_close, d->html);
 }
 
 static void li_open(struct bb_doc *d)
@@ -142,40 +135,49 @@ static void li_open(struct bb_doc *d)
     }
 }
 
+/* Format the text, open or close the list the frame needs, and emit. */
+static void block(struct bb_doc *d, const struct frame *f, const char *key, const char *fmt,
+                  va_list ap)
+{
+    char *s = vfmt(fmt, ap);
+    if (f == &F_LI || f == &F_KV)
+        li_open(d);
+    else
+        close_list(d);
+    emit(d, f, key, s);
+    free(s);
+}
+
+void bb_doc_p(struct bb_doc *d, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    block(d, &F_P, NULL, fmt, ap);
+    va_end(ap);
+}
+
+void bb_doc_lead(struct bb_doc *d, const char *lead, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    block(d, &F_LEAD, lead, fmt, ap);
+    va_end(ap);
+}
+
 void bb_doc_li(struct bb_doc *d, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char *s = vfmt(fmt, ap);
+    block(d, &F_LI, NULL, fmt, ap);
     va_end(ap);
-    li_open(d);
-    fputs("- ", d->md);
-    bb_doc_md_text(d->md, s);
-    fputc('\n', d->md);
-    fputs("<li>", d->html);
-    bb_doc_html_text(d->html, s);
-    fputs("</li>\n", d->html);
-    free(s);
 }
 
 void bb_doc_kv(struct bb_doc *d, const char *key, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char *s = vfmt(fmt, ap);
+    block(d, &F_KV, key, fmt, ap);
     va_end(ap);
-    li_open(d);
-    fputs("- **", d->md);
-    bb_doc_md_text(d->md, key);
-    fputs("**: ", d->md);
-    bb_doc_md_text(d->md, s);
-    fputc('\n', d->md);
-    fputs("<li><strong>", d->html);
-    bb_doc_html_text(d->html, key);
-    fputs("</strong>: ", d->html);
-    bb_doc_html_text(d->html, s);
-    fputs("</li>\n", d->html);
-    free(s);
 }
 
 void bb_doc_end_list(struct bb_doc *d)
