@@ -247,8 +247,8 @@ static int batch_count(const struct bb_model *m, const struct bb_encoding *encs,
 
 /* Embed batches of the sorted order, scattering rows back to input order. */
 static enum bb_status run_batches(struct bb_model *m, const struct bb_encoding *encs,
-                                  const size_t *order, size_t n, int batch_size, float *out,
-                                  struct bb_error *err)
+                                  const size_t *order, size_t n, int batch_size,
+                                  const char *label, float *out, struct bb_error *err)
 {
     size_t dim = (size_t)m->cfg.hidden_size;
     struct bb_encoding *batch = malloc((size_t)batch_size * sizeof *batch);
@@ -259,7 +259,7 @@ static enum bb_status run_batches(struct bb_model *m, const struct bb_encoding *
         s = bb_fail(err, BB_E_NOMEM, "out of memory for a batch of %d", batch_size);
         goto done;
     }
-    bb_progress_start(&prog, "embedding", n);
+    bb_progress_start(&prog, label, n);
     for (size_t i0 = 0, b = 0; i0 < n && !s; i0 += b) {
         b = (size_t)batch_count(m, encs, order, i0, n, batch_size);
         for (size_t i = 0; i < b; i++)
@@ -278,6 +278,13 @@ done:
 
 enum bb_status bb_model_embed_texts(struct bb_model *m, const char *const *texts, size_t n,
                                     int batch_size, float *out, struct bb_error *err)
+{
+    return bb_model_embed_texts_labeled(m, texts, n, batch_size, "embedding", out, err);
+}
+
+enum bb_status bb_model_embed_texts_labeled(struct bb_model *m, const char *const *texts, size_t n,
+                                            int batch_size, const char *label, float *out,
+                                            struct bb_error *err)
 {
     if (batch_size < 1)
         return bb_fail(err, BB_E_USAGE, "batch size %d: expected at least 1", batch_size);
@@ -298,7 +305,7 @@ enum bb_status bb_model_embed_texts(struct bb_model *m, const char *const *texts
     qsort(keys, n, sizeof *keys, cmp_len_desc);
     for (size_t i = 0; i < n; i++)
         order[i] = keys[i].idx;
-    s = run_batches(m, encs, order, n, batch_size, out, err);
+    s = run_batches(m, encs, order, n, batch_size, label, out, err);
 done:
     for (size_t i = 0; encs && i < n; i++)
         bb_encoding_free(&encs[i]);

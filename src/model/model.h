@@ -30,6 +30,10 @@ double bb_model_load_seconds(const struct bb_model *m); /* load+upload time */
    most batch_size (length-bucketed padding), shows bb_progress on a TTY. */
 enum bb_status bb_model_embed_texts(struct bb_model *m, const char *const *texts, size_t n,
                                     int batch_size, float *out, struct bb_error *err);
+/* The same, with `label` (e.g. "task/model") on the progress line. */
+enum bb_status bb_model_embed_texts_labeled(struct bb_model *m, const char *const *texts, size_t n,
+                                            int batch_size, const char *label, float *out,
+                                            struct bb_error *err);
 /* Embed b already-tokenized sequences, padded to the longest, -> out (b, dim). */
 enum bb_status bb_model_embed_batch(struct bb_model *m, const struct bb_encoding *encs, int b,
                                     float *out, struct bb_error *err);

@@ -441,63 +441,15 @@ const char *bb_task_label(const struct bb_task_ctx *ctx, char *buf, size_t n)
     return buf;
 }
 
-static const struct bb_encoding *g_sort_encs; /* qsort has no context argument in C11 */
-
-static int by_length(const void *a, const void *b)
-{
-    size_t i = *(const size_t *)a, j = *(const size_t *)b;
-    int li = g_sort_encs[i].n, lj = g_sort_encs[j].n;
-    if (li != lj)
-        return li < lj ? -1 : 1;
-    return i < j ? -1 : (i > j);
-}
-
-/* Embed texts[0..n) (all distinct, none cached) -> out (n, dim): tokenize,
- * sort by length, batch, progress. */
+/* Embed texts[0..n) (all distinct, none cached) -> out (n, dim), batched by
+ * the model layer, with this task and model on the progress line. */
 static enum bb_status embed_uncached(struct bb_task_ctx *ctx, const char *const *texts, size_t n,
                                      float *out, struct bb_error *err)
 {
-    size_t dim = (size_t)bb_task_dim(ctx);
-    int bs = ctx->batch_size > 0 ? ctx->batch_size : 32;
-    struct bb_tokenizer *tok = bb_model_tokenizer(ctx->model);
-    struct bb_encoding *encs = calloc(n ? n : 1, sizeof *encs);
-    size_t *order = malloc((n ? n : 1) * sizeof *order);
-    struct bb_encoding *batch = malloc((size_t)bs * sizeof *batch);
-    float *tmp = malloc((size_t)bs * dim * sizeof(float)); // (bs, dim)
-    enum bb_status st = BB_OK;
-    struct bb_progress prog = {0};
     char label[160];
-    if (!encs || !order || !batch || !tmp) {
-        st = bb_fail(err, BB_E_NOMEM, "out of memory embedding %zu texts", n);
-        goto done;
-    }
-    for (size_t i = 0; i < n && !st; i++) {
-        order[i] = i;
-        st = bb_tokenizer_encode(tok, texts[i], strlen(texts[i]), &encs[i], err);
-    }
-    if (st)
-        goto done;
-    g_sort_encs = encs;
-    qsort(order, n, sizeof *order, by_length);
-    bb_progress_start(&prog, bb_task_label(ctx, label, sizeof label), n);
-    for (size_t i0 = 0; i0 < n && !st; i0 += (size_t)bs) {
-        int b = (int)(n - i0 < (size_t)bs ? n - i0 : (size_t)bs);
-        for (int i = 0; i < b; i++)
-            batch[i] = encs[order[i0 + (size_t)i]];
-        st = bb_model_embed_batch(ctx->model, batch, b, tmp, err);
-        for (int i = 0; i < b && !st; i++)
-            memcpy(out + order[i0 + (size_t)i] * dim, tmp + (size_t)i * dim, dim * sizeof(float));
-        bb_progress_update(&prog, i0 + (size_t)b);
-    }
-    bb_progress_end(&prog);
-done:
-    for (size_t i = 0; encs && i < n; i++)
-        bb_encoding_free(&encs[i]);
-    free(encs);
-    free(order);
-    free(batch);
-    free(tmp);
-    return st;
+    int bs = ctx->batch_size > 0 ? ctx->batch_size : 32;
+    return bb_model_embed_texts_labeled(ctx->model, texts, n, bs,
+                                        bb_task_label(ctx, label, sizeof label), out, err);
 }
 
 /* Index of each text's first occurrence, and the list of distinct texts. */
