@@ -81,6 +81,7 @@ struct run {
     const struct bb_run_opts *o;
     struct bb_suite *suite;
     char suite_sha[BB_SHA256_HEX_LEN];
+    char (*file_sha)[BB_SHA256_HEX_LEN]; /* per suite->files[i], hashed once; "" if unreadable */
     uint64_t seed;
     const char *backend_name, *device_sel;
     struct bb_backend *be;
@@ -303,11 +304,10 @@ static json_t *manifest_suite(const struct run *R)
     json_object_set_new(s, "path", jstr(R->suite->path));
     json_object_set_new(s, "sha256", jstr(R->suite_sha));
     for (size_t i = 0; i < R->suite->n_files; i++) {
-        char hex[BB_SHA256_HEX_LEN] = "";
         json_t *f = json_object();
         json_object_set_new(f, "path", jstr(R->suite->files[i]));
-        if (bb_sha256_file(R->suite->files[i], hex, NULL) == BB_OK)
-            json_object_set_new(f, "sha256", jstr(hex));
+        if (R->file_sha[i][0])
+            json_object_set_new(f, "sha256", jstr(R->file_sha[i]));
         json_array_append_new(files, f);
     }
     json_object_set_new(s, "files", files);
@@ -677,6 +677,14 @@ static enum bb_status load_suite(struct run *R, struct bb_error *err)
     bb_diagnostics_free(&diag);
     if (!st)
         st = bb_sha256_file(R->suite->path, R->suite_sha, err);
+    if (!st && !(R->file_sha = calloc(R->suite->n_files ? R->suite->n_files : 1,
+                                      sizeof *R->file_sha)))
+        st = bb_fail(err, BB_E_NOMEM, "out of memory for the suite's file hashes");
+    if (!st && R->suite->n_files) /* files[0] is the top file, hashed above */
+        memcpy(R->file_sha[0], R->suite_sha, sizeof R->suite_sha);
+    for (size_t i = 1; !st && i < R->suite->n_files; i++)
+        if (bb_sha256_file(R->suite->files[i], R->file_sha[i], NULL) != BB_OK)
+            R->file_sha[i][0] = 0;
     if (!st)
         R->seed = R->o->has_seed ? R->o->seed : R->suite->seed;
     return st;
@@ -686,6 +694,7 @@ static void run_free(struct run *R)
 {
     bb_backend_free(R->be);
     bb_suite_free(R->suite);
+    free(R->file_sha);
     bb_results_free(&R->results);
     bb_task_records_free(&R->rec);
     free(R->models);
