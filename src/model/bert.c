@@ -22,31 +22,20 @@ struct bert {
 static const struct bb_enc_attn_names bert_attn = {
     {"self.query", "self.key", "self.value"}, "output.dense", "output.LayerNorm"};
 
+/* The shared tables, then BERT's token-type table. */
 static enum bb_status load_embeddings(const struct bb_loader *L, struct bert *m, struct bb_error *err)
 {
     const struct bb_model_config *cfg = L->cfg;
     int c = cfg->hidden_size;
-    char wv[96], wp[96], wt[96], wc[64];
-    snprintf(wv, sizeof wv, "vocab_size %d, hidden_size %d", cfg->vocab_size, c);
-    snprintf(wp, sizeof wp, "max_position_embeddings %d, hidden_size %d",
-             cfg->max_position_embeddings, c);
+    char wt[96];
     snprintf(wt, sizeof wt, "type_vocab_size %d, hidden_size %d", cfg->type_vocab_size, c);
-    snprintf(wc, sizeof wc, "hidden_size %d", c);
     if (cfg->type_vocab_size < 1)
         return bb_fail(err, BB_E_UNSUPPORTED, "config.json: BERT needs type_vocab_size >= 1, "
                        "found %d", cfg->type_vocab_size);
-    enum bb_status s = bb_loader_upload_vec(L, "embeddings.word_embeddings.weight",
-                                            cfg->vocab_size, c, wv, &m->e.word, err);
-    if (!s)
-        s = bb_loader_upload_vec(L, "embeddings.position_embeddings.weight",
-                                 cfg->max_position_embeddings, c, wp, &m->e.posemb, err);
+    enum bb_status s = bb_encoder_load_embeddings(&m->e, L, err);
     if (!s)
         s = bb_loader_upload_vec(L, "embeddings.token_type_embeddings.weight",
                                  cfg->type_vocab_size, c, wt, &m->e.typeemb, err);
-    if (!s)
-        s = bb_loader_upload_vec(L, "embeddings.LayerNorm.weight", c, 0, wc, &m->e.emb_ln_g, err);
-    if (!s)
-        s = bb_loader_upload_vec(L, "embeddings.LayerNorm.bias", c, 0, wc, &m->e.emb_ln_b, err);
     return s;
 }
 

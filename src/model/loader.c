@@ -250,6 +250,28 @@ enum bb_status bb_enc_scratch_ensure(struct bb_backend *be, const struct bb_mode
 
 /* ---- the encoder ------------------------------------------------------------- */
 
+enum bb_status bb_encoder_load_embeddings(struct bb_encoder *e, const struct bb_loader *L,
+                                          struct bb_error *err)
+{
+    const struct bb_model_config *cfg = L->cfg;
+    int c = cfg->hidden_size;
+    char wv[96], wp[96], wc[64];
+    snprintf(wv, sizeof wv, "vocab_size %d, hidden_size %d", cfg->vocab_size, c);
+    snprintf(wp, sizeof wp, "max_position_embeddings %d, hidden_size %d",
+             cfg->max_position_embeddings, c);
+    snprintf(wc, sizeof wc, "hidden_size %d", c);
+    enum bb_status s = bb_loader_upload_vec(L, "embeddings.word_embeddings.weight",
+                                            cfg->vocab_size, c, wv, &e->word, err);
+    if (!s)
+        s = bb_loader_upload_vec(L, "embeddings.position_embeddings.weight",
+                                 cfg->max_position_embeddings, c, wp, &e->posemb, err);
+    if (!s)
+        s = bb_loader_upload_vec(L, "embeddings.LayerNorm.weight", c, 0, wc, &e->emb_ln_g, err);
+    if (!s)
+        s = bb_loader_upload_vec(L, "embeddings.LayerNorm.bias", c, 0, wc, &e->emb_ln_b, err);
+    return s;
+}
+
 enum bb_status bb_encoder_load_layers(struct bb_encoder *e, const struct bb_loader *L,
                                       const struct bb_enc_attn_names *names,
                                       struct bb_error *err)

@@ -119,6 +119,10 @@ struct bb_encoder {
     struct bb_enc_scratch s;
 };
 
+/* Load the word and position tables and the embedding LayerNorm (the token
+ * type table is the arch's). */
+enum bb_status bb_encoder_load_embeddings(struct bb_encoder *e, const struct bb_loader *L,
+                                          struct bb_error *err);
 /* Allocate and load every layer's weights (e->cfg and e->be set). */
 enum bb_status bb_encoder_load_layers(struct bb_encoder *e, const struct bb_loader *L,
                                       const struct bb_enc_attn_names *names,

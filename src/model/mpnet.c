@@ -69,16 +69,12 @@ static void position_bias(const float *rel, int n_head, int t, float *bias)
 static const struct bb_enc_attn_names mpnet_attn = {
     {"attn.q", "attn.k", "attn.v"}, "attn.o", "LayerNorm"};
 
-/* Embedding tables, the all-zero token-type row, and the relative bias table. */
+/* The shared tables, the all-zero token-type row, and the relative bias table. */
 static enum bb_status load_embeddings(const struct bb_loader *L, struct mpnet *m, struct bb_error *err)
 {
     const struct bb_model_config *cfg = L->cfg;
     int c = cfg->hidden_size, nb = cfg->relative_attention_num_buckets;
-    char wv[96], wp[96], wc[64], wr[112];
-    snprintf(wv, sizeof wv, "vocab_size %d, hidden_size %d", cfg->vocab_size, c);
-    snprintf(wp, sizeof wp, "max_position_embeddings %d, hidden_size %d",
-             cfg->max_position_embeddings, c);
-    snprintf(wc, sizeof wc, "hidden_size %d", c);
+    char wr[112];
     snprintf(wr, sizeof wr, "relative_attention_num_buckets %d, num_attention_heads %d", nb,
              cfg->num_attention_heads);
     if (nb < MPNET_BUCKETS)
@@ -92,17 +88,9 @@ static enum bb_status load_embeddings(const struct bb_loader *L, struct mpnet *m
     float *zero = calloc((size_t)c, sizeof *zero); // (1, C)
     if (!zero)
         return bb_fail(err, BB_E_NOMEM, "out of memory for the MPNet embeddings");
-    enum bb_status s = bb_loader_upload_vec(L, "embeddings.word_embeddings.weight",
-                                            cfg->vocab_size, c, wv, &m->e.word, err);
-    if (!s)
-        s = bb_loader_upload_vec(L, "embeddings.position_embeddings.weight",
-                                 cfg->max_position_embeddings, c, wp, &m->e.posemb, err);
+    enum bb_status s = bb_encoder_load_embeddings(&m->e, L, err);
     if (!s)
         s = bb_loader_upload_floats(L->be, zero, (size_t)c, &m->e.typeemb, err);
-    if (!s)
-        s = bb_loader_upload_vec(L, "embeddings.LayerNorm.weight", c, 0, wc, &m->e.emb_ln_g, err);
-    if (!s)
-        s = bb_loader_upload_vec(L, "embeddings.LayerNorm.bias", c, 0, wc, &m->e.emb_ln_b, err);
     if (!s)
         s = bb_loader_read_f32(L, "encoder.relative_attention_bias.weight", nb,
                                cfg->num_attention_heads, wr, &m->rel, err);
