@@ -5,24 +5,54 @@
 #include <limits.h>
 #include <string.h>
 
+static const struct {
+    const char *name;
+    int block;       /* elements per block */
+    size_t bytes;    /* bytes per block */
+} dtypes[BB_DTYPE_COUNT] = {
+    [BB_F32] = {"f32", 1, 4},       [BB_F16] = {"f16", 1, 2},
+    [BB_BF16] = {"bf16", 1, 2},     [BB_I32] = {"i32", 1, 4},
+    [BB_Q8_0] = {"q8_0", 32, 34},   [BB_Q4_0] = {"q4_0", 32, 18},
+    [BB_Q4_1] = {"q4_1", 32, 20},   [BB_Q5_0] = {"q5_0", 32, 22},
+    [BB_Q5_1] = {"q5_1", 32, 24},   [BB_Q4_K] = {"q4_k", 256, 144},
+    [BB_Q5_K] = {"q5_k", 256, 176}, [BB_Q6_K] = {"q6_k", 256, 210},
+};
+
+static bool dtype_ok(enum bb_dtype t)
+{
+    return (unsigned)t < BB_DTYPE_COUNT;
+}
+
 size_t bb_dtype_size(enum bb_dtype t)
 {
-    switch (t) {
-    case BB_F32: case BB_I32: return 4;
-    case BB_F16: case BB_BF16: return 2;
-    }
-    return 0;
+    return dtype_ok(t) && dtypes[t].block == 1 ? dtypes[t].bytes : 0;
 }
 
 const char *bb_dtype_name(enum bb_dtype t)
 {
-    switch (t) {
-    case BB_F32: return "f32";
-    case BB_F16: return "f16";
-    case BB_BF16: return "bf16";
-    case BB_I32: return "i32";
-    }
-    return "?";
+    return dtype_ok(t) ? dtypes[t].name : "?";
+}
+
+int bb_dtype_block_size(enum bb_dtype t)
+{
+    return dtype_ok(t) ? dtypes[t].block : 0;
+}
+
+size_t bb_dtype_block_bytes(enum bb_dtype t)
+{
+    return dtype_ok(t) ? dtypes[t].bytes : 0;
+}
+
+bool bb_dtype_is_quant(enum bb_dtype t)
+{
+    return dtype_ok(t) && dtypes[t].block > 1;
+}
+
+size_t bb_dtype_row_bytes(enum bb_dtype t, int64_t n)
+{
+    if (!dtype_ok(t) || n < 0 || n % dtypes[t].block)
+        return 0;
+    return (size_t)(n / dtypes[t].block) * dtypes[t].bytes;
 }
 
 const char *bb_op_name(enum bb_op_kind op)

@@ -25,9 +25,23 @@
 
 #include "status.h"
 
-enum bb_dtype { BB_F32 = 0, BB_F16, BB_BF16, BB_I32 };
+/* Element types of buffers and weights. The quantised types are ggml's block
+ * formats (as stored in GGUF files): a row of n elements is n / block_size
+ * blocks of block_bytes each; n must be a multiple of the block size. */
+enum bb_dtype {
+    BB_F32 = 0, BB_F16, BB_BF16, BB_I32,
+    BB_Q8_0, BB_Q4_0, BB_Q4_1, BB_Q5_0, BB_Q5_1, /* 32-element blocks */
+    BB_Q4_K, BB_Q5_K, BB_Q6_K,                   /* 256-element super-blocks */
+    BB_DTYPE_COUNT
+};
+/* Bytes per element of an unblocked type (F32, F16, BF16, I32); 0 for a quantised type. */
 size_t bb_dtype_size(enum bb_dtype t);
 const char *bb_dtype_name(enum bb_dtype t);
+int bb_dtype_block_size(enum bb_dtype t);     /* elements per block: 1 for unblocked types */
+size_t bb_dtype_block_bytes(enum bb_dtype t); /* bytes per block */
+bool bb_dtype_is_quant(enum bb_dtype t);
+/* Bytes of a row of n elements (n a multiple of the block size, else 0). */
+size_t bb_dtype_row_bytes(enum bb_dtype t, int64_t n);
 
 enum bb_op_kind {
     BB_OP_EMBED = 0, /* token + position + type embedding sum      */

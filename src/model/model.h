@@ -5,6 +5,7 @@
 #ifndef BB_MODEL_H
 #define BB_MODEL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,6 +38,66 @@ enum bb_status bb_model_embed_texts_labeled(struct bb_model *m, const char *cons
 /* Embed b already-tokenized sequences, padded to the longest, -> out (b, dim). */
 enum bb_status bb_model_embed_batch(struct bb_model *m, const struct bb_encoding *encs, int b,
                                     float *out, struct bb_error *err);
+
+/* ---- capabilities ----------------------------------------------------------
+ * A model says what it can do; a task asks for a capability, never an
+ * architecture. Sentence encoders embed; causal language models score text
+ * (log-likelihoods) and generate. */
+enum bb_model_cap {
+    BB_CAP_EMBED = 1u << 0,    /* bb_model_embed_texts */
+    BB_CAP_LOGLIK = 1u << 1,   /* bb_model_loglik, bb_model_token_logprobs */
+    BB_CAP_GENERATE = 1u << 2, /* bb_model_generate */
+};
+unsigned bb_model_caps(const struct bb_model *m);
+/* "sentence encoder" or "causal language model". */
+const char *bb_model_kind(const struct bb_model *m);
+/* BB_OK when m has every capability in caps; else BB_E_UNSUPPORTED with
+ * "model ID cannot score text: it is a sentence encoder" (ID = model_id, or
+ * the model's folder when NULL). */
+enum bb_status bb_model_require(const struct bb_model *m, unsigned caps, const char *model_id,
+                                struct bb_error *err);
+const char *bb_model_cap_verb(unsigned cap); /* "embed text", "score text", "generate text" */
+
+/* ---- likelihoods (BB_CAP_LOGLIK) ---------------------------------------------
+ * lm-evaluation-harness semantics: the context is encoded alone, the whole
+ * string context + continuation is encoded, and the continuation's tokens are
+ * those past the context's (trailing spaces of the context move to the
+ * continuation first). An empty context scores the continuation after the
+ * model's prefix token (BOS when the model defines one, else EOS). */
+struct bb_loglik_request {
+    const char *context;      /* may be "" */
+    const char *continuation; /* non-empty */
+};
+struct bb_loglik_result {
+    double logprob;   /* sum of log P(token | everything before it), nats */
+    int n_tokens;     /* continuation tokens scored */
+    bool is_greedy;   /* every continuation token was the argmax */
+};
+/* Score n requests in length-sorted batches of at most batch_size sequences;
+ * results in request order. `label` names the progress line (may be NULL). */
+enum bb_status bb_model_loglik(struct bb_model *m, const struct bb_loglik_request *reqs, size_t n,
+                               int batch_size, const char *label, struct bb_loglik_result *out,
+                               struct bb_error *err);
+/* logprobs[i] = log P(ids[i] | ids[0..i-1]) for i = 1 .. n-1; logprobs[0] = 0.
+ * argmax (may be NULL): the most likely token at each position given the
+ * tokens before it, argmax[i] for i = 1 .. n-1. */
+enum bb_status bb_model_token_logprobs(struct bb_model *m, const int32_t *ids, int n,
+                                       float *logprobs, int32_t *argmax, struct bb_error *err);
+
+/* ---- generation (BB_CAP_GENERATE) ------------------------------------------- */
+struct bb_generate_opts {
+    int max_tokens;    /* new tokens at most */
+    float temperature; /* 0: greedy */
+    uint64_t seed;
+    bool stop_at_eos;
+    /* Called for every new token as it is produced (may be NULL). */
+    void (*on_token)(void *ud, int32_t id);
+    void *ud;
+};
+/* out_ids gets at most opts->max_tokens ids; *n_out how many. */
+enum bb_status bb_model_generate(struct bb_model *m, const int32_t *prompt, int n_prompt,
+                                 const struct bb_generate_opts *opts, int32_t *out_ids,
+                                 int *n_out, struct bb_error *err);
 
 /* ---- internal to src/model: architecture entry points ------------------- */
 struct bb_model_config;
