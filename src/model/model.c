@@ -1,18 +1,25 @@
-/* model.c: loads a model folder (config, tokenizer, safetensors weights),
- * dispatches to the architecture named by config.json, and drives batched
- * embedding: tokenize, sort by length, pad each batch to its longest. */
+/* model.c: loads a model: a sentence-encoder folder (config, tokenizer,
+ * safetensors weights) dispatched to the architecture named by config.json,
+ * or a causal language model (a GGUF file, or a folder whose model_type is a
+ * decoder) handed to decoder.c; says what the model can do (capabilities);
+ * and drives batched embedding: tokenize, sort by length, pad each batch to
+ * its longest. Likelihoods and generation are in lm.c. */
 #include "model/model.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "json.h"
 #include "log.h"
 #include "model/config.h"
+#include "model/decoder.h"
+#include "model/model_int.h"
 #include "model/safetensors.h"
 #include "paths.h"
 
 struct bb_model {
     char *dir;
+    struct bb_lm *lm;     /* a causal language model; NULL for an encoder */
     const struct bb_arch *arch;
     void *state;
     struct bb_model_config cfg;
@@ -90,12 +97,47 @@ static enum bb_status load_parts(struct bb_model *m, struct bb_backend *be,
     return load_weights(m, be, opts, err);
 }
 
+/* A GGUF file, or a folder whose config.json names a decoder model_type. */
+static bool is_decoder(const char *path)
+{
+    if (!bb_path_is_dir(path))
+        return true; /* a file: decoder.c says whether it is GGUF */
+    char cfg[4096];
+    json_t *j = NULL;
+    const char *type = NULL;
+    snprintf(cfg, sizeof cfg, "%s/config.json", path);
+    bool yes = !bb_json_load_file(cfg, &j, NULL) &&
+               !bb_json_get_string(j, "model_type", "config.json", true, &type, NULL) &&
+               bb_lm_arch_by_hf(type);
+    json_decref(j);
+    return yes;
+}
+
+static enum bb_status load_decoder(struct bb_model *m, struct bb_backend *be,
+                                   const struct bb_model_opts *opts, struct bb_error *err)
+{
+    enum bb_status s = bb_lm_load(m->dir, be, opts, &m->lm, &m->tok, err);
+    if (s)
+        return s;
+    const struct bb_lm_hparams *hp = bb_lm_hparams(m->lm);
+    m->cfg.hidden_size = hp->n_embd;
+    m->cfg.num_hidden_layers = hp->n_layer;
+    m->cfg.vocab_size = hp->n_vocab;
+    m->max_seq = opts && opts->max_seq_len && opts->max_seq_len < hp->n_ctx ? opts->max_seq_len
+                                                                            : hp->n_ctx;
+    snprintf(m->cfg.model_type, sizeof m->cfg.model_type, "%s", bb_lm_arch_name(m->lm));
+    return BB_OK;
+}
+
 enum bb_status bb_model_load(const char *dir, struct bb_backend *be, const struct bb_model_opts *opts,
                              struct bb_model **out, struct bb_error *err)
 {
     *out = NULL;
     double t0 = bb_now();
-    enum bb_status s = check_dir(dir, err);
+    if (!bb_path_exists(dir))
+        return bb_fail(err, BB_E_IO, "model '%s' does not exist", dir);
+    bool decoder = is_decoder(dir);
+    enum bb_status s = decoder ? BB_OK : check_dir(dir, err);
     if (s)
         return s;
     struct bb_model *m = calloc(1, sizeof *m);
@@ -103,13 +145,14 @@ enum bb_status bb_model_load(const char *dir, struct bb_backend *be, const struc
         free(m);
         return bb_fail(err, BB_E_NOMEM, "out of memory loading %s", dir);
     }
-    if ((s = load_parts(m, be, opts, err)) || (s = bb_backend_sync(be, err))) {
+    s = decoder ? load_decoder(m, be, opts, err) : load_parts(m, be, opts, err);
+    if (s || (s = bb_backend_sync(be, err))) {
         bb_error_prefix(err, "loading model %s", dir);
         bb_model_free(m);
         return s;
     }
     m->load_seconds = bb_now() - t0;
-    bb_info("loaded %s (%s, %d layers, dim %d, max %d tokens) in %.2f s", dir, m->arch->name,
+    bb_info("loaded %s (%s, %d layers, dim %d, max %d tokens) in %.2f s", dir, bb_model_arch(m),
             m->cfg.num_hidden_layers, m->cfg.hidden_size, m->max_seq, m->load_seconds);
     *out = m;
     return BB_OK;
@@ -121,6 +164,7 @@ void bb_model_free(struct bb_model *m)
         return;
     if (m->arch && m->state)
         m->arch->free(m->state);
+    bb_lm_free(m->lm);
     bb_tokenizer_free(m->tok);
     free(m->ids);
     free(m->lengths);
@@ -129,7 +173,40 @@ void bb_model_free(struct bb_model *m)
 }
 
 int bb_model_dim(const struct bb_model *m) { return m->cfg.hidden_size; }
-const char *bb_model_arch(const struct bb_model *m) { return m->arch->name; }
+const char *bb_model_arch(const struct bb_model *m)
+{
+    return m->lm ? bb_lm_arch_name(m->lm) : m->arch->name;
+}
+struct bb_lm *bb_model_lm(struct bb_model *m) { return m->lm; }
+int bb_model_max_seq(const struct bb_model *m) { return m->max_seq; }
+
+/* ---- capabilities ----------------------------------------------------------- */
+
+unsigned bb_model_caps(const struct bb_model *m)
+{
+    return m->lm ? BB_CAP_LOGLIK | BB_CAP_GENERATE : BB_CAP_EMBED;
+}
+
+const char *bb_model_kind(const struct bb_model *m)
+{
+    return m->lm ? "causal language model" : "sentence encoder";
+}
+
+const char *bb_model_cap_verb(unsigned cap)
+{
+    return cap & BB_CAP_EMBED ? "embed text" : cap & BB_CAP_LOGLIK ? "score text"
+                                                                   : "generate text";
+}
+
+enum bb_status bb_model_require(const struct bb_model *m, unsigned caps, const char *model_id,
+                                struct bb_error *err)
+{
+    unsigned missing = caps & ~bb_model_caps(m);
+    if (!missing)
+        return BB_OK;
+    return bb_fail(err, BB_E_UNSUPPORTED, "model %s cannot %s: it is a %s",
+                   model_id ? model_id : m->dir, bb_model_cap_verb(missing), bb_model_kind(m));
+}
 const char *bb_model_dir(const struct bb_model *m) { return m->dir; }
 struct bb_tokenizer *bb_model_tokenizer(struct bb_model *m) { return m->tok; }
 double bb_model_load_seconds(const struct bb_model *m) { return m->load_seconds; }
@@ -185,6 +262,9 @@ static enum bb_status pack_one(struct bb_model *m, const struct bb_encoding *e, 
 enum bb_status bb_model_embed_batch(struct bb_model *m, const struct bb_encoding *encs, int b,
                                     float *out, struct bb_error *err)
 {
+    enum bb_status rs = bb_model_require(m, BB_CAP_EMBED, NULL, err);
+    if (rs)
+        return rs;
     if (b <= 0)
         return b == 0 ? BB_OK : bb_fail(err, BB_E_INTERNAL, "batch size %d", b);
     int t = 1;
@@ -288,6 +368,9 @@ enum bb_status bb_model_embed_texts_labeled(struct bb_model *m, const char *cons
 {
     if (batch_size < 1)
         return bb_fail(err, BB_E_USAGE, "batch size %d: expected at least 1", batch_size);
+    enum bb_status rs = bb_model_require(m, BB_CAP_EMBED, NULL, err);
+    if (rs)
+        return rs;
     if (n == 0)
         return BB_OK;
     struct bb_encoding *encs = calloc(n, sizeof *encs);

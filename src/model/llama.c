@@ -1,0 +1,87 @@
+/* llama.c: the Llama architecture (SmolLM2, Llama 2/3, Mistral, TinyLlama):
+ * RMSNorm, RoPE, grouped-query attention, SwiGLU feed-forward, optional tied
+ * output. Its config.json reader is shared with qwen2.c (bb_lm_hf_llama_hparams). */
+#include "model/decoder.h"
+
+#include <string.h>
+
+#include "json.h"
+#include "model/pending.h"
+
+static enum bb_status get_int(const json_t *j, const char *key, bool required, int min, int *out,
+                              struct bb_error *err)
+{
+    long long v = *out;
+    enum bb_status s = bb_json_get_int(j, key, "config.json", required, &v, err);
+    if (s)
+        return s;
+    if (v < min || v > (1 << 24))
+        return bb_fail(err, BB_E_INPUT, "config.json: %s = %lld: expected %d .. %d", key, v, min,
+                       1 << 24);
+    *out = (int)v;
+    return BB_OK;
+}
+
+enum bb_status bb_lm_hf_llama_hparams(const void *root, struct bb_lm_hparams *hp,
+                                      struct bb_error *err);
+enum bb_status bb_lm_hf_llama_hparams(const void *root, struct bb_lm_hparams *hp,
+                                      struct bb_error *err)
+{
+    const json_t *j = root;
+    double theta = 10000.0, eps = 1e-6;
+    bool tied = false;
+    enum bb_status s;
+    hp->n_kv_head = 0;
+    hp->head_dim = 0;
+    if ((s = get_int(j, "hidden_size", true, 1, &hp->n_embd, err)) ||
+        (s = get_int(j, "num_hidden_layers", true, 1, &hp->n_layer, err)) ||
+        (s = get_int(j, "num_attention_heads", true, 1, &hp->n_head, err)) ||
+        (s = get_int(j, "num_key_value_heads", false, 0, &hp->n_kv_head, err)) ||
+        (s = get_int(j, "head_dim", false, 0, &hp->head_dim, err)) ||
+        (s = get_int(j, "intermediate_size", true, 1, &hp->n_ff, err)) ||
+        (s = get_int(j, "vocab_size", true, 1, &hp->n_vocab, err)) ||
+        (s = get_int(j, "max_position_embeddings", true, 1, &hp->n_ctx, err)) ||
+        (s = bb_json_get_real(j, "rope_theta", "config.json", false, &theta, err)) ||
+        (s = bb_json_get_real(j, "rms_norm_eps", "config.json", false, &eps, err)) ||
+        (s = bb_json_get_bool(j, "tie_word_embeddings", "config.json", false, &tied, err)))
+        return s;
+    const json_t *rs = json_object_get(j, "rope_scaling");
+    if (rs && !json_is_null(rs))
+        return bb_fail(err, BB_E_UNSUPPORTED, "config.json: rope_scaling is set; biasbench "
+                       "supports plain RoPE only");
+    if (!hp->n_kv_head)
+        hp->n_kv_head = hp->n_head;
+    if (!hp->head_dim)
+        hp->head_dim = hp->n_embd / hp->n_head;
+    hp->n_rot = hp->head_dim;
+    hp->rope_base = (float)theta;
+    hp->eps = (float)eps;
+    hp->tied = tied;
+    return BB_OK;
+}
+
+const struct bb_lm_arch bb_lm_llama = {
+    .name = "llama",
+    .gguf_arch = "llama",
+    .hf_model_type = "llama",
+    .norm = BB_LM_RMSNORM,
+    .ffn = BB_LM_SWIGLU,
+    .pos = BB_LM_ROPE,
+    .rope_gguf = BB_ROPE_NORM,
+    .rope_hf = BB_ROPE_NEOX,
+    .hf_names = {
+        [BB_LM_TOK_EMB] = "model.embed_tokens.weight",
+        [BB_LM_OUT_NORM] = "model.norm.weight",
+        [BB_LM_OUTPUT] = "lm_head.weight",
+        [BB_LM_ATTN_NORM] = "model.layers.%d.input_layernorm.weight",
+        [BB_LM_Q] = "model.layers.%d.self_attn.q_proj.weight",
+        [BB_LM_K] = "model.layers.%d.self_attn.k_proj.weight",
+        [BB_LM_V] = "model.layers.%d.self_attn.v_proj.weight",
+        [BB_LM_O] = "model.layers.%d.self_attn.o_proj.weight",
+        [BB_LM_FFN_NORM] = "model.layers.%d.post_attention_layernorm.weight",
+        [BB_LM_GATE] = "model.layers.%d.mlp.gate_proj.weight",
+        [BB_LM_UP] = "model.layers.%d.mlp.up_proj.weight",
+        [BB_LM_DOWN] = "model.layers.%d.mlp.down_proj.weight",
+    },
+    .hf_hparams = bb_lm_hf_llama_hparams,
+};

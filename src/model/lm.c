@@ -1,0 +1,294 @@
+/* lm.c: what causal language models offer tasks: log-likelihoods of
+ * continuations (lm-evaluation-harness semantics, batched by length), per-token
+ * log-probabilities of one sequence, and generation (greedy or sampled) with
+ * the KV cache. The forward pass itself is decoder.c's. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "model/decoder.h"
+#include "model/model_int.h"
+#include "model/pending.h"
+
+/* Most tokens (batch x padded length) one scoring forward takes. */
+#define LM_MAX_BATCH_TOKENS 4096
+
+static enum bb_status need_lm(struct bb_model *m, struct bb_lm **lm, struct bb_error *err)
+{
+    enum bb_status s = bb_model_require(m, BB_CAP_LOGLIK, NULL, err);
+    *lm = s ? NULL : bb_model_lm(m);
+    return s;
+}
+
+/* The token lm-evaluation-harness puts before a text scored without context:
+ * BOS when the model defines one, else EOS. */
+int32_t bb_model_prefix_token(struct bb_model *m);
+int32_t bb_model_prefix_token(struct bb_model *m)
+{
+    const struct bb_lm_hparams *hp = bb_lm_hparams(bb_model_lm(m));
+    return hp->bos >= 0 ? hp->bos : hp->eos >= 0 ? hp->eos : 0;
+}
+
+static enum bb_status encode(struct bb_model *m, const char *text, size_t len,
+                             struct bb_encoding *e, struct bb_error *err)
+{
+    return bb_tokenizer_encode_ex(bb_model_tokenizer(m), text, len, 0, e, err);
+}
+
+/* One request, tokenized: seq = context tokens + continuation tokens (cut
+ * from the left to the context length + 1); the forward reads seq[0 .. n-2]
+ * and the last n_cont targets are scored. */
+struct lm_seq {
+    int32_t *ids;
+    int n, n_cont;
+};
+
+static enum bb_status tokenize_request(struct bb_model *m, const struct bb_loglik_request *r,
+                                       struct lm_seq *q, struct bb_error *err)
+{
+    struct bb_encoding ctx = {0}, whole = {0};
+    const char *c = r->context ? r->context : "", *cont = r->continuation ? r->continuation : "";
+    size_t lc = strlen(c), lcont = strlen(cont), keep = lc;
+    enum bb_status s = BB_OK;
+    if (!lcont)
+        return bb_fail(err, BB_E_INPUT, "empty continuation: nothing to score");
+    while (keep > 0 && (c[keep - 1] == ' ' || c[keep - 1] == '\t' || c[keep - 1] == '\n'))
+        keep--; /* trailing white space moves to the continuation */
+    char *joined = malloc(lc + lcont + 1);
+    if (!joined)
+        return bb_fail(err, BB_E_NOMEM, "out of memory tokenizing a request");
+    memcpy(joined, c, lc);
+    memcpy(joined + lc, cont, lcont + 1);
+    int n_ctx = 0;
+    if (keep == 0) { /* no context: the prefix token, then the continuation alone */
+        s = encode(m, joined, lc + lcont, &whole, err);
+    } else {
+        s = encode(m, c, keep, &ctx, err);
+        if (!s)
+            s = encode(m, joined, lc + lcont, &whole, err);
+        n_ctx = ctx.n;
+    }
+    int n_cont = whole.n - n_ctx;
+    if (!s && n_cont < 1)
+        s = bb_fail(err, BB_E_INPUT, "the continuation adds no token after the context");
+    int total = (keep == 0 ? 1 : n_ctx) + (s ? 0 : n_cont);
+    if (!s && !(q->ids = malloc((size_t)total * sizeof *q->ids)))
+        s = bb_fail(err, BB_E_NOMEM, "out of memory tokenizing a request");
+    if (!s) {
+        if (keep == 0) {
+            q->ids[0] = bb_model_prefix_token(m);
+            memcpy(q->ids + 1, whole.ids, (size_t)n_cont * sizeof *q->ids);
+        } else {
+            memcpy(q->ids, ctx.ids, (size_t)n_ctx * sizeof *q->ids); /* context as encoded alone */
+            memcpy(q->ids + n_ctx, whole.ids + n_ctx, (size_t)n_cont * sizeof *q->ids);
+        }
+        q->n = total;
+        q->n_cont = n_cont;
+        int limit = bb_model_max_seq(m) + 1; /* keep the last context + 1 tokens */
+        if (q->n > limit) {
+            memmove(q->ids, q->ids + (q->n - limit), (size_t)limit * sizeof *q->ids);
+            q->n = limit;
+            if (q->n_cont > limit - 1)
+                q->n_cont = limit - 1;
+        }
+    }
+    free(joined);
+    bb_encoding_free(&ctx);
+    bb_encoding_free(&whole);
+    return s;
+}
+
+struct order_key {
+    int len;
+    size_t idx;
+};
+static int cmp_desc(const void *a, const void *b)
+{
+    const struct order_key *x = a, *y = b;
+    if (x->len != y->len)
+        return x->len > y->len ? -1 : 1;
+    return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* Score sequences order[i0 .. i0+b-1] padded to t = the first one's input length. */
+static enum bb_status score_batch(struct bb_lm *lm, struct lm_seq *seqs, const size_t *order,
+                                  int b, struct bb_loglik_result *out, struct bb_error *err)
+{
+    int t = seqs[order[0]].n - 1;
+    size_t nt = (size_t)b * (size_t)t;
+    int32_t *ids = malloc(nt * 4), *tgt = malloc(nt * 4), *am = malloc(nt * 4);
+    float *lp = malloc(nt * 4);
+    enum bb_status s = BB_OK;
+    if (!ids || !tgt || !am || !lp) {
+        s = bb_fail(err, BB_E_NOMEM, "out of memory for a batch of %zu tokens", nt);
+        goto done;
+    }
+    int32_t pad = bb_lm_hparams(lm)->eos >= 0 ? bb_lm_hparams(lm)->eos : 0;
+    for (int i = 0; i < b; i++) {
+        const struct lm_seq *q = &seqs[order[i]];
+        int in = q->n - 1, first = q->n - 1 - q->n_cont; /* first scored input position */
+        for (int j = 0; j < t; j++) {
+            ids[(size_t)i * t + j] = j < in ? q->ids[j] : pad;
+            tgt[(size_t)i * t + j] = j < in && j >= first ? q->ids[j + 1] : -1;
+        }
+    }
+    if ((s = bb_lm_score(lm, ids, tgt, b, t, lp, am, err)))
+        goto done;
+    for (int i = 0; i < b; i++) {
+        struct bb_loglik_result *r = &out[order[i]];
+        const struct lm_seq *q = &seqs[order[i]];
+        r->logprob = 0;
+        r->n_tokens = q->n_cont;
+        r->is_greedy = true;
+        for (int j = 0; j < t; j++) {
+            size_t k = (size_t)i * t + j;
+            if (tgt[k] < 0)
+                continue;
+            r->logprob += lp[k];
+            r->is_greedy = r->is_greedy && am[k] == tgt[k];
+        }
+    }
+done:
+    free(ids);
+    free(tgt);
+    free(am);
+    free(lp);
+    return s;
+}
+
+enum bb_status bb_model_loglik(struct bb_model *m, const struct bb_loglik_request *reqs, size_t n,
+                               int batch_size, const char *label, struct bb_loglik_result *out,
+                               struct bb_error *err)
+{
+    struct bb_lm *lm;
+    enum bb_status s = need_lm(m, &lm, err);
+    if (s)
+        return s;
+    if (batch_size < 1)
+        return bb_fail(err, BB_E_USAGE, "batch size %d: expected at least 1", batch_size);
+    struct lm_seq *seqs = calloc(n ? n : 1, sizeof *seqs);
+    struct order_key *keys = malloc((n ? n : 1) * sizeof *keys);
+    size_t *order = malloc((n ? n : 1) * sizeof *order);
+    struct bb_progress prog;
+    if (!seqs || !keys || !order) {
+        s = bb_fail(err, BB_E_NOMEM, "out of memory for %zu requests", n);
+        goto done;
+    }
+    for (size_t i = 0; i < n && !s; i++)
+        if ((s = tokenize_request(m, &reqs[i], &seqs[i], err)))
+            bb_error_prefix(err, "request %zu", i);
+    if (s)
+        goto done;
+    for (size_t i = 0; i < n; i++)
+        keys[i] = (struct order_key){seqs[i].n, i};
+    qsort(keys, n, sizeof *keys, cmp_desc);
+    for (size_t i = 0; i < n; i++)
+        order[i] = keys[i].idx;
+    bb_progress_start(&prog, label ? label : "scoring", n);
+    for (size_t i0 = 0, b = 0; i0 < n && !s; i0 += b) {
+        int t = seqs[order[i0]].n - 1;
+        for (b = 1; b < (size_t)batch_size && i0 + b < n &&
+                    (b + 1) * (size_t)t <= LM_MAX_BATCH_TOKENS; b++)
+            ;
+        s = score_batch(lm, seqs, order + i0, (int)b, out, err);
+        bb_progress_update(&prog, i0 + b);
+    }
+    bb_progress_end(&prog);
+done:
+    for (size_t i = 0; seqs && i < n; i++)
+        free(seqs[i].ids);
+    free(seqs);
+    free(keys);
+    free(order);
+    return s;
+}
+
+enum bb_status bb_model_token_logprobs(struct bb_model *m, const int32_t *ids, int n,
+                                       float *logprobs, int32_t *argmax, struct bb_error *err)
+{
+    struct bb_lm *lm;
+    enum bb_status s = need_lm(m, &lm, err);
+    if (s)
+        return s;
+    if (n < 1 || n > bb_model_max_seq(m) + 1)
+        return bb_fail(err, BB_E_INPUT, "%d tokens: expected 1 .. %d (the context length + 1)", n,
+                       bb_model_max_seq(m) + 1);
+    logprobs[0] = 0;
+    if (argmax)
+        argmax[0] = -1;
+    if (n == 1)
+        return BB_OK;
+    int32_t *am = argmax ? argmax + 1 : NULL;
+    return bb_lm_score(lm, ids, ids + 1, 1, n - 1, logprobs + 1, am, err);
+}
+
+/* ---- generation ------------------------------------------------------------- */
+
+static uint64_t splitmix(uint64_t *st)
+{
+    uint64_t z = (*st += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+/* A token drawn from softmax(logits / temperature). */
+static int32_t sample(const float *logits, int v, float temperature, uint64_t *rng)
+{
+    float mx = logits[0];
+    for (int i = 1; i < v; i++)
+        mx = logits[i] > mx ? logits[i] : mx;
+    double sum = 0;
+    for (int i = 0; i < v; i++)
+        sum += exp((double)(logits[i] - mx) / temperature);
+    double u = (double)(splitmix(rng) >> 11) / 9007199254740992.0 * sum, acc = 0;
+    for (int i = 0; i < v; i++) {
+        acc += exp((double)(logits[i] - mx) / temperature);
+        if (acc >= u)
+            return i;
+    }
+    return v - 1;
+}
+
+enum bb_status bb_model_generate(struct bb_model *m, const int32_t *prompt, int n_prompt,
+                                 const struct bb_generate_opts *o, int32_t *out_ids, int *n_out,
+                                 struct bb_error *err)
+{
+    struct bb_lm *lm;
+    *n_out = 0;
+    enum bb_status s = bb_model_require(m, BB_CAP_GENERATE, NULL, err);
+    if (s)
+        return s;
+    lm = bb_model_lm(m);
+    const struct bb_lm_hparams *hp = bb_lm_hparams(lm);
+    int max_ctx = n_prompt + o->max_tokens;
+    if (n_prompt < 1 || o->max_tokens < 0 || max_ctx > bb_model_max_seq(m))
+        return bb_fail(err, BB_E_INPUT, "a prompt of %d tokens plus %d new ones: the context "
+                       "holds %d", n_prompt, o->max_tokens, bb_model_max_seq(m));
+    bool sampled = o->temperature > 0;
+    float *logits = sampled ? malloc((size_t)hp->n_vocab * sizeof *logits) : NULL;
+    if (sampled && !logits)
+        return bb_fail(err, BB_E_NOMEM, "out of memory for the logits");
+    uint64_t rng = o->seed;
+    int32_t next = 0;
+    int n_past = 0;
+    const int32_t *feed = prompt;
+    int n_feed = n_prompt;
+    while (*n_out < o->max_tokens) {
+        if ((s = bb_lm_step(lm, feed, n_feed, n_past, max_ctx, logits, &next, err)))
+            break;
+        n_past += n_feed;
+        if (sampled)
+            next = sample(logits, hp->n_vocab, o->temperature, &rng);
+        out_ids[(*n_out)++] = next;
+        if (o->on_token)
+            o->on_token(o->ud, next);
+        if (o->stop_at_eos && next == hp->eos)
+            break;
+        feed = &out_ids[*n_out - 1];
+        n_feed = 1;
+    }
+    free(logits);
+    return s;
+}
