@@ -58,6 +58,8 @@ int bb_cmd_devices(int argc, char **argv);
 int bb_cmd_tokenize(int argc, char **argv);
 int bb_cmd_embed(int argc, char **argv);
 int bb_cmd_fetch(int argc, char **argv);
+int bb_cmd_score(int argc, char **argv);    /* cmd_score.c */
+int bb_cmd_generate(int argc, char **argv); /* cmd_generate.c */
 int bb_cmd_run(int argc, char **argv);      /* cmd_run.c */
 int bb_cmd_validate(int argc, char **argv); /* cmd_validate.c */
 int bb_cmd_compare(int argc, char **argv);  /* cmd_compare.c */
