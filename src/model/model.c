@@ -6,6 +6,7 @@
  * its longest. Likelihoods and generation are in lm.c. */
 #include "model/model.h"
 
+#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -97,6 +98,29 @@ static enum bb_status load_parts(struct bb_model *m, struct bb_backend *be,
     return load_weights(m, be, opts, err);
 }
 
+/* A folder without config.json that holds exactly one .gguf file (as the
+ * model cache keeps GGUF models): that file in out. */
+static bool single_gguf(const char *dir, char *out, size_t size)
+{
+    char cfg[4096];
+    snprintf(cfg, sizeof cfg, "%s/config.json", dir);
+    if (!bb_path_is_dir(dir) || bb_path_exists(cfg))
+        return false;
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int n = 0;
+    while (d && (e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        if (len > 5 && !strcmp(e->d_name + len - 5, ".gguf") && e->d_name[0] != '.') {
+            if (n++ == 0)
+                snprintf(out, size, "%s/%s", dir, e->d_name);
+        }
+    }
+    if (d)
+        closedir(d);
+    return n == 1;
+}
+
 /* A GGUF file, or a folder whose config.json names a decoder model_type. */
 static bool is_decoder(const char *path)
 {
@@ -134,8 +158,11 @@ enum bb_status bb_model_load(const char *dir, struct bb_backend *be, const struc
 {
     *out = NULL;
     double t0 = bb_now();
+    char gguf[4096];
     if (!bb_path_exists(dir))
         return bb_fail(err, BB_E_IO, "model '%s' does not exist", dir);
+    if (single_gguf(dir, gguf, sizeof gguf))
+        dir = gguf;
     bool decoder = is_decoder(dir);
     enum bb_status s = decoder ? BB_OK : check_dir(dir, err);
     if (s)
