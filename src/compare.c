@@ -209,11 +209,6 @@ const char *bb_rundata_suite_path(const struct bb_rundata *r)
     return manifest_str(r, "suite", "path");
 }
 
-const char *bb_rundata_suite_name(const struct bb_rundata *r)
-{
-    return manifest_str(r, "suite", "name");
-}
-
 size_t bb_rundata_models(const struct bb_rundata *r, const char **ids, size_t max)
 {
     size_t n = 0;

@@ -41,7 +41,6 @@ enum bb_status bb_rundata_load(const char *path, struct bb_rundata *out, struct 
 void bb_rundata_free(struct bb_rundata *r);
 /* manifest suite.path / suite.name, or NULL (bare CSV, key absent). */
 const char *bb_rundata_suite_path(const struct bb_rundata *r);
-const char *bb_rundata_suite_name(const struct bb_rundata *r);
 /* Model ids that appear in results.csv, in first-seen order (borrowed);
  * returns the count (at most max). */
 size_t bb_rundata_models(const struct bb_rundata *r, const char **ids, size_t max);

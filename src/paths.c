@@ -108,9 +108,3 @@ enum bb_status bb_paths_find_data(const char *rel, const char *data_dir, char *o
                    rel, tried);
 }
 
-bool bb_paths_find_shipped(const char *sub, char *out, size_t n)
-{
-    char tried[16] = "";
-    return try_path(BB_PKGDATADIR, sub, out, n, tried, 1) ||
-           try_path(BB_SRCDIR, sub, out, n, tried, 1);
-}

@@ -26,8 +26,6 @@ enum bb_status bb_paths_find_model(const char *spec, char *out, size_t n, struct
 enum bb_status bb_paths_find_data(const char *rel, const char *data_dir, char *out, size_t n,
                                   struct bb_error *err);
 
-/* Installed or source-tree folder of shipped files ("suites", "datasets"). */
-bool bb_paths_find_shipped(const char *sub, char *out, size_t n);
 
 bool bb_path_exists(const char *path);
 bool bb_path_is_dir(const char *path);

@@ -32,11 +32,6 @@ const char *bb_st_dtype_name(enum bb_st_dtype t)
     return (unsigned)t < BB_ST_DTYPE_COUNT ? dtypes[t].name : "?";
 }
 
-size_t bb_st_dtype_size(enum bb_st_dtype t)
-{
-    return (unsigned)t < BB_ST_DTYPE_COUNT ? dtypes[t].size : 0;
-}
-
 bool bb_st_dtype_to_bb(enum bb_st_dtype t, enum bb_dtype *out)
 {
     switch (t) {

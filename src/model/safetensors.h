@@ -55,7 +55,6 @@ void bb_safetensors_close(struct bb_safetensors *st);
 const struct bb_st_tensor *bb_safetensors_find(const struct bb_safetensors *st, const char *name);
 
 const char *bb_st_dtype_name(enum bb_st_dtype t);
-size_t bb_st_dtype_size(enum bb_st_dtype t);
 /* F32/F16/BF16 -> the backend dtype; false for the others. */
 bool bb_st_dtype_to_bb(enum bb_st_dtype t, enum bb_dtype *out);
 
