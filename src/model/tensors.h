@@ -28,6 +28,8 @@ struct bb_tensor {
     size_t bytes;
 };
 
+struct bb_tensor_source;
+
 struct bb_tensor_source_ops {
     const char *format; /* "safetensors", "gguf" */
     /* NULL when absent. */
