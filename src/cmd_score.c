@@ -93,29 +93,57 @@ static enum bb_status prefix_id(struct bb_model *m, const char *which, int32_t *
 struct scored {
     int32_t *ids;
     float *lp;
-    int n, first; /* first: the first scored position (1 with a prefix token) */
+    int n, first; /* first: the first scored position (1: the first token has no context) */
 };
 
-static enum bb_status score_one(struct bb_model *m, const char *text, int32_t prefix,
-                                struct scored *out, struct bb_error *err)
+/* Tokenize every text (after the prefix token, when there is one). */
+static enum bb_status tokenize(struct bb_model *m, const struct bb_textlist *tl, int32_t prefix,
+                               struct scored *r, struct bb_error *err)
 {
-    struct bb_encoding e = {0};
-    enum bb_status s = bb_tokenizer_encode_ex(bb_model_tokenizer(m), text, strlen(text), 0, &e,
-                                              err);
-    int n = e.n + (prefix >= 0);
-    if (!s && n < 1)
-        s = bb_fail(err, BB_E_INPUT, "an empty text has no token to score");
-    if (!s && (!(out->ids = malloc((size_t)n * 4)) || !(out->lp = malloc((size_t)n * 4))))
-        s = bb_fail(err, BB_E_NOMEM, "out of memory scoring a text of %d tokens", n);
-    if (!s) {
-        if (prefix >= 0)
-            out->ids[0] = prefix;
-        memcpy(out->ids + (prefix >= 0), e.ids, (size_t)e.n * 4);
-        out->n = n;
-        out->first = 1;
-        s = bb_model_token_logprobs(m, out->ids, n, out->lp, NULL, err);
+    for (size_t i = 0; i < tl->n; i++) {
+        struct bb_encoding e = {0};
+        const char *text = tl->items[i];
+        enum bb_status s = bb_tokenizer_encode_ex(bb_model_tokenizer(m), text, strlen(text), 0,
+                                                  &e, err);
+        int n = e.n + (prefix >= 0);
+        if (!s && n < 1)
+            s = bb_fail(err, BB_E_INPUT, "an empty text has no token to score");
+        if (!s && (!(r[i].ids = malloc((size_t)n * 4)) || !(r[i].lp = malloc((size_t)n * 4))))
+            s = bb_fail(err, BB_E_NOMEM, "out of memory scoring a text of %d tokens", n);
+        if (!s) {
+            if (prefix >= 0)
+                r[i].ids[0] = prefix;
+            memcpy(r[i].ids + (prefix >= 0), e.ids, (size_t)e.n * 4);
+            r[i].n = n;
+            r[i].first = 1;
+        }
+        bb_encoding_free(&e);
+        if (s) {
+            bb_error_prefix(err, "text %zu", i);
+            return s;
+        }
     }
-    bb_encoding_free(&e);
+    return BB_OK;
+}
+
+/* Score all texts in length-sorted batches. */
+static enum bb_status score_all(struct bb_model *m, size_t n, int batch, struct scored *r,
+                                struct bb_error *err)
+{
+    struct bb_token_seq *seqs = calloc(n ? n : 1, sizeof *seqs);
+    float **lp = calloc(n ? n : 1, sizeof *lp);
+    if (!seqs || !lp) {
+        free(seqs);
+        free(lp);
+        return bb_fail(err, BB_E_NOMEM, "out of memory for %zu texts", n);
+    }
+    for (size_t i = 0; i < n; i++) {
+        seqs[i] = (struct bb_token_seq){r[i].ids, r[i].n, r[i].first};
+        lp[i] = r[i].lp;
+    }
+    enum bb_status s = bb_model_score_seqs(m, seqs, n, batch, "scoring", lp, NULL, err);
+    free(seqs);
+    free(lp);
     return s;
 }
 
@@ -215,10 +243,9 @@ int bb_cmd_score(int argc, char **argv)
         st = bb_fail(&err, BB_E_NOMEM, "out of memory for %zu texts", tl.n);
         goto done;
     }
-    for (size_t i = 0; i < tl.n && !st; i++)
-        if ((st = score_one(model, tl.items[i], prefix, &r[i], &err)))
-            bb_error_prefix(&err, "text %zu", i);
-    if (st || (st = bb_fileout_open(&fo, o.output, &err)))
+    if ((st = tokenize(model, &tl, prefix, r, &err)) ||
+        (st = score_all(model, tl.n, o.m.batch, r, &err)) ||
+        (st = bb_fileout_open(&fo, o.output, &err)))
         goto done;
     if (o.json)
         write_json(fo.fp, model, &tl, r, o.m.model);

@@ -111,49 +111,101 @@ static int cmp_desc(const void *a, const void *b)
     return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
-/* Score sequences order[i0 .. i0+b-1] padded to t = the first one's input length. */
-static enum bb_status score_batch(struct bb_lm *lm, struct lm_seq *seqs, const size_t *order,
-                                  int b, struct bb_loglik_result *out, struct bb_error *err)
+/* Score sequences order[0 .. b-1] padded to t = the first one's length - 1;
+ * lp[k][j] = log P(ids[j] | ids[<j]) for j >= first[k] (the rest 0). */
+static enum bb_status score_batch(struct bb_lm *lm, const struct bb_token_seq *seqs,
+                                  const size_t *order, int b, float **lp, int32_t **am,
+                                  struct bb_error *err)
 {
     int t = seqs[order[0]].n - 1;
     size_t nt = (size_t)b * (size_t)t;
-    int32_t *ids = malloc(nt * 4), *tgt = malloc(nt * 4), *am = malloc(nt * 4);
-    float *lp = malloc(nt * 4);
+    int32_t *ids = malloc(nt * 4), *tgt = malloc(nt * 4), *bam = malloc(nt * 4);
+    float *blp = malloc(nt * 4);
     enum bb_status s = BB_OK;
-    if (!ids || !tgt || !am || !lp) {
+    if (!ids || !tgt || !bam || !blp) {
         s = bb_fail(err, BB_E_NOMEM, "out of memory for a batch of %zu tokens", nt);
         goto done;
     }
     int32_t pad = bb_lm_hparams(lm)->eos >= 0 ? bb_lm_hparams(lm)->eos : 0;
     for (int i = 0; i < b; i++) {
-        const struct lm_seq *q = &seqs[order[i]];
-        int in = q->n - 1, first = q->n - 1 - q->n_cont; /* first scored input position */
+        const struct bb_token_seq *q = &seqs[order[i]];
+        int in = q->n - 1, first = q->first > 0 ? q->first - 1 : 0; /* first scored input row */
         for (int j = 0; j < t; j++) {
             ids[(size_t)i * t + j] = j < in ? q->ids[j] : pad;
             tgt[(size_t)i * t + j] = j < in && j >= first ? q->ids[j + 1] : -1;
         }
     }
-    if ((s = bb_lm_score(lm, ids, tgt, b, t, lp, am, err)))
+    if ((s = bb_lm_score(lm, ids, tgt, b, t, blp, bam, err)))
         goto done;
     for (int i = 0; i < b; i++) {
-        struct bb_loglik_result *r = &out[order[i]];
-        const struct lm_seq *q = &seqs[order[i]];
-        r->logprob = 0;
-        r->n_tokens = q->n_cont;
-        r->is_greedy = true;
-        for (int j = 0; j < t; j++) {
+        const struct bb_token_seq *q = &seqs[order[i]];
+        float *o = lp[order[i]];
+        int32_t *a = am ? am[order[i]] : NULL;
+        o[0] = 0;
+        if (a)
+            a[0] = -1;
+        for (int j = 0; j + 1 < q->n; j++) {
             size_t k = (size_t)i * t + j;
-            if (tgt[k] < 0)
-                continue;
-            r->logprob += lp[k];
-            r->is_greedy = r->is_greedy && am[k] == tgt[k];
+            o[j + 1] = tgt[k] < 0 ? 0.0f : blp[k];
+            if (a)
+                a[j + 1] = tgt[k] < 0 ? -1 : bam[k];
         }
     }
 done:
     free(ids);
     free(tgt);
-    free(am);
-    free(lp);
+    free(bam);
+    free(blp);
+    return s;
+}
+
+enum bb_status bb_model_score_seqs(struct bb_model *m, const struct bb_token_seq *seqs, size_t n,
+                                   int batch_size, const char *label, float **lp, int32_t **am,
+                                   struct bb_error *err)
+{
+    struct bb_lm *lm;
+    enum bb_status s = need_lm(m, &lm, err);
+    if (s)
+        return s;
+    if (batch_size < 1)
+        return bb_fail(err, BB_E_USAGE, "batch size %d: expected at least 1", batch_size);
+    for (size_t i = 0; i < n; i++)
+        if (seqs[i].n < 1 || seqs[i].n > bb_model_max_seq(m) + 1)
+            return bb_fail(err, BB_E_INPUT, "sequence %zu has %d tokens: expected 1 .. %d (the "
+                           "context length + 1)", i, seqs[i].n, bb_model_max_seq(m) + 1);
+    struct order_key *keys = malloc((n ? n : 1) * sizeof *keys);
+    size_t *order = malloc((n ? n : 1) * sizeof *order);
+    struct bb_progress prog;
+    if (!keys || !order) {
+        s = bb_fail(err, BB_E_NOMEM, "out of memory for %zu sequences", n);
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++)
+        keys[i] = (struct order_key){seqs[i].n, i};
+    qsort(keys, n, sizeof *keys, cmp_desc);
+    for (size_t i = 0; i < n; i++)
+        order[i] = keys[i].idx;
+    size_t i0 = 0;
+    bb_progress_start(&prog, label ? label : "scoring", n);
+    for (size_t b = 0; i0 < n && !s; i0 += b) {
+        size_t t = (size_t)seqs[order[i0]].n - 1;
+        if (t == 0) { /* single-token sequences sort last: nothing to score */
+            lp[order[i0]][0] = 0;
+            if (am)
+                am[order[i0]][0] = -1;
+            b = 1;
+            continue;
+        }
+        for (b = 1; b < (size_t)batch_size && i0 + b < n && seqs[order[i0 + b]].n > 1 &&
+                    (b + 1) * t <= LM_MAX_BATCH_TOKENS; b++)
+            ;
+        s = score_batch(lm, seqs, order + i0, (int)b, lp, am, err);
+        bb_progress_update(&prog, i0 + b);
+    }
+    bb_progress_end(&prog);
+done:
+    free(keys);
+    free(order);
     return s;
 }
 
@@ -165,62 +217,51 @@ enum bb_status bb_model_loglik(struct bb_model *m, const struct bb_loglik_reques
     enum bb_status s = need_lm(m, &lm, err);
     if (s)
         return s;
-    if (batch_size < 1)
-        return bb_fail(err, BB_E_USAGE, "batch size %d: expected at least 1", batch_size);
-    struct lm_seq *seqs = calloc(n ? n : 1, sizeof *seqs);
-    struct order_key *keys = malloc((n ? n : 1) * sizeof *keys);
-    size_t *order = malloc((n ? n : 1) * sizeof *order);
-    struct bb_progress prog;
-    if (!seqs || !keys || !order) {
+    struct lm_seq *q = calloc(n ? n : 1, sizeof *q);
+    struct bb_token_seq *seqs = calloc(n ? n : 1, sizeof *seqs);
+    float **lp = calloc(n ? n : 1, sizeof *lp);
+    int32_t **am = calloc(n ? n : 1, sizeof *am);
+    if (!q || !seqs || !lp || !am) {
         s = bb_fail(err, BB_E_NOMEM, "out of memory for %zu requests", n);
         goto done;
     }
-    for (size_t i = 0; i < n && !s; i++)
-        if ((s = tokenize_request(m, &reqs[i], &seqs[i], err)))
+    for (size_t i = 0; i < n && !s; i++) {
+        if ((s = tokenize_request(m, &reqs[i], &q[i], err))) {
             bb_error_prefix(err, "request %zu", i);
-    if (s)
-        goto done;
-    for (size_t i = 0; i < n; i++)
-        keys[i] = (struct order_key){seqs[i].n, i};
-    qsort(keys, n, sizeof *keys, cmp_desc);
-    for (size_t i = 0; i < n; i++)
-        order[i] = keys[i].idx;
-    bb_progress_start(&prog, label ? label : "scoring", n);
-    for (size_t i0 = 0, b = 0; i0 < n && !s; i0 += b) {
-        int t = seqs[order[i0]].n - 1;
-        for (b = 1; b < (size_t)batch_size && i0 + b < n &&
-                    (b + 1) * (size_t)t <= LM_MAX_BATCH_TOKENS; b++)
-            ;
-        s = score_batch(lm, seqs, order + i0, (int)b, out, err);
-        bb_progress_update(&prog, i0 + b);
+            break;
+        }
+        seqs[i] = (struct bb_token_seq){q[i].ids, q[i].n, q[i].n - q[i].n_cont};
+        if (!(lp[i] = malloc((size_t)q[i].n * sizeof **lp)) ||
+            !(am[i] = malloc((size_t)q[i].n * sizeof **am)))
+            s = bb_fail(err, BB_E_NOMEM, "out of memory for %zu requests", n);
     }
-    bb_progress_end(&prog);
+    if (!s)
+        s = bb_model_score_seqs(m, seqs, n, batch_size, label, lp, am, err);
+    for (size_t i = 0; i < n && !s; i++) {
+        out[i] = (struct bb_loglik_result){0, q[i].n_cont, true};
+        for (int j = q[i].n - q[i].n_cont; j < q[i].n; j++) {
+            out[i].logprob += lp[i][j];
+            out[i].is_greedy = out[i].is_greedy && am[i][j] == q[i].ids[j];
+        }
+    }
 done:
-    for (size_t i = 0; seqs && i < n; i++)
-        free(seqs[i].ids);
+    for (size_t i = 0; i < n && q && lp && am; i++) {
+        free(q[i].ids);
+        free(lp[i]);
+        free(am[i]);
+    }
+    free(q);
     free(seqs);
-    free(keys);
-    free(order);
+    free(lp);
+    free(am);
     return s;
 }
 
 enum bb_status bb_model_token_logprobs(struct bb_model *m, const int32_t *ids, int n,
                                        float *logprobs, int32_t *argmax, struct bb_error *err)
 {
-    struct bb_lm *lm;
-    enum bb_status s = need_lm(m, &lm, err);
-    if (s)
-        return s;
-    if (n < 1 || n > bb_model_max_seq(m) + 1)
-        return bb_fail(err, BB_E_INPUT, "%d tokens: expected 1 .. %d (the context length + 1)", n,
-                       bb_model_max_seq(m) + 1);
-    logprobs[0] = 0;
-    if (argmax)
-        argmax[0] = -1;
-    if (n == 1)
-        return BB_OK;
-    int32_t *am = argmax ? argmax + 1 : NULL;
-    return bb_lm_score(lm, ids, ids + 1, 1, n - 1, logprobs + 1, am, err);
+    struct bb_token_seq q = {ids, n, 1};
+    return bb_model_score_seqs(m, &q, 1, 1, NULL, &logprobs, argmax ? &argmax : NULL, err);
 }
 
 /* ---- generation ------------------------------------------------------------- */

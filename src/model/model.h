@@ -84,6 +84,19 @@ enum bb_status bb_model_loglik(struct bb_model *m, const struct bb_loglik_reques
 enum bb_status bb_model_token_logprobs(struct bb_model *m, const int32_t *ids, int n,
                                        float *logprobs, int32_t *argmax, struct bb_error *err);
 
+/* Many token sequences at once, in length-sorted batches of at most
+ * batch_size: lp[i][j] = log P(ids[j] | ids[<j]) for first <= j < n (other
+ * entries 0), am[i][j] the argmax there (-1 elsewhere; am may be NULL).
+ * lp[i] and am[i] hold seqs[i].n entries, allocated by the caller. */
+struct bb_token_seq {
+    const int32_t *ids;
+    int n;     /* 1 .. context length + 1 */
+    int first; /* first position scored, >= 1 */
+};
+enum bb_status bb_model_score_seqs(struct bb_model *m, const struct bb_token_seq *seqs, size_t n,
+                                   int batch_size, const char *label, float **lp, int32_t **am,
+                                   struct bb_error *err);
+
 /* ---- generation (BB_CAP_GENERATE) ------------------------------------------- */
 struct bb_generate_opts {
     int max_tokens;    /* new tokens at most */
