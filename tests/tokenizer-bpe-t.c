@@ -204,7 +204,7 @@ static void check_golden(const struct bb_tokenizer *tok, const char *golden,
         t->seconds += (double)(clock() - c0) / CLOCKS_PER_SEC;
         if (st)
             bail("%s: encode failed: %s", line, err.msg);
-        if (enc.n == nw && !memcmp(enc.ids, want, (size_t)nw * sizeof *want)) {
+        if (enc.n == nw && (nw == 0 || !memcmp(enc.ids, want, (size_t)nw * sizeof *want))) {
             t->matched++;
         } else if (t->shown++ < 20) {
             int p = 0;
@@ -245,6 +245,7 @@ static void smollm2_checks(struct bb_tokenizer *tok, bool follow_model, const ch
     struct bb_encoding enc = {0};
     struct bb_error err = {0};
     const struct bb_special_ids *sp = bb_tokenizer_special(tok);
+    enum bb_status st;
     is_string("bpe", bb_tokenizer_kind(tok), "%s: kind", how);
     is_int(49152, bb_tokenizer_vocab_size(tok), "%s: vocab size", how);
     ok(sp->bos == 1 && sp->eos == 2 && sp->unk == 0 && sp->pad == 2,
@@ -266,8 +267,9 @@ static void smollm2_checks(struct bb_tokenizer *tok, bool follow_model, const ch
        enc.ids[0] == 1 && enc.ids[enc.n - 1] == 2, "%s: special-token text matched as specials",
        how);
     char *dec = NULL;
-    ok(!bb_tokenizer_decode(tok, enc.ids, enc.n, true, &dec, NULL, &err) && dec &&
-       !strcmp(dec, "user\nhi"), "%s: decode skipping specials: '%s'", how, dec ? dec : "");
+    st = bb_tokenizer_decode(tok, enc.ids, enc.n, true, &dec, NULL, &err);
+    ok(!st && dec && !strcmp(dec, "user\nhi"), "%s: decode skipping specials: '%s'", how,
+       dec ? dec : "");
     free(dec);
     int32_t bad = 49152;
     ok(bb_tokenizer_decode(tok, &bad, 1, false, &dec, NULL, &err) == BB_E_INPUT &&
@@ -385,8 +387,9 @@ static void tiny(void)
         memcpy(longtext + 10 * i, "word word ", 10);
     ok(!bb_tokenizer_encode(tok, longtext, 4000, &enc, &err) && enc.n == 64 && enc.ids[0] == 0,
        "tiny: long text truncated to 64 ids starting with BOS");
-    ok(!bb_tokenizer_encode_ex(tok, longtext, 4000, 0, &enc, &err) && enc.n > 64 &&
-       enc.ids[0] != 0, "tiny: encode_ex without flags: no BOS, no truncation (%d ids)", enc.n);
+    enum bb_status st = bb_tokenizer_encode_ex(tok, longtext, 4000, 0, &enc, &err);
+    ok(!st && enc.n > 64 && enc.ids[0] != 0,
+       "tiny: encode_ex without flags: no BOS, no truncation (%d ids)", enc.n);
     bb_tokenizer_set_max_len(tok, 0);
     is_int(1, bb_tokenizer_max_len(tok), "tiny: set_max_len(0) is raised to the 1 special");
     ok(!bb_tokenizer_encode(tok, "word", 4, &enc, &err) && enc.n == 1 && enc.ids[0] == 0,
@@ -394,9 +397,9 @@ static void tiny(void)
     /* <user> is an added token but not special: decode keeps it when skipping specials */
     char *dec = NULL;
     bb_tokenizer_set_max_len(tok, 64);
-    ok(!bb_tokenizer_encode(tok, "<user>hi", 8, &enc, &err) && enc.n >= 3 &&
-       !bb_tokenizer_decode(tok, enc.ids, enc.n, true, &dec, NULL, &err) &&
-       !strcmp(dec, "<user>hi"), "tiny: skip_special drops BOS, keeps <user>: '%s'",
+    bool good = !bb_tokenizer_encode(tok, "<user>hi", 8, &enc, &err) && enc.n >= 3 &&
+                !bb_tokenizer_decode(tok, enc.ids, enc.n, true, &dec, NULL, &err);
+    ok(good && !strcmp(dec, "<user>hi"), "tiny: skip_special drops BOS, keeps <user>: '%s'",
        dec ? dec : "");
     free(dec);
     items_free(&src);

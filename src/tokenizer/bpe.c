@@ -325,7 +325,7 @@ static enum bb_status add_step(struct bb_bpe *b, const char *re, bool literal,
     int code;
     PCRE2_SIZE at;
     pcre2_code *c = pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED,
-                                  PCRE2_UTF | PCRE2_UCP | (literal ? PCRE2_LITERAL : 0), &code,
+                                  PCRE2_UTF | (literal ? PCRE2_LITERAL : PCRE2_UCP), &code,
                                   &at, NULL);
     free(pat);
     if (!c) {
