@@ -276,10 +276,13 @@ static void smollm2_checks(struct bb_tokenizer *tok, bool follow_model, const ch
        strstr(err.msg, "49152"), "%s: decode refuses an id out of range", how);
 
     /* truncation: SmolLM2 adds nothing, so max_len ids of the text */
+    int max_len = bb_tokenizer_max_len(tok);
+    if (strstr(how, "GGUF"))
+        is_int(8192, max_len, "%s: max_len 8192 (llama.context_length)", how);
     bb_tokenizer_set_max_len(tok, 5);
     ok(!bb_tokenizer_encode(tok, "Hello world! 123", 16, &enc, &err) && enc.n == 5 &&
        enc.ids[4] == 33, "%s: truncated to max_len 5", how);
-    bb_tokenizer_set_max_len(tok, 8192);
+    bb_tokenizer_set_max_len(tok, max_len);
 
     /* goldens */
     struct items src = {0};
@@ -407,6 +410,79 @@ static void tiny(void)
     bb_tokenizer_free(tok);
 }
 
+static void write_file(const char *path, const char *text, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f || fwrite(text, 1, len, f) != len || fclose(f))
+        bail("cannot write %s", path);
+}
+
+static void make_dir(const char *dir)
+{
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s'", dir);
+    if (system(cmd))
+        bail("cannot create %s", dir);
+}
+
+/* The tiny tokenizer with tokenizer_config.json asking for EOS, not BOS: truncation keeps
+ * the closing EOS; random bytes encode to ids in range and decode to their lossy text. */
+static void tiny_eos(void)
+{
+    char dir[4096], path[4200];
+    size_t len;
+    char *json = test_slurp_or_bail(test_src_path("tests/data/tiny-bpe/tokenizer.json"), &len);
+    snprintf(dir, sizeof dir, "%s/tiny-eos", test_tmp_dir());
+    make_dir(dir);
+    snprintf(path, sizeof path, "%s/tokenizer.json", dir);
+    write_file(path, json, len);
+    free(json);
+    static const char cfg[] = "{\"add_bos_token\": false, \"add_eos_token\": true, "
+                              "\"eos_token\": {\"content\": \"<|eos|>\"}, "
+                              "\"model_max_length\": 16}";
+    snprintf(path, sizeof path, "%s/tokenizer_config.json", dir);
+    write_file(path, cfg, strlen(cfg));
+    struct bb_tokenizer *tok = NULL;
+    struct bb_error err = {0};
+    struct bb_encoding enc = {0};
+    if (!ok(!bb_tokenizer_load(dir, &tok, &err), "tiny with EOS: loads")) {
+        diag("%s", err.msg);
+        return;
+    }
+    ok(!bb_tokenizer_adds_bos(tok), "tiny with EOS: add_bos_token false wins over the template");
+    const char *text = "word word word word word word word word word word word word word word "
+                       "word word word word word word";
+    enum bb_status st = bb_tokenizer_encode(tok, text, strlen(text), &enc, &err);
+    ok(!st && enc.n == 16 && enc.ids[15] == 1 && enc.ids[0] != 0,
+       "tiny with EOS: truncated to 16 ids keeping the closing EOS");
+    st = bb_tokenizer_encode_ex(tok, "word", 4, BB_TOK_ADD_SPECIAL, &enc, &err);
+    ok(!st && enc.n >= 2 && enc.ids[enc.n - 1] == 1, "tiny with EOS: ADD_SPECIAL appends EOS");
+
+    unsigned seed = 12345;
+    int good = 0, n = 300;
+    for (int i = 0; i < n; i++) {
+        char buf[64], *dec = NULL, *want;
+        size_t bl = (size_t)(i % 60) + 1, dn = 0, wn;
+        for (size_t k = 0; k < bl; k++) {
+            seed = seed * 1103515245u + 12345u;
+            buf[k] = (char)(seed >> 16);
+        }
+        bool in_range = !bb_tokenizer_encode_ex(tok, buf, bl, 0, &enc, &err);
+        for (int k = 0; in_range && k < enc.n; k++)
+            in_range = enc.ids[k] >= 0 && enc.ids[k] < bb_tokenizer_vocab_size(tok);
+        want = lossy(buf, bl, &wn);
+        if (in_range && !bb_tokenizer_decode(tok, enc.ids, enc.n, false, &dec, &dn, &err) &&
+            dn == wn && !memcmp(dec, want, wn))
+            good++;
+        free(dec);
+        free(want);
+    }
+    is_int(n, good, "tiny: %d/%d random byte strings encode to ids in range and decode to "
+           "their lossy UTF-8 text", good, n);
+    bb_encoding_free(&enc);
+    bb_tokenizer_free(tok);
+}
+
 /* ---- broken tokenizer.json files ---------------------------------------------------------- */
 
 static void broken(void)
@@ -454,6 +530,7 @@ int main(void)
 {
     plan_lazy();
     tiny();
+    tiny_eos();
     broken();
     smollm2();
     return 0;
