@@ -344,7 +344,8 @@ enum bb_status bb_bpe_set_pre(struct bb_bpe *b, const char *name, const char *wh
                               struct bb_error *err)
 {
     static const struct { const char *name; const char *re1, *re2; bool ignore_merges; } pres[] = {
-        {"gpt2", RE_GPT2, NULL, false},       {"default", RE_GPT2, NULL, false},
+        {"gpt2", RE_GPT2, NULL, false},       {"gpt-2", RE_GPT2, NULL, false},
+        {"default", RE_GPT2, NULL, false}, /* no tokenizer.ggml.pre: HF's view (GPT-2) */
         {"llama-bpe", RE_LLAMA3, NULL, true}, {"llama3", RE_LLAMA3, NULL, true},
         {"qwen2", RE_QWEN2, NULL, false},     {"smollm", RE_DIGIT, RE_GPT2, false},
     };
@@ -358,7 +359,7 @@ enum bb_status bb_bpe_set_pre(struct bb_bpe *b, const char *name, const char *wh
         return st;
     }
     return bb_fail(err, BB_E_UNSUPPORTED,
-                   "%s: pre-tokenizer '%s' is not supported (supported: gpt2, default, llama-bpe, "
+                   "%s: pre-tokenizer '%s' is not supported (supported: gpt-2, default, llama-bpe, "
                    "qwen2, smollm)", what, name);
 }
 
@@ -539,8 +540,7 @@ static enum bb_status pretok(struct work *w, const char *s, size_t n, int step,
 }
 
 /* A stretch of text between added tokens: normalizer, prefix space, pre-tokenizer. */
-static enum bb_status segment(struct work *w, const char *s, size_t n, bool first,
-                              struct bb_error *err)
+static enum bb_status segment(struct work *w, const char *s, size_t n, struct bb_error *err)
 {
     const struct bb_bpe *b = w->b;
     char *norm = NULL, *pre = NULL;
@@ -556,7 +556,7 @@ static enum bb_status segment(struct work *w, const char *s, size_t n, bool firs
         s = norm;
         n = (size_t)r;
     }
-    if (b->add_prefix_space && n && s[0] != ' ' && first) {
+    if (b->add_prefix_space && n && s[0] != ' ') { /* every stretch, as HF's ByteLevel */
         if (!(pre = malloc(n + 1))) {
             free(norm);
             return bb_fail(err, BB_E_NOMEM, "tokenizer: out of memory");
@@ -632,13 +632,13 @@ static enum bb_status bpe_encode_valid(struct work *w, const char *s, size_t n,
         while (a->rstrip && end < n && is_space(s, n, end, &k))
             end += k;
         if (start > seg)
-            st = segment(w, s + seg, start - seg, seg == 0, err);
+            st = segment(w, s + seg, start - seg, err);
         if (!st && !push(w, a->id))
             st = bb_fail(err, BB_E_NOMEM, "tokenizer: out of memory");
         seg = i = end;
     }
     if (!st && seg < n && !w->full)
-        st = segment(w, s + seg, n - seg, seg == 0, err);
+        st = segment(w, s + seg, n - seg, err);
     return st;
 }
 
