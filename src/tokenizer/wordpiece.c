@@ -3,8 +3,9 @@
  * BertPreTokenizer, greedy longest-match-first WordPiece, the
  * post-processor's special tokens, and truncation to max_len. Loads
  * tokenizer.json, or vocab.txt + tokenizer_config.json. */
-#include "tokenizer/tokenizer.h"
+#include "tokenizer/tokenizer-impl.h"
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +15,7 @@
 #include "paths.h"
 #include "tokenizer/unicode.h"
 
-#define MAX_SPECIALS 8          /* template tokens before / after the text */
+#define MAX_SPECIALS BB_TOK_MAX_TEMPLATE
 #define MAX_VOCAB_ID (1 << 24)  /* sanity bound on ids read from files */
 
 struct vocab_slot { uint32_t off, len; int32_t id; };  /* id < 0: empty */
@@ -24,10 +25,10 @@ struct added_token {
     uint32_t *cps;  /* content as code points (normalized when `normalized`) */
     size_t n;
     int32_t id;
-    bool lstrip, rstrip, single_word, normalized;
+    bool lstrip, rstrip, single_word, normalized, special;
 };
 
-struct bb_tokenizer {
+struct wordpiece {
     char *arena;                 /* every piece string, NUL-terminated */
     size_t arena_len, arena_cap;
     struct vocab_slot *slots;    /* open addressing, power-of-two size */
@@ -63,7 +64,7 @@ static uint32_t hash_bytes(const char *s, size_t n)
     return (uint32_t)(h ^ (h >> 32));
 }
 
-static int32_t vocab_find(const struct bb_tokenizer *t, const char *s, size_t n)
+static int32_t vocab_find(const struct wordpiece *t, const char *s, size_t n)
 {
     for (uint32_t i = hash_bytes(s, n) & t->mask;; i = (i + 1) & t->mask) {
         const struct vocab_slot *sl = &t->slots[i];
@@ -74,7 +75,7 @@ static int32_t vocab_find(const struct bb_tokenizer *t, const char *s, size_t n)
     }
 }
 
-static enum bb_status vocab_init(struct bb_tokenizer *t, size_t n_entries, struct bb_error *err)
+static enum bb_status vocab_init(struct wordpiece *t, size_t n_entries, struct bb_error *err)
 {
     uint32_t size = 1024;
     while (size < 2 * n_entries + 16)
@@ -90,7 +91,7 @@ static enum bb_status vocab_init(struct bb_tokenizer *t, size_t n_entries, struc
 }
 
 /* Copy s into the arena; returns its offset or UINT32_MAX on failure. */
-static uint32_t arena_add(struct bb_tokenizer *t, const char *s, size_t n)
+static uint32_t arena_add(struct wordpiece *t, const char *s, size_t n)
 {
     if (t->arena_len + n + 1 > t->arena_cap) {
         size_t cap = t->arena_cap ? t->arena_cap : 1 << 16;
@@ -110,7 +111,7 @@ static uint32_t arena_add(struct bb_tokenizer *t, const char *s, size_t n)
 }
 
 /* Double the table when it is half full. */
-static bool vocab_grow(struct bb_tokenizer *t)
+static bool vocab_grow(struct wordpiece *t)
 {
     uint32_t size = 2 * (t->mask + 1);
     struct vocab_slot *old = t->slots, *sl = malloc(size * sizeof *sl);
@@ -133,7 +134,7 @@ static bool vocab_grow(struct bb_tokenizer *t)
 }
 
 /* Insert or overwrite piece -> id (a later duplicate wins, as in a dict). */
-static enum bb_status vocab_put(struct bb_tokenizer *t, const char *s, size_t n, int32_t id,
+static enum bb_status vocab_put(struct wordpiece *t, const char *s, size_t n, int32_t id,
                                 const char *what, struct bb_error *err)
 {
     if (id < 0 || id >= MAX_VOCAB_ID)
@@ -161,7 +162,7 @@ static enum bb_status vocab_put(struct bb_tokenizer *t, const char *s, size_t n,
 }
 
 /* Build the id -> piece table from the hash table and the added tokens. */
-static enum bb_status build_id_table(struct bb_tokenizer *t, struct bb_error *err)
+static enum bb_status build_id_table(struct wordpiece *t, struct bb_error *err)
 {
     int32_t max_id = -1;
     for (uint32_t i = 0; i <= t->mask; i++)
@@ -212,7 +213,7 @@ static bool cpbuf_reserve(struct cpbuf *b, size_t cap)
 }
 
 /* clean_text and CJK spacing: in (n) -> out. */
-static bool norm_clean(const struct bb_tokenizer *t, const uint32_t *in, size_t n,
+static bool norm_clean(const struct wordpiece *t, const uint32_t *in, size_t n,
                        struct cpbuf *out)
 {
     if (!cpbuf_reserve(out, 3 * n + 1))
@@ -265,7 +266,7 @@ static bool norm_lower(const struct cpbuf *in, struct cpbuf *out)
 }
 
 /* The whole BertNormalizer: in (n) -> *res (points at a or b). */
-static bool normalize(const struct bb_tokenizer *t, const uint32_t *in, size_t n,
+static bool normalize(const struct wordpiece *t, const uint32_t *in, size_t n,
                       struct cpbuf *a, struct cpbuf *b, struct cpbuf **res)
 {
     struct cpbuf *cur = a, *other = b, *sw;
@@ -288,9 +289,10 @@ static bool normalize(const struct bb_tokenizer *t, const uint32_t *in, size_t n
 /* ---- encoding ------------------------------------------------------------------ */
 
 struct work {
-    const struct bb_tokenizer *tok;
+    const struct wordpiece *tok;
     struct bb_encoding *enc;
-    int limit;               /* ids allowed between the template's specials */
+    int start;               /* enc->n when the text began */
+    int limit;               /* ids allowed for the text */
     bool full;               /* limit reached: stop */
     struct cpbuf na, nb;     /* normalization scratch */
     char *key;               /* prefix + UTF-8 of a word (lookup keys) */
@@ -299,25 +301,13 @@ struct work {
     size_t key_cap, utf8_cap, off_cap;
 };
 
-static bool enc_push(struct bb_encoding *enc, int32_t id)
-{
-    if (enc->n == enc->cap) {
-        int cap = enc->cap ? 2 * enc->cap : 64;
-        int32_t *ids = realloc(enc->ids, (size_t)cap * sizeof *ids);
-        if (!ids)
-            return false;
-        enc->ids = ids;
-        enc->cap = cap;
-    }
-    enc->ids[enc->n++] = id;
-    return true;
-}
+#define enc_push bb_tok_push
 
 /* Apply truncation after the ids of one word / token were added. */
 static void enc_truncate(struct work *w)
 {
-    if (w->enc->n - w->tok->n_pre >= w->limit) {
-        w->enc->n = w->tok->n_pre + w->limit;
+    if (w->enc->n - w->start >= w->limit) {
+        w->enc->n = w->start + w->limit;
         w->full = true;
     }
 }
@@ -354,7 +344,7 @@ static bool word_buffers(struct work *w, size_t n_chars)
  * false when the word cannot be pieced. */
 static bool wordpiece_pieces(struct work *w, size_t n, bool *nomem)
 {
-    const struct bb_tokenizer *t = w->tok;
+    const struct wordpiece *t = w->tok;
     memcpy(w->key, t->prefix, t->prefix_len);
     for (size_t i = 0; i < n;) {
         size_t plen = i > 0 ? t->prefix_len : 0;
@@ -382,7 +372,7 @@ static bool wordpiece_pieces(struct work *w, size_t n, bool *nomem)
 static enum bb_status wordpiece_word(struct work *w, const uint32_t *cps, size_t n,
                                      struct bb_error *err)
 {
-    const struct bb_tokenizer *t = w->tok;
+    const struct wordpiece *t = w->tok;
     int start = w->enc->n;
     bool nomem = false, good = false;
     if (n <= (size_t)t->max_chars) {
@@ -438,7 +428,7 @@ static bool is_word_char(uint32_t c)
 }
 
 /* Longest added token (of the given normalized kind) starting at s[i]. */
-static const struct added_token *added_at(const struct bb_tokenizer *t, const uint32_t *s,
+static const struct added_token *added_at(const struct wordpiece *t, const uint32_t *s,
                                           size_t n, size_t i, bool normalized)
 {
     const struct added_token *best = NULL;
@@ -498,35 +488,23 @@ static enum bb_status raw_segment(struct work *w, const uint32_t *s, size_t n,
     return split_added(w, norm->v, norm->n, true, pretokenize, err);
 }
 
-enum bb_status bb_tokenizer_encode(const struct bb_tokenizer *tok, const char *text, size_t len,
-                                   struct bb_encoding *enc, struct bb_error *err)
+/* The text's ids (no template specials), at most `limit`. */
+static enum bb_status wp_encode(const struct bb_tokenizer *base, const char *text, size_t len,
+                                int limit, struct bb_encoding *enc, struct bb_error *err)
 {
+    const struct wordpiece *tok = base->impl;
     enum bb_status st = BB_OK;
-    struct work w = {.tok = tok, .enc = enc, .limit = tok->max_len - tok->n_pre - tok->n_suf};
+    struct work w = {.tok = tok, .enc = enc, .start = enc->n, .limit = limit};
     uint32_t *cps = len < SIZE_MAX / 16 ? malloc((len + 1) * sizeof *cps) : NULL;
     if (!cps) {
         st = bb_fail(err, BB_E_NOMEM, "tokenizer: out of memory for %zu bytes of text", len);
         goto done;
     }
     size_t n = bb_uni_decode_lossy(text ? text : "", text ? len : 0, cps);
-    enc->n = 0;
-    for (int i = 0; i < tok->n_pre; i++)
-        if (!enc_push(enc, tok->pre[i])) {
-            st = bb_fail(err, BB_E_NOMEM, "tokenizer: out of memory");
-            goto done;
-        }
     if (w.limit <= 0)
         w.full = true;
-    if ((st = split_added(&w, cps, n, false, raw_segment, err)))
-        goto done;
-    for (int i = 0; i < tok->n_suf; i++)
-        if (!enc_push(enc, tok->suf[i])) {
-            st = bb_fail(err, BB_E_NOMEM, "tokenizer: out of memory");
-            goto done;
-        }
+    st = split_added(&w, cps, n, false, raw_segment, err);
 done:
-    if (st)
-        enc->n = 0;
     free(cps);
     free(w.na.v);
     free(w.nb.v);
@@ -536,19 +514,10 @@ done:
     return st;
 }
 
-void bb_encoding_free(struct bb_encoding *enc)
-{
-    if (!enc)
-        return;
-    free(enc->ids);
-    enc->ids = NULL;
-    enc->n = enc->cap = 0;
-}
-
 /* ---- loading ------------------------------------------------------------------- */
 
 /* Id of a token given as text: a non-normalized added token, else the vocab. */
-static int32_t token_id(const struct bb_tokenizer *t, const char *s)
+static int32_t token_id(const struct wordpiece *t, const char *s)
 {
     for (int i = 0; i < t->n_added; i++)
         if (!t->added[i].normalized && !strcmp(t->added[i].content, s))
@@ -556,7 +525,7 @@ static int32_t token_id(const struct bb_tokenizer *t, const char *s)
     return vocab_find(t, s, strlen(s));
 }
 
-static enum bb_status read_vocab_json(struct bb_tokenizer *t, const json_t *vocab,
+static enum bb_status read_vocab_json(struct wordpiece *t, const json_t *vocab,
                                       const char *what, struct bb_error *err)
 {
     if (!json_is_object(vocab))
@@ -616,7 +585,7 @@ done:
 }
 
 /* vocab.txt: one piece per line, id = line number - 1 ('\n' ends a line). */
-static enum bb_status read_vocab_txt(struct bb_tokenizer *t, const char *path,
+static enum bb_status read_vocab_txt(struct wordpiece *t, const char *path,
                                      struct bb_error *err)
 {
     char *buf = NULL;
@@ -642,7 +611,7 @@ done:
     return st;
 }
 
-static enum bb_status add_token(struct bb_tokenizer *t, const char *content, int32_t id,
+static enum bb_status add_token(struct wordpiece *t, const char *content, int32_t id,
                                 bool normalized, struct bb_error *err)
 {
     struct added_token *a = realloc(t->added, (size_t)(t->n_added + 1) * sizeof *a);
@@ -660,10 +629,11 @@ static enum bb_status add_token(struct bb_tokenizer *t, const char *content, int
     a->n = bb_uni_decode_lossy(content, len, a->cps);
     a->id = id;
     a->normalized = normalized;
+    a->special = true;
     return BB_OK;
 }
 
-static enum bb_status read_added_tokens(struct bb_tokenizer *t, const json_t *arr,
+static enum bb_status read_added_tokens(struct wordpiece *t, const json_t *arr,
                                         const char *what, struct bb_error *err)
 {
     size_t i;
@@ -677,14 +647,15 @@ static enum bb_status read_added_tokens(struct bb_tokenizer *t, const json_t *ar
         snprintf(field, sizeof field, "%.4000s: added_tokens[%zu]", what, i);
         const char *content = NULL;
         long long id = -1;
-        bool norm = false, lstrip = false, rstrip = false, single = false;
+        bool norm = false, lstrip = false, rstrip = false, single = false, special = true;
         enum bb_status st;
         if ((st = bb_json_get_string(v, "content", field, true, &content, err)) ||
             (st = bb_json_get_int(v, "id", field, true, &id, err)) ||
             (st = bb_json_get_bool(v, "normalized", field, false, &norm, err)) ||
             (st = bb_json_get_bool(v, "lstrip", field, false, &lstrip, err)) ||
             (st = bb_json_get_bool(v, "rstrip", field, false, &rstrip, err)) ||
-            (st = bb_json_get_bool(v, "single_word", field, false, &single, err)))
+            (st = bb_json_get_bool(v, "single_word", field, false, &single, err)) ||
+            (st = bb_json_get_bool(v, "special", field, false, &special, err)))
             return st;
         if (id < 0 || id >= MAX_VOCAB_ID)
             return bb_fail(err, BB_E_INPUT, "%s: field 'id': expected 0..%d, found %lld", field,
@@ -693,12 +664,13 @@ static enum bb_status read_added_tokens(struct bb_tokenizer *t, const json_t *ar
             return st;
         struct added_token *a = &t->added[t->n_added - 1];
         a->lstrip = lstrip, a->rstrip = rstrip, a->single_word = single;
+        a->special = special;
     }
     return BB_OK;
 }
 
 /* Normalize the content of tokens marked "normalized" (they match normalized text). */
-static enum bb_status normalize_added(struct bb_tokenizer *t, struct bb_error *err)
+static enum bb_status normalize_added(struct wordpiece *t, struct bb_error *err)
 {
     enum bb_status st = BB_OK;
     struct cpbuf a = {0}, b = {0}, *res;
@@ -722,7 +694,7 @@ static enum bb_status normalize_added(struct bb_tokenizer *t, struct bb_error *e
     return st;
 }
 
-static enum bb_status read_normalizer(struct bb_tokenizer *t, const json_t *n, const char *what,
+static enum bb_status read_normalizer(struct wordpiece *t, const json_t *n, const char *what,
                                       struct bb_error *err)
 {
     const char *type = NULL;
@@ -744,7 +716,7 @@ static enum bb_status read_normalizer(struct bb_tokenizer *t, const json_t *n, c
     return bb_json_get_bool(n, "strip_accents", what, false, &t->strip_accents, err);
 }
 
-static enum bb_status read_pretokenizer(struct bb_tokenizer *t, const json_t *p,
+static enum bb_status read_pretokenizer(struct wordpiece *t, const json_t *p,
                                         const char *what, struct bb_error *err)
 {
     const char *type = NULL;
@@ -778,7 +750,7 @@ static enum bb_status read_pair(const json_t *pp, const char *key, const char *w
     return BB_OK;
 }
 
-static enum bb_status template_special(struct bb_tokenizer *t, const json_t *pp,
+static enum bb_status template_special(struct wordpiece *t, const json_t *pp,
                                        const json_t *item, bool after, const char *what,
                                        struct bb_error *err)
 {
@@ -801,7 +773,7 @@ static enum bb_status template_special(struct bb_tokenizer *t, const json_t *pp,
     return BB_OK;
 }
 
-static enum bb_status read_template(struct bb_tokenizer *t, const json_t *pp, const char *what,
+static enum bb_status read_template(struct wordpiece *t, const json_t *pp, const char *what,
                                     struct bb_error *err)
 {
     json_t *single = json_object_get(pp, "single"), *item;
@@ -830,7 +802,7 @@ static enum bb_status read_template(struct bb_tokenizer *t, const json_t *pp, co
     return BB_OK;
 }
 
-static enum bb_status read_post_processor(struct bb_tokenizer *t, const json_t *pp,
+static enum bb_status read_post_processor(struct wordpiece *t, const json_t *pp,
                                           const char *what, struct bb_error *err)
 {
     const char *type = NULL;
@@ -852,7 +824,7 @@ static enum bb_status read_post_processor(struct bb_tokenizer *t, const json_t *
     return read_pair(pp, "sep", what, &t->suf[0], err);
 }
 
-static enum bb_status read_model(struct bb_tokenizer *t, const json_t *m, const char *what,
+static enum bb_status read_model(struct wordpiece *t, const json_t *m, const char *what,
                                  struct bb_error *err)
 {
     const char *type = NULL, *unk = "[UNK]", *prefix = "##";
@@ -1052,7 +1024,7 @@ static bool sc_int(struct scan *s, long long *v)
 }
 
 /* Parse the vocab object at s->p into t; false (t partly filled) if anything is off. */
-static bool sc_vocab(struct bb_tokenizer *t, struct scan *s, char *key)
+static bool sc_vocab(struct wordpiece *t, struct scan *s, char *key)
 {
     size_t colons = 0;
     for (const char *q = s->p; q < s->end; q++)  /* >= entries: sizing only */
@@ -1089,7 +1061,7 @@ static bool sc_vocab(struct bb_tokenizer *t, struct scan *s, char *key)
     }
 }
 
-static void vocab_reset(struct bb_tokenizer *t)
+static void vocab_reset(struct wordpiece *t)
 {
     free(t->slots);
     free(t->arena);
@@ -1102,7 +1074,7 @@ static void vocab_reset(struct bb_tokenizer *t)
 /* Parse model.vocab of the tokenizer.json text in buf directly and blank it
  * out in buf. Returns false (and leaves buf and t's vocab untouched) when the
  * text does not have the expected shape. */
-static bool fast_vocab(struct bb_tokenizer *t, char *buf, size_t len)
+static bool fast_vocab(struct wordpiece *t, char *buf, size_t len)
 {
     struct scan s = {buf, buf + len};
     if (!sc_find_member(&s, "model") || !sc_find_member(&s, "vocab"))
@@ -1133,7 +1105,7 @@ static enum bb_status parse_json_text(const char *buf, size_t len, const char *p
                    je.text);
 }
 
-static enum bb_status load_tokenizer_json(struct bb_tokenizer *t, const char *path,
+static enum bb_status load_tokenizer_json(struct wordpiece *t, const char *path,
                                           struct bb_error *err)
 {
     json_t *root = NULL;
@@ -1175,7 +1147,7 @@ static const char *config_token(const json_t *cfg, const char *key, const char *
 }
 
 /* vocab.txt + tokenizer_config.json (BertTokenizer's settings). */
-static enum bb_status load_vocab_txt(struct bb_tokenizer *t, const char *path, const json_t *cfg,
+static enum bb_status load_vocab_txt(struct wordpiece *t, const char *path, const json_t *cfg,
                                      const char *cfg_path, struct bb_error *err)
 {
     static const char *keys[] = {"unk_token", "sep_token", "pad_token", "cls_token", "mask_token"};
@@ -1221,7 +1193,7 @@ static enum bb_status load_optional_json(const char *path, json_t **out, struct 
 }
 
 /* sentence_bert_config.json's max_seq_length, else model_max_length capped at 512. */
-static enum bb_status read_max_len(struct bb_tokenizer *t, const char *dir, const json_t *cfg,
+static enum bb_status read_max_len(struct wordpiece *t, const char *dir, const json_t *cfg,
                                    const char *cfg_path, struct bb_error *err)
 {
     char path[4096];
@@ -1241,12 +1213,13 @@ static enum bb_status read_max_len(struct bb_tokenizer *t, const char *dir, cons
         n = m > 512 || m <= 0 ? 512 : (long long)m;
     }
     t->max_len = n > 1000000 ? 1000000 : (int)n;
-    bb_tokenizer_set_max_len(t, t->max_len);
+    if (t->max_len < t->n_pre + t->n_suf)
+        t->max_len = t->n_pre + t->n_suf;
     return BB_OK;
 }
 
 /* Every id the encoder can emit must have an embedding row (< vocab size). */
-static enum bb_status check_ids(const struct bb_tokenizer *t, const char *what,
+static enum bb_status check_ids(const struct wordpiece *t, const char *what,
                                 struct bb_error *err)
 {
     for (int i = 0; i < t->n_pre + t->n_suf; i++) {
@@ -1262,7 +1235,7 @@ static enum bb_status check_ids(const struct bb_tokenizer *t, const char *what,
     return BB_OK;
 }
 
-static enum bb_status load_dir(struct bb_tokenizer *t, const char *dir, struct bb_error *err)
+static enum bb_status load_dir(struct wordpiece *t, const char *dir, struct bb_error *err)
 {
     char tj[4096], vt[4096], tc[4096];
     json_t *cfg = NULL;
@@ -1291,32 +1264,9 @@ static enum bb_status load_dir(struct bb_tokenizer *t, const char *dir, struct b
     return st;
 }
 
-enum bb_status bb_tokenizer_load(const char *model_dir, struct bb_tokenizer **out,
-                                 struct bb_error *err)
+static void wp_free(void *impl)
 {
-    *out = NULL;
-    struct bb_tokenizer *t = calloc(1, sizeof *t);
-    if (!t)
-        return bb_fail(err, BB_E_NOMEM, "tokenizer: out of memory");
-    t->pad_id = -1;
-    enum bb_status st = load_dir(t, model_dir, err);
-    if (st) {
-        bb_tokenizer_free(t);
-        return st;
-    }
-    if (t->pad_id < 0) {
-        static const char *names[] = {"[PAD]", "<pad>"};
-        for (int i = 0; i < 2 && t->pad_id < 0; i++)
-            t->pad_id = token_id(t, names[i]);
-        if (t->pad_id < 0)
-            t->pad_id = 0;
-    }
-    *out = t;
-    return BB_OK;
-}
-
-void bb_tokenizer_free(struct bb_tokenizer *tok)
-{
+    struct wordpiece *tok = impl;
     if (!tok)
         return;
     for (int i = 0; i < tok->n_added; i++) {
@@ -1330,21 +1280,122 @@ void bb_tokenizer_free(struct bb_tokenizer *tok)
     free(tok);
 }
 
-int bb_tokenizer_max_len(const struct bb_tokenizer *tok) { return tok->max_len; }
-
-void bb_tokenizer_set_max_len(struct bb_tokenizer *tok, int max_len)
+static const char *wp_piece(const struct bb_tokenizer *base, int id)
 {
-    int min = tok->n_pre + tok->n_suf;
-    tok->max_len = max_len < min ? min : max_len;
-}
-
-int bb_tokenizer_pad_id(const struct bb_tokenizer *tok) { return tok->pad_id; }
-
-int bb_tokenizer_vocab_size(const struct bb_tokenizer *tok) { return tok->n_ids; }
-
-const char *bb_tokenizer_piece(const struct bb_tokenizer *tok, int id)
-{
+    const struct wordpiece *tok = base->impl;
     if (id < 0 || id >= tok->n_ids || tok->piece_off[id] == UINT32_MAX)
         return NULL;
     return tok->arena + tok->piece_off[id];
+}
+
+static bool wp_is_special(const struct bb_tokenizer *base, int id)
+{
+    const struct wordpiece *tok = base->impl;
+    for (int i = 0; i < tok->n_added; i++)
+        if (tok->added[i].id == id && tok->added[i].special)
+            return true;
+    return false;
+}
+
+/* Hugging Face's WordPiece decoder: continuation pieces lose their prefix and join the
+ * previous one, others follow a space; then its clean-up of each piece. */
+static enum bb_status wp_decode(const struct bb_tokenizer *base, const int32_t *ids, int n,
+                                bool skip_special, struct bb_strbuf *out, struct bb_error *err)
+{
+    static const char *const clean[][2] = {
+        {" .", "."}, {" ?", "?"}, {" !", "!"}, {" ,", ","}, {" ' ", "'"}, {" n't", "n't"},
+        {" 'm", "'m"}, {" do not", " don't"}, {" 's", "'s"}, {" 've", "'ve"}, {" 're", "'re"}};
+    const struct wordpiece *tok = base->impl;
+    struct bb_strbuf piece = {0};
+    bool first = true, good = true;
+    for (int i = 0; i < n && good; i++) {
+        if (skip_special && wp_is_special(base, ids[i]))
+            continue;
+        const char *p = wp_piece(base, ids[i]);
+        p = p ? p : "";
+        piece.n = 0;
+        if (!first && tok->prefix_len && !strncmp(p, tok->prefix, tok->prefix_len))
+            p += tok->prefix_len;
+        else if (!first)
+            good = bb_strbuf_add(&piece, " ", 1);
+        first = false;
+        good = good && bb_strbuf_add(&piece, p, strlen(p)) && bb_strbuf_add(&piece, "", 0);
+        for (size_t k = 0; good && k < sizeof clean / sizeof clean[0]; k++) {
+            char *at;
+            size_t lf = strlen(clean[k][0]), lt = strlen(clean[k][1]);
+            while ((at = strstr(piece.s, clean[k][0]))) {
+                memmove(at + lt, at + lf, strlen(at + lf) + 1);
+                memcpy(at, clean[k][1], lt);
+            }
+        }
+        good = good && bb_strbuf_add(out, piece.s, strlen(piece.s));
+    }
+    free(piece.s);
+    return good ? BB_OK : bb_fail(err, BB_E_NOMEM, "tokenizer: out of memory decoding");
+}
+
+static const struct bb_tok_ops wp_ops = {
+    .kind = "wordpiece", .encode = wp_encode, .piece = wp_piece, .is_special = wp_is_special,
+    .decode = wp_decode, .free = wp_free};
+
+enum bb_status bb_wordpiece_load(struct bb_tokenizer *base, const char *model_dir,
+                                 struct bb_error *err)
+{
+    struct wordpiece *t = calloc(1, sizeof *t);
+    if (!t)
+        return bb_fail(err, BB_E_NOMEM, "tokenizer: out of memory");
+    t->pad_id = -1;
+    enum bb_status st = load_dir(t, model_dir, err);
+    if (st) {
+        wp_free(t);
+        return st;
+    }
+    if (t->pad_id < 0) {
+        static const char *names[] = {"[PAD]", "<pad>"};
+        for (int i = 0; i < 2 && t->pad_id < 0; i++)
+            t->pad_id = token_id(t, names[i]);
+        if (t->pad_id < 0)
+            t->pad_id = 0;
+    }
+    base->ops = &wp_ops;
+    base->impl = t;
+    memcpy(base->pre, t->pre, sizeof t->pre);
+    memcpy(base->suf, t->suf, sizeof t->suf);
+    base->n_pre = t->n_pre;
+    base->n_suf = t->n_suf;
+    base->max_len = t->max_len;
+    base->pad_id = t->pad_id;
+    base->n_ids = t->n_ids;
+    base->sp.pad = t->pad_id;
+    base->sp.unk = t->unk_id;
+    base->sp.cls = t->n_pre ? t->pre[0] : -1;
+    base->sp.sep = t->n_suf ? t->suf[t->n_suf - 1] : -1;
+    static const char *masks[] = {"[MASK]", "<mask>"};
+    for (int i = 0; i < 2 && base->sp.mask < 0; i++)
+        base->sp.mask = token_id(t, masks[i]);
+    return BB_OK;
+}
+
+bool bb_tok_json_model_type(const char *buf, size_t len, char *type, size_t cap)
+{
+    struct scan s = {buf, buf + len};
+    size_t n;
+    if (!sc_find_member(&s, "model"))
+        return false;
+    const char *model = s.p;
+    if (!sc_find_member(&s, "type")) {
+        s.p = model;  /* no "type" member (or an unexpected shape): tell which */
+        if (!sc_skip_value(&s))
+            return false;
+        snprintf(type, cap, "%s", "");
+        return true;
+    }
+    char *tmp = malloc((size_t)(s.end - s.p) + 1);
+    bool good = tmp && sc_string(&s, tmp, &n) && n < cap;
+    if (good) {
+        memcpy(type, tmp, n);
+        type[n] = '\0';
+    }
+    free(tmp);
+    return good;
 }
