@@ -717,6 +717,9 @@ static bool cl_supports_op(struct bb_backend *be, enum bb_op_kind op)
     case BB_OP_EMBED: case BB_OP_MATMUL: case BB_OP_LAYERNORM: case BB_OP_ATTENTION:
     case BB_OP_POOL:
         return true;
+    case BB_OP_RMSNORM: case BB_OP_ROPE: case BB_OP_ATTN_CAUSAL: case BB_OP_KV_STORE:
+    case BB_OP_GLU: case BB_OP_LOGPROBS: /* opencl_decoder.c */
+        return true;
     case BB_OP_COUNT:
         break;
     }
@@ -842,6 +845,12 @@ static const struct bb_backend_vtable cl_vtable = {
     .layernorm = cl_layernorm,
     .attention = cl_attention,
     .pool = cl_pool,
+    .rmsnorm = bb_cl_rmsnorm,
+    .rope = bb_cl_rope,
+    .attn_causal = bb_cl_attn_causal,
+    .kv_store = bb_cl_kv_store,
+    .glu = bb_cl_glu,
+    .logprobs = bb_cl_logprobs,
 };
 
 /* Context and in-order queue on the chosen device. */
