@@ -42,8 +42,9 @@ __kernel void bb_rmsnorm_rows(__global const float *x, // (m, c)
 }
 
 /* Rotary embedding in place on x (n_tok, n_head*hd): one work-item per
- * (token, head, pair i < n_rot/2); global n_tok*n_head*n_rot/2 rounded up,
- * local 64. theta = pos * 2^(-(2i/n_rot) log2(base)); pair (2i, 2i+1) when
+ * (token, pair i < n_rot/2), which computes theta's sine and cosine once and
+ * rotates that pair in every head; global n_tok*n_rot/2 rounded up, local 64.
+ * theta = pos * 2^(-(2i/n_rot) log2(base)); the pair is dims (2i, 2i+1) when
  * neox is 0 (ggml NORM), (i, i + n_rot/2) when 1 (rotate-half). */
 __kernel void bb_rope(__global float *x,         // (n_tok, n_head*hd)
                       __global const int *pos,   // (n_tok)
@@ -51,18 +52,19 @@ __kernel void bb_rope(__global float *x,         // (n_tok, n_head*hd)
 {
     int hr = n_rot / 2;
     int gid = get_global_id(0);
-    if (gid >= n_tok * n_head * hr)
+    if (gid >= n_tok * hr)
         return;
-    int i = gid % hr, rh = gid / hr; /* rh = token * n_head + head */
-    int r = rh / n_head;
+    int i = gid % hr, r = gid / hr;
     float freq = exp2(-(float)(2 * i) / (float)n_rot * log2_base);
     float theta = (float)pos[r] * freq;
     float cs, sn = sincos(theta, &cs);
-    __global float *v = x + (size_t)rh * hd;
     int ia = neox ? i : 2 * i, ib = neox ? i + hr : 2 * i + 1;
-    float a = v[ia], b = v[ib];
-    v[ia] = a * cs - b * sn;
-    v[ib] = a * sn + b * cs;
+    __global float *v = x + (size_t)r * n_head * hd;
+    for (int h = 0; h < n_head; h++, v += hd) {
+        float a = v[ia], b = v[ib];
+        v[ia] = a * cs - b * sn;
+        v[ib] = a * sn + b * cs;
+    }
 }
 
 /* Causal grouped-query attention over a KV cache, one work-item per

@@ -57,8 +57,9 @@ enum bb_status bb_cl_rope(struct bb_backend *be, struct bb_buffer *x, struct bb_
                           int n_tok, int n_head, int head_dim, int n_rot, float base,
                           enum bb_rope_mode mode, struct bb_error *err)
 {
-    /* n_tok*n_head*n_rot/2 <= the elements of x, which the wrapper bounds by INT_MAX */
-    size_t items = (size_t)n_tok * (size_t)n_head * (size_t)(n_rot / 2);
+    /* one work-item per (token, pair), looping over the heads; n_tok*n_rot/2 <=
+     * the elements of x, which the wrapper bounds by INT_MAX */
+    size_t items = (size_t)n_tok * (size_t)(n_rot / 2);
     const struct dec_arg args[] = {DMEM(x),        DMEM(pos),  DINT(n_tok),
                                    DINT(n_head),   DINT(head_dim), DINT(n_rot),
                                    DFLT((float)log2((double)base)), DINT(mode == BB_ROPE_NEOX)};
