@@ -219,9 +219,12 @@ __kernel void bb_glu(__global const float *x, // (m, 2f)
 
 /* Per row of logits (m, n_vocab): lp = logits[tgt] - logsumexp (0 when
  * tgt < 0, NaN when tgt >= n_vocab), am = the first argmax (when has_am).
- * One work-item per row (local 1: each is long), two passes with float8 loads:
- * max and argmax (lane-wise, strict '>' keeps each lane's first maximum), then
- * the sum of exp(x - max), in blocks of 32 vectors to keep float rounding small. */
+ * One work-item per row (local 1: each is long), one pass over the row in
+ * blocks of 32 float8 vectors (1 KiB, read again from L1): the block's max
+ * and argmax (lane-wise, strict '>' keeps each lane's first maximum; across
+ * lanes the lowest index wins ties), the running sum rescaled when the max
+ * grows, then the block's sum of exp(x - max) (per-block partial sums keep
+ * the float rounding small). */
 __kernel void bb_logprobs(__global const float *logits, // (m, n_vocab)
                           __global const int *tgt,      // (m)
                           __global float *lp,           // (m)
@@ -233,45 +236,42 @@ __kernel void bb_logprobs(__global const float *logits, // (m, n_vocab)
         return;
     __global const float *r = logits + (size_t)i * n_vocab;
     int n8 = n_vocab / 8;
-    float8 m8 = (float8)(-INFINITY);
-    int8 i8 = (int8)(0);
     const int8 lane = (int8)(0, 1, 2, 3, 4, 5, 6, 7);
-    for (int j = 0; j < n8; j++) {
-        float8 x = vload8(j, r);
-        int8 gt = isgreater(x, m8);
-        m8 = select(m8, x, gt);
-        i8 = select(i8, (int8)(j * 8) + lane, gt);
-    }
-    float mx = -INFINITY;
+    float mx = -INFINITY, sum = 0.0f;
     int best = 0;
-    if (n8 > 0) {
-        float tmp[8];
-        int idx[8];
-        vstore8(m8, 0, tmp);
-        vstore8(i8, 0, idx);
-        mx = tmp[0];
-        best = idx[0];
-        for (int u = 1; u < 8; u++)
-            if (tmp[u] > mx || (tmp[u] == mx && idx[u] < best)) {
-                mx = tmp[u];
-                best = idx[u];
-            }
-    }
-    for (int j = n8 * 8; j < n_vocab; j++)
-        if (r[j] > mx) {
-            mx = r[j];
-            best = j;
-        }
-    float sum = 0.0f;
     for (int j0 = 0; j0 < n8; j0 += 32) {
         int jn = min(n8, j0 + 32);
+        float8 m8 = (float8)(-INFINITY);
+        int8 i8 = (int8)(0);
+        for (int j = j0; j < jn; j++) {
+            float8 x = vload8(j, r);
+            int8 gt = isgreater(x, m8);
+            m8 = select(m8, x, gt);
+            i8 = select(i8, (int8)(j * 8) + lane, gt);
+        }
+        float4 m4 = fmax(m8.lo, m8.hi);
+        float bm = fmax(fmax(m4.x, m4.y), fmax(m4.z, m4.w));
+        if (bm > mx) { /* strict: an earlier block keeps a tie */
+            int8 at = select((int8)(INT_MAX), i8, m8 == (float8)(bm));
+            int4 a4 = min(at.lo, at.hi);
+            sum *= exp(mx - bm);
+            mx = bm;
+            best = min(min(a4.x, a4.y), min(a4.z, a4.w));
+        }
         float8 s8 = (float8)(0.0f);
         for (int j = j0; j < jn; j++)
             s8 += exp(vload8(j, r) - mx);
         sum += bb_hsum8(s8);
     }
-    for (int j = n8 * 8; j < n_vocab; j++)
-        sum += exp(r[j] - mx);
+    for (int j = n8 * 8; j < n_vocab; j++) {
+        float x = r[j];
+        if (x > mx) {
+            sum *= exp(mx - x);
+            mx = x;
+            best = j;
+        }
+        sum += exp(x - mx);
+    }
     int t = tgt[i];
     lp[i] = t < 0 ? 0.0f : t >= n_vocab ? NAN : r[t] - mx - log(sum);
     if (has_am)

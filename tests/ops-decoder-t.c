@@ -367,8 +367,9 @@ static void test_glu(int m, int f)
 }
 
 /* Logit rows of vocabulary n_vocab over [-spread, spread]; row kinds by i % 4:
- * 0 plain, 1 the maximum tied at two far-apart places, 2 a constant row (every
- * index ties), 3 the maximum in the last element (the tail past the float8s). */
+ * 0 plain, 1 the maximum tied at two places (far apart, or 7 apart when
+ * i % 8 == 5), 2 a constant row (every index ties), 3 the maximum in the last
+ * element (the tail past the float8s), tied with an earlier one when i % 8 == 7. */
 static void test_logprobs(int m, int n_vocab, float spread, bool with_am)
 {
     size_t n = (size_t)m * n_vocab;
@@ -378,6 +379,8 @@ static void test_logprobs(int m, int n_vocab, float spread, bool with_am)
         float *row = z + (size_t)i * n_vocab;
         int kind = i % 4, a = rnd_int(0, n_vocab - 1), bpos = rnd_int(0, n_vocab - 1);
         if (kind == 1) {
+            if (i % 8 == 5) /* nearby: the same block of vectors, other lanes */
+                bpos = a + 7 < n_vocab ? a + 7 : a;
             int lo = a < bpos ? a : bpos, hi = a < bpos ? bpos : a;
             row[lo] = row[hi] = spread + 1.0f;
             want_am[i] = lo;
@@ -388,6 +391,10 @@ static void test_logprobs(int m, int n_vocab, float spread, bool with_am)
         } else if (kind == 3) {
             row[n_vocab - 1] = spread + 2.0f;
             want_am[i] = n_vocab - 1;
+            if (i % 8 == 7) { /* tied with an earlier element */
+                row[a] = spread + 2.0f;
+                want_am[i] = a;
+            }
         } else {
             row[a] = spread + 0.5f;
             want_am[i] = a;
@@ -582,10 +589,12 @@ static void test_counts(void)
 
 /* ---- rough timings at SmolLM2-135M's shapes (BIASBENCH_OPS_BENCH=1) ----- */
 
+/* CPU seconds of the whole process (PoCL's worker threads included): on a
+ * loaded machine a steadier measure of a kernel's work than wall time */
 static double now(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
@@ -644,7 +653,7 @@ static void bench(void)
                     ms[op] += (now() - t0) * 1e3 / reps;
             }
         }
-        diag("SmolLM2 shapes b=%d T=%d (m=%d): rmsnorm %.2f ms, rope(q) %.2f ms, attn_causal "
+        diag("SmolLM2 shapes b=%d T=%d (m=%d), CPU ms (all threads): rmsnorm %.2f ms, rope(q) %.2f ms, attn_causal "
              "%.2f ms, kv_store %.2f ms, glu(f=%d) %.2f ms, logprobs %.2f ms",
              b, t, m, ms[0], ms[1], ms[2], ms[3], f, ms[4], ms[5]);
         struct bb_buffer *all[] = {x, g, y, q, k, v, o, pos, big, lg, tg, lp, am, kc};
