@@ -70,7 +70,7 @@ __kernel void bb_rope(__global float *x,         // (n_tok, n_head*hd)
 /* Causal grouped-query attention over a KV cache, one work-item per
  * (sequence, head, query row) with an online softmax over keys 0 .. n_past+i.
  * q, out (b*tq, n_head*hd); k, v (b, t_cap, n_kv*hd); head h reads KV head
- * h / (n_head / n_kv). Global b*n_head*tq rounded up, local 64; the query row
+ * h / (n_head / n_kv). Global b*n_head*tq rounded up, local 16; the query row
  * varies fastest, so neighbouring work-items read the same keys. */
 #define BB_ATTN_CAUSAL_ARGS                                                                   \
     __global const float *q, __global const float *k, __global const float *v,              \

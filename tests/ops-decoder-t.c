@@ -633,9 +633,9 @@ static void bench(void)
         check(bb_backend_upload(C, v, 0, h, (size_t)m * nkv * hd * fl, &err), &err, "up");
         check(bb_backend_upload(C, pos, 0, pi, (size_t)m * 4, &err), &err, "up");
         check(bb_backend_upload(C, tg, 0, pi, (size_t)m * 4, &err), &err, "up");
-        double ms[6] = {0};
+        double ms[7] = {0};
         const int reps = 3;
-        for (int op = 0; op < 6; op++) {
+        for (int op = 0; op < 7; op++) {
             for (int r = 0; r <= reps; r++) { /* r = 0 warms up */
                 double t0 = now();
                 enum bb_status st = BB_OK;
@@ -646,6 +646,9 @@ static void bench(void)
                 case 3: st = bb_op_kv_store(C, k, kc, b, t, 0, t, nkv * hd, &err); break;
                 case 4: st = bb_op_glu(C, big, lg, m, f, &err); break;
                 case 5: st = bb_op_logprobs(C, lg, tg, lp, am, m, vocab, &err); break;
+                case 6: /* a decode step: one new query per sequence over t cached keys */
+                    st = bb_op_attn_causal(C, q, k, v, o, b, 1, t - 1, t, nh, nkv, hd, 0.125f, &err);
+                    break;
                 }
                 check(st, &err, "bench op");
                 check(bb_backend_sync(C, &err), &err, "sync");
@@ -654,8 +657,9 @@ static void bench(void)
             }
         }
         diag("SmolLM2 shapes b=%d T=%d (m=%d), CPU ms (all threads): rmsnorm %.2f ms, rope(q) %.2f ms, attn_causal "
-             "%.2f ms, kv_store %.2f ms, glu(f=%d) %.2f ms, logprobs %.2f ms",
-             b, t, m, ms[0], ms[1], ms[2], ms[3], f, ms[4], ms[5]);
+             "%.2f ms, kv_store %.2f ms, glu(f=%d) %.2f ms, logprobs %.2f ms; decode step "
+             "attn_causal (tq 1, n_past %d) %.3f ms",
+             b, t, m, ms[0], ms[1], ms[2], ms[3], f, ms[4], ms[5], t - 1, ms[6]);
         struct bb_buffer *all[] = {x, g, y, q, k, v, o, pos, big, lg, tg, lp, am, kc};
         for (size_t i = 0; i < sizeof all / sizeof *all; i++)
             bb_buffer_free(C, all[i]);

@@ -11,6 +11,9 @@
 #include <stddef.h>
 
 #define DEC_LOCAL 64 /* local size of the row and elementwise kernels */
+/* attn_causal's: small, so that a decode step (b * n_head work-items, e.g.
+ * 72 for SmolLM2 at b = 8) still spreads over several cores */
+#define DEC_LOCAL_ATTN 16
 
 /* Kernel arguments, set in order: a cl_mem or a 4-byte scalar. */
 struct dec_arg {
@@ -82,7 +85,7 @@ enum bb_status bb_cl_attn_causal(struct bb_backend *be, struct bb_buffer *q, str
     const struct dec_arg args[] = {DMEM(q),       DMEM(k),        DMEM(v),      DMEM(out),
                                    DINT(b),       DINT(tq),       DINT(n_past), DINT(t_cap),
                                    DINT(n_head),  DINT(n_kv_head), DINT(head_dim), DFLT(scale)};
-    const size_t global[1] = {items}, local[1] = {DEC_LOCAL};
+    const size_t global[1] = {items}, local[1] = {DEC_LOCAL_ATTN};
     const char *name = head_dim == 64    ? "bb_attn_causal_hd64"
                        : head_dim == 128 ? "bb_attn_causal_hd128"
                                          : "bb_attn_causal";
