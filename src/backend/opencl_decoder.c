@@ -106,7 +106,8 @@ enum bb_status bb_cl_glu(struct bb_backend *be, struct bb_buffer *x, struct bb_b
                          int f, struct bb_error *err)
 {
     const struct dec_arg args[] = {DMEM(x), DMEM(out), DINT(m), DINT(f)};
-    const size_t global[2] = {(size_t)f, (size_t)m}, local[2] = {DEC_LOCAL, 1};
+    /* one work-item per 8 columns */
+    const size_t global[2] = {((size_t)f + 7) / 8, (size_t)m}, local[2] = {16, 1};
     return dec_run(bb_cl_of(be), "bb_glu", args, 4, 2, global, local, err);
 }
 
