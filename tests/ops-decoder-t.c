@@ -641,13 +641,18 @@ static void bench(void)
                 enum bb_status st = BB_OK;
                 switch (op) {
                 case 0: st = bb_op_rmsnorm(C, x, g, y, m, c, 1e-5f, &err); break;
-                case 1: st = bb_op_rope(C, q, pos, m, nh, hd, hd, 10000.0f, BB_ROPE_NEOX, &err); break;
-                case 2: st = bb_op_attn_causal(C, q, k, v, o, b, t, 0, t, nh, nkv, hd, 0.125f, &err); break;
+                case 1:
+                    st = bb_op_rope(C, q, pos, m, nh, hd, hd, 10000.0f, BB_ROPE_NEOX, &err);
+                    break;
+                case 2:
+                    st = bb_op_attn_causal(C, q, k, v, o, b, t, 0, t, nh, nkv, hd, 0.125f, &err);
+                    break;
                 case 3: st = bb_op_kv_store(C, k, kc, b, t, 0, t, nkv * hd, &err); break;
                 case 4: st = bb_op_glu(C, big, lg, m, f, &err); break;
                 case 5: st = bb_op_logprobs(C, lg, tg, lp, am, m, vocab, &err); break;
                 case 6: /* a decode step: one new query per sequence over t cached keys */
-                    st = bb_op_attn_causal(C, q, k, v, o, b, 1, t - 1, t, nh, nkv, hd, 0.125f, &err);
+                    st = bb_op_attn_causal(C, q, k, v, o, b, 1, t - 1, t, nh, nkv, hd, 0.125f,
+                                           &err);
                     break;
                 }
                 check(st, &err, "bench op");
@@ -656,9 +661,9 @@ static void bench(void)
                     ms[op] += (now() - t0) * 1e3 / reps;
             }
         }
-        diag("SmolLM2 shapes b=%d T=%d (m=%d), CPU ms (all threads): rmsnorm %.2f ms, rope(q) %.2f ms, attn_causal "
-             "%.2f ms, kv_store %.2f ms, glu(f=%d) %.2f ms, logprobs %.2f ms; decode step "
-             "attn_causal (tq 1, n_past %d) %.3f ms",
+        diag("SmolLM2 shapes b=%d T=%d (m=%d), CPU ms (all threads): rmsnorm %.2f ms, "
+             "rope(q) %.2f ms, attn_causal %.2f ms, kv_store %.2f ms, glu(f=%d) %.2f ms, "
+             "logprobs %.2f ms; decode step attn_causal (tq 1, n_past %d) %.3f ms",
              b, t, m, ms[0], ms[1], ms[2], ms[3], f, ms[4], ms[5], t - 1, ms[6]);
         struct bb_buffer *all[] = {x, g, y, q, k, v, o, pos, big, lg, tg, lp, am, kc};
         for (size_t i = 0; i < sizeof all / sizeof *all; i++)
