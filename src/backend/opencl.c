@@ -1,7 +1,8 @@
 /* opencl.c: the OpenCL backend: platform/device selection, context and
  * in-order queue, the one program built from every kernels/NAME.cl file (with an
  * on-disk binary cache), zero-copy buffers on CPU devices, and the non-GEMM
- * ops (embed, layernorm, attention, pool). The GEMM is opencl_matmul.c's. */
+ * ops (embed, layernorm, attention, pool). The GEMM is opencl_matmul.c's,
+ * the decoder ops (rmsnorm, rope, attn_causal, ...) opencl_decoder.c's. */
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>

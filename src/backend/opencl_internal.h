@@ -1,6 +1,7 @@
 /* opencl_internal.h: state shared between the OpenCL backend's files
  * (opencl.c: context, programs, buffers, small ops; opencl_matmul.c: the
- * register-blocked GEMM and its weight packing). Not a public header. */
+ * register-blocked GEMM and its weight packing; opencl_decoder.c: the decoder
+ * ops). Not a public header. */
 #ifndef BB_OPENCL_INTERNAL_H
 #define BB_OPENCL_INTERNAL_H
 
