@@ -42,6 +42,8 @@
 #define BB_MM_BIAS 1
 #define BB_MM_RESIDUAL 2
 #define BB_MM_GELU 4
+#define BB_MM_GELU_TANH 8 /* GPT-2's tanh GELU */
+#define BB_MM_SILU 16
 
 #ifndef BB_MM_FAST_ERF
 #define BB_MM_FAST_ERF 0
@@ -81,6 +83,16 @@ static inline bb_mm_floatv bb_mm_gelu_v(bb_mm_floatv v)
     return 0.5f * v * (1.0f + bb_mm_erf_v(v * M_SQRT1_2_F));
 }
 
+/* tanh GELU as x sigmoid(2u): 0.5 x (1 + tanh u) = x / (1 + exp(-2u)),
+ * u = sqrt(2/pi) (x + 0.044715 x^3); one exp instead of a tanh. */
+#define BB_MM_GELU_TANH_BODY(v)                                                               \
+    ((v) / (1.0f + exp(-1.5957691216057308f * fma(0.044715f * (v), (v) * (v), (v)))))
+static inline float bb_mm_gelu_tanh(float v) { return BB_MM_GELU_TANH_BODY(v); }
+static inline bb_mm_floatv bb_mm_gelu_tanh_v(bb_mm_floatv v) { return BB_MM_GELU_TANH_BODY(v); }
+/* SiLU: x sigmoid(x) */
+static inline float bb_mm_silu(float v) { return v / (1.0f + exp(-v)); }
+static inline bb_mm_floatv bb_mm_silu_v(bb_mm_floatv v) { return v / (1.0f + exp(-v)); }
+
 /* Epilogue for one row: bias, activation, residual, store (masked at n). */
 static inline void bb_mm_store_row(bb_mm_floatv *acc, __global const float *bias,
                                    __global const float *res, __global float *out, int row,
@@ -95,6 +107,10 @@ static inline void bb_mm_store_row(bb_mm_floatv *acc, __global const float *bias
                 o += bb_mm_vload(0, bias + col0 + v * BB_MM_VW);
             if (flags & BB_MM_GELU)
                 o = bb_mm_gelu_v(o);
+            else if (flags & BB_MM_GELU_TANH)
+                o = bb_mm_gelu_tanh_v(o);
+            else if (flags & BB_MM_SILU)
+                o = bb_mm_silu_v(o);
             if (flags & BB_MM_RESIDUAL)
                 o += bb_mm_vload(0, res + base + v * BB_MM_VW);
             bb_mm_vstore(o, 0, out + base + v * BB_MM_VW);
@@ -114,6 +130,10 @@ static inline void bb_mm_store_row(bb_mm_floatv *acc, __global const float *bias
                 o += bias[col];
             if (flags & BB_MM_GELU)
                 o = bb_mm_gelu(o);
+            else if (flags & BB_MM_GELU_TANH)
+                o = bb_mm_gelu_tanh(o);
+            else if (flags & BB_MM_SILU)
+                o = bb_mm_silu(o);
             if (flags & BB_MM_RESIDUAL)
                 o += res[(size_t)row * n + col];
             out[(size_t)row * n + col] = o;
@@ -170,7 +190,8 @@ static inline void bb_mm_store_row(bb_mm_floatv *acc, __global const float *bias
 #define BB_MM_LOAD_F16(off) bb_mm_vload_half(0, w + (off))
 
 /* x (m, k), w packed F32 panels, bias (n) or unused, res (m, n) or unused
- * (may alias out), out (m, n); flags: BB_MM_BIAS | BB_MM_RESIDUAL | BB_MM_GELU. */
+ * (may alias out), out (m, n); flags: BB_MM_BIAS | BB_MM_RESIDUAL | at most one of
+ * BB_MM_GELU, BB_MM_GELU_TANH, BB_MM_SILU. */
 __kernel void bb_matmul_f32(__global const float *x, __global const float *w,
                             __global const float *bias, __global const float *res,
                             __global float *out, int m, int n, int k, int flags)

@@ -3,6 +3,7 @@
 #include "backend.h"
 
 #include <limits.h>
+#include <stdint.h>
 #include <string.h>
 
 static const struct {
@@ -58,7 +59,9 @@ size_t bb_dtype_row_bytes(enum bb_dtype t, int64_t n)
 const char *bb_op_name(enum bb_op_kind op)
 {
     static const char *const names[BB_OP_COUNT] = {"embed", "matmul", "layernorm", "attention",
-                                                   "pool"};
+                                                   "pool",
+                                                   "rmsnorm", "rope", "attn_causal", "kv_store",
+                                                   "glu", "logprobs"};
     return (unsigned)op < BB_OP_COUNT ? names[op] : "?";
 }
 
@@ -267,4 +270,151 @@ enum bb_status bb_op_pool(struct bb_backend *be, struct bb_buffer *x, struct bb_
         (st = arg(be, out, bb * cc, false, K, "out", err)))
         return st;
     return be->vt->pool(be, x, lengths, out, b, t, c, mode, normalize, err);
+}
+
+/* ---- decoder ops ---- */
+
+/* a * b, saturating at SIZE_MAX (so that a huge shape fails the size check
+ * instead of wrapping around to a small one) */
+static size_t prod(size_t a, size_t b)
+{
+    return a && b > SIZE_MAX / a ? SIZE_MAX : a * b;
+}
+
+/* Buffers that must be distinct (an in-place kernel would race). */
+static enum bb_status distinct(struct bb_backend *be, enum bb_op_kind op,
+                               const struct bb_buffer *a, const struct bb_buffer *b,
+                               const char *na, const char *nb, struct bb_error *err)
+{
+    return a && a == b ? bb_fail(err, BB_E_INTERNAL, "%s %s: '%s' aliases '%s'", be->vt->name,
+                                 bb_op_name(op), na, nb)
+                       : BB_OK;
+}
+
+/* Rows n_past .. n_past+tq-1 of a cache of t_cap rows per sequence. */
+static enum bb_status cache_rows(struct bb_backend *be, enum bb_op_kind op, int tq, int n_past,
+                                 int t_cap, struct bb_error *err)
+{
+    return (long long)n_past + tq <= t_cap
+               ? BB_OK
+               : bb_fail(err, BB_E_INTERNAL,
+                         "%s %s: n_past %d + tq %d rows do not fit a cache of t_cap %d rows",
+                         be->vt->name, bb_op_name(op), n_past, tq, t_cap);
+}
+
+enum bb_status bb_op_rmsnorm(struct bb_backend *be, struct bb_buffer *x, struct bb_buffer *g,
+                             struct bb_buffer *out, int m, int c, float eps,
+                             struct bb_error *err)
+{
+    const enum bb_op_kind K = BB_OP_RMSNORM;
+    size_t mm = m > 0 ? (size_t)m : 0, cc = c > 0 ? (size_t)c : 0;
+    enum bb_status st;
+    if ((st = op_begin(be, K, err)) || (st = dims(be, K, m >= 0 && c > 0, err)) ||
+        (st = arg(be, x, mm * cc, false, K, "x", err)) ||
+        (st = arg(be, g, cc, false, K, "g", err)) ||
+        (st = arg(be, out, mm * cc, false, K, "out", err)))
+        return st;
+    return be->vt->rmsnorm(be, x, g, out, m, c, eps, err);
+}
+
+enum bb_status bb_op_rope(struct bb_backend *be, struct bb_buffer *x, struct bb_buffer *pos,
+                          int n_tok, int n_head, int head_dim, int n_rot, float base,
+                          enum bb_rope_mode mode, struct bb_error *err)
+{
+    const enum bb_op_kind K = BB_OP_ROPE;
+    bool good = n_tok >= 0 && n_head > 0 && head_dim > 0;
+    size_t nt = good ? (size_t)n_tok : 0, c = good ? prod((size_t)n_head, (size_t)head_dim) : 0;
+    enum bb_status st;
+    if ((st = op_begin(be, K, err)) || (st = dims(be, K, good, err)))
+        return st;
+    if (n_rot <= 0 || n_rot % 2 || n_rot > head_dim || !(base > 0.0f) ||
+        (mode != BB_ROPE_NORM && mode != BB_ROPE_NEOX))
+        return bb_fail(err, BB_E_INTERNAL,
+                       "%s rope: n_rot %d (head_dim %d), base %g, mode %d: expected an even "
+                       "0 < n_rot <= head_dim, base > 0 and a bb_rope_mode",
+                       be->vt->name, n_rot, head_dim, (double)base, (int)mode);
+    if ((st = arg(be, x, prod(nt, c), false, K, "x", err)) ||
+        (st = arg(be, pos, nt, false, K, "pos", err)))
+        return st;
+    return be->vt->rope(be, x, pos, n_tok, n_head, head_dim, n_rot, base, mode, err);
+}
+
+enum bb_status bb_op_attn_causal(struct bb_backend *be, struct bb_buffer *q, struct bb_buffer *k,
+                                 struct bb_buffer *v, struct bb_buffer *out, int b, int tq,
+                                 int n_past, int t_cap, int n_head, int n_kv_head, int head_dim,
+                                 float scale, struct bb_error *err)
+{
+    const enum bb_op_kind K = BB_OP_ATTN_CAUSAL;
+    bool good = b >= 0 && tq >= 0 && n_past >= 0 && t_cap >= 0 && n_head > 0 && n_kv_head > 0 &&
+                head_dim > 0;
+    size_t bb = good ? (size_t)b : 0, hd = good ? (size_t)head_dim : 0;
+    size_t qrows = good ? prod(bb, (size_t)tq) : 0, krows = good ? prod(bb, (size_t)t_cap) : 0;
+    size_t cq = good ? prod((size_t)n_head, hd) : 0, ckv = good ? prod((size_t)n_kv_head, hd) : 0;
+    enum bb_status st;
+    if ((st = op_begin(be, K, err)) || (st = dims(be, K, good, err)) ||
+        (st = cache_rows(be, K, tq, n_past, t_cap, err)))
+        return st;
+    if (n_head % n_kv_head)
+        return bb_fail(err, BB_E_INTERNAL, "%s attn_causal: n_head %d is not a multiple of "
+                       "n_kv_head %d", be->vt->name, n_head, n_kv_head);
+    if ((st = arg(be, q, prod(qrows, cq), false, K, "q", err)) ||
+        (st = arg(be, k, prod(krows, ckv), false, K, "k", err)) ||
+        (st = arg(be, v, prod(krows, ckv), false, K, "v", err)) ||
+        (st = arg(be, out, prod(qrows, cq), false, K, "out", err)) ||
+        (st = distinct(be, K, out, q, "out", "q", err)) ||
+        (st = distinct(be, K, out, k, "out", "k", err)) ||
+        (st = distinct(be, K, out, v, "out", "v", err)))
+        return st;
+    return be->vt->attn_causal(be, q, k, v, out, b, tq, n_past, t_cap, n_head, n_kv_head,
+                               head_dim, scale, err);
+}
+
+enum bb_status bb_op_kv_store(struct bb_backend *be, struct bb_buffer *src,
+                              struct bb_buffer *cache, int b, int tq, int n_past, int t_cap,
+                              int c, struct bb_error *err)
+{
+    const enum bb_op_kind K = BB_OP_KV_STORE;
+    bool good = b >= 0 && tq >= 0 && n_past >= 0 && t_cap >= 0 && c > 0;
+    size_t bb = good ? (size_t)b : 0, cc = good ? (size_t)c : 0;
+    enum bb_status st;
+    if ((st = op_begin(be, K, err)) || (st = dims(be, K, good, err)) ||
+        (st = cache_rows(be, K, tq, n_past, t_cap, err)) ||
+        (st = arg(be, src, prod(prod(bb, (size_t)tq), cc), false, K, "src", err)) ||
+        (st = arg(be, cache, prod(prod(bb, (size_t)t_cap), cc), false, K, "cache", err)) ||
+        (st = distinct(be, K, src, cache, "src", "cache", err)))
+        return st;
+    return be->vt->kv_store(be, src, cache, b, tq, n_past, t_cap, c, err);
+}
+
+enum bb_status bb_op_glu(struct bb_backend *be, struct bb_buffer *x, struct bb_buffer *out, int m,
+                         int f, struct bb_error *err)
+{
+    const enum bb_op_kind K = BB_OP_GLU;
+    size_t mm = m > 0 ? (size_t)m : 0, ff = f > 0 ? (size_t)f : 0;
+    enum bb_status st;
+    if ((st = op_begin(be, K, err)) || (st = dims(be, K, m >= 0 && f > 0, err)) ||
+        (st = arg(be, x, prod(mm, 2 * ff), false, K, "x", err)) ||
+        (st = arg(be, out, prod(mm, ff), false, K, "out", err)) ||
+        (st = distinct(be, K, out, x, "out", "x", err)))
+        return st;
+    return be->vt->glu(be, x, out, m, f, err);
+}
+
+enum bb_status bb_op_logprobs(struct bb_backend *be, struct bb_buffer *logits,
+                              struct bb_buffer *tgt, struct bb_buffer *lp, struct bb_buffer *am,
+                              int m, int n_vocab, struct bb_error *err)
+{
+    const enum bb_op_kind K = BB_OP_LOGPROBS;
+    size_t mm = m > 0 ? (size_t)m : 0, nv = n_vocab > 0 ? (size_t)n_vocab : 0;
+    enum bb_status st;
+    if ((st = op_begin(be, K, err)) || (st = dims(be, K, m >= 0 && n_vocab > 0, err)) ||
+        (st = arg(be, logits, prod(mm, nv), false, K, "logits", err)) ||
+        (st = arg(be, tgt, mm, false, K, "tgt", err)) ||
+        (st = arg(be, lp, mm, false, K, "lp", err)) ||
+        (st = arg(be, am, mm, true, K, "am", err)) ||
+        (st = distinct(be, K, lp, logits, "lp", "logits", err)) ||
+        (st = distinct(be, K, am, logits, "am", "logits", err)) ||
+        (st = distinct(be, K, am, lp, "am", "lp", err)))
+        return st;
+    return be->vt->logprobs(be, logits, tgt, lp, am, m, n_vocab, err);
 }

@@ -49,11 +49,28 @@ enum bb_op_kind {
     BB_OP_LAYERNORM, /* y = (x - mean) / sqrt(var + eps) * g + b   */
     BB_OP_ATTENTION, /* multi-head softmax(QK^T*s + mask + bias) V */
     BB_OP_POOL,      /* mean / CLS pooling, optional L2 normalise  */
+    /* decoder (causal LM) ops */
+    BB_OP_RMSNORM,     /* y = x / sqrt(mean x^2 + eps) * g            */
+    BB_OP_ROPE,        /* rotary position embedding, in place         */
+    BB_OP_ATTN_CAUSAL, /* causal grouped-query attention over a KV cache */
+    BB_OP_KV_STORE,    /* rows of a KV cache = new keys / values      */
+    BB_OP_GLU,         /* y = silu(gate) * up                         */
+    BB_OP_LOGPROBS,    /* per-row target log-probability and argmax   */
     BB_OP_COUNT
 };
 const char *bb_op_name(enum bb_op_kind op);
 
-enum bb_act { BB_ACT_NONE = 0, BB_ACT_GELU /* exact erf GELU */ };
+enum bb_act {
+    BB_ACT_NONE = 0,
+    BB_ACT_GELU,      /* exact erf GELU */
+    BB_ACT_GELU_TANH, /* GPT-2's tanh GELU: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) */
+    BB_ACT_SILU       /* x / (1 + exp(-x)) */
+};
+/* Rotary embedding pairing: which two dims of a head rotate together. */
+enum bb_rope_mode {
+    BB_ROPE_NORM = 0, /* ggml NORM: pairs (2i, 2i+1), for GGUF llama */
+    BB_ROPE_NEOX      /* rotate-half: pairs (i, i + n_rot/2), HF llama/qwen2 */
+};
 enum bb_pool_mode { BB_POOL_MEAN = 0, BB_POOL_CLS };
 
 struct bb_backend;
@@ -119,6 +136,25 @@ struct bb_backend_vtable {
     enum bb_status (*pool)(struct bb_backend *be, struct bb_buffer *x, struct bb_buffer *lengths,
                            struct bb_buffer *out, int b, int t, int c, enum bb_pool_mode mode,
                            bool normalize, struct bb_error *err);
+    /* decoder ops (after the encoder ones) */
+    enum bb_status (*rmsnorm)(struct bb_backend *be, struct bb_buffer *x, struct bb_buffer *g,
+                              struct bb_buffer *out, int m, int c, float eps,
+                              struct bb_error *err);
+    enum bb_status (*rope)(struct bb_backend *be, struct bb_buffer *x, struct bb_buffer *pos,
+                           int n_tok, int n_head, int head_dim, int n_rot, float base,
+                           enum bb_rope_mode mode, struct bb_error *err);
+    enum bb_status (*attn_causal)(struct bb_backend *be, struct bb_buffer *q, struct bb_buffer *k,
+                                  struct bb_buffer *v, struct bb_buffer *out, int b, int tq,
+                                  int n_past, int t_cap, int n_head, int n_kv_head, int head_dim,
+                                  float scale, struct bb_error *err);
+    enum bb_status (*kv_store)(struct bb_backend *be, struct bb_buffer *src,
+                               struct bb_buffer *cache, int b, int tq, int n_past, int t_cap,
+                               int c, struct bb_error *err);
+    enum bb_status (*glu)(struct bb_backend *be, struct bb_buffer *x, struct bb_buffer *out,
+                          int m, int f, struct bb_error *err);
+    enum bb_status (*logprobs)(struct bb_backend *be, struct bb_buffer *logits,
+                               struct bb_buffer *tgt, struct bb_buffer *lp, struct bb_buffer *am,
+                               int m, int n_vocab, struct bb_error *err);
 };
 
 struct bb_backend {
@@ -201,5 +237,57 @@ enum bb_status bb_op_attention(struct bb_backend *be, struct bb_buffer *qkv,
 enum bb_status bb_op_pool(struct bb_backend *be, struct bb_buffer *x, struct bb_buffer *lengths,
                           struct bb_buffer *out, int b, int t, int c, enum bb_pool_mode mode,
                           bool normalize, struct bb_error *err);
+
+/* ---- decoder ops (Llama, Qwen2, GPT-2) ---- */
+
+/* out (m, c) = x / sqrt(mean_j x^2 + eps) * g; x (m, c), g (c) float32. out may alias x. */
+enum bb_status bb_op_rmsnorm(struct bb_backend *be, struct bb_buffer *x, struct bb_buffer *g,
+                             struct bb_buffer *out, int m, int c, float eps,
+                             struct bb_error *err);
+
+/* Rotary position embedding, in place on x (n_tok, n_head*head_dim): for each
+ * token r at position pos[r] (int32 buffer, n_tok) and each head, rotate the
+ * first n_rot dims of the head (the rest are unchanged):
+ *   theta_i = pos * base^(-2i/n_rot), i in 0 .. n_rot/2-1,
+ *   (a, b) -> (a cos theta_i - b sin theta_i, a sin theta_i + b cos theta_i)
+ * where (a, b) is dims (2i, 2i+1) for BB_ROPE_NORM and (i, i + n_rot/2) for
+ * BB_ROPE_NEOX. n_rot even, 0 < n_rot <= head_dim. */
+enum bb_status bb_op_rope(struct bb_backend *be, struct bb_buffer *x, struct bb_buffer *pos,
+                          int n_tok, int n_head, int head_dim, int n_rot, float base,
+                          enum bb_rope_mode mode, struct bb_error *err);
+
+/* Causal grouped-query attention over a KV cache.
+ * q (b*tq, n_head*hd); k, v (b, t_cap, n_kv_head*hd): sequence bi's row j is
+ *   row bi*t_cap + j; rows 0 .. n_past+tq-1 are valid (n_past + tq <= t_cap).
+ * Query i of sequence bi is at position n_past+i and attends keys j <= n_past+i;
+ * head h reads KV head h / (n_head / n_kv_head) (n_head % n_kv_head == 0).
+ * out (b*tq, n_head*hd) = softmax_j(scale * q.k_j) v_j, in f32 with max
+ * subtraction. For scoring pass the whole batch's k and v with n_past = 0,
+ * t_cap = tq. out must not alias q, k or v. */
+enum bb_status bb_op_attn_causal(struct bb_backend *be, struct bb_buffer *q, struct bb_buffer *k,
+                                 struct bb_buffer *v, struct bb_buffer *out, int b, int tq,
+                                 int n_past, int t_cap, int n_head, int n_kv_head, int head_dim,
+                                 float scale, struct bb_error *err);
+
+/* cache (b, t_cap, c): rows n_past .. n_past+tq-1 of each sequence = src (b*tq, c)
+ * (n_past + tq <= t_cap). src must not alias cache. */
+enum bb_status bb_op_kv_store(struct bb_backend *be, struct bb_buffer *src,
+                              struct bb_buffer *cache, int b, int tq, int n_past, int t_cap,
+                              int c, struct bb_error *err);
+
+/* out (m, f) = silu(x[:, :f]) * x[:, f:2f]; x (m, 2f) is the fused gate|up
+ * projection, gate first. out must not alias x. */
+enum bb_status bb_op_glu(struct bb_backend *be, struct bb_buffer *x, struct bb_buffer *out, int m,
+                         int f, struct bb_error *err);
+
+/* For each row i of logits (m, n_vocab) float32:
+ *   lp[i] = logits[i, tgt[i]] - logsumexp_j logits[i, j]  (0 when tgt[i] < 0),
+ *   am[i] = argmax_j logits[i, j] (the lowest index on ties).
+ * tgt int32 (m), lp float32 (m), am int32 (m) or NULL. Only lp and am need
+ * come back to the host, never a vocabulary row. A target >= n_vocab is an
+ * input error: ref fails with BB_E_INPUT, opencl writes NaN to lp[i]. */
+enum bb_status bb_op_logprobs(struct bb_backend *be, struct bb_buffer *logits,
+                              struct bb_buffer *tgt, struct bb_buffer *lp, struct bb_buffer *am,
+                              int m, int n_vocab, struct bb_error *err);
 
 #endif

@@ -1,7 +1,8 @@
 /* opencl.c: the OpenCL backend: platform/device selection, context and
  * in-order queue, the one program built from every kernels/NAME.cl file (with an
  * on-disk binary cache), zero-copy buffers on CPU devices, and the non-GEMM
- * ops (embed, layernorm, attention, pool). The GEMM is opencl_matmul.c's. */
+ * ops (embed, layernorm, attention, pool). The GEMM is opencl_matmul.c's,
+ * the decoder ops (rmsnorm, rope, attn_causal, ...) opencl_decoder.c's. */
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -717,6 +718,9 @@ static bool cl_supports_op(struct bb_backend *be, enum bb_op_kind op)
     case BB_OP_EMBED: case BB_OP_MATMUL: case BB_OP_LAYERNORM: case BB_OP_ATTENTION:
     case BB_OP_POOL:
         return true;
+    case BB_OP_RMSNORM: case BB_OP_ROPE: case BB_OP_ATTN_CAUSAL: case BB_OP_KV_STORE:
+    case BB_OP_GLU: case BB_OP_LOGPROBS: /* opencl_decoder.c */
+        return true;
     case BB_OP_COUNT:
         break;
     }
@@ -842,6 +846,12 @@ static const struct bb_backend_vtable cl_vtable = {
     .layernorm = cl_layernorm,
     .attention = cl_attention,
     .pool = cl_pool,
+    .rmsnorm = bb_cl_rmsnorm,
+    .rope = bb_cl_rope,
+    .attn_causal = bb_cl_attn_causal,
+    .kv_store = bb_cl_kv_store,
+    .glu = bb_cl_glu,
+    .logprobs = bb_cl_logprobs,
 };
 
 /* Context and in-order queue on the chosen device. */

@@ -1,6 +1,7 @@
 /* opencl_internal.h: state shared between the OpenCL backend's files
  * (opencl.c: context, programs, buffers, small ops; opencl_matmul.c: the
- * register-blocked GEMM and its weight packing). Not a public header. */
+ * register-blocked GEMM and its weight packing; opencl_decoder.c: the decoder
+ * ops). Not a public header. */
 #ifndef BB_OPENCL_INTERNAL_H
 #define BB_OPENCL_INTERNAL_H
 
@@ -63,5 +64,24 @@ enum bb_status bb_cl_matmul(struct bb_cl *cl, struct bb_buffer *x, const struct 
                             struct bb_buffer *bias, struct bb_buffer *residual,
                             struct bb_buffer *out, int m, enum bb_act act, struct bb_error *err);
 void bb_cl_matmul_free(struct bb_cl *cl);
+
+/* ---- opencl_decoder.c: the decoder ops (vtable entries; see backend.h) ---- */
+enum bb_status bb_cl_rmsnorm(struct bb_backend *be, struct bb_buffer *x, struct bb_buffer *g,
+                             struct bb_buffer *out, int m, int c, float eps, struct bb_error *err);
+enum bb_status bb_cl_rope(struct bb_backend *be, struct bb_buffer *x, struct bb_buffer *pos,
+                          int n_tok, int n_head, int head_dim, int n_rot, float base,
+                          enum bb_rope_mode mode, struct bb_error *err);
+enum bb_status bb_cl_attn_causal(struct bb_backend *be, struct bb_buffer *q, struct bb_buffer *k,
+                                 struct bb_buffer *v, struct bb_buffer *out, int b, int tq,
+                                 int n_past, int t_cap, int n_head, int n_kv_head, int head_dim,
+                                 float scale, struct bb_error *err);
+enum bb_status bb_cl_kv_store(struct bb_backend *be, struct bb_buffer *src,
+                              struct bb_buffer *cache, int b, int tq, int n_past, int t_cap,
+                              int c, struct bb_error *err);
+enum bb_status bb_cl_glu(struct bb_backend *be, struct bb_buffer *x, struct bb_buffer *out, int m,
+                         int f, struct bb_error *err);
+enum bb_status bb_cl_logprobs(struct bb_backend *be, struct bb_buffer *logits,
+                              struct bb_buffer *tgt, struct bb_buffer *lp, struct bb_buffer *am,
+                              int m, int n_vocab, struct bb_error *err);
 
 #endif

@@ -23,7 +23,7 @@
 #include "log.h"
 
 /* kernel flags, as kernels/matmul.cl defines them */
-enum { MM_BIAS = 1, MM_RESIDUAL = 2, MM_GELU = 4 };
+enum { MM_BIAS = 1, MM_RESIDUAL = 2, MM_GELU = 4, MM_GELU_TANH = 8, MM_SILU = 16 };
 
 struct mm_variant {
     const char *name;
@@ -249,7 +249,8 @@ enum bb_status bb_cl_matmul(struct bb_cl *cl, struct bb_buffer *x, const struct 
         return s;
     int n = w->n, k = w->k;
     int flags = (bias ? MM_BIAS : 0) | (residual ? MM_RESIDUAL : 0) |
-                (act == BB_ACT_GELU ? MM_GELU : 0);
+                (act == BB_ACT_GELU ? MM_GELU : 0) |
+                (act == BB_ACT_GELU_TANH ? MM_GELU_TANH : 0) | (act == BB_ACT_SILU ? MM_SILU : 0);
     /* unused bias/residual slots get x: never read (flags), but a valid buffer */
     cl_mem args[5] = {x->mem, w->buf->mem, bias ? bias->mem : x->mem,
                       residual ? residual->mem : x->mem, out->mem};

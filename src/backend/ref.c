@@ -201,6 +201,16 @@ static enum bb_status ref_embed(struct bb_backend *be, struct bb_buffer *ids, st
 /* Exact GELU: 0.5 x (1 + erf(x / sqrt 2)). */
 static double gelu(double x) { return 0.5 * x * (1.0 + erf(x / sqrt(2.0))); }
 
+/* GPT-2's tanh GELU: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). */
+static double gelu_tanh(double x)
+{
+    const double pi = 3.14159265358979323846;
+    return 0.5 * x * (1.0 + tanh(sqrt(2.0 / pi) * (x + 0.044715 * x * x * x)));
+}
+
+/* SiLU (swish): x sigmoid(x). */
+static double silu(double x) { return x / (1.0 + exp(-x)); }
+
 /* Dot product of two float rows of length k, in double (4 partial sums so the
  * oracle stays fast enough for ~100-sentence golden runs). */
 static double dot(const float *a, const float *b, size_t k)
@@ -247,6 +257,10 @@ static enum bb_status ref_matmul(struct bb_backend *be, struct bb_buffer *x,
             double v = dot(xs + i * k, wf + j * k, k) + (b ? b[j] : 0.0);
             if (act == BB_ACT_GELU)
                 v = gelu(v);
+            else if (act == BB_ACT_GELU_TANH)
+                v = gelu_tanh(v);
+            else if (act == BB_ACT_SILU)
+                v = silu(v);
             if (r)
                 v += r[i * n + j];
             y[i * n + j] = (float)v;
@@ -370,6 +384,165 @@ static enum bb_status ref_pool(struct bb_backend *be, struct bb_buffer *x, struc
     return BB_OK;
 }
 
+/* ---- decoder ops ---- */
+
+static enum bb_status ref_rmsnorm(struct bb_backend *be, struct bb_buffer *x, struct bb_buffer *g,
+                                  struct bb_buffer *out, int m, int c, float eps,
+                                  struct bb_error *err)
+{
+    (void)be;
+    (void)err;
+    size_t mm = (size_t)m, cc = (size_t)c;
+    const float *xs = x->host;  // (m, c)
+    const float *gs = g->host;  // (c)
+    float *y = out->host;       // (m, c), may alias x
+    for (size_t i = 0; i < mm; i++) {
+        const float *row = xs + i * cc;
+        double ss = 0;
+        for (size_t j = 0; j < cc; j++)
+            ss += (double)row[j] * row[j];
+        double inv = 1.0 / sqrt(ss / (double)cc + (double)eps);
+        for (size_t j = 0; j < cc; j++)
+            y[i * cc + j] = (float)(row[j] * inv * gs[j]);
+    }
+    return BB_OK;
+}
+
+static enum bb_status ref_rope(struct bb_backend *be, struct bb_buffer *x, struct bb_buffer *pos,
+                               int n_tok, int n_head, int head_dim, int n_rot, float base,
+                               enum bb_rope_mode mode, struct bb_error *err)
+{
+    (void)be;
+    (void)err;
+    size_t nt = (size_t)n_tok, nh = (size_t)n_head, hd = (size_t)head_dim;
+    size_t half = (size_t)n_rot / 2;
+    float *xs = x->host;              // (n_tok, n_head*head_dim), in place
+    const int32_t *ps = pos->host;    // (n_tok)
+    for (size_t r = 0; r < nt; r++)
+        for (size_t h = 0; h < nh; h++) {
+            float *v = xs + (r * nh + h) * hd; // (head_dim)
+            for (size_t i = 0; i < half; i++) {
+                double theta = ps[r] * pow((double)base, -2.0 * (double)i / n_rot);
+                double cs = cos(theta), sn = sin(theta);
+                size_t ia = mode == BB_ROPE_NORM ? 2 * i : i;
+                size_t ib = mode == BB_ROPE_NORM ? 2 * i + 1 : i + half;
+                double a = v[ia], b = v[ib];
+                v[ia] = (float)(a * cs - b * sn);
+                v[ib] = (float)(a * sn + b * cs);
+            }
+        }
+    return BB_OK;
+}
+
+static enum bb_status ref_attn_causal(struct bb_backend *be, struct bb_buffer *q,
+                                      struct bb_buffer *k, struct bb_buffer *v,
+                                      struct bb_buffer *out, int b, int tq, int n_past, int t_cap,
+                                      int n_head, int n_kv_head, int head_dim, float scale,
+                                      struct bb_error *err)
+{
+    (void)be;
+    size_t bb = (size_t)b, tt = (size_t)tq, tc = (size_t)t_cap, nh = (size_t)n_head;
+    size_t hd = (size_t)head_dim, group = nh / (size_t)n_kv_head;
+    size_t cq = nh * hd, ckv = (size_t)n_kv_head * hd;
+    const float *qs = q->host;                  // (b*tq, n_head*hd)
+    const float *ks = k->host, *vs = v->host;   // (b, t_cap, n_kv_head*hd)
+    float *y = out->host;                       // (b*tq, n_head*hd)
+    size_t n_keys = (size_t)n_past + tt;
+    double *scores = malloc((n_keys ? n_keys : 1) * sizeof *scores);
+    if (!scores)
+        return bb_fail(err, BB_E_NOMEM, "ref attn_causal: cannot allocate %zu scores", n_keys);
+    for (size_t bi = 0; bi < bb; bi++)
+        for (size_t h = 0; h < nh; h++) {
+            size_t kvh = h / group;
+            for (size_t i = 0; i < tt; i++) {
+                const float *qi = qs + (bi * tt + i) * cq + h * hd;  // (hd)
+                size_t len = (size_t)n_past + i + 1;                  // keys 0 .. n_past+i
+                double mx = -INFINITY, sum = 0;
+                for (size_t j = 0; j < len; j++) {
+                    const float *kj = ks + (bi * tc + j) * ckv + kvh * hd;
+                    double s = 0;
+                    for (size_t d = 0; d < hd; d++)
+                        s += (double)qi[d] * kj[d];
+                    scores[j] = s * scale;
+                    mx = scores[j] > mx ? scores[j] : mx;
+                }
+                for (size_t j = 0; j < len; j++) {
+                    scores[j] = exp(scores[j] - mx);
+                    sum += scores[j];
+                }
+                float *o = y + (bi * tt + i) * cq + h * hd;
+                for (size_t d = 0; d < hd; d++) {
+                    double acc = 0;
+                    for (size_t j = 0; j < len; j++)
+                        acc += scores[j] * vs[(bi * tc + j) * ckv + kvh * hd + d];
+                    o[d] = (float)(acc / sum);
+                }
+            }
+        }
+    free(scores);
+    return BB_OK;
+}
+
+static enum bb_status ref_kv_store(struct bb_backend *be, struct bb_buffer *src,
+                                   struct bb_buffer *cache, int b, int tq, int n_past, int t_cap,
+                                   int c, struct bb_error *err)
+{
+    (void)be;
+    (void)err;
+    size_t bb = (size_t)b, tt = (size_t)tq, tc = (size_t)t_cap, cc = (size_t)c;
+    const float *s = src->host;  // (b*tq, c)
+    float *kv = cache->host;     // (b, t_cap, c)
+    for (size_t bi = 0; bi < bb; bi++)
+        for (size_t i = 0; i < tt; i++)
+            for (size_t j = 0; j < cc; j++)
+                kv[(bi * tc + (size_t)n_past + i) * cc + j] = s[(bi * tt + i) * cc + j];
+    return BB_OK;
+}
+
+static enum bb_status ref_glu(struct bb_backend *be, struct bb_buffer *x, struct bb_buffer *out,
+                              int m, int f, struct bb_error *err)
+{
+    (void)be;
+    (void)err;
+    size_t mm = (size_t)m, ff = (size_t)f;
+    const float *xs = x->host;  // (m, 2f) = [gate | up]
+    float *y = out->host;       // (m, f)
+    for (size_t i = 0; i < mm; i++)
+        for (size_t j = 0; j < ff; j++)
+            y[i * ff + j] = (float)(silu(xs[i * 2 * ff + j]) * xs[i * 2 * ff + ff + j]);
+    return BB_OK;
+}
+
+static enum bb_status ref_logprobs(struct bb_backend *be, struct bb_buffer *logits,
+                                   struct bb_buffer *tgt, struct bb_buffer *lp,
+                                   struct bb_buffer *am, int m, int n_vocab, struct bb_error *err)
+{
+    (void)be;
+    size_t mm = (size_t)m, nv = (size_t)n_vocab;
+    const float *z = logits->host;              // (m, n_vocab)
+    const int32_t *t = tgt->host;               // (m)
+    float *l = lp->host;                        // (m)
+    int32_t *a = am ? am->host : NULL;          // (m) or NULL
+    for (size_t i = 0; i < mm; i++) {
+        const float *row = z + i * nv;
+        size_t best = 0;
+        for (size_t j = 1; j < nv; j++)
+            if (row[j] > row[best])
+                best = j;
+        double mx = row[best], sum = 0;
+        for (size_t j = 0; j < nv; j++)
+            sum += exp((double)row[j] - mx);
+        int32_t ti = t[i];
+        if (ti >= n_vocab)
+            return bb_fail(err, BB_E_INPUT, "ref logprobs: row %zu: target %d outside the "
+                           "vocabulary of %d", i, ti, n_vocab);
+        l[i] = ti < 0 ? 0.0f : (float)((double)row[ti] - mx - log(sum));
+        if (a)
+            a[i] = (int32_t)best;
+    }
+    return BB_OK;
+}
+
 static void ref_free(struct bb_backend *be) { free(be); }
 
 static const struct bb_backend_vtable ref_vtable = {
@@ -388,6 +561,12 @@ static const struct bb_backend_vtable ref_vtable = {
     .layernorm = ref_layernorm,
     .attention = ref_attention,
     .pool = ref_pool,
+    .rmsnorm = ref_rmsnorm,
+    .rope = ref_rope,
+    .attn_causal = ref_attn_causal,
+    .kv_store = ref_kv_store,
+    .glu = ref_glu,
+    .logprobs = ref_logprobs,
 };
 
 enum bb_status bb_backend_ref_create(struct bb_backend **out, struct bb_error *err)
