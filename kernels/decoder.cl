@@ -203,6 +203,17 @@ __kernel void bb_kv_store(__global const float *src, __global float *cache, int 
     cache[((size_t)bi * t_cap + n_past + i) * c + j] = src[(size_t)row * c + j];
 }
 
+/* dst rows dst_row0 .. +n_rows-1 = src rows src_row0 .. (c floats each). One
+ * work-item per element; global (c, n_rows) rounded up, local (64, 1). */
+__kernel void bb_copy_rows(__global const float *src, int src_row0, __global float *dst,
+                           int dst_row0, int n_rows, int c)
+{
+    int j = get_global_id(0), i = get_global_id(1);
+    if (j >= c || i >= n_rows)
+        return;
+    dst[((size_t)dst_row0 + i) * c + j] = src[((size_t)src_row0 + i) * c + j];
+}
+
 /* out (m, f) = silu(x[:, :f]) * x[:, f:2f]. One work-item per 8 columns of a
  * row (float8 loads, the last columns of a row one by one); global
  * (ceil(f / 8), m) rounded up, local (16, 1). */

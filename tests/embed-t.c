@@ -129,6 +129,7 @@ static void fake_backend_refuses(void)
         bb_op_kv_store(&fake, NULL, NULL, 1, 1, 0, 1, 1, &err),
         bb_op_glu(&fake, NULL, NULL, 1, 1, &err),
         bb_op_logprobs(&fake, NULL, NULL, NULL, NULL, 1, 1, &err),
+        bb_op_copy_rows(&fake, NULL, 0, NULL, 0, 1, 1, &err),
     };
     for (int k = 0; k < BB_OP_COUNT; k++)
         is_int(BB_E_UNSUPPORTED, st[k], "backend without op '%s': bb_op_%s is BB_E_UNSUPPORTED",

@@ -353,6 +353,21 @@ static void test_kv_store(int b, int tq, int n_past, int t_cap, int c)
     pair_free(&cache);
 }
 
+static void test_copy_rows(int n_src, int src_row0, int n_dst, int dst_row0, int n, int c)
+{
+    struct pair src = pair_floats((size_t)n_src * c, -3, 3);
+    struct pair dst = pair_floats((size_t)n_dst * c, -3, 3);
+    struct bb_error er = {0}, ec = {0};
+    ran(BB_OP_COPY_ROWS, bb_op_copy_rows(R, src.r, src_row0, dst.r, dst_row0, n, c, &er),
+        bb_op_copy_rows(C, src.c, src_row0, dst.c, dst_row0, n, c, &ec), &er, &ec);
+    char d[128];
+    snprintf(d, sizeof d, "rows %d.. of %d -> rows %d.. of %d, %d rows of %d (the whole dst, exact)",
+             src_row0, n_src, dst_row0, n_dst, n, c);
+    expect(BB_OP_COPY_ROWS, pair_error(&dst, (size_t)n_dst * c), 0, d);
+    pair_free(&src);
+    pair_free(&dst);
+}
+
 static void test_glu(int m, int f)
 {
     struct pair x = pair_floats((size_t)m * 2 * f, -8, 8), out = pair_new((size_t)m * f * 4);
@@ -535,6 +550,8 @@ static void test_refusals(void)
            "kv_store past t_cap is refused");
     REFUSE(BB_OP_KV_STORE, BB_E_INTERNAL, bb_op_kv_store(C, a.c, a.c, 1, 1, 0, 2, 8, &err),
            "kv_store with src aliasing cache is refused");
+    REFUSE(BB_OP_COPY_ROWS, BB_E_INTERNAL, bb_op_copy_rows(C, a.c, 3, b.c, 0, 100, 8, &err),
+           "copy_rows past the end of src is refused");
     REFUSE(BB_OP_GLU, BB_E_INTERNAL, bb_op_glu(C, a.c, a.c, 2, 8, &err),
            "glu in place is refused");
     REFUSE(BB_OP_GLU, BB_E_INTERNAL, bb_op_glu(C, a.c, b.c, 3, 0, &err),
@@ -728,6 +745,10 @@ int main(void)
     test_kv_store(3, 5, 7, 16, 192);
     test_kv_store(8, 1, 37, 64, 192);
     test_kv_store(2, 9, 0, 9, 7);
+
+    test_copy_rows(1, 0, 1, 0, 1, 1);
+    test_copy_rows(700, 513, 200, 0, 187, 576);
+    test_copy_rows(9, 2, 12, 5, 7, 65);
 
     static const int gm[] = {1, 7, 385}, gf[] = {1, 7, 1536, 1537};
     for (size_t i = 0; i < 3; i++)

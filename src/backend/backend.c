@@ -61,7 +61,7 @@ const char *bb_op_name(enum bb_op_kind op)
     static const char *const names[BB_OP_COUNT] = {"embed", "matmul", "layernorm", "attention",
                                                    "pool",
                                                    "rmsnorm", "rope", "attn_causal", "kv_store",
-                                                   "glu", "logprobs"};
+                                                   "glu", "logprobs", "copy_rows"};
     return (unsigned)op < BB_OP_COUNT ? names[op] : "?";
 }
 
@@ -417,4 +417,22 @@ enum bb_status bb_op_logprobs(struct bb_backend *be, struct bb_buffer *logits,
         (st = distinct(be, K, am, lp, "am", "lp", err)))
         return st;
     return be->vt->logprobs(be, logits, tgt, lp, am, m, n_vocab, err);
+}
+
+enum bb_status bb_op_copy_rows(struct bb_backend *be, struct bb_buffer *src, int src_row0,
+                               struct bb_buffer *dst, int dst_row0, int n_rows, int c,
+                               struct bb_error *err)
+{
+    const enum bb_op_kind K = BB_OP_COPY_ROWS;
+    bool good = src_row0 >= 0 && dst_row0 >= 0 && n_rows >= 0 && c > 0;
+    size_t cc = good ? (size_t)c : 0;
+    size_t s_end = good ? (size_t)src_row0 + (size_t)n_rows : 0;
+    size_t d_end = good ? (size_t)dst_row0 + (size_t)n_rows : 0;
+    enum bb_status st;
+    if ((st = op_begin(be, K, err)) || (st = dims(be, K, good, err)) ||
+        (st = arg(be, src, prod(s_end, cc), false, K, "src", err)) ||
+        (st = arg(be, dst, prod(d_end, cc), false, K, "dst", err)) ||
+        (st = distinct(be, K, src, dst, "src", "dst", err)))
+        return st;
+    return be->vt->copy_rows(be, src, src_row0, dst, dst_row0, n_rows, c, err);
 }

@@ -56,6 +56,7 @@ enum bb_op_kind {
     BB_OP_KV_STORE,    /* rows of a KV cache = new keys / values      */
     BB_OP_GLU,         /* y = silu(gate) * up                         */
     BB_OP_LOGPROBS,    /* per-row target log-probability and argmax   */
+    BB_OP_COPY_ROWS,   /* dst rows = src rows (a range of each)       */
     BB_OP_COUNT
 };
 const char *bb_op_name(enum bb_op_kind op);
@@ -155,6 +156,9 @@ struct bb_backend_vtable {
     enum bb_status (*logprobs)(struct bb_backend *be, struct bb_buffer *logits,
                                struct bb_buffer *tgt, struct bb_buffer *lp, struct bb_buffer *am,
                                int m, int n_vocab, struct bb_error *err);
+    enum bb_status (*copy_rows)(struct bb_backend *be, struct bb_buffer *src, int src_row0,
+                                struct bb_buffer *dst, int dst_row0, int n_rows, int c,
+                                struct bb_error *err);
 };
 
 struct bb_backend {
@@ -289,5 +293,12 @@ enum bb_status bb_op_glu(struct bb_backend *be, struct bb_buffer *x, struct bb_b
 enum bb_status bb_op_logprobs(struct bb_backend *be, struct bb_buffer *logits,
                               struct bb_buffer *tgt, struct bb_buffer *lp, struct bb_buffer *am,
                               int m, int n_vocab, struct bb_error *err);
+
+/* dst rows dst_row0 .. dst_row0+n_rows-1 = src rows src_row0 .. src_row0+n_rows-1,
+ * rows of c floats; src and dst distinct buffers. (The LM head reads a chunk of
+ * the hidden states this way.) */
+enum bb_status bb_op_copy_rows(struct bb_backend *be, struct bb_buffer *src, int src_row0,
+                               struct bb_buffer *dst, int dst_row0, int n_rows, int c,
+                               struct bb_error *err);
 
 #endif

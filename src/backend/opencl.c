@@ -719,7 +719,7 @@ static bool cl_supports_op(struct bb_backend *be, enum bb_op_kind op)
     case BB_OP_POOL:
         return true;
     case BB_OP_RMSNORM: case BB_OP_ROPE: case BB_OP_ATTN_CAUSAL: case BB_OP_KV_STORE:
-    case BB_OP_GLU: case BB_OP_LOGPROBS: /* opencl_decoder.c */
+    case BB_OP_GLU: case BB_OP_LOGPROBS: case BB_OP_COPY_ROWS: /* opencl_decoder.c */
         return true;
     case BB_OP_COUNT:
         break;
@@ -852,6 +852,7 @@ static const struct bb_backend_vtable cl_vtable = {
     .kv_store = bb_cl_kv_store,
     .glu = bb_cl_glu,
     .logprobs = bb_cl_logprobs,
+    .copy_rows = bb_cl_copy_rows,
 };
 
 /* Context and in-order queue on the chosen device. */

@@ -102,6 +102,16 @@ enum bb_status bb_cl_kv_store(struct bb_backend *be, struct bb_buffer *src,
     return dec_run(bb_cl_of(be), "bb_kv_store", args, 7, 2, global, local, err);
 }
 
+enum bb_status bb_cl_copy_rows(struct bb_backend *be, struct bb_buffer *src, int src_row0,
+                               struct bb_buffer *dst, int dst_row0, int n_rows, int c,
+                               struct bb_error *err)
+{
+    const struct dec_arg args[] = {DMEM(src), DINT(src_row0), DMEM(dst), DINT(dst_row0),
+                                   DINT(n_rows), DINT(c)};
+    const size_t global[2] = {(size_t)c, (size_t)n_rows}, local[2] = {DEC_LOCAL, 1};
+    return dec_run(bb_cl_of(be), "bb_copy_rows", args, 6, 2, global, local, err);
+}
+
 enum bb_status bb_cl_glu(struct bb_backend *be, struct bb_buffer *x, struct bb_buffer *out, int m,
                          int f, struct bb_error *err)
 {

@@ -80,6 +80,9 @@ enum bb_status bb_cl_kv_store(struct bb_backend *be, struct bb_buffer *src,
                               int c, struct bb_error *err);
 enum bb_status bb_cl_glu(struct bb_backend *be, struct bb_buffer *x, struct bb_buffer *out, int m,
                          int f, struct bb_error *err);
+enum bb_status bb_cl_copy_rows(struct bb_backend *be, struct bb_buffer *src, int src_row0,
+                               struct bb_buffer *dst, int dst_row0, int n_rows, int c,
+                               struct bb_error *err);
 enum bb_status bb_cl_logprobs(struct bb_backend *be, struct bb_buffer *logits,
                               struct bb_buffer *tgt, struct bb_buffer *lp, struct bb_buffer *am,
                               int m, int n_vocab, struct bb_error *err);

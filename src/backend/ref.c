@@ -483,6 +483,19 @@ static enum bb_status ref_attn_causal(struct bb_backend *be, struct bb_buffer *q
     return BB_OK;
 }
 
+static enum bb_status ref_copy_rows(struct bb_backend *be, struct bb_buffer *src, int src_row0,
+                                    struct bb_buffer *dst, int dst_row0, int n_rows, int c,
+                                    struct bb_error *err)
+{
+    (void)be;
+    (void)err;
+    const float *s = (const float *)src->host + (size_t)src_row0 * (size_t)c; // (n_rows, c)
+    float *d = (float *)dst->host + (size_t)dst_row0 * (size_t)c;             // (n_rows, c)
+    for (size_t i = 0; i < (size_t)n_rows * (size_t)c; i++)
+        d[i] = s[i];
+    return BB_OK;
+}
+
 static enum bb_status ref_kv_store(struct bb_backend *be, struct bb_buffer *src,
                                    struct bb_buffer *cache, int b, int tq, int n_past, int t_cap,
                                    int c, struct bb_error *err)
@@ -567,6 +580,7 @@ static const struct bb_backend_vtable ref_vtable = {
     .kv_store = ref_kv_store,
     .glu = ref_glu,
     .logprobs = ref_logprobs,
+    .copy_rows = ref_copy_rows,
 };
 
 enum bb_status bb_backend_ref_create(struct bb_backend **out, struct bb_error *err)
