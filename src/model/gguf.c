@@ -341,8 +341,10 @@ static enum bb_status read_kvs(struct bb_gguf *g, struct rd *r, uint64_t n, stru
             s = read_array(r, e, key, err);
         } else if (e->kv.type == BB_GGUF_STRING) {
             struct bb_gguf_str str;
+            char what2[320];
+            snprintf(what2, sizeof what2, "metadata %s", key);
             e->kv.data = r->p + r->off;
-            s = rd_str(r, key, &str, err);
+            s = rd_str(r, what2, &str, err);
         } else {
             e->kv.data = r->p + r->off;
             s = rd_scalar(r, e->kv.type, key, err);
@@ -437,8 +439,11 @@ static enum bb_status read_tinfo(struct bb_gguf *g, struct rd *r, int i, struct 
                        "the %s block size %llu",
                        r->file, name, shp, (unsigned long long)ne[0],
                        ggml_types[ti->ggml_type].name, (unsigned long long)blk);
-    /* numel <= INT64_MAX and block bytes <= 292 * blk: no overflow in u64 */
-    ti->bytes = numel / blk * (uint64_t)ggml_types[ti->ggml_type].bytes;
+    uint64_t bpb = (uint64_t)ggml_types[ti->ggml_type].bytes;
+    if (numel / blk > UINT64_MAX / bpb)
+        return bb_fail(err, BB_E_INPUT, "%s: tensor '%s': %s: the byte size overflows", r->file,
+                       name, shp);
+    ti->bytes = numel / blk * bpb;
     if (ti->offset % g->alignment)
         return bb_fail(err, BB_E_INPUT,
                        "%s: tensor '%s': offset %llu is not a multiple of the alignment %u",
