@@ -19,6 +19,7 @@ static const struct command commands[] = {
     {"devices", bb_cmd_devices, "List OpenCL platforms and devices, and which one 'auto' picks"},
     {"tokenize", bb_cmd_tokenize, "Print the tokens and ids a model's tokenizer gives a text"},
     {"embed", bb_cmd_embed, "Embed sentences (arguments, stdin or a CSV column) to CSV or JSON"},
+    {"inspect", bb_cmd_inspect, "Describe a model (GGUF file or HF folder): architecture, tensors, tokenizer"},
     {"fetch", bb_cmd_fetch, "Download a Hugging Face model into the model cache"},
     {"run", bb_cmd_run, "Run a suite: results.csv, per-item CSVs, manifest, charts and report"},
     {"validate", bb_cmd_validate, "Check a suite file without running it"},
