@@ -697,6 +697,117 @@ static void types(void)
     is_string("f64", bb_gguf_type_name(BB_GGUF_F64), "value type f64");
 }
 
+/* ---- a file written by the gguf Python package (tests/reference/make_gguf_fixture.py) ---- */
+
+static void pywriter(void)
+{
+    const char *path = test_src_path("tests/data/gguf/pywriter.gguf");
+    size_t flen = 0;
+    char *file = test_slurp_or_bail(path, &flen);
+    char *facts = test_slurp_or_bail(test_src_path("tests/data/gguf/pywriter.txt"), NULL);
+    struct bb_gguf *g = NULL;
+    struct bb_error err = {0};
+    if (!is_int(BB_OK, bb_gguf_open(path, &g, &err), "gguf-py file opens (%s)", err.msg)) {
+        free(file);
+        free(facts);
+        return;
+    }
+    is_int(3, bb_gguf_version(g), "gguf-py: version 3");
+    uint32_t u = 0;
+    float f = 0;
+    bool bo = false;
+    char *str = NULL;
+    ok(!bb_gguf_get_u32(g, "general.alignment", &u, &err) && u == 64, "gguf-py: alignment 64");
+    ok(!bb_gguf_get_u32(g, "k.u8", &u, &err) && u == 250, "gguf-py: u8 250");
+    ok(!bb_gguf_get_u32(g, "k.u16", &u, &err) && u == 65000, "gguf-py: u16 65000");
+    ok(!bb_gguf_get_u32(g, "k.u32", &u, &err) && u == 4000000000u, "gguf-py: u32 4e9");
+    const struct bb_gguf_kv *kv;
+    int64_t i64 = 0;
+    double f64 = 0;
+    kv = bb_gguf_find(g, "k.i8");
+    ok(kv && kv->type == BB_GGUF_I8 && *(const int8_t *)kv->data == -100, "gguf-py: i8 -100");
+    kv = bb_gguf_find(g, "k.i16");
+    int16_t i16 = 0;
+    if (kv)
+        memcpy(&i16, kv->data, 2);
+    ok(kv && kv->type == BB_GGUF_I16 && i16 == -32000, "gguf-py: i16 -32000");
+    kv = bb_gguf_find(g, "k.i32");
+    int32_t i32 = 0;
+    if (kv)
+        memcpy(&i32, kv->data, 4);
+    ok(kv && kv->type == BB_GGUF_I32 && i32 == -2000000000, "gguf-py: i32 -2e9");
+    kv = bb_gguf_find(g, "k.u64");
+    uint64_t u64 = 0;
+    if (kv)
+        memcpy(&u64, kv->data, 8);
+    ok(kv && kv->type == BB_GGUF_U64 && u64 == (1ull << 50) + 3, "gguf-py: u64 2^50+3");
+    kv = bb_gguf_find(g, "k.i64");
+    if (kv)
+        memcpy(&i64, kv->data, 8);
+    ok(kv && kv->type == BB_GGUF_I64 && i64 == -(1ll << 50) - 3, "gguf-py: i64 -2^50-3");
+    kv = bb_gguf_find(g, "k.f64");
+    if (kv)
+        memcpy(&f64, kv->data, 8);
+    ok(kv && kv->type == BB_GGUF_F64 && f64 == -1.0 / 3.0, "gguf-py: f64 -1/3");
+    ok(!bb_gguf_get_f32(g, "k.f32", &f, &err) && f == 0.25f, "gguf-py: f32 0.25");
+    ok(!bb_gguf_get_bool(g, "k.bool", &bo, &err) && bo, "gguf-py: bool true");
+    ok(!bb_gguf_get_str(g, "k.str", &str, &err) && str && !strcmp(str, "h\xc3\xa9llo w\xc3\xb6rld"),
+       "gguf-py: UTF-8 string");
+    free(str);
+    kv = bb_gguf_find(g, "k.arr_str");
+    struct bb_gguf_str s2 = kv ? bb_gguf_arr_str(kv, 2) : (struct bb_gguf_str){"", 0};
+    struct bb_gguf_str s3 = kv ? bb_gguf_arr_str(kv, 3) : (struct bb_gguf_str){"", 0};
+    ok(kv && kv->arr_type == BB_GGUF_STRING && kv->arr_len == 4 && bb_gguf_arr_str(kv, 1).len == 0 &&
+       s2.len == 10 && !memcmp(s2.s, "<|im_end|>", 10) && s3.len == 2 && !memcmp(s3.s, "\xc3\xbc", 2),
+       "gguf-py: string array");
+    kv = bb_gguf_find(g, "k.arr_i32");
+    ok(kv && kv->arr_len == 3 && bb_gguf_arr_int(kv, 1) == -2 && bb_gguf_arr_int(kv, 2) == 3,
+       "gguf-py: i32 array");
+    kv = bb_gguf_find(g, "k.arr_f32");
+    ok(kv && bb_gguf_arr_float(kv, 0) == 1.5 && bb_gguf_arr_float(kv, 1) == -0.5,
+       "gguf-py: f32 array");
+    kv = bb_gguf_find(g, "k.arr_u8");
+    ok(kv && bb_gguf_arr_int(kv, 1) == 255, "gguf-py: u8 array");
+    kv = bb_gguf_find(g, "k.arr_bool");
+    ok(kv && kv->arr_type == BB_GGUF_BOOL && bb_gguf_arr_int(kv, 0) == 0 &&
+       bb_gguf_arr_int(kv, 2) == 1, "gguf-py: bool array");
+    /* each tensor as gguf's own reader saw it: name type ne offset bytes */
+    int n = 0, good = 0;
+    char *save = NULL;
+    for (char *line = strtok_r(facts, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        char name[64], type[16], shape[64];
+        unsigned long long off, bytes;
+        if (sscanf(line, "%63s %15s [%63[^]]] %llu %llu", name, type, shape, &off, &bytes) != 5)
+            continue;
+        n++;
+        const struct bb_tensor *t = bb_gguf_tensor_find(g, name);
+        long long ne[4] = {0};
+        int nd = sscanf(shape, "%lld, %lld, %lld, %lld", &ne[0], &ne[1], &ne[2], &ne[3]);
+        bool same = t && !strcmp(bb_dtype_name(t->dtype), type) && t->ndim == nd &&
+                    t->bytes == bytes && off + bytes <= flen &&
+                    !memcmp(t->data, file + off, bytes);
+        for (int d = 0; same && d < nd; d++)
+            same = t->shape[d] == ne[nd - 1 - d];
+        if (same)
+            good++;
+        else
+            diag("gguf-py tensor differs: %s", line);
+    }
+    ok(n == 5 && good == n, "gguf-py: %d of %d tensors have gguf-py's type, shape, size and data",
+       good, n);
+    const struct bb_tensor *a = bb_gguf_tensor_find(g, "a");
+    float a0 = 0, a11 = 0;
+    if (a) {
+        memcpy(&a0, a->data, 4);
+        memcpy(&a11, (const char *)a->data + 44, 4);
+    }
+    ok(a && a->shape[0] == 3 && a->shape[1] == 4 && a0 == -6.0f && a11 == 5.0f,
+       "gguf-py: numpy (3, 4) f32 reads as {3, 4}, values -6..5");
+    bb_gguf_close(g);
+    free(file);
+    free(facts);
+}
+
 /* ---- the real SmolLM2 file ---------------------------------------------------------- */
 
 static void smollm2(void)
@@ -801,6 +912,7 @@ int main(void)
     round_trip(2, 0, 0);
     round_trip(3, 1, 64);
     round_trip(2, 1, 1);
+    pywriter();
     named_cases();
     truncations();
     mutations(800);
