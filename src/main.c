@@ -21,6 +21,7 @@ static const struct command commands[] = {
     {"embed", bb_cmd_embed, "Embed sentences (arguments, stdin or a CSV column) to CSV or JSON"},
     {"score", bb_cmd_score, "Per-token log-probabilities of texts under a causal language model"},
     {"generate", bb_cmd_generate, "Continue a prompt with a causal language model (greedy or sampled)"},
+    {"inspect", bb_cmd_inspect, "Describe a model (GGUF file or HF folder): architecture, tensors, tokenizer"},
     {"fetch", bb_cmd_fetch, "Download a Hugging Face model into the model cache"},
     {"run", bb_cmd_run, "Run a suite: results.csv, per-item CSVs, manifest, charts and report"},
     {"validate", bb_cmd_validate, "Check a suite file without running it"},

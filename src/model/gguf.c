@@ -113,6 +113,7 @@ struct bb_gguf {
     int n_kv;
     struct bb_tensor *tensors; /* file order */
     struct tinfo *tinfos;
+    const struct bb_tensor **by_name; /* sorted by name */
     int n_tensors;
     uint32_t alignment;
     size_t data_start;
@@ -331,18 +332,16 @@ static enum bb_status read_kvs(struct bb_gguf *g, struct rd *r, uint64_t n, stru
         if (!e->kv.key.len || memchr(e->kv.key.s, 0, (size_t)e->kv.key.len))
             return bb_fail(err, BB_E_INPUT, "%s: metadata entry %llu: key '%s' is empty or "
                            "holds a NUL byte", r->file, (unsigned long long)i, key);
-        for (uint64_t j = 0; j < i; j++)
-            if (g->kvs[j].kv.key.len == e->kv.key.len &&
-                !memcmp(g->kvs[j].kv.key.s, e->kv.key.s, (size_t)e->kv.key.len))
-                return bb_fail(err, BB_E_INPUT, "%s: metadata %s appears twice", r->file, key);
         if ((s = rd_value_type(r, key, "value type", &e->kv.type, err)))
             return s;
         if (e->kv.type == BB_GGUF_ARRAY) {
             s = read_array(r, e, key, err);
         } else if (e->kv.type == BB_GGUF_STRING) {
             struct bb_gguf_str str;
+            char what2[320];
+            snprintf(what2, sizeof what2, "metadata %s", key);
             e->kv.data = r->p + r->off;
-            s = rd_str(r, key, &str, err);
+            s = rd_str(r, what2, &str, err);
         } else {
             e->kv.data = r->p + r->off;
             s = rd_scalar(r, e->kv.type, key, err);
@@ -351,6 +350,35 @@ static enum bb_status read_kvs(struct bb_gguf *g, struct rd *r, uint64_t n, stru
             return s;
     }
     return BB_OK;
+}
+
+static int cmp_key(const void *a, const void *b)
+{
+    const struct bb_gguf_str *x = &(*(const struct kv_entry *const *)a)->kv.key;
+    const struct bb_gguf_str *y = &(*(const struct kv_entry *const *)b)->kv.key;
+    int c = memcmp(x->s, y->s, (size_t)(x->len < y->len ? x->len : y->len));
+    return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+/* Keys unique (sorted, so that a file of many keys cannot make this quadratic). */
+static enum bb_status check_keys(const struct bb_gguf *g, struct bb_error *err)
+{
+    size_t n = (size_t)g->n_kv;
+    const struct kv_entry **sorted = malloc((n ? n : 1) * sizeof *sorted);
+    if (!sorted)
+        return bb_fail(err, BB_E_NOMEM, "%s: out of memory", base(g->path));
+    for (size_t i = 0; i < n; i++)
+        sorted[i] = &g->kvs[i];
+    qsort(sorted, n, sizeof *sorted, cmp_key);
+    enum bb_status s = BB_OK;
+    for (size_t i = 1; i < n && !s; i++)
+        if (!cmp_key(&sorted[i - 1], &sorted[i])) {
+            char key[300];
+            show((const uint8_t *)sorted[i]->kv.key.s, sorted[i]->kv.key.len, key, sizeof key);
+            s = bb_fail(err, BB_E_INPUT, "%s: metadata %s appears twice", base(g->path), key);
+        }
+    free(sorted);
+    return s;
 }
 
 static enum bb_status read_alignment(struct bb_gguf *g, struct bb_error *err)
@@ -437,8 +465,11 @@ static enum bb_status read_tinfo(struct bb_gguf *g, struct rd *r, int i, struct 
                        "the %s block size %llu",
                        r->file, name, shp, (unsigned long long)ne[0],
                        ggml_types[ti->ggml_type].name, (unsigned long long)blk);
-    /* numel <= INT64_MAX and block bytes <= 292 * blk: no overflow in u64 */
-    ti->bytes = numel / blk * (uint64_t)ggml_types[ti->ggml_type].bytes;
+    uint64_t bpb = (uint64_t)ggml_types[ti->ggml_type].bytes;
+    if (numel / blk > UINT64_MAX / bpb)
+        return bb_fail(err, BB_E_INPUT, "%s: tensor '%s': %s: the byte size overflows", r->file,
+                       name, shp);
+    ti->bytes = numel / blk * bpb;
     if (ti->offset % g->alignment)
         return bb_fail(err, BB_E_INPUT,
                        "%s: tensor '%s': offset %llu is not a multiple of the alignment %u",
@@ -450,7 +481,8 @@ static enum bb_status read_tinfo(struct bb_gguf *g, struct rd *r, int i, struct 
 
 static int cmp_name(const void *a, const void *b)
 {
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
+    return strcmp((*(const struct bb_tensor *const *)a)->name,
+                  (*(const struct bb_tensor *const *)b)->name);
 }
 
 static int cmp_offset(const void *a, const void *b)
@@ -499,14 +531,18 @@ static enum bb_status check_layout(struct bb_gguf *g, struct bb_error *err)
             goto done;
         }
     }
-    /* unique names: sort pointers to the names */
-    const char **names = (const char **)order;
+    /* unique names, and the index bb_gguf_tensor_find searches */
+    if (!(g->by_name = malloc((n ? n : 1) * sizeof *g->by_name))) {
+        s = bb_fail(err, BB_E_NOMEM, "%s: out of memory", file);
+        goto done;
+    }
     for (size_t i = 0; i < n; i++)
-        names[i] = g->tensors[i].name;
-    qsort(names, n, sizeof *names, cmp_name);
+        g->by_name[i] = &g->tensors[i];
+    qsort(g->by_name, n, sizeof *g->by_name, cmp_name);
     for (size_t i = 1; i < n; i++)
-        if (!strcmp(names[i - 1], names[i])) {
-            s = bb_fail(err, BB_E_INPUT, "%s: tensor '%s' appears twice", file, names[i]);
+        if (!strcmp(g->by_name[i - 1]->name, g->by_name[i]->name)) {
+            s = bb_fail(err, BB_E_INPUT, "%s: tensor '%s' appears twice", file,
+                        g->by_name[i]->name);
             goto done;
         }
 done:
@@ -557,7 +593,7 @@ static enum bb_status parse(struct bb_gguf *g, struct bb_error *err)
                        "the file can hold (truncated?)",
                        r.file, (unsigned long long)n_tensors, (unsigned long long)rd_left(&r));
     enum bb_status s = read_kvs(g, &r, n_kv, err);
-    if (s || (s = read_alignment(g, err)))
+    if (s || (s = check_keys(g, err)) || (s = read_alignment(g, err)))
         return s;
     if (n_tensors > rd_left(&r) / MIN_TINFO_BYTES)
         return bb_fail(err, BB_E_INPUT,
@@ -637,6 +673,7 @@ void bb_gguf_close(struct bb_gguf *g)
         free((char *)g->tensors[i].name);
     free(g->tensors);
     free(g->tinfos);
+    free(g->by_name);
     free(g->path);
     free(g);
 }
@@ -832,10 +869,11 @@ const struct bb_tensor *bb_gguf_tensor_at(const struct bb_gguf *g, int i)
 
 const struct bb_tensor *bb_gguf_tensor_find(const struct bb_gguf *g, const char *name)
 {
-    for (int i = 0; i < g->n_tensors; i++)
-        if (!strcmp(g->tensors[i].name, name))
-            return &g->tensors[i];
-    return NULL;
+    struct bb_tensor key = {.name = name};
+    const struct bb_tensor *kp = &key;
+    const struct bb_tensor **hit =
+        bsearch(&kp, g->by_name, (size_t)g->n_tensors, sizeof *g->by_name, cmp_name);
+    return hit ? *hit : NULL;
 }
 
 static const struct bb_tensor *src_find(const struct bb_tensor_source *src, const char *name)
