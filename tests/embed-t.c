@@ -123,11 +123,13 @@ static void fake_backend_refuses(void)
         bb_op_layernorm(&fake, NULL, NULL, NULL, NULL, 1, 1, 1e-12f, &err),
         bb_op_attention(&fake, NULL, NULL, NULL, NULL, 1, 1, 1, 1, 1.0f, &err),
         bb_op_pool(&fake, NULL, NULL, NULL, 1, 1, 1, BB_POOL_MEAN, true, &err),
+        bb_op_get_rows(&fake, &w, NULL, NULL, 1, false, &err),
     };
     for (int k = 0; k < BB_OP_COUNT; k++)
         is_int(BB_E_UNSUPPORTED, st[k], "backend without op '%s': bb_op_%s is BB_E_UNSUPPORTED",
                bb_op_name((enum bb_op_kind)k), bb_op_name((enum bb_op_kind)k));
-    contains(err.msg, "backend 'fake' does not implement op 'pool'", "message names backend and op");
+    contains(err.msg, "backend 'fake' does not implement op 'get_rows'",
+             "message names backend and op");
     uint64_t total = 0;
     for (int k = 0; k < BB_OP_COUNT; k++)
         total += fake.op_count[k];

@@ -49,6 +49,7 @@ enum bb_op_kind {
     BB_OP_LAYERNORM, /* y = (x - mean) / sqrt(var + eps) * g + b   */
     BB_OP_ATTENTION, /* multi-head softmax(QK^T*s + mask + bias) V */
     BB_OP_POOL,      /* mean / CLS pooling, optional L2 normalise  */
+    BB_OP_GET_ROWS,  /* rows of a (possibly quantised) weight      */
     BB_OP_COUNT
 };
 const char *bb_op_name(enum bb_op_kind op);
@@ -65,7 +66,7 @@ struct bb_buffer; /* opaque, owned by the backend that allocated it */
 struct bb_weight {
     struct bb_buffer *buf;
     int n, k;
-    enum bb_dtype dtype; /* storage precision: BB_F32 or BB_F16 */
+    enum bb_dtype dtype; /* storage: BB_F32, BB_F16, or a quantised type (kept as blocks) */
 };
 
 struct bb_device_info {
@@ -94,8 +95,10 @@ struct bb_backend_vtable {
     enum bb_status (*download)(struct bb_backend *be, struct bb_buffer *src, size_t offset,
                                void *dst, size_t bytes, struct bb_error *err);
     enum bb_status (*sync)(struct bb_backend *be, struct bb_error *err);
-    /* Upload a linear weight: src is (n, k) of src_dtype (F32, F16 or BF16);
-     * stored as `storage` (BB_F32 or BB_F16) in whatever layout matmul wants. */
+    /* Upload a linear weight: src is (n, k) of src_dtype (F32, F16 or BF16),
+     * stored as `storage` (BB_F32 or BB_F16) in whatever layout matmul wants;
+     * or src_dtype == storage == a quantised type: src is n rows of ggml blocks
+     * (k a multiple of the block size), kept quantised (never widened). */
     enum bb_status (*weight_upload)(struct bb_backend *be, const void *src, enum bb_dtype src_dtype,
                                     int n, int k, enum bb_dtype storage, struct bb_weight *out,
                                     struct bb_error *err);
@@ -119,6 +122,9 @@ struct bb_backend_vtable {
     enum bb_status (*pool)(struct bb_backend *be, struct bb_buffer *x, struct bb_buffer *lengths,
                            struct bb_buffer *out, int b, int t, int c, enum bb_pool_mode mode,
                            bool normalize, struct bb_error *err);
+    enum bb_status (*get_rows)(struct bb_backend *be, const struct bb_weight *w,
+                               struct bb_buffer *ids, struct bb_buffer *out, int n,
+                               bool accumulate, struct bb_error *err);
 };
 
 struct bb_backend {
@@ -201,5 +207,14 @@ enum bb_status bb_op_attention(struct bb_backend *be, struct bb_buffer *qkv,
 enum bb_status bb_op_pool(struct bb_backend *be, struct bb_buffer *x, struct bb_buffer *lengths,
                           struct bb_buffer *out, int b, int t, int c, enum bb_pool_mode mode,
                           bool normalize, struct bb_error *err);
+
+/* out (n, w->k) (+)= dequantised rows w[ids[i]] of a weight (any dtype the
+ * backend supports for weights); ids int32 (n). An id outside [0, w->n) is an
+ * error (BB_E_INPUT) where the backend can see it on the host (ref), else it
+ * is clamped into range (OpenCL). accumulate: add into out instead of
+ * overwriting (GPT-2 adds position embeddings this way). */
+enum bb_status bb_op_get_rows(struct bb_backend *be, const struct bb_weight *w,
+                              struct bb_buffer *ids, struct bb_buffer *out, int n,
+                              bool accumulate, struct bb_error *err);
 
 #endif
