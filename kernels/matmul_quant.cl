@@ -223,24 +223,30 @@ static inline void bb_q_store16(float8 a0, float8 a1, __global const float *bias
 
 /* ---- panel GEMMs: Q4_1 and Q8_0 ------------------------------------------ */
 
+#ifndef BB_MM_MR
+#define BB_MM_MR 4
+#endif
+
 #define BB_Q_PANEL_HEAD(R, PB)                                                               \
     int row0 = get_global_id(0) * (R), p = get_global_id(1);                                  \
     int col0 = p * BB_QP, nb = k / 32;                                                        \
     if (row0 >= m || col0 >= n)                                                               \
         return;                                                                               \
     __global const float *xr[R];                                                              \
-    for (int r = 0; r < (R); r++)                                                             \
+    float16 acc[R];                                                                           \
+    _Pragma("unroll") for (int r = 0; r < (R); r++)                                           \
+    {                                                                                         \
         xr[r] = x + (size_t)min(row0 + r, m - 1) * k;                                         \
-    float8 acc0[R], acc1[R];                                                                  \
-    for (int r = 0; r < (R); r++)                                                             \
-        acc0[r] = acc1[r] = (float8)(0.0f);                                                   \
+        acc[r] = (float16)(0.0f);                                                             \
+    }                                                                                         \
     __global const uchar *wp = w + (size_t)p * nb * (PB);
 
 #define BB_Q_PANEL_TAIL(R)                                                                   \
-    for (int r = 0; r < (R); r++)                                                             \
-        if (row0 + r < m)                                                                     \
-            bb_q_store16(acc0[r], acc1[r], bias, res, out, row0 + r, col0, n, flags);
+    _Pragma("unroll") for (int r = 0; r < (R); r++) if (row0 + r < m)                         \
+        bb_q_store16(acc[r].lo, acc[r].hi, bias, res, out, row0 + r, col0, n, flags);
 
+/* Q4_1: one uchar16 load gives k = 32b + i (low nibbles) and 32b + i + 16
+ * (high nibbles) of the panel's 16 columns; w = q d + m, then R fmas each. */
 #define BB_Q4_1_PANEL(NAME, R)                                                               \
     __kernel void NAME(__global const float *x, __global const uchar *w,                     \
                        __global const float *bias, __global const float *res,                \
@@ -249,29 +255,25 @@ static inline void bb_q_store16(float8 a0, float8 a1, __global const float *bias
         BB_Q_PANEL_HEAD(R, 320)                                                               \
         for (int b = 0; b < nb; b++, wp += 320) {                                             \
             __global const half *hp = (__global const half *)wp;                              \
-            float8 d0 = vload_half8(0, hp), d1 = vload_half8(1, hp);                          \
-            float8 m0 = vload_half8(2, hp), m1 = vload_half8(3, hp);                          \
+            float16 d = vload_half16(0, hp), mn = vload_half16(1, hp);                        \
             __global const uchar *qs = wp + 64;                                               \
             int kb = b * 32;                                                                  \
             _Pragma("unroll 4") for (int i = 0; i < 16; i++)                                  \
             {                                                                                 \
                 uchar16 q = vload16(i, qs);                                                   \
-                float8 l0 = fma(convert_float8(q.lo & (uchar)15), d0, m0);                    \
-                float8 l1 = fma(convert_float8(q.hi & (uchar)15), d1, m1);                    \
-                float8 h0 = fma(convert_float8(q.lo >> (uchar)4), d0, m0);                    \
-                float8 h1 = fma(convert_float8(q.hi >> (uchar)4), d1, m1);                    \
-                for (int r = 0; r < (R); r++) {                                               \
-                    float a = xr[r][kb + i], c = xr[r][kb + i + 16];                          \
-                    acc0[r] = fma((float8)(a), l0, acc0[r]);                                  \
-                    acc1[r] = fma((float8)(a), l1, acc1[r]);                                  \
-                    acc0[r] = fma((float8)(c), h0, acc0[r]);                                  \
-                    acc1[r] = fma((float8)(c), h1, acc1[r]);                                  \
+                float16 lo = fma(convert_float16(q & (uchar16)(15)), d, mn);                  \
+                float16 hi = fma(convert_float16(q >> (uchar16)(4)), d, mn);                  \
+                _Pragma("unroll") for (int r = 0; r < (R); r++)                               \
+                {                                                                             \
+                    acc[r] = fma((float16)(xr[r][kb + i]), lo, acc[r]);                       \
+                    acc[r] = fma((float16)(xr[r][kb + i + 16]), hi, acc[r]);                  \
                 }                                                                             \
             }                                                                                 \
         }                                                                                     \
         BB_Q_PANEL_TAIL(R)                                                                    \
     }
 
+/* Q8_0: one char16 load per k; w = q d, then R fmas. */
 #define BB_Q8_0_PANEL(NAME, R)                                                               \
     __kernel void NAME(__global const float *x, __global const uchar *w,                     \
                        __global const float *bias, __global const float *res,                \
@@ -279,28 +281,24 @@ static inline void bb_q_store16(float8 a0, float8 a1, __global const float *bias
     {                                                                                         \
         BB_Q_PANEL_HEAD(R, 544)                                                               \
         for (int b = 0; b < nb; b++, wp += 544) {                                             \
-            __global const half *hp = (__global const half *)wp;                              \
-            float8 d0 = vload_half8(0, hp), d1 = vload_half8(1, hp);                          \
+            float16 d = vload_half16(0, (__global const half *)wp);                           \
             __global const char *qs = (__global const char *)(wp + 32);                       \
             int kb = b * 32;                                                                  \
             _Pragma("unroll 4") for (int i = 0; i < 32; i++)                                  \
             {                                                                                 \
-                char16 q = vload16(i, qs);                                                    \
-                float8 w0 = convert_float8(q.lo) * d0;                                        \
-                float8 w1 = convert_float8(q.hi) * d1;                                        \
-                for (int r = 0; r < (R); r++) {                                               \
-                    float a = xr[r][kb + i];                                                  \
-                    acc0[r] = fma((float8)(a), w0, acc0[r]);                                  \
-                    acc1[r] = fma((float8)(a), w1, acc1[r]);                                  \
-                }                                                                             \
+                float16 wv = convert_float16(vload16(i, qs)) * d;                             \
+                _Pragma("unroll") for (int r = 0; r < (R); r++)                               \
+                    acc[r] = fma((float16)(xr[r][kb + i]), wv, acc[r]);                       \
             }                                                                                 \
         }                                                                                     \
         BB_Q_PANEL_TAIL(R)                                                                    \
     }
 
-BB_Q4_1_PANEL(bb_matmul_q4_1_r4, 4)
+/* _rm: BB_MM_MR rows per work-item (the f32 GEMM's tile height for the
+ * device); _r1: one row, for m < BB_MM_MR (generation) */
+BB_Q4_1_PANEL(bb_matmul_q4_1_rm, BB_MM_MR)
 BB_Q4_1_PANEL(bb_matmul_q4_1_r1, 1)
-BB_Q8_0_PANEL(bb_matmul_q8_0_r4, 4)
+BB_Q8_0_PANEL(bb_matmul_q8_0_rm, BB_MM_MR)
 BB_Q8_0_PANEL(bb_matmul_q8_0_r1, 1)
 
 /* ---- raw-layout GEMMs: the other block types ----------------------------- */
@@ -342,7 +340,7 @@ BB_Q8_0_PANEL(bb_matmul_q8_0_r1, 1)
     }
 
 #define BB_Q_RAW2(T)                                                                         \
-    BB_Q_RAW(bb_matmul_##T##_r4, bb_deq32_##T, 4)                                            \
+    BB_Q_RAW(bb_matmul_##T##_rm, bb_deq32_##T, BB_MM_MR)                                     \
     BB_Q_RAW(bb_matmul_##T##_r1, bb_deq32_##T, 1)
 BB_Q_RAW2(q4_0)
 BB_Q_RAW2(q5_0)

@@ -63,6 +63,8 @@ enum bb_status bb_cl_matmul(struct bb_cl *cl, struct bb_buffer *x, const struct 
                             struct bb_buffer *bias, struct bb_buffer *residual,
                             struct bb_buffer *out, int m, enum bb_act act, struct bb_error *err);
 void bb_cl_matmul_free(struct bb_cl *cl);
+/* Rows of x per work-item of the device's GEMM variant (BB_MM_MR). */
+int bb_cl_matmul_mr(const struct bb_cl *cl);
 
 /* ---- opencl_quant.c ---- */
 /* Upload n rows of ggml blocks of quantised type t (kept quantised). */

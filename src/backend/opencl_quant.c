@@ -98,14 +98,14 @@ enum bb_status bb_cl_quant_matmul(struct bb_cl *cl, struct bb_buffer *x, const s
                                   struct bb_error *err)
 {
     static const char *const names[BB_DTYPE_COUNT][2] = {
-        [BB_Q8_0] = {"bb_matmul_q8_0_r1", "bb_matmul_q8_0_r4"},
-        [BB_Q4_1] = {"bb_matmul_q4_1_r1", "bb_matmul_q4_1_r4"},
-        [BB_Q4_0] = {"bb_matmul_q4_0_r1", "bb_matmul_q4_0_r4"},
-        [BB_Q5_0] = {"bb_matmul_q5_0_r1", "bb_matmul_q5_0_r4"},
-        [BB_Q5_1] = {"bb_matmul_q5_1_r1", "bb_matmul_q5_1_r4"},
-        [BB_Q4_K] = {"bb_matmul_q4_k_r1", "bb_matmul_q4_k_r4"},
-        [BB_Q5_K] = {"bb_matmul_q5_k_r1", "bb_matmul_q5_k_r4"},
-        [BB_Q6_K] = {"bb_matmul_q6_k_r1", "bb_matmul_q6_k_r4"},
+        [BB_Q8_0] = {"bb_matmul_q8_0_r1", "bb_matmul_q8_0_rm"},
+        [BB_Q4_1] = {"bb_matmul_q4_1_r1", "bb_matmul_q4_1_rm"},
+        [BB_Q4_0] = {"bb_matmul_q4_0_r1", "bb_matmul_q4_0_rm"},
+        [BB_Q5_0] = {"bb_matmul_q5_0_r1", "bb_matmul_q5_0_rm"},
+        [BB_Q5_1] = {"bb_matmul_q5_1_r1", "bb_matmul_q5_1_rm"},
+        [BB_Q4_K] = {"bb_matmul_q4_k_r1", "bb_matmul_q4_k_rm"},
+        [BB_Q5_K] = {"bb_matmul_q5_k_r1", "bb_matmul_q5_k_rm"},
+        [BB_Q6_K] = {"bb_matmul_q6_k_r1", "bb_matmul_q6_k_rm"},
     };
     if (!w || !w->buf || !bb_dtype_is_quant(w->dtype) || w->n < 1 || w->k < 1 ||
         w->k % bb_dtype_block_size(w->dtype))
@@ -120,8 +120,8 @@ enum bb_status bb_cl_quant_matmul(struct bb_cl *cl, struct bb_buffer *x, const s
         return bb_fail(err, BB_E_INTERNAL, "matmul: out must not alias x");
     if (m == 0)
         return BB_OK;
-    int r4 = m >= 4, rows = r4 ? 4 : 1;
-    const char *name = names[w->dtype][r4];
+    int mr = bb_cl_matmul_mr(cl), big = m >= mr, rows = big ? mr : 1;
+    const char *name = names[w->dtype][big];
     cl_kernel kern;
     enum bb_status s;
     if ((s = bb_cl_kernel(cl, name, &kern, err)))
