@@ -14,6 +14,9 @@
 #include "log.h"
 
 #define QP 16 /* BB_QP: columns per panel */
+#ifndef QL1
+#define QL1 4
+#endif
 enum { QF_BIAS = 1, QF_RESIDUAL = 2, QF_GELU = 4 };
 
 static bool q_panelled(enum bb_dtype t) { return t == BB_Q4_1 || t == BB_Q8_0; }
@@ -145,8 +148,9 @@ enum bb_status bb_cl_quant_matmul(struct bb_cl *cl, struct bb_buffer *x, const s
     if ((s = bb_cl_check(err, rc, "clSetKernelArg (quantised matmul)")))
         return s;
     size_t l0 = cl->is_cpu ? 1 : 64, m_blocks = (mm + rows - 1) / rows;
-    size_t local[2] = {l0, 1};
-    size_t global[2] = {(m_blocks + l0 - 1) / l0 * l0, q_panelled(w->dtype) ? (n + QP - 1) / QP : n};
+    size_t l1 = cl->is_cpu && !big ? QL1 : 1, g1 = q_panelled(w->dtype) ? (n + QP - 1) / QP : n;
+    size_t local[2] = {l0, l1};
+    size_t global[2] = {(m_blocks + l0 - 1) / l0 * l0, (g1 + l1 - 1) / l1 * l1};
     return bb_cl_launch(cl, kern, 2, global, local, err);
 }
 
