@@ -417,6 +417,41 @@ static double now_s(void)
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
+/* every quantised type at one shape (BB_QUANT_BENCH=all) */
+static void bench_types(void)
+{
+    static const enum bb_dtype types[] = {BB_F32,  BB_Q8_0, BB_Q4_0, BB_Q4_1, BB_Q5_0,
+                                          BB_Q5_1, BB_Q4_K, BB_Q5_K, BB_Q6_K};
+    struct bb_error err = {0};
+    int n = 1536, k = 768;
+    for (int m = 1; m <= 64; m += 63) {
+        float *x = rand_floats((size_t)m * k, -1, 1);
+        struct bb_buffer *bx = buf_with(C, x, (size_t)m * k * 4);
+        struct bb_buffer *bo = buf_with(C, NULL, (size_t)m * n * 4);
+        for (size_t ti = 0; ti < sizeof types / sizeof types[0]; ti++) {
+            enum bb_dtype t = types[ti];
+            unsigned char *wq = rand_weight(t, n, k);
+            struct bb_weight w;
+            check(bb_weight_upload(C, wq, t, n, k, t, &w, &err), &err, "bench upload");
+            int reps = 0;
+            double t0 = now_s(), t1;
+            do {
+                check(bb_op_matmul(C, bx, &w, NULL, NULL, bo, m, BB_ACT_NONE, &err), &err, "mm");
+                check(bb_backend_sync(C, &err), &err, "sync");
+                reps++;
+            } while ((t1 = now_s()) - t0 < 0.3);
+            double sec = (t1 - t0) / reps;
+            diag("n=%d k=%d m=%d %-5s %7.2f GFLOP/s (%.3f ms)", n, k, m, bb_dtype_name(t),
+                 2.0 * m * n * k / sec * 1e-9, sec * 1e3);
+            bb_weight_free(C, &w);
+            free(wq);
+        }
+        bb_buffer_free(C, bx);
+        bb_buffer_free(C, bo);
+        free(x);
+    }
+}
+
 static void bench(bool quick)
 {
     static const int shapes[][2] = {{576, 576}, {192, 576}, {1536, 576}, {576, 1536},
@@ -528,7 +563,12 @@ int main(void)
 
     const char *b = getenv("BB_QUANT_BENCH");
     if (b && *b && strcmp(b, "0"))
-        bench(!strcmp(b, "quick"));
+    {
+        if (!strcmp(b, "all"))
+            bench_types();
+        else
+            bench(!strcmp(b, "quick"));
+    }
     bb_backend_free(C);
     bb_backend_free(R);
     return 0;
