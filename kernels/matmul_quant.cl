@@ -1,26 +1,33 @@
 /* matmul_quant.cl: GEMM and row gathers for weights kept in ggml's block
  * formats (src/backend/opencl_quant.c uploads them):
  *   out (m, n) = act(x (m, k) . W^T + bias (n)) + residual (m, n)
- * with W dequantised in the inner loop, never expanded in device memory.
+ * with W dequantised in the inner loop, never expanded to f32/f16 in memory.
  *
- * Layouts (bytes; halves little-endian, as in the GGUF file):
- *   Q4_1 and Q8_0 are repacked into panels of BB_QP (16) output columns.
- *   Panel p, 32-element k-block b starts at (p * (k / 32) + b) * PB:
- *     Q4_1, PB = 320: d[16] half, m[16] half, then 16 rows i of 16 bytes:
- *           byte (i, c) = ggml's qs[i] of column 16p + c (low nibble: k = 32b + i,
- *           high nibble: k = 32b + i + 16)
- *     Q8_0, PB = 544: d[16] half, then 32 rows kk of 16 int8: (kk, c)
- *   Columns past n are zero blocks. Same bytes as the ggml blocks, reordered.
- *   Every other quantised type is kept as ggml's rows (row j at j * row_bytes).
+ * Every type is repacked at upload into panels of BB_QP (16) output columns;
+ * panel p, 32-element k-block b starts at (p * (k / 32) + b) * PB bytes.
+ * Columns past n are zero. Quant bytes are laid out (row i, column c) so one
+ * 16-byte vector load serves the 16 columns.
+ *   Q4_1 (PB 320): d[16] half, m[16] half (the file's bits), qs[16][16]:
+ *        byte (i, c) = ggml's qs[i] of the column's block: low nibble is
+ *        k = 32b + i, high nibble k = 32b + i + 16.      w = q d + m
+ *   Q8_0 (PB 544): d[16] half, qs[32][16] int8.          w = q d
+ *   "nibble" types Q4_0, Q5_0, Q5_1, Q4_K, Q5_K (PB 384, or 448 with 5 bits):
+ *        d[16] float, a[16] float, qs[16][16] as Q4_1, then for 5-bit types
+ *        qh[16] uint (bit l: fifth bit of k = 32b + l). w = q d + a, where
+ *        Q4_0: a = -8d, Q5_0: a = -16d, Q5_1: a = m, Q4_K/Q5_K: d = d_super
+ *        * scale, a = -(dmin * min) of the 32-element sub-block (all formed
+ *        on the host in float32 exactly as gguf.quants does).
+ *   Q6_K (PB 640): s0[16], s1[16] float (d * scale of elements 0-15 and
+ *        16-31 of the block), qs[32][16] int8 = q - 32.    w = q s
  *
- * One work-item computes an R x 16 tile (panel kernels; R = 4, or 1 for
- * m < 4) or an R x 1 column (raw-layout kernels) in registers: no local
- * memory, no barriers (both slow on PoCL's CPU device). Global size
- * (ceil(m / R), panels or n); dimension 0 fastest so neighbours share a panel.
+ * One work-item computes an R x 16 tile in registers (R = BB_MM_MR, the f32
+ * GEMM's tile height for the device, or 1 for m < BB_MM_MR): no local memory,
+ * no barriers (both slow on PoCL's CPU device). Global size (ceil(m / R),
+ * panels); dimension 0 fastest, so neighbours share a panel in cache.
  *
- * The dequantisation helpers compute exactly as gguf.quants.dequantize
- * (float32, no contraction), so get_rows is bit-exact with the host's
- * bb_dequantize_row; the GEMMs then accumulate with fma. */
+ * get_rows dequantises exactly as gguf.quants.dequantize (float32, rounding
+ * as numpy: FP_CONTRACT off, fma only where it equals numpy's one rounding);
+ * the GEMMs accumulate with fma. */
 
 /* erf GELU on float8 (matmul.cl's rational erf on CPUs) */
 #if BB_MM_FAST_ERF
@@ -51,108 +58,7 @@ static inline float8 bb_q_gelu8(float8 v) { return 0.5f * v * (1.0f + bb_q_erf8(
 
 static inline float bb_q_half(__global const uchar *p) { return vload_half(0, (__global const half *)p); }
 
-static inline uint bb_q_u32(__global const uchar *p)
-{
-    return (uint)p[0] | (uint)p[1] << 8 | (uint)p[2] << 16 | (uint)p[3] << 24;
-}
-
-/* ---- the 32 weights of sub-block s of a raw ggml row ------------------- */
-
-static inline void bb_deq32_q4_0(__global const uchar *row, int s, float *y)
-{
-    __global const uchar *b = row + (size_t)s * 18;
-    float d = bb_q_half(b);
-    for (int j = 0; j < 16; j++) {
-        y[j] = d * (float)((b[2 + j] & 15) - 8);
-        y[j + 16] = d * (float)((b[2 + j] >> 4) - 8);
-    }
-}
-
-static inline void bb_deq32_q5_0(__global const uchar *row, int s, float *y)
-{
-    __global const uchar *b = row + (size_t)s * 22;
-    float d = bb_q_half(b);
-    uint qh = bb_q_u32(b + 2);
-    for (int j = 0; j < 16; j++) {
-        int lo = (b[6 + j] & 15) | (int)((qh >> j) & 1) << 4;
-        int hi = (b[6 + j] >> 4) | (int)((qh >> (j + 16)) & 1) << 4;
-        y[j] = d * (float)(lo - 16);
-        y[j + 16] = d * (float)(hi - 16);
-    }
-}
-
-static inline void bb_deq32_q5_1(__global const uchar *row, int s, float *y)
-{
-    __global const uchar *b = row + (size_t)s * 24;
-    float d = bb_q_half(b), m = bb_q_half(b + 2);
-    uint qh = bb_q_u32(b + 4);
-    for (int j = 0; j < 16; j++) {
-        int lo = (b[8 + j] & 15) | (int)((qh >> j) & 1) << 4;
-        int hi = (b[8 + j] >> 4) | (int)((qh >> (j + 16)) & 1) << 4;
-        float a = d * (float)lo, c = d * (float)hi;
-        y[j] = a + m;
-        y[j + 16] = c + m;
-    }
-}
-
-/* 6-bit scale and min of sub-block j of a Q4_K / Q5_K super-block */
-static inline void bb_q_kscale(__global const uchar *sc, int j, int *s, int *mn)
-{
-    if (j < 4) {
-        *s = sc[j] & 63;
-        *mn = sc[j + 4] & 63;
-    } else {
-        *s = (sc[j + 4] & 15) | ((sc[j - 4] >> 2) & 48);
-        *mn = (sc[j + 4] >> 4) | ((sc[j] >> 2) & 48);
-    }
-}
-
-static inline void bb_deq32_q4_k(__global const uchar *row, int s, float *y)
-{
-    __global const uchar *b = row + (size_t)(s / 8) * 144;
-    int j = s % 8, sc, mn;
-    bb_q_kscale(b + 4, j, &sc, &mn);
-    float dl = bb_q_half(b) * (float)sc, ml = bb_q_half(b + 2) * (float)mn;
-    __global const uchar *qs = b + 16 + 32 * (j / 2);
-    int sh = 4 * (j & 1);
-    for (int l = 0; l < 32; l++) {
-        float t = dl * (float)((qs[l] >> sh) & 15);
-        y[l] = t - ml;
-    }
-}
-
-static inline void bb_deq32_q5_k(__global const uchar *row, int s, float *y)
-{
-    __global const uchar *b = row + (size_t)(s / 8) * 176;
-    int j = s % 8, sc, mn;
-    bb_q_kscale(b + 4, j, &sc, &mn);
-    float dl = bb_q_half(b) * (float)sc, ml = bb_q_half(b + 2) * (float)mn;
-    __global const uchar *qh = b + 16, *qs = b + 48 + 32 * (j / 2);
-    int sh = 4 * (j & 1);
-    for (int l = 0; l < 32; l++) {
-        int q = ((qs[l] >> sh) & 15) | ((qh[l] >> j) & 1) << 4;
-        float t = dl * (float)q;
-        y[l] = t - ml;
-    }
-}
-
-static inline void bb_deq32_q6_k(__global const uchar *row, int s, float *y)
-{
-    __global const uchar *b = row + (size_t)(s / 8) * 210;
-    int j = s % 8, h = j / 4, r0 = (j % 4) * 32;
-    __global const uchar *ql = b + 64 * h, *qh = b + 128 + 32 * h;
-    __global const char *sc = (__global const char *)(b + 192);
-    float d = bb_q_half(b + 208);
-    float d0 = d * (float)sc[2 * j], d1 = d * (float)sc[2 * j + 1];
-    for (int l = 0; l < 32; l++) {
-        int r = r0 + l;
-        int lo = (ql[r % 64] >> (4 * (r / 64))) & 15;
-        int hi = (qh[l] >> (2 * (j % 4))) & 3;
-        y[l] = (l < 16 ? d0 : d1) * (float)((lo | hi << 4) - 32);
-    }
-}
-
-/* the 32 weights of k-block b of column c from a Q4_1 / Q8_0 panel layout */
+/* ---- the 32 weights of k-block b of column col, from its panel ----------- */
 static inline void bb_deq32_q4_1p(__global const uchar *w, int nb, int col, int b, float *y)
 {
     __global const uchar *blk = w + ((size_t)(col / BB_QP) * nb + b) * 320;
@@ -173,6 +79,36 @@ static inline void bb_deq32_q8_0p(__global const uchar *w, int nb, int col, int 
     float d = bb_q_half(blk + 2 * c);
     for (int i = 0; i < 32; i++)
         y[i] = (float)((__global const char *)blk)[32 + i * BB_QP + c] * d;
+}
+
+/* nibble panels; exact: _0 types form d (q - 8) as one rounding (fma of
+ * exact terms), the others d q + a as two */
+static inline void bb_deq32_np(__global const uchar *w, int nb, int col, int b, int five,
+                               int one_rounding, float *y)
+{
+    __global const uchar *blk = w + ((size_t)(col / BB_QP) * nb + b) * (five ? 448 : 384);
+    int c = col % BB_QP;
+    float d = ((__global const float *)blk)[c], a = ((__global const float *)blk)[BB_QP + c];
+    uint qh = five ? ((__global const uint *)(blk + 384))[c] : 0;
+    for (int l = 0; l < 32; l++) {
+        uchar byte = blk[128 + (l % 16) * BB_QP + c];
+        int q = (l < 16 ? byte & 15 : byte >> 4) | (int)((qh >> l) & 1) << 4;
+        if (one_rounding) {
+            y[l] = fma((float)q, d, a);
+        } else {
+            float t = d * (float)q;
+            y[l] = t + a;
+        }
+    }
+}
+
+static inline void bb_deq32_q6p(__global const uchar *w, int nb, int col, int b, float *y)
+{
+    __global const uchar *blk = w + ((size_t)(col / BB_QP) * nb + b) * 640;
+    int c = col % BB_QP;
+    float s0 = ((__global const float *)blk)[c], s1 = ((__global const float *)blk)[BB_QP + c];
+    for (int l = 0; l < 32; l++)
+        y[l] = (l < 16 ? s0 : s1) * (float)((__global const char *)blk)[128 + l * BB_QP + c];
 }
 
 /* ---- epilogue ----------------------------------------------------------- */
@@ -301,71 +237,85 @@ BB_Q4_1_PANEL(bb_matmul_q4_1_r1, 1)
 BB_Q8_0_PANEL(bb_matmul_q8_0_rm, BB_MM_MR)
 BB_Q8_0_PANEL(bb_matmul_q8_0_r1, 1)
 
-/* ---- raw-layout GEMMs: the other block types ----------------------------- */
-/* Work-item (row block, column j): R rows of x against weight row j, one
- * 32-element sub-block at a time (dequantised to private memory). */
-#define BB_Q_RAW(NAME, DEQ, R)                                                               \
+/* nibble types: d, a as float; FIVE adds the fifth bit from qh */
+#define BB_QNP_PANEL(NAME, R, FIVE)                                                          \
     __kernel void NAME(__global const float *x, __global const uchar *w,                     \
                        __global const float *bias, __global const float *res,                \
-                       __global float *out, int m, int n, int k, int row_bytes, int flags)   \
+                       __global float *out, int m, int n, int k, int flags)                  \
     {                                                                                         \
-        int row0 = get_global_id(0) * (R), j = get_global_id(1);                              \
-        if (row0 >= m || j >= n)                                                              \
-            return;                                                                           \
-        __global const float *xr[R];                                                          \
-        float8 acc[R];                                                                        \
-        for (int r = 0; r < (R); r++) {                                                       \
-            xr[r] = x + (size_t)min(row0 + r, m - 1) * k;                                     \
-            acc[r] = (float8)(0.0f);                                                          \
-        }                                                                                     \
-        __global const uchar *wr = w + (size_t)j * row_bytes;                                 \
-        for (int s = 0; s < k / 32; s++) {                                                    \
-            float y[32];                                                                      \
-            DEQ(wr, s, y);                                                                    \
-            float8 w0 = vload8(0, y), w1 = vload8(1, y), w2 = vload8(2, y), w3 = vload8(3, y); \
-            for (int r = 0; r < (R); r++) {                                                   \
-                __global const float *xs = xr[r] + s * 32;                                    \
-                acc[r] = fma(vload8(0, xs), w0, acc[r]);                                      \
-                acc[r] = fma(vload8(1, xs), w1, acc[r]);                                      \
-                acc[r] = fma(vload8(2, xs), w2, acc[r]);                                      \
-                acc[r] = fma(vload8(3, xs), w3, acc[r]);                                      \
+        BB_Q_PANEL_HEAD(R, (FIVE) ? 448 : 384)                                                \
+        for (int b = 0; b < nb; b++, wp += (FIVE) ? 448 : 384) {                              \
+            __global const float *fp = (__global const float *)wp;                            \
+            float16 d = vload16(0, fp), a = vload16(1, fp);                                   \
+            __global const uchar *qs = wp + 128;                                              \
+            uint16 qh = (FIVE) ? vload16(0, (__global const uint *)(wp + 384)) : (uint16)(0); \
+            int kb = b * 32;                                                                  \
+            _Pragma("unroll 4") for (int i = 0; i < 16; i++)                                  \
+            {                                                                                 \
+                uint16 q = convert_uint16(vload16(i, qs));                                    \
+                uint16 ql = q & (uint16)(15), qu = q >> (uint16)(4);                          \
+                if (FIVE) {                                                                   \
+                    ql |= ((qh >> (uint16)(i)) & (uint16)(1)) << (uint16)(4);                 \
+                    qu |= ((qh >> (uint16)(i + 16)) & (uint16)(1)) << (uint16)(4);            \
+                }                                                                             \
+                float16 lo = fma(convert_float16(ql), d, a);                                  \
+                float16 hi = fma(convert_float16(qu), d, a);                                  \
+                _Pragma("unroll") for (int r = 0; r < (R); r++)                               \
+                {                                                                             \
+                    acc[r] = fma((float16)(xr[r][kb + i]), lo, acc[r]);                       \
+                    acc[r] = fma((float16)(xr[r][kb + i + 16]), hi, acc[r]);                  \
+                }                                                                             \
             }                                                                                 \
         }                                                                                     \
-        for (int r = 0; r < (R); r++)                                                         \
-            if (row0 + r < m) {                                                               \
-                float4 s4 = acc[r].lo + acc[r].hi;                                            \
-                float v = (s4.x + s4.y) + (s4.z + s4.w);                                      \
-                out[(size_t)(row0 + r) * n + j] = bb_q_epi(v, bias, res, row0 + r, j, n, flags); \
-            }                                                                                 \
+        BB_Q_PANEL_TAIL(R)                                                                    \
     }
 
-#define BB_Q_RAW2(T)                                                                         \
-    BB_Q_RAW(bb_matmul_##T##_rm, bb_deq32_##T, BB_MM_MR)                                     \
-    BB_Q_RAW(bb_matmul_##T##_r1, bb_deq32_##T, 1)
-BB_Q_RAW2(q4_0)
-BB_Q_RAW2(q5_0)
-BB_Q_RAW2(q5_1)
-BB_Q_RAW2(q4_k)
-BB_Q_RAW2(q5_k)
-BB_Q_RAW2(q6_k)
+/* Q6_K: int8 q - 32 with a float scale per 16 k */
+#define BB_Q6_PANEL(NAME, R)                                                                 \
+    __kernel void NAME(__global const float *x, __global const uchar *w,                     \
+                       __global const float *bias, __global const float *res,                \
+                       __global float *out, int m, int n, int k, int flags)                  \
+    {                                                                                         \
+        BB_Q_PANEL_HEAD(R, 640)                                                               \
+        for (int b = 0; b < nb; b++, wp += 640) {                                             \
+            __global const float *fp = (__global const float *)wp;                            \
+            __global const char *qs = (__global const char *)(wp + 128);                      \
+            int kb = b * 32;                                                                  \
+            for (int h = 0; h < 2; h++) {                                                     \
+                float16 s = vload16(h, fp);                                                   \
+                _Pragma("unroll 4") for (int i = 16 * h; i < 16 * h + 16; i++)                \
+                {                                                                             \
+                    float16 wv = convert_float16(vload16(i, qs)) * s;                         \
+                    _Pragma("unroll") for (int r = 0; r < (R); r++)                           \
+                        acc[r] = fma((float16)(xr[r][kb + i]), wv, acc[r]);                   \
+                }                                                                             \
+            }                                                                                 \
+        }                                                                                     \
+        BB_Q_PANEL_TAIL(R)                                                                    \
+    }
+
+BB_QNP_PANEL(bb_matmul_q4n_rm, BB_MM_MR, 0)
+BB_QNP_PANEL(bb_matmul_q4n_r1, 1, 0)
+BB_QNP_PANEL(bb_matmul_q5n_rm, BB_MM_MR, 1)
+BB_QNP_PANEL(bb_matmul_q5n_r1, 1, 1)
+BB_Q6_PANEL(bb_matmul_q6_k_rm, BB_MM_MR)
+BB_Q6_PANEL(bb_matmul_q6_k_r1, 1)
 
 /* ---- get_rows ------------------------------------------------------------ */
 #pragma OPENCL FP_CONTRACT OFF
 
 /* out (n_ids, k) (+)= rows ids[i] (clamped into [0, n)) of weight w (type t, in
- * the layout opencl_quant.c / opencl_matmul.c gave it). Global (k / 32, n_ids):
+ * the panels above or opencl_matmul.c's). Global (k / 32, n_ids):
  * one work-item per 32 outputs. F32/F16 weights are opencl_matmul.c's panels
  * of BB_MM_NR columns, element (kk, j) of panel p at (p * k + kk) * NR + j. */
 __kernel void bb_get_rows(__global const uchar *w, __global const int *ids,
-                          __global float *out, int t, int n, int k, int row_bytes, int n_ids,
-                          int accumulate)
+                          __global float *out, int t, int n, int k, int n_ids, int accumulate)
 {
     int s = get_global_id(0), i = get_global_id(1);
     if (s >= k / 32 || i >= n_ids)
         return;
     int id = clamp(ids[i], 0, n - 1);
     float y[32];
-    __global const uchar *row = w + (size_t)id * row_bytes;
     switch (t) {
     case BB_T_F32:
     case BB_T_F16: {
@@ -379,12 +329,12 @@ __kernel void bb_get_rows(__global const uchar *w, __global const int *ids,
     }
     case BB_T_Q8_0: bb_deq32_q8_0p(w, k / 32, id, s, y); break;
     case BB_T_Q4_1: bb_deq32_q4_1p(w, k / 32, id, s, y); break;
-    case BB_T_Q4_0: bb_deq32_q4_0(row, s, y); break;
-    case BB_T_Q5_0: bb_deq32_q5_0(row, s, y); break;
-    case BB_T_Q5_1: bb_deq32_q5_1(row, s, y); break;
-    case BB_T_Q4_K: bb_deq32_q4_k(row, s, y); break;
-    case BB_T_Q5_K: bb_deq32_q5_k(row, s, y); break;
-    case BB_T_Q6_K: bb_deq32_q6_k(row, s, y); break;
+    case BB_T_Q4_0: bb_deq32_np(w, k / 32, id, s, 0, 1, y); break;
+    case BB_T_Q5_0: bb_deq32_np(w, k / 32, id, s, 1, 1, y); break;
+    case BB_T_Q5_1: bb_deq32_np(w, k / 32, id, s, 1, 0, y); break;
+    case BB_T_Q4_K: bb_deq32_np(w, k / 32, id, s, 0, 0, y); break;
+    case BB_T_Q5_K: bb_deq32_np(w, k / 32, id, s, 1, 0, y); break;
+    case BB_T_Q6_K: bb_deq32_q6p(w, k / 32, id, s, y); break;
     default:
         for (int l = 0; l < 32; l++)
             y[l] = 0.0f;
