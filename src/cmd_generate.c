@@ -9,7 +9,6 @@
 
 #include "cli.h"
 #include "model/model.h"
-#include "model/pending.h"
 
 static const char usage_text[] =
     "usage: biasbench generate --model M [options] PROMPT\n\n"

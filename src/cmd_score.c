@@ -10,7 +10,6 @@
 #include "cli.h"
 #include "fileout.h"
 #include "model/model.h"
-#include "model/pending.h"
 #include "textin.h"
 
 static const char usage_text[] =

@@ -130,11 +130,12 @@ static void fake_backend_refuses(void)
         bb_op_glu(&fake, NULL, NULL, 1, 1, &err),
         bb_op_logprobs(&fake, NULL, NULL, NULL, NULL, 1, 1, &err),
         bb_op_copy_rows(&fake, NULL, 0, NULL, 0, 1, 1, &err),
+        bb_op_get_rows(&fake, &w, NULL, NULL, 1, false, &err),
     };
     for (int k = 0; k < BB_OP_COUNT; k++)
         is_int(BB_E_UNSUPPORTED, st[k], "backend without op '%s': bb_op_%s is BB_E_UNSUPPORTED",
                bb_op_name((enum bb_op_kind)k), bb_op_name((enum bb_op_kind)k));
-    contains(err.msg, "backend 'fake' does not implement op 'logprobs'",
+    contains(err.msg, "backend 'fake' does not implement op 'get_rows'",
              "message names backend and op");
     uint64_t total = 0;
     for (int k = 0; k < BB_OP_COUNT; k++)

@@ -61,7 +61,7 @@ const char *bb_op_name(enum bb_op_kind op)
     static const char *const names[BB_OP_COUNT] = {"embed", "matmul", "layernorm", "attention",
                                                    "pool",
                                                    "rmsnorm", "rope", "attn_causal", "kv_store",
-                                                   "glu", "logprobs", "copy_rows"};
+                                                   "glu", "logprobs", "copy_rows", "get_rows"};
     return (unsigned)op < BB_OP_COUNT ? names[op] : "?";
 }
 
@@ -129,9 +129,20 @@ enum bb_status bb_weight_upload(struct bb_backend *be, const void *src, enum bb_
                                 struct bb_error *err)
 {
     memset(out, 0, sizeof *out);
-    if (storage != BB_F32 && storage != BB_F16)
+    if (bb_dtype_is_quant(storage)) {
+        if (src_dtype != storage)
+            return bb_fail(err, BB_E_UNSUPPORTED,
+                           "weight storage %s needs %s source blocks, found %s (weights are "
+                           "not quantised at load)", bb_dtype_name(storage),
+                           bb_dtype_name(storage), bb_dtype_name(src_dtype));
+        if (k <= 0 || k % bb_dtype_block_size(storage))
+            return bb_fail(err, BB_E_INPUT, "%s weight: row length %d is not a multiple of the "
+                           "block size %d", bb_dtype_name(storage), k,
+                           bb_dtype_block_size(storage));
+    } else if (storage != BB_F32 && storage != BB_F16) {
         return bb_fail(err, BB_E_UNSUPPORTED, "weight storage %s is not supported",
                        bb_dtype_name(storage));
+    }
     return be->vt->weight_upload(be, src, src_dtype, n, k, storage, out, err);
 }
 
@@ -435,4 +446,19 @@ enum bb_status bb_op_copy_rows(struct bb_backend *be, struct bb_buffer *src, int
         (st = distinct(be, K, src, dst, "src", "dst", err)))
         return st;
     return be->vt->copy_rows(be, src, src_row0, dst, dst_row0, n_rows, c, err);
+}
+
+enum bb_status bb_op_get_rows(struct bb_backend *be, const struct bb_weight *w,
+                              struct bb_buffer *ids, struct bb_buffer *out, int n,
+                              bool accumulate, struct bb_error *err)
+{
+    const enum bb_op_kind K = BB_OP_GET_ROWS;
+    bool good = n >= 0 && w && w->buf && w->n > 0 && w->k > 0;
+    size_t nn = good ? (size_t)n : 0, kk = good ? (size_t)w->k : 0;
+    enum bb_status st;
+    if ((st = op_begin(be, K, err)) || (st = dims(be, K, good, err)) ||
+        (st = arg(be, ids, nn, false, K, "ids", err)) ||
+        (st = arg(be, out, nn * kk, false, K, "out", err)))
+        return st;
+    return be->vt->get_rows(be, w, ids, out, n, accumulate, err);
 }

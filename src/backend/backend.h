@@ -57,6 +57,7 @@ enum bb_op_kind {
     BB_OP_GLU,         /* y = silu(gate) * up                         */
     BB_OP_LOGPROBS,    /* per-row target log-probability and argmax   */
     BB_OP_COPY_ROWS,   /* dst rows = src rows (a range of each)       */
+    BB_OP_GET_ROWS,  /* rows of a (possibly quantised) weight      */
     BB_OP_COUNT
 };
 const char *bb_op_name(enum bb_op_kind op);
@@ -83,7 +84,7 @@ struct bb_buffer; /* opaque, owned by the backend that allocated it */
 struct bb_weight {
     struct bb_buffer *buf;
     int n, k;
-    enum bb_dtype dtype; /* storage precision: BB_F32 or BB_F16 */
+    enum bb_dtype dtype; /* storage: BB_F32, BB_F16, or a quantised type (kept as blocks) */
 };
 
 struct bb_device_info {
@@ -112,8 +113,10 @@ struct bb_backend_vtable {
     enum bb_status (*download)(struct bb_backend *be, struct bb_buffer *src, size_t offset,
                                void *dst, size_t bytes, struct bb_error *err);
     enum bb_status (*sync)(struct bb_backend *be, struct bb_error *err);
-    /* Upload a linear weight: src is (n, k) of src_dtype (F32, F16 or BF16);
-     * stored as `storage` (BB_F32 or BB_F16) in whatever layout matmul wants. */
+    /* Upload a linear weight: src is (n, k) of src_dtype (F32, F16 or BF16),
+     * stored as `storage` (BB_F32 or BB_F16) in whatever layout matmul wants;
+     * or src_dtype == storage == a quantised type: src is n rows of ggml blocks
+     * (k a multiple of the block size), kept quantised (never widened). */
     enum bb_status (*weight_upload)(struct bb_backend *be, const void *src, enum bb_dtype src_dtype,
                                     int n, int k, enum bb_dtype storage, struct bb_weight *out,
                                     struct bb_error *err);
@@ -159,6 +162,9 @@ struct bb_backend_vtable {
     enum bb_status (*copy_rows)(struct bb_backend *be, struct bb_buffer *src, int src_row0,
                                 struct bb_buffer *dst, int dst_row0, int n_rows, int c,
                                 struct bb_error *err);
+    enum bb_status (*get_rows)(struct bb_backend *be, const struct bb_weight *w,
+                               struct bb_buffer *ids, struct bb_buffer *out, int n,
+                               bool accumulate, struct bb_error *err);
 };
 
 struct bb_backend {
@@ -300,5 +306,13 @@ enum bb_status bb_op_logprobs(struct bb_backend *be, struct bb_buffer *logits,
 enum bb_status bb_op_copy_rows(struct bb_backend *be, struct bb_buffer *src, int src_row0,
                                struct bb_buffer *dst, int dst_row0, int n_rows, int c,
                                struct bb_error *err);
+/* out (n, w->k) (+)= dequantised rows w[ids[i]] of a weight (any dtype the
+ * backend supports for weights); ids int32 (n). An id outside [0, w->n) is an
+ * error (BB_E_INPUT) where the backend can see it on the host (ref), else it
+ * is clamped into range (OpenCL). accumulate: add into out instead of
+ * overwriting (GPT-2 adds position embeddings this way). */
+enum bb_status bb_op_get_rows(struct bb_backend *be, const struct bb_weight *w,
+                              struct bb_buffer *ids, struct bb_buffer *out, int n,
+                              bool accumulate, struct bb_error *err);
 
 #endif

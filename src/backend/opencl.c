@@ -708,6 +708,11 @@ static enum bb_status cl_weight_upload(struct bb_backend *be, const void *src,
                                        enum bb_dtype storage, struct bb_weight *out,
                                        struct bb_error *err)
 {
+    if (bb_dtype_is_quant(storage))
+        return src_dtype == storage
+                   ? bb_cl_quant_weight_upload(bb_cl_of(be), src, storage, n, k, out, err)
+                   : bb_fail(err, BB_E_UNSUPPORTED, "weight upload: %s storage from %s source",
+                             bb_dtype_name(storage), bb_dtype_name(src_dtype));
     return bb_cl_matmul_weight_upload(bb_cl_of(be), src, src_dtype, n, k, storage, out, err);
 }
 
@@ -716,7 +721,7 @@ static bool cl_supports_op(struct bb_backend *be, enum bb_op_kind op)
     (void)be;
     switch (op) {
     case BB_OP_EMBED: case BB_OP_MATMUL: case BB_OP_LAYERNORM: case BB_OP_ATTENTION:
-    case BB_OP_POOL:
+    case BB_OP_POOL: case BB_OP_GET_ROWS:
         return true;
     case BB_OP_RMSNORM: case BB_OP_ROPE: case BB_OP_ATTN_CAUSAL: case BB_OP_KV_STORE:
     case BB_OP_GLU: case BB_OP_LOGPROBS: case BB_OP_COPY_ROWS: /* opencl_decoder.c */
@@ -749,7 +754,16 @@ static enum bb_status cl_matmul(struct bb_backend *be, struct bb_buffer *x,
                                 struct bb_buffer *residual, struct bb_buffer *out, int m,
                                 enum bb_act act, struct bb_error *err)
 {
+    if (bb_dtype_is_quant(w->dtype))
+        return bb_cl_quant_matmul(bb_cl_of(be), x, w, bias, residual, out, m, act, err);
     return bb_cl_matmul(bb_cl_of(be), x, w, bias, residual, out, m, act, err);
+}
+
+static enum bb_status cl_get_rows(struct bb_backend *be, const struct bb_weight *w,
+                                  struct bb_buffer *ids, struct bb_buffer *out, int n,
+                                  bool accumulate, struct bb_error *err)
+{
+    return bb_cl_get_rows(bb_cl_of(be), w, ids, out, n, accumulate, err);
 }
 
 static enum bb_status cl_layernorm(struct bb_backend *be, struct bb_buffer *x,
@@ -853,6 +867,7 @@ static const struct bb_backend_vtable cl_vtable = {
     .glu = bb_cl_glu,
     .logprobs = bb_cl_logprobs,
     .copy_rows = bb_cl_copy_rows,
+    .get_rows = cl_get_rows,
 };
 
 /* Context and in-order queue on the chosen device. */

@@ -64,6 +64,23 @@ enum bb_status bb_cl_matmul(struct bb_cl *cl, struct bb_buffer *x, const struct 
                             struct bb_buffer *bias, struct bb_buffer *residual,
                             struct bb_buffer *out, int m, enum bb_act act, struct bb_error *err);
 void bb_cl_matmul_free(struct bb_cl *cl);
+/* Rows of x per work-item of the device's GEMM variant (BB_MM_MR). */
+int bb_cl_matmul_mr(const struct bb_cl *cl);
+
+/* ---- opencl_quant.c ---- */
+/* Upload n rows of ggml blocks of quantised type t (kept quantised). */
+enum bb_status bb_cl_quant_weight_upload(struct bb_cl *cl, const void *src, enum bb_dtype t,
+                                         int n, int k, struct bb_weight *out,
+                                         struct bb_error *err);
+/* bb_cl_matmul for a weight of a quantised dtype. */
+enum bb_status bb_cl_quant_matmul(struct bb_cl *cl, struct bb_buffer *x, const struct bb_weight *w,
+                                  struct bb_buffer *bias, struct bb_buffer *residual,
+                                  struct bb_buffer *out, int m, enum bb_act act,
+                                  struct bb_error *err);
+/* out (n, w->k) (+)= rows ids[i] (clamped) of any weight this backend uploaded. */
+enum bb_status bb_cl_get_rows(struct bb_cl *cl, const struct bb_weight *w, struct bb_buffer *ids,
+                              struct bb_buffer *out, int n, bool accumulate,
+                              struct bb_error *err);
 
 /* ---- opencl_decoder.c: the decoder ops (vtable entries; see backend.h) ---- */
 enum bb_status bb_cl_rmsnorm(struct bb_backend *be, struct bb_buffer *x, struct bb_buffer *g,

@@ -91,6 +91,11 @@ const char *bb_cl_matmul_build_options(const struct bb_cl *cl)
     return mm_variant_pick(cl)->opts;
 }
 
+int bb_cl_matmul_mr(const struct bb_cl *cl)
+{
+    return mm_variant_pick(cl)->mr;
+}
+
 /* cl's matmul state, created on first use. */
 static enum bb_status mm_state_get(struct bb_cl *cl, struct mm_state **out, struct bb_error *err)
 {

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "backend/backend.h"
+#include "backend/quant.h"
 
 /* Same layout as opencl_internal.h's struct bb_buffer; ref uses host only. */
 struct bb_buffer {
@@ -138,6 +139,22 @@ static enum bb_status ref_weight_upload(struct bb_backend *be, const void *src,
                                         enum bb_dtype storage, struct bb_weight *out,
                                         struct bb_error *err)
 {
+    if (bb_dtype_is_quant(storage)) { /* ggml blocks, kept as they are: (n, row bytes) */
+        size_t row = bb_dtype_row_bytes(storage, k);
+        if (src_dtype != storage || n <= 0 || !row)
+            return bb_fail(err, BB_E_UNSUPPORTED, "ref backend: %s weight (%d, %d) from %s",
+                           bb_dtype_name(storage), n, k, bb_dtype_name(src_dtype));
+        struct bb_buffer *qb;
+        enum bb_status qs = ref_buffer_alloc(be, (size_t)n * row, &qb, err);
+        if (qs)
+            return qs;
+        memcpy(qb->host, src, (size_t)n * row);
+        out->buf = qb;
+        out->n = n;
+        out->k = k;
+        out->dtype = storage;
+        return BB_OK;
+    }
     if (src_dtype != BB_F32 && src_dtype != BB_F16 && src_dtype != BB_BF16)
         return bb_fail(err, BB_E_UNSUPPORTED, "ref backend: weight source dtype %s",
                        bb_dtype_name(src_dtype));
@@ -228,12 +245,42 @@ static double dot(const float *a, const float *b, size_t k)
     return (s0 + s1) + (s2 + s3);
 }
 
+/* matmul with a quantised weight: one weight row dequantised at a time. */
+static enum bb_status ref_matmul_quant(const struct bb_weight *w, const float *xs,
+                                       const float *b, const float *r, float *y, size_t mm,
+                                       enum bb_act act, struct bb_error *err)
+{
+    size_t n = (size_t)w->n, k = (size_t)w->k, row = bb_dtype_row_bytes(w->dtype, w->k);
+    if (!row || w->buf->bytes < n * row)
+        return bb_fail(err, BB_E_INTERNAL, "ref matmul: %s weight buffer too small for (%zu, %zu)",
+                       bb_dtype_name(w->dtype), n, k);
+    float *wr = malloc(k * sizeof *wr);
+    if (!wr)
+        return bb_fail(err, BB_E_NOMEM, "ref matmul: cannot allocate a row of %zu floats", k);
+    for (size_t j = 0; j < n; j++) {
+        bb_dequantize_row(w->dtype, (const char *)w->buf->host + j * row, wr, (int64_t)k);
+        for (size_t i = 0; i < mm; i++) {
+            double v = dot(xs + i * k, wr, k) + (b ? b[j] : 0.0);
+            if (act == BB_ACT_GELU)
+                v = gelu(v);
+            if (r)
+                v += r[i * n + j];
+            y[i * n + j] = (float)v;
+        }
+    }
+    free(wr);
+    return BB_OK;
+}
+
 static enum bb_status ref_matmul(struct bb_backend *be, struct bb_buffer *x,
                                  const struct bb_weight *w, struct bb_buffer *bias,
                                  struct bb_buffer *residual, struct bb_buffer *out, int m,
                                  enum bb_act act, struct bb_error *err)
 {
     (void)be;
+    if (bb_dtype_is_quant(w->dtype))
+        return ref_matmul_quant(w, x->host, bias ? bias->host : NULL,
+                                residual ? residual->host : NULL, out->host, (size_t)m, act, err);
     size_t mm = (size_t)m, n = (size_t)w->n, k = (size_t)w->k;
     if (w->buf->bytes < n * k * bb_dtype_size(w->dtype))
         return bb_fail(err, BB_E_INTERNAL, "ref matmul: weight buffer too small for (%zu, %zu)",
@@ -556,6 +603,40 @@ static enum bb_status ref_logprobs(struct bb_backend *be, struct bb_buffer *logi
     return BB_OK;
 }
 
+/* out (n, k) (+)= rows ids[i] of w, dequantised exactly as bb_dequantize_row. */
+static enum bb_status ref_get_rows(struct bb_backend *be, const struct bb_weight *w,
+                                   struct bb_buffer *ids, struct bb_buffer *out, int n,
+                                   bool accumulate, struct bb_error *err)
+{
+    (void)be;
+    size_t k = (size_t)w->k, row = bb_dtype_row_bytes(w->dtype, w->k);
+    const int32_t *id = ids->host; // (n)
+    float *y = out->host;          // (n, k)
+    if (!row || w->buf->bytes < (size_t)w->n * row)
+        return bb_fail(err, BB_E_INTERNAL, "ref get_rows: bad %s weight (%d, %d)",
+                       bb_dtype_name(w->dtype), w->n, w->k);
+    float *tmp = malloc(k * sizeof *tmp);
+    if (!tmp)
+        return bb_fail(err, BB_E_NOMEM, "ref get_rows: cannot allocate %zu floats", k);
+    for (int i = 0; i < n; i++) {
+        if (id[i] < 0 || id[i] >= w->n) {
+            free(tmp);
+            return bb_fail(err, BB_E_INPUT, "ref get_rows: id %d (at %d) outside [0, %d)",
+                           id[i], i, w->n);
+        }
+        const char *src = (const char *)w->buf->host + (size_t)id[i] * row;
+        if (w->dtype == BB_F16) /* the oracle's own half conversion */
+            for (size_t j = 0; j < k; j++)
+                tmp[j] = src_elem(src, BB_F16, j);
+        else
+            bb_dequantize_row(w->dtype, src, tmp, (int64_t)k);
+        for (size_t j = 0; j < k; j++)
+            y[(size_t)i * k + j] = accumulate ? y[(size_t)i * k + j] + tmp[j] : tmp[j];
+    }
+    free(tmp);
+    return BB_OK;
+}
+
 static void ref_free(struct bb_backend *be) { free(be); }
 
 static const struct bb_backend_vtable ref_vtable = {
@@ -581,6 +662,7 @@ static const struct bb_backend_vtable ref_vtable = {
     .glu = ref_glu,
     .logprobs = ref_logprobs,
     .copy_rows = ref_copy_rows,
+    .get_rows = ref_get_rows,
 };
 
 enum bb_status bb_backend_ref_create(struct bb_backend **out, struct bb_error *err)

@@ -17,7 +17,6 @@
 #include "json.h"
 #include "log.h"
 #include "model/gguf.h"
-#include "model/pending.h"
 #include "paths.h"
 
 /* ---- the architecture table ------------------------------------------------- */

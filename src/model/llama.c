@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "json.h"
-#include "model/pending.h"
 
 static enum bb_status get_int(const json_t *j, const char *key, bool required, int min, int *out,
                               struct bb_error *err)

@@ -9,7 +9,6 @@
 #include "log.h"
 #include "model/decoder.h"
 #include "model/model_int.h"
-#include "model/pending.h"
 
 /* Most tokens (batch x padded length) one scoring forward takes. */
 #define LM_MAX_BATCH_TOKENS 4096

@@ -126,7 +126,7 @@ static bool is_decoder(const char *path)
 {
     if (!bb_path_is_dir(path))
         return true; /* a file: decoder.c says whether it is GGUF */
-    char cfg[4096];
+    char cfg[4200];
     json_t *j = NULL;
     const char *type = NULL;
     snprintf(cfg, sizeof cfg, "%s/config.json", path);

@@ -3,7 +3,6 @@
  * does not permute Qwen2's Q/K). */
 #include "model/decoder.h"
 
-#include "model/pending.h"
 
 enum bb_status bb_lm_hf_llama_hparams(const void *root, struct bb_lm_hparams *hp,
                                       struct bb_error *err);
