@@ -23,6 +23,7 @@ tests/golden/decoder-tiny-<name>.txt   <name> = llama, llama-q8_0, qwen2, gpt2
                                         (an HF folder for llama, qwen2, gpt2;
                                         the q8_0 GGUF for llama-q8_0)
         gguf=tests/data/models/<...>.gguf gguf_sha256=<hex>
+        prefix=<id>                      the prefix token of the sentence lines
         safetensors_sha256=<hex>         (HF folders only)
         gguf_max_abs_diff=<x>            max |lp_gguf - lp_hf| over all lp of the
                                         file, transformers loading the GGUF
@@ -266,7 +267,7 @@ def tiny(args):
 
         model_path = gguf_path if src == "gguf" else hf_dir
         head = ["BBDECODER1", "model=" + model_path, "gguf=" + gguf_path,
-                "gguf_sha256=" + sha256_file(gguf_path)]
+                "gguf_sha256=" + sha256_file(gguf_path), "prefix=%d" % prefix]
         if src == "hf":
             head.append("safetensors_sha256=" + sha256_file(os.path.join(hf_dir, "model.safetensors")))
         head += ["gguf_max_abs_diff=%.3g" % maxdiff, "gguf_mean_abs_diff=%.3g" % (sumdiff / ndiff), "vocab=%d" % vocab,
