@@ -535,6 +535,40 @@ static void named_cases(void)
     free(e.p);
 }
 
+/* Many keys and an empty tensor: open stays fast (no quadratic check) and valid. */
+static void many_keys(void)
+{
+    enum { N = 200000 };
+    struct wb b = {0};
+    w_bytes(&b, "GGUF", 4);
+    w_u32(&b, 3);
+    w_u64(&b, 1);
+    w_u64(&b, N);
+    for (int i = 0; i < N; i++) {
+        char k[32];
+        snprintf(k, sizeof k, "k.%07d", (i * 7919) % N);
+        w_key(&b, k, 0);
+        w_u8(&b, (uint8_t)i);
+    }
+    w_str(&b, "empty");
+    w_u32(&b, 2);
+    w_u64(&b, 0);
+    w_u64(&b, 4);
+    w_u32(&b, G_F32);
+    w_u64(&b, 0);
+    const char *path = write_file("many.gguf", &b);
+    struct bb_gguf *g = NULL;
+    struct bb_error err = {0};
+    enum bb_status st = bb_gguf_open(path, &g, &err);
+    const struct bb_tensor *t = g ? bb_gguf_tensor_find(g, "empty") : NULL;
+    uint32_t v = 0;
+    ok(!st && bb_gguf_kv_count(g) == N && !bb_gguf_get_u32(g, "k.0007919", &v, &err) && v == 1 &&
+       t && t->numel == 0 && t->bytes == 0 && t->data && t->shape[0] == 4 && t->shape[1] == 0,
+       "%d distinct keys and a {4, 0} tensor with no data open (%s)", N, err.msg);
+    bb_gguf_close(g);
+    free(b.p);
+}
+
 /* Read everything an opened file offers (ASan/UBSan check the reads). */
 static unsigned long walk(const struct bb_gguf *g)
 {
@@ -916,6 +950,7 @@ int main(void)
     named_cases();
     truncations();
     mutations(800);
+    many_keys();
     smollm2();
     return 0;
 }

@@ -515,7 +515,8 @@ static enum bb_status check_layout(struct bb_gguf *g, struct bb_error *err)
                         g->data_start);
             goto done;
         }
-        g->tensors[i].data = g->map + g->data_start + ti->offset;
+        /* an empty tensor points at the mapping's start: never past the file's end */
+        g->tensors[i].data = ti->bytes ? g->map + g->data_start + ti->offset : g->map;
         g->tensors[i].bytes = (size_t)ti->bytes;
     }
     qsort(order, n, sizeof *order, cmp_offset);
