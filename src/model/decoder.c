@@ -250,11 +250,18 @@ static enum bb_status upload_rows(const struct lm_loader *L, const struct bb_ten
     return s;
 }
 
+/* GPT-2's Conv1D layers (not its embeddings) store HF weights as (in, out). */
+static bool conv1d(const struct lm_loader *L, enum bb_lm_role r)
+{
+    return !L->gguf && L->lm->arch->hf_conv1d && r != BB_LM_TOK_EMB && r != BB_LM_POS_EMB &&
+           r != BB_LM_OUTPUT;
+}
+
 static enum bb_status load_linear(const struct lm_loader *L, enum bb_lm_role r, int layer,
                                   int64_t n, int64_t k, struct bb_weight *w, struct bb_error *err)
 {
     const struct bb_tensor *t;
-    bool conv = !L->gguf && L->lm->arch->hf_conv1d;
+    bool conv = conv1d(L, r);
     enum bb_status s = need(L, r, layer, &t, err);
     if (!s)
         s = check_shape(L, t, n, k, conv, err);
@@ -315,7 +322,7 @@ static enum bb_status load_qkv(const struct lm_loader *L, int li, struct lm_laye
         return load_vec(L, BB_LM_V_B, li, hkv, true, &ly->bv, err);
     }
     const struct bb_tensor *t, *b;
-    bool conv = !L->gguf && L->lm->arch->hf_conv1d;
+    bool conv = conv1d(L, BB_LM_QKV);
     if ((s = need(L, BB_LM_QKV, li, &t, err)) ||
         (s = check_shape(L, t, hq + 2 * hkv, c, conv, err)) ||
         (s = upload_rows(L, t, conv, 0, hq, c, &ly->wq, err)) ||
@@ -590,6 +597,12 @@ enum bb_status bb_lm_load(const char *path, struct bb_backend *be, const struct 
         *tok = NULL;
         return s;
     }
+    const struct bb_lm_hparams *hp = &lm->hp;
+    bb_info("%s: %s decoder (%s), %d layers, hidden %d, %d heads / %d KV heads of %d, FFN %d, "
+            "vocab %d, context %d, RoPE %s base %g over %d dims, eps %g%s", path, lm->arch->name,
+            lm->format, hp->n_layer, hp->n_embd, hp->n_head, hp->n_kv_head, hp->head_dim,
+            hp->n_ff, hp->n_vocab, hp->n_ctx, hp->rope_mode == BB_ROPE_NORM ? "norm" : "neox",
+            (double)hp->rope_base, hp->n_rot, (double)hp->eps, hp->tied ? ", tied output" : "");
     *out = lm;
     return BB_OK;
 }
