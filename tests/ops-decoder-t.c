@@ -550,7 +550,7 @@ static void test_refusals(void)
            "kv_store past t_cap is refused");
     REFUSE(BB_OP_KV_STORE, BB_E_INTERNAL, bb_op_kv_store(C, a.c, a.c, 1, 1, 0, 2, 8, &err),
            "kv_store with src aliasing cache is refused");
-    REFUSE(BB_OP_COPY_ROWS, BB_E_INTERNAL, bb_op_copy_rows(C, a.c, 3, b.c, 0, 100, 8, &err),
+    REFUSE(BB_OP_COPY_ROWS, BB_E_INTERNAL, bb_op_copy_rows(C, a.c, 3, big.c, 0, 1000, 8, &err),
            "copy_rows past the end of src is refused");
     REFUSE(BB_OP_GLU, BB_E_INTERNAL, bb_op_glu(C, a.c, a.c, 2, 8, &err),
            "glu in place is refused");
