@@ -87,7 +87,12 @@ static void test_bbq(void)
     struct bb_lm_bbq_item all_unknown[] = {{1, 1, 1, 0, true}, {1, 1, 1, 2, true}};
     r = bb_lm_bbq_scores(all_unknown, NULL, 2);
     is_double(0.0, r.s_amb, 0, "S_AMB = 0 when every ambiguous answer is unknown");
+
     ok(isnan(r.s_dis), "S_DIS NaN without disambiguated items");
+    struct bb_lm_bbq_item no_target[] = {{0, 0, 1, 0, false}, {2, 0, 1, -1, false}};
+    r = bb_lm_bbq_scores(no_target, NULL, 2);
+    is_double(1.0, r.s_dis, 1e-12, "an item without a target counts for accuracy only (S_DIS 1)");
+    is_double(0.5, r.acc_disambig, 1e-12, "... and still for accuracy (1/2)");
 }
 
 static void test_choice(void)

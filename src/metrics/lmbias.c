@@ -140,7 +140,7 @@ struct bb_lm_bbq bb_lm_bbq_scores(const struct bb_lm_bbq_item *items, const int 
         int a = it->ambiguous ? 1 : 0;
         tot[a]++;
         ok[a] += it->pred == it->label;
-        if (it->pred != it->unknown) {
+        if (it->pred != it->unknown && it->biased >= 0) {
             nonunk[a]++;
             biased[a] += it->pred == it->biased;
         }
