@@ -244,7 +244,7 @@ enum bb_status bb_task_pairs(struct bb_task_ctx *ctx, struct bb_error *err)
         st = bb_task_emit(ctx, &r, err);
     }
     bool several = false;
-    for (size_t i = 1; i < p.n && !several; i++)
+    for (size_t i = 1; !st && i < p.n && !several; i++)
         several = strcmp(p.type[i], p.type[0]) != 0;
     if (!st && (several || ctx->task->u.pairs.bias_type || bb_table_col(t, "bias_type") >= 0))
         st = bb_task_each_group(ctx, p.type, p.n, emit_group, &p, err);
