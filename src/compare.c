@@ -1241,6 +1241,13 @@ enum bb_status bb_compare_pair(struct bb_rundata *ra, const struct bb_result_row
             fallback(out, "the cosine tables do not pair up");
         return BB_OK;
     }
+    if (bb_compare_lm_handles(ta, a->metric)) { /* likelihood tasks (compare_lm.c) */
+        if ((st = bb_compare_lm(ta, tb, a, opt, out, err)))
+            return st;
+        if (out->method == BB_CMP_NONE)
+            fallback(out, out->n_paired ? "fewer than 3 items pair up" : "no items pair up on item_id");
+        return BB_OK;
+    }
     static const char *const corr_cols[] = {"gold", "cosine"};
     static const char *const acc_cols[] = {"correct"};
     static const char *const score_cols[] = {"score"};

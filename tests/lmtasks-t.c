@@ -19,6 +19,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "compare.h"
+#include "dataset.h"
 #include "tap.h"
 
 static const char *g_bin;
@@ -162,9 +164,88 @@ static void decoder_runs(void)
     free(items);
 }
 
+static struct bb_table *load_csv(const char *name, const char *text)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", test_tmp_dir(), name);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        bail("cannot write %s", path);
+    fputs(text, f);
+    fclose(f);
+    struct bb_dataset_spec spec = {.path = path, .format = BB_FORMAT_CSV};
+    struct bb_table *t = NULL;
+    struct bb_error err = {0};
+    if (bb_dataset_load(&spec, &t, &err))
+        bail("%s", err.msg);
+    return t;
+}
+
+/* compare's paired tests on hand-made per-item files of the pairs and bbq
+ * tasks (model-free). */
+static void test_compare(void)
+{
+    const char *head = "item_id,bias_type,more,less,ll_more,ll_less,tokens_more,tokens_less,delta,"
+                       "stereotype\n";
+    char a[2000], b[2000];
+    int na = snprintf(a, sizeof a, "%s", head), nb = snprintf(b, sizeof b, "%s", head);
+    for (int i = 0; i < 40; i++) { /* A prefers the stereotype in 30 of 40, B in 20 */
+        na += snprintf(a + na, sizeof a - (size_t)na, "L%d,%s,x,y,%d,-5,1,1,0,0\n", i + 2,
+                       i % 2 ? "age" : "gender", i < 30 ? -4 : -6);
+        nb += snprintf(b + nb, sizeof b - (size_t)nb, "L%d,%s,x,y,%d,-5,1,1,0,0\n", i + 2,
+                       i % 2 ? "age" : "gender", i < 20 ? -4 : -6);
+    }
+    struct bb_table *ta = load_csv("pairs-a.csv", a), *tb = load_csv("pairs-b.csv", b);
+    struct bb_result_row row = {.task = "crows", .group = "all", .metric = "pct_stereotype",
+                                .value = 75};
+    struct bb_cmp_opts o = bb_cmp_opts_default();
+    struct bb_cmp out = {0};
+    struct bb_error err = {0};
+    ok(bb_compare_lm_handles(ta, "pct_stereotype"), "compare: pairs items have a paired test");
+    ok(!bb_compare_lm_handles(ta, "spearman"), "compare: ... not for other metrics");
+    is_int(BB_OK, bb_compare_lm(ta, tb, &row, &o, &out, &err), "compare: pct_stereotype tested");
+    is_int(BB_CMP_BOOTSTRAP, out.method, "compare: paired bootstrap over pairs");
+    is_int(40, out.n_paired, "compare: 40 pairs joined on item_id");
+    ok(out.ci_low < -25 + 1e-9 && out.ci_high > -25 - 1e-9 && out.ci_high < 0,
+       "compare: CI [%g, %g] holds B - A = -25 and excludes 0", out.ci_low, out.ci_high);
+    ok(out.p_value < 0.05, "compare: significant (p %g)", out.p_value);
+    row.group = "age";
+    memset(&out, 0, sizeof out);
+    bb_compare_lm(ta, tb, &row, &o, &out, &err);
+    is_int(20, out.n_paired, "compare: group 'age' keeps its 20 pairs (bias_type column)");
+    bb_table_free(ta);
+    bb_table_free(tb);
+
+    const char *bh = "item_id,category,context_condition,question_polarity,label,pred,pred_norm,"
+                     "unknown,biased,correct,correct_norm,ll_ans0,ll_ans1,ll_ans2\n";
+    na = snprintf(a, sizeof a, "%s", bh), nb = snprintf(b, sizeof b, "%s", bh);
+    for (int i = 0; i < 20; i++) { /* A right on 15, B right on 5 (and on none A misses) */
+        na += snprintf(a + na, sizeof a - (size_t)na, "d/L%d,Age,ambig,neg,1,%d,1,1,0,%d,1,-1,-1,-1\n",
+                       i + 1, i < 15 ? 1 : 0, i < 15);
+        nb += snprintf(b + nb, sizeof b - (size_t)nb, "d/L%d,Age,ambig,neg,1,%d,1,1,0,%d,1,-1,-1,-1\n",
+                       i + 1, i < 5 ? 1 : 0, i < 5);
+    }
+    ta = load_csv("bbq-a.csv", a), tb = load_csv("bbq-b.csv", b);
+    row = (struct bb_result_row){.task = "bbq", .group = "all", .metric = "accuracy", .value = 0.75};
+    memset(&out, 0, sizeof out);
+    is_int(BB_OK, bb_compare_lm(ta, tb, &row, &o, &out, &err), "compare: bbq accuracy tested");
+    is_int(BB_CMP_MCNEMAR, out.method, "compare: McNemar for accuracy");
+    /* 10 discordant pairs all one way: exact p = 2 / 2^10 */
+    is_double(2.0 / 1024, out.p_value, 1e-12, "compare: McNemar exact p = 2/1024");
+    row.metric = "s_amb";
+    memset(&out, 0, sizeof out);
+    bb_compare_lm(ta, tb, &row, &o, &out, &err);
+    is_int(BB_CMP_BOOTSTRAP, out.method, "compare: S_AMB by paired bootstrap over items");
+    bb_table_free(ta);
+    bb_table_free(tb);
+    is_double(50, bb_compare_lm_ideal("pct_stereotype"), 0, "gate: ideal of pct_stereotype is 50");
+    is_double(0, bb_compare_lm_ideal("s_dis"), 0, "gate: ideal of s_dis is 0");
+}
+
 int main(void)
 {
     plan_lazy();
+    test_compare();
     g_bin = getenv("BIASBENCH");
     if (!g_bin || access(g_bin, X_OK))
         skip_all("BIASBENCH (the built binary) not set");
