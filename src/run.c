@@ -559,14 +559,14 @@ static enum bb_status run_one(struct run *R, struct run_model *rm, struct bb_mod
     size_t before = R->results.n;
     double t0 = bb_now();
     /* A task that runs on every model (no `models` key) leaves out the models
-       without the capability its type needs (an encoder in an LM task, a
-       decoder in an embedding task) with a note; a task that names the
-       model refuses it (the task's own capability check). */
-    const struct bb_task_type_info *ti = bb_task_type_info(t->type);
-    if (!t->models_given && ti && ti->caps && (bb_model_caps(model) & ti->caps) != ti->caps) {
-        struct bb_error e = {0};
-        bb_model_require(model, ti->caps, rm->spec->id, &e);
-        bb_task_note_skip(&ctx, "task", e.msg);
+       that cannot run it (an encoder in an LM task, a decoder in an embedding
+       task or in a zero-shot task without verbalizers) with a note; a task
+       that names the model refuses it (the task's own checks). */
+    char why[300];
+    if (!t->models_given && !bb_task_model_fits(t, bb_model_caps(model), why, sizeof why)) {
+        char msg[600];
+        snprintf(msg, sizeof msg, "model %s is a %s: %s", rm->spec->id, bb_model_kind(model), why);
+        bb_task_note_skip(&ctx, "task", msg);
         return BB_OK;
     }
     bb_info("running task '%s' (%s) on model '%s'", t->id, bb_suite_task_type_name(t->type),

@@ -6,6 +6,8 @@
  * type for their section bodies. */
 #include "tasks/task.h"
 
+#include <stdio.h>
+
 #include "model/model.h"
 
 static const struct bb_task_type_info table[BB_SUITE_N_TASK_TYPES] = {
@@ -44,4 +46,51 @@ bb_task_fn bb_task_runner(enum bb_suite_task_type t)
 {
     const struct bb_task_type_info *i = bb_task_type_info(t);
     return i ? i->run : NULL;
+}
+
+/* Labels all with prompts (encoders) / all with verbalizers (language models). */
+static bool labels_have(const struct bb_suite_labels *L, bool verbalizer)
+{
+    for (size_t i = 0; i < L->n; i++)
+        if (verbalizer ? !L->v[i].verbalizer : !L->v[i].prompts.n)
+            return false;
+    return L->n > 0;
+}
+
+bool bb_task_model_fits(const struct bb_suite_task *t, unsigned caps, char *why, size_t n)
+{
+    const struct bb_task_type_info *ti = bb_task_type_info(t->type);
+    bool embed = caps & BB_CAP_EMBED, lm = caps & BB_CAP_LOGLIK;
+    if (!ti)
+        return false;
+    if (ti->caps) {
+        if ((caps & ti->caps) == ti->caps)
+            return true;
+        snprintf(why, n, "a %s task needs a model that can %s", ti->name,
+                 bb_model_cap_verb(ti->caps & ~caps));
+        return false;
+    }
+    if (t->type == BB_TASK_ZERO_SHOT) {
+        const struct bb_suite_zero_shot *z = &t->u.zero_shot;
+        if (embed && labels_have(&z->labels, false))
+            return true;
+        if (!embed && lm && z->template && labels_have(&z->labels, true))
+            return true;
+        snprintf(why, n, "%s", embed ? "its labels have no prompts (encoders need them)"
+                               : "it has no template with verbalizers (language models need them)");
+        return false;
+    }
+    if (t->type == BB_TASK_COUNTERFACTUAL) {
+        const struct bb_suite_counterfactual *cf = &t->u.counterfactual;
+        if (embed && (cf->score_type == BB_SCORE_SIMILARITY || labels_have(&cf->labels, false)))
+            return true;
+        if (!embed && lm && cf->score_type == BB_SCORE_ZERO_SHOT && cf->template &&
+            labels_have(&cf->labels, true))
+            return true;
+        snprintf(why, n, "%s", embed ? "its labels have no prompts (encoders need them)"
+                               : "its score has no template with verbalizers (language models "
+                                 "need them)");
+        return false;
+    }
+    return true;
 }

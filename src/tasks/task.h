@@ -120,6 +120,10 @@ struct bb_task_type_info {
 };
 /* NULL for a type not built in. */
 const struct bb_task_type_info *bb_task_type_info(enum bb_suite_task_type t);
+/* Can a model with capabilities caps (BB_CAP_*) run task t? (the type's
+   capability; for zero-shot and counterfactual, label prompts for encoders, a
+   template with verbalizers for language models). false: why (n bytes). */
+bool bb_task_model_fits(const struct bb_suite_task *t, unsigned caps, char *why, size_t n);
 /* The run function of a task type (bb_task_type_info(t)->run, or NULL). */
 bb_task_fn bb_task_runner(enum bb_suite_task_type t);
 
