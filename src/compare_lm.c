@@ -308,8 +308,13 @@ enum bb_status bb_compare_lm(const struct bb_table *ta, const struct bb_table *t
         }
     } else if (!st) {
         struct sctx cb = {&j, 1, m, k, items[1]}, ca = {&j, 0, m, k, items[0]};
-        st = bb_stats_paired_bootstrap(&j.n, 1, stat, &cb, stat, &ca, &bo, &r, err);
-        if (!st) {
+        struct bb_error e2 = {0};
+        enum bb_status bs = bb_stats_paired_bootstrap(&j.n, 1, stat, &cb, stat, &ca, &bo, &r, &e2);
+        if (bs == BB_E_NOMEM)
+            st = bb_fail(err, bs, "%s", e2.msg);
+        else if (bs) /* the statistic is undefined on these items: no test (the caller falls back) */
+            out->method = BB_CMP_NONE;
+        else {
             out->ci_low = r.low, out->ci_high = r.high, out->p_value = r.p_value;
             out->method = BB_CMP_BOOTSTRAP;
             snprintf(out->note, sizeof out->note,

@@ -236,6 +236,11 @@ static void test_compare(void)
     memset(&out, 0, sizeof out);
     bb_compare_lm(ta, tb, &row, &o, &out, &err);
     is_int(BB_CMP_BOOTSTRAP, out.method, "compare: S_AMB by paired bootstrap over items");
+    row.metric = "s_dis"; /* no disambiguated item: undefined in every replicate */
+    memset(&out, 0, sizeof out);
+    is_int(BB_OK, bb_compare_lm(ta, tb, &row, &o, &out, &err),
+           "compare: a statistic undefined on the items is not an error");
+    is_int(BB_CMP_NONE, out.method, "compare: ... it is left untested (the caller falls back)");
     bb_table_free(ta);
     bb_table_free(tb);
     is_double(50, bb_compare_lm_ideal("pct_stereotype"), 0, "gate: ideal of pct_stereotype is 50");
