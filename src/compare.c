@@ -68,7 +68,10 @@ static enum bb_status parse_row(const struct bb_table *t, size_t i, const int *c
     r->suite = (char *)s[0], r->task = (char *)s[1], r->dataset = (char *)s[2];
     r->model = (char *)s[3], r->variant = (char *)s[4], r->group = (char *)s[5];
     r->metric = (char *)s[6];
-    enum bb_status st = parse_num(t, i, col[7], true, &r->value, err);
+    /* an empty value is a statistic undefined on this run's items (NaN as the
+       writer writes it: precision of a never-predicted class, S_DIS without a
+       non-unknown answer); it compares as missing */
+    enum bb_status st = parse_num(t, i, col[7], false, &r->value, err);
     if (!st)
         st = parse_num(t, i, col[8], false, &r->ci_low, err);
     if (!st)
@@ -1155,8 +1158,14 @@ static enum bb_status test_zs(const struct bb_table *ta, const struct bb_table *
         struct zs_ctx ca = {gold, p_a, nl, cls, which, cnt + 3 * nl, cnt + 4 * nl, cnt + 5 * nl};
         struct bb_bootstrap_opts bo = boot_opts(o);
         struct bb_paired r;
-        st = bb_stats_paired_bootstrap(&np, 1, zs_stat, &cb, zs_stat, &ca, &bo, &r, err);
-        if (!st) {
+        /* a class that no model predicts has no precision in any replicate: no
+           test (the caller falls back), not an error that stops the comparison */
+        struct bb_error e2 = {0};
+        enum bb_status bs = bb_stats_paired_bootstrap(&np, 1, zs_stat, &cb, zs_stat, &ca, &bo, &r,
+                                                      &e2);
+        if (bs == BB_E_NOMEM)
+            st = bb_fail(err, bs, "%s", e2.msg);
+        if (!bs) {
             out->ci_low = r.low, out->ci_high = r.high, out->p_value = r.p_value;
             out->method = BB_CMP_BOOTSTRAP;
             out->n_paired = (long)np;
@@ -1234,6 +1243,13 @@ enum bb_status bb_compare_pair(struct bb_rundata *ra, const struct bb_result_row
             return st;
         if (out->method == BB_CMP_NONE)
             fallback(out, "the cosine tables do not pair up");
+        return BB_OK;
+    }
+    if (bb_compare_lm_handles(ta, a->metric)) { /* likelihood tasks (compare_lm.c) */
+        if ((st = bb_compare_lm(ta, tb, a, opt, out, err)))
+            return st;
+        if (out->method == BB_CMP_NONE)
+            fallback(out, out->n_paired ? "fewer than 3 items pair up" : "no items pair up on item_id");
         return BB_OK;
     }
     static const char *const corr_cols[] = {"gold", "cosine"};

@@ -796,7 +796,7 @@ static enum bb_status map_columns(struct bb_table *t, const struct bb_dataset_sp
         int col = m->name ? col_find(t, m->name) : m->index;
         list_columns(t, cols, sizeof cols);
         if (m->name && col < 0)
-            return bb_fail(err, BB_E_INPUT, "%s: column '%s' (for %s) not found; columns are: %s",
+            return bb_fail(err, BB_E_INPUT, "%s:1: column '%s' (for %s) not found; columns are: %s",
                            t->path, m->name, m->role, cols);
         if (col < 0 || (size_t)col >= t->n_cols)
             return bb_fail(err, BB_E_INPUT, "%s: column index %d (for %s) out of range: the "

@@ -7,7 +7,8 @@
  * that matches no row is a failing point (a typo must not pass silently).
  * Worsening against the baseline uses the row's direction: higher is better
  * -> baseline - candidate; lower is better -> candidate - baseline; no
- * direction (signed effect sizes, ideal 0) -> |candidate| - |baseline|.
+ * direction (signed effect sizes, ideal 0) -> |candidate| - |baseline|;
+ * pct_stereotype and ss (ideal 50) -> |candidate - 50| - |baseline - 50|.
  * `relative` divides it by |baseline|. `significant` needs the paired test's
  * Benjamini-Hochberg-adjusted p (over the gate points) below the suite's
  * alpha, or, without per-item data, non-overlapping 95% CIs; timing metrics
@@ -78,8 +79,10 @@ static double worsening(const struct bb_result_row *b, const struct bb_result_ro
         w = b->value - c->value;
     else if (c->higher_is_better == BB_DIR_LOWER)
         w = c->value - b->value;
-    else
-        w = fabs(c->value) - fabs(b->value);
+    else { /* distance from the ideal: 50 for pct_stereotype and ss, else 0 */
+        double ideal = bb_compare_lm_ideal(c->metric);
+        w = fabs(c->value - ideal) - fabs(b->value - ideal);
+    }
     if (!relative)
         return w;
     if (b->value == 0)

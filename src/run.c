@@ -33,17 +33,6 @@
 #include "version.h"
 
 
-bb_task_fn bb_task_runner(enum bb_suite_task_type t)
-{
-    switch (t) {
-    case BB_TASK_SIMILARITY: return bb_task_similarity;
-    case BB_TASK_ZERO_SHOT: return bb_task_zeroshot;
-    case BB_TASK_ASSOCIATION: return bb_task_association;
-    case BB_TASK_COUNTERFACTUAL: return bb_task_counterfactual;
-    case BB_TASK_LATENCY: return bb_task_latency;
-    }
-    return NULL;
-}
 
 /* A model to run: a suite entry, or one given with --model that is not. */
 struct run_model {
@@ -204,6 +193,11 @@ static size_t task_datasets(const struct bb_suite_task *t, const struct bb_suite
     if (t->type == BB_TASK_ASSOCIATION)
         for (size_t i = 0; i < t->u.association.n_datasets && n < max; i++)
             out[n++] = t->u.association.datasets[i];
+    if (t->type == BB_TASK_PAIRS && t->u.pairs.less_dataset && n < max)
+        out[n++] = t->u.pairs.less_dataset;
+    if (t->type == BB_TASK_BBQ)
+        for (size_t i = 0; i < t->u.bbq.n_datasets && n < max; i++)
+            out[n++] = t->u.bbq.datasets[i];
     if (t->type == BB_TASK_COUNTERFACTUAL) {
         if (t->u.counterfactual.templates && n < max)
             out[n++] = t->u.counterfactual.templates;
@@ -564,6 +558,17 @@ static enum bb_status run_one(struct run *R, struct run_model *rm, struct bb_mod
     };
     size_t before = R->results.n;
     double t0 = bb_now();
+    /* A task that runs on every model (no `models` key) leaves out the models
+       that cannot run it (an encoder in an LM task, a decoder in an embedding
+       task or in a zero-shot task without verbalizers) with a note; a task
+       that names the model refuses it (the task's own checks). */
+    char why[300];
+    if (!t->models_given && !bb_task_model_fits(t, bb_model_caps(model), why, sizeof why)) {
+        char msg[600];
+        snprintf(msg, sizeof msg, "model %s is a %s: %s", rm->spec->id, bb_model_kind(model), why);
+        bb_task_note_skip(&ctx, "task", msg);
+        return BB_OK;
+    }
     bb_info("running task '%s' (%s) on model '%s'", t->id, bb_suite_task_type_name(t->type),
             rm->spec->id);
     enum bb_status st = bb_task_runner(t->type)(&ctx, err);

@@ -259,7 +259,10 @@ static void join_names(const char *const *names, size_t n, char *out, size_t siz
 }
 
 static const char *const task_type_names[] = {
-    "similarity", "zero-shot-classification", "association", "counterfactual", "latency", NULL};
+    "similarity", "zero-shot-classification", "association", "counterfactual", "latency",
+    "pairs", "stereoset", "bbq", "multiple-choice", "perplexity", NULL};
+static const char *const normalization_names[] = {"token", "sum", NULL};
+static const char *const average_names[] = {"contexts", "target", NULL};
 static const char *const format_names[] = {"csv", "tsv", "jsonl", "json", NULL};
 static const char *const backend_names[] = {"opencl", "ref", NULL};
 static const char *const correction_names[] = {"holm", "bh", "none", NULL};
@@ -270,7 +273,7 @@ static const char *const score_type_names[] = {"zero-shot", "similarity", NULL};
 
 const char *bb_suite_task_type_name(enum bb_suite_task_type t)
 {
-    return (unsigned)t < 5 ? task_type_names[t] : "?";
+    return (unsigned)t < BB_SUITE_N_TASK_TYPES ? task_type_names[t] : "?";
 }
 const char *bb_suite_format_name(enum bb_suite_format f)
 {
@@ -1160,8 +1163,9 @@ static const char *const dataset_keys[] = {"id", "path", "format", "header", "de
                                            NULL};
 static const char *const datasheet_keys[] = {"source", "version", "license", "languages",
                                              "description", "known_issues", "citation", NULL};
-static const char *const label_keys[] = {"value", "prompts", NULL};
-static const char *const score_keys[] = {"type", "labels", "positive_label", "prompts", NULL};
+static const char *const label_keys[] = {"value", "prompts", "verbalizer", NULL};
+static const char *const score_keys[] = {"type", "labels", "positive_label", "prompts", "template",
+                                         NULL};
 static const char *const gate_keys[] = {"metric", "task", "model", "min", "max",
                                         "max_regression", "relative", "significant", NULL};
 
@@ -1442,9 +1446,16 @@ static void conv_datasets(struct ctx *c, const struct node *root)
 /* ---- tasks: shared parts ---------------------------------------------------------- */
 
 static const char *const task_common_keys[] = {"id", "type", "models", NULL};
-static const char *const task_type_keys[5][7] = {
+static const char *const task_type_keys[BB_SUITE_N_TASK_TYPES][9] = {
     [BB_TASK_SIMILARITY] = {"dataset", "limit", "batch_size", "score_range", NULL},
-    [BB_TASK_ZERO_SHOT] = {"dataset", "limit", "batch_size", "labels", "positive_label", NULL},
+    [BB_TASK_ZERO_SHOT] = {"dataset", "limit", "batch_size", "labels", "positive_label", "template",
+                           NULL},
+    [BB_TASK_PAIRS] = {"dataset", "limit", "batch_size", "paired_dataset", "strip_markup",
+                       "bias_type", NULL},
+    [BB_TASK_STEREOSET] = {"dataset", "limit", "batch_size", "normalization", "average", NULL},
+    [BB_TASK_BBQ] = {"datasets", "limit", "batch_size", "prompt", NULL},
+    [BB_TASK_CHOICE] = {"dataset", "limit", "batch_size", "prompt", "continuation", "choices", NULL},
+    [BB_TASK_PERPLEXITY] = {"dataset", "limit", "batch_size", "max_length", "stride", NULL},
     [BB_TASK_ASSOCIATION] = {"datasets", "batch_size", "permutations", NULL},
     [BB_TASK_COUNTERFACTUAL] = {"templates", "fillers", "factors", "score", "limit", "batch_size", NULL},
     [BB_TASK_LATENCY] = {"batch_sizes", "seq_lens", "warmup", "repetitions", NULL},
@@ -1460,7 +1471,7 @@ static const char *task_key_elsewhere(const char *key, const void *arg)
     struct type_arg *ta = (struct type_arg *)arg;
     size_t used = 0;
     ta->buf[0] = '\0';
-    for (int t = 0; t < 5; t++)
+    for (int t = 0; t < BB_SUITE_N_TASK_TYPES; t++)
         if (in_list(task_type_keys[t], key))
             used += (size_t)snprintf(ta->buf + used, sizeof ta->buf - used, "%s%s",
                                      used ? ", " : "it belongs to tasks of type ", task_type_names[t]);
@@ -1472,15 +1483,15 @@ static const char *task_key_elsewhere(const char *key, const void *arg)
 
 static void check_task_keys(struct ctx *c, const struct node *m, const char *path, int type)
 {
-    const char *valid[16];
+    const char *valid[64];
     size_t n = 0;
     for (size_t i = 0; task_common_keys[i]; i++)
         valid[n++] = task_common_keys[i];
     valid[n] = NULL;
-    for (int t = 0; t < 5; t++) {
+    for (int t = 0; t < BB_SUITE_N_TASK_TYPES; t++) {
         if (type >= 0 && t != type)
             continue;
-        for (size_t i = 0; task_type_keys[t][i] && n < 15; i++) {
+        for (size_t i = 0; task_type_keys[t][i] && n < 63; i++) {
             if (!in_list(valid, task_type_keys[t][i])) {
                 valid[n++] = task_type_keys[t][i];
                 valid[n] = NULL;
@@ -1503,6 +1514,7 @@ static void conv_task_models(struct ctx *c, const struct node *m, const char *pa
             t->models[i] = &c->s->models[i];
         return;
     }
+    t->models_given = true;
     if (!expect_kind(c, v, p, N_SEQ, "a list of model ids"))
         return;
     if (!v->n) {
@@ -1552,6 +1564,36 @@ static const struct bb_suite_dataset *task_dataset(struct ctx *c, const struct n
     return good ? ds : NULL;
 }
 
+/* A language-model prompt template: must contain every {name} of need. */
+static void conv_template(struct ctx *c, const struct field *f, const char *key, bool required,
+                          const char *const *need, const char **out)
+{
+    char p[512];
+    const struct node *v = fget(f, key, required, p, sizeof p);
+    if (!v || !conv_str(c, v, p, out))
+        return;
+    for (size_t i = 0; need && need[i]; i++) {
+        char ph[96];
+        snprintf(ph, sizeof ph, "{%s}", need[i]);
+        if (!strstr(*out, ph))
+            report(c, v->pos, p, "template has no %s placeholder (where the %s goes)", ph, need[i]);
+    }
+}
+
+/* With a template, every label needs a verbalizer. */
+static void check_verbalizers(struct ctx *c, const char *path, const struct bb_suite_labels *L,
+                              const char *template)
+{
+    for (size_t i = 0; template && i < L->n; i++) {
+        if (L->v[i].verbalizer || !L->v[i].prompts.n)
+            continue;
+        char p[600];
+        join_path(p, sizeof p, path, L->v[i].name);
+        report(c, L->v[i].pos, p, "label '%s' has no verbalizer (the task has a template for "
+               "language models)", L->v[i].name);
+    }
+}
+
 /* labels: {name: {value: "1", prompts: [...]}, ...}, at least two. */
 static void conv_labels(struct ctx *c, const struct node *v, const char *path,
                         struct bb_suite_labels *out)
@@ -1575,7 +1617,13 @@ static void conv_labels(struct ctx *c, const struct node *v, const char *path,
         struct field f = {c, v->items[i], p};
         check_keys(c, v->items[i], p, label_keys, NULL, NULL);
         fstr(&f, "value", false, &l->value, NULL);
-        fstrlist(&f, "prompts", true, false, &l->prompts);
+        fstr(&f, "verbalizer", false, &l->verbalizer, NULL);
+        if (l->verbalizer && !l->verbalizer[0])
+            report(c, l->pos, p, "verbalizer must not be empty (it is the continuation scored)");
+        fstrlist(&f, "prompts", false, false, &l->prompts);
+        if (!l->verbalizer && !l->prompts.n && !map_get(v->items[i], "prompts"))
+            report(c, v->items[i]->pos, p, "label '%s' needs prompts (sentence encoders) or a "
+                   "verbalizer (language models)", l->name);
         for (size_t j = 0; j + 1 < out->n; j++) {
             if (!strcmp(out->v[j].value, l->value)) {
                 report(c, l->pos, p, "labels '%s' and '%s' have the same value '%s'",
@@ -1629,6 +1677,10 @@ static void conv_zero_shot(struct ctx *c, const struct field *f, struct bb_suite
     const struct node *lv = fget(f, "labels", true, p, sizeof p);
     if (lv)
         conv_labels(c, lv, p, &z->labels);
+    static const char *const need_text[] = {"text", NULL};
+    conv_template(c, f, "template", false, need_text, &z->template);
+    if (lv)
+        check_verbalizers(c, p, &z->labels, z->template);
     v = fget(f, "positive_label", false, p, sizeof p);
     if (!v || !lv || lv->kind != N_MAP)
         return;
@@ -1733,6 +1785,10 @@ static void conv_score(struct ctx *c, const struct node *v, const char *p,
     const struct node *lv = fget(&f, "labels", true, kp, sizeof kp);
     if (lv)
         conv_labels(c, lv, kp, &cf->labels);
+    static const char *const need_text[] = {"text", NULL};
+    conv_template(c, &f, "template", false, need_text, &cf->template);
+    if (lv)
+        check_verbalizers(c, kp, &cf->labels, cf->template);
     const struct node *pv = fget(&f, "positive_label", true, kp, sizeof kp);
     const char *pos_name;
     if (!pv || !conv_str(c, pv, kp, &pos_name) || !lv || lv->kind != N_MAP)
@@ -1781,6 +1837,138 @@ static void conv_latency(struct ctx *c, const struct field *f, struct bb_suite_t
     flong(f, "repetitions", 1, 1000000, &l->repetitions);
 }
 
+/* ---- tasks: likelihood tasks for language models ------------------------------------- */
+
+static const char *const pairs_roles[] = {"more", "less", NULL};
+static const char *const pairs_more_roles[] = {"more", NULL};
+static const char *const pairs_less_roles[] = {"less", NULL};
+static const char *const stereoset_roles[] = {"stereotype", "anti_stereotype", "unrelated", "domain",
+                                              NULL};
+static const char *const text_roles[] = {"text", NULL};
+static const char *const label_roles[] = {"label", NULL};
+
+static void conv_pairs(struct ctx *c, const struct field *f, struct bb_suite_task *t)
+{
+    struct bb_suite_pairs *pr = &t->u.pairs;
+    char p[512];
+    const struct node *lv = fget(f, "paired_dataset", false, p, sizeof p);
+    if (lv)
+        pr->less_dataset = task_dataset(c, lv, p, "a pairs task's paired_dataset", pairs_less_roles);
+    const struct node *v = fget(f, "dataset", true, p, sizeof p);
+    if (v)
+        t->dataset = task_dataset(c, v, p, "a pairs task",
+                                  lv ? pairs_more_roles : pairs_roles);
+    fbool(f, "strip_markup", &pr->strip_markup);
+    fstr(f, "bias_type", false, &pr->bias_type, NULL);
+}
+
+static void conv_stereoset(struct ctx *c, const struct field *f, struct bb_suite_task *t)
+{
+    struct bb_suite_stereoset *ss = &t->u.stereoset;
+    char p[512];
+    const struct node *v = fget(f, "dataset", true, p, sizeof p);
+    if (v)
+        t->dataset = task_dataset(c, v, p, "a stereoset task", stereoset_roles);
+    int e = 0;
+    if (fenum(f, "normalization", normalization_names, false, &e))
+        ss->sum = e == 1;
+    e = 0;
+    if (fenum(f, "average", average_names, false, &e))
+        ss->macro = e == 1;
+    if (ss->macro && t->dataset && !bb_suite_dataset_column(t->dataset, "target"))
+        report(c, f->m->pos, f->path, "average: target needs a 'target' column role in dataset '%s'",
+               t->dataset->id);
+}
+
+static void conv_bbq(struct ctx *c, const struct field *f, struct bb_suite_task *t)
+{
+    struct bb_suite_bbq *b = &t->u.bbq;
+    char p[512];
+    static const char *const need[] = {"context", "question", NULL};
+    conv_template(c, f, "prompt", false, need, &b->prompt);
+    const struct node *v = fget(f, "datasets", true, p, sizeof p);
+    if (!v || !expect_kind(c, v, p, N_SEQ, "a list of dataset ids"))
+        return;
+    if (!v->n)
+        report(c, v->pos, p, "expected a non-empty list of dataset ids, found an empty one");
+    if (!(b->datasets = c_array(c, v->n, sizeof *b->datasets)))
+        return;
+    for (size_t i = 0; i < v->n; i++) {
+        char ip[600];
+        snprintf(ip, sizeof ip, "%s[%zu]", p, i);
+        const struct bb_suite_dataset *ds = resolve_dataset(c, v->items[i], ip);
+        if (ds && ds->format != BB_SUITE_JSONL)
+            report(c, v->items[i]->pos, ip,
+                   "dataset '%s' has format %s; bbq reads the BBQ JSON Lines files (format: jsonl)",
+                   ds->id, bb_suite_format_name(ds->format));
+        else if (ds)
+            b->datasets[b->n_datasets++] = ds;
+    }
+}
+
+/* The {name} placeholders of a template must be roles of ds (or "choice"). */
+static void check_placeholders(struct ctx *c, const struct field *f, const char *key,
+                               const char *tpl, const struct bb_suite_dataset *ds, bool allow_choice)
+{
+    char p[512];
+    const struct node *v = fget(f, key, false, p, sizeof p);
+    for (const char *q = tpl; v && q && (q = strchr(q, '{'));) {
+        const char *e = strchr(q, '}');
+        if (!e)
+            break;
+        char name[128];
+        size_t len = (size_t)(e - q - 1);
+        if (len < sizeof name) {
+            memcpy(name, q + 1, len);
+            name[len] = '\0';
+            if (allow_choice && !strcmp(name, "choice")) {
+            } else if (ds && !bb_suite_dataset_column(ds, name)) {
+                report(c, v->pos, p, "placeholder {%s} is not a column role of dataset '%s'", name,
+                       ds->id);
+            }
+        }
+        q = e + 1;
+    }
+}
+
+static void conv_choice(struct ctx *c, const struct field *f, struct bb_suite_task *t)
+{
+    struct bb_suite_choice *mc = &t->u.choice;
+    char p[512];
+    const struct node *v = fget(f, "dataset", true, p, sizeof p);
+    if (v)
+        t->dataset = task_dataset(c, v, p, "a multiple-choice task", label_roles);
+    conv_template(c, f, "prompt", true, NULL, &mc->prompt);
+    mc->continuation = " {choice}";
+    static const char *const need_choice[] = {"choice", NULL};
+    conv_template(c, f, "continuation", false, need_choice, &mc->continuation);
+    fstrlist(f, "choices", false, false, &mc->choices);
+    if (!t->dataset)
+        return;
+    check_placeholders(c, f, "prompt", mc->prompt, t->dataset, false);
+    check_placeholders(c, f, "continuation", mc->continuation, t->dataset, true);
+    if (!mc->choices.n && !bb_suite_dataset_column(t->dataset, "choices"))
+        report(c, f->m->pos, f->path, "dataset '%s' has no column role 'choices' (a list) and the "
+               "task names no choices columns", t->dataset->id);
+    for (size_t i = 0; i < mc->choices.n; i++)
+        if (!bb_suite_dataset_column(t->dataset, mc->choices.v[i])) {
+            char ip[600];
+            snprintf(ip, sizeof ip, "%s.choices[%zu]", f->path, i);
+            report(c, mc->choices.pos[i], ip, "'%s' is not a column role of dataset '%s'",
+                   mc->choices.v[i], t->dataset->id);
+        }
+}
+
+static void conv_perplexity(struct ctx *c, const struct field *f, struct bb_suite_task *t)
+{
+    char p[512];
+    const struct node *v = fget(f, "dataset", true, p, sizeof p);
+    if (v)
+        t->dataset = task_dataset(c, v, p, "a perplexity task", text_roles);
+    flong(f, "max_length", 2, 1 << 20, &t->u.perplexity.max_length);
+    flong(f, "stride", 1, 1 << 20, &t->u.perplexity.stride);
+}
+
 static void conv_task(struct ctx *c, const struct node *m, const char *path, struct bb_suite_task *t)
 {
     struct field f = {c, m, path};
@@ -1805,6 +1993,11 @@ static void conv_task(struct ctx *c, const struct node *m, const char *path, str
     case BB_TASK_ASSOCIATION: conv_association(c, &f, t); break;
     case BB_TASK_COUNTERFACTUAL: conv_counterfactual(c, &f, t); break;
     case BB_TASK_LATENCY: conv_latency(c, &f, t); break;
+    case BB_TASK_PAIRS: conv_pairs(c, &f, t); break;
+    case BB_TASK_STEREOSET: conv_stereoset(c, &f, t); break;
+    case BB_TASK_BBQ: conv_bbq(c, &f, t); break;
+    case BB_TASK_CHOICE: conv_choice(c, &f, t); break;
+    case BB_TASK_PERPLEXITY: conv_perplexity(c, &f, t); break;
     }
 }
 

@@ -39,8 +39,15 @@ enum bb_suite_task_type {
     BB_TASK_ZERO_SHOT,      /* "zero-shot-classification" */
     BB_TASK_ASSOCIATION,
     BB_TASK_COUNTERFACTUAL,
-    BB_TASK_LATENCY
+    BB_TASK_LATENCY,
+    /* likelihood tasks for language models (issue 9; need BB_CAP_LOGLIK) */
+    BB_TASK_PAIRS,          /* "pairs": CrowS-Pairs, WinoBias pro/anti */
+    BB_TASK_STEREOSET,      /* "stereoset": intrasentence */
+    BB_TASK_BBQ,            /* "bbq" */
+    BB_TASK_CHOICE,         /* "multiple-choice" */
+    BB_TASK_PERPLEXITY      /* "perplexity" */
 };
+#define BB_SUITE_N_TASK_TYPES 10
 enum bb_suite_score_type { BB_SCORE_ZERO_SHOT, BB_SCORE_SIMILARITY };
 
 struct bb_suite_metadata {          /* every string may be NULL (not given) */
@@ -103,7 +110,9 @@ struct bb_suite_label {
     struct bb_suite_pos pos;        /* the label's key */
     const char *name;
     const char *value;              /* the dataset's label value; default: name */
-    struct bb_strlist prompts;      /* >= 1 */
+    struct bb_strlist prompts;      /* >= 1 unless verbalizer is given (encoders) */
+    const char *verbalizer;         /* language models: the continuation scored after the
+                                       task's template (e.g. " positive"); may be NULL */
 };
 
 struct bb_suite_labels {
@@ -126,6 +135,7 @@ struct bb_suite_zero_shot {
     struct bb_suite_labels labels;  /* >= 2 */
     bool has_positive_label;        /* positive_label given (binary/fairness metrics) */
     size_t positive_label;          /* index into labels */
+    const char *template;           /* language models: prompt with {text}; NULL if none */
 };
 
 struct bb_suite_association {
@@ -143,6 +153,45 @@ struct bb_suite_counterfactual {
     struct bb_suite_labels labels;            /* zero-shot scoring */
     size_t positive_label;                    /* zero-shot: index into labels */
     struct bb_strlist prompts;                /* similarity scoring */
+    const char *template;                     /* zero-shot scoring by a language model:
+                                                 prompt with {text}; NULL if none */
+};
+
+/* pairs: one sentence pair per row, roles `more` (the more-stereotyping
+ * sentence) and `less`; or role `more` here and `less` in a row-aligned
+ * second dataset (WinoBias pro / anti files). */
+struct bb_suite_pairs {
+    const struct bb_suite_dataset *less_dataset; /* NULL: role `less` in dataset */
+    bool strip_markup;              /* drop a leading "N " and '[' ']' (WinoBias) */
+    const char *bias_type;          /* group of every pair when the data has no bias_type role */
+};
+
+/* stereoset (intrasentence): roles stereotype, anti_stereotype, unrelated,
+ * domain; optional target (per-target averaging) and kind (rows whose kind is
+ * not "intrasentence" are left out). */
+struct bb_suite_stereoset {
+    bool sum;                       /* normalization: sum (default: per token) */
+    bool macro;                     /* average: target (official script) vs contexts */
+};
+
+/* bbq: BBQ JSONL files read by their own field names. */
+struct bb_suite_bbq {
+    size_t n_datasets;
+    const struct bb_suite_dataset **datasets;
+    const char *prompt;             /* with {context} and {question} */
+};
+
+/* multiple-choice: prompt and continuation templates over the dataset's roles. */
+struct bb_suite_choice {
+    const char *prompt;             /* {role} placeholders; required */
+    const char *continuation;       /* default " {choice}" */
+    struct bb_strlist choices;      /* roles/columns of the choices; empty: role `choices`
+                                       holds a list */
+};
+
+struct bb_suite_perplexity {
+    long max_length;                /* 0: the model's */
+    long stride;                    /* 0: max_length - 1 */
 };
 
 struct bb_suite_latency {
@@ -158,9 +207,11 @@ struct bb_suite_task {
     struct bb_suite_pos pos;
     const char *id;
     enum bb_suite_task_type type;
-    const struct bb_suite_dataset *dataset; /* similarity, zero-shot; else NULL */
+    const struct bb_suite_dataset *dataset; /* similarity, zero-shot, pairs, stereoset,
+                                               multiple-choice, perplexity; else NULL */
     size_t n_models;
     const struct bb_suite_model **models;   /* given, else every model of the suite */
+    bool models_given;              /* the task has a `models` key */
     long limit;                     /* the task's, else defaults.limit */
     long batch_size;                /* the task's, else defaults.batch_size */
     union {
@@ -169,6 +220,11 @@ struct bb_suite_task {
         struct bb_suite_association association;
         struct bb_suite_counterfactual counterfactual;
         struct bb_suite_latency latency;
+        struct bb_suite_pairs pairs;
+        struct bb_suite_stereoset stereoset;
+        struct bb_suite_bbq bbq;
+        struct bb_suite_choice choice;
+        struct bb_suite_perplexity perplexity;
     } u;
 };
 

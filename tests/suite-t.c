@@ -347,7 +347,7 @@ static void test_api(void)
     st = bb_suite_load(test_src_path("tests/suites/good/doc-examples.yaml"), &s, &d, NULL);
     for (size_t i = 0; i < d.n; i++)
         diag("%s", d.v[i].msg);
-    ok(st == BB_OK && s->n_tasks == 6 && s->n_gates == 3, "the documentation's examples load");
+    ok(st == BB_OK && s->n_tasks == 7 && s->n_gates == 3, "the documentation's examples load");
     bb_suite_free(s);
     bb_diagnostics_free(&d);
 

@@ -784,3 +784,67 @@ enum bb_status bb_plot_chart_diverging(struct bb_plot *p, const char *name, cons
     fputs(", \\\n     NaN with lines lc rgb '#222222' lw 1.2 title 'whisker: 95% CI'\n", c.g);
     return chart_finish(p, &c, name, err);
 }
+
+/* ---- likelihood tasks ---------------------------------------------------------- */
+
+enum bb_status bb_plot_chart_refdots(struct bb_plot *p, const char *name,
+                                     const struct bb_plot_refdots *r, struct bb_error *err)
+{
+    static const char *const colours[] = {"#4c72b0", "#dd8452", "#55a868", "#c44e52",
+                                          "#8172b3", "#937860"};
+    struct chart c;
+    enum bb_status st = chart_open(&c, err);
+    if (st)
+        return st;
+    size_t n = r->n, ns = r->ns ? r->ns : 1, longest = 0;
+    double lo = r->ref, hi = r->ref;
+    fputs("# y\tlabel", c.d);
+    for (size_t s = 0; s < ns; s++)
+        fprintf(c.d, "\tvalue%zu\tci_low%zu\tci_high%zu", s, s, s);
+    fputc('\n', c.d);
+    for (size_t i = 0; i < n; i++) {
+        fprintf(c.d, "%zu\t", i);
+        label_cell(c.d, r->labels[i]);
+        for (size_t s = 0; s < ns; s++) {
+            size_t k = i * ns + s;
+            double v = r->value[k], l = r->lo ? r->lo[k] : NAN, h = r->hi ? r->hi[k] : NAN;
+            fputc('\t', c.d), num(c.d, v);
+            fputc('\t', c.d), num(c.d, l);
+            fputc('\t', c.d), num(c.d, h);
+            for (int t = 0; t < 3; t++) {
+                double x = t == 0 ? v : t == 1 ? l : h;
+                if (!isnan(x) && !isinf(x))
+                    lo = fmin(lo, x), hi = fmax(hi, x);
+            }
+        }
+        fputc('\n', c.d);
+        if (r->labels[i] && strlen(r->labels[i]) > longest)
+            longest = strlen(r->labels[i]);
+    }
+    if (r->has_range)
+        lo = fmin(lo, r->xmin), hi = fmax(hi, r->xmax);
+    double pad = (hi - lo) * 0.06 + 1e-9;
+    int lm = 4 + (int)((double)((longest > 28 ? 28 : longest) + 8) * 0.7);
+    header(c.g, name, r->title, 1000, 220 + 30 * (int)((n < 4 ? 4 : n) * (ns > 1 ? 1.4 : 1.0)));
+    fputs("set xlabel ", c.g);
+    q(c.g, r->xlabel);
+    fprintf(c.g, "\nset lmargin %d\nset xrange [%.9g:%.9g]\nset yrange [%zu.7:-0.7]\n"
+            "set ytics scale 0\nset grid xtics noytics lc rgb '#dddddd'\n"
+            "set arrow from %.9g, graph 0 to %.9g, graph 1 nohead lc rgb '#333333' dt 2 lw 1.5\n"
+            "lo(v, l) = (l == l) ? l : v\nhi(v, h) = (h == h) ? h : v\n",
+            lm > 40 ? 40 : lm, lo - pad, hi + pad, n ? n - 1 : 0, r->ref, r->ref);
+    fputs("plot ", c.g);
+    for (size_t s = 0; s < ns; s++) {
+        double off = ns > 1 ? ((double)s - (double)(ns - 1) / 2.0) * 0.5 / (double)ns : 0;
+        size_t col = 3 + 3 * s;
+        fprintf(c.g, "%s'%s.dat' using %zu:($1%+.3f):(lo($%zu,$%zu)):(hi($%zu,$%zu))%s with xerrorbars "
+                "pt 7 ps 1.2 lc rgb '%s' title ",
+                s ? ", \\\n     " : "", name, col, off, col, col + 1, col, col + 2,
+                s == 0 ? ":ytic(2)" : "", colours[s % 6]);
+        q(c.g, r->series && r->series[s] ? r->series[s] : "");
+    }
+    fputs(", \\\n     NaN with lines lc rgb '#333333' dt 2 lw 1.5 title ", c.g);
+    q(c.g, r->ref_label ? r->ref_label : "ideal");
+    fputc('\n', c.g);
+    return chart_finish(p, &c, name, err);
+}

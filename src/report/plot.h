@@ -108,4 +108,21 @@ enum bb_status bb_plot_chart_diverging(struct bb_plot *p, const char *name, cons
                                        const char *neg_name, const char *pos_name,
                                        struct bb_error *err);
 
+/* Dot-and-whisker per label (rows) for ns series (e.g. models, or BBQ's
+ * ambiguous / disambiguated scores), values[i * ns + s] with 95% CIs (NaN:
+ * none), and a dashed reference line at ref (the ideal: 50 for
+ * pct_stereotype and StereoSet ss, 0 for BBQ bias scores). */
+struct bb_plot_refdots {
+    const char *title, *xlabel;
+    size_t n, ns;
+    const char *const *labels, *const *series;
+    const double *value, *lo, *hi;
+    double ref;
+    const char *ref_label;
+    bool has_range;                /* keep [xmin, xmax] in view (e.g. 0..100) */
+    double xmin, xmax;
+};
+enum bb_status bb_plot_chart_refdots(struct bb_plot *p, const char *name,
+                                     const struct bb_plot_refdots *r, struct bb_error *err);
+
 #endif

@@ -128,6 +128,21 @@ static int task_type(const struct bb_rep *R, const char *task)
     const struct bb_suite_task *t = R->suite ? bb_suite_find_task(R->suite, task) : NULL;
     if (t)
         return (int)t->type;
+    for (size_t i = 0; i < R->res->n; i++) { /* the likelihood tasks' own metrics first */
+        const struct bb_result_row *r = &R->res->rows[i];
+        if (strcmp(r->task, task))
+            continue;
+        if (!strcmp(r->metric, "pct_stereotype"))
+            return BB_TASK_PAIRS;
+        if (!strcmp(r->metric, "icat"))
+            return BB_TASK_STEREOSET;
+        if (!strcmp(r->metric, "s_amb"))
+            return BB_TASK_BBQ;
+        if (!strcmp(r->metric, "ece"))
+            return BB_TASK_CHOICE;
+        if (!strcmp(r->metric, "bits_per_byte"))
+            return BB_TASK_PERPLEXITY;
+    }
     for (size_t i = 0; i < R->res->n; i++) {
         const struct bb_result_row *r = &R->res->rows[i];
         if (strcmp(r->task, task))

@@ -16,6 +16,10 @@
  *               cosine; "selected" = predicted label is positive_label. A
  *               template's optional gold label (its value or name among the
  *               labels) gives equalized odds.
+ *               A language model (no embeddings) scores with the score's
+ *               template ({text} = the sentence) and one verbalizer per
+ *               label: p(positive_label) = softmax over the verbalizers'
+ *               log-likelihoods (T = 1); everything after is unchanged.
  *   similarity  mean cosine to the prompts; "selected" = scoring rate (score
  *               above the median of the grouped sentences, LL144); no
  *               equalized odds.
@@ -55,6 +59,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/model.h"
 #include "tasks/bias.h"
 #include "template.h"
 
@@ -319,9 +324,57 @@ static enum bb_status score_similarity(struct bb_task_ctx *ctx, const float *emb
     return st;
 }
 
+/* A language model: p(positive) = softmax over the labels' verbalizer
+ * log-likelihoods after the score's template with {text} = the sentence. */
+static enum bb_status score_lm(struct bb_task_ctx *ctx, const struct bb_cf_expansion *x,
+                               struct scored *s, struct bb_error *err)
+{
+    const struct bb_suite_counterfactual *cf = &ctx->task->u.counterfactual;
+    char pos[512];
+    if (cf->score_type != BB_SCORE_ZERO_SHOT || !cf->template)
+        return bb_fail(err, BB_E_INPUT, "%s: task '%s': model '%s' is a %s; it scores sentences "
+                       "with score type zero-shot, a template with {text} and a verbalizer per "
+                       "label", bb_task_pos(ctx, pos, sizeof pos), ctx->task->id, ctx->model_id,
+                       bb_model_kind(ctx->model));
+    enum bb_status st = bb_task_require(ctx, BB_CAP_LOGLIK, err);
+    if (st)
+        return st;
+    size_t nl = cf->labels.n, n = x->n;
+    const char **texts = malloc(n * sizeof *texts);
+    double *ll = malloc(n * nl * sizeof *ll), *prob = malloc(nl * sizeof *prob);
+    s->score = malloc(n * sizeof *s->score);
+    s->pred = malloc(n * sizeof *s->pred);
+    s->pred_label = malloc(n * sizeof *s->pred_label);
+    if (!texts || !ll || !prob || !s->score || !s->pred || !s->pred_label) {
+        st = bb_fail(err, BB_E_NOMEM, "counterfactual: out of memory for %zu sentences", n);
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++)
+        texts[i] = x->items[i].text;
+    if ((st = bb_task_lm_label_scores(ctx, cf->template, &cf->labels, texts, n, ll, err)))
+        goto done;
+    for (size_t i = 0; i < n; i++) {
+        bb_task_label_probs(ll + i * nl, nl, 1.0, prob);
+        s->score[i] = prob[cf->positive_label];
+        s->pred_label[i] = bb_task_argmax(ll + i * nl, nl);
+        s->pred[i] = s->pred_label[i] == cf->positive_label;
+    }
+    st = gold_labels(cf, x, s, err);
+done:
+    free(texts);
+    free(ll);
+    free(prob);
+    return st;
+}
+
 static enum bb_status score_all(struct bb_task_ctx *ctx, const struct bb_cf_expansion *x,
                                 struct scored *s, struct bb_error *err)
 {
+    if (!(bb_model_caps(ctx->model) & BB_CAP_EMBED)) {
+        memset(s, 0, sizeof *s);
+        s->n = x->n;
+        return score_lm(ctx, x, s, err);
+    }
     int dim = bb_task_dim(ctx);
     memset(s, 0, sizeof *s);
     s->n = x->n;

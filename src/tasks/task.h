@@ -100,9 +100,56 @@ enum bb_status bb_task_zeroshot(struct bb_task_ctx *ctx, struct bb_error *err);
 enum bb_status bb_task_association(struct bb_task_ctx *ctx, struct bb_error *err);
 enum bb_status bb_task_counterfactual(struct bb_task_ctx *ctx, struct bb_error *err);
 enum bb_status bb_task_latency(struct bb_task_ctx *ctx, struct bb_error *err);
+/* likelihood tasks for language models (lmcommon.c, pairs.c, stereoset.c,
+   bbq.c, choice.c, perplexity.c) */
+enum bb_status bb_task_pairs(struct bb_task_ctx *ctx, struct bb_error *err);
+enum bb_status bb_task_stereoset(struct bb_task_ctx *ctx, struct bb_error *err);
+enum bb_status bb_task_bbq(struct bb_task_ctx *ctx, struct bb_error *err);
+enum bb_status bb_task_choice(struct bb_task_ctx *ctx, struct bb_error *err);
+enum bb_status bb_task_perplexity(struct bb_task_ctx *ctx, struct bb_error *err);
 
-/* The run function of a task type (run.c). */
+/* The task-type table (registry.c): one row per type. */
+struct bb_task_type_info {
+    enum bb_suite_task_type type;
+    const char *name;            /* as in suites */
+    unsigned caps;               /* BB_CAP_* the model needs; 0: either kind (the task
+                                    picks its scoring by the model's capabilities) */
+    bb_task_fn run;
+    const char *report_section;  /* title of its report section */
+    const char *compare;         /* how compare tests two runs of it (for docs/report) */
+};
+/* NULL for a type not built in. */
+const struct bb_task_type_info *bb_task_type_info(enum bb_suite_task_type t);
+/* Can a model with capabilities caps (BB_CAP_*) run task t? (the type's
+   capability; for zero-shot and counterfactual, label prompts for encoders, a
+   template with verbalizers for language models). false: why (n bytes). */
+bool bb_task_model_fits(const struct bb_suite_task *t, unsigned caps, char *why, size_t n);
+/* The run function of a task type (bb_task_type_info(t)->run, or NULL). */
 bb_task_fn bb_task_runner(enum bb_suite_task_type t);
+
+/* ---- language models (lmcommon.c) ------------------------------------------------ */
+
+struct bb_loglik_request;
+struct bb_loglik_result;
+/* BB_OK when ctx->model has caps; else BB_E_UNSUPPORTED "task T (suite:line):
+   model M cannot score text: it is a sentence encoder". */
+enum bb_status bb_task_require(struct bb_task_ctx *ctx, unsigned caps, struct bb_error *err);
+/* bb_model_loglik with the task's batch size and progress label. */
+enum bb_status bb_task_loglik(struct bb_task_ctx *ctx, const struct bb_loglik_request *reqs,
+                              size_t n, struct bb_loglik_result *out, struct bb_error *err);
+/* tpl with every {names[k]} replaced by values[k] (other braces kept as
+   written); a new string, NULL when out of memory. */
+char *bb_task_fill(const char *tpl, const char *const *names, const char *const *values, size_t n);
+/* Decoder zero-shot scoring: ll[i * L + l] = log P(verbalizer_l | template
+   with {text} = texts[i]) for the L labels. */
+enum bb_status bb_task_lm_label_scores(struct bb_task_ctx *ctx, const char *tpl,
+                                       const struct bb_suite_labels *labels,
+                                       const char *const *texts, size_t n, double *ll,
+                                       struct bb_error *err);
+/* out[i] = sel[idx[i]] (sel NULL: idx[i]); returns out. */
+const int *bb_task_map_idx(const size_t *sel, const int *idx, size_t n, int *out);
+/* "suite-file:line:col" of the task into buf; returns buf. */
+const char *bb_task_pos(const struct bb_task_ctx *ctx, char *buf, size_t n);
 
 /* ---- seeds ---------------------------------------------------------------- */
 

@@ -7,7 +7,14 @@
  * value = count (n = the gold class's size); per group accuracy when the
  * dataset maps a `group` role. Per item: item_id, text, gold, pred, correct,
  * one cosine column per label (cos_<label>) and prob_<positive label> (softmax
- * over cosines / BB_LABEL_TEMPERATURE) when the task names positive_label. */
+ * over cosines / BB_LABEL_TEMPERATURE) when the task names positive_label.
+ *
+ * Language models (a model that scores text but does not embed): the task's
+ * template with {text} filled is the context and each label's verbalizer the
+ * continuation; the predicted label is the one whose verbalizer is most
+ * likely. The rows are the same; the per-item columns are ll_<label> (the
+ * verbalizer's log-likelihood, nats) instead of cos_<label>, and
+ * prob_<positive> is the softmax over those log-likelihoods (temperature 1). */
 #include "tasks/task.h"
 
 #include <math.h>
@@ -16,6 +23,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "model/model.h"
 
 struct zs_data {
     const int *gold, *pred; /* (n) label indices */
@@ -212,7 +220,7 @@ static enum bb_status column_name(char **name, const char *prefix, const char *l
 
 static enum bb_status write_items(struct bb_task_ctx *ctx, const struct bb_table *t, int cg,
                                   const char **texts, const int *gold, const int *pred,
-                                  const double *cos, size_t n, struct bb_error *err)
+                                  const double *cos, size_t n, bool lm, struct bb_error *err)
 {
     const struct bb_suite_zero_shot *z = &ctx->task->u.zero_shot;
     size_t L = z->labels.n, nc = 0;
@@ -229,7 +237,7 @@ static enum bb_status write_items(struct bb_task_ctx *ctx, const struct bb_table
     cols[nc++] = "item_id", cols[nc++] = "text", cols[nc++] = "gold", cols[nc++] = "pred";
     cols[nc++] = "correct";
     for (size_t l = 0; l < L && !st; l++)
-        st = column_name(&names[l], "cos_", z->labels.v[l].name, &cols[nc++], err);
+        st = column_name(&names[l], lm ? "ll_" : "cos_", z->labels.v[l].name, &cols[nc++], err);
     if (!st && z->has_positive_label)
         st = column_name(&names[L], "prob_", z->labels.v[z->positive_label].name, &cols[nc++], err);
     if (!st && cg >= 0)
@@ -245,7 +253,7 @@ static enum bb_status write_items(struct bb_task_ctx *ctx, const struct bb_table
         for (size_t l = 0; l < L; l++)
             bb_items_num(w, cos[i * L + l]);
         if (z->has_positive_label) {
-            bb_task_label_probs(cos + i * L, L, BB_LABEL_TEMPERATURE, probs);
+            bb_task_label_probs(cos + i * L, L, lm ? 1.0 : BB_LABEL_TEMPERATURE, probs);
             bb_items_num(w, probs[z->positive_label]);
         }
         if (cg >= 0)
@@ -282,7 +290,8 @@ enum bb_status bb_task_zeroshot(struct bb_task_ctx *ctx, struct bb_error *err)
         goto done;
     cg = bb_table_col(t, "group");
     size_t n = bb_task_limit(ctx, bb_table_rows(t)), nl = L->n;
-    int dim = bb_task_dim(ctx);
+    bool lm = !(bb_model_caps(ctx->model) & BB_CAP_EMBED);
+    int dim = lm ? 1 : bb_task_dim(ctx);
     if (n == 0) {
         st = bb_fail(err, BB_E_INPUT, "%s: no rows to classify", bb_table_path(t));
         goto done;
@@ -299,12 +308,38 @@ enum bb_status bb_task_zeroshot(struct bb_task_ctx *ctx, struct bb_error *err)
         st = bb_fail(err, BB_E_NOMEM, "out of memory for %zu texts", n);
         goto done;
     }
-    if ((st = read_gold(ctx, t, ct, cl, n, texts, gold, err)) ||
-        (st = bb_task_label_embeddings(ctx, L, lab, err)) ||
-        (st = bb_task_embed(ctx, texts, n, emb, err)))
+    if ((st = read_gold(ctx, t, ct, cl, n, texts, gold, err)))
         goto done;
+    if (lm) { /* a language model: verbalizer log-likelihoods after the template */
+        const char *tpl = ctx->task->u.zero_shot.template;
+        char pos[512];
+        if (!tpl && bb_model_caps(ctx->model) & BB_CAP_LOGLIK) {
+            st = bb_fail(err, BB_E_INPUT, "%s: task '%s': model '%s' is a %s; give the task a "
+                         "template with {text} and each label a verbalizer",
+                         bb_task_pos(ctx, pos, sizeof pos), ctx->task->id, ctx->model_id,
+                         bb_model_kind(ctx->model));
+            goto done;
+        }
+        if ((st = bb_task_require(ctx, BB_CAP_LOGLIK, err)) ||
+            (st = bb_task_lm_label_scores(ctx, tpl, L, texts, n, cos, err)))
+            goto done;
+    } else {
+        for (size_t l = 0; l < nl; l++)
+            if (!L->v[l].prompts.n) {
+                char pos[512];
+                st = bb_fail(err, BB_E_INPUT, "%s: task '%s': label '%s' has no prompts, which "
+                             "sentence encoder '%s' needs (verbalizers are for language models)",
+                             bb_task_pos(ctx, pos, sizeof pos), ctx->task->id, L->v[l].name,
+                             ctx->model_id);
+                goto done;
+            }
+        if ((st = bb_task_label_embeddings(ctx, L, lab, err)) ||
+            (st = bb_task_embed(ctx, texts, n, emb, err)))
+            goto done;
+    }
     for (size_t i = 0; i < n; i++) {
-        bb_task_label_cosines(emb + i * (size_t)dim, lab, nl, dim, cos + i * nl);
+        if (!lm)
+            bb_task_label_cosines(emb + i * (size_t)dim, lab, nl, dim, cos + i * nl);
         pred[i] = (int)bb_task_argmax(cos + i * nl, nl);
         const char *g = cg >= 0 ? bb_table_get(t, i, cg) : NULL;
         grp[i] = g ? g : "";
@@ -319,7 +354,7 @@ enum bb_status bb_task_zeroshot(struct bb_task_ctx *ctx, struct bb_error *err)
     if (!st && cg >= 0)
         st = bb_task_each_group(ctx, grp, n, emit_group, &d, err); /* sorted groups */
     if (!st)
-        st = write_items(ctx, t, cg, texts, gold, pred, cos, n, err);
+        st = write_items(ctx, t, cg, texts, gold, pred, cos, n, lm, err);
 done:
     bb_table_free(t);
     free(texts);
