@@ -7,6 +7,7 @@
 #include "tasks/task.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "model/model.h"
 
@@ -66,7 +67,8 @@ bool bb_task_model_fits(const struct bb_suite_task *t, unsigned caps, char *why,
     if (ti->caps) {
         if ((caps & ti->caps) == ti->caps)
             return true;
-        snprintf(why, n, "a %s task needs a model that can %s", ti->name,
+        snprintf(why, n, "%s %s task needs a model that can %s",
+                 strchr("aeiou", ti->name[0]) ? "an" : "a", ti->name,
                  bb_model_cap_verb(ti->caps & ~caps));
         return false;
     }
