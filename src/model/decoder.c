@@ -555,12 +555,31 @@ static enum bb_status open_hf(struct bb_lm *lm, const char *dir, const struct bb
     return bb_tensors_open(dir, src, err);
 }
 
-/* Special ids: the tokenizer's. */
-static void read_specials(struct bb_lm *lm, const struct bb_tokenizer *tok)
+/* An id from generation_config.json: an integer, or the first of a list. */
+static void gen_config_id(const json_t *j, const char *key, int32_t *out)
+{
+    const json_t *v = json_object_get(j, key);
+    if (json_is_array(v))
+        v = json_array_get(v, 0);
+    if (json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) < (1 << 24))
+        *out = (int32_t)json_integer_value(v);
+}
+
+/* Special ids: the tokenizer's, then (HF folders) generation_config.json's
+ * bos_token_id / eos_token_id where present, as transformers' generate reads them. */
+static void read_specials(struct bb_lm *lm, const char *path, const struct bb_tokenizer *tok)
 {
     const struct bb_special_ids *sp = bb_tokenizer_special(tok);
     lm->hp.bos = sp ? sp->bos : -1;
     lm->hp.eos = sp ? sp->eos : -1;
+    char gc[4200];
+    json_t *j = NULL;
+    snprintf(gc, sizeof gc, "%s/generation_config.json", path);
+    if (!bb_path_is_dir(path) || !bb_path_exists(gc) || bb_json_load_file(gc, &j, NULL))
+        return;
+    gen_config_id(j, "bos_token_id", &lm->hp.bos);
+    gen_config_id(j, "eos_token_id", &lm->hp.eos);
+    json_decref(j);
 }
 
 enum bb_status bb_lm_load(const char *path, struct bb_backend *be, const struct bb_model_opts *opts,
@@ -581,7 +600,7 @@ enum bb_status bb_lm_load(const char *path, struct bb_backend *be, const struct 
     else
         s = gguf ? open_gguf(lm, path, &src, tok, err) : open_hf(lm, path, opts, &src, tok, err);
     if (!s) {
-        read_specials(lm, *tok);
+        read_specials(lm, path, *tok);
         s = check_hparams(path, &lm->hp, err);
     }
     if (!s) {
