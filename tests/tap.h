@@ -13,7 +13,12 @@ void skip_all(const char *fmt, ...) __attribute__((format(printf, 1, 2), noretur
 /* Fail the whole test file (Bail out!), e.g. a missing model under CI=true. */
 void bail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 bool ok(bool success, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* One skipped point; under CI (test_in_ci) a failed point instead: nothing
+ * skips in CI. skip_all likewise bails under CI. */
 void skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* True under CI: the environment variable CI is set, not empty, and neither
+ * "false" nor "0". The one place C tests decide it (tests/tap.sh: in_ci). */
+bool test_in_ci(void);
 void diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 bool is_int(long long want, long long got, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 bool is_double(double want, double got, double tol, const char *fmt, ...)
