@@ -366,7 +366,7 @@ struct bb_backend *golden_opencl_backend(void)
     struct bb_backend_opts o = {.device = "auto"};
     enum bb_status st = bb_backend_create("opencl", &o, &be, &err);
     if (st == BB_E_NODEVICE) { /* a skip outside CI, a failure under it */
-        skip("no OpenCL device: %s", err.msg);
+        skip("no OpenCL device: the OpenCL golden, op-count and f16 checks not run (%s)", err.msg);
         return NULL;
     }
     if (!is_int(BB_OK, st, "opencl backend created")) {
