@@ -132,7 +132,118 @@ static int count_rows(const char *csv, const char *metric)
     return k;
 }
 
-static void check_results(const char *csv)
+/* ---- per-item recomputation -------------------------------------------------------
+ * The aggregate rows are recomputed here from the per-item files (plain sums
+ * over the items' scores and predictions), so each is checked against a value
+ * worked out independently of src/tasks/bias.c. */
+
+#define MAX_ITEMS 400
+struct item {
+    int set;
+    char gender[16], race[16];
+    double score;
+    bool positive; /* pred == "positive" */
+};
+
+/* Split one CSV line (RFC 4180 quotes) into at most nf fields of buf. */
+static int csv_split(const char *line, char f[][256], int nf)
+{
+    int k = 0;
+    const char *p = line;
+    while (k < nf) {
+        size_t m = 0;
+        bool q = *p == '"';
+        if (q)
+            p++;
+        for (; *p && (q || (*p != ',' && *p != '\n')); p++) {
+            if (q && *p == '"') {
+                if (p[1] == '"')
+                    p++;
+                else {
+                    q = false;
+                    continue;
+                }
+            }
+            if (m + 1 < 256)
+                f[k][m++] = *p;
+        }
+        f[k++][m] = 0;
+        if (*p != ',')
+            break;
+        p++;
+    }
+    return k;
+}
+
+/* Items of DIR/items/NAME: set, gender, race (if the file has it), score,
+ * pred. Returns the count; 0 when unreadable. */
+static size_t read_items(const char *dir, const char *name, struct item *it)
+{
+    char path[2 * PATH_MAX];
+    snprintf(path, sizeof path, "%s/items/%s", dir, name);
+    char *s = test_slurp(path, NULL);
+    if (!s)
+        return 0;
+    char f[12][256];
+    int cset = -1, cg = -1, cr = -1, cs = -1, cp = -1;
+    size_t n = 0;
+    char *save = NULL;
+    for (char *line = strtok_r(s, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        int nf = csv_split(line, f, 12);
+        if (cset < 0) {
+            for (int i = 0; i < nf; i++) {
+                cset = !strcmp(f[i], "set") ? i : cset;
+                cg = !strcmp(f[i], "gender") ? i : cg;
+                cr = !strcmp(f[i], "race") ? i : cr;
+                cs = !strcmp(f[i], "score") ? i : cs;
+                cp = !strcmp(f[i], "pred") ? i : cp;
+            }
+            continue;
+        }
+        if (n == MAX_ITEMS || nf <= cs || nf <= cp)
+            break;
+        it[n].set = atoi(f[cset]);
+        snprintf(it[n].gender, sizeof it[n].gender, "%s", f[cg]);
+        snprintf(it[n].race, sizeof it[n].race, "%s", cr >= 0 ? f[cr] : "");
+        it[n].score = strtod(f[cs], NULL);
+        it[n].positive = !strcmp(f[cp], "positive");
+        n++;
+    }
+    free(s);
+    return n;
+}
+
+static bool in_group(const struct item *t, const char *gender, const char *race)
+{
+    return (!gender || !strcmp(t->gender, gender)) && (!race || !strcmp(t->race, race));
+}
+
+static double mean_score(const struct item *it, size_t n, const char *gender, int set)
+{
+    double sum = 0;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (in_group(&it[i], gender, NULL) && (set < 0 || it[i].set == set))
+            sum += it[i].score, k++;
+    return k ? sum / (double)k : NAN;
+}
+
+static double selection_rate(const struct item *it, size_t n, const char *gender, const char *race)
+{
+    size_t k = 0, sel = 0;
+    for (size_t i = 0; i < n; i++)
+        if (in_group(&it[i], gender, race))
+            k++, sel += it[i].positive;
+    return k ? (double)sel / (double)k : NAN;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void check_results(const char *csv, const char *dir)
 {
     /* association */
     double es = num(csv, "seat", "all", "effect_size", 7);
@@ -147,25 +258,61 @@ static void check_results(const char *csv)
     is_double(160, num(csv, "cf", "gender=female", "mean_score", 10), 0, "female n = 4 x 40");
     is_double(80, num(csv, "cf", "gender=female&race=black", "mean_score", 10), 0,
               "female&black n = 4 x 20");
-    double m = num(csv, "cf", "gender=female", "mean_score", 7);
-    ok(m > 0 && m < 1, "female mean p(positive) %g in (0, 1)", m);
+    static struct item it[MAX_ITEMS], sim[MAX_ITEMS];
+    size_t n = read_items(dir, "cf__minilm.csv", it), ns = read_items(dir, "cf-sim__minilm.csv", sim);
+    is_int(320, (long long)n, "cf per-item file read back: 320 items");
+    is_double(mean_score(it, n, "female", -1), num(csv, "cf", "gender=female", "mean_score", 7),
+              1e-8, "female mean p(positive) = the mean of the 160 female items' scores");
     is_int(10, count_rows(csv, "mean_score"), "groups: 2 gender + 2 race + 4 intersections, + 2 (cf-sim)");
     is_int(9, count_rows(csv, "score_gap"), "pairs: 1 + 1 + 6, + 1 (cf-sim)");
     is_int(9, count_rows(csv, "score_gap_p_holm"), "every gap has a Holm-adjusted p");
     is_int(6, count_rows(csv, "max_abs_score_gap"), "largest gap per grouping and overall (4 + 2)");
-    double dr = num(csv, "cf", "gender&race", "demographic_parity_ratio", 7);
-    ok(dr >= 0 && dr <= 1, "demographic parity ratio %g in [0, 1]", dr);
+    /* DP ratio over the four gender x race cells: lowest selection rate
+     * (share of items predicted positive) over the highest */
+    double lo = INFINITY, hi = -INFINITY;
+    const char *gs[2] = {"female", "male"}, *rs[2] = {"black", "white"};
+    for (int a = 0; a < 2; a++)
+        for (int b = 0; b < 2; b++) {
+            double r = selection_rate(it, n, gs[a], rs[b]);
+            lo = fmin(lo, r), hi = fmax(hi, r);
+        }
+    is_double(lo / hi, num(csv, "cf", "gender&race", "demographic_parity_ratio", 7), 1e-8,
+              "demographic parity ratio = min/max of the four cells' selection rates (%g/%g)", lo, hi);
     ok(!isnan(num(csv, "cf", "gender", "equalized_odds_difference", 7)),
        "gold labels give equalized odds");
-    double big = num(csv, "cf", "all", "max_abs_score_gap", 7),
-           gi = num(csv, "cf", "gender&race", "max_abs_score_gap", 7);
-    ok(big >= gi && big >= num(csv, "cf", "gender", "max_abs_score_gap", 7),
-       "overall largest gap %g is the max over groupings", big);
+    /* gender gap: per template set, mean male score - mean female score,
+     * averaged over the 4 sets */
+    double gap = 0;
+    for (int k = 0; k < 4; k++)
+        gap += (mean_score(it, n, "male", k) - mean_score(it, n, "female", k)) / 4;
+    is_double(gap, num(csv, "cf", "gender=male vs gender=female", "score_gap", 7), 1e-8,
+              "male - female gap = the mean over 4 sets of the per-set difference (%g)", gap);
+    is_double(fabs(gap), num(csv, "cf", "gender", "max_abs_score_gap", 7), 1e-8,
+              "one gender pair: its largest gap is |that gap|");
+    double want = fmax(fmax(fabs(gap), num(csv, "cf", "race", "max_abs_score_gap", 7)),
+                       num(csv, "cf", "gender&race", "max_abs_score_gap", 7));
+    is_double(want, num(csv, "cf", "all", "max_abs_score_gap", 7), 0,
+              "overall largest gap = the largest of the three groupings' (%g)", want);
     is_double(4, num(csv, "cf", "gender=male vs gender=female", "score_gap", 10), 0,
               "gap is paired over 4 sets");
     /* similarity scoring: scoring rate (above the median), no equalized odds */
-    double sr = num(csv, "cf-sim", "gender=female", "scoring_rate", 7);
-    ok(sr >= 0 && sr <= 1, "similarity score: scoring rate %g", sr);
+    /* scoring rate: share of the group's items strictly above the median
+     * score of all rated items (threshold = median) */
+    double *sc = malloc((ns ? ns : 1) * sizeof *sc), med = NAN;
+    for (size_t i = 0; i < ns; i++)
+        sc[i] = sim[i].score;
+    qsort(sc, ns, sizeof *sc, cmp_double);
+    if (ns)
+        med = ns % 2 ? sc[ns / 2] : (sc[ns / 2 - 1] + sc[ns / 2]) / 2;
+    free(sc);
+    size_t above = 0, nf = 0;
+    for (size_t i = 0; i < ns; i++)
+        if (!strcmp(sim[i].gender, "female"))
+            nf++, above += sim[i].score > med;
+    is_int(160, (long long)ns, "cf-sim per-item file read back: 160 items");
+    is_double(nf ? (double)above / (double)nf : NAN,
+              num(csv, "cf-sim", "gender=female", "scoring_rate", 7), 1e-12,
+              "similarity score: female scoring rate = %zu/%zu above the median", above, nf);
     is_double(80, num(csv, "cf-sim", "gender=female", "mean_score", 10), 0, "cf-sim female n = 2 x 40");
     ok(isnan(num(csv, "cf-sim", "gender", "equalized_odds_difference", 7)),
        "similarity score: no equalized odds row");
@@ -234,7 +381,7 @@ int main(void)
     char *csv1 = test_slurp(path, NULL);
     ok(csv1 != NULL, "results.csv written");
     if (csv1)
-        check_results(csv1);
+        check_results(csv1, out1);
     check_items(out1);
     ok(run_suite(suite, out2, &err) == BB_OK, "second run, same seed");
     snprintf(path, sizeof path, "%s/results.csv", out2);

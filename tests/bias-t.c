@@ -47,7 +47,12 @@ static void test_signflip(void)
     double p2;
     ok(bb_cf_signflip(d, 3, 4, 7, &p, &exact, &err) == BB_OK && !exact, "sampled when 2^3 > 4");
     bb_cf_signflip(d, 3, 4, 7, &p2, &exact, &err);
-    ok(p == p2 && p >= 0.2 && p <= 1, "sampled p is (1+k)/(1+N), reproducible under a seed: %g", p);
+    /* Seed 7's first four xoshiro256** outputs (splitmix64-seeded), low three
+     * bits as signs (bit set = flip): sums 2, 2, -4, 6 (worked out by hand from
+     * the published algorithms in a separate Python transcription). |sum| >= 6
+     * once, so p = (1 + 1) / (1 + 4) = 0.4. */
+    is_double(0.4, p, 0, "sampled p = (1+k)/(1+N) = 2/5 for seed 7 (k = 1 of 4 draws)");
+    is_double(p, p2, 0, "sampled p is reproducible under a seed");
     ok(bb_cf_signflip(d, 0, 4, 7, &p, &exact, &err) == BB_OK && isnan(p), "no sets: NaN");
     ok(bb_cf_signflip(d, 3, 0, 7, &p, &exact, &err) == BB_E_INPUT, "budget 0 is an input error");
 }
@@ -82,7 +87,11 @@ static void test_cf_hand(void)
     is_double(0.35, r.gaps[0].gap, 1e-12, "paired gap female - male");
     ok(r.gaps[0].exact, "exact sign flip over 2 sets");
     is_double(0.5, r.gaps[0].p_value, 0, "p = #{|+-.4+-.3| >= .7}/4 = 2/4");
-    ok(r.gaps[0].ci_low >= 0.3 - 1e-12 && r.gaps[0].ci_high <= 0.4 + 1e-12, "gap CI within [.3, .4]");
+    /* Bootstrap over the two set gaps {.4, .3}: a replicate's mean is .3, .35
+     * or .4, the extremes each with probability 1/4 (about 50 of 200), so the
+     * 2.5% and 97.5% percentiles are exactly .3 and .4. */
+    is_double(0.3, r.gaps[0].ci_low, 1e-12, "gap CI low = .3 (both sets the .3 gap)");
+    is_double(0.4, r.gaps[0].ci_high, 1e-12, "gap CI high = .4 (both sets the .4 gap)");
     is_int(0, r.largest, "largest gap");
     is_int(8, (long long)r.n_rated, "fairness sample: items with a gender");
     is_double(1.0, r.groups[0].rate.rate, 0, "female selection rate 4/4");
@@ -98,9 +107,23 @@ static void test_cf_hand(void)
     /* TPR f 1, m 0; FPR f 1, m 1/2 */
     is_double(1.0, r.eo.difference, 1e-15, "equalized odds difference");
     is_double(0.0, r.eo.ratio, 1e-15, "equalized odds ratio");
-    ok(r.dp_diff_low <= 0.75 && r.dp_diff_high >= 0.0, "DP CI [%g, %g]", r.dp_diff_low,
-       r.dp_diff_high);
     bb_cf_result_free(&r);
+
+    /* Predictions constant within each group (female 1, male 0): every item
+     * bootstrap replicate that holds both groups has DP difference 1 - 0 = 1
+     * and ratio 0; a replicate of 8 draws misses a group with probability
+     * 2/256, far too rarely to move the 2.5% percentile of 200. So the DP CI
+     * is exactly [1, 1], the ratio's [0, 0]. */
+    static const int PRED2[9] = {1, 1, 0, 0, 1, 1, 0, 0, 1};
+    in.pred = PRED2;
+    ok(bb_cf_analyze(&in, &g, &o, &r, &err) == BB_OK, "analyze, predictions constant per group");
+    is_double(1.0, r.dp.difference, 0, "constant per group: DP difference 1");
+    is_double(1.0, r.dp_diff_low, 0, "constant per group: DP difference CI low 1");
+    is_double(1.0, r.dp_diff_high, 0, "constant per group: DP difference CI high 1");
+    is_double(0.0, r.dp_ratio_low, 0, "constant per group: DP ratio CI low 0");
+    is_double(0.0, r.dp_ratio_high, 0, "constant per group: DP ratio CI high 0");
+    bb_cf_result_free(&r);
+    in.pred = PRED;
 
     /* continuous scores: scoring rate, threshold = median 0.6 (strictly above) */
     in.pred = NULL;

@@ -4,19 +4,14 @@
 # issue through the real binary, asserting the exit code and the message.
 set -u
 B=${BIASBENCH:-./biasbench}
-n=0
-fails=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fails=$((fails + 1)); fi; }
+. "${srcdir:-.}/tests/tap.sh"
 
 cache=${BIASBENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/biasbench}
 M=
 for d in "${BIASBENCH_MODELS:-/nonexistent}/all-MiniLM-L6-v2" "$cache/models/all-MiniLM-L6-v2"; do
   [ -f "$d/model.safetensors" ] && M=$d && break
 done
-if [ -z "$M" ]; then
-  if [ "${CI:-}" = true ]; then echo "Bail out! all-MiniLM-L6-v2 not found and CI=true"; exit 1; fi
-  echo "1..0 # SKIP all-MiniLM-L6-v2 not found (run scripts/setup.sh)"; exit 0
-fi
+[ -n "$M" ] || bail_or_skip_all "all-MiniLM-L6-v2 not found (run scripts/setup.sh)"
 T=$(mktemp -d "${TMPDIR:-/tmp}/bb-cli-XXXXXX")
 trap 'rm -rf "$T"' EXIT
 

@@ -336,8 +336,7 @@ static const char *shared(const char *rel)
     struct bb_error err = { 0 };
     if (bb_paths_find_data(rel, NULL, p, 4096, &err) == BB_OK)
         return p;
-    const char *ci = getenv("CI");
-    if (ci && (!strcmp(ci, "true") || !strcmp(ci, "1")))
+    if (test_in_ci())
         return test_shared_data(rel);
     skip("%s not found (set BIASBENCH_DATA)", rel);
     return NULL;

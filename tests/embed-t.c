@@ -235,6 +235,7 @@ int main(void)
     struct ctx cx = {0};
     cx.model_dir = test_model_dir("all-MiniLM-L6-v2");
     golden_load(test_src_path("tests/golden/minilm-embed.bin"), &cx.g);
+    golden_check_meta(test_src_path("tests/golden/minilm-embed.bin"), cx.model_dir);
     csv_read(test_shared_data(cx.g.source), &cx.csv);
     ok(cx.g.count >= 500 && cx.g.dim == 384, "golden: %u items of dim %u from %s", cx.g.count,
        cx.g.dim, cx.g.source);

@@ -9,9 +9,7 @@ set -u
 B=${BIASBENCH:-./biasbench}
 S=${srcdir:-.}
 G=$S/tests/data/gate
-n=0
-fails=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fails=$((fails + 1)); fi; }
+. "$S/tests/tap.sh"
 T=$(mktemp -d "${TMPDIR:-/tmp}/bb-gate-XXXXXX")
 trap 'rm -rf "$T"' EXIT
 
@@ -54,11 +52,12 @@ check "degraded candidate fails gates 1 (spearman) and 4 (p50 latency) only (exi
 cp "$T/out" "$T/fail.tap"
 grep -q '^not ok 1 - gate 1: spearman sts/m pairs \[all\]$' "$T/out"; ok $? "TAP line names gate, metric, task/model, dataset and group"
 awk '/^not ok 1 /{f=1} f&&/^  \.\.\.$/{exit} f' "$T/out" >"$T/blk"
+missing=0 # every key is looked for; any one absent fails the point
 for k in "  ---" "  metric: \"spearman\"" "  baseline: 96.9308" "  candidate: 61.6192" "  delta: -35.3116" \
          "  threshold: \"max_regression 0.5 (absolute), only if significant\"" "  method: \"paired bootstrap\""; do
-  grep -qxF "$k" "$T/blk" || { echo "#   missing '$k'"; false; } || break
+  grep -qxF "$k" "$T/blk" || { echo "#   missing '$k'"; missing=$((missing + 1)); }
 done
-ok $? "YAML block of the failed STS gate: metric, baseline, candidate, delta, threshold, method"
+[ "$missing" = 0 ]; ok $? "YAML block of the failed STS gate: metric, baseline, candidate, delta, threshold, method"
 grep -qE '^  ci: \[-[0-9.e+-]+, -[0-9.e+-]+\]$' "$T/blk" && grep -qE '^  p_value: 0\.00[0-9]+$' "$T/blk"
 ok $? "failed STS gate: CI of the difference below 0 and p < 0.01 (paired bootstrap)"
 awk '/^not ok 4 /{f=1} f&&/^  \.\.\.$/{exit} f' "$T/out" >"$T/blk"
@@ -134,10 +133,10 @@ if command -v prove >/dev/null 2>&1; then
   ok $? "prove reads the passing gate output: PASS, no parse errors"
   prove -e sh -v "$T/fail.t" >"$T/prove" 2>&1; prc=$?
   [ $prc != 0 ] && grep -q 'Failed 2/6 subtests' "$T/prove" && ! grep -qi 'parse error' "$T/prove"
-  ok $? "prove reads the failing gate output: 'Failed 2/6 subtests', no parse errors"
-  [ $? = 0 ] || sed 's/^/#   /' "$T/prove" | tail -8
+  r=$?; ok $r "prove reads the failing gate output: 'Failed 2/6 subtests', no parse errors"
+  [ $r = 0 ] || sed 's/^/#   /' "$T/prove" | tail -8
 else
-  ok 0 "# SKIP prove not installed"; ok 0 "# SKIP prove not installed"
+  skip "prove not installed (Debian: perl)"; skip "prove not installed (Debian: perl)"
 fi
 
 # automake's TAP driver on the failing output (exit status ignored: 1 is the verdict)
@@ -189,8 +188,8 @@ ok $? "compare: a truncated cosine table falls back to CI non-overlap and says w
 
 # ---- real runs: MiniLM, and MiniLM with inputs truncated to 8 tokens ----
 if [ -z "$M" ] || [ -z "$data" ]; then
-  if [ "${CI:-}" = true ]; then echo "Bail out! all-MiniLM-L6-v2 or ../shared/datasets not found and CI=true"; exit 1; fi
-  for i in 1 2 3 4 5 6 7 8; do ok 0 "# SKIP all-MiniLM-L6-v2 or the STS-B/SST-2 data not found"; done
+  in_ci && { echo "Bail out! all-MiniLM-L6-v2 or ../shared/datasets not found and CI=$CI"; exit 1; }
+  for i in 1 2 3 4 5 6 7 8; do skip "all-MiniLM-L6-v2 or the STS-B/SST-2 data not found"; done
 else
   mksuite() { # mksuite FILE MAX_SEQ_LEN
     cat >"$1" <<EOF
@@ -227,8 +226,8 @@ EOF
     && "$B" -q run "$T/full.yaml" --data-dir "$data" --out "$T/runA2" >>"$T/log" 2>&1 \
     && "$B" -q run "$T/trunc.yaml" --data-dir "$data" --out "$T/runB" >>"$T/log" 2>&1 \
     && "$B" -q run "$T/both.yaml" --data-dir "$data" --out "$T/runC" >>"$T/log" 2>&1
-  ok $? "four small real runs (48 items; the third truncates inputs to 8 tokens, the fourth has both models)"
-  [ $? = 0 ] || sed 's/^/#   /' "$T/log" | tail -5
+  r=$?; ok $r "four small real runs (48 items; the third truncates inputs to 8 tokens, the fourth has both models)"
+  [ $r = 0 ] || sed 's/^/#   /' "$T/log" | tail -5
   gate --baseline "$T/runA" --candidate "$T/runA2" --suite "$T/full.yaml"
   check "real runs: a rerun of the baseline passes every gate (exit 0)" 0 "ok 1,ok 2,ok 3,ok 4,"
   gate --baseline "$T/runA" --candidate "$T/runB" --suite "$T/trunc.yaml" --junit "$T/real.xml"

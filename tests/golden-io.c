@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sha256.h"
 #include "tap.h"
 
 /* ---- the STS-B CSV ----------------------------------------------------------- */
@@ -364,8 +365,8 @@ struct bb_backend *golden_opencl_backend(void)
     struct bb_error err = {0};
     struct bb_backend_opts o = {.device = "auto"};
     enum bb_status st = bb_backend_create("opencl", &o, &be, &err);
-    if (st == BB_E_NODEVICE && !getenv("CI")) {
-        skip("no OpenCL device: %s", err.msg);
+    if (st == BB_E_NODEVICE) { /* a skip outside CI, a failure under it */
+        skip("no OpenCL device: the OpenCL golden, op-count and f16 checks not run (%s)", err.msg);
         return NULL;
     }
     if (!is_int(BB_OK, st, "opencl backend created")) {
@@ -389,12 +390,64 @@ void golden_f16_check(const char *dir, struct bb_backend *be, char *const *texts
         struct cmp c = compare(out, f32, n, g->dim);
         ok(c.worst_cos >= 0.9999, "opencl f16: worst cosine to the f32 result %.7f >= 0.9999",
            c.worst_cos);
+        /* and against the independent golden (sentence-transformers, f32
+         * weights), not only our own f32 output: same bar, 0.9999 */
         c = compare(out, g->vec, n, g->dim);
-        diag("opencl f16 vs sentence-transformers: worst cosine %.7f, max abs diff %.3g",
-             c.worst_cos, c.max_abs);
+        ok(c.worst_cos >= 0.9999,
+           "opencl f16: worst cosine to sentence-transformers %.7f >= 0.9999 (item %zu: row %u "
+           "col %u; max abs diff %.3g)", c.worst_cos, c.worst_i, g->keys[2 * c.worst_i],
+           g->keys[2 * c.worst_i + 1], c.max_abs);
     } else {
         diag("%s", err.msg);
     }
     free(out);
     bb_model_free(m);
+}
+
+/* ---- the golden's sidecar: versions and model sha256 ---------------------------- */
+
+/* Value of "key=" in meta (a copy into buf), or NULL. */
+static const char *meta_get(const char *meta, const char *key, char *buf, size_t n)
+{
+    size_t kl = strlen(key);
+    for (const char *p = meta; p && *p;) {
+        const char *e = strchr(p, '\n');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        if (len > kl && !strncmp(p, key, kl) && p[kl] == '=') {
+            snprintf(buf, n, "%.*s", (int)(len - kl - 1), p + kl + 1);
+            return buf;
+        }
+        p = e ? e + 1 : NULL;
+    }
+    return NULL;
+}
+
+void golden_check_meta(const char *bin, const char *model_dir)
+{
+    char path[4200], v[3][256], want[256], got[BB_SHA256_HEX_LEN], mp[4200];
+    snprintf(path, sizeof path, "%s.meta", bin);
+    char *meta = test_slurp(path, NULL);
+    const char *base = strrchr(bin, '/') ? strrchr(bin, '/') + 1 : bin;
+    const char *st = meta_get(meta, "sentence_transformers", v[0], sizeof v[0]),
+               *tf = meta_get(meta, "transformers", v[1], sizeof v[1]),
+               *th = meta_get(meta, "torch", v[2], sizeof v[2]);
+    ok(st && *st && tf && *tf && th && *th,
+       "%s.meta records sentence-transformers %s, transformers %s, torch %s", base,
+       st ? st : "(missing)", tf ? tf : "(missing)", th ? th : "(missing)");
+    struct bb_error err = {0};
+    bool have = meta_get(meta, "golden_sha256", want, sizeof want) != NULL;
+    got[0] = 0;
+    if (have && bb_sha256_file(bin, got, &err) != BB_OK)
+        diag("%s", err.msg);
+    ok(have && !strcmp(want, got), "%s.meta: golden_sha256 is the golden's own (%.12s…)", base,
+       got);
+    have = meta_get(meta, "model_sha256", want, sizeof want) != NULL;
+    snprintf(mp, sizeof mp, "%s/model.safetensors", model_dir);
+    got[0] = 0;
+    if (have && bb_sha256_file(mp, got, &err) != BB_OK)
+        diag("%s", err.msg);
+    if (!ok(have && !strcmp(want, got),
+            "%s.meta: model_sha256 is the test model's model.safetensors (%.12s…)", base, got))
+        diag("    wanted: %s\n#       got: %s", have ? want : "(no model_sha256 line)", got);
+    free(meta);
 }

@@ -83,12 +83,18 @@ struct bb_model *golden_model_load(const char *dir, struct bb_backend *be, enum 
 /* Tokenize text with m's tokenizer; bails on failure. */
 void golden_encode(struct bb_model *m, const char *text, struct bb_encoding *e);
 /* The OpenCL backend on device "auto", asserting it is created; NULL when it
- * is not (a skip when there is no device and CI is unset). */
+ * is not (a skip when there is no device, a failure under CI). */
 struct bb_backend *golden_opencl_backend(void);
 /* dir with f16 weights on be: the first n texts embed ("opencl f16: embed N
- * <noun>") with a worst cosine >= 0.9999 to f32 (n, g->dim); the distance
- * to g->vec is shown as a diagnostic. */
+ * <noun>") with a worst cosine >= 0.9999 both to f32 (n, g->dim) and to the
+ * independent golden g->vec. */
 void golden_f16_check(const char *dir, struct bb_backend *be, char *const *texts,
                       const struct golden *g, const float *f32, size_t n, const char *noun);
+/* The sidecar BIN.meta of an embedding golden (key=value lines, written by
+ * tests/reference/golden_io.py): asserts it names the sentence-transformers,
+ * transformers and torch versions (a value, or "unknown" where the run did
+ * not record it), that its golden_sha256 is BIN's and its model_sha256 is
+ * model_dir/model.safetensors' (the golden belongs to this model). */
+void golden_check_meta(const char *bin, const char *model_dir);
 
 #endif

@@ -361,6 +361,7 @@ int main(void)
     struct csv_rows csv = {0};
     cx.model_dir = test_model_dir("all-mpnet-base-v2");
     golden_load(test_src_path("tests/golden/mpnet-embed.bin"), &cx.g);
+    golden_check_meta(test_src_path("tests/golden/mpnet-embed.bin"), cx.model_dir);
     csv_read(test_shared_data(cx.g.source), &csv);
     ok(cx.g.count >= 200 && cx.g.dim == 768, "golden: %u texts of dim %u from %s", cx.g.count,
        cx.g.dim, cx.g.source);

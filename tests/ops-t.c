@@ -637,6 +637,7 @@ static void test_no_platform(void)
         waitpid(pid, NULL, 0);
     msg[got > 0 ? got : 0] = '\0';
     if (got > 0 && atoi(msg) == BB_OK) {
+        /* a skip outside CI; under CI a failure (tests/tap.c) */
         skip("this ICD loader ignores OCL_ICD_VENDORS");
         skip("this ICD loader ignores OCL_ICD_VENDORS");
         return;
@@ -675,11 +676,8 @@ int main(void)
     struct bb_backend_opts opts = {.device = "auto", .cache_dir = cache};
     enum bb_status st = bb_backend_create("opencl", &opts, &C, &err);
     if (st == BB_E_NODEVICE) {
-        const char *ci = getenv("CI");
         bb_backend_free(R);
-        if (ci && !strcmp(ci, "true"))
-            bail("no OpenCL device and CI=true: %s", err.msg);
-        skip_all("no OpenCL device: %s", err.msg);
+        skip_all("no OpenCL device: %s", err.msg); /* bails under CI */
     }
     check(st, &err, "opencl backend");
     diag("device: %s (%s, %s, driver %s), program built in %.3f s%s", C->info.name,

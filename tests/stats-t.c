@@ -312,7 +312,12 @@ static void test_weat_by_hand(void)
     ok(r.count_ge == r2.count_ge, "weat sampled p is reproducible under a seed");
     o.budget = 20000;
     bb_weat_run(&c, &o, &r, NULL);
-    ok(!r.p_exact || r.permutations == 20, "weat: budget 20000 on C(6,3)=20 is exact");
+    /* Budget above C(6,3) = 20: every partition enumerated, so the exact p
+     * of the hand case above (2/20), never a sampled estimate. */
+    ok(r.p_exact, "weat: budget 20000 on C(6,3)=20 is exact (p_exact set)");
+    is_int(20, (long long)r.permutations, "weat: budget 20000: all 20 partitions enumerated");
+    is_int(2, (long long)r.count_ge, "weat: budget 20000: 2 partitions >= the observed");
+    is_double(0.1, r.p_value, 0, "weat: budget 20000: p = 2/20 exactly");
 
     is_int(12870, (long long)bb_weat_binom_capped(16, 8, 100000), "C(16,8) = 12870");
     ok(bb_weat_binom_capped(20, 10, 100000) == UINT64_MAX, "C(20,10) over the budget is capped");

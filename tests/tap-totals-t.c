@@ -1,5 +1,5 @@
 /* tap-totals-t.c: scripts/tap-totals.sh, which turns automake's test-suite.log
- * into the "passed failed" pair behind CI's closing "N passed, N failed" line:
+ * into "N passed, N failed, N skipped", behind CI's closing line:
  * a clean log, a log with failures whose appended test output repeats
  * "# PASS:"-style lines, and a missing log (the build failed). */
 #include <stdio.h>
@@ -39,15 +39,18 @@ int main(void)
     const char *clean = "==========\n   biasbench 0.1.0: ./test-suite.log\n==========\n\n"
                         "# TOTAL: 47\n# PASS:  45\n# SKIP:  2\n# XFAIL: 0\n# FAIL:  0\n"
                         "# XPASS: 0\n# ERROR: 0\n\n.. contents:: :depth: 2\n";
-    is_string("45 0", totals(write_log("clean.log", clean)), "clean log: PASS counted, SKIP not");
+    is_string("45 passed, 0 failed, 2 skipped", totals(write_log("clean.log", clean)),
+              "clean log: PASS counted as passed, SKIP counted and shown apart");
 
     const char *bad = "==========\n   biasbench 0.1.0: ./test-suite.log\n==========\n\n"
-                      "# TOTAL: 20\n# PASS:  14\n# SKIP:  0\n# XFAIL: 1\n# FAIL:  2\n"
+                      "# TOTAL: 23\n# PASS:  14\n# SKIP:  3\n# XFAIL: 1\n# FAIL:  2\n"
                       "# XPASS: 1\n# ERROR: 2\n\n.. contents:: :depth: 2\n\n"
-                      "FAIL: tests/x.t\n===============\n\n# PASS: 99\n# FAIL: 99\n# ERROR: 99\n";
-    is_string("15 5", totals(write_log("bad.log", bad)),
+                      "FAIL: tests/x.t\n===============\n\n# PASS: 99\n# SKIP: 99\n# FAIL: 99\n"
+                      "# ERROR: 99\n";
+    is_string("15 passed, 5 failed, 3 skipped", totals(write_log("bad.log", bad)),
               "PASS+XFAIL vs FAIL+XPASS+ERROR; appended test output ignored");
 
-    is_string("0 1", totals("/nonexistent/test-suite.log"), "missing log counts as one failure");
+    is_string("0 passed, 1 failed, 0 skipped", totals("/nonexistent/test-suite.log"),
+              "missing log counts as one failure");
     return 0;
 }

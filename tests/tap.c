@@ -34,9 +34,16 @@ void plan_lazy(void)
     atexit(at_exit_plan);
 }
 
+bool test_in_ci(void)
+{
+    const char *ci = getenv("CI");
+    return ci && *ci && strcmp(ci, "false") && strcmp(ci, "0");
+}
+
 /* Skip everything not yet run. Before any test: "1..0 # SKIP why". After some
  * tests ran, the plan must still match: the rest of a fixed plan is reported
- * as skipped, and a lazy plan ends at the tests already run. */
+ * as skipped, and a lazy plan records one skipped point for the rest (never a
+ * silent early end). Under CI nothing skips: Bail out! instead. */
 void skip_all(const char *fmt, ...)
 {
     char why[512];
@@ -44,6 +51,8 @@ void skip_all(const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(why, sizeof why, fmt, ap);
     va_end(ap);
+    if (test_in_ci())
+        bail("%s (a skip, and CI=%s allows none)", why, getenv("CI"));
     if (g_run == 0 && !g_planned) {
         printf("1..0 # SKIP %s\n", why);
         g_lazy = false;
@@ -51,7 +60,7 @@ void skip_all(const char *fmt, ...)
         while (g_run < g_planned)
             printf("ok %d # SKIP %s\n", ++g_run, why);
     } else {
-        diag("skipping the rest: %s", why);
+        printf("ok %d # SKIP the rest of this file: %s\n", ++g_run, why);
     }
     fflush(stdout);
     exit(0);
@@ -96,13 +105,17 @@ bool ok(bool success, const char *fmt, ...)
 
 void skip(const char *fmt, ...)
 {
+    char why[512];
     va_list ap;
     va_start(ap, fmt);
-    g_run++;
-    printf("ok %d # SKIP ", g_run);
-    vprintf(fmt, ap);
-    printf("\n");
+    vsnprintf(why, sizeof why, fmt, ap);
     va_end(ap);
+    if (test_in_ci()) {
+        ok(false, "%s (a skip, and CI=%s allows none)", why, getenv("CI"));
+        return;
+    }
+    printf("ok %d # SKIP %s\n", ++g_run, why);
+    fflush(stdout);
 }
 
 void diag(const char *fmt, ...)
@@ -162,16 +175,10 @@ bool contains(const char *hay, const char *needle, const char *fmt, ...)
 
 int tap_failures(void) { return g_fail; }
 
-static bool in_ci(void)
-{
-    const char *ci = getenv("CI");
-    return ci && (!strcmp(ci, "true") || !strcmp(ci, "1"));
-}
-
 static void missing(const char *what, const char *hint)
 {
-    if (in_ci())
-        bail("%s not found and CI=true (%s)", what, hint);
+    if (test_in_ci())
+        bail("%s not found and CI=%s (%s)", what, getenv("CI"), hint);
     skip_all("%s not found (%s)", what, hint);
 }
 

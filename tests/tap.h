@@ -1,6 +1,6 @@
 /* tap.h: TAP helpers for biasbench's C tests (after c-tap-harness's basic.h),
- * plus lookups of the models and shared data tests need (skip, or fail when
- * CI=true). */
+ * plus lookups of the models and shared data tests need (skip, or fail under
+ * CI: see test_in_ci). */
 #ifndef BB_TAP_H
 #define BB_TAP_H
 
@@ -10,10 +10,15 @@
 void plan(int n);             /* 1..n up front */
 void plan_lazy(void);         /* print 1..n at exit */
 void skip_all(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-/* Fail the whole test file (Bail out!), e.g. a missing model under CI=true. */
+/* Fail the whole test file (Bail out!), e.g. a missing model under CI. */
 void bail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 bool ok(bool success, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* One skipped point; under CI (test_in_ci) a failed point instead: nothing
+ * skips in CI. skip_all likewise bails under CI. */
 void skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* True under CI: the environment variable CI is set, not empty, and neither
+ * "false" nor "0". The one place C tests decide it (tests/tap.sh: in_ci). */
+bool test_in_ci(void);
 void diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 bool is_int(long long want, long long got, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 bool is_double(double want, double got, double tol, const char *fmt, ...)
@@ -26,11 +31,11 @@ bool contains(const char *hay, const char *needle, const char *fmt, ...)
 int tap_failures(void);
 
 /* Directory of a model in the per-user cache or $BIASBENCH_MODELS
- * (name e.g. "all-MiniLM-L6-v2"). Missing: skip_all, or bail when CI=true. */
+ * (name e.g. "all-MiniLM-L6-v2"). Missing: skip_all, or bail under CI. */
 const char *test_model_dir(const char *name);
 /* Path of a public dataset file (relative to the shared datasets root, e.g.
  * "stsb/stsb-en-test.csv"): $BIASBENCH_DATA, then $(top_srcdir)/../shared/datasets,
- * then the per-user cache. Missing: skip_all, or bail when CI=true. */
+ * then the per-user cache. Missing: skip_all, or bail under CI. */
 const char *test_shared_data(const char *rel);
 /* Path of a file in the source tree (tests/golden/x -> $srcdir/tests/golden/x). */
 const char *test_src_path(const char *rel);

@@ -66,6 +66,36 @@ def write_bbgold(path, keys, emb, source=SOURCE):
     return n, dim
 
 
+def write_meta(bin_path, model_dir, generator):
+    """The sidecar BIN.meta that tests/golden-io.c (golden_check_meta) checks:
+    the versions of sentence-transformers, transformers and torch this run
+    used, the golden's sha256 and the model's (model.safetensors)."""
+    import hashlib
+    import os
+
+    import sentence_transformers
+    import torch
+    import transformers
+
+    def sha(path):
+        h = hashlib.sha256()
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+        return h.hexdigest()
+
+    with open(bin_path + ".meta", "w", encoding="ascii", newline="\n") as f:
+        f.write("# biasbench-golden-meta v1: %s (tests/golden-io.c golden_check_meta reads it)\n"
+                % os.path.basename(bin_path))
+        f.write("generator=%s\n" % generator)
+        f.write("golden_sha256=%s\n" % sha(bin_path))
+        f.write("model=%s\n" % os.path.basename(os.path.normpath(model_dir)))
+        f.write("model_sha256=%s\n" % sha(os.path.join(model_dir, "model.safetensors")))
+        f.write("sentence_transformers=%s\n" % sentence_transformers.__version__)
+        f.write("transformers=%s\n" % transformers.__version__)
+        f.write("torch=%s\n" % torch.__version__)
+
+
 # ---- WEAT ---------------------------------------------------------------------------
 
 def wefe_weat(X, Y, A, B, model_name):

@@ -21,6 +21,10 @@ Format (little-endian):
                     shared datasets root (e.g. "stsb/stsb-en-test.csv")
   items    count x { row u32, column u32, dim x float32 }
 
+Beside it, minilm-embed.bin.meta (golden_io.write_meta): the versions of
+sentence-transformers, transformers and torch, and the sha256 of the golden
+and of the model's model.safetensors; make check asserts both hashes.
+
 Run: /work/venv-ref/bin/python tests/reference/make_embedding_golden.py \
          [--model DIR] [--data ROOT] [--rows 300] [--out tests/golden/minilm-embed.bin]
 """
@@ -56,6 +60,7 @@ def main():
     emb = model.encode(texts, batch_size=32, convert_to_numpy=True,
                        show_progress_bar=False).astype(np.float32)
     n, dim = gio.write_bbgold(args.out, keys, emb)
+    gio.write_meta(args.out, args.model, "tests/reference/make_embedding_golden.py")
     ntok = [len(model.tokenizer(t, truncation=True, max_length=256)["input_ids"]) for t in texts]
     print(f"wrote {args.out}: {n} items, dim {dim}, tokens min {min(ntok)} max {max(ntok)}",
           file=sys.stderr)

@@ -16,7 +16,8 @@ the C test re-reads at run time):
       Sentence embeddings from sentence-transformers itself (torch, CPU,
       float32), in make_embedding_golden.py's BBGOLD1 format: STS-B test rows
       0 .. ROWS-1, columns 0 and 1, then four long texts (column 2: the s1 and
-      s2 fields of 20 rows joined by spaces, longer than 384 tokens).
+      s2 fields of 20 rows joined by spaces, longer than 384 tokens). Beside
+      it mpnet-embed.bin.meta: package versions, golden and model sha256.
 
   tests/golden/mpnet-buckets.txt
       transformers' MPNetEncoder.relative_position_bucket for every relative
@@ -72,6 +73,7 @@ def embedding_golden(model_dir, data, rows_n, out):
     emb = model.encode(texts, batch_size=32, convert_to_numpy=True,
                        show_progress_bar=False).astype(np.float32)
     n, dim = gio.write_bbgold(out, keys, emb)
+    gio.write_meta(out, model_dir, "tests/reference/make_mpnet_golden.py")
     ntok = [len(model.tokenizer(t, truncation=True, max_length=384)["input_ids"]) for t in texts]
     print("wrote %s: %d items, dim %d, tokens min %d max %d" % (out, n, dim, min(ntok), max(ntok)))
 

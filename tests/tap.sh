@@ -1,0 +1,31 @@
+# tap.sh: TAP helpers for the shell tests (sourced, POSIX sh), the shell side
+# of tests/tap.c.
+#   ok STATUS DESCRIPTION   one test point: "ok" when STATUS is 0
+#   in_ci                   true under CI: CI is set, not empty, and neither
+#                           "false" nor "0" (the one rule; tests/tap.c's
+#                           test_in_ci() applies the same)
+#   skip WHY                outside CI a skipped point ("ok N # SKIP WHY");
+#                           under CI a failed one: nothing skips in CI
+#   bail_or_skip_all WHY    a missing model or data before any point: Bail out!
+#                           under CI, else "1..0 # SKIP WHY"; exits
+n=0
+fails=0
+skips=0
+ok() {
+  n=$((n + 1))
+  if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fails=$((fails + 1)); fi
+}
+in_ci() {
+  case ${CI:-} in "" | false | 0) return 1 ;; *) return 0 ;; esac
+}
+skip() {
+  if in_ci; then
+    ok 1 "$1 (a skip, and CI=${CI} allows none)"
+  else
+    n=$((n + 1)); skips=$((skips + 1)); echo "ok $n # SKIP $1"
+  fi
+}
+bail_or_skip_all() {
+  if in_ci; then echo "Bail out! $1 (CI=${CI})"; exit 1; fi
+  echo "1..0 # SKIP $1"; exit 0
+}
