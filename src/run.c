@@ -93,6 +93,7 @@ struct run {
     size_t n_tasks;
     struct run_done *done;
     size_t n_done;
+    size_t n_planned;            /* task x model runs to do (for "[i/N]" status lines) */
     char dir[4096];
     char start[32], end[32];
     const char *error;           /* why the run stopped early (manifest "error") */
@@ -558,8 +559,10 @@ static enum bb_status load_model(struct run *R, struct run_model *rm, struct bb_
     if (!st) {
         struct bb_model_opts mo = {.weights = s->precision == BB_SUITE_F16 ? BB_F16 : BB_F32,
                                    .max_seq_len = (int)s->max_seq_len};
-        bb_info("loading model '%s' from %s", s->id, rm->path);
+        bb_status_line("loading model '%s' from %s", s->id, rm->path);
         st = bb_model_load(rm->path, R->be, &mo, out, err);
+        if (!st)
+            bb_status_line("model '%s' loaded in %.1f s", s->id, bb_model_load_seconds(*out));
     }
     if (st) {
         char pos[512] = "command line";
@@ -608,10 +611,13 @@ static enum bb_status run_one(struct run *R, struct run_model *rm, struct bb_mod
     };
     size_t before = R->results.n;
     double t0 = bb_now();
-    bb_info("running task '%s' (%s) on model '%s'", t->id, bb_suite_task_type_name(t->type),
-            rm->spec->id);
+    /* a line at each start and end, TTY or not: CI logs are never silent for a whole task */
+    bb_status_line("[%zu/%zu] %s (%s) on %s: started", R->n_done + 1, R->n_planned, t->id,
+                   bb_suite_task_type_name(t->type), rm->spec->id);
     enum bb_status st = bb_task_runner(t->type)(&ctx, err);
     if (st) {
+        bb_status_line("[%zu/%zu] %s on %s: failed after %.1f s", R->n_done + 1, R->n_planned,
+                       t->id, rm->spec->id, bb_now() - t0);
         bb_error_prefix(err, "task '%s' on model '%s'", t->id, rm->spec->id);
         return st;
     }
@@ -622,6 +628,18 @@ static enum bb_status run_one(struct run *R, struct run_model *rm, struct bb_mod
     dn->rows = R->results.n - before;
     dn->has_headline = ctx.has_headline || dn->rows > 0;
     dn->headline = ctx.has_headline ? ctx.headline : before;
+    char items[64] = "";
+    if (dn->has_headline && dn->headline < R->results.n && R->results.rows[dn->headline].n > 0)
+        snprintf(items, sizeof items, "n = %ld, ", R->results.rows[dn->headline].n);
+    size_t parts = 0;
+    for (size_t i = 0; i < R->rec.n_skips; i++)
+        parts += !strcmp(R->rec.skips[i].task_id, t->id) &&
+                 !strcmp(R->rec.skips[i].model_id, rm->spec->id);
+    char skipped[64] = "";
+    if (parts)
+        snprintf(skipped, sizeof skipped, ", %zu part(s) skipped", parts);
+    bb_status_line("[%zu/%zu] %s on %s: done in %.1f s (%s%zu result rows%s)", R->n_done,
+                   R->n_planned, t->id, rm->spec->id, dn->seconds, items, dn->rows, skipped);
     return BB_OK;
 }
 
@@ -651,31 +669,89 @@ static enum bb_status run_model(struct run *R, struct run_model *rm, struct bb_e
 
 /* ---- summary --------------------------------------------------------------------------------- */
 
+/* The unit a metric is reported in (docs/run-directory.md). */
+static const char *metric_unit(const struct bb_result_row *r)
+{
+    const char *m = r->metric;
+    size_t n = strlen(m);
+    if (!strcmp(m, "spearman") || !strcmp(m, "pearson"))
+        return "x100";
+    if (n > 3 && !strcmp(m + n - 3, "_ms"))
+        return "ms";
+    if (n > 6 && !strcmp(m + n - 6, "_per_s"))
+        return "/s";
+    if (n > 2 && !strcmp(m + n - 2, "_s"))
+        return "s";
+    if (n > 3 && !strcmp(m + n - 3, "_mb"))
+        return "MiB";
+    if (!strcmp(m, "accuracy") || !strcmp(m, "macro_f1") || !strcmp(m, "f1") ||
+        !strcmp(m, "precision") || !strcmp(m, "recall") || strstr(m, "rate") ||
+        strstr(m, "parity") || strstr(m, "odds"))
+        return "0-1";
+    if (strstr(m, "effect_size"))
+        return "d";
+    return "";
+}
+
+/* v rounded to 4 significant digits, without trailing noise. */
+static void fmt_value(double v, char *buf, size_t n)
+{
+    if (isnan(v))
+        snprintf(buf, n, "-");
+    else if (v != 0 && (fabs(v) >= 1e6 || fabs(v) < 1e-3))
+        snprintf(buf, n, "%.3g", v);
+    else
+        snprintf(buf, n, "%.4g", v);
+}
+
 static void print_summary(const struct run *R, FILE *f)
 {
-    fprintf(f, "\n%-20s %-20s %-22s %12s  %s\n", "task", "model", "metric", "value", "95% CI");
+    double alpha = R->suite->defaults.alpha;
+    fprintf(f, "\n%-20s %-16s %-28s %10s %-6s %-22s %s\n", "task", "model", "metric", "value",
+            "unit", "95% CI", "significance");
     for (size_t i = 0; i < R->n_done; i++) {
         const struct run_done *d = &R->done[i];
         if (!d->has_headline || d->headline >= R->results.n) {
-            fprintf(f, "%-20s %-20s %-22s %12s\n", d->task, d->model, "(no rows)", "");
+            fprintf(f, "%-20s %-16s %-28s %10s\n", d->task, d->model, "(no rows)", "");
             continue;
         }
         const struct bb_result_row *r = &R->results.rows[d->headline];
-        char ci[64] = "";
-        if (!isnan(r->ci_low) && !isnan(r->ci_high))
-            snprintf(ci, sizeof ci, "[%.4g, %.4g]", r->ci_low, r->ci_high);
+        char ci[64] = "-", v[32], lo[32], hi[32], sig[64] = "-";
+        fmt_value(r->value, v, sizeof v);
+        if (!isnan(r->ci_low) && !isnan(r->ci_high)) {
+            fmt_value(r->ci_low, lo, sizeof lo);
+            fmt_value(r->ci_high, hi, sizeof hi);
+            snprintf(ci, sizeof ci, "[%s, %s]", lo, hi);
+        }
+        if (!isnan(r->p_value))
+            snprintf(sig, sizeof sig, "p = %.2g%s", r->p_value,
+                     r->p_value < alpha ? " (significant)" : " (not significant)");
+        else if (r->kind == BB_KIND_TIMING)
+            snprintf(sig, sizeof sig, "n = %ld repetitions", r->n);
         char metric[128];
         snprintf(metric, sizeof metric, "%s%s%s", r->metric, strcmp(r->group, "all") ? " " : "",
                  strcmp(r->group, "all") ? r->group : "");
-        fprintf(f, "%-20s %-20s %-22s %12.6g  %s\n", d->task, d->model, metric, r->value, ci);
+        fprintf(f, "%-20s %-16s %-28s %10s %-6s %-22s %s\n", d->task, d->model, metric, v,
+                metric_unit(r), ci, sig);
     }
+    size_t skipped = 0;
+    for (size_t i = 0; i < R->n_tasks; i++)
+        skipped += R->tasks[i].skip;
+    if (skipped || R->rec.n_skips)
+        fprintf(f, "\nINCOMPLETE: %zu of %zu task(s) skipped, %zu part(s) of tasks skipped "
+                "(manifest.json \"skipped\"; --require-all makes this an error):\n", skipped,
+                R->n_tasks, R->rec.n_skips);
     for (size_t i = 0; i < R->n_tasks; i++)
         if (R->tasks[i].skip)
             fprintf(f, "skipped: task '%s': %s\n", R->tasks[i].t->id, R->tasks[i].reason);
     for (size_t i = 0; i < R->rec.n_skips; i++)
         fprintf(f, "skipped: task '%s', model '%s': %s: %s\n", R->rec.skips[i].task_id,
                 R->rec.skips[i].model_id, R->rec.skips[i].what, R->rec.skips[i].reason);
-    fprintf(f, "run directory: %s\n", R->dir);
+    fprintf(f, "\nrun directory: %s\n", R->dir);
+    fprintf(f, "  results:  %s/results.csv (every metric, CIs and p-values)\n", R->dir);
+    if (!R->o->no_report)
+        fprintf(f, "  report:   %s/report.html, %s/report.md\n", R->dir, R->dir);
+    fprintf(f, "  manifest: %s/manifest.json\n", R->dir);
 }
 
 /* ---- setup and teardown ------------------------------------------------------------------------- */
@@ -834,6 +910,9 @@ enum bb_status bb_run(const struct bb_run_opts *o, char **run_dir_out, struct bb
     if ((st = make_dir(&R, err)) || (st = open_backend(&R, err)) ||
         (st = manifest_write(&R, false, err)))
         goto done;
+    for (size_t i = 0; i < R.n_models; i++)
+        for (size_t k = 0; k < R.n_tasks; k++)
+            R.n_planned += !R.tasks[k].skip && task_has_model(R.tasks[k].t, &R.models[i]);
     for (size_t i = 0; i < R.n_models && !st; i++)
         st = run_model(&R, &R.models[i], err);
     if (!st && R.results.n == 0)
