@@ -10,10 +10,16 @@
  * direction (signed effect sizes, ideal 0) -> |candidate| - |baseline|.
  * `relative` divides it by |baseline|. `significant` needs the paired test's
  * Benjamini-Hochberg-adjusted p (over the gate points) below the suite's
- * alpha, or, without per-item data, non-overlapping 95% CIs; timing metrics
- * and metrics with no test possible are decided by the threshold alone
- * (except under the default gate, where an untestable worsening passes with
- * a note: it cannot be shown significant). */
+ * alpha, or, without per-item data, non-overlapping 95% CIs; metrics with
+ * no test possible are decided by the threshold alone (except under the
+ * default gate, where an untestable worsening passes with a note: it cannot
+ * be shown significant).
+ *
+ * Timing rows do not flake: a timing median carries an order-statistic CI,
+ * so `significant` compares the two runs' CIs (a worsening whose CIs overlap
+ * passes), and every timing gate allows at least the noise floor measured
+ * in the runs themselves (latency_noise_rel of the task and model: the same
+ * cell timed at the start and the end of the run), whichever is larger. */
 #include "gate.h"
 
 #include <math.h>
@@ -148,6 +154,22 @@ static void no_row_message(struct bb_gate_point *p, const struct bb_rundata *can
                  "and model)");
 }
 
+/* latency_noise_rel of row's task and model in res (the largest), else NAN. */
+static double noise_of(const struct bb_results *res, const struct bb_result_row *row,
+                       bool ignore_model)
+{
+    double v = NAN;
+    for (size_t i = 0; i < res->n; i++) {
+        const struct bb_result_row *x = &res->rows[i];
+        if (strcmp(x->metric, "latency_noise_rel") || strcmp(x->task, row->task) ||
+            (!ignore_model && strcmp(x->model, row->model)) || !isfinite(x->value))
+            continue;
+        if (isnan(v) || x->value > v)
+            v = x->value;
+    }
+    return v;
+}
+
 static enum bb_status add_point(struct bb_gate_report *r, int gi, const struct bb_suite_gate *g,
                                 struct bb_rundata *base, struct bb_rundata *cand, long ci,
                                 const struct bb_cmp_opts *o, struct bb_error *err)
@@ -158,7 +180,7 @@ static enum bb_status add_point(struct bb_gate_report *r, int gi, const struct b
     r->v = v;
     struct bb_gate_point *p = &v[r->n++];
     memset(p, 0, sizeof *p);
-    p->gate = gi, p->g = g, p->regression = NAN, p->pass = true;
+    p->gate = gi, p->g = g, p->regression = NAN, p->pass = true, p->noise_floor = NAN;
     p->cand = ci >= 0 ? &cand->results.rows[ci] : NULL;
     name_point(p, g);
     fmt_threshold(g, r->alpha, p->threshold, sizeof p->threshold);
@@ -180,6 +202,11 @@ static enum bb_status add_point(struct bb_gate_report *r, int gi, const struct b
     p->base = &base->results.rows[bi];
     p->has_cmp = true;
     p->regression = worsening(p->base, p->cand, g->relative);
+    if (p->cand->kind == BB_KIND_TIMING) {
+        double nc = noise_of(&cand->results, p->cand, false);
+        double nb = noise_of(&base->results, p->base, o->ignore_model);
+        p->noise_floor = isnan(nc) ? nb : isnan(nb) ? nc : nc > nb ? nc : nb;
+    }
     return bb_compare_pair(base, p->base, cand, p->cand, o, &p->cmp, err);
 }
 
@@ -190,12 +217,26 @@ static void decide(struct bb_gate_point *p)
     if (!p->pass || !g->has_max_regression || !p->has_cmp)
         return;
     bool exceeds = p->regression > g->max_regression + 1e-12;
-    bool testable = p->cmp.method != BB_CMP_NONE && p->cand->kind != BB_KIND_TIMING;
+    bool timing = p->cand->kind == BB_KIND_TIMING;
+    /* timing rows are testable once their medians carry CIs (CI non-overlap) */
+    bool testable = p->cmp.method != BB_CMP_NONE &&
+                    (!timing || p->cmp.method == BB_CMP_CI_OVERLAP);
     const char *what = g->relative ? "relative worsening" : "worsening";
     if (!exceeds) {
         snprintf(p->message, sizeof p->message, "%s %.6g is within %g", what, p->regression,
                  g->max_regression);
         return;
+    }
+    if (timing && isfinite(p->noise_floor)) {
+        double rel = g->relative ? p->regression
+                     : p->base->value != 0 ? p->regression / fabs(p->base->value) : INFINITY;
+        if (rel <= p->noise_floor + 1e-12) {
+            snprintf(p->message, sizeof p->message,
+                     "%s %.6g exceeds %g but is within the noise floor measured in these runs "
+                     "(the same cell timed again differed by %.3g relative: latency_noise_rel)",
+                     what, p->regression, g->max_regression, p->noise_floor);
+            return;
+        }
     }
     if (g == &DEFAULT_GATE && !testable) {
         snprintf(p->message, sizeof p->message,
@@ -241,7 +282,7 @@ static enum bb_status adjust(struct bb_gate_report *r, struct bb_error *err)
     enum bb_status st = c && ix ? BB_OK : bb_fail(err, BB_E_NOMEM, "out of memory");
     for (size_t i = 0; i < r->n && !st; i++)
         if (r->v[i].has_cmp && r->v[i].cand->kind != BB_KIND_TIMING)
-            c[m] = r->v[i].cmp, ix[m++] = i;
+            c[m] = r->v[i].cmp, ix[m++] = i; /* timing: CI non-overlap, no p to adjust */
     if (!st)
         st = bb_compare_adjust(c, m, r->alpha, err);
     for (size_t k = 0; k < m && !st; k++) {
@@ -407,6 +448,8 @@ static void write_diag(const struct bb_gate_report *r, const struct bb_gate_poin
     yaml_kn(fp, ind, "p_value", p->has_cmp ? p->cmp.p_value : NAN);
     yaml_kn(fp, ind, "p_adjusted", p->has_cmp ? p->cmp.p_adj : NAN);
     yaml_kn(fp, ind, "regression", p->regression);
+    if (isfinite(p->noise_floor))
+        yaml_kn(fp, ind, "noise_floor", p->noise_floor);
     yaml_kv(fp, ind, "threshold", p->threshold);
     yaml_kv(fp, ind, "method", method);
     yaml_kv(fp, ind, "method_detail", p->has_cmp ? p->cmp.note : NULL);

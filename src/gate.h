@@ -24,6 +24,8 @@ struct bb_gate_point {
     bool has_cmp;
     struct bb_cmp cmp;                  /* when has_cmp */
     double regression;                  /* worsening vs the baseline (relative when the gate is); NAN */
+    double noise_floor;                 /* timing rows: the larger latency_noise_rel of the two
+                                           runs (relative); NAN when neither measured one */
     bool pass;
     char name[512];                     /* TAP description */
     char threshold[256];
