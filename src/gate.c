@@ -18,8 +18,9 @@
  * Timing rows do not flake: a timing median carries an order-statistic CI,
  * so `significant` compares the two runs' CIs (a worsening whose CIs overlap
  * passes), and every timing gate allows at least the noise floor measured
- * in the runs themselves (latency_noise_rel of the task and model: the same
- * cell timed at the start and the end of the run), whichever is larger. */
+ * in the runs themselves (latency_noise_rel of the task and model: each grid
+ * cell timed again at the end of the run; the two runs' drift factors
+ * compound: (1 + n_base)(1 + n_cand) - 1), whichever is larger. */
 #include "gate.h"
 
 #include <math.h>
@@ -205,7 +206,9 @@ static enum bb_status add_point(struct bb_gate_report *r, int gi, const struct b
     if (p->cand->kind == BB_KIND_TIMING) {
         double nc = noise_of(&cand->results, p->cand, false);
         double nb = noise_of(&base->results, p->base, o->ignore_model);
-        p->noise_floor = isnan(nc) ? nb : isnan(nb) ? nc : nc > nb ? nc : nb;
+        /* each run's medians may be off by its own drift factor, in opposite
+         * directions: the ratio of the two is uncertain by the product */
+        p->noise_floor = isnan(nc) ? nb : isnan(nb) ? nc : (1 + nc) * (1 + nb) - 1;
     }
     return bb_compare_pair(base, p->base, cand, p->cand, o, &p->cmp, err);
 }
@@ -233,7 +236,8 @@ static void decide(struct bb_gate_point *p)
         if (rel <= p->noise_floor + 1e-12) {
             snprintf(p->message, sizeof p->message,
                      "%s %.6g exceeds %g but is within the noise floor measured in these runs "
-                     "(the same cell timed again differed by %.3g relative: latency_noise_rel)",
+                     "(a grid cell timed again within one run moved by up to %.3g relative: "
+                     "latency_noise_rel)",
                      what, p->regression, g->max_regression, p->noise_floor);
             return;
         }
@@ -258,6 +262,11 @@ static void decide(struct bb_gate_point *p)
              : !testable     ? " (no significance test possible for this metric: the threshold decides)"
              : p->cmp.method == BB_CMP_CI_OVERLAP ? " and the 95% CIs do not overlap"
                                                  : " and is statistically significant");
+    if (timing && isfinite(p->noise_floor)) {
+        size_t k = strlen(p->message);
+        snprintf(p->message + k, sizeof p->message - k,
+                 "; beyond the runs' noise floor %.3g (latency_noise_rel)", p->noise_floor);
+    }
 }
 
 static enum bb_status expand_gate(struct bb_gate_report *r, int gi, const struct bb_suite_gate *g,

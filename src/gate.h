@@ -24,8 +24,9 @@ struct bb_gate_point {
     bool has_cmp;
     struct bb_cmp cmp;                  /* when has_cmp */
     double regression;                  /* worsening vs the baseline (relative when the gate is); NAN */
-    double noise_floor;                 /* timing rows: the larger latency_noise_rel of the two
-                                           runs (relative); NAN when neither measured one */
+    double noise_floor;                 /* timing rows: (1 + n_base)(1 + n_cand) - 1 of the two
+                                           runs' latency_noise_rel (relative); NAN when neither
+                                           measured one (one run's alone when only it did) */
     bool pass;
     char name[512];                     /* TAP description */
     char threshold[256];

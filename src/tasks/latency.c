@@ -5,8 +5,9 @@
  * embeddings on the host, so it includes the device sync), and writes
  * mean, stddev, p50, p90, p99 (ms), items/s and tokens/s with group
  * "b=B,t=T" (the median with a distribution-free 95% CI from order
- * statistics), then the first cell once more for the run's noise floor
- * (latency_noise_rel, read by timing gates). Then the model load time, the kernel build time with the
+ * statistics), then every cell once more, in reverse order, for the run's
+ * noise floor (latency_noise_rel, group all: the largest relative change of
+ * a cell's median; read by timing gates). Then the model load time, the kernel build time with the
  * backend's program cache warm (this run's backend) and cold (a second
  * backend with an empty, temporary program cache, plus its first forward,
  * which includes PoCL's per-kernel JIT), the process's peak RSS, and the
@@ -202,28 +203,40 @@ done:
     return st;
 }
 
-/* The noise floor of this run: the first grid cell timed again after the
- * whole grid; |median again - median first| / the smaller of the two. Timing
- * gates allow at least this much relative worsening (docs/ci.md): a machine
- * whose speed drifts that much within one run cannot show a smaller
+/* One timed grid cell, for the noise floor. */
+struct timed_cell {
+    int b, t;
+    double p50;
+};
+
+/* The noise floor of this run: every grid cell timed once more after the
+ * whole grid, in reverse order (so the first cell is the furthest apart in
+ * time); the largest |median again - median first| / the smaller of the two.
+ * Timing gates allow at least this much relative worsening (docs/ci.md): a
+ * machine whose speed drifts that much within one run cannot show a smaller
  * regression between two. */
-static enum bb_status noise_floor(struct lat *L, int b, int t, double p50, struct bb_error *err)
+static enum bb_status noise_floor(struct lat *L, const struct timed_cell *cells, size_t n,
+                                  struct bb_error *err)
 {
     long reps = L->ctx->task->u.latency.repetitions;
-    double *ms = malloc((size_t)reps * sizeof *ms);
+    double *ms = malloc((size_t)reps * sizeof *ms), noise = 0;
     if (!ms)
         return bb_fail(err, BB_E_NOMEM, "out of memory for %ld timings", reps);
-    enum bb_status st = time_cell(L, b, t, ms, reps, false, err);
-    if (!st) {
+    enum bb_status st = BB_OK;
+    for (size_t i = n; i-- > 0 && !st;) {
+        st = time_cell(L, cells[i].b, cells[i].t, ms, reps, false, err);
+        if (st)
+            break;
         qsort(ms, (size_t)reps, sizeof *ms, cmp_double);
-        double again = bb_stats_percentile_sorted(ms, (size_t)reps, 50);
-        double lo = again < p50 ? again : p50;
-        double noise = lo > 0 ? fabs(again - p50) / lo : NAN;
-        struct bb_task_row r = bb_task_row_make("latency_noise_rel", noise, reps, BB_DIR_NONE,
+        double again = bb_stats_percentile_sorted(ms, (size_t)reps, 50), first = cells[i].p50;
+        double lo = again < first ? again : first;
+        double d = lo > 0 ? fabs(again - first) / lo : 0;
+        if (d > noise)
+            noise = d;
+    }
+    if (!st && n) {
+        struct bb_task_row r = bb_task_row_make("latency_noise_rel", noise, (long)n, BB_DIR_NONE,
                                                 BB_KIND_TIMING);
-        char group[64];
-        snprintf(group, sizeof group, "b=%d,t=%d", b, t);
-        r.group = group;
         r.variant = L->variant;
         r.dataset = "synthetic";
         st = bb_task_emit(L->ctx, &r, err);
@@ -381,10 +394,12 @@ enum bb_status bb_task_latency(struct bb_task_ctx *ctx, struct bb_error *err)
     if (st)
         return st;
     bb_progress_start(&L.prog, bb_task_label(ctx, label, sizeof label),
-                      (lp->n_batch_sizes * lp->n_seq_lens + 1) *
+                      2 * lp->n_batch_sizes * lp->n_seq_lens *
                           (size_t)(lp->warmup + lp->repetitions));
-    int first_b = 0, first_t = 0;
-    double first_p50 = NAN;
+    struct timed_cell *cells = calloc(lp->n_batch_sizes * lp->n_seq_lens + 1, sizeof *cells);
+    size_t n_cells = 0;
+    if (!cells)
+        st = bb_fail(err, BB_E_NOMEM, "out of memory for the latency grid");
     for (size_t i = 0; i < lp->n_batch_sizes && !st; i++)
         for (size_t j = 0; j < lp->n_seq_lens && !st; j++) {
             long b = lp->batch_sizes[i], t = lp->seq_lens[j];
@@ -393,16 +408,17 @@ enum bb_status bb_task_latency(struct bb_task_ctx *ctx, struct bb_error *err)
                 snprintf(what, sizeof what, "grid cell b=%ld,t=%ld", b, t);
                 snprintf(why, sizeof why, "sequence length must be 3..%d for this model", max_len);
                 bb_task_note_skip(ctx, what, why);
-                L.done += (size_t)(lp->warmup + lp->repetitions);
+                L.done += 2 * (size_t)(lp->warmup + lp->repetitions);
                 continue;
             }
             double p50 = NAN;
             st = cell(&L, (int)b, (int)t, &p50, err);
-            if (!st && !first_b)
-                first_b = (int)b, first_t = (int)t, first_p50 = p50;
+            if (!st)
+                cells[n_cells++] = (struct timed_cell){(int)b, (int)t, p50};
         }
-    if (!st && first_b)
-        st = noise_floor(&L, first_b, first_t, first_p50, err);
+    if (!st)
+        st = noise_floor(&L, cells, n_cells, err);
+    free(cells);
     bb_progress_end(&L.prog);
     if (!st)
         st = load_rows(&L, err);
