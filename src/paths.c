@@ -78,7 +78,7 @@ enum bb_status bb_paths_find_model(const char *spec, char *out, size_t n, struct
         return BB_OK;
     }
     if (bb_path_looks_like_path(spec)) /* not a name to look up: say that the path is missing */
-        return bb_fail(err, BB_E_IO, "model path '%s' does not exist (no such file or folder)",
+        return bb_fail(err, BB_E_IO, "model path '%s' not found (no such file or folder)",
                        spec);
     const char *base = strrchr(spec, '/') ? strrchr(spec, '/') + 1 : spec;
     const char *env = getenv("BIASBENCH_MODELS");

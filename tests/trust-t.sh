@@ -51,7 +51,7 @@ grep -qF "2 errors" "$T/err"; ok $? "validate: every problem is listed (2 errors
 expect 2 "bad-slot.yaml:14:5: task 'cf': " "validate: a template slot without filler list, at the task's line" -- validate "$D/bad-slot.yaml"
 grep -qF "templates.csv:3: template slot {persn} has no filler list (fillers: {person})" "$T/err"; ok $? "validate: ... naming the template line and the fillers"
 expect 2 "bad-gate.yaml:10:5: gates[1].metric: task 'sts' (similarity) emits no metric 'spearmn' (did you mean 'spearman'?)" "validate: a gate metric typo, with did-you-mean" -- validate "$D/bad-gate.yaml"
-expect 2 "bad-model.yaml:6:13: models[0].source: model path '/nonexistent/model-folder' does not exist" "validate: a model source that does not resolve" -- validate "$D/bad-model.yaml"
+expect 2 "bad-model.yaml:6:13: models[0].source: model path '/nonexistent/model-folder' not found" "validate: a model source that does not resolve" -- validate "$D/bad-model.yaml"
 "$B" validate "$D/some-missing.yaml" >"$T/out" 2>"$T/err"; rc=$?
 [ $rc = 0 ] && grep -q "note: dataset 'gone'" "$T/err" && grep -q "is valid" "$T/out"
 ok $? "validate: missing data is a note (run skips the task)"
@@ -68,7 +68,7 @@ expect 2 "bad-last-row.yaml: 1 problem found before loading any model" "run: a b
 grep -qF "rows-bad.csv:6:" "$T/err" && ! grep -q "loading model" "$T/err"; ok $? "run: ... names the row, and no model was loaded"
 [ ! -e "$T/r-badrow" ]; ok $? "run: ... and no run folder was created"
 expect 2 "did you mean 'spearman'" "run: a gate metric typo stops the run before it starts" -- run "$D/bad-gate.yaml" --out "$T/r-badgate" --no-report
-expect 2 "model path '/nonexistent/model-folder' does not exist" "run: a suite model path that does not exist" -- run "$D/bad-model.yaml" --out "$T/r-badmodel" --no-report
+expect 2 "model path '/nonexistent/model-folder' not found" "run: a suite model path that does not exist" -- run "$D/bad-model.yaml" --out "$T/r-badmodel" --no-report
 expect 2 "nothing to measure: all 2 tasks would be skipped" "run: every task's data missing: exit 2" -- run "$D/all-missing.yaml" --out "$T/r-none" --no-report
 grep -q "skipped: task 'sts-gone': dataset 'no-such-folder/gone.csv' not found" "$T/err" &&
   grep -q "skipped: task 'zs-gone': dataset 'no-such-folder/gone2.csv' not found" "$T/err"
@@ -76,8 +76,8 @@ ok $? "run: ... listing every skipped task and why"
 [ ! -e "$T/r-none" ]; ok $? "run: ... and leaves no run folder that could pass for a result"
 expect 2 "1 of 2 tasks would be skipped (listed above) and --require-all was given" "run --require-all: any skipped task is an error" -- run "$D/some-missing.yaml" --require-all --out "$T/r-reqall" --no-report
 expect 2 "is a folder, not a suite file" "run: a folder given as the suite says so" -- run "$S/suites" --out "$T/r-dir"
-expect 2 "--model: model path '/nonexistent/path' does not exist" "run --model /nonexistent/path names that path as missing" -- run "$D/some-missing.yaml" --model /nonexistent/path --out "$T/r-nopath"
-expect 2 "model path '/nonexistent/path' does not exist" "embed --model /nonexistent/path names that path as missing" -- embed --model /nonexistent/path x
+expect 2 "--model: model path '/nonexistent/path' not found" "run --model /nonexistent/path names that path as missing" -- run "$D/some-missing.yaml" --model /nonexistent/path --out "$T/r-nopath"
+expect 2 "model path '/nonexistent/path' not found" "embed --model /nonexistent/path names that path as missing" -- embed --model /nonexistent/path x
 
 # ---- timing gates on constructed runs: statistics, no clock -------------------------------
 G=$D/gate
