@@ -690,6 +690,8 @@ static const char *metric_unit(const struct bb_result_row *r)
         return "0-1";
     if (strstr(m, "effect_size"))
         return "d";
+    if (strstr(m, "score"))
+        return "score"; /* the task's score: P(positive label) or a cosine */
     return "";
 }
 

@@ -40,7 +40,7 @@ if [ -z "$M" ]; then # the model-free checks only need the model's name to resol
   mkdir -p "$T/models/all-MiniLM-L6-v2"; BIASBENCH_MODELS=$T/models; export BIASBENCH_MODELS
 fi
 
-echo "1..51"
+echo "1..54"
 
 # ---- validate: everything checkable without a model, as file:line --------------------
 expect 2 "bad-last-row.yaml:7:11: datasets[1] 'broken': " "validate: a malformed row in the last task's data names the suite line" -- validate "$D/bad-last-row.yaml"
@@ -85,7 +85,7 @@ gate() { "$B" gate --suite "$G/suite.yaml" --baseline "$G/base" --candidate "$G/
 gate base; rc=$?
 [ $rc = 0 ] && [ "$(grep -c '^ok' "$T/tap")" = 2 ]; ok $? "gate: a run gated against itself passes"
 gate drift; rc=$?
-[ $rc = 0 ] && grep -q "within the noise floor measured in these runs" "$T/tap" && grep -q "noise_floor: 0.575" "$T/tap"
+[ $rc = 0 ] && grep -q "within the noise floor 0.575 measured in these runs" "$T/tap" && grep -q "noise_floor: 0.575" "$T/tap"
 ok $? "gate: 41% slower in a run whose own cell drifted 50% passes (noise floors compound: 1.5 x 1.05 - 1 = 0.575)"
 gate slow; rc=$?
 [ $rc = 1 ] && [ "$(grep -c '^not ok' "$T/tap")" = 2 ] && grep -q "the 95% CIs do not overlap" "$T/tap"
@@ -93,10 +93,13 @@ ok $? "gate: 3x slower with CIs apart in quiet runs fails both timing gates (exi
 gate overlap; rc=$?
 [ $rc = 1 ] && grep -q "^not ok 1 " "$T/tap" && grep -q "^ok 2 " "$T/tap" && grep -q "not statistically significant (the 95% CIs overlap)" "$T/tap"
 ok $? "gate: 40% slower with overlapping CIs fails the threshold gate, passes the significant one"
+gate busy; rc=$?
+[ $rc = 0 ] && grep -q "machine_factor: 3" "$T/tap" && grep -q "3x as busy in one run as in the other" "$T/tap"
+ok $? "gate: 3x slower while a fixed CPU workload was also 3x slower (machine_probe_ms) passes"
 
 # ---- with the model -------------------------------------------------------------------------
 if [ -z "$M" ]; then
-  i=$n; while [ $i -lt 51 ]; do skip "model-dependent check" "all-MiniLM-L6-v2 not found (run scripts/setup.sh)"; i=$((i + 1)); done
+  i=$n; while [ $i -lt 54 ]; do skip "model-dependent check" "all-MiniLM-L6-v2 not found (run scripts/setup.sh)"; i=$((i + 1)); done
   exit $((fails > 0))
 fi
 "$B" run "$D/some-missing.yaml" --out "$T/r-some" --no-report >"$T/out" 2>"$T/err"; rc=$?
@@ -140,7 +143,8 @@ EOF
 # the group "b=B,t=T" holds one comma, so metric, value, ci_low, ci_high are fields 8 to 11
 awk -F, '$8 == "\"latency_p50_ms\"" { if (!($10 != "" && $10 + 0 <= $9 + 0 && $9 + 0 <= $11 + 0)) bad = 1; c++ } END { exit !(c == 4 && !bad) }' "$T/s1/results.csv"
 ok $? "every latency median has a CI that contains it (order statistics, 8 repetitions)"
-grep -q '"latency_noise_rel"' "$T/s1/results.csv"; ok $? "the run records its noise floor (latency_noise_rel)"
+grep -q '"latency_noise_rel"' "$T/s1/results.csv" && grep -q '"machine_probe_ms"' "$T/s1/results.csv"
+ok $? "the run records its noise floor (latency_noise_rel) and machine speed (machine_probe_ms)"
 "$B" gate --baseline "$T/s1" --candidate "$T/s1" >"$T/tap" 2>&1; ok $? "a latency run gated against itself passes"
 "$B" gate --baseline "$T/s1" --candidate "$T/s2" >"$T/tap" 2>&1; rc1=$?
 "$B" gate --baseline "$T/s2" --candidate "$T/s1" >>"$T/tap" 2>&1; rc2=$?
@@ -148,4 +152,19 @@ grep -q '"latency_noise_rel"' "$T/s1/results.csv"; ok $? "the run records its no
 [ $rc1 = 0 ] && [ $rc2 = 0 ] || grep -E "^(not ok|  message|  noise)" "$T/tap" | sed 's/^/#   /' 
 [ "$(grep -c '^ok' "$T/tap")" = 8 ]; ok $? "... at every grid cell (4 points each way)"
 grep -q "noise_floor:" "$T/tap"; ok $? "the timing gate's diagnostics give the noise floor"
+
+# the issue's acceptance check, opt-in (two default-suite runs, minutes of CPU):
+# BIASBENCH_TEST_DEFAULT_SUITE=1 make check TESTS=tests/trust-t.sh
+if [ "${BIASBENCH_TEST_DEFAULT_SUITE:-}" = 1 ]; then
+  "$B" run "$S/suites/default.yaml" --out "$T/d1" --no-report -q >/dev/null 2>"$T/err"; r1=$?
+  "$B" run "$S/suites/default.yaml" --out "$T/d2" --no-report -q >/dev/null 2>>"$T/err"; r2=$?
+  [ $r1 = 0 ] && [ $r2 = 0 ]; ok $? "the default suite runs twice"
+  "$B" gate --baseline "$T/d1" --candidate "$T/d2" >"$T/tap" 2>&1; rc1=$?
+  "$B" gate --baseline "$T/d2" --candidate "$T/d1" >>"$T/tap" 2>&1; rc2=$?
+  [ $rc1 = 0 ] && [ $rc2 = 0 ]; ok $? "the default suite's second run passes the gates against the first, both ways"
+  [ $rc1 = 0 ] && [ $rc2 = 0 ] || grep -E "^(not ok|  message)" "$T/tap" | sed 's/^/#   /'
+else
+  skip "default suite run twice" "set BIASBENCH_TEST_DEFAULT_SUITE=1 (minutes of CPU)"
+  skip "default suite gated against its rerun" "set BIASBENCH_TEST_DEFAULT_SUITE=1"
+fi
 exit $((fails > 0))

@@ -7,7 +7,8 @@
  * "b=B,t=T" (the median with a distribution-free 95% CI from order
  * statistics), then every cell once more, in reverse order, for the run's
  * noise floor (latency_noise_rel, group all: the largest relative change of
- * a cell's median; read by timing gates). Then the model load time, the kernel build time with the
+ * a cell's median; read by timing gates) and machine_probe_ms (a fixed
+ * CPU workload timed between cells: how busy the machine was). Then the model load time, the kernel build time with the
  * backend's program cache warm (this run's backend) and cold (a second
  * backend with an empty, temporary program cache, plus its first forward,
  * which includes PoCL's per-kernel JIT), the process's peak RSS, and the
@@ -22,6 +23,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,6 +203,47 @@ static enum bb_status cell(struct lat *L, int b, int t, double *p50, struct bb_e
 done:
     free(ms);
     return st;
+}
+
+/* The machine's speed, independent of biasbench's code: a fixed integer
+ * workload on the host CPU (a few ms), timed between grid cells. Its median
+ * (machine_probe_ms) lets timing gates tell "this machine was busier in one
+ * run" from "the model got slower": the ratio of two runs' probes widens
+ * their noise floor (docs/ci.md); it never narrows it. */
+#define PROBE_STEPS 4000000u
+#define PROBE_MAX 64
+struct probe {
+    double ms[PROBE_MAX];
+    size_t n;
+};
+
+static void probe_once(struct probe *p)
+{
+    volatile uint64_t sink;
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    double t0 = bb_now();
+    for (uint32_t i = 0; i < PROBE_STEPS; i++) { /* xorshift64: no memory, no FP */
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+    }
+    sink = x;
+    (void)sink;
+    if (p->n < PROBE_MAX)
+        p->ms[p->n++] = (bb_now() - t0) * 1e3;
+}
+
+static enum bb_status probe_row(struct lat *L, struct probe *p, struct bb_error *err)
+{
+    if (!p->n)
+        return BB_OK;
+    qsort(p->ms, p->n, sizeof p->ms[0], cmp_double);
+    struct bb_task_row r = bb_task_row_make("machine_probe_ms",
+                                            bb_stats_percentile_sorted(p->ms, p->n, 50),
+                                            (long)p->n, BB_DIR_NONE, BB_KIND_TIMING);
+    r.variant = L->variant;
+    r.dataset = "synthetic";
+    return bb_task_emit(L->ctx, &r, err);
 }
 
 /* One timed grid cell, for the noise floor. */
@@ -400,9 +443,12 @@ enum bb_status bb_task_latency(struct bb_task_ctx *ctx, struct bb_error *err)
     size_t n_cells = 0;
     if (!cells)
         st = bb_fail(err, BB_E_NOMEM, "out of memory for the latency grid");
+    struct probe probe = {0};
+    probe_once(&probe);
     for (size_t i = 0; i < lp->n_batch_sizes && !st; i++)
         for (size_t j = 0; j < lp->n_seq_lens && !st; j++) {
             long b = lp->batch_sizes[i], t = lp->seq_lens[j];
+            probe_once(&probe);
             if (t < 3 || t > max_len) {
                 char what[64], why[160];
                 snprintf(what, sizeof what, "grid cell b=%ld,t=%ld", b, t);
@@ -418,6 +464,9 @@ enum bb_status bb_task_latency(struct bb_task_ctx *ctx, struct bb_error *err)
         }
     if (!st)
         st = noise_floor(&L, cells, n_cells, err);
+    probe_once(&probe);
+    if (!st)
+        st = probe_row(&L, &probe, err);
     free(cells);
     bb_progress_end(&L.prog);
     if (!st)
