@@ -1,6 +1,7 @@
 /* cli.c: what the subcommands share: model/backend options, opening a model
  * (resolving names, downloading HF ids), and error reporting. */
 #include "cli.h"
+#include "suite.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -55,7 +56,7 @@ bool bb_cli_model_option(struct bb_cli_model *o, int opt, const char *arg, struc
             *st = bb_fail(err, BB_E_USAGE, "--precision: expected 'f32' or 'f16', found '%s'", arg);
         o->precision = arg;
         return true;
-    case 'B': *st = bb_cli_parse_int("--batch", arg, 1, 4096, &o->batch, err); return true;
+    case 'B': *st = bb_cli_parse_int("--batch", arg, 1, BB_BATCH_SIZE_MAX, &o->batch, err); return true;
     }
     return false;
 }

@@ -27,13 +27,18 @@ static const char usage_text[] =
     "  -D, --data-dir DIR   look for datasets here first\n"
     "      --force          write into a DIR that already holds a run\n"
     "      --no-report      write the CSV files and manifest only\n"
+    "      --require-all    any skipped task or part (missing data, a grid cell too long\n"
+    "                       for the model, ...) is an error (exit 2)\n"
     "  -q, --quiet          errors only on stderr (skipped tasks are still listed on stdout)\n"
     "  -v, --verbose        say what runs when (twice: debug detail)\n\n"
     "Environment: BIASBENCH_DATA and BIASBENCH_MODELS add to the data and model search\n"
     "paths; BIASBENCH_COLD_START=off leaves out the latency task's whole-process cold\n"
     "start (it compiles every kernel with empty caches). The run directory's files are\n"
-    "described in docs/run-directory.md. Exit status: 0 ok, 2 bad suite, options, data\n"
-    "or model, 3 device failure, 130 interrupted (files are complete or absent).\n";
+    "described in docs/run-directory.md. Before the first model is loaded, the suite is\n"
+    "checked as `biasbench validate` does (data parsed, columns, template slots, model\n"
+    "sources, gate metrics). Exit status: 0 ok, 2 bad suite, options, data or model, or\n"
+    "nothing measured (every task skipped; with --require-all: anything skipped), 3 device\n"
+    "failure, 130 interrupted (files are complete or absent).\n";
 
 #define MAX_IDS 256
 
@@ -71,7 +76,8 @@ static enum bb_status parse(int argc, char **argv, struct run_cli *c, struct bb_
         {"backend", required_argument, NULL, 'b'}, {"device", required_argument, NULL, 'd'},
         {"data-dir", required_argument, NULL, 'D'}, {"force", no_argument, NULL, 'F'},
         {"no-report", no_argument, NULL, 'R'},   {"quiet", no_argument, NULL, 'q'},
-        {"verbose", no_argument, NULL, 'v'},     {0}};
+        {"verbose", no_argument, NULL, 'v'},     {"require-all", no_argument, NULL, 'A'},
+        {0}};
     struct bb_run_opts *o = &c->o;
     enum bb_status st = BB_OK;
     int opt, lim;
@@ -97,6 +103,7 @@ static enum bb_status parse(int argc, char **argv, struct run_cli *c, struct bb_
         case 'D': o->data_dir = optarg; break;
         case 'F': o->force = true; break;
         case 'R': o->no_report = true; break;
+        case 'A': o->require_all = true; break;
         case 'q': bb_log_set_level(BB_LOG_ERROR); break;
         case 'v':
             bb_log_set_level(bb_log_get_level() < BB_LOG_INFO ? BB_LOG_INFO : BB_LOG_DEBUG);

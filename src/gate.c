@@ -11,10 +11,19 @@
  * pct_stereotype and ss (ideal 50) -> |candidate - 50| - |baseline - 50|.
  * `relative` divides it by |baseline|. `significant` needs the paired test's
  * Benjamini-Hochberg-adjusted p (over the gate points) below the suite's
- * alpha, or, without per-item data, non-overlapping 95% CIs; timing metrics
- * and metrics with no test possible are decided by the threshold alone
- * (except under the default gate, where an untestable worsening passes with
- * a note: it cannot be shown significant). */
+ * alpha, or, without per-item data, non-overlapping 95% CIs; metrics with
+ * no test possible are decided by the threshold alone (except under the
+ * default gate, where an untestable worsening passes with a note: it cannot
+ * be shown significant).
+ *
+ * Timing rows do not flake: a timing median carries an order-statistic CI,
+ * so `significant` compares the two runs' CIs (a worsening whose CIs overlap
+ * passes), and every timing gate allows at least the noise floor measured
+ * in the runs themselves (latency_noise_rel of the task and model: each grid
+ * cell timed again at the end of the run; the two runs' drift factors
+ * compound: (1 + n_base)(1 + n_cand) - 1), times the ratio f >= 1 of the two
+ * runs' machine_probe_ms (a fixed CPU workload: how much busier the machine
+ * was in one run), whichever is larger than the threshold. */
 #include "gate.h"
 
 #include <math.h>
@@ -151,6 +160,23 @@ static void no_row_message(struct bb_gate_point *p, const struct bb_rundata *can
                  "and model)");
 }
 
+/* metric (latency_noise_rel, machine_probe_ms) of row's task and model in res
+ * (the largest), else NAN. */
+static double noise_of(const struct bb_results *res, const struct bb_result_row *row,
+                       bool ignore_model, const char *metric)
+{
+    double v = NAN;
+    for (size_t i = 0; i < res->n; i++) {
+        const struct bb_result_row *x = &res->rows[i];
+        if (strcmp(x->metric, metric) || strcmp(x->task, row->task) ||
+            (!ignore_model && strcmp(x->model, row->model)) || !isfinite(x->value))
+            continue;
+        if (isnan(v) || x->value > v)
+            v = x->value;
+    }
+    return v;
+}
+
 static enum bb_status add_point(struct bb_gate_report *r, int gi, const struct bb_suite_gate *g,
                                 struct bb_rundata *base, struct bb_rundata *cand, long ci,
                                 const struct bb_cmp_opts *o, struct bb_error *err)
@@ -161,7 +187,8 @@ static enum bb_status add_point(struct bb_gate_report *r, int gi, const struct b
     r->v = v;
     struct bb_gate_point *p = &v[r->n++];
     memset(p, 0, sizeof *p);
-    p->gate = gi, p->g = g, p->regression = NAN, p->pass = true;
+    p->gate = gi, p->g = g, p->regression = NAN, p->pass = true, p->noise_floor = NAN;
+    p->machine_factor = NAN;
     p->cand = ci >= 0 ? &cand->results.rows[ci] : NULL;
     name_point(p, g);
     fmt_threshold(g, r->alpha, p->threshold, sizeof p->threshold);
@@ -183,6 +210,21 @@ static enum bb_status add_point(struct bb_gate_report *r, int gi, const struct b
     p->base = &base->results.rows[bi];
     p->has_cmp = true;
     p->regression = worsening(p->base, p->cand, g->relative);
+    if (p->cand->kind == BB_KIND_TIMING) {
+        double nc = noise_of(&cand->results, p->cand, false, "latency_noise_rel");
+        double nb = noise_of(&base->results, p->base, o->ignore_model, "latency_noise_rel");
+        /* each run's medians may be off by its own drift factor, in opposite
+         * directions: the ratio of the two is uncertain by the product */
+        p->noise_floor = isnan(nc) ? nb : isnan(nb) ? nc : (1 + nc) * (1 + nb) - 1;
+        /* and a machine that was busier in one run (a fixed CPU workload,
+         * machine_probe_ms, slower by a factor f) allows f times more */
+        double pc = noise_of(&cand->results, p->cand, false, "machine_probe_ms");
+        double pb = noise_of(&base->results, p->base, o->ignore_model, "machine_probe_ms");
+        if (isfinite(p->noise_floor) && pc > 0 && pb > 0) {
+            p->machine_factor = pc > pb ? pc / pb : pb / pc;
+            p->noise_floor = (1 + p->noise_floor) * p->machine_factor - 1;
+        }
+    }
     return bb_compare_pair(base, p->base, cand, p->cand, o, &p->cmp, err);
 }
 
@@ -193,12 +235,30 @@ static void decide(struct bb_gate_point *p)
     if (!p->pass || !g->has_max_regression || !p->has_cmp)
         return;
     bool exceeds = p->regression > g->max_regression + 1e-12;
-    bool testable = p->cmp.method != BB_CMP_NONE && p->cand->kind != BB_KIND_TIMING;
+    bool timing = p->cand->kind == BB_KIND_TIMING;
+    /* timing rows are testable once their medians carry CIs (CI non-overlap) */
+    bool testable = p->cmp.method != BB_CMP_NONE &&
+                    (!timing || p->cmp.method == BB_CMP_CI_OVERLAP);
     const char *what = g->relative ? "relative worsening" : "worsening";
     if (!exceeds) {
         snprintf(p->message, sizeof p->message, "%s %.6g is within %g", what, p->regression,
                  g->max_regression);
         return;
+    }
+    if (timing && isfinite(p->noise_floor)) {
+        double rel = g->relative ? p->regression
+                     : p->base->value != 0 ? p->regression / fabs(p->base->value) : INFINITY;
+        if (rel <= p->noise_floor + 1e-12) {
+            char mf[128] = "";
+            if (isfinite(p->machine_factor) && p->machine_factor > 1.005)
+                snprintf(mf, sizeof mf, ", with the machine %.3gx as busy in one run as in the "
+                         "other (machine_probe_ms)", p->machine_factor);
+            snprintf(p->message, sizeof p->message,
+                     "%s %.6g exceeds %g but is within the noise floor %.3g measured in these "
+                     "runs (grid cells timed again within each run: latency_noise_rel%s)",
+                     what, p->regression, g->max_regression, p->noise_floor, mf);
+            return;
+        }
     }
     if (g == &DEFAULT_GATE && !testable) {
         snprintf(p->message, sizeof p->message,
@@ -220,6 +280,12 @@ static void decide(struct bb_gate_point *p)
              : !testable     ? " (no significance test possible for this metric: the threshold decides)"
              : p->cmp.method == BB_CMP_CI_OVERLAP ? " and the 95% CIs do not overlap"
                                                  : " and is statistically significant");
+    if (timing && isfinite(p->noise_floor)) {
+        size_t k = strlen(p->message);
+        snprintf(p->message + k, sizeof p->message - k,
+                 "; beyond the runs' noise floor %.3g (latency_noise_rel, machine_probe_ms)",
+                 p->noise_floor);
+    }
 }
 
 static enum bb_status expand_gate(struct bb_gate_report *r, int gi, const struct bb_suite_gate *g,
@@ -244,7 +310,7 @@ static enum bb_status adjust(struct bb_gate_report *r, struct bb_error *err)
     enum bb_status st = c && ix ? BB_OK : bb_fail(err, BB_E_NOMEM, "out of memory");
     for (size_t i = 0; i < r->n && !st; i++)
         if (r->v[i].has_cmp && r->v[i].cand->kind != BB_KIND_TIMING)
-            c[m] = r->v[i].cmp, ix[m++] = i;
+            c[m] = r->v[i].cmp, ix[m++] = i; /* timing: CI non-overlap, no p to adjust */
     if (!st)
         st = bb_compare_adjust(c, m, r->alpha, err);
     for (size_t k = 0; k < m && !st; k++) {
@@ -410,6 +476,10 @@ static void write_diag(const struct bb_gate_report *r, const struct bb_gate_poin
     yaml_kn(fp, ind, "p_value", p->has_cmp ? p->cmp.p_value : NAN);
     yaml_kn(fp, ind, "p_adjusted", p->has_cmp ? p->cmp.p_adj : NAN);
     yaml_kn(fp, ind, "regression", p->regression);
+    if (isfinite(p->noise_floor))
+        yaml_kn(fp, ind, "noise_floor", p->noise_floor);
+    if (isfinite(p->machine_factor))
+        yaml_kn(fp, ind, "machine_factor", p->machine_factor);
     yaml_kv(fp, ind, "threshold", p->threshold);
     yaml_kv(fp, ind, "method", method);
     yaml_kv(fp, ind, "method_detail", p->has_cmp ? p->cmp.note : NULL);

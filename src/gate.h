@@ -24,6 +24,11 @@ struct bb_gate_point {
     bool has_cmp;
     struct bb_cmp cmp;                  /* when has_cmp */
     double regression;                  /* worsening vs the baseline (relative when the gate is); NAN */
+    double noise_floor;                 /* timing rows: (1 + n_base)(1 + n_cand) - 1 of the two
+                                           runs' latency_noise_rel (relative); NAN when neither
+                                           measured one (one run's alone when only it did),
+                                           times machine_factor when both runs have one */
+    double machine_factor;              /* timing rows: max/min of the runs' machine_probe_ms */
     bool pass;
     char name[512];                     /* TAP description */
     char threshold[256];

@@ -24,6 +24,19 @@ void bb_log(enum bb_log_level level, const char *fmt, ...)
     va_end(ap);
 }
 
+void bb_status_line(const char *fmt, ...)
+{
+    if (g_level < BB_LOG_WARN)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("biasbench: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    fflush(stderr);
+    va_end(ap);
+}
+
 double bb_now(void)
 {
     struct timespec ts;
@@ -39,6 +52,20 @@ void bb_progress_start(struct bb_progress *p, const char *label, size_t total)
     p->t_start = bb_now();
     p->t_last_draw = 0;
     p->active = g_level >= BB_LOG_WARN && isatty(STDERR_FILENO);
+    p->plain = g_level >= BB_LOG_WARN && !p->active;
+    p->t_last_draw = p->t_start;
+}
+
+/* One plain line: label done/total (pct), elapsed, estimate left. */
+static void progress_line(struct bb_progress *p, double now)
+{
+    double el = now - p->t_start;
+    double rate = el > 0 ? (double)p->done / el : 0;
+    double left = rate > 0 && p->total > p->done ? (double)(p->total - p->done) / rate : 0;
+    fprintf(stderr, "biasbench:   %s: %zu/%zu (%.0f%%), %.0f s elapsed, about %.0f s left\n",
+            p->label, p->done, p->total, p->total ? 100.0 * (double)p->done / (double)p->total : 0,
+            el, left);
+    fflush(stderr);
 }
 
 static void progress_draw(struct bb_progress *p)
@@ -55,6 +82,14 @@ static void progress_draw(struct bb_progress *p)
 void bb_progress_update(struct bb_progress *p, size_t done)
 {
     p->done = done;
+    if (p->plain) {
+        double now = bb_now();
+        if (now - p->t_last_draw >= BB_PROGRESS_PLAIN_S && done < p->total) {
+            p->t_last_draw = now;
+            progress_line(p, now);
+        }
+        return;
+    }
     if (!p->active)
         return;
     double now = bb_now();
@@ -66,6 +101,7 @@ void bb_progress_update(struct bb_progress *p, size_t done)
 
 void bb_progress_end(struct bb_progress *p)
 {
+    p->plain = false;
     if (!p->active)
         return;
     progress_draw(p);

@@ -15,12 +15,19 @@ void bb_log(enum bb_log_level level, const char *fmt, ...) __attribute__((format
 #define bb_info(...) bb_log(BB_LOG_INFO, __VA_ARGS__)
 #define bb_debug(...) bb_log(BB_LOG_DEBUG, __VA_ARGS__)
 
-/* Progress on stderr, drawn only when stderr is a terminal. */
+/* A plain status line on stderr ("biasbench: ..."), shown unless -q: what
+ * CI logs need to not look stuck (task start and end). */
+void bb_status_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Progress on stderr: a bar redrawn in place when stderr is a terminal;
+ * otherwise (CI logs) a plain line every BB_PROGRESS_PLAIN_S seconds. */
+#define BB_PROGRESS_PLAIN_S 30.0
 struct bb_progress {
     const char *label;
     size_t total, done;
     double t_start, t_last_draw;
     bool active;
+    bool plain; /* not a terminal: periodic lines */
 };
 void bb_progress_start(struct bb_progress *p, const char *label, size_t total);
 void bb_progress_update(struct bb_progress *p, size_t done);

@@ -27,6 +27,13 @@ bool bb_path_is_dir(const char *path)
     return path && stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
 }
 
+bool bb_path_looks_like_path(const char *spec)
+{
+    size_t n = spec ? strlen(spec) : 0;
+    return n && (spec[0] == '/' || spec[0] == '~' || !strncmp(spec, "./", 2) ||
+                 !strncmp(spec, "../", 3) || spec[n - 1] == '/');
+}
+
 void bb_paths_cache_dir(char *out, size_t n)
 {
     const char *v = getenv("BIASBENCH_CACHE");
@@ -70,6 +77,9 @@ enum bb_status bb_paths_find_model(const char *spec, char *out, size_t n, struct
         snprintf(out, n, "%s", spec);
         return BB_OK;
     }
+    if (bb_path_looks_like_path(spec)) /* not a name to look up: say that the path is missing */
+        return bb_fail(err, BB_E_IO, "model path '%s' not found (no such file or folder)",
+                       spec);
     const char *base = strrchr(spec, '/') ? strrchr(spec, '/') + 1 : spec;
     const char *env = getenv("BIASBENCH_MODELS");
     bb_paths_cache_dir(cache, sizeof cache);
@@ -108,3 +118,46 @@ enum bb_status bb_paths_find_data(const char *rel, const char *data_dir, char *o
                    rel, tried);
 }
 
+
+/* The folder of a file path ("." for a bare name). */
+static void dir_of(const char *file, char *out, size_t n)
+{
+    const char *slash = strrchr(file, '/');
+    if (!slash)
+        snprintf(out, n, ".");
+    else if (slash == file)
+        snprintf(out, n, "/");
+    else
+        snprintf(out, n, "%.*s", (int)(slash - file), file);
+}
+
+enum bb_status bb_paths_find_data_near(const char *rel, const char *near_file,
+                                       const char *suite_file, const char *data_dir, char *out,
+                                       size_t n, struct bb_error *err)
+{
+    char tried[3072] = "", dir[4096];
+    if (rel[0] != '/') {
+        const char *files[] = {near_file, suite_file};
+        for (size_t i = 0; i < 2; i++) {
+            if (!files[i] || !*files[i] || (i == 1 && near_file && !strcmp(near_file, suite_file)))
+                continue;
+            dir_of(files[i], dir, sizeof dir);
+            char p[4200];
+            snprintf(p, sizeof p, "%s/%s", dir, rel);
+            if (bb_path_exists(p) && !bb_path_is_dir(p)) {
+                snprintf(out, n, "%s", p);
+                return BB_OK;
+            }
+            size_t used = strlen(tried);
+            if (used + 4 < sizeof tried)
+                snprintf(tried + used, sizeof tried - used, "%s%s", used ? ", " : "", p);
+        }
+    }
+    struct bb_error e = {0};
+    enum bb_status st = bb_paths_find_data(rel, data_dir, out, n, &e);
+    if (st && tried[0])
+        return bb_fail(err, st, "%s (and first next to the suite: %s)", e.msg, tried);
+    if (st)
+        return bb_fail(err, st, "%s", e.msg);
+    return BB_OK;
+}

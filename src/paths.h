@@ -25,9 +25,19 @@ enum bb_status bb_paths_find_model(const char *spec, char *out, size_t n, struct
  * directory, then <cache>/datasets. */
 enum bb_status bb_paths_find_data(const char *rel, const char *data_dir, char *out, size_t n,
                                   struct bb_error *err);
+/* As bb_paths_find_data, but a relative path is first looked up next to the
+ * file that names it (near_file: a suite or included file; may be NULL), then
+ * next to the top suite file (suite_file; may be NULL), then along the data
+ * search path: relative paths in a suite work as in any config file. */
+enum bb_status bb_paths_find_data_near(const char *rel, const char *near_file,
+                                       const char *suite_file, const char *data_dir, char *out,
+                                       size_t n, struct bb_error *err);
 
 
 bool bb_path_exists(const char *path);
+/* A spec written as a path (absolute, ./, ../, ~ or a trailing /) rather than
+ * a cache name or a Hugging Face id "org/name". */
+bool bb_path_looks_like_path(const char *spec);
 bool bb_path_is_dir(const char *path);
 
 #endif

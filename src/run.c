@@ -10,6 +10,7 @@
 
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
@@ -25,6 +26,7 @@
 #include "log.h"
 #include "model/model.h"
 #include "paths.h"
+#include "precheck.h"
 #include "report/report.h"
 #include "report/results.h"
 #include "sha256.h"
@@ -80,6 +82,7 @@ struct run {
     size_t n_tasks;
     struct run_done *done;
     size_t n_done;
+    size_t n_planned;            /* task x model runs to do (for "[i/N]" status lines) */
     char dir[4096];
     char start[32], end[32];
     const char *error;           /* why the run stopped early (manifest "error") */
@@ -154,6 +157,10 @@ static enum bb_status pick_models(struct run *R, struct bb_error *err)
             /* Not a suite id: a model path or cache name run on every task. */
             char path[4096];
             if (bb_paths_find_model(o->models[i], path, sizeof path, err)) {
+                if (bb_path_looks_like_path(o->models[i])) {
+                    bb_error_prefix(err, "--model");
+                    return BB_E_USAGE;
+                }
                 bb_error_prefix(err, "--model '%s' is neither a model id of suite '%s' nor a "
                                 "model found on disk (run `biasbench fetch` for a Hugging Face id)",
                                 o->models[i], R->suite->name);
@@ -181,54 +188,6 @@ static void list_task_ids(const struct bb_suite *s, char *buf, size_t n)
     buf[0] = 0;
     for (size_t i = 0; i < s->n_tasks && k + 1 < n; i++)
         k += (size_t)snprintf(buf + k, n - k, "%s%s", i ? ", " : "", s->tasks[i].id);
-}
-
-/* Datasets a task reads. */
-static size_t task_datasets(const struct bb_suite_task *t, const struct bb_suite_dataset **out,
-                            size_t max)
-{
-    size_t n = 0;
-    if (t->dataset && n < max)
-        out[n++] = t->dataset;
-    if (t->type == BB_TASK_ASSOCIATION)
-        for (size_t i = 0; i < t->u.association.n_datasets && n < max; i++)
-            out[n++] = t->u.association.datasets[i];
-    if (t->type == BB_TASK_PAIRS && t->u.pairs.less_dataset && n < max)
-        out[n++] = t->u.pairs.less_dataset;
-    if (t->type == BB_TASK_BBQ)
-        for (size_t i = 0; i < t->u.bbq.n_datasets && n < max; i++)
-            out[n++] = t->u.bbq.datasets[i];
-    if (t->type == BB_TASK_COUNTERFACTUAL) {
-        if (t->u.counterfactual.templates && n < max)
-            out[n++] = t->u.counterfactual.templates;
-        for (size_t i = 0; i < t->u.counterfactual.n_fillers && n < max; i++)
-            out[n++] = t->u.counterfactual.fillers[i].dataset;
-    }
-    return n;
-}
-
-/* Is the data of task rt there? If not, rt->skip and a reason. */
-static void check_data(struct run *R, struct run_task *rt)
-{
-    const struct bb_suite_dataset *ds[256];
-    size_t n = task_datasets(rt->t, ds, 256), missing = 0;
-    char first[1100] = "";
-    for (size_t i = 0; i < n; i++) {
-        char path[4096];
-        struct bb_error e = {0};
-        if (bb_paths_find_data(ds[i]->path, R->o->data_dir, path, sizeof path, &e) == BB_OK)
-            continue;
-        if (!missing++)
-            snprintf(first, sizeof first, "%s", e.msg);
-    }
-    if (!missing)
-        return;
-    rt->skip = true;
-    if (n == 1)
-        snprintf(rt->reason, sizeof rt->reason, "%s (suite dataset '%s')", first, ds[0]->id);
-    else
-        snprintf(rt->reason, sizeof rt->reason, "%zu of its %zu dataset files not found; first: %s",
-                 missing, n, first);
 }
 
 static enum bb_status pick_tasks(struct run *R, struct bb_error *err)
@@ -259,8 +218,6 @@ static enum bb_status pick_tasks(struct run *R, struct bb_error *err)
             rt->skip = true;
             snprintf(rt->reason, sizeof rt->reason, "task type '%s' is not built into this biasbench",
                      bb_suite_task_type_name(t->type));
-        } else {
-            check_data(R, rt);
         }
         if (rt->skip && named) {
             char pos[512];
@@ -277,6 +234,84 @@ static enum bb_status pick_tasks(struct run *R, struct bb_error *err)
         }
     }
     return BB_OK;
+}
+
+
+/* Everything checkable without a model, before the first one is loaded (as
+ * `biasbench validate` does): a typo in the last task must not cost the
+ * whole run. Tasks whose data is not found are skipped (named ones stop the
+ * run); any other problem stops it, listing every problem. */
+static enum bb_status precheck(struct run *R, struct bb_error *err)
+{
+    const struct bb_suite *s = R->suite;
+    struct bb_precheck pc = {0};
+    bool *sel = calloc(s->n_tasks ? s->n_tasks : 1, sizeof *sel);
+    if (!sel)
+        return bb_fail(err, BB_E_NOMEM, "out of memory");
+    for (size_t i = 0; i < R->n_tasks; i++)
+        if (!R->tasks[i].skip)
+            sel[R->tasks[i].t - s->tasks] = true;
+    struct bb_precheck_opts po = {.data_dir = R->o->data_dir, .task_selected = sel};
+    enum bb_status st = bb_precheck_suite(s, &po, &pc, err);
+    for (size_t i = 0; i < R->n_tasks && !st; i++) {
+        struct run_task *rt = &R->tasks[i];
+        size_t k = (size_t)(rt->t - s->tasks);
+        if (rt->skip || !pc.task_missing_data[k])
+            continue;
+        rt->skip = true;
+        snprintf(rt->reason, sizeof rt->reason, "%s", pc.task_missing_reason[k]);
+        if (rt->named) {
+            char pos[512];
+            bb_suite_pos_str(rt->t->pos, pos, sizeof pos);
+            st = bb_fail(err, BB_E_INPUT, "%s: task '%s' (named with --task) cannot run: %s", pos,
+                         rt->t->id, rt->reason);
+        }
+    }
+    /* the suite's models that will be loaded must resolve */
+    size_t n_model_errors = 0;
+    for (size_t i = 0; i < R->n_models && !st; i++) {
+        struct run_model *m = &R->models[i];
+        bool used = false;
+        for (size_t k = 0; k < R->n_tasks; k++)
+            used |= !R->tasks[k].skip && task_has_model(R->tasks[k].t, m);
+        char path[4096], pos[512];
+        struct bb_error e = {0};
+        if (!used || m->is_adhoc || !bb_paths_find_model(m->spec->source, path, sizeof path, &e))
+            continue;
+        bb_suite_pos_str(m->spec->source_pos, pos, sizeof pos);
+        fprintf(stderr, "%s: model '%s': %s\n", pos, m->spec->id, e.msg);
+        n_model_errors++;
+    }
+    if (!st && (pc.n_errors || n_model_errors)) {
+        bb_precheck_print(&pc, stderr);
+        st = bb_fail(err, BB_E_INPUT, "%s: %zu problem%s found before loading any model (listed "
+                     "above; `biasbench validate` checks the same)", s->path,
+                     pc.n_errors + n_model_errors, pc.n_errors + n_model_errors == 1 ? "" : "s");
+    }
+    bb_precheck_free(&pc);
+    free(sel);
+    return st;
+}
+
+/* Never green when nothing can be measured: every task skipped (or, with
+ * --require-all, any task skipped) stops the run before it starts, listing
+ * what was skipped and why. */
+static enum bb_status check_skips(struct run *R, struct bb_error *err)
+{
+    size_t skipped = 0;
+    for (size_t i = 0; i < R->n_tasks; i++)
+        skipped += R->tasks[i].skip;
+    if (!skipped || (skipped < R->n_tasks && !R->o->require_all))
+        return BB_OK;
+    for (size_t i = 0; i < R->n_tasks; i++)
+        if (R->tasks[i].skip)
+            fprintf(stderr, "skipped: task '%s': %s\n", R->tasks[i].t->id, R->tasks[i].reason);
+    if (skipped == R->n_tasks)
+        return bb_fail(err, BB_E_INPUT, "%s: nothing to measure: all %zu task%s would be skipped "
+                       "(listed above); nothing was run", R->suite->path, R->n_tasks,
+                       R->n_tasks == 1 ? "" : "s");
+    return bb_fail(err, BB_E_INPUT, "%s: %zu of %zu tasks would be skipped (listed above) and "
+                   "--require-all was given; nothing was run", R->suite->path, skipped, R->n_tasks);
 }
 
 /* ---- manifest ------------------------------------------------------------------------ */
@@ -445,6 +480,11 @@ static json_t *manifest_build(const struct run *R, bool complete)
     json_object_set_new(m, "datasets", manifest_datasets(R));
     json_object_set_new(m, "tasks", manifest_tasks(R, &skipped));
     json_object_set_new(m, "skipped", skipped);
+    size_t skipped_tasks = 0;
+    for (size_t i = 0; i < R->n_tasks; i++)
+        skipped_tasks += R->tasks[i].skip;
+    json_object_set_new(m, "skipped_tasks", json_integer((json_int_t)skipped_tasks));
+    json_object_set_new(m, "skipped_parts", json_integer((json_int_t)R->rec.n_skips));
     if (!uname(&u)) {
         json_object_set_new(host, "os", jstr(u.sysname));
         json_object_set_new(host, "release", jstr(u.release));
@@ -508,8 +548,10 @@ static enum bb_status load_model(struct run *R, struct run_model *rm, struct bb_
     if (!st) {
         struct bb_model_opts mo = {.weights = s->precision == BB_SUITE_F16 ? BB_F16 : BB_F32,
                                    .max_seq_len = (int)s->max_seq_len};
-        bb_info("loading model '%s' from %s", s->id, rm->path);
+        bb_status_line("loading model '%s' from %s", s->id, rm->path);
         st = bb_model_load(rm->path, R->be, &mo, out, err);
+        if (!st)
+            bb_status_line("model '%s' loaded in %.1f s", s->id, bb_model_load_seconds(*out));
     }
     if (st) {
         char pos[512] = "command line";
@@ -571,8 +613,13 @@ static enum bb_status run_one(struct run *R, struct run_model *rm, struct bb_mod
     }
     bb_info("running task '%s' (%s) on model '%s'", t->id, bb_suite_task_type_name(t->type),
             rm->spec->id);
+    /* a line at each start and end, TTY or not: CI logs are never silent for a whole task */
+    bb_status_line("[%zu/%zu] %s (%s) on %s: started", R->n_done + 1, R->n_planned, t->id,
+                   bb_suite_task_type_name(t->type), rm->spec->id);
     enum bb_status st = bb_task_runner(t->type)(&ctx, err);
     if (st) {
+        bb_status_line("[%zu/%zu] %s on %s: failed after %.1f s", R->n_done + 1, R->n_planned,
+                       t->id, rm->spec->id, bb_now() - t0);
         bb_error_prefix(err, "task '%s' on model '%s'", t->id, rm->spec->id);
         return st;
     }
@@ -583,6 +630,18 @@ static enum bb_status run_one(struct run *R, struct run_model *rm, struct bb_mod
     dn->rows = R->results.n - before;
     dn->has_headline = ctx.has_headline || dn->rows > 0;
     dn->headline = ctx.has_headline ? ctx.headline : before;
+    char items[64] = "";
+    if (dn->has_headline && dn->headline < R->results.n && R->results.rows[dn->headline].n > 0)
+        snprintf(items, sizeof items, "n = %ld, ", R->results.rows[dn->headline].n);
+    size_t parts = 0;
+    for (size_t i = 0; i < R->rec.n_skips; i++)
+        parts += !strcmp(R->rec.skips[i].task_id, t->id) &&
+                 !strcmp(R->rec.skips[i].model_id, rm->spec->id);
+    char skipped[64] = "";
+    if (parts)
+        snprintf(skipped, sizeof skipped, ", %zu part(s) skipped", parts);
+    bb_status_line("[%zu/%zu] %s on %s: done in %.1f s (%s%zu result rows%s)", R->n_done,
+                   R->n_planned, t->id, rm->spec->id, dn->seconds, items, dn->rows, skipped);
     return BB_OK;
 }
 
@@ -612,34 +671,119 @@ static enum bb_status run_model(struct run *R, struct run_model *rm, struct bb_e
 
 /* ---- summary --------------------------------------------------------------------------------- */
 
+/* The unit a metric is reported in (docs/run-directory.md). */
+static const char *metric_unit(const struct bb_result_row *r)
+{
+    const char *m = r->metric;
+    size_t n = strlen(m);
+    if (!strcmp(m, "spearman") || !strcmp(m, "pearson"))
+        return "x100";
+    if (n > 3 && !strcmp(m + n - 3, "_ms"))
+        return "ms";
+    if (n > 6 && !strcmp(m + n - 6, "_per_s"))
+        return "/s";
+    if (n > 2 && !strcmp(m + n - 2, "_s"))
+        return "s";
+    if (n > 3 && !strcmp(m + n - 3, "_mb"))
+        return "MiB";
+    if (!strcmp(m, "accuracy") || !strcmp(m, "macro_f1") || !strcmp(m, "f1") ||
+        !strcmp(m, "precision") || !strcmp(m, "recall") || strstr(m, "rate") ||
+        strstr(m, "parity") || strstr(m, "odds"))
+        return "0-1";
+    if (strstr(m, "effect_size"))
+        return "d";
+    if (strstr(m, "score"))
+        return "score"; /* the task's score: P(positive label) or a cosine */
+    return "";
+}
+
+/* v rounded to 4 significant digits, without trailing noise. */
+static void fmt_value(double v, char *buf, size_t n)
+{
+    if (isnan(v))
+        snprintf(buf, n, "-");
+    else if (v != 0 && (fabs(v) >= 1e6 || fabs(v) < 1e-3))
+        snprintf(buf, n, "%.3g", v);
+    else
+        snprintf(buf, n, "%.4g", v);
+}
+
 static void print_summary(const struct run *R, FILE *f)
 {
-    fprintf(f, "\n%-20s %-20s %-22s %12s  %s\n", "task", "model", "metric", "value", "95% CI");
+    double alpha = R->suite->defaults.alpha;
+    fprintf(f, "\n%-20s %-16s %-28s %10s %-6s %-22s %s\n", "task", "model", "metric", "value",
+            "unit", "95% CI", "significance");
     for (size_t i = 0; i < R->n_done; i++) {
         const struct run_done *d = &R->done[i];
         if (!d->has_headline || d->headline >= R->results.n) {
-            fprintf(f, "%-20s %-20s %-22s %12s\n", d->task, d->model, "(no rows)", "");
+            fprintf(f, "%-20s %-16s %-28s %10s\n", d->task, d->model, "(no rows)", "");
             continue;
         }
         const struct bb_result_row *r = &R->results.rows[d->headline];
-        char ci[64] = "";
-        if (!isnan(r->ci_low) && !isnan(r->ci_high))
-            snprintf(ci, sizeof ci, "[%.4g, %.4g]", r->ci_low, r->ci_high);
+        char ci[64] = "-", v[32], lo[32], hi[32], sig[64] = "-";
+        fmt_value(r->value, v, sizeof v);
+        if (!isnan(r->ci_low) && !isnan(r->ci_high)) {
+            fmt_value(r->ci_low, lo, sizeof lo);
+            fmt_value(r->ci_high, hi, sizeof hi);
+            snprintf(ci, sizeof ci, "[%s, %s]", lo, hi);
+        }
+        if (!isnan(r->p_value))
+            snprintf(sig, sizeof sig, "p = %.2g%s", r->p_value,
+                     r->p_value < alpha ? " (significant)" : " (not significant)");
+        else if (r->kind == BB_KIND_TIMING)
+            snprintf(sig, sizeof sig, "n = %ld repetitions", r->n);
         char metric[128];
         snprintf(metric, sizeof metric, "%s%s%s", r->metric, strcmp(r->group, "all") ? " " : "",
                  strcmp(r->group, "all") ? r->group : "");
-        fprintf(f, "%-20s %-20s %-22s %12.6g  %s\n", d->task, d->model, metric, r->value, ci);
+        fprintf(f, "%-20s %-16s %-28s %10s %-6s %-22s %s\n", d->task, d->model, metric, v,
+                metric_unit(r), ci, sig);
     }
+    size_t skipped = 0;
+    for (size_t i = 0; i < R->n_tasks; i++)
+        skipped += R->tasks[i].skip;
+    if (skipped || R->rec.n_skips)
+        fprintf(f, "\nINCOMPLETE: %zu of %zu task(s) skipped, %zu part(s) of tasks skipped "
+                "(manifest.json \"skipped\"; --require-all makes this an error):\n", skipped,
+                R->n_tasks, R->rec.n_skips);
     for (size_t i = 0; i < R->n_tasks; i++)
         if (R->tasks[i].skip)
             fprintf(f, "skipped: task '%s': %s\n", R->tasks[i].t->id, R->tasks[i].reason);
     for (size_t i = 0; i < R->rec.n_skips; i++)
         fprintf(f, "skipped: task '%s', model '%s': %s: %s\n", R->rec.skips[i].task_id,
                 R->rec.skips[i].model_id, R->rec.skips[i].what, R->rec.skips[i].reason);
-    fprintf(f, "run directory: %s\n", R->dir);
+    fprintf(f, "\nrun directory: %s\n", R->dir);
+    fprintf(f, "  results:  %s/results.csv (every metric, CIs and p-values)\n", R->dir);
+    if (!R->o->no_report)
+        fprintf(f, "  report:   %s/report.html, %s/report.md\n", R->dir, R->dir);
+    fprintf(f, "  manifest: %s/manifest.json\n", R->dir);
 }
 
 /* ---- setup and teardown ------------------------------------------------------------------------- */
+
+/* The files a run writes, so a rerun into an unfinished run's folder does not
+ * mix old per-item files with new ones. */
+static void remove_run_files(const char *dir)
+{
+    static const char *const names[] = {"results.csv", "report.md", "report.html", NULL};
+    char p[4400];
+    for (size_t i = 0; names[i]; i++) {
+        snprintf(p, sizeof p, "%s/%s", dir, names[i]);
+        unlink(p);
+    }
+    snprintf(p, sizeof p, "%s/items", dir);
+    DIR *d = opendir(p);
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL) {
+        size_t n = strlen(e->d_name);
+        if (n > 4 && !strcmp(e->d_name + n - 4, ".csv")) {
+            char f[4700];
+            snprintf(f, sizeof f, "%s/%s", p, e->d_name);
+            unlink(f);
+        }
+    }
+    if (d)
+        closedir(d);
+}
 
 static enum bb_status make_dir(struct run *R, struct bb_error *err)
 {
@@ -652,10 +796,19 @@ static enum bb_status make_dir(struct run *R, struct bb_error *err)
     }
     char mf[4200];
     snprintf(mf, sizeof mf, "%s/manifest.json", R->dir);
-    if (bb_path_exists(mf) && !R->o->force)
-        return bb_fail(err, BB_E_USAGE,
-                       "%s already holds a run (manifest.json); choose another --out or pass --force",
-                       R->dir);
+    if (bb_path_exists(mf) && !R->o->force) {
+        /* an unfinished run (failed or interrupted) is replaced: a rerun needs no --force */
+        json_t *old = json_load_file(mf, 0, NULL);
+        bool unfinished = old && json_is_false(json_object_get(old, "complete"));
+        json_decref(old);
+        if (!unfinished)
+            return bb_fail(err, BB_E_USAGE,
+                           "%s already holds a finished run (manifest.json says complete); choose "
+                           "another --out, or pass --force to overwrite it", R->dir);
+        bb_warn("%s holds an unfinished run (manifest.json: \"complete\": false); replacing it",
+                R->dir);
+        remove_run_files(R->dir);
+    }
     return mkdir_p(R->dir, err);
 }
 
@@ -747,7 +900,8 @@ enum bb_status bb_run(const struct bb_run_opts *o, char **run_dir_out, struct bb
     if (run_dir_out)
         *run_dir_out = NULL;
     utc_now(R.start, sizeof R.start, false);
-    if ((st = load_suite(&R, err)) || (st = pick_models(&R, err)) || (st = pick_tasks(&R, err)))
+    if ((st = load_suite(&R, err)) || (st = pick_models(&R, err)) || (st = pick_tasks(&R, err)) ||
+        (st = precheck(&R, err)) || (st = check_skips(&R, err)))
         goto done;
     for (size_t i = 0; i < R.n_tasks; i++)
         if (R.tasks[i].skip)
@@ -760,8 +914,20 @@ enum bb_status bb_run(const struct bb_run_opts *o, char **run_dir_out, struct bb
     if ((st = make_dir(&R, err)) || (st = open_backend(&R, err)) ||
         (st = manifest_write(&R, false, err)))
         goto done;
+    for (size_t i = 0; i < R.n_models; i++)
+        for (size_t k = 0; k < R.n_tasks; k++)
+            R.n_planned += !R.tasks[k].skip && task_has_model(R.tasks[k].t, &R.models[i]);
     for (size_t i = 0; i < R.n_models && !st; i++)
         st = run_model(&R, &R.models[i], err);
+    if (!st && R.results.n == 0)
+        st = bb_fail(err, BB_E_INPUT, "nothing was measured: the %zu task run(s) produced no "
+                     "result rows%s", R.n_done, R.rec.n_skips ? " (see the skipped parts above)" : "");
+    if (!st && o->require_all && R.rec.n_skips) {
+        const struct bb_task_skip *k = &R.rec.skips[0];
+        st = bb_fail(err, BB_E_INPUT, "%zu part(s) of tasks were skipped and --require-all was "
+                     "given; the first: task '%s', model '%s': %s: %s", R.rec.n_skips, k->task_id,
+                     k->model_id, k->what, k->reason);
+    }
     if (st)
         keep_partial(&R, err);
     else

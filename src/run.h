@@ -26,15 +26,20 @@ struct bb_run_opts {
     const char *data_dir;       /* --data-dir, may be NULL */
     bool force;                 /* write into an out_dir that already holds a run */
     bool no_report;             /* skip charts and report */
+    bool require_all;           /* --require-all: any skipped task or part is an error */
     int argc;                   /* the command line, for the manifest */
     char **argv;
     FILE *summary;              /* the summary table (stdout); NULL: none */
 };
 
-/* Run the suite. Returns BB_OK when every selected task ran or was skipped
- * for missing data; BB_E_INPUT/BB_E_IO/BB_E_USAGE for bad suites, options,
- * data and models (exit 2); BB_E_DEVICE for device failures (exit 3). On
- * success *run_dir_out (if not NULL) receives the run directory (free it). */
+/* Run the suite. Before any model is loaded, the suite is checked as
+ * `biasbench validate` does (precheck.h): any problem stops the run there.
+ * Returns BB_OK when every selected task ran or was skipped for missing data
+ * and at least one result row was produced; BB_E_INPUT when nothing was
+ * measured (every task skipped, or no rows), or, with require_all, when
+ * anything was skipped; BB_E_INPUT/BB_E_IO/BB_E_USAGE for bad suites,
+ * options, data and models (exit 2); BB_E_DEVICE for device failures (exit
+ * 3). On success *run_dir_out (if not NULL) receives the run directory (free it). */
 enum bb_status bb_run(const struct bb_run_opts *o, char **run_dir_out, struct bb_error *err);
 
 #endif

@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <yaml.h>
 
 #include "log.h"
@@ -566,6 +567,16 @@ static bool open_checked(struct ctx *c, const char *name, const struct node *fro
             report(c, at, from_path, "cannot open included file '%s': %s", name, strerror(errno));
         else
             report(c, at, "", "cannot open suite: %s", strerror(errno));
+        return false;
+    }
+    struct stat sb;
+    if (!fstat(fileno(*fp), &sb) && S_ISDIR(sb.st_mode)) {
+        if (from)
+            report(c, at, from_path, "included file '%s' is a folder, not a suite file", name);
+        else
+            report(c, at, "", "is a folder, not a suite file (give a .yaml file, e.g. "
+                   "suites/default.yaml)");
+        fclose(*fp);
         return false;
     }
     *real = realpath(name, NULL);
@@ -1200,7 +1211,7 @@ static void conv_defaults(struct ctx *c, const struct node *root)
     struct field f = {c, m, "defaults"};
     int e;
     check_keys(c, m, "defaults", defaults_keys, NULL, NULL);
-    flong(&f, "batch_size", 1, 65536, &d->batch_size);
+    flong(&f, "batch_size", 1, BB_BATCH_SIZE_MAX, &d->batch_size);
     flong(&f, "limit", 0, LONG_MAX, &d->limit);
     if (fenum(&f, "backend", backend_names, false, &e))
         d->backend = (enum bb_suite_backend)e;
@@ -1828,7 +1839,7 @@ static void conv_latency(struct ctx *c, const struct field *f, struct bb_suite_t
     l->n_seq_lens = 3;
     l->seq_lens = default_lens;
     const struct node *v = fget(f, "batch_sizes", false, p, sizeof p);
-    if (v && !conv_longlist(c, v, p, 1, 65536, &l->n_batch_sizes, &l->batch_sizes))
+    if (v && !conv_longlist(c, v, p, 1, BB_BATCH_SIZE_MAX, &l->n_batch_sizes, &l->batch_sizes))
         l->n_batch_sizes = 0;
     v = fget(f, "seq_lens", false, p, sizeof p);
     if (v && !conv_longlist(c, v, p, 1, 1 << 20, &l->n_seq_lens, &l->seq_lens))
@@ -1985,7 +1996,7 @@ static void conv_task(struct ctx *c, const struct node *m, const char *path, str
     if (in_list(task_type_keys[type], "limit"))
         flong(&f, "limit", 0, LONG_MAX, &t->limit);
     if (in_list(task_type_keys[type], "batch_size"))
-        flong(&f, "batch_size", 1, 65536, &t->batch_size);
+        flong(&f, "batch_size", 1, BB_BATCH_SIZE_MAX, &t->batch_size);
     t->type = (enum bb_suite_task_type)type;
     switch (t->type) {
     case BB_TASK_SIMILARITY: conv_similarity(c, &f, t); break;

@@ -17,6 +17,10 @@
 
 /* A position in a suite file: 1-based line and column; file is the path as
  * opened (the top file as given, includes joined to their includer's folder). */
+/* The largest batch a suite (batch_size, latency batch_sizes) or
+ * `biasbench embed --batch` accepts: one limit for every command. */
+#define BB_BATCH_SIZE_MAX 65536
+
 struct bb_suite_pos {
     const char *file;
     int line, col;

@@ -152,7 +152,8 @@ enum bb_status bb_task_resolve_dataset(const struct bb_task_ctx *ctx,
                                        const struct bb_suite_dataset *ds, char *out, size_t n,
                                        struct bb_error *err)
 {
-    enum bb_status st = bb_paths_find_data(ds->path, ctx->data_dir, out, n, err);
+    enum bb_status st = bb_paths_find_data_near(ds->path, ds->path_pos.file, ctx->suite->path,
+                                                ctx->data_dir, out, n, err);
     if (st) {
         char pos[512];
         bb_suite_pos_str(ds->path_pos, pos, sizeof pos);

@@ -4,7 +4,11 @@
  * untimed and `repetitions` times timed (each call returns the pooled
  * embeddings on the host, so it includes the device sync), and writes
  * mean, stddev, p50, p90, p99 (ms), items/s and tokens/s with group
- * "b=B,t=T". Then the model load time, the kernel build time with the
+ * "b=B,t=T" (the median with a distribution-free 95% CI from order
+ * statistics), then every cell once more, in reverse order, for the run's
+ * noise floor (latency_noise_rel, group all: the largest relative change of
+ * a cell's median; read by timing gates) and machine_probe_ms (a fixed
+ * CPU workload timed between cells: how busy the machine was). Then the model load time, the kernel build time with the
  * backend's program cache warm (this run's backend) and cold (a second
  * backend with an empty, temporary program cache, plus its first forward,
  * which includes PoCL's per-kernel JIT), the process's peak RSS, and the
@@ -19,6 +23,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,20 +92,18 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* Time one grid cell; rows and per-item lines. */
-static enum bb_status cell(struct lat *L, int b, int t, struct bb_error *err)
+/* Time one grid cell: warmup untimed calls, then reps timed ones into ms
+ * (per-item lines when record). */
+static enum bb_status time_cell(struct lat *L, int b, int t, double *ms, long reps, bool record,
+                                struct bb_error *err)
 {
     const struct bb_suite_latency *lp = &L->ctx->task->u.latency;
     struct bb_model *m = L->ctx->model;
     int dim = bb_model_dim(m);
-    long reps = lp->repetitions;
     struct bb_encoding *encs = calloc((size_t)b, sizeof *encs);
     float *out = malloc((size_t)b * (size_t)dim * sizeof *out); // (b, dim)
-    double *ms = malloc((size_t)reps * sizeof *ms);
     enum bb_status st = BB_OK;
-    char group[64];
-    snprintf(group, sizeof group, "b=%d,t=%d", b, t);
-    if (!encs || !out || !ms) {
+    if (!encs || !out) {
         st = bb_fail(err, BB_E_NOMEM, "out of memory for a %dx%d batch", b, t);
         goto done;
     }
@@ -114,38 +117,173 @@ static enum bb_status cell(struct lat *L, int b, int t, struct bb_error *err)
         double dt = (bb_now() - t0) * 1e3;
         if (r >= lp->warmup && !st) {
             ms[r - lp->warmup] = dt;
-            char id[96];
-            snprintf(id, sizeof id, "b%d_t%d_r%ld", b, t, r - lp->warmup);
-            bb_items_str(L->items, id);
-            bb_items_int(L->items, b);
-            bb_items_int(L->items, t);
-            bb_items_int(L->items, r - lp->warmup);
-            bb_items_num(L->items, dt);
-            st = bb_items_end_row(L->items, err);
+            if (record) {
+                char id[96];
+                snprintf(id, sizeof id, "b%d_t%d_r%ld", b, t, r - lp->warmup);
+                bb_items_str(L->items, id);
+                bb_items_int(L->items, b);
+                bb_items_int(L->items, t);
+                bb_items_int(L->items, r - lp->warmup);
+                bb_items_num(L->items, dt);
+                st = bb_items_end_row(L->items, err);
+            }
         }
         bb_progress_update(&L->prog, ++L->done);
     }
-    if (st)
-        goto done;
-    double mean = bb_stats_mean(ms, (size_t)reps);
-    double sd = reps > 1 ? bb_stats_stddev(ms, (size_t)reps) : NAN;
-    qsort(ms, (size_t)reps, sizeof *ms, cmp_double);
-    struct { const char *m; double v; enum bb_direction d; } rows[] = {
-        {"latency_mean_ms", mean, BB_DIR_LOWER},
-        {"latency_stddev_ms", sd, BB_DIR_LOWER},
-        {"latency_p50_ms", bb_stats_percentile_sorted(ms, (size_t)reps, 50), BB_DIR_LOWER},
-        {"latency_p90_ms", bb_stats_percentile_sorted(ms, (size_t)reps, 90), BB_DIR_LOWER},
-        {"latency_p99_ms", bb_stats_percentile_sorted(ms, (size_t)reps, 99), BB_DIR_LOWER},
-        {"items_per_s", mean > 0 ? 1e3 * b / mean : NAN, BB_DIR_HIGHER},
-        {"tokens_per_s", mean > 0 ? 1e3 * (double)b * t / mean : NAN, BB_DIR_HIGHER},
-    };
-    for (size_t i = 0; i < sizeof rows / sizeof rows[0] && !st; i++)
-        st = row(L, group, rows[i].m, rows[i].v, reps, rows[i].d, err);
 done:
     for (int i = 0; encs && i < b; i++)
         bb_encoding_free(&encs[i]);
     free(encs);
     free(out);
+    return st;
+}
+
+/* Distribution-free 95% CI of the median of n sorted values: [x_(k), x_(n+1-k)]
+ * (1-based) with the largest k such that P(Binomial(n, 1/2) < k) <= 0.025, so
+ * the coverage is at least 95%. NAN when n < 6 (no such k). */
+static void median_ci(const double *sorted, long n, double *lo, double *hi)
+{
+    *lo = *hi = NAN;
+    double cdf = 0, term = pow(0.5, (double)n); /* P(X = 0) */
+    long k = 0;
+    for (long j = 0; j < n; j++) { /* cdf = P(X <= j) */
+        cdf += term;
+        if (cdf > 0.025)
+            break;
+        k = j + 1;                 /* P(X < k) = P(X <= j) <= 0.025 */
+        term *= (double)(n - j) / (double)(j + 1);
+    }
+    if (k >= 1 && k <= n + 1 - k) {
+        *lo = sorted[k - 1];
+        *hi = sorted[n - k];
+    }
+}
+
+/* Time one grid cell; rows and per-item lines. *p50 gets the median. */
+static enum bb_status cell(struct lat *L, int b, int t, double *p50, struct bb_error *err)
+{
+    const struct bb_suite_latency *lp = &L->ctx->task->u.latency;
+    long reps = lp->repetitions;
+    double *ms = malloc((size_t)reps * sizeof *ms);
+    char group[64];
+    snprintf(group, sizeof group, "b=%d,t=%d", b, t);
+    if (!ms)
+        return bb_fail(err, BB_E_NOMEM, "out of memory for %ld timings", reps);
+    enum bb_status st = time_cell(L, b, t, ms, reps, true, err);
+    if (st)
+        goto done;
+    double mean = bb_stats_mean(ms, (size_t)reps);
+    double sd = reps > 1 ? bb_stats_stddev(ms, (size_t)reps) : NAN;
+    qsort(ms, (size_t)reps, sizeof *ms, cmp_double);
+    *p50 = bb_stats_percentile_sorted(ms, (size_t)reps, 50);
+    struct { const char *m; double v; enum bb_direction d; } rows[] = {
+        {"latency_mean_ms", mean, BB_DIR_LOWER},
+        {"latency_stddev_ms", sd, BB_DIR_LOWER},
+        {"latency_p50_ms", *p50, BB_DIR_LOWER},
+        {"latency_p90_ms", bb_stats_percentile_sorted(ms, (size_t)reps, 90), BB_DIR_LOWER},
+        {"latency_p99_ms", bb_stats_percentile_sorted(ms, (size_t)reps, 99), BB_DIR_LOWER},
+        {"items_per_s", mean > 0 ? 1e3 * b / mean : NAN, BB_DIR_HIGHER},
+        {"tokens_per_s", mean > 0 ? 1e3 * (double)b * t / mean : NAN, BB_DIR_HIGHER},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0] && !st; i++) {
+        if (!strcmp(rows[i].m, "latency_p50_ms")) {
+            /* the median with its order-statistic CI: what timing gates compare */
+            struct bb_task_row r = bb_task_row_make(rows[i].m, rows[i].v, reps, rows[i].d,
+                                                    BB_KIND_TIMING);
+            r.group = group;
+            r.variant = L->variant;
+            r.dataset = "synthetic";
+            r.headline = !L->ctx->has_headline;
+            median_ci(ms, reps, &r.ci_low, &r.ci_high);
+            st = bb_task_emit(L->ctx, &r, err);
+            continue;
+        }
+        st = row(L, group, rows[i].m, rows[i].v, reps, rows[i].d, err);
+    }
+done:
+    free(ms);
+    return st;
+}
+
+/* The machine's speed, independent of biasbench's code: a fixed integer
+ * workload on the host CPU (a few ms), timed between grid cells. Its median
+ * (machine_probe_ms) lets timing gates tell "this machine was busier in one
+ * run" from "the model got slower": the ratio of two runs' probes widens
+ * their noise floor (docs/ci.md); it never narrows it. */
+#define PROBE_STEPS 4000000u
+#define PROBE_MAX 64
+struct probe {
+    double ms[PROBE_MAX];
+    size_t n;
+};
+
+static void probe_once(struct probe *p)
+{
+    volatile uint64_t sink;
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    double t0 = bb_now();
+    for (uint32_t i = 0; i < PROBE_STEPS; i++) { /* xorshift64: no memory, no FP */
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+    }
+    sink = x;
+    (void)sink;
+    if (p->n < PROBE_MAX)
+        p->ms[p->n++] = (bb_now() - t0) * 1e3;
+}
+
+static enum bb_status probe_row(struct lat *L, struct probe *p, struct bb_error *err)
+{
+    if (!p->n)
+        return BB_OK;
+    qsort(p->ms, p->n, sizeof p->ms[0], cmp_double);
+    struct bb_task_row r = bb_task_row_make("machine_probe_ms",
+                                            bb_stats_percentile_sorted(p->ms, p->n, 50),
+                                            (long)p->n, BB_DIR_NONE, BB_KIND_TIMING);
+    r.variant = L->variant;
+    r.dataset = "synthetic";
+    return bb_task_emit(L->ctx, &r, err);
+}
+
+/* One timed grid cell, for the noise floor. */
+struct timed_cell {
+    int b, t;
+    double p50;
+};
+
+/* The noise floor of this run: every grid cell timed once more after the
+ * whole grid, in reverse order (so the first cell is the furthest apart in
+ * time); the largest |median again - median first| / the smaller of the two.
+ * Timing gates allow at least this much relative worsening (docs/ci.md): a
+ * machine whose speed drifts that much within one run cannot show a smaller
+ * regression between two. */
+static enum bb_status noise_floor(struct lat *L, const struct timed_cell *cells, size_t n,
+                                  struct bb_error *err)
+{
+    long reps = L->ctx->task->u.latency.repetitions;
+    double *ms = malloc((size_t)reps * sizeof *ms), noise = 0;
+    if (!ms)
+        return bb_fail(err, BB_E_NOMEM, "out of memory for %ld timings", reps);
+    enum bb_status st = BB_OK;
+    for (size_t i = n; i-- > 0 && !st;) {
+        st = time_cell(L, cells[i].b, cells[i].t, ms, reps, false, err);
+        if (st)
+            break;
+        qsort(ms, (size_t)reps, sizeof *ms, cmp_double);
+        double again = bb_stats_percentile_sorted(ms, (size_t)reps, 50), first = cells[i].p50;
+        double lo = again < first ? again : first;
+        double d = lo > 0 ? fabs(again - first) / lo : 0;
+        if (d > noise)
+            noise = d;
+    }
+    if (!st && n) {
+        struct bb_task_row r = bb_task_row_make("latency_noise_rel", noise, (long)n, BB_DIR_NONE,
+                                                BB_KIND_TIMING);
+        r.variant = L->variant;
+        r.dataset = "synthetic";
+        st = bb_task_emit(L->ctx, &r, err);
+    }
     free(ms);
     return st;
 }
@@ -299,20 +437,37 @@ enum bb_status bb_task_latency(struct bb_task_ctx *ctx, struct bb_error *err)
     if (st)
         return st;
     bb_progress_start(&L.prog, bb_task_label(ctx, label, sizeof label),
-                      lp->n_batch_sizes * lp->n_seq_lens * (size_t)(lp->warmup + lp->repetitions));
+                      2 * lp->n_batch_sizes * lp->n_seq_lens *
+                          (size_t)(lp->warmup + lp->repetitions));
+    struct timed_cell *cells = calloc(lp->n_batch_sizes * lp->n_seq_lens + 1, sizeof *cells);
+    size_t n_cells = 0;
+    if (!cells)
+        st = bb_fail(err, BB_E_NOMEM, "out of memory for the latency grid");
+    struct probe probe = {0};
+    probe_once(&probe);
     for (size_t i = 0; i < lp->n_batch_sizes && !st; i++)
         for (size_t j = 0; j < lp->n_seq_lens && !st; j++) {
             long b = lp->batch_sizes[i], t = lp->seq_lens[j];
+            probe_once(&probe);
             if (t < 3 || t > max_len) {
                 char what[64], why[160];
                 snprintf(what, sizeof what, "grid cell b=%ld,t=%ld", b, t);
                 snprintf(why, sizeof why, "sequence length must be 3..%d for this model", max_len);
                 bb_task_note_skip(ctx, what, why);
-                L.done += (size_t)(lp->warmup + lp->repetitions);
+                L.done += 2 * (size_t)(lp->warmup + lp->repetitions);
                 continue;
             }
-            st = cell(&L, (int)b, (int)t, err);
+            double p50 = NAN;
+            st = cell(&L, (int)b, (int)t, &p50, err);
+            if (!st)
+                cells[n_cells++] = (struct timed_cell){(int)b, (int)t, p50};
         }
+    if (!st)
+        st = noise_floor(&L, cells, n_cells, err);
+    probe_once(&probe);
+    if (!st)
+        st = probe_row(&L, &probe, err);
+    free(cells);
     bb_progress_end(&L.prog);
     if (!st)
         st = load_rows(&L, err);
