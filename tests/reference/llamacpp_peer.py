@@ -91,6 +91,64 @@ def tiny():
         print("%s: llama.cpp vs golden max |dlp| %.3g, argmax %d/%d" % (path, maxd, agree, tot))
 
 
+def dequant_check(gguf_path, peer_path, golden_path, tmp):
+    """Dequantise the GGUF to all-F32 with llama.cpp's own quantizer
+    (llama_model_quantize, LLAMA_FTYPE_ALL_F32), evaluate every sequence of the
+    peer file with llama.cpp on it, and compare (a) with the transformers
+    golden, (b) with the Q4_1 peer's argmax, also excusing positions whose
+    peer gap is small. Prints only. An F32 model takes ~540 MB in tmp."""
+    import ctypes
+    import llama_cpp
+    from llama_cpp import Llama
+    out = os.path.join(tmp, "smollm2-dequant-f32.gguf")
+    qp = llama_cpp.llama_model_quantize_default_params()
+    qp.ftype = 0  # LLAMA_FTYPE_ALL_F32
+    qp.allow_requantize = True
+    qp.nthread = 1
+    assert llama_cpp.llama_model_quantize(gguf_path.encode(), out.encode(), ctypes.byref(qp)) == 0
+    llm = Llama(model_path=out, n_ctx=512, n_threads=1, n_threads_batch=1,
+                logits_all=True, verbose=False, **EXACT)
+
+    def parse(path):
+        d = {}
+        with open(path) as f:
+            f.readline()
+            for line in f:
+                parts = line.split()
+                d[parts[0]] = dict(p.split("=", 1) for p in parts[1:])
+        return d
+    gold, peer = parse(golden_path), parse(peer_path)
+    maxd, sumd, nd = 0.0, 0.0, 0
+    th = (0.0, 0.1, 0.25, 0.5)
+    agree = {t: [0, 0] for t in th}
+    for key, f in peer.items():
+        ids = [int(i) for i in f["ids"].split(",")]
+        llm.reset()
+        llm.eval(ids)
+        lg = np.array(llm.scores[:len(ids)], dtype=np.float64)
+        m = lg.max(1, keepdims=True)
+        lsm = lg - (m + np.log(np.exp(lg - m).sum(1, keepdims=True)))
+        am = lg.argmax(1)
+        if key in gold:
+            lp = np.array([float(x) for x in gold[key]["lp"].split(",")])
+            d = np.abs(lp - np.array([lsm[k - 1, ids[k]] for k in range(1, len(ids))]))
+            maxd, sumd, nd = max(maxd, float(d.max())), sumd + float(d.sum()), nd + len(d)
+        pam = [int(x) for x in f["am"].split(",")]
+        pgap = [float(x) for x in f["gap"].split(",")]
+        for t in th:
+            for a, b, g in zip(am, pam, pgap):
+                if g >= t:
+                    agree[t][0] += int(a) == b
+                    agree[t][1] += 1
+    os.unlink(out)
+    print("llama.cpp on the F32-dequantised model vs transformers golden: max |dlp| %.3g, mean %.3g"
+          % (maxd, sumd / nd))
+    for t in th:
+        a, n = agree[t]
+        print("F32-dequantised argmax vs Q4_1 peer argmax, peer gap >= %g: %d/%d = %.4f"
+              % (t, a, n, a / n))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--gguf", default=mdg.SMOLLM2)
@@ -99,6 +157,8 @@ def main():
     ap.add_argument("--out", default="tests/golden/decoder-smollm2-llamacpp.txt")
     ap.add_argument("--tiny", action="store_true",
                     help="only compare llama.cpp with the tiny-model goldens (prints; writes nothing)")
+    ap.add_argument("--dequant-check", metavar="TMPDIR",
+                    help="only run dequant_check() (prints; writes a temporary F32 GGUF in TMPDIR)")
     ap.add_argument("--crows-extra", type=int, default=400,
                     help="CrowS-Pairs records after the first 100 (default 400: records 101..500)")
     args = ap.parse_args()
@@ -123,6 +183,8 @@ def main():
 
     if args.tiny:
         return tiny()
+    if args.dequant_check:
+        return dequant_check(args.gguf, args.out, args.golden, args.dequant_check)
     llm = Llama(model_path=args.gguf, n_ctx=512, n_batch=512, n_threads=1, n_threads_batch=1,
                 logits_all=True, verbose=False, seed=0, **EXACT)
     lines, npos, tok_agree = [], 0, 0
