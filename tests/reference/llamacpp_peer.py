@@ -1,12 +1,22 @@
 #!/usr/bin/env python3
 """llamacpp_peer.py: llama.cpp (via llama-cpp-python) log-probs for SmolLM2, a PEER.
 
-Not an oracle: llama.cpp's CPU matmuls for Q4_1/Q8_0 weights quantise the
-activations to Q8 first, so its log-probs differ from transformers' fp32
-(which dequantises the weights and multiplies in fp32) by ~1e-2 nats. The C
-test should use this file for argmax agreement (>= 99% of positions) and a
-loose log-prob comparison only; tests/golden/decoder-smollm2-logprobs.txt
-(transformers fp32) is the oracle for the 1e-3-nat bound.
+Not an oracle: for Q4_1/Q8_0 weights ggml's CPU matmuls quantise the
+activations to Q8_1/Q8_0 first, so llama.cpp's log-probs differ from
+transformers' fp32 (dequantised weights, fp32 activations) by 0.075 nats on
+average (max 0.8) and its argmax differs at ~4% of positions, nearly all
+near-ties. Proof that this is the only difference: on an all-F32 copy of the
+same GGUF (--dequant-check) llama.cpp matches decoder-smollm2-logprobs.txt to
+1.1e-4 nats (the %.6g rounding) with 100% argmax agreement; and on the tiny
+f32 GGUFs it matches the tiny goldens to 6e-6 (--tiny).
+
+What an exact fp32 implementation gets against this file's argmax (measured
+with llama.cpp on the F32-dequantised model, all 600 sequences, n am entries
+per sequence): 95.4% of all 8976 positions; 98.5% of 8054 with peer gap >= 0.1;
+99.64% of 6958 with gap >= 0.25; 99.91% of 5387 with gap >= 0.5. So a C test
+asking >= 99% should count only positions whose peer gap is >= 0.25.
+decoder-smollm2-logprobs.txt (transformers fp32) is the oracle for the
+1e-3-nat bound.
 
 Regenerate (from the repository root; needs llama-cpp-python, built from the
 sdist: CMAKE_ARGS="-DGGML_NATIVE=ON" pip install llama_cpp_python-0.3.36.tar.gz,
@@ -14,6 +24,8 @@ and transformers for the tokenizer):
     /work/venv/bin/python tests/reference/llamacpp_peer.py \
         [--gguf ~/.cache/biasbench/models/SmolLM2-135M-Instruct/SmolLM2-135M-Instruct.Q4_1.gguf] \
         [--data-dir /work/shared/datasets]
+    /work/venv/bin/python tests/reference/llamacpp_peer.py --tiny
+    /work/venv/bin/python tests/reference/llamacpp_peer.py --dequant-check /tmp
 
 Sequences: the 200 of decoder-smollm2-logprobs.txt (STS-B test records 1..50,
 both columns; CrowS-Pairs records 1..100, sent_more), then CrowS-Pairs
