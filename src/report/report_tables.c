@@ -930,7 +930,9 @@ static enum bb_status do_lm(struct bb_rep *R, struct sel *S, int type, struct bb
 static enum bb_status one_task_model(struct bb_rep *R, struct sel *S, struct bb_error *err)
 {
     int type = bb_rep_task_type(R, S->task);
-    bb_doc_h(&R->doc, 3, NULL, "Task %s (%s), model %s", S->task,
+    char anchor[300];
+    bb_rep_anchor(anchor, sizeof anchor, "t", S->task, S->model);
+    bb_doc_h(&R->doc, 3, anchor, "Task %s (%s), model %s", S->task,
              type >= 0 ? bb_suite_task_type_name((enum bb_suite_task_type)type) : "unknown type",
              S->model);
     switch (type) {
