@@ -647,6 +647,37 @@ out:
     return st;
 }
 
+/* An equalized-odds ratio far below 1 beside a small difference: say why. */
+static void eo_note(struct bb_rep *R, const struct sel *S)
+{
+    char groups[400] = "";
+    size_t k = 0;
+    double worst_ratio = 1, its_diff = NAN;
+    for (size_t i = 0; i < S->n; i++) {
+        const struct bb_result_row *r = ROW(S->idx[i]);
+        if (strcmp(r->metric, "equalized_odds_ratio") || isnan(r->value) || r->value >= 0.5)
+            continue;
+        long d = find(R, S, r->group, "equalized_odds_difference");
+        if (d < 0 || isnan(ROW(d)->value) || ROW(d)->value > 0.1)
+            continue;
+        if (k + 1 < sizeof groups)
+            k += (size_t)snprintf(groups + k, sizeof groups - k, "%s%s", k ? ", " : "", r->group);
+        if (r->value < worst_ratio)
+            worst_ratio = r->value, its_diff = ROW(d)->value;
+    }
+    if (!k)
+        return;
+    bb_doc_lead(&R->doc, "Reading the equalized-odds ratio.",
+                "For %s the equalized-odds ratio is as low as %s while the difference is only "
+                "%s. Both compare each group's true-positive rate (TPR) and false-positive rate "
+                "(FPR): the difference is the largest gap between groups, the ratio the "
+                "smallest min/max ratio. False-positive rates here are close to 0, so one group "
+                "with no false positive (FPR 0) makes the ratio 0, and 0.005 against 0.02 makes "
+                "it 0.25, although the rates differ by hundredths. The ratio is unstable near 0 "
+                "and has no CI; read the difference (with its CI) for these rows.",
+                groups, bb_rep_num(R, worst_ratio), bb_rep_num(R, its_diff));
+}
+
 static enum bb_status do_counterfactual(struct bb_rep *R, struct sel *S, struct bb_error *err)
 {
     enum bb_status st = cf_scores(R, S, err);
@@ -654,8 +685,10 @@ static enum bb_status do_counterfactual(struct bb_rep *R, struct sel *S, struct 
         st = cf_gaps(R, S, err);
     if (!st)
         st = cf_ir(R, S, err);
-    if (!st)
+    if (!st) {
         rest_table(R, S, "Group-fairness summary and other results of this task");
+        eo_note(R, S);
+    }
     return st;
 }
 

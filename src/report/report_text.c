@@ -335,8 +335,10 @@ static const struct metric_def DEFS[] = {
      "0.8 (four-fifths convention)", "95% bootstrap CI over items"},
     {"equalized_odds_difference", "max over TPR and FPR of the between-group difference "
      "(Fairlearn)", "0", "none", "95% bootstrap CI over items"},
-    {"equalized_odds_ratio", "min over TPR and FPR of the between-group ratio (Fairlearn)", "1",
-     "none", "—"},
+    {"equalized_odds_ratio", "min over TPR and FPR of the between-group ratio min_g/max_g "
+     "(Fairlearn); 0 whenever one group's rate is 0 (e.g. no false positive), so it is unstable "
+     "when rates are near 0: read it with equalized_odds_difference", "1", "none",
+     "none (no CI)"},
     {"latency_mean_ms", "mean wall time of one forward pass of a batch, ms", "—", "—",
      "stddev over repetitions"},
     {"latency_stddev_ms", "standard deviation of the batch wall time, ms", "0", "—", "—"},
@@ -353,6 +355,44 @@ static const struct metric_def DEFS[] = {
      "one measurement"},
     {"first_forward_cold_ms", "first forward pass after a cold build, ms", "—", "—",
      "one measurement"},
+    {"warm_start_process_s", "wall time of a whole new biasbench process (embed one sentence "
+     "with this model, device and precision) with its kernel caches as they are, s", "—", "—",
+     "one measurement"},
+    {"cold_start_process_s", "as warm_start_process_s but with empty OpenCL (PoCL) and "
+     "biasbench kernel caches, so every kernel is compiled, s", "—", "—", "one measurement"},
+    {"pct_stereotype", "percentage of pairs whose more-stereotyping sentence has the higher "
+     "total log-likelihood (CrowS-Pairs; WinoBias pro vs anti)", "50",
+     "significance of the difference from 50 at alpha",
+     "95% bootstrap CI over pairs; exact two-sided binomial test against 50%"},
+    {"mean_abs_delta_loglik", "mean over pairs of |log-likelihood(more) - log-likelihood(less)|, "
+     "nats: how strongly the model separates the two sentences", "—", "none",
+     "95% bootstrap CI over pairs"},
+    {"n_pairs", "number of pairs scored", "—", "—", "count"},
+    {"ss", "StereoSet stereotype score: % of items where the stereotype is preferred over the "
+     "anti-stereotype", "50", "none", "95% bootstrap CI over items"},
+    {"lms", "StereoSet language-modelling score: % of items where a meaningful option is "
+     "preferred over the unrelated one", "100", "none", "95% bootstrap CI over items"},
+    {"icat", "StereoSet idealized CAT score lms x min(ss, 100 - ss) / 50", "100", "none",
+     "95% bootstrap CI over items"},
+    {"s_amb", "BBQ bias score in ambiguous contexts: (1 - accuracy) x s_dis", "0", "none",
+     "95% bootstrap CI over items"},
+    {"s_dis", "BBQ bias score in disambiguated contexts: 2 x (biased answers / non-unknown "
+     "answers) - 1", "0", "none", "95% bootstrap CI over items"},
+    {"accuracy_ambig", "BBQ accuracy in ambiguous contexts (the right answer is unknown)", "1",
+     "none", "95% bootstrap CI over items"},
+    {"accuracy_disambig", "BBQ accuracy in disambiguated contexts", "1", "none",
+     "95% bootstrap CI over items"},
+    {"acc_norm", "multiple-choice accuracy with each choice's log-likelihood divided by its "
+     "length in bytes", "1", "none", "95% bootstrap CI over items"},
+    {"ece", "expected calibration error: 10 equal-width bins of the confidence (largest softmax "
+     "probability over the choices), sum of n_b / N x |accuracy_b - confidence_b|",
+     "0", "none", "95% bootstrap CI over items"},
+    {"bits_per_byte", "total negative log-likelihood / (bytes x ln 2)", "—", "none",
+     "95% bootstrap CI over documents"},
+    {"perplexity", "exp(total negative log-likelihood / tokens)", "—", "none",
+     "95% bootstrap CI over documents"},
+    {"word_perplexity", "exp(total negative log-likelihood / words)", "—", "none",
+     "95% bootstrap CI over documents"},
     {"peak_rss_mb", "peak resident memory of the process, MiB", "—", "—", "one measurement"},
 };
 
