@@ -68,8 +68,8 @@ const char *bb_rep_p(struct bb_rep *R, double p)
     char *b = R->ring[R->ring_i++ % BB_REP_RING];
     if (isnan(p))
         snprintf(b, BB_REP_CELL, "—");
-    else if (p < 1e-4)
-        snprintf(b, BB_REP_CELL, "%.1e", p);
+    else if (p <= 1.0000001e-4) /* at or below a permutation test's resolution */
+        snprintf(b, BB_REP_CELL, "≤ 1e-4");
     else
         snprintf(b, BB_REP_CELL, "%.4f", p);
     return b;
@@ -100,25 +100,25 @@ const char *bb_rep_jstr(const json_t *o, const char *key)
 }
 
 /* Plain names of the WEAT/SEAT tests (May et al. 2019; Caliskan et al. 2017). */
-static const char *const TEST_NAMES[][2] = {
-    {"weat1", "WEAT 1: flowers/insects, pleasant/unpleasant"},
-    {"weat2", "WEAT 2: instruments/weapons, pleasant/unpleasant"},
-    {"weat3b", "WEAT 3b: European/African American terms, pleasant/unpleasant"},
-    {"weat3", "WEAT 3: European/African American names, pleasant/unpleasant"},
-    {"weat4", "WEAT 4: European/African American names, pleasant/unpleasant"},
-    {"weat5b", "WEAT 5b: European/African American terms, pleasant/unpleasant"},
-    {"weat5", "WEAT 5: European/African American names, pleasant/unpleasant"},
-    {"weat6b", "WEAT 6b: male/female terms, career/family"},
-    {"weat6", "WEAT 6: male/female names, career/family"},
-    {"weat7b", "WEAT 7b: math/arts, male/female names"},
-    {"weat7", "WEAT 7: math/arts, male/female terms"},
-    {"weat8b", "WEAT 8b: science/arts, male/female names"},
-    {"weat8", "WEAT 8: science/arts, male/female terms"},
-    {"weat9", "WEAT 9: mental/physical disease, temporary/permanent"},
-    {"weat10", "WEAT 10: young/old names, pleasant/unpleasant"},
+static const char *const TEST_NAMES[][2] = { /* at most 36 characters: chart tic labels */
+    {"weat10", "WEAT 10: young/old names, pleasant"},
+    {"weat1", "WEAT 1: flowers/insects, pleasant"},
+    {"weat2", "WEAT 2: instruments/weapons, pleasant"},
+    {"weat3b", "WEAT 3b: white/black terms, pleasant"},
+    {"weat3", "WEAT 3: white/black names, pleasant"},
+    {"weat4", "WEAT 4: white/black names, pleasant"},
+    {"weat5b", "WEAT 5b: white/black terms, pleasant"},
+    {"weat5", "WEAT 5: white/black names, pleasant"},
+    {"weat6b", "WEAT 6b: career/family, male terms"},
+    {"weat6", "WEAT 6: career/family, male names"},
+    {"weat7b", "WEAT 7b: math/arts, male names"},
+    {"weat7", "WEAT 7: math/arts, male terms"},
+    {"weat8b", "WEAT 8b: science/arts, male names"},
+    {"weat8", "WEAT 8: science/arts, male terms"},
+    {"weat9", "WEAT 9: mental/physical disease"},
     {"heilman_double_bind_competent", "Heilman double bind, competent"},
     {"heilman_double_bind_likable", "Heilman double bind, likable"},
-    {"angry_black_woman_stereotype_b", "Angry black woman stereotype (terms)"},
+    {"angry_black_woman_stereotype_b", "Angry black woman stereotype (b)"},
     {"angry_black_woman_stereotype", "Angry black woman stereotype"},
 };
 
@@ -130,8 +130,7 @@ const char *bb_rep_test_name(const char *id, char *buf, size_t n)
     for (size_t i = 0; i < sizeof TEST_NAMES / sizeof TEST_NAMES[0]; i++) {
         size_t len = strlen(TEST_NAMES[i][0]);
         if (!strncmp(s, TEST_NAMES[i][0], len) && (!s[len] || s[len] == '_' || s[len] == '-')) {
-            snprintf(buf, n, "%s%s", TEST_NAMES[i][1],
-                     strstr(s + len, "one_word") ? " (one word)" : "");
+            snprintf(buf, n, "%s", TEST_NAMES[i][1]);
             return buf;
         }
     }
