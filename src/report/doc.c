@@ -326,6 +326,7 @@ void bb_doc_table(struct bb_doc *d, size_t ncols, const char *const *head, const
     for (size_t i = 0; i < ncols; i++)
         fputs(align && align[i] == 'r' ? " ---: |" : " --- |", d->md);
     fputc('\n', d->md);
+    snprintf(d->align, sizeof d->align, "%s", align ? align : "");
     fputs("<table>\n<thead><tr>", d->html);
     for (size_t i = 0; i < ncols; i++) {
         fputs(align && align[i] == 'r' ? "<th class=\"r\">" : "<th>", d->html);
@@ -360,7 +361,19 @@ void bb_doc_row_ref(struct bb_doc *d, size_t ncols, const char *const *cells,
     fputc('\n', d->md);
     fputs("<tr>", d->html);
     for (size_t i = 0; i < ncols; i++) {
-        fputs("<td>", d->html);
+        /* numbers never wrap; a long unbroken token (a hash, a path) may
+         * break anywhere; other text wraps at spaces */
+        size_t run = 0, longest = 0;
+        for (const char *c = cells[i]; c && *c; c++) {
+            run = *c == ' ' ? 0 : run + 1;
+            longest = run > longest ? run : longest;
+        }
+        if (i < strlen(d->align) && d->align[i] == 'r' && longest < 24)
+            fputs("<td class=\"r\">", d->html);
+        else if (longest > 24)
+            fputs("<td class=\"w\">", d->html);
+        else
+            fputs("<td>", d->html);
         if (anchors && anchors[i] && cells[i] && *cells[i]) {
             fputs("<a href=\"#", d->html);
             bb_doc_html_text(d->html, anchors[i]);
@@ -465,7 +478,8 @@ void bb_doc_html_begin(struct bb_doc *d, const char *title)
           /* tables never wider than the page: long cells (hashes, names) wrap */
           "table{border-collapse:collapse;margin:1em 0;font-size:0.9em;max-width:100%}\n"
           "th,td{border:1px solid #ccc;padding:3px 8px;vertical-align:top;"
-          "overflow-wrap:anywhere}\n"
+          "overflow-wrap:break-word}\n"
+          "td.r{text-align:right;white-space:nowrap}td.w{overflow-wrap:anywhere}\n"
           "th{background:#f0f0f0}tbody tr:nth-child(even){background:#fafafa}\n"
           "td{font-variant-numeric:tabular-nums}\n"
           "pre{background:#f6f6f6;border:1px solid #ddd;padding:8px;overflow-x:auto;"
@@ -486,7 +500,6 @@ void bb_doc_html_begin(struct bb_doc *d, const char *title)
           "h1,h2,h3,h4{break-after:avoid;page-break-after:avoid}\n"
           "section.findings{border:none;background:none;padding:0;"
           "break-after:page;page-break-after:always}\n"
-          "nav.toc{break-after:page;page-break-after:always}\n"
           "table{font-size:8pt;width:auto}thead{display:table-header-group}\n"
           "tr,figure,img,li{break-inside:avoid;page-break-inside:avoid}\n"
           "th,td{padding:1px 4px}\n"

@@ -13,6 +13,7 @@
 struct bb_doc {
     FILE *md, *html;
     bool in_list;
+    char align[64];                /* the open table's column alignment */
 };
 
 /* Escaped text to one format (no newline). */

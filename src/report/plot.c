@@ -249,7 +249,7 @@ static void header(FILE *g, const char *name, const char *title, int w, int h)
     /* never clip the title: gnuplot centres it over the plot area, whose left
      * margin can be wide (tile charts), so leave the title's width on both
      * sides of the centre (about 7 px a character at 11 pt) */
-    int need = (int)(7.2 * (double)u8len(title)) + 2 * 260;
+    int need = (int)(7.2 * (double)u8len(title)) + 140;
     if (w < need)
         w = need > 2600 ? 2600 : need;
     fprintf(g, "# %s.gp: ", name);
@@ -797,6 +797,9 @@ enum bb_status bb_plot_chart_grid(struct bb_plot *p, const char *name, const str
         }
     int lm = margin_for(g->ny, g->ynames, 36);
     int w = 160 + lm * 8 + (int)g->nx * 150, h = 190 + 34 * (int)(g->ny < 3 ? 3 : g->ny);
+    /* the title centres over the tiles, right of a wide margin: keep it whole */
+    int tw = lm * 8 + (int)(7.2 * (double)u8len(g->title)) + 120;
+    w = w < tw ? tw : w;
     header(c.g, name, g->title, w < 700 ? 700 : w > 2200 ? 2200 : w, h > 4000 ? 4000 : h);
     fprintf(c.g, "unset grid\nset border 0\nset tics scale 0\nset lmargin %d\n"
             "set xrange [-0.5:%zu.5]\nset yrange [%zu.5:-0.5]\nset x2tics (", lm,
