@@ -669,9 +669,16 @@ static void one_sheet(struct bb_rep *R, const struct bb_suite_dataset *const *ds
                                            "data root)", "size", "sha256"};
         bb_doc_table(&R->doc, 5, head, NULL);
         for (size_t i = 0; i < n; i++) {
-            char name[200];
+            char name[200], base[200];
+            /* the test's name from its file name (sent-weat6.jsonl), else the id */
+            const char *slash = dss[i]->path ? strrchr(dss[i]->path, '/') : NULL;
+            snprintf(base, sizeof base, "%s",
+                     slash ? slash + 1 : dss[i]->path ? dss[i]->path : dss[i]->id);
+            char *dot = strchr(base, '.');
+            if (dot)
+                *dot = 0;
             file_facts(R, dss[i], file, sizeof file, size, sizeof size, &sha);
-            const char *cells[5] = {dss[i]->id, bb_rep_test_name(dss[i]->id, name, sizeof name),
+            const char *cells[5] = {dss[i]->id, bb_rep_test_name(base, name, sizeof name),
                                     file, size, sha ? sha : "not recorded"};
             bb_doc_row(&R->doc, 5, cells);
         }
