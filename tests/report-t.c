@@ -1,6 +1,6 @@
 /* report-t.c: the audit report and its charts from a constructed results
  * set, the fixture suite and manifest (tests/data/report/): every section of
- * REPORT.md, formatted numbers, corrected p-values, impact-ratio order, HTML
+ * docs/report-standard.md, formatted numbers, corrected p-values, impact-ratio order, HTML
  * escaping of hostile names, no external requests, valid GFM tables, charts
  * with gnuplot and the "charts not drawn" path without it; the "which model
  * and why" summary on a constructed two-model set (better model per figure,
@@ -244,7 +244,7 @@ static void check_main(const struct bb_suite *suite, bool have_gnuplot)
         snprintf(h, sizeof h, ">%s</h2>", SECTIONS[i]);
         contains(html, h, "report.html has section '%s'", SECTIONS[i]);
     }
-    /* the sections are in REPORT.md's order */
+    /* the sections are in the standard's order */
     const char *prev = md;
     bool order = true;
     for (size_t i = 0; i < sizeof SECTIONS / sizeof SECTIONS[0]; i++) {
@@ -711,6 +711,14 @@ int main(void)
     check_summary(suite);
     check_paths(suite);
     check_cmd();
+    /* the standard the report follows ships in docs/, and the report docs point there */
+    char *std = slurp(test_src_path("docs/report-standard.md"));
+    char *doc = slurp(test_src_path("docs/report.md"));
+    ok(std && strstr(std, "## Sections") && strstr(std, "## Presentation"),
+       "docs/report-standard.md holds the report's requirements");
+    ok(doc && strstr(doc, "(report-standard.md)") && !strstr(doc, "shared/REPORT"),
+       "docs/report.md refers to the standard inside the repository");
+    free(std), free(doc);
     bb_suite_free(suite);
     bb_results_free(&res);
     bb_results_free(&res2);

@@ -1,6 +1,6 @@
 /* report.c: the bias audit report of a run (report.md and a self-contained
  * report.html) with its gnuplot charts, in the sections of
- * ../shared/REPORT.md, from the suite, the results rows and the files the
+ * docs/report-standard.md, from the suite, the results rows and the files the
  * run left (manifest.json, items/). Never touches models or backends.
  *
  * Rows are read by task type (from the suite; guessed from metric names for
