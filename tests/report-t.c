@@ -600,6 +600,20 @@ static void check_paths(const struct bb_suite *suite)
     contains(md_, "stsb/stsb-en-test.csv", "data path relative to the data root");
     contains(md_, "all-MiniLM-L6-v2/model.safetensors", "weights path relative to the model cache");
     contains(md_, "--out RUN\\_DIR", "the run folder in the command line as RUN_DIR");
+    contains(md_, "the suite defines", "no gate run recorded: the summary says how many gates");
+    /* a gate run recorded in the folder (biasbench gate --junit RUN/gate.xml) */
+    snprintf(p, sizeof p, "%s/gate.xml", dir);
+    FILE *gx = fopen(p, "w");
+    if (!gx || fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"biasbench "
+                     "gate\" tests=\"3\" failures=\"1\" errors=\"0\">\n</testsuites>\n", gx) < 0 ||
+        fclose(gx))
+        bail("cannot write %s", p);
+    st = bb_report_write(dir, suite, &res, &err);
+    free(md);
+    snprintf(p, sizeof p, "%s/report.md", dir);
+    md = slurp(p);
+    contains(md ? md : "", "Gates: FAILED — 1 of 3 gate checks failed against the baseline",
+             "a recorded gate run's outcome in the findings summary");
     /* opting in keeps them */
     setenv("BIASBENCH_REPORT_LOCAL_PATHS", "1", 1);
     st = bb_report_write(dir, suite, &res, &err);
