@@ -503,7 +503,7 @@ void bb_doc_html_begin(struct bb_doc *d, const char *title)
           "table{font-size:8pt;width:auto}thead{display:table-header-group}\n"
           "tr,figure,img,li{break-inside:avoid;page-break-inside:avoid}\n"
           "th,td{padding:1px 4px}\n"
-          "figure img{max-height:95mm;width:auto;border:none}\n"
+          "figure img{max-height:80mm;width:auto;border:none}\n"
           "figure{margin:0.5em 0}\n"
           "a{color:inherit;text-decoration:none}\n"
           "pre{font-size:7.5pt}\n"
