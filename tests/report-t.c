@@ -1,6 +1,6 @@
 /* report-t.c: the audit report and its charts from a constructed results
  * set, the fixture suite and manifest (tests/data/report/): every section of
- * REPORT.md, formatted numbers, corrected p-values, impact-ratio order, HTML
+ * docs/report-standard.md, formatted numbers, corrected p-values, impact-ratio order, HTML
  * escaping of hostile names, no external requests, valid GFM tables, charts
  * with gnuplot and the "charts not drawn" path without it; the "which model
  * and why" summary on a constructed two-model set (better model per figure,
@@ -244,7 +244,7 @@ static void check_main(const struct bb_suite *suite, bool have_gnuplot)
         snprintf(h, sizeof h, ">%s</h2>", SECTIONS[i]);
         contains(html, h, "report.html has section '%s'", SECTIONS[i]);
     }
-    /* the sections are in REPORT.md's order */
+    /* the sections are in the standard's order */
     const char *prev = md;
     bool order = true;
     for (size_t i = 0; i < sizeof SECTIONS / sizeof SECTIONS[0]; i++) {
@@ -297,6 +297,59 @@ static void check_main(const struct bb_suite *suite, bool have_gnuplot)
     contains(md, "ratings disagree \\| a lot", "pipe in data escaped in Markdown");
     char why[200] = "";
     ok(gfm_tables_ok(md, why, sizeof why), "every Markdown table is well formed %s", why);
+    /* page one: the findings summary, before the numbered sections, linking to them */
+    const char *fs = strstr(html, "<section class=\"findings\">");
+    const char *h1 = strstr(html, ">1. Header</h2>");
+    ok(fs && h1 && fs < h1, "the findings summary comes before section 1");
+    contains(html, "<h2 id=\"findings\">Findings summary</h2>", "findings heading with its anchor");
+    contains(html, "<h3 id=\"findings--minilm\">Model minilm</h3>", "a findings block per model");
+    contains(html, "<a href=\"#t--sts--minilm\">sts</a>", "a finding links to its task's section");
+    contains(html, "<h3 id=\"t--sts--minilm\">", "the task's section carries that anchor");
+    const char *fe = fs ? strstr(fs, "</section>") : NULL;
+    char *sum = fs && fe ? strndup(fs, (size_t)(fe - fs)) : strdup("");
+    contains(sum, "82.000", "summary: STS Spearman");
+    contains(sum, "[80.500, 83.500]", "summary: its CI");
+    contains(sum, "significant after holm correction", "summary: a bias verdict from the row's test");
+    contains(sum, "Gates", "summary: the gates");
+    contains(sum, "Caveats that matter most", "summary: caveats");
+    contains(sum, "href=\"#skipped\"", "summary: the skipped caveat links to the list");
+    free(sum);
+    /* table of contents, in both formats */
+    contains(html, "<nav class=\"toc\">", "HTML table of contents");
+    contains(html, "<a href=\"#reproducibility\">9. Reproducibility</a>", "contents link section 9");
+    contains(md, "- [9. Reproducibility](#reproducibility)\n", "Markdown contents link section 9");
+    contains(md, "<a id=\"reproducibility\"></a>", "Markdown anchor for the link");
+    /* print stylesheet */
+    contains(html, "@media print{", "a print stylesheet");
+    contains(html, "@page{size:A4", "print page size and margins");
+    contains(html, "section.findings{border:none;background:none;padding:0;break-after:page",
+             "the findings summary alone on page one when printed");
+    contains(html, "tr,figure,img,li{break-inside:avoid", "rows and charts never split across pages");
+    contains(html, "td.w{overflow-wrap:anywhere}", "long tokens wrap so tables fit the page");
+    /* datasheets grouped by source */
+    contains(md, "### Datasets from one source (2 files)", "one datasheet block for two SEAT files");
+    ok(!strstr(md, "### Dataset seat-6") && !strstr(md, "### Dataset seat-heilman"),
+       "no separate block per SEAT file");
+    is_int(1, (int)count(md, "Bleached templates are not natural usage."),
+           "the collection's criticism written once");
+    contains(md, "| seat-heilman | Heilman double bind, competent |",
+             "the collection's table lists each file with its test's plain name");
+    contains(md, "| WEAT 6: career/family, male names | sent-weat6 | 16 |",
+             "SEAT results table by plain name, the dataset id beside it");
+    ok(!strstr(strstr(md, "### Datasets from one source") ? strstr(md, "### Datasets from one source") : md,
+               "would inflate accuracy") ||
+       strstr(md, "would inflate accuracy") < strstr(md, "### Datasets from one source"),
+       "no 'would inflate accuracy' on the bias test's datasheet");
+    /* reproducibility: a short table and a link, not the manifest pasted */
+    contains(md, "| tool version and commit | biasbench 0.1.0, commit abc123def456 |",
+             "reproducibility table: tool version and commit");
+    contains(md, "| driver | PoCL 3.1 |", "reproducibility table: driver");
+    contains(md, "| seed | 7 ", "reproducibility table: seed");
+    contains(md, "[manifest.json](manifest.json)", "manifest linked");
+    contains(html, "<a href=\"manifest.json\">manifest.json</a>", "manifest linked in HTML");
+    ok(!strstr(md, "\"manifest_version\"") && !strstr(html, "&quot;manifest_version&quot;"),
+       "the manifest JSON is not pasted");
+    ok(!strstr(md, "no definition on file"), "every metric shown has a definition");
     /* HTML safety */
     ok(!strstr(html, "<script"), "no <script> in the HTML");
     contains(html, "gender=&lt;script&gt;alert(1)&lt;/script&gt;", "hostile group name escaped");
@@ -502,6 +555,88 @@ static void check_summary(const struct bb_suite *suite)
     free(md), free(dir);
 }
 
+/* No absolute local paths or user names in the report by default. */
+static void check_paths(const struct bb_suite *suite)
+{
+    struct bb_error err = {0};
+    char *dir = make_run("paths", false), p[4300];
+    char *man = slurp(test_src_path("tests/data/report/manifest.json"));
+    if (!man)
+        bail("fixture manifest missing");
+    /* the data file and the weights under a home folder, the run folder in argv */
+    const char *home = "/home/alice-bb-test";
+    size_t cap = strlen(man) + 4096;
+    char *m2 = malloc(cap);
+    const char *a = strstr(man, "/data/stsb/stsb-en-test.csv");
+    const char *w = strstr(man, "\"weights_file\": \"model.safetensors\"");
+    const char *c = strstr(man, "\"--seed\", \"7\"]");
+    if (!a || !w || !c || !(w < a && c < w))
+        bail("fixture manifest changed");
+    snprintf(m2, cap, "%.*s\"--seed\", \"7\", \"--out\", \"%s/runs/r1\"]%.*s"
+             "\"weights_file\": \"%s/.cache/biasbench/models/all-MiniLM-L6-v2/model.safetensors\""
+             "%.*s%s/biasbench-data/datasets/stsb/stsb-en-test.csv%s",
+             (int)(c - man), man, home, (int)(w - c - strlen("\"--seed\", \"7\"]")),
+             c + strlen("\"--seed\", \"7\"]"), home,
+             (int)(a - w - strlen("\"weights_file\": \"model.safetensors\"")),
+             w + strlen("\"weights_file\": \"model.safetensors\""), home,
+             a + strlen("/data/stsb/stsb-en-test.csv"));
+    snprintf(p, sizeof p, "%s/manifest.json", dir);
+    FILE *f = fopen(p, "w");
+    if (!f || fputs(m2, f) < 0 || fclose(f))
+        bail("cannot write %s", p);
+    char *old_home = getenv("HOME") ? strdup(getenv("HOME")) : NULL;
+    char *old_user = getenv("USER") ? strdup(getenv("USER")) : NULL;
+    setenv("HOME", home, 1);
+    setenv("USER", "alice-bb-test", 1);
+    unsetenv("BIASBENCH_REPORT_LOCAL_PATHS");
+    setenv("BIASBENCH_GNUPLOT", "/nonexistent/bin/gnuplot", 1);
+    enum bb_status st = bb_report_write(dir, suite, &res, &err);
+    is_int(BB_OK, st, "report with local paths in the manifest (%s)", err.msg);
+    snprintf(p, sizeof p, "%s/report.md", dir);
+    char *md = slurp(p);
+    snprintf(p, sizeof p, "%s/report.html", dir);
+    char *html = slurp(p);
+    const char *md_ = md ? md : "", *html_ = html ? html : "";
+    ok(md && !strstr(md_, "alice-bb-test") && !strstr(md_, "/home/"),
+       "report.md: no home folder or user name");
+    ok(html && !strstr(html_, "alice-bb-test") && !strstr(html_, "/home/"),
+       "report.html: no home folder or user name");
+    ok(!strstr(md_, dir) && !strstr(html_, dir), "no absolute run folder");
+    ok(!strstr(md_, "/root/") && !strstr(html_, "/root/"), "no /root/");
+    contains(md_, "stsb/stsb-en-test.csv", "data path relative to the data root");
+    contains(md_, "all-MiniLM-L6-v2/model.safetensors", "weights path relative to the model cache");
+    contains(md_, "--out RUN\\_DIR", "the run folder in the command line as RUN_DIR");
+    contains(md_, "the suite defines", "no gate run recorded: the summary says how many gates");
+    /* a gate run recorded in the folder (biasbench gate --junit RUN/gate.xml) */
+    snprintf(p, sizeof p, "%s/gate.xml", dir);
+    FILE *gx = fopen(p, "w");
+    if (!gx || fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"biasbench "
+                     "gate\" tests=\"3\" failures=\"1\" errors=\"0\">\n</testsuites>\n", gx) < 0 ||
+        fclose(gx))
+        bail("cannot write %s", p);
+    st = bb_report_write(dir, suite, &res, &err);
+    free(md);
+    snprintf(p, sizeof p, "%s/report.md", dir);
+    md = slurp(p);
+    contains(md ? md : "", "Gates: FAILED — 1 of 3 gate checks failed against the baseline",
+             "a recorded gate run's outcome in the findings summary");
+    /* opting in keeps them */
+    setenv("BIASBENCH_REPORT_LOCAL_PATHS", "1", 1);
+    st = bb_report_write(dir, suite, &res, &err);
+    free(md);
+    snprintf(p, sizeof p, "%s/report.md", dir);
+    md = slurp(p);
+    ok(!st && md && strstr(md, "/home/alice-bb-test/biasbench-data/datasets/stsb") &&
+       strstr(md, "user: alice-bb-test"), "BIASBENCH_REPORT_LOCAL_PATHS=1 keeps paths and user");
+    unsetenv("BIASBENCH_REPORT_LOCAL_PATHS");
+    unsetenv("BIASBENCH_GNUPLOT");
+    if (old_home)
+        setenv("HOME", old_home, 1);
+    if (old_user)
+        setenv("USER", old_user, 1);
+    free(old_home), free(old_user), free(md), free(html), free(man), free(m2), free(dir);
+}
+
 /* Run the biasbench binary; its exit status, or -1. */
 static int run_cmd(const char *args)
 {
@@ -591,7 +726,16 @@ int main(void)
     check_failing_gnuplot(suite);
     check_bare();
     check_summary(suite);
+    check_paths(suite);
     check_cmd();
+    /* the standard the report follows ships in docs/, and the report docs point there */
+    char *std = slurp(test_src_path("docs/report-standard.md"));
+    char *doc = slurp(test_src_path("docs/report.md"));
+    ok(std && strstr(std, "## Sections") && strstr(std, "## Presentation"),
+       "docs/report-standard.md holds the report's requirements");
+    ok(doc && strstr(doc, "(report-standard.md)") && !strstr(doc, "shared/REPORT"),
+       "docs/report.md refers to the standard inside the repository");
+    free(std), free(doc);
     bb_suite_free(suite);
     bb_results_free(&res);
     bb_results_free(&res2);

@@ -7,9 +7,68 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* ---- redaction: local paths and names never reach the report ---------------------- */
+
+#define REDACT_MAX 8
+static struct { char *from, *to; size_t len; } redact[REDACT_MAX];
+static size_t n_redact;
+
+void bb_doc_redact(const char *from, const char *to)
+{
+    if (!from || strlen(from) < 2 || n_redact == REDACT_MAX)
+        return;
+    for (size_t i = 0; i < n_redact; i++)
+        if (!strcmp(redact[i].from, from))
+            return;
+    char *f = strdup(from), *t = strdup(to ? to : "");
+    if (!f || !t) {
+        free(f), free(t);
+        return;
+    }
+    /* longest first, so a path wins over its prefix */
+    size_t k = n_redact++, len = strlen(f);
+    while (k > 0 && redact[k - 1].len < len) {
+        redact[k] = redact[k - 1];
+        k--;
+    }
+    redact[k].from = f, redact[k].to = t, redact[k].len = len;
+}
+
+void bb_doc_redact_clear(void)
+{
+    for (size_t i = 0; i < n_redact; i++)
+        free(redact[i].from), free(redact[i].to);
+    n_redact = 0;
+}
+
+/* The replacement of a redacted string starting at s (its length in *len), or NULL. */
+static const char *redacted_at(const char *s, size_t *len)
+{
+    for (size_t i = 0; i < n_redact; i++)
+        if (!strncmp(s, redact[i].from, redact[i].len)) {
+            *len = redact[i].len;
+            return redact[i].to;
+        }
+    return NULL;
+}
+
+static void html_text(FILE *f, const char *s, bool scrub);
+
 void bb_doc_html_text(FILE *f, const char *s)
 {
+    html_text(f, s, true);
+}
+
+static void html_text(FILE *f, const char *s, bool scrub)
+{
     for (; s && *s; s++) {
+        size_t skip;
+        const char *rep = scrub && n_redact ? redacted_at(s, &skip) : NULL;
+        if (rep) {
+            html_text(f, rep, false);
+            s += skip - 1;
+            continue;
+        }
         switch (*s) {
         case '&': fputs("&amp;", f); break;
         case '<': fputs("&lt;", f); break;
@@ -33,10 +92,24 @@ static bool entity_at(const char *s)
     return k > 1 && s[k] == ';';
 }
 
+static void md_text(FILE *f, const char *s, bool scrub);
+
 void bb_doc_md_text(FILE *f, const char *s)
+{
+    md_text(f, s, true);
+}
+
+static void md_text(FILE *f, const char *s, bool scrub)
 {
     const char *start = s;
     for (; s && *s; s++) {
+        size_t skip;
+        const char *rep = scrub && n_redact ? redacted_at(s, &skip) : NULL;
+        if (rep) {
+            md_text(f, rep, false);
+            s += skip - 1;
+            continue;
+        }
         switch (*s) {
         case '&': fputs(entity_at(s) ? "&amp;" : "&", f); break;
         case '<': /* raw HTML, comments, autolinks start with <letter / ! ? */
@@ -82,6 +155,11 @@ void bb_doc_h(struct bb_doc *d, int level, const char *id, const char *fmt, ...)
     va_end(ap);
     close_list(d);
     level = level < 1 ? 1 : level > 4 ? 4 : level;
+    if (id && level > 1) { /* a stable anchor for the links of the summary and contents */
+        fputs("<a id=\"", d->md);
+        bb_doc_html_text(d->md, id);
+        fputs("\"></a>\n\n", d->md);
+    }
     for (int i = 0; i < level; i++)
         fputc('#', d->md);
     fputc(' ', d->md);
@@ -180,6 +258,50 @@ void bb_doc_kv(struct bb_doc *d, const char *key, const char *fmt, ...)
     va_end(ap);
 }
 
+/* A link to #anchor in both formats (text escaped). */
+static void link(struct bb_doc *d, const char *anchor, const char *text)
+{
+    fputc('[', d->md);
+    bb_doc_md_text(d->md, text);
+    fputs("](#", d->md);
+    bb_doc_md_text(d->md, anchor);
+    fputc(')', d->md);
+    fputs("<a href=\"#", d->html);
+    bb_doc_html_text(d->html, anchor);
+    fputs("\">", d->html);
+    bb_doc_html_text(d->html, text);
+    fputs("</a>", d->html);
+}
+
+void bb_doc_li_ref(struct bb_doc *d, const char *anchor, const char *ref, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = vfmt(fmt, ap);
+    va_end(ap);
+    li_open(d);
+    fputs("- ", d->md);
+    fputs("<li>", d->html);
+    if (!ref) {
+        link(d, anchor, s ? s : "");
+    } else {
+        bb_doc_md_text(d->md, s);
+        bb_doc_html_text(d->html, s);
+        fputs(" (", d->md), fputs(" (", d->html);
+        link(d, anchor, ref);
+        fputs(")", d->md), fputs(")", d->html);
+    }
+    fputs("\n", d->md);
+    fputs("</li>\n", d->html);
+    free(s);
+}
+
+void bb_doc_html_raw(struct bb_doc *d, const char *markup)
+{
+    close_list(d);
+    fputs(markup, d->html);
+}
+
 void bb_doc_end_list(struct bb_doc *d)
 {
     close_list(d);
@@ -204,6 +326,7 @@ void bb_doc_table(struct bb_doc *d, size_t ncols, const char *const *head, const
     for (size_t i = 0; i < ncols; i++)
         fputs(align && align[i] == 'r' ? " ---: |" : " --- |", d->md);
     fputc('\n', d->md);
+    snprintf(d->align, sizeof d->align, "%s", align ? align : "");
     fputs("<table>\n<thead><tr>", d->html);
     for (size_t i = 0; i < ncols; i++) {
         fputs(align && align[i] == 'r' ? "<th class=\"r\">" : "<th>", d->html);
@@ -215,11 +338,51 @@ void bb_doc_table(struct bb_doc *d, size_t ncols, const char *const *head, const
 
 void bb_doc_row(struct bb_doc *d, size_t ncols, const char *const *cells)
 {
-    md_cells(d->md, ncols, cells);
+    bb_doc_row_ref(d, ncols, cells, NULL);
+}
+
+void bb_doc_row_ref(struct bb_doc *d, size_t ncols, const char *const *cells,
+                    const char *const *anchors)
+{
+    fputc('|', d->md);
+    for (size_t i = 0; i < ncols; i++) {
+        fputc(' ', d->md);
+        if (anchors && anchors[i] && cells[i] && *cells[i]) {
+            fputc('[', d->md);
+            bb_doc_md_text(d->md, cells[i]);
+            fputs("](#", d->md);
+            bb_doc_md_text(d->md, anchors[i]);
+            fputc(')', d->md);
+        } else {
+            bb_doc_md_text(d->md, cells[i] && *cells[i] ? cells[i] : "");
+        }
+        fputs(" |", d->md);
+    }
+    fputc('\n', d->md);
     fputs("<tr>", d->html);
     for (size_t i = 0; i < ncols; i++) {
-        fputs("<td>", d->html);
-        bb_doc_html_text(d->html, cells[i]);
+        /* numbers never wrap; a long unbroken token (a hash, a path) may
+         * break anywhere; other text wraps at spaces */
+        size_t run = 0, longest = 0;
+        for (const char *c = cells[i]; c && *c; c++) {
+            run = *c == ' ' ? 0 : run + 1;
+            longest = run > longest ? run : longest;
+        }
+        if (i < strlen(d->align) && d->align[i] == 'r' && longest < 24)
+            fputs("<td class=\"r\">", d->html);
+        else if (longest > 24)
+            fputs("<td class=\"w\">", d->html);
+        else
+            fputs("<td>", d->html);
+        if (anchors && anchors[i] && cells[i] && *cells[i]) {
+            fputs("<a href=\"#", d->html);
+            bb_doc_html_text(d->html, anchors[i]);
+            fputs("\">", d->html);
+            bb_doc_html_text(d->html, cells[i]);
+            fputs("</a>", d->html);
+        } else {
+            bb_doc_html_text(d->html, cells[i]);
+        }
         fputs("</td>", d->html);
     }
     fputs("</tr>\n", d->html);
@@ -244,7 +407,14 @@ void bb_doc_pre(struct bb_doc *d, const char *text)
     for (size_t i = 0; i < fence; i++)
         fputc('`', d->md);
     fputc('\n', d->md);
-    fputs(text ? text : "", d->md);
+    for (const char *t = text; t && *t; t++) { /* verbatim, but redacted */
+        size_t skip;
+        const char *rep = n_redact ? redacted_at(t, &skip) : NULL;
+        if (rep)
+            fputs(rep, d->md), t += skip - 1;
+        else
+            fputc(*t, d->md);
+    }
     if (text && *text && text[strlen(text) - 1] != '\n')
         fputc('\n', d->md);
     for (size_t i = 0; i < fence; i++)
@@ -305,14 +475,40 @@ void bb_doc_html_begin(struct bb_doc *d, const char *title)
           "body{font-family:system-ui,-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;"
           "max-width:1100px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}\n"
           "h1{border-bottom:2px solid #444}h2{border-bottom:1px solid #bbb;margin-top:2em}\n"
-          "table{border-collapse:collapse;margin:1em 0;font-size:0.9em}\n"
-          "th,td{border:1px solid #ccc;padding:3px 8px;vertical-align:top}\n"
+          /* tables never wider than the page: long cells (hashes, names) wrap */
+          "table{border-collapse:collapse;margin:1em 0;font-size:0.9em;max-width:100%}\n"
+          "th,td{border:1px solid #ccc;padding:3px 8px;vertical-align:top;"
+          "overflow-wrap:break-word}\n"
+          "td.r{text-align:right;white-space:nowrap}td.w{overflow-wrap:anywhere}\n"
           "th{background:#f0f0f0}tbody tr:nth-child(even){background:#fafafa}\n"
           "td{font-variant-numeric:tabular-nums}\n"
           "pre{background:#f6f6f6;border:1px solid #ddd;padding:8px;overflow-x:auto;"
-          "font-size:0.85em}\n"
+          "font-size:0.85em;white-space:pre-wrap;overflow-wrap:anywhere}\n"
           "figure{margin:1em 0}img{max-width:100%;height:auto;border:1px solid #eee}\n"
           "figcaption{font-style:italic;color:#555}\n"
+          "a{color:#1a5fb4}\n"
+          "section.findings{border:1px solid #bbb;padding:0 1em 0.5em;background:#fcfcf7}\n"
+          "section.findings h2{margin-top:0.6em}\n"
+          "nav.toc ul{columns:2;list-style:none;padding-left:0}\n"
+          /* print to PDF: A4, no page-wide margins, findings alone on page one,
+           * headings kept with what follows, rows and charts never split */
+          "@media print{\n"
+          "@page{size:A4;margin:14mm 12mm}\n"
+          "body{max-width:none;margin:0;padding:0;font-size:9.5pt;line-height:1.3}\n"
+          "h1{font-size:16pt;margin-top:0}h2{font-size:13pt;margin-top:1.2em}"
+          "h3{font-size:11pt}\n"
+          "h1,h2,h3,h4{break-after:avoid;page-break-after:avoid}\n"
+          "section.findings{border:none;background:none;padding:0;"
+          "break-after:page;page-break-after:always}\n"
+          "table{font-size:8pt;width:auto}thead{display:table-header-group}\n"
+          "tr,figure,img,li{break-inside:avoid;page-break-inside:avoid}\n"
+          "th,td{padding:1px 4px}\n"
+          "figure img{max-height:80mm;width:auto;border:none}\n"
+          "figure{margin:0.5em 0}\n"
+          "a{color:inherit;text-decoration:none}\n"
+          "pre{font-size:7.5pt}\n"
+          "tbody tr:nth-child(even){background:none}\n"
+          "}\n"
           "</style>\n</head>\n<body>\n", d->html);
 }
 

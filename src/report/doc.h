@@ -13,6 +13,7 @@
 struct bb_doc {
     FILE *md, *html;
     bool in_list;
+    char align[64];                /* the open table's column alignment */
 };
 
 /* Escaped text to one format (no newline). */
@@ -33,9 +34,23 @@ void bb_doc_kv(struct bb_doc *d, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void bb_doc_end_list(struct bb_doc *d);
 
+/* A bullet linking to #anchor: ref NULL: the whole text is the link; else
+ * the text, then "(ref)" as the link. */
+void bb_doc_li_ref(struct bb_doc *d, const char *anchor, const char *ref, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Fixed markup (never data) into the HTML only, e.g. a <section> wrapper. */
+void bb_doc_html_raw(struct bb_doc *d, const char *markup);
+/* Every later text of every document has each occurrence of from replaced by
+ * to (longest first; at most 8): local paths, the user's home and name. */
+void bb_doc_redact(const char *from, const char *to);
+void bb_doc_redact_clear(void);
+
 /* Tables: align is a string of 'l'/'r' per column (NULL: all left). */
 void bb_doc_table(struct bb_doc *d, size_t ncols, const char *const *head, const char *align);
 void bb_doc_row(struct bb_doc *d, size_t ncols, const char *const *cells);
+/* A row whose cell i links to #anchors[i] when anchors and anchors[i] are set. */
+void bb_doc_row_ref(struct bb_doc *d, size_t ncols, const char *const *cells,
+                    const char *const *anchors);
 void bb_doc_table_end(struct bb_doc *d);
 
 /* A preformatted block (escaped). */

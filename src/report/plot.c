@@ -203,12 +203,12 @@ static const char *shorten_to(const char *s, char *buf, size_t size, size_t max)
 
 static const char *shorten(const char *s, char *buf, size_t size)
 {
-    return shorten_to(s, buf, size, 28);
+    return shorten_to(s, buf, size, 36);
 }
 
 static void label_cell(FILE *f, const char *s)
 {
-    char buf[64];
+    char buf[96];
     cell(f, shorten(s, buf, sizeof buf));
 }
 
@@ -235,8 +235,23 @@ static enum bb_status write_file(const char *path, const char *text, size_t len,
 }
 
 /* Header of every script: how to rerun it, the terminal chosen from fmt. */
+/* Characters of a UTF-8 string. */
+static size_t u8len(const char *s)
+{
+    size_t n = 0;
+    for (; s && *s; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
 static void header(FILE *g, const char *name, const char *title, int w, int h)
 {
+    /* never clip the title: gnuplot centres it over the plot area, whose left
+     * margin can be wide (tile charts), so leave the title's width on both
+     * sides of the centre (about 7 px a character at 11 pt) */
+    int need = (int)(7.2 * (double)u8len(title)) + 140;
+    if (w < need)
+        w = need > 2600 ? 2600 : need;
     fprintf(g, "# %s.gp: ", name);
     for (const char *s = title; *s; s++)
         fputc((unsigned char)*s < 0x20 ? ' ' : *s, g);
@@ -303,6 +318,21 @@ static int width_for(size_t n, int per, int base, int max)
     return w < 760 ? 760 : w > max ? max : (int)w;
 }
 
+/* Left margin (characters) for x tic labels rotated 35 degrees to the
+ * right-aligned position: the first label hangs left of the axis. */
+static void rot_margin(FILE *g, size_t n, const char *const *labels)
+{
+    size_t longest = 0;
+    for (size_t i = 0; i < n && i < 2; i++) { /* only the first labels reach past the axis */
+        size_t l = labels[i] ? u8len(labels[i]) : 0;
+        longest = l > longest ? l : longest;
+    }
+    if (longest > 36)
+        longest = 36;
+    int m = (int)((double)longest * 0.8) - 2;
+    fprintf(g, "set lmargin %d\n", m < 10 ? 10 : m);
+}
+
 /* ---- the charts -------------------------------------------------------------- */
 
 enum bb_status bb_plot_chart_bars(struct bb_plot *p, const char *name, const struct bb_plot_bars *b,
@@ -332,6 +362,7 @@ enum bb_status bb_plot_chart_bars(struct bb_plot *p, const char *name, const str
             nonneg = false;
     }
     header(c.g, name, b->title, width_for(b->n, 34, 260, 2200), 560);
+    rot_margin(c.g, b->n, b->labels);
     fprintf(c.g, "set ylabel ");
     q(c.g, b->ylabel);
     fprintf(c.g, "\nset xtics rotate by 35 right scale 0\n"
@@ -339,7 +370,31 @@ enum bb_status bb_plot_chart_bars(struct bb_plot *p, const char *name, const str
             "set xrange [-0.8:%g]\n%s"
             "colour(s) = s == 0 ? 0x4c72b0 : 0xdd8452\n",
             xmax + 0.8,
-            b->from_zero && nonneg ? "set yrange [0:*]\n" : "set xzeroaxis lt -1\n");
+            b->points ? "" : b->from_zero && nonneg ? "set yrange [0:*]\n"
+                                                     : "set xzeroaxis lt -1\n");
+    if (b->points) {
+        fputs("set offsets 0, 0, graph 0.08, graph 0.08\nset yrange [*:*]\nunset xzeroaxis\n",
+              c.g);
+        if (b->ref == b->ref) {
+            fprintf(c.g, "set arrow from graph 0, first %.17g to graph 1, first %.17g nohead "
+                    "dt 2 lc rgb '#777777'\n", b->ref, b->ref);
+        }
+        fprintf(c.g, "plot '%s.dat' using 1:4:(0):($5-$4) with vectors heads size screen "
+                "0.008,90 lc rgb '#222222' lw 1.2 notitle, \\\n"
+                "     '' using 1:3:(colour($6)):xtic(2) with points pt 7 ps 1.6 "
+                "lc rgb variable notitle", name);
+        for (int s = 0; s < 2; s++) {
+            if (!b->series_names[s])
+                continue;
+            fprintf(c.g, ", \\\n     NaN with points pt 7 ps 1.6 lc rgb '%s' title ",
+                    s ? "#dd8452" : "#4c72b0");
+            q(c.g, b->series_names[s]);
+        }
+        if (b->ref == b->ref && b->ref_label) {
+            fputs(", \\\n     NaN with lines dt 2 lc rgb '#777777' title ", c.g);
+            q(c.g, b->ref_label);
+        }
+    } else {
     fprintf(c.g, "plot '%s.dat' using 1:3:(colour($6)):xtic(2) with boxes lc rgb variable, \\\n"
             "     '' using 1:4:(0):($5-$4) with vectors heads size screen 0.008,90 lc rgb '#222222' "
             "lw 1.2", name);
@@ -348,6 +403,7 @@ enum bb_status bb_plot_chart_bars(struct bb_plot *p, const char *name, const str
             continue;
         fprintf(c.g, ", \\\n     NaN with boxes lc rgb '%s' title ", s ? "#dd8452" : "#4c72b0");
         q(c.g, b->series_names[s]);
+    }
     }
     fputs(", \\\n     NaN with lines lc rgb '#222222' lw 1.2 title 'whisker: 95% CI'\n", c.g);
     return chart_finish(p, &c, name, err);
@@ -373,6 +429,7 @@ enum bb_status bb_plot_chart_effects(struct bb_plot *p, const char *name, const 
         fprintf(c.d, "\t%d\t%s\n", sig[i], sig[i] == 2 ? "**" : sig[i] == 1 ? "*" : "-");
     }
     header(c.g, name, title, width_for(n, 40, 260, 2200), 560);
+    rot_margin(c.g, n, labels);
     fprintf(c.g, "set ylabel 'effect size d (Cohen-style, unitless)'\n"
             "set xtics rotate by 35 right scale 0\n"
             "set style fill solid 0.75 border rgb '#333333'\nset boxwidth 0.7\n"
@@ -589,10 +646,35 @@ enum bb_status bb_plot_chart_ir(struct bb_plot *p, const char *name, const char 
     return chart_finish(p, &c, name, err);
 }
 
+static enum bb_status clusters_chart(struct bb_plot *p, const char *name, const char *title,
+                               const char *ylabel, size_t nc, const char *const *clusters,
+                               size_t ns, const char *const *series, const double *values,
+                               const double *lo, const double *hi, bool logy,
+                               struct bb_error *err);
+
 enum bb_status bb_plot_chart_clusters(struct bb_plot *p, const char *name, const char *title,
                                       const char *ylabel, size_t nc, const char *const *clusters,
                                       size_t ns, const char *const *series, const double *values,
                                       const double *lo, const double *hi, struct bb_error *err)
+{
+    return clusters_chart(p, name, title, ylabel, nc, clusters, ns, series, values, lo, hi, false, err);
+}
+
+enum bb_status bb_plot_chart_clusters_log(struct bb_plot *p, const char *name, const char *title,
+                                          const char *ylabel, size_t nc,
+                                          const char *const *cl, size_t ns,
+                                          const char *const *series, const double *values,
+                                          const double *lo, const double *hi,
+                                          struct bb_error *err)
+{
+    return clusters_chart(p, name, title, ylabel, nc, cl, ns, series, values, lo, hi, true, err);
+}
+
+static enum bb_status clusters_chart(struct bb_plot *p, const char *name, const char *title,
+                               const char *ylabel, size_t nc, const char *const *clusters,
+                               size_t ns, const char *const *series, const double *values,
+                               const double *lo, const double *hi, bool logy,
+                               struct bb_error *err)
 {
     struct chart c;
     enum bb_status st = chart_open(&c, err);
@@ -618,6 +700,7 @@ enum bb_status bb_plot_chart_clusters(struct bb_plot *p, const char *name, const
         fputc('\n', c.d);
     }
     header(c.g, name, title, width_for(nc * ns, 30, 320, 2000), 560);
+    rot_margin(c.g, nc, clusters);
     fputs("set ylabel ", c.g);
     q(c.g, ylabel);
     fprintf(c.g, "\nset style data histograms\nset style histogram errorbars gap 1.5 lw 1.2\n"
@@ -626,6 +709,28 @@ enum bb_status bb_plot_chart_clusters(struct bb_plot *p, const char *name, const
             nonneg ? "set yrange [0:*]\n" : "");
     static const char *const pal[] = {"#4c72b0", "#dd8452", "#55a868", "#c44e52",
                                       "#8172b3", "#937860", "#da8bc3", "#8c8c8c"};
+    if (logy) { /* dots with whiskers on a log axis: values spanning decades stay readable */
+        fprintf(c.g, "set style data points\nset logscale y\nset yrange [*:*]\n"
+                "set grid ytics mytics lc rgb '#dddddd'\nset xrange [-0.6:%g]\n"
+                "set offsets 0, 0, graph 0.05, graph 0.05\n", (double)nc - 0.4);
+        fputs("plot ", c.g);
+        size_t shown = 0;
+        for (size_t s = 0; s < ns; s++) {
+            bool any = false;
+            for (size_t k = 0; k < nc && !any; k++)
+                any = values[k * ns + s] > 0;
+            if (!any)
+                continue;
+            double off = ns > 1 ? -0.25 + 0.5 * (double)s / (double)(ns - 1) : 0;
+            fprintf(c.g, "%s'%s.dat' using ($0%+g):%zu:%zu:%zu%s with yerrorbars pt 7 ps 1.4 "
+                    "lc rgb '%s' title ", shown ? ", \\\n     " : "", name, off, 2 + 3 * s,
+                    3 + 3 * s, 4 + 3 * s, shown ? "" : ":xtic(1)", pal[s % 8]);
+            q(c.g, series[s]);
+            shown++;
+        }
+        fputs(shown ? "\n" : "NaN title 'no data'\n", c.g);
+        return chart_finish(p, &c, name, err);
+    }
     fputs("plot ", c.g);
     size_t shown = 0;
     for (size_t s = 0; s < ns; s++) {
@@ -690,8 +795,11 @@ enum bb_status bb_plot_chart_grid(struct bb_plot *p, const char *name, const str
             two_lines(c.d, g->text ? g->text[y * g->nx + x] : NULL);
             fputc('\n', c.d);
         }
-    int lm = margin_for(g->ny, g->ynames, 28);
+    int lm = margin_for(g->ny, g->ynames, 36);
     int w = 160 + lm * 8 + (int)g->nx * 150, h = 190 + 34 * (int)(g->ny < 3 ? 3 : g->ny);
+    /* the title centres over the tiles, right of a wide margin: keep it whole */
+    int tw = lm * 8 + (int)(7.2 * (double)u8len(g->title)) + 120;
+    w = w < tw ? tw : w;
     header(c.g, name, g->title, w < 700 ? 700 : w > 2200 ? 2200 : w, h > 4000 ? 4000 : h);
     fprintf(c.g, "unset grid\nset border 0\nset tics scale 0\nset lmargin %d\n"
             "set xrange [-0.5:%zu.5]\nset yrange [%zu.5:-0.5]\nset x2tics (", lm,

@@ -39,6 +39,11 @@ struct bb_plot_bars {
     const int *series;             /* NULL: all 0 */
     const char *series_names[2];
     bool from_zero;                /* y axis starts at 0 when every value >= 0 */
+    bool points;                   /* dots with CI whiskers on an axis zoomed to the data
+                                      (bars from 0 hide gaps of a few hundredths) */
+    double ref;                    /* points: a dashed line there (NaN: none), e.g. the
+                                      overall mean */
+    const char *ref_label;
 };
 enum bb_status bb_plot_chart_bars(struct bb_plot *p, const char *name, const struct bb_plot_bars *b,
                                   struct bb_error *err);
@@ -79,6 +84,15 @@ enum bb_status bb_plot_chart_clusters(struct bb_plot *p, const char *name, const
                                       const char *ylabel, size_t nc, const char *const *clusters,
                                       size_t ns, const char *const *series, const double *values,
                                       const double *lo, const double *hi, struct bb_error *err);
+
+/* The same as dots with 95% CI whiskers on a logarithmic y axis (values
+ * <= 0 not drawn): timings of models that differ by decades. */
+enum bb_status bb_plot_chart_clusters_log(struct bb_plot *p, const char *name, const char *title,
+                                          const char *ylabel, size_t nc,
+                                          const char *const *clusters, size_t ns,
+                                          const char *const *series, const double *values,
+                                          const double *lo, const double *hi,
+                                          struct bb_error *err);
 
 /* A grid of coloured tiles: nx columns x ny rows, cell (x, y) at
  * level[y * nx + x] (NaN: empty, drawn white) with text[y * nx + x] written

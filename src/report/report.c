@@ -1,6 +1,6 @@
 /* report.c: the bias audit report of a run (report.md and a self-contained
  * report.html) with its gnuplot charts, in the sections of
- * ../shared/REPORT.md, from the suite, the results rows and the files the
+ * docs/report-standard.md, from the suite, the results rows and the files the
  * run left (manifest.json, items/). Never touches models or backends.
  *
  * Rows are read by task type (from the suite; guessed from metric names for
@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "fileout.h"
 #include "json.h"
@@ -67,8 +68,8 @@ const char *bb_rep_p(struct bb_rep *R, double p)
     char *b = R->ring[R->ring_i++ % BB_REP_RING];
     if (isnan(p))
         snprintf(b, BB_REP_CELL, "—");
-    else if (p < 1e-4)
-        snprintf(b, BB_REP_CELL, "%.1e", p);
+    else if (p <= 1.0000001e-4) /* at or below a permutation test's resolution */
+        snprintf(b, BB_REP_CELL, "≤ 1e-4");
     else
         snprintf(b, BB_REP_CELL, "%.4f", p);
     return b;
@@ -96,6 +97,80 @@ const char *bb_rep_jstr(const json_t *o, const char *key)
 {
     const json_t *v = o ? json_object_get(o, key) : NULL;
     return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* Plain names of the WEAT/SEAT tests (May et al. 2019; Caliskan et al. 2017). */
+static const char *const TEST_NAMES[][2] = { /* at most 36 characters: chart tic labels */
+    {"weat10", "WEAT 10: young/old names, pleasant"},
+    {"weat1", "WEAT 1: flowers/insects, pleasant"},
+    {"weat2", "WEAT 2: instruments/weapons, pleasant"},
+    {"weat3b", "WEAT 3b: white/black terms, pleasant"},
+    {"weat3", "WEAT 3: white/black names, pleasant"},
+    {"weat4", "WEAT 4: white/black names, pleasant"},
+    {"weat5b", "WEAT 5b: white/black terms, pleasant"},
+    {"weat5", "WEAT 5: white/black names, pleasant"},
+    {"weat6b", "WEAT 6b: career/family, male terms"},
+    {"weat6", "WEAT 6: career/family, male names"},
+    {"weat7b", "WEAT 7b: math/arts, male names"},
+    {"weat7", "WEAT 7: math/arts, male terms"},
+    {"weat8b", "WEAT 8b: science/arts, male names"},
+    {"weat8", "WEAT 8: science/arts, male terms"},
+    {"weat9", "WEAT 9: mental/physical disease"},
+    {"heilman_double_bind_competent", "Heilman double bind, competent"},
+    {"heilman_double_bind_likable", "Heilman double bind, likable"},
+    {"angry_black_woman_stereotype_b", "Angry black woman stereotype (b)"},
+    {"angry_black_woman_stereotype", "Angry black woman stereotype"},
+};
+
+const char *bb_rep_test_name(const char *id, char *buf, size_t n)
+{
+    const char *s = id ? id : "";
+    if (!strncmp(s, "sent-", 5))
+        s += 5;
+    for (size_t i = 0; i < sizeof TEST_NAMES / sizeof TEST_NAMES[0]; i++) {
+        size_t len = strlen(TEST_NAMES[i][0]);
+        if (!strncmp(s, TEST_NAMES[i][0], len) && (!s[len] || s[len] == '_' || s[len] == '-')) {
+            snprintf(buf, n, "%s", TEST_NAMES[i][1]);
+            return buf;
+        }
+    }
+    /* unknown: underscores to spaces, first letter upper case */
+    size_t k = 0;
+    for (; *s && k + 1 < n; s++)
+        buf[k++] = *s == '_' ? ' ' : *s;
+    buf[k] = 0;
+    if (k)
+        buf[0] = (char)toupper((unsigned char)buf[0]);
+    return buf;
+}
+
+static bool local_paths(void)
+{
+    const char *e = getenv("BIASBENCH_REPORT_LOCAL_PATHS");
+    return e && !strcmp(e, "1");
+}
+
+const char *bb_rep_path(const char *path, char *buf, size_t n)
+{
+    if (!path)
+        return NULL;
+    if (local_paths() || path[0] != '/') {
+        snprintf(buf, n, "%s", path);
+        return buf;
+    }
+    static const char *const roots[] = {"/datasets/", "/models/"};
+    for (size_t i = 0; i < 2; i++) {
+        const char *at = NULL;
+        for (const char *p = strstr(path, roots[i]); p; p = strstr(p + 1, roots[i]))
+            at = p;
+        if (at) {
+            snprintf(buf, n, "%s", at + strlen(roots[i]));
+            return buf;
+        }
+    }
+    const char *slash = strrchr(path, '/');
+    snprintf(buf, n, "%s", slash && slash[1] ? slash + 1 : path);
+    return buf;
 }
 
 /* ---- task kinds -------------------------------------------------------------------- */
@@ -314,7 +389,8 @@ static enum bb_status write_doc(struct bb_rep *R, struct bb_error *err)
              "manifest.json, items/). Numbers are rounded for reading; results.csv holds them "
              "in full. 95%% CI: percentile bootstrap unless a table says otherwise; \"—\" means "
              "not computed.");
-    if ((st = bb_rep_section_header(R, err)) || (st = bb_rep_section_use(R, err)) ||
+    if ((st = bb_rep_section_summary(R, err)) || (st = bb_rep_section_toc(R, err)) ||
+        (st = bb_rep_section_header(R, err)) || (st = bb_rep_section_use(R, err)) ||
         (st = bb_rep_section_factors(R, err)) || (st = bb_rep_section_metrics(R, err)) ||
         (st = bb_rep_section_data(R, err)) || (st = bb_rep_section_analyses(R, err)) ||
         (st = bb_rep_section_matrix(R, err)) || (st = bb_rep_section_risks(R, err)) ||
@@ -340,6 +416,23 @@ enum bb_status bb_report_write(const char *run_dir, const struct bb_suite *suite
         (st = distinct(&R, offsetof(struct bb_result_row, task), &R.tasks, &R.n_tasks, err)) ||
         (st = distinct(&R, offsetof(struct bb_result_row, model), &R.models, &R.n_models, err)))
         goto done;
+    if (!local_paths()) {
+        /* no local paths or user names in the report: the run folder, the
+         * current directory and the home directory are replaced wherever
+         * they appear (a path the sections shorten first never gets here) */
+        char real[4096], cwd[4096];
+        if (realpath(run_dir, real))
+            bb_doc_redact(real, "RUN_DIR");
+        if (run_dir[0] == '/')
+            bb_doc_redact(run_dir, "RUN_DIR");
+        if (getcwd(cwd, sizeof cwd - 1) && strlen(cwd) > 1) {
+            strcat(cwd, "/");
+            bb_doc_redact(cwd, "");
+        }
+        const char *home = getenv("HOME");
+        if (home && strlen(home) > 1)
+            bb_doc_redact(home, "~");
+    }
     if (!bb_plot_available(&R.plot))
         bb_warn("charts not drawn: gnuplot not found (%s); the .gp and .dat files are in %s",
                 getenv("BIASBENCH_GNUPLOT") && *getenv("BIASBENCH_GNUPLOT")
@@ -357,6 +450,7 @@ enum bb_status bb_report_write(const char *run_dir, const struct bb_suite *suite
     if ((st = bb_fileout_commit(&md, err)) || (st = bb_fileout_commit(&html, err)))
         goto done;
 done:
+    bb_doc_redact_clear();
     bb_fileout_abort(&md);
     bb_fileout_abort(&html);
     json_decref(R.manifest);

@@ -53,6 +53,17 @@ const char *bb_rep_label(const struct bb_result_row *r);
 /* enum bb_suite_task_type of a results task id, or -1 when unknown. */
 int bb_rep_task_type(const struct bb_rep *R, const char *task);
 
+/* An HTML id / Markdown anchor "prefix--task--model" in [a-z0-9-] (NULL parts left out). */
+void bb_rep_anchor(char *buf, size_t n, const char *prefix, const char *task, const char *model);
+/* A WEAT/SEAT test's plain name ("Heilman double bind, competent") from its id. */
+const char *bb_rep_test_name(const char *id, char *buf, size_t n);
+/* A local path as the report shows it: relative to the data root (datasets/)
+ * or the model cache (models/), else its file name; unchanged when
+ * BIASBENCH_REPORT_LOCAL_PATHS=1. */
+const char *bb_rep_path(const char *path, char *buf, size_t n);
+
+enum bb_status bb_rep_section_summary(struct bb_rep *R, struct bb_error *err);
+enum bb_status bb_rep_section_toc(struct bb_rep *R, struct bb_error *err);
 enum bb_status bb_rep_section_header(struct bb_rep *R, struct bb_error *err);
 enum bb_status bb_rep_section_use(struct bb_rep *R, struct bb_error *err);
 enum bb_status bb_rep_section_factors(struct bb_rep *R, struct bb_error *err);

@@ -303,13 +303,19 @@ static enum bb_status do_association(struct bb_rep *R, struct sel *S, struct bb_
     const char **lab = calloc(S->n ? S->n : 1, sizeof *lab);
     double *es = calloc(S->n ? S->n : 1, 3 * sizeof *es);
     int *sig = calloc(S->n ? S->n : 1, sizeof *sig);
+    char (*plain)[96] = NULL;
     enum bb_status st = BB_OK;
     if (!lab || !es || !sig) {
         st = bb_fail(err, BB_E_NOMEM, "out of memory for an association table");
         goto done;
     }
-    static const char *const head[] = {"test", "n", "effect size d", "95% CI", "p (raw)",
-                                       "p (adjusted)", "significant"};
+    static const char *const head[] = {"test", "dataset", "n", "effect size d", "95% CI",
+                                       "p (raw)", "p (adjusted)", "significant"};
+    plain = calloc(S->n ? S->n : 1, sizeof *plain);
+    if (!plain) {
+        st = bb_fail(err, BB_E_NOMEM, "out of memory for an association table");
+        goto done;
+    }
     for (size_t k = 0; k < S->n; k++) {
         size_t i = S->idx[k];
         const struct bb_result_row *r = ROW(i);
@@ -323,14 +329,16 @@ static enum bb_status do_association(struct bb_rep *R, struct sel *S, struct bb_
             bb_doc_p(&R->doc, "Effect sizes (ideal 0; positive: the first target set is closer "
                      "to the first attribute set). p: one-sided permutation test; adjusted by %s "
                      "over this task's tests.", bb_suite_correction_name(R->correction));
-            bb_doc_table(&R->doc, 7, head, "lrrrrrl");
+            bb_doc_table(&R->doc, 8, head, "llrrrrrl");
         }
-        const char *cells[7] = {bb_rep_label(r), bb_rep_long(R, r->n), bb_rep_num(R, r->value),
-                                bb_rep_ci(R, r->ci_low, r->ci_high), bb_rep_p(R, r->p_value),
-                                bb_rep_p(R, R->adj[i]), sig_word(R, r->p_value, R->adj[i])};
-        bb_doc_row(&R->doc, 7, cells);
+        bb_rep_test_name(bb_rep_label(r), plain[n], sizeof plain[n]);
+        const char *cells[8] = {plain[n], bb_rep_label(r), bb_rep_long(R, r->n),
+                                bb_rep_num(R, r->value), bb_rep_ci(R, r->ci_low, r->ci_high),
+                                bb_rep_p(R, r->p_value), bb_rep_p(R, R->adj[i]),
+                                sig_word(R, r->p_value, R->adj[i])};
+        bb_doc_row(&R->doc, 8, cells);
         S->used[i] = 1;
-        lab[n] = bb_rep_label(r);
+        lab[n] = plain[n];
         es[3 * n] = r->value, es[3 * n + 1] = r->ci_low, es[3 * n + 2] = r->ci_high;
         sig[n++] = sig_level(R, r->p_value, R->adj[i]);
     }
@@ -356,7 +364,7 @@ static enum bb_status do_association(struct bb_rep *R, struct sel *S, struct bb_
     if (!st)
         rest_table(R, S, "Other results of this task");
 done:
-    free(lab), free(es), free(sig);
+    free(lab), free(es), free(sig), free(plain);
     return st;
 }
 
@@ -457,13 +465,29 @@ static enum bb_status cf_scores(struct bb_rep *R, struct sel *S, struct bb_error
     if (n) {
         char name[600], title[700];
         bb_plot_name(name, sizeof name, "cf", S->task, S->model);
-        snprintf(title, sizeof title, "%s: mean score per group with 95%% CI, %s", S->task,
+        /* the score: the positive label's probability (zero-shot) or a similarity */
+        const struct bb_suite_task *t = R->suite ? bb_suite_find_task(R->suite, S->task) : NULL;
+        char ylabel[200] = "mean model score";
+        if (t && t->type == BB_TASK_COUNTERFACTUAL &&
+            t->u.counterfactual.score_type == BB_SCORE_ZERO_SHOT &&
+            t->u.counterfactual.positive_label < t->u.counterfactual.labels.n)
+            snprintf(ylabel, sizeof ylabel, "P(%s)",
+                     t->u.counterfactual.labels.v[t->u.counterfactual.positive_label].name);
+        else if (t && t->type == BB_TASK_COUNTERFACTUAL)
+            snprintf(ylabel, sizeof ylabel, "mean similarity score");
+        double mean = 0;
+        size_t nu = 0;
+        for (size_t j = 0; j < n; j++)
+            if (!series[j] && !isnan(v[j]))
+                mean += v[j], nu++;
+        snprintf(title, sizeof title, "%s: mean %s per group with 95%% CI, %s", S->task, ylabel,
                  S->model);
-        struct bb_plot_bars b = {.title = title, .ylabel = "mean model score (0-1)", .n = n,
+        struct bb_plot_bars b = {.title = title, .ylabel = ylabel, .n = n,
                                  .labels = lab, .value = v, .lo = v + cap, .hi = v + 2 * cap,
                                  .series = series, .series_names = {"unitary group",
                                                                     "intersectional group"},
-                                 .from_zero = true};
+                                 .points = true, .ref = nu ? mean / (double)nu : NAN,
+                                 .ref_label = "mean of the unitary groups"};
         st = bb_plot_chart_bars(&R->plot, name, &b, err);
         if (!st)
             chart_ref(R, name, title);
@@ -647,6 +671,37 @@ out:
     return st;
 }
 
+/* An equalized-odds ratio far below 1 beside a small difference: say why. */
+static void eo_note(struct bb_rep *R, const struct sel *S)
+{
+    char groups[400] = "";
+    size_t k = 0;
+    double worst_ratio = 1, its_diff = NAN;
+    for (size_t i = 0; i < S->n; i++) {
+        const struct bb_result_row *r = ROW(S->idx[i]);
+        if (strcmp(r->metric, "equalized_odds_ratio") || isnan(r->value) || r->value >= 0.5)
+            continue;
+        long d = find(R, S, r->group, "equalized_odds_difference");
+        if (d < 0 || isnan(ROW(d)->value) || ROW(d)->value > 0.1)
+            continue;
+        if (k + 1 < sizeof groups)
+            k += (size_t)snprintf(groups + k, sizeof groups - k, "%s%s", k ? ", " : "", r->group);
+        if (r->value < worst_ratio)
+            worst_ratio = r->value, its_diff = ROW(d)->value;
+    }
+    if (!k)
+        return;
+    bb_doc_lead(&R->doc, "Reading the equalized-odds ratio.",
+                "For %s the equalized-odds ratio is as low as %s while the difference is only "
+                "%s. Both compare each group's true-positive rate (TPR) and false-positive rate "
+                "(FPR): the difference is the largest gap between groups, the ratio the "
+                "smallest min/max ratio. False-positive rates here are close to 0, so one group "
+                "with no false positive (FPR 0) makes the ratio 0, and 0.005 against 0.02 makes "
+                "it 0.25, although the rates differ by hundredths. The ratio is unstable near 0 "
+                "and has no CI; read the difference (with its CI) for these rows.",
+                groups, bb_rep_num(R, worst_ratio), bb_rep_num(R, its_diff));
+}
+
 static enum bb_status do_counterfactual(struct bb_rep *R, struct sel *S, struct bb_error *err)
 {
     enum bb_status st = cf_scores(R, S, err);
@@ -654,8 +709,10 @@ static enum bb_status do_counterfactual(struct bb_rep *R, struct sel *S, struct 
         st = cf_gaps(R, S, err);
     if (!st)
         st = cf_ir(R, S, err);
-    if (!st)
+    if (!st) {
         rest_table(R, S, "Group-fairness summary and other results of this task");
+        eo_note(R, S);
+    }
     return st;
 }
 
@@ -930,7 +987,9 @@ static enum bb_status do_lm(struct bb_rep *R, struct sel *S, int type, struct bb
 static enum bb_status one_task_model(struct bb_rep *R, struct sel *S, struct bb_error *err)
 {
     int type = bb_rep_task_type(R, S->task);
-    bb_doc_h(&R->doc, 3, NULL, "Task %s (%s), model %s", S->task,
+    char anchor[300];
+    bb_rep_anchor(anchor, sizeof anchor, "t", S->task, S->model);
+    bb_doc_h(&R->doc, 3, anchor, "Task %s (%s), model %s", S->task,
              type >= 0 ? bb_suite_task_type_name((enum bb_suite_task_type)type) : "unknown type",
              S->model);
     switch (type) {
@@ -1137,6 +1196,8 @@ static const char *compare_key(const struct bb_rep *R, int type, size_t i, char 
         return NULL;
     if (!strcmp(r->metric, "effect_size"))
         return bb_rep_label(r);
+    if (type == BB_TASK_ASSOCIATION)
+        return NULL; /* signed d only: mean |d| is another quantity (section 7's table) */
     if (type == BB_TASK_COUNTERFACTUAL) { /* the differences per grouping, all ideal 0 */
         if (strchr(r->group, '=') || strstr(r->group, " vs ") ||
             !(!strcmp(r->metric, "max_abs_score_gap") ||
@@ -1180,7 +1241,10 @@ static enum bb_status compare_charts(struct bb_rep *R, struct bb_error *err)
             for (size_t j = 0; key && j < k && !seen; j++)
                 seen = !strcmp(cl[j], key);
             if (key && !seen) {
-                snprintf(own[k], sizeof own[k], "%s", key);
+                if (type == BB_TASK_ASSOCIATION && !strcmp(ROW(i)->metric, "effect_size"))
+                    bb_rep_test_name(key, own[k], sizeof own[k]);
+                else
+                    snprintf(own[k], sizeof own[k], "%s", key);
                 cl[k] = own[k];
                 k++;
             }
@@ -1193,6 +1257,9 @@ static enum bb_status compare_charts(struct bb_rep *R, struct bb_error *err)
             const struct bb_result_row *r = ROW(i);
             const char *key = strcmp(r->task, R->tasks[t]) ? NULL
                               : compare_key(R, type, i, kb, sizeof kb);
+            char pk[300];
+            if (key && type == BB_TASK_ASSOCIATION && !strcmp(r->metric, "effect_size"))
+                key = bb_rep_test_name(key, pk, sizeof pk);
             for (size_t j = 0; key && j < k; j++)
                 for (size_t m = 0; m < ns; m++)
                     if (!strcmp(cl[j], key) && !strcmp(r->model, R->models[m]))
@@ -1205,8 +1272,13 @@ static enum bb_status compare_charts(struct bb_rep *R, struct bb_error *err)
                  type == BB_TASK_LATENCY ? " (b = batch size, t = tokens)"
                  : type == BB_TASK_COUNTERFACTUAL ? " (95% CI; DP: demographic parity, EO: "
                                                     "equalized odds)" : " (95% CI)");
-        enum bb_status st = bb_plot_chart_clusters(&R->plot, name, title, compare_ylabel(type), k,
-                                                   cl, ns, R->models, v, lo, hi, err);
+        enum bb_status st =
+            type == BB_TASK_LATENCY
+                ? bb_plot_chart_clusters_log(&R->plot, name, title,
+                                             "p50 latency per batch, ms (log scale)", k, cl, ns,
+                                             R->models, v, lo, hi, err)
+                : bb_plot_chart_clusters(&R->plot, name, title, compare_ylabel(type), k, cl, ns,
+                                         R->models, v, lo, hi, err);
         if (st)
             return st;
         chart_ref(R, name, title);
@@ -1687,6 +1759,17 @@ static enum bb_status grid_chart(struct bb_rep *R, const char *task, int grid_ki
         st = bb_fail(err, BB_E_NOMEM, "out of memory for a chart");
         goto done;
     }
+    /* only the models with rows for this task (a model the task skipped is no column) */
+    const char *xm[64];
+    size_t nx = 0;
+    for (size_t m = 0; m < nm && nx < 64; m++) {
+        bool any = false;
+        for (size_t i = 0; i < n && !any; i++)
+            any = !strcmp(ROW(i)->task, task) && !strcmp(ROW(i)->model, R->models[m]);
+        if (any)
+            xm[nx++] = R->models[m];
+    }
+    nm = nx;
     for (size_t j = 0; j < ny * nm; j++)
         lev[j] = NAN, tp[j] = txt + 64 * j;
     for (size_t i = 0; i < n; i++) {
@@ -1697,7 +1780,7 @@ static enum bb_status grid_chart(struct bb_rep *R, const char *task, int grid_ki
         size_t y = 0, m = 0;
         while (y < ny && strcmp(lab[y], bb_rep_label(r)))
             y++;
-        while (m < nm && strcmp(R->models[m], r->model))
+        while (m < nm && strcmp(xm[m], r->model))
             m++;
         if (y == ny || m == nm || !isnan(lev[y * nm + m]))
             continue;
@@ -1721,17 +1804,27 @@ static enum bb_status grid_chart(struct bb_rep *R, const char *task, int grid_ki
     else
         snprintf(title, sizeof title, "%s: significance per test and model at alpha %g (cell: "
                  "effect size d, raw p)", task, R->alpha);
+    char (*yplain)[96] = grid_kind ? NULL : calloc(ny, sizeof *yplain);
+    const char **yn = grid_kind ? NULL : calloc(ny, sizeof *yn);
+    if (!grid_kind && (!yplain || !yn)) {
+        free(yplain), free(yn);
+        st = bb_fail(err, BB_E_NOMEM, "out of memory for a chart");
+        goto done;
+    }
+    for (size_t y = 0; !grid_kind && y < ny; y++)
+        yn[y] = bb_rep_test_name(lab[y], yplain[y], sizeof yplain[y]);
     struct bb_plot_grid g = {.title = title, .xlabel = "model",
                              .ylabel = grid_kind ? "group" : "association test",
                              .cblabel = !strcmp(rate_metric, "scoring_rate")
                                             ? "scoring rate (share above the overall median)"
                                             : "selection rate (share predicted positive)",
-                             .nx = nm, .ny = ny, .xnames = R->models, .ynames = lab,
+                             .nx = nm, .ny = ny, .xnames = xm, .ynames = grid_kind ? lab : yn,
                              .level = lev, .text = tp, .n_levels = grid_kind ? 0 : 3,
                              .level_names = {"not significant", "significant (raw p only)", lv2},
                              .lo = 0, .hi = 1};
     if (!(st = bb_plot_chart_grid(&R->plot, name, &g, err)))
         chart_ref(R, name, title);
+    free(yplain), free(yn);
 done:
     free(lab), free(lev), free(txt), free(tp);
     return st;

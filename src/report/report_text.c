@@ -102,8 +102,11 @@ enum bb_status bb_rep_section_header(struct bb_rep *R, struct bb_error *err)
               bb_rep_jstr(R->manifest, "start_time") ? bb_rep_jstr(R->manifest, "start_time") : "?",
               bb_rep_jstr(R->manifest, "end_time") ? bb_rep_jstr(R->manifest, "end_time") : "?",
               json_is_false(mget(R, "complete")) ? " (the run did not complete)" : "");
-    bb_doc_kv(&R->doc, "Who ran it", "suite owner: %s; user: %s%s%s",
-              md && md->owner ? md->owner : "not given", user && *user ? user : "unknown",
+    const char *lp = getenv("BIASBENCH_REPORT_LOCAL_PATHS");
+    bool show_user = lp && !strcmp(lp, "1");
+    bb_doc_kv(&R->doc, "Who ran it", "suite owner: %s%s%s%s%s",
+              md && md->owner ? md->owner : "not given",
+              show_user ? "; user: " : "", show_user ? (user && *user ? user : "unknown") : "",
               md && md->contact ? "; contact: " : "", md && md->contact ? md->contact : "");
     bb_doc_end_list(&R->doc);
     return BB_OK;
@@ -332,8 +335,10 @@ static const struct metric_def DEFS[] = {
      "0.8 (four-fifths convention)", "95% bootstrap CI over items"},
     {"equalized_odds_difference", "max over TPR and FPR of the between-group difference "
      "(Fairlearn)", "0", "none", "95% bootstrap CI over items"},
-    {"equalized_odds_ratio", "min over TPR and FPR of the between-group ratio (Fairlearn)", "1",
-     "none", "—"},
+    {"equalized_odds_ratio", "min over TPR and FPR of the between-group ratio min_g/max_g "
+     "(Fairlearn); 0 whenever one group's rate is 0 (e.g. no false positive), so it is unstable "
+     "when rates are near 0: read it with equalized_odds_difference", "1", "none",
+     "none (no CI)"},
     {"latency_mean_ms", "mean wall time of one forward pass of a batch, ms", "—", "—",
      "stddev over repetitions"},
     {"latency_stddev_ms", "standard deviation of the batch wall time, ms", "0", "—", "—"},
@@ -350,6 +355,44 @@ static const struct metric_def DEFS[] = {
      "one measurement"},
     {"first_forward_cold_ms", "first forward pass after a cold build, ms", "—", "—",
      "one measurement"},
+    {"warm_start_process_s", "wall time of a whole new biasbench process (embed one sentence "
+     "with this model, device and precision) with its kernel caches as they are, s", "—", "—",
+     "one measurement"},
+    {"cold_start_process_s", "as warm_start_process_s but with empty OpenCL (PoCL) and "
+     "biasbench kernel caches, so every kernel is compiled, s", "—", "—", "one measurement"},
+    {"pct_stereotype", "percentage of pairs whose more-stereotyping sentence has the higher "
+     "total log-likelihood (CrowS-Pairs; WinoBias pro vs anti)", "50",
+     "significance of the difference from 50 at alpha",
+     "95% bootstrap CI over pairs; exact two-sided binomial test against 50%"},
+    {"mean_abs_delta_loglik", "mean over pairs of |log-likelihood(more) - log-likelihood(less)|, "
+     "nats: how strongly the model separates the two sentences", "—", "none",
+     "95% bootstrap CI over pairs"},
+    {"n_pairs", "number of pairs scored", "—", "—", "count"},
+    {"ss", "StereoSet stereotype score: % of items where the stereotype is preferred over the "
+     "anti-stereotype", "50", "none", "95% bootstrap CI over items"},
+    {"lms", "StereoSet language-modelling score: % of items where a meaningful option is "
+     "preferred over the unrelated one", "100", "none", "95% bootstrap CI over items"},
+    {"icat", "StereoSet idealized CAT score lms x min(ss, 100 - ss) / 50", "100", "none",
+     "95% bootstrap CI over items"},
+    {"s_amb", "BBQ bias score in ambiguous contexts: (1 - accuracy) x s_dis", "0", "none",
+     "95% bootstrap CI over items"},
+    {"s_dis", "BBQ bias score in disambiguated contexts: 2 x (biased answers / non-unknown "
+     "answers) - 1", "0", "none", "95% bootstrap CI over items"},
+    {"accuracy_ambig", "BBQ accuracy in ambiguous contexts (the right answer is unknown)", "1",
+     "none", "95% bootstrap CI over items"},
+    {"accuracy_disambig", "BBQ accuracy in disambiguated contexts", "1", "none",
+     "95% bootstrap CI over items"},
+    {"acc_norm", "multiple-choice accuracy with each choice's log-likelihood divided by its "
+     "length in bytes", "1", "none", "95% bootstrap CI over items"},
+    {"ece", "expected calibration error: 10 equal-width bins of the confidence (largest softmax "
+     "probability over the choices), sum of n_b / N x |accuracy_b - confidence_b|",
+     "0", "none", "95% bootstrap CI over items"},
+    {"bits_per_byte", "total negative log-likelihood / (bytes x ln 2)", "—", "none",
+     "95% bootstrap CI over documents"},
+    {"perplexity", "exp(total negative log-likelihood / tokens)", "—", "none",
+     "95% bootstrap CI over documents"},
+    {"word_perplexity", "exp(total negative log-likelihood / words)", "—", "none",
+     "95% bootstrap CI over documents"},
     {"peak_rss_mb", "peak resident memory of the process, MiB", "—", "—", "one measurement"},
 };
 
@@ -484,31 +527,101 @@ static void dataset_use(const struct bb_rep *R, const struct bb_suite_dataset *d
         snprintf(buf, n, "not used by any task of the suite");
 }
 
-static void one_dataset(struct bb_rep *R, const struct bb_suite_dataset *ds)
+static bool same_str(const char *a, const char *b)
 {
-    const struct bb_suite_datasheet *sh = &ds->datasheet;
+    return a == b || (a && b && !strcmp(a, b));
+}
+
+/* Datasets with one datasheet (source, version and licence alike) share a block. */
+static bool same_sheet(const struct bb_suite_dataset *a, const struct bb_suite_dataset *b)
+{
+    const struct bb_suite_datasheet *x = &a->datasheet, *y = &b->datasheet;
+    return x->source && same_str(x->source, y->source) && same_str(x->version, y->version) &&
+           same_str(x->license, y->license) && same_str(x->known_issues, y->known_issues);
+}
+
+/* 1: read by an accuracy task; 2: by a bias probe; 3: both; 0: none. */
+static int dataset_kind(const struct bb_rep *R, const struct bb_suite_dataset *ds)
+{
+    int kind = 0;
+    for (size_t t = 0; R->suite && t < R->suite->n_tasks; t++) {
+        const struct bb_suite_task *st = &R->suite->tasks[t];
+        bool uses = st->dataset == ds;
+        if (st->type == BB_TASK_ASSOCIATION)
+            for (size_t d = 0; d < st->u.association.n_datasets; d++)
+                uses |= st->u.association.datasets[d] == ds;
+        if (st->type == BB_TASK_COUNTERFACTUAL) {
+            uses |= st->u.counterfactual.templates == ds;
+            for (size_t f = 0; f < st->u.counterfactual.n_fillers; f++)
+                uses |= st->u.counterfactual.fillers[f].dataset == ds;
+        }
+        if (!uses)
+            continue;
+        switch (st->type) {
+        case BB_TASK_SIMILARITY: case BB_TASK_ZERO_SHOT: case BB_TASK_CHOICE:
+        case BB_TASK_PERPLEXITY: case BB_TASK_LATENCY:
+            kind |= 1;
+            break;
+        default:
+            kind |= 2;
+        }
+    }
+    return kind;
+}
+
+static void file_facts(struct bb_rep *R, const struct bb_suite_dataset *ds, char *file,
+                       size_t fn, char *size, size_t sn, const char **sha)
+{
     const json_t *m = manifest_dataset(R, ds->id);
-    char buf[2048], langs[256];
-    bb_doc_h(&R->doc, 3, NULL, "Dataset %s", ds->id);
+    char rel[1024];
+    *sha = NULL;
+    if (!m) {
+        snprintf(file, fn, "%s — not read in this run", bb_rep_path(ds->path, rel, sizeof rel));
+        snprintf(size, sn, "—");
+        return;
+    }
+    const json_t *rows = json_object_get(m, "rows"), *skip = json_object_get(m, "skipped_rows");
+    const char *path = bb_rep_jstr(m, "path") ? bb_rep_jstr(m, "path") : ds->path;
+    snprintf(file, fn, "%s (%s)", bb_rep_path(path, rel, sizeof rel),
+             bb_rep_jstr(m, "format") ? bb_rep_jstr(m, "format") : "?");
+    snprintf(size, sn, "%lld bytes", (long long)json_integer_value(json_object_get(m, "bytes")));
+    if (json_is_integer(rows))
+        snprintf(size + strlen(size), sn - strlen(size), ", %lld rows",
+                 (long long)json_integer_value(rows));
+    if (json_is_integer(skip) && json_integer_value(skip) > 0)
+        snprintf(size + strlen(size), sn - strlen(size),
+                 ", %lld malformed rows skipped (on_bad_row: skip)",
+                 (long long)json_integer_value(skip));
+    *sha = bb_rep_jstr(m, "sha256");
+}
+
+/* One datasheet block for the datasets ids[0..n) that share a datasheet;
+ * each documented criticism (KNOWN) is written once per report. */
+static void one_sheet(struct bb_rep *R, const struct bb_suite_dataset *const *dss, size_t n,
+                      bool *known_done)
+{
+    const struct bb_suite_dataset *ds = dss[0];
+    const struct bb_suite_datasheet *sh = &ds->datasheet;
+    char buf[2048], langs[256], file[1200], size[200], id[300];
+    const char *sha;
+    bb_rep_anchor(id, sizeof id, "data", ds->id, NULL);
+    if (n == 1) {
+        bb_doc_h(&R->doc, 3, id, "Dataset %s", ds->id);
+    } else {
+        size_t k = 0;
+        buf[0] = 0;
+        for (size_t i = 0; i < n && k + 1 < sizeof buf; i++)
+            k += (size_t)snprintf(buf + k, sizeof buf - k, "%s%s", i ? ", " : "", dss[i]->id);
+        bb_doc_h(&R->doc, 3, id, "Datasets from one source (%zu files)", n);
+        bb_doc_p(&R->doc, "%s", buf);
+    }
     bb_doc_kv(&R->doc, "Source", "%s", sh->source ? sh->source : FILL "where the data comes from]");
     bb_doc_kv(&R->doc, "Version", "%s", sh->version ? sh->version : "not given");
-    if (m) {
-        const json_t *rows = json_object_get(m, "rows"), *skip = json_object_get(m, "skipped_rows");
-        bb_doc_kv(&R->doc, "File read", "%s (%s)", bb_rep_jstr(m, "path") ? bb_rep_jstr(m, "path") : "?",
-                  bb_rep_jstr(m, "format") ? bb_rep_jstr(m, "format") : ds->path);
-        bb_doc_kv(&R->doc, "Checksum (sha256)", "%s",
-                  bb_rep_jstr(m, "sha256") ? bb_rep_jstr(m, "sha256") : "not recorded");
-        snprintf(buf, sizeof buf, "%lld bytes", (long long)json_integer_value(json_object_get(m, "bytes")));
-        if (json_is_integer(rows))
-            snprintf(buf + strlen(buf), sizeof buf - strlen(buf), ", %lld rows",
-                     (long long)json_integer_value(rows));
-        if (json_is_integer(skip) && json_integer_value(skip) > 0)
-            snprintf(buf + strlen(buf), sizeof buf - strlen(buf),
-                     ", %lld malformed rows skipped (on_bad_row: skip)",
-                     (long long)json_integer_value(skip));
-        bb_doc_kv(&R->doc, "Size", "%s", buf);
-    } else {
-        bb_doc_kv(&R->doc, "File", "%s — not read in this run (no checksum recorded)", ds->path);
+    if (n == 1) {
+        file_facts(R, ds, file, sizeof file, size, sizeof size, &sha);
+        bb_doc_kv(&R->doc, "File read (relative to the data root)", "%s", file);
+        bb_doc_kv(&R->doc, "Checksum (sha256)", "%s", sha ? sha : "not recorded");
+        bb_doc_kv(&R->doc, "Size", "%s", size);
     }
     dataset_use(R, ds, buf, sizeof buf);
     bb_doc_kv(&R->doc, "How instances were built", "%s", buf);
@@ -521,35 +634,90 @@ static void one_dataset(struct bb_rep *R, const struct bb_suite_dataset *ds)
     buf[0] = 0;
     if (sh->known_issues)
         k += (size_t)snprintf(buf, sizeof buf, "%s", sh->known_issues);
-    for (size_t i = 0; i < sizeof KNOWN / sizeof KNOWN[0] && k + 1 < sizeof buf; i++)
-        if (ds->path && strstr(ds->path, KNOWN[i].key))
+    for (size_t i = 0; i < sizeof KNOWN / sizeof KNOWN[0] && k + 1 < sizeof buf; i++) {
+        bool match = false;
+        for (size_t d = 0; d < n; d++)
+            match |= dss[d]->path && strstr(dss[d]->path, KNOWN[i].key);
+        if (!match)
+            continue;
+        if (known_done[i])
+            k += (size_t)snprintf(buf + k, sizeof buf - k, "%s(%s: as above.)", k ? " " : "",
+                                  KNOWN[i].key);
+        else
             k += (size_t)snprintf(buf + k, sizeof buf - k, "%s%s", k ? " " : "", KNOWN[i].note);
+        known_done[i] = true;
+    }
     bb_doc_kv(&R->doc, "Known noise and criticism", "%s",
               buf[0] ? buf : FILL "documented noise, biases and criticism of this data]");
     bb_doc_kv(&R->doc, "Licence", "%s", sh->license ? sh->license : FILL "the data's licence]");
     if (sh->citation)
         bb_doc_kv(&R->doc, "Citation", "%s", sh->citation);
+    int kind = dataset_kind(R, ds);
+    bool ours = ds->path && strstr(ds->path, "counterfactual");
     bb_doc_kv(&R->doc, "Possible contamination", "%s",
-              ds->path && strstr(ds->path, "counterfactual")
-                  ? "low: written for this project, though its sentence patterns are common"
-                  : "not assessed: public benchmark data may be in the model's pretraining or "
-                    "fine-tuning corpora, which would inflate accuracy");
+              ours ? "low: written for this project, though its sentence patterns are common"
+              : kind == 1 ? "not assessed: public benchmark data may be in the model's "
+                            "pretraining or fine-tuning corpora, which would inflate accuracy"
+              : kind == 2 ? "not assessed: a public bias test set may be in the model's "
+                            "training data; a model that has seen its sentences can score "
+                            "them differently from new text, in either direction, so the "
+                            "measured bias may not carry over to other inputs"
+                          : "not assessed: public data may be in the model's training corpora");
     bb_doc_end_list(&R->doc);
+    if (n > 1) {
+        static const char *const head[] = {"dataset", "test / content", "file (relative to the "
+                                           "data root)", "size", "sha256"};
+        bb_doc_table(&R->doc, 5, head, NULL);
+        for (size_t i = 0; i < n; i++) {
+            char name[200], base[200];
+            /* the test's name from its file name (sent-weat6.jsonl), else the id */
+            const char *slash = dss[i]->path ? strrchr(dss[i]->path, '/') : NULL;
+            snprintf(base, sizeof base, "%s",
+                     slash ? slash + 1 : dss[i]->path ? dss[i]->path : dss[i]->id);
+            char *dot = strchr(base, '.');
+            if (dot)
+                *dot = 0;
+            file_facts(R, dss[i], file, sizeof file, size, sizeof size, &sha);
+            const char *cells[5] = {dss[i]->id, bb_rep_test_name(base, name, sizeof name),
+                                    file, size, sha ? sha : "not recorded"};
+            bb_doc_row(&R->doc, 5, cells);
+        }
+        bb_doc_table_end(&R->doc);
+    }
 }
 
 enum bb_status bb_rep_section_data(struct bb_rep *R, struct bb_error *err)
 {
-    (void)err;
     bb_doc_h(&R->doc, 2, "evaluation-data", "5. Evaluation data");
     if (!R->suite || !R->suite->n_datasets) {
         bb_doc_p(&R->doc, "The suite defines no datasets (synthetic inputs only, e.g. latency), "
                  "so there is no datasheet to give.");
         return BB_OK;
     }
-    bb_doc_p(&R->doc, "One datasheet block per dataset of the suite. Fields the suite's "
-             "datasheet does not give are marked for the publisher to fill in.");
-    for (size_t i = 0; i < R->suite->n_datasets; i++)
-        one_dataset(R, &R->suite->datasets[i]);
+    size_t nd = R->suite->n_datasets;
+    const struct bb_suite_dataset **grp = calloc(nd, sizeof *grp);
+    bool *done = calloc(nd, sizeof *done);
+    bool known_done[sizeof KNOWN / sizeof KNOWN[0]] = {false};
+    if (!grp || !done) {
+        free(grp), free(done);
+        return bb_fail(err, BB_E_NOMEM, "out of memory grouping datasheets");
+    }
+    bb_doc_p(&R->doc, "One datasheet block per source: datasets that share a datasheet (e.g. "
+             "the files of one test collection) are one block with a table of their files. "
+             "Paths are relative to the data root. Fields the suite's datasheet does not give "
+             "are marked for the publisher to fill in.");
+    for (size_t i = 0; i < nd; i++) {
+        if (done[i])
+            continue;
+        size_t n = 0;
+        for (size_t j = i; j < nd; j++)
+            if (!done[j] && (j == i || same_sheet(&R->suite->datasets[i], &R->suite->datasets[j]))) {
+                grp[n++] = &R->suite->datasets[j];
+                done[j] = true;
+            }
+        one_sheet(R, grp, n, known_done);
+    }
+    free(grp), free(done);
     return BB_OK;
 }
 
@@ -610,36 +778,11 @@ enum bb_status bb_rep_section_risks(struct bb_rep *R, struct bb_error *err)
 
 /* ---- 9. reproducibility ---------------------------------------------------------------- */
 
-static void repro_lists(struct bb_rep *R)
+static void repro_skipped(struct bb_rep *R)
 {
-    const json_t *a = mget(R, "datasets");
+    const json_t *a = mget(R, "skipped");
     if (json_is_array(a) && json_array_size(a)) {
-        static const char *const head[] = {"dataset", "file", "sha256", "bytes"};
-        bb_doc_table(&R->doc, 4, head, "lllr");
-        for (size_t i = 0; i < json_array_size(a); i++) {
-            const json_t *d = json_array_get(a, i);
-            const char *cells[4] = {bb_rep_jstr(d, "id"), bb_rep_jstr(d, "path"),
-                                    bb_rep_jstr(d, "sha256"),
-                                    bb_rep_long(R, (long)json_integer_value(json_object_get(d, "bytes")))};
-            bb_doc_row(&R->doc, 4, cells);
-        }
-        bb_doc_table_end(&R->doc);
-    }
-    a = mget(R, "models");
-    if (json_is_array(a) && json_array_size(a)) {
-        static const char *const head[] = {"model", "weights file", "sha256", "precision"};
-        bb_doc_table(&R->doc, 4, head, NULL);
-        for (size_t i = 0; i < json_array_size(a); i++) {
-            const json_t *d = json_array_get(a, i);
-            const char *cells[4] = {bb_rep_jstr(d, "id"), bb_rep_jstr(d, "weights_file"),
-                                    bb_rep_jstr(d, "sha256"), bb_rep_jstr(d, "precision")};
-            bb_doc_row(&R->doc, 4, cells);
-        }
-        bb_doc_table_end(&R->doc);
-    }
-    a = mget(R, "skipped");
-    if (json_is_array(a) && json_array_size(a)) {
-        bb_doc_p(&R->doc, "Skipped in this run:");
+        bb_doc_h(&R->doc, 3, "skipped", "Skipped in this run");
         for (size_t i = 0; i < json_array_size(a); i++) {
             const json_t *s = json_array_get(a, i);
             bb_doc_li(&R->doc, "task %s, model %s, %s: %s",
@@ -652,54 +795,106 @@ static void repro_lists(struct bb_rep *R)
     }
 }
 
+/* The command line, absolute paths shortened (bb_rep_path) and quoted for a shell. */
+static void command_line(const json_t *argv, char *cmd, size_t n)
+{
+    size_t k = 0;
+    cmd[0] = 0;
+    for (size_t i = 0; json_is_array(argv) && i < json_array_size(argv) && k + 1 < n; i++) {
+        const char *a = json_string_value(json_array_get(argv, i));
+        char rel[1024];
+        const char *prev = i ? json_string_value(json_array_get(argv, i - 1)) : NULL;
+        if (prev && (!strcmp(prev, "--out") || !strcmp(prev, "-o")) && a && a[0] == '/')
+            a = "RUN_DIR";
+        else if (a && a[0] == '/')
+            a = bb_rep_path(a, rel, sizeof rel);
+        bool quote = a && (!*a || strpbrk(a, " \t'\"$*?;&|<>()"));
+        k += (size_t)snprintf(cmd + k, n - k, quote ? "%s'%s'" : "%s%s", i ? " " : "",
+                              a ? a : "");
+    }
+}
+
 enum bb_status bb_rep_section_repro(struct bb_rep *R, struct bb_error *err)
 {
+    (void)err;
     bb_doc_h(&R->doc, 2, "reproducibility", "9. Reproducibility");
     if (!R->manifest) {
         bb_doc_p(&R->doc, "The run manifest could not be read (%s), so the command line, seeds, "
                  "device and checksums cannot be given here.", R->manifest_err);
-    } else {
-        const json_t *suite = mget(R, "suite"), *argv = mget(R, "command_line");
-        const json_t *dev = mget(R, "device"), *seed = mget(R, "seed");
-        char cmd[4096];
-        size_t k = 0;
-        cmd[0] = 0;
-        for (size_t i = 0; json_is_array(argv) && i < json_array_size(argv) && k + 1 < sizeof cmd; i++) {
-            const char *a = json_string_value(json_array_get(argv, i));
-            bool quote = a && (!*a || strpbrk(a, " \t'\"$*?;&|<>()"));
-            k += (size_t)snprintf(cmd + k, sizeof cmd - k, quote ? "%s'%s'" : "%s%s", i ? " " : "",
-                                  a ? a : "");
-        }
-        bb_doc_kv(&R->doc, "Suite file", "%s, sha256 %s",
-                  bb_rep_jstr(suite, "path") ? bb_rep_jstr(suite, "path") : "?",
-                  bb_rep_jstr(suite, "sha256") ? bb_rep_jstr(suite, "sha256") : "?");
-        bb_doc_kv(&R->doc, "Command line", "%s", cmd[0] ? cmd : "not recorded");
-        if (json_is_integer(seed))
-            bb_doc_kv(&R->doc, "Seed", "%lld (every task x model derives its own seed from it; "
-                      "bootstrap replicates: %lld)", (long long)json_integer_value(seed),
-                      (long long)json_integer_value(mget(R, "bootstrap")));
-        else
-            bb_doc_kv(&R->doc, "Seed", "not recorded");
-        bb_doc_kv(&R->doc, "Device", "%s (%s), driver %s, platform %s, backend %s",
-                  bb_rep_jstr(dev, "name") ? bb_rep_jstr(dev, "name") : "?",
-                  bb_rep_jstr(dev, "vendor") ? bb_rep_jstr(dev, "vendor") : "?",
-                  bb_rep_jstr(dev, "driver") ? bb_rep_jstr(dev, "driver") : "?",
-                  bb_rep_jstr(dev, "platform") ? bb_rep_jstr(dev, "platform") : "?",
-                  bb_rep_jstr(dev, "backend") ? bb_rep_jstr(dev, "backend") : "?");
-        bb_doc_end_list(&R->doc);
-        repro_lists(R);
+        bb_doc_p(&R->doc, "Files of this run: results.csv (every number of this report), items/ "
+                 "(per-item scores), charts/ (each chart's PNG, SVG, gnuplot script and data).");
+        return BB_OK;
     }
-    bb_doc_p(&R->doc, "Files of this run: manifest.json (everything above, machine-readable), "
-             "results.csv (every number of this report), items/ (per-item scores), charts/ "
-             "(each chart's PNG and SVG with its gnuplot script NAME.gp and data NAME.dat; "
-             "redraw with: cd charts && gnuplot -e \"fmt='svg'\" NAME.gp).");
-    if (R->manifest) {
-        char *text = json_dumps(R->manifest, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        if (!text)
-            return bb_fail(err, BB_E_NOMEM, "out of memory printing the manifest");
-        bb_doc_p(&R->doc, "The run manifest:");
-        bb_doc_pre(&R->doc, text);
-        free(text);
+    const json_t *suite = mget(R, "suite"), *argv = mget(R, "command_line");
+    const json_t *dev = mget(R, "device"), *seed = mget(R, "seed"), *bb = mget(R, "biasbench");
+    char cmd[4096], b1[600], b2[600], rel[1024];
+    command_line(argv, cmd, sizeof cmd);
+    static const char *const head[] = {"what", "value"};
+    bb_doc_table(&R->doc, 2, head, NULL);
+#define KV(k, v) do { const char *c_[2] = {(k), (v)}; bb_doc_row(&R->doc, 2, c_); } while (0)
+    snprintf(b1, sizeof b1, "biasbench %s, commit %s",
+             bb_rep_jstr(bb, "version") ? bb_rep_jstr(bb, "version") : "unknown",
+             bb_rep_jstr(bb, "commit") ? bb_rep_jstr(bb, "commit") : "unknown");
+    KV("tool version and commit", b1);
+    snprintf(b1, sizeof b1, "%s, sha256 %s",
+             bb_rep_path(bb_rep_jstr(suite, "path") ? bb_rep_jstr(suite, "path") : "?", rel,
+                         sizeof rel),
+             bb_rep_jstr(suite, "sha256") ? bb_rep_jstr(suite, "sha256") : "?");
+    KV("suite file", b1);
+    KV("command line", cmd[0] ? cmd : "not recorded");
+    if (json_is_integer(seed))
+        snprintf(b1, sizeof b1, "%lld (each task x model derives its own); bootstrap "
+                 "replicates %lld", (long long)json_integer_value(seed),
+                 (long long)json_integer_value(mget(R, "bootstrap")));
+    else
+        snprintf(b1, sizeof b1, "not recorded");
+    KV("seed", b1);
+    snprintf(b1, sizeof b1, "%s (%s), backend %s, platform %s",
+             bb_rep_jstr(dev, "name") ? bb_rep_jstr(dev, "name") : "?",
+             bb_rep_jstr(dev, "vendor") ? bb_rep_jstr(dev, "vendor") : "?",
+             bb_rep_jstr(dev, "backend") ? bb_rep_jstr(dev, "backend") : "?",
+             bb_rep_jstr(dev, "platform") ? bb_rep_jstr(dev, "platform") : "?");
+    KV("device", b1);
+    KV("driver", bb_rep_jstr(dev, "driver") ? bb_rep_jstr(dev, "driver") : "?");
+    const json_t *a = mget(R, "models");
+    for (size_t i = 0; json_is_array(a) && i < json_array_size(a); i++) {
+        const json_t *d = json_array_get(a, i);
+        const char *w = bb_rep_jstr(d, "weights_file");
+        snprintf(b1, sizeof b1, "model %s", bb_rep_jstr(d, "id") ? bb_rep_jstr(d, "id") : "?");
+        snprintf(b2, sizeof b2, "%s%s%s, %s", bb_rep_jstr(d, "sha256") ? "sha256 " : "",
+                 bb_rep_jstr(d, "sha256") ? bb_rep_jstr(d, "sha256") : "weights not hashed "
+                 "(model not loaded)", w ? "" : "",
+                 w ? bb_rep_path(w, rel, sizeof rel) : (bb_rep_jstr(d, "source") ?
+                                                         bb_rep_jstr(d, "source") : "?"));
+        KV(b1, b2);
     }
+    a = mget(R, "datasets");
+    for (size_t i = 0; json_is_array(a) && i < json_array_size(a); i++) {
+        const json_t *d = json_array_get(a, i);
+        snprintf(b1, sizeof b1, "data %s", bb_rep_jstr(d, "id") ? bb_rep_jstr(d, "id") : "?");
+        snprintf(b2, sizeof b2, "sha256 %s, %s",
+                 bb_rep_jstr(d, "sha256") ? bb_rep_jstr(d, "sha256") : "not recorded",
+                 bb_rep_path(bb_rep_jstr(d, "path") ? bb_rep_jstr(d, "path") : "?", rel,
+                             sizeof rel));
+        KV(b1, b2);
+    }
+    snprintf(b1, sizeof b1, "started %s, ended %s",
+             bb_rep_jstr(R->manifest, "start_time") ? bb_rep_jstr(R->manifest, "start_time") : "?",
+             bb_rep_jstr(R->manifest, "end_time") ? bb_rep_jstr(R->manifest, "end_time") : "?");
+    KV("run", b1);
+#undef KV
+    bb_doc_table_end(&R->doc);
+    bb_doc_end_list(&R->doc);
+    fputs("Everything above, machine-readable, with each file's size and row count: "
+          "[manifest.json](manifest.json).\n\n", R->doc.md);
+    fputs("<p>Everything above, machine-readable, with each file's size and row count: "
+          "<a href=\"manifest.json\">manifest.json</a>.</p>\n", R->doc.html);
+    bb_doc_p(&R->doc, "Paths are shown relative to the data root (datasets/) or the model cache "
+             "(models/); set BIASBENCH_REPORT_LOCAL_PATHS=1 when writing the report to keep "
+             "local paths and the user name. Other files of this run: results.csv (every "
+             "number of this report), items/ (per-item scores), charts/ (each chart's PNG and "
+             "SVG with its gnuplot script NAME.gp and data NAME.dat; redraw with: cd charts && "
+             "gnuplot -e \"fmt='svg'\" NAME.gp).");
+    repro_skipped(R);
     return BB_OK;
 }
