@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "status.h"
 
 static char g_dir[PATH_MAX];
 static char g_real[PATH_MAX];
@@ -156,4 +157,14 @@ FILE *__wrap_fopen(const char *path, const char *mode)
         }
     }
     return __real_fopen(path, mode);
+}
+
+void bb_fuzz_note(const char *harness, int status, const struct bb_error *err)
+{
+    static int verbose = -1;
+    if (verbose < 0)
+        verbose = getenv("BB_FUZZ_VERBOSE") != NULL;
+    if (verbose)
+        fprintf(stderr, "%s: %s: %s\n", harness, bb_status_name((enum bb_status)status),
+                status && err ? err->msg : "ok");
 }

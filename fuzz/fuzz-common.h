@@ -52,6 +52,10 @@ size_t bb_fuzz_split(const uint8_t *data, size_t size, struct bb_fuzz_part *part
 char *bb_fuzz_strdup(const uint8_t *data, size_t size);
 /* /dev/null for output the harness does not need. */
 FILE *bb_fuzz_null(void);
+/* With BB_FUZZ_VERBOSE set: print "harness: status: message" to stderr (to see
+ * what a seed reaches); otherwise nothing. */
+struct bb_error;
+void bb_fuzz_note(const char *harness, int status, const struct bb_error *err);
 /* While true, fopen of anything outside the sandbox fails with EACCES (the
  * harnesses linked with -Wl,--wrap=fopen: suite includes stay inside). */
 void bb_fuzz_confine(bool on);

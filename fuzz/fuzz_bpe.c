@@ -5,7 +5,8 @@
  *
  * Built by `make fuzz` only when src/tokenizer/bpe.c exists (configure's
  * HAVE_BPE_SOURCE; re-run configure after the merge). Input parts, split on
- * "\n#@@\n": 0 tokenizer.json, 1 text to encode, 2 tokenizer_config.json.
+ * "\n#@@\n": 0 tokenizer.json, 1 text to encode,  2 tokenizer_config.json (a file
+ * whose part is empty or not given is absent).
  * Every id returned must lie inside the vocabulary and have a piece. */
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +35,7 @@ BB_FUZZ_TARGET(bpe)
     for (size_t i = 0; i < 3; i++) {
         if (!names[i])
             continue;
-        if (i < np)
+        if (i < np && part[i].n)
             bb_fuzz_write(names[i], part[i].p, part[i].n);
         else
             bb_fuzz_remove(names[i]);
@@ -46,6 +47,7 @@ BB_FUZZ_TARGET(bpe)
     bb_fuzz_confine(true);
     enum bb_status st = bb_tokenizer_load(dir, &tok, &err);
     bb_fuzz_confine(false);
+    bb_fuzz_note("bpe", st, &err);
     if (st || !tok)
         return 0;
     int vs = bb_tokenizer_vocab_size(tok);

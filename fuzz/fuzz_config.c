@@ -3,8 +3,8 @@
  * config.json and sentence_bert_config.json.
  *
  * Input parts, split on "\n#@@\n": 0 config.json, 1 modules.json, 2
- * 1_Pooling/config.json, 3 sentence_bert_config.json; parts not given are
- * absent (each optional file's absence is a path of its own). */
+ * 1_Pooling/config.json, 3 sentence_bert_config.json; a file whose part is
+ * empty or not given is absent (each optional file's absence is a path of its own). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,7 +18,7 @@ BB_FUZZ_TARGET(config)
     struct bb_fuzz_part part[4];
     size_t np = bb_fuzz_split(data, size, part, 4);
     for (size_t i = 0; i < 4; i++) {
-        if (i < np)
+        if (i < np && part[i].n)
             bb_fuzz_write(names[i], part[i].p, part[i].n);
         else
             bb_fuzz_remove(names[i]);
@@ -30,6 +30,7 @@ BB_FUZZ_TARGET(config)
     bb_fuzz_confine(true);
     enum bb_status st = bb_model_config_load(dir, &cfg, &err);
     bb_fuzz_confine(false);
+    bb_fuzz_note("config", st, &err);
     if (!st && (cfg.max_seq_length < 2 || cfg.max_seq_length > cfg.max_position_embeddings))
         abort(); /* a length the model cannot embed */
     return 0;

@@ -41,6 +41,7 @@ BB_FUZZ_TARGET(dataset)
     bb_fuzz_confine(true);
     enum bb_status st = bb_dataset_load(&spec, &t, &err);
     bb_fuzz_confine(false);
+    bb_fuzz_note("dataset", st, &err);
     if (!st && t) {
         size_t rows = bb_table_rows(t), cols = bb_table_cols(t);
         for (size_t c = 0; c < cols; c++) {

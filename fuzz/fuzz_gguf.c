@@ -18,7 +18,9 @@ BB_FUZZ_TARGET(gguf)
     bb_fuzz_path(path, sizeof path, "model.gguf");
     struct bb_gguf *g = NULL;
     struct bb_error err = {0};
-    if (bb_gguf_open(path, &g, &err))
+    enum bb_status os = bb_gguf_open(path, &g, &err);
+    bb_fuzz_note("gguf", os, &err);
+    if (os)
         return 0;
     bb_gguf_version(g);
     bb_gguf_path(g);

@@ -56,6 +56,7 @@ BB_FUZZ_TARGET(rundata)
     bb_fuzz_confine(true);
     enum bb_status st = bb_rundata_load(path, &r, &err);
     bb_fuzz_confine(false);
+    bb_fuzz_note("rundata", st, &err);
     if (st)
         return 0;
     if (np > 2 && r.results.n > 0) {

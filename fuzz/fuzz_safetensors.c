@@ -16,7 +16,9 @@ BB_FUZZ_TARGET(safetensors)
     bb_fuzz_path(path, sizeof path, "model.safetensors");
     struct bb_safetensors *st = NULL;
     struct bb_error err = {0};
-    if (bb_safetensors_open(path, &st, &err))
+    enum bb_status os = bb_safetensors_open(path, &st, &err);
+    bb_fuzz_note("safetensors", os, &err);
+    if (os)
         return 0;
     volatile unsigned char sink = 0;
     for (int i = 0; i < st->n_tensors; i++) {

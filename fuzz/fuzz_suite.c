@@ -35,6 +35,7 @@ BB_FUZZ_TARGET(suite)
     bb_fuzz_confine(true);
     enum bb_status st = bb_suite_load(path, &s, &diag, &err);
     bb_fuzz_confine(false);
+    bb_fuzz_note("suite", st, &err);
     bb_suite_print_errors(&diag, bb_fuzz_null());
     if (!st && s) {
         char buf[256];

@@ -2,10 +2,10 @@
  * (src/tokenizer/: tokenizer.json, or vocab.txt + tokenizer_config.json, and
  * sentence_bert_config.json), then encoding with what was loaded.
  *
- * Input parts, split on "\n#@@\n": 0 tokenizer.json (not written when empty,
- * so the vocab.txt fallback is reached), 1 text to encode, 2
- * tokenizer_config.json, 3 vocab.txt, 4 sentence_bert_config.json; parts not
- * given are absent. A loaded tokenizer encodes part 1 and a few fixed strings,
+ * Input parts, split on "\n#@@\n": 0 tokenizer.json, 1 text to encode, 2
+ * tokenizer_config.json, 3 vocab.txt, 4 sentence_bert_config.json; a file whose
+ * part is empty or not given is absent (an empty part 0 reaches the vocab.txt
+ * fallback). A loaded tokenizer encodes part 1 and a few fixed strings,
  * and every id it returns must have a piece. */
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +37,7 @@ BB_FUZZ_TARGET(tokenizer)
     for (size_t i = 0; i < 5; i++) {
         if (!names[i])
             continue;
-        if (i < np && (i != 0 || part[i].n))
+        if (i < np && part[i].n)
             bb_fuzz_write(names[i], part[i].p, part[i].n);
         else
             bb_fuzz_remove(names[i]);
@@ -49,6 +49,7 @@ BB_FUZZ_TARGET(tokenizer)
     bb_fuzz_confine(true);
     enum bb_status st = bb_tokenizer_load(dir, &tok, &err);
     bb_fuzz_confine(false);
+    bb_fuzz_note("tokenizer", st, &err);
     if (st || !tok)
         return 0;
     bb_tokenizer_pad_id(tok);
