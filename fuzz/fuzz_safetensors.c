@@ -38,6 +38,13 @@ BB_FUZZ_TARGET(safetensors)
             free(dst);
         }
     }
+    /* the reader promises tensors that do not overlap: check every pair */
+    for (int i = 0; i < st->n_tensors && i < 256; i++)
+        for (int j = i + 1; j < st->n_tensors && j < 256; j++) {
+            const struct bb_st_tensor *a = &st->tensors[i], *b = &st->tensors[j];
+            if (a->end > a->begin && b->end > b->begin && a->begin < b->end && b->begin < a->end)
+                abort(); /* two tensors share bytes */
+        }
     bb_safetensors_find(st, "embeddings.word_embeddings.weight");
     (void)sink;
     bb_safetensors_close(st);
