@@ -72,6 +72,14 @@ BB_FUZZ_TARGET(gguf)
             sink += p[0] + p[t->bytes - 1];
         }
     }
+    /* the reader promises tensors that do not overlap: check every pair */
+    for (int i = 0; i < nt && i < 256; i++)
+        for (int j = i + 1; j < nt && j < 256; j++) {
+            const struct bb_tensor *a = bb_gguf_tensor_at(g, i), *b = bb_gguf_tensor_at(g, j);
+            const char *pa = a->data, *pb = b->data;
+            if (a->bytes && b->bytes && pa < pb + b->bytes && pb < pa + a->bytes)
+                abort(); /* two tensors share bytes */
+        }
     for (uint32_t ty = 0; ty < 48; ty++) {
         enum bb_dtype dt;
         bb_gguf_ggml_type(ty, &dt);
