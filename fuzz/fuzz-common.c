@@ -56,7 +56,9 @@ const char *bb_fuzz_dir(void)
 
 void bb_fuzz_path(char *out, size_t n, const char *name)
 {
-    snprintf(out, n, "%s/%s", bb_fuzz_dir(), name);
+    int w = snprintf(out, n, "%s/%s", bb_fuzz_dir(), name);
+    if (w < 0 || (size_t)w >= n)
+        abort(); /* a harness's own file names are short */
 }
 
 static void mkparents(char *path)

@@ -1,7 +1,7 @@
 /* fuzz-regress-t.c: replays every saved fuzz input through the harnesses'
  * entry points (fuzz/fuzz_*.c built with -DBB_FUZZ_REPLAY) in the normal
- * build: tests/data/fuzz-regressions/<harness>/* (each input that once
- * crashed a parser, one TAP point per file) and fuzz/corpus/<harness>/* (the
+ * build: tests/data/fuzz-regressions/<harness>/ (each input that once
+ * crashed a parser, one TAP point per file) and fuzz/corpus/<harness>/ (the
  * committed corpus, one point per harness). A regression that comes back is a
  * crash, a sanitizer report or an abort() of this program. Each input is
  * copied into a buffer of exactly its size, so an over-read is caught by
