@@ -29,6 +29,11 @@ jobs=${FUZZ_JOBS:-1}
 case $secs in ''|*[!0-9]*) echo "fuzz-ci.sh: FUZZ_SECONDS must be a whole number of seconds" >&2; exit 2;; esac
 
 # ---- build ----
+if [ ! -f "$build/Makefile" ] && [ -f "$src/config.status" ]; then
+    echo "fuzz-ci.sh: $src is configured in-tree, which blocks the out-of-tree fuzz build:" \
+        "run 'make distclean' there first (as .ci/run does before its sanitizer pass)" >&2
+    exit 2
+fi
 if [ ! -f "$build/Makefile" ]; then
     if [ ! -x "$src/configure" ]; then
         (cd "$src" && autoreconf -fi) || { echo "fuzz-ci.sh: autoreconf failed" >&2; exit 2; }
@@ -37,7 +42,7 @@ if [ ! -f "$build/Makefile" ]; then
     (cd "$build" && "$src/configure" -q --enable-fuzzing CC="${CC:-clang}") ||
         { echo "fuzz-ci.sh: configure --enable-fuzzing failed (needs clang and libFuzzer)" >&2; exit 2; }
 fi
-make -s -C "$build" fuzz >"$build/fuzz-build.log" 2>&1 ||
+make -s -j"$(nproc 2>/dev/null || echo 2)" -C "$build" fuzz >"$build/fuzz-build.log" 2>&1 ||
     { tail -40 "$build/fuzz-build.log" >&2; echo "fuzz-ci.sh: make fuzz failed" >&2; exit 2; }
 
 dict_of() {
