@@ -6,7 +6,11 @@
  * tokenizer_config.json, 3 vocab.txt, 4 sentence_bert_config.json; a file whose
  * part is empty or not given is absent (an empty part 0 reaches the vocab.txt
  * fallback). A loaded tokenizer encodes part 1 and a few fixed strings,
- * and every id it returns must have a piece. */
+ * and every id it returns must have a piece. The vocabulary the tokenizer
+ * loaded (read by wordpiece.c's own fast scanner of model.vocab) must equal
+ * what jansson reads from the same tokenizer.json: every id has a piece, and
+ * that piece maps to that id. */
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,6 +56,19 @@ BB_FUZZ_TARGET(tokenizer)
     bb_fuzz_note("tokenizer", st, &err);
     if (st || !tok)
         return 0;
+    if (np > 0 && part[0].n) {
+        json_t *doc = json_loadb((const char *)part[0].p, part[0].n, JSON_REJECT_DUPLICATES, NULL);
+        json_t *vocab = json_object_get(json_object_get(doc, "model"), "vocab");
+        const char *key;
+        json_t *v;
+        json_object_foreach(vocab, key, v) {
+            json_int_t id = json_integer_value(v);
+            const char *piece = id < 0 || id > 0x7fffffff ? NULL : bb_tokenizer_piece(tok, (int)id);
+            if (!piece || json_integer_value(json_object_get(vocab, piece)) != id)
+                abort(); /* the fast vocab scanner and jansson disagree */
+        }
+        json_decref(doc);
+    }
     bb_tokenizer_pad_id(tok);
     int vs = bb_tokenizer_vocab_size(tok);
     for (int id = -1; id <= vs && id < 4096; id++)
