@@ -31,7 +31,10 @@ BB_FUZZ_TARGET(config)
     enum bb_status st = bb_model_config_load(dir, &cfg, &err);
     bb_fuzz_confine(false);
     bb_fuzz_note("config", st, &err);
-    if (!st && (cfg.max_seq_length < 2 || cfg.max_seq_length > cfg.max_position_embeddings))
+    /* config.h: max_seq_length is sentence_bert_config.json's (2 ..
+     * max_position_embeddings), else max_position_embeddings (>= 1; the model
+     * refuses lengths below 2 itself) */
+    if (!st && (cfg.max_seq_length < 1 || cfg.max_seq_length > cfg.max_position_embeddings))
         abort(); /* a length the model cannot embed */
     return 0;
 }
