@@ -112,9 +112,11 @@ for n in $targets; do
     else
         res="FINDING (exit $rc): $(grep -E '^(==[0-9]+==ERROR|SUMMARY|.*runtime error|.*deadly signal|.*Timeout|.*out-of-memory)' "$log" | head -1)"
         fail=1
-        for a in "$out/findings/$n-"*; do [ -f "$a" ] && echo "  input: $a"; done
     fi
     printf '%-12s %10s %8s %8s %8s  %s\n' "$n" "${execs:-?}" "${cov:-?}" "${ft:-?}" "${corp:-?}" "$res"
+    if [ "$rc" != 0 ]; then
+        for a in "$out/findings/$n-"*; do [ -f "$a" ] && echo "  input: $a"; done
+    fi
 done
 
 if [ "${FUZZ_MERGE:-0}" = 1 ]; then
