@@ -233,4 +233,11 @@ bpe = {"version": "1.0", "truncation": None, "padding": None,
 bpe_json = json.dumps(bpe, ensure_ascii=False).encode()
 for i, t in enumerate(texts + [b"hello world<|endoftext|>"]):
     put("bpe", "bytelevel-%d" % i, bpe_json + SEP + t)
+if os.path.exists("tests/data/tiny-bpe/tokenizer.json"):  # the BPE branch's tiny tokenizer
+    tj, tc = rd("tests/data/tiny-bpe/tokenizer.json"), b""
+    if os.path.exists("tests/data/tiny-bpe/tokenizer_config.json"):
+        tc = rd("tests/data/tiny-bpe/tokenizer_config.json")
+    for i, t in enumerate(texts + ["caf\u00e9 \U0001F600  spaces\n\ttabs".encode(),
+                                   b"<|endoftext|>hi<|im_start|>"]):
+        put("bpe", "tiny-bpe-%d" % i, tj + SEP + t + SEP + tc)
 put("bpe", "bad-tokenizer-bpe", rd("tests/data/bad-tokenizer/bpe/tokenizer.json") + SEP + b"abab")
