@@ -79,6 +79,9 @@ run_one() {
     dict=
     [ -n "$d" ] && [ -f "$src/fuzz/dict/$d.dict" ] && dict="-dict=$src/fuzz/dict/$d.dict"
     rc=0
+    mkdir -p "$out/tmp"
+    # the harnesses' sandbox folders go under $out/tmp (a crash skips their cleanup)
+    TMPDIR=$out/tmp \
     ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:allocator_may_return_null=1} \
     UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
     "$bin" -max_total_time="$secs" -timeout=25 -rss_limit_mb=2560 \
