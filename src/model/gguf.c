@@ -520,9 +520,14 @@ static enum bb_status check_layout(struct bb_gguf *g, struct bb_error *err)
         g->tensors[i].bytes = (size_t)ti->bytes;
     }
     qsort(order, n, sizeof *order, cmp_offset);
-    for (size_t i = 1; i < n; i++) {
-        const struct tinfo *p = order[i - 1], *t = order[i];
-        if (t->bytes && p->bytes && t->offset < p->offset + p->bytes) {
+    /* sorted by offset: compare with the non-empty tensor that reaches furthest so far (an
+     * empty tensor between two others must not hide their overlap) */
+    const struct tinfo *p = NULL;
+    for (size_t i = 0; i < n; i++) {
+        const struct tinfo *t = order[i];
+        if (!t->bytes)
+            continue;
+        if (p && t->offset < p->offset + p->bytes) {
             s = bb_fail(err, BB_E_INPUT,
                         "%s: tensor '%s' [%llu, %llu) overlaps tensor '%s' [%llu, %llu)", file,
                         g->tensors[t - g->tinfos].name, (unsigned long long)t->offset,
@@ -531,6 +536,8 @@ static enum bb_status check_layout(struct bb_gguf *g, struct bb_error *err)
                         (unsigned long long)(p->offset + p->bytes));
             goto done;
         }
+        if (!p || t->offset + t->bytes > p->offset + p->bytes)
+            p = t;
     }
     /* unique names, and the index bb_gguf_tensor_find searches */
     if (!(g->by_name = malloc((n ? n : 1) * sizeof *g->by_name))) {

@@ -183,13 +183,20 @@ static int cmp_begin(const void *a, const void *b)
 
 static enum bb_status check_overlaps(const struct bb_safetensors *st, struct bb_error *err)
 {
-    for (int i = 1; i < st->n_tensors; i++) {
-        const struct bb_st_tensor *p = &st->tensors[i - 1], *t = &st->tensors[i];
-        if (t->begin < p->end && t->end > t->begin)
+    /* sorted by begin: compare with the non-empty tensor that reaches furthest so far (an
+     * empty tensor between two others must not hide their overlap) */
+    const struct bb_st_tensor *p = NULL;
+    for (int i = 0; i < st->n_tensors; i++) {
+        const struct bb_st_tensor *t = &st->tensors[i];
+        if (t->end == t->begin)
+            continue;
+        if (p && t->begin < p->end)
             return bb_fail(err, BB_E_INPUT,
                            "%s: tensor '%s': data_offsets [%zu,%zu] overlap tensor '%s' [%zu,%zu]",
                            base(st->path), t->name, t->begin, t->end, p->name, p->begin,
                            p->end);
+        if (!p || t->end > p->end)
+            p = t;
     }
     return BB_OK;
 }
