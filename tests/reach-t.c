@@ -1,0 +1,251 @@
+/* reach-t.c: issue 12 ("reach"): the retrieval metrics (src/metrics/ranking)
+ * and clustering (src/metrics/clustering: V-measure, k-means) on
+ * hand-computed cases; the suite keys and the task-table rows of the
+ * retrieval and clustering tasks (a model lacking the capability is refused
+ * with the registry's message); and, with all-MiniLM-L6-v2 present, both
+ * tasks end to end on fixture data and a 2-shard run merged (biasbench run
+ * --shard, biasbench merge) against the unsharded run. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "metrics/clustering.h"
+#include "metrics/ranking.h"
+#include "model/model.h"
+#include "suite.h"
+#include "tap.h"
+#include "tasks/task.h"
+
+/* ---- ranking ---------------------------------------------------------------------- */
+
+static void test_order(void)
+{
+    double s[] = {0.5, 0.9, 0.5, NAN, 0.1};
+    size_t o[5];
+    bb_rank_order(s, 5, o);
+    ok(o[0] == 1 && o[1] == 0 && o[2] == 2 && o[3] == 4 && o[4] == 3,
+       "order: score descending, ties by index, NaN last (%zu %zu %zu %zu %zu)", o[0], o[1], o[2],
+       o[3], o[4]);
+}
+
+static void test_ndcg_ties(void)
+{
+    /* scores 0.9, 0.5, 0.5, 0.1: the tie between documents 1 and 2 is broken
+       by index, so the order is 0 1 2 3 */
+    double s[] = {0.9, 0.5, 0.5, 0.1}, rel2[] = {0, 0, 1, 0}, rel1[] = {0, 1, 0, 0};
+    size_t o[4];
+    bb_rank_order(s, 4, o);
+    /* relevant document 2 at rank 3: DCG = 1/log2(4) = 0.5, IDCG = 1 */
+    is_double(0.5, bb_rank_ndcg(o, rel2, 4, 10), 1e-12, "nDCG@10, tie lost: 1/log2(4) = 0.5");
+    is_double(1.0 / 3.0, bb_rank_mrr(o, rel2, 4, 10), 1e-12, "MRR@10, tie lost: 1/3");
+    is_double(0.0, bb_rank_mrr(o, rel2, 4, 2), 0, "MRR@2: rank 3 is outside the cut");
+    is_double(0.0, bb_rank_recall(o, rel2, 4, 1), 0, "recall@1 = 0");
+    is_double(1.0, bb_rank_recall(o, rel2, 4, 10), 0, "recall@10 = 1 (k > n)");
+    is_double(1.0 / 3.0, bb_rank_ap(o, rel2, 4, 100), 1e-12, "AP@100 = 1/3");
+    /* the same tie won: relevant document 1 at rank 2 */
+    is_double(1.0 / log2(3.0), bb_rank_ndcg(o, rel1, 4, 10), 1e-12,
+              "nDCG@10, tie won: 1/log2(3) = 0.6309");
+    is_double(0.5, bb_rank_mrr(o, rel1, 4, 10), 1e-12, "MRR@10, tie won: 1/2");
+}
+
+static void test_ndcg_graded(void)
+{
+    /* order 0 1 2 3, grades 0 2 1 0: DCG = 2/log2(3) + 1/log2(4); the ideal
+       order puts grade 2 first: IDCG = 2/log2(2) + 1/log2(3) */
+    double s[] = {0.9, 0.8, 0.7, 0.1}, rel[] = {0, 2, 1, 0};
+    size_t o[4];
+    bb_rank_order(s, 4, o);
+    double dcg = 2 / log2(3.0) + 0.5, idcg = 2 + 1 / log2(3.0);
+    is_double(dcg / idcg, bb_rank_ndcg(o, rel, 4, 10), 1e-12, "nDCG@10 graded = %.6f", dcg / idcg);
+    is_double(0.0, bb_rank_ndcg(o, rel, 4, 1), 0, "nDCG@1: top document not relevant -> 0");
+    is_double((2 / log2(3.0)) / idcg, bb_rank_ndcg(o, rel, 4, 2), 1e-12,
+              "nDCG@2 = (2/log2 3) / (2 + 1/log2 3)");
+    /* binary AP with relevant at ranks 2 and 3: (1/2 + 2/3) / 2 */
+    is_double((0.5 + 2.0 / 3.0) / 2, bb_rank_ap(o, rel, 4, 100), 1e-12, "AP = (1/2 + 2/3)/2");
+    is_double(0.0, bb_rank_ap(o, rel, 4, 1), 0, "AP@1 = 0");
+    is_double(0.5, bb_rank_recall(o, rel, 4, 2), 1e-12, "recall@2 = 1/2");
+    double none[] = {0, 0, 0, 0};
+    is_double(0.0, bb_rank_ndcg(o, none, 4, 10), 0, "no relevant document: nDCG 0");
+    is_double(0.0, bb_rank_recall(o, none, 4, 10), 0, "no relevant document: recall 0");
+    /* perfect ranking: every metric 1 */
+    double rel_top[] = {1, 1, 0, 0};
+    is_double(1.0, bb_rank_ndcg(o, rel_top, 4, 10), 1e-12, "perfect ranking: nDCG 1");
+    is_double(1.0, bb_rank_ap(o, rel_top, 4, 100), 1e-12, "perfect ranking: AP 1");
+}
+
+/* ---- clustering --------------------------------------------------------------------- */
+
+static void vm_case(const int *lab, size_t nl, const int *cl, size_t nc, size_t n, double h,
+                    double c, double v, const char *what)
+{
+    struct bb_vmeasure m;
+    struct bb_error err = {0};
+    if (!ok(bb_vmeasure(lab, nl, cl, nc, n, &m, &err) == BB_OK, "v-measure %s: ok", what))
+        return;
+    is_double(h, m.homogeneity, 1e-12, "%s: homogeneity %.6f", what, h);
+    is_double(c, m.completeness, 1e-12, "%s: completeness %.6f", what, c);
+    is_double(v, m.v, 1e-12, "%s: V %.6f", what, v);
+}
+
+static void test_vmeasure(void)
+{
+    int lab[] = {0, 0, 1, 1};
+    vm_case(lab, 2, (int[]){1, 1, 0, 0}, 2, 4, 1, 1, 1, "perfect (cluster ids swapped)");
+    vm_case(lab, 2, (int[]){0, 0, 0, 0}, 1, 4, 0, 1, 0, "one cluster");
+    /* singletons: h = 1; H(K) = ln 4, H(K|C) = ln 2: c = 1/2; V = 2/3 */
+    vm_case(lab, 2, (int[]){0, 1, 2, 3}, 4, 4, 1, 0.5, 2.0 / 3.0, "singletons");
+    /* sklearn's doc example: v_measure_score([0,0,1,1], [0,0,1,2]) = 0.8 */
+    vm_case(lab, 2, (int[]){0, 0, 1, 2}, 3, 4, 1, 2.0 / 3.0, 0.8, "one class split (sklearn 0.8)");
+    vm_case((int[]){0, 0, 1, 2}, 3, (int[]){0, 0, 1, 1}, 2, 4, 2.0 / 3.0, 1, 0.8,
+            "two classes merged (symmetric)");
+    /* labels 000111, clusters 001122: H(C) = ln 2; H(C|K) = (2/6) ln 2 (cluster 1
+       holds one of each); H(K) = ln 3; H(K|C) = 2 x 1/2 x H(1/3, 2/3) */
+    double hk = log(3.0), hc = log(2.0);
+    double hkc = -(1.0 / 3 * log(1.0 / 3) + 2.0 / 3 * log(2.0 / 3));
+    double h = 1 - (2.0 / 6 * log(2.0)) / hc, c = 1 - hkc / hk;
+    vm_case((int[]){0, 0, 0, 1, 1, 1}, 2, (int[]){0, 0, 1, 1, 2, 2}, 3, 6, h, c,
+            2 * h * c / (h + c), "000111 vs 001122");
+    struct bb_vmeasure m;
+    struct bb_error err = {0};
+    ok(bb_vmeasure(lab, 2, (int[]){0, 0, 5, 0}, 2, 4, &m, &err) == BB_E_INPUT,
+       "v-measure: a cluster id out of range is an input error");
+}
+
+static void test_kmeans(void)
+{
+    /* two blobs of three points; centroids (1/3, 1/3) and (31/3, 31/3);
+       inertia per blob (1/9 + 1/9) + (1/9 + 4/9) + (4/9 + 1/9) = 4/3 */
+    float x[] = {0, 0, 0, 1, 1, 0, 10, 10, 10, 11, 11, 10};
+    int a[6], b[6];
+    struct bb_kmeans_result r, r2;
+    struct bb_error err = {0};
+    ok(bb_kmeans(x, 6, 2, 2, 100, 7, a, &r, &err) == BB_OK, "k-means: two blobs");
+    ok(a[0] == a[1] && a[1] == a[2] && a[3] == a[4] && a[4] == a[5] && a[0] != a[3],
+       "k-means: the blobs are the clusters");
+    is_double(8.0 / 3.0, r.inertia, 1e-6, "k-means: inertia 8/3");
+    ok(r.converged, "k-means: converged (%d iterations)", r.iterations);
+    ok(bb_kmeans(x, 6, 2, 2, 100, 7, b, &r2, &err) == BB_OK && !memcmp(a, b, sizeof a) &&
+           r.inertia == r2.inertia,
+       "k-means: the same seed gives the same clustering");
+    int seen[6] = {0};
+    ok(bb_kmeans(x, 6, 2, 6, 100, 3, a, &r, &err) == BB_OK && r.inertia == 0,
+       "k-means: k = n puts every point alone (inertia 0)");
+    for (int i = 0; i < 6; i++)
+        seen[a[i]]++;
+    ok(seen[0] == 1 && seen[1] == 1 && seen[2] == 1 && seen[3] == 1 && seen[4] == 1 && seen[5] == 1,
+       "k-means: k = n uses every cluster once");
+    ok(bb_kmeans(x, 6, 2, 7, 100, 3, a, &r, &err) == BB_E_INPUT, "k-means: k > n is refused");
+    /* duplicate points: k-means++ must still pick distinct centres */
+    float dup[] = {1, 1, 1, 1, 1, 1, 5, 5};
+    ok(bb_kmeans(dup, 4, 2, 2, 100, 1, a, &r, &err) == BB_OK && a[0] == a[1] && a[1] == a[2] &&
+           a[3] != a[0] && r.inertia == 0,
+       "k-means: duplicated points form one cluster");
+}
+
+/* ---- suite keys and the task table ---------------------------------------------------- */
+
+static const char *write_tmp(const char *name, const char *text)
+{
+    static char p[4200];
+    snprintf(p, sizeof p, "%s/%s", test_tmp_dir(), name);
+    FILE *f = fopen(p, "w");
+    if (!f)
+        bail("cannot write %s", p);
+    fputs(text, f);
+    fclose(f);
+    return p;
+}
+
+static const char *SUITE_HEAD = "suite: t\nversion: 1\nmodels:\n  - id: m\n    source: x\n"
+                                "datasets:\n  - id: qd\n    path: qd.csv\n"
+                                "    columns: {query: 0, document: 1, score: 2}\n"
+                                "  - id: tl\n    path: tl.csv\n    columns: {text: 0, label: 1}\n"
+                                "  - id: nolab\n    path: tl.csv\n    columns: {text: 0}\n";
+
+static struct bb_suite *load_suite_text(const char *tasks, struct bb_diagnostics *dg)
+{
+    char buf[4000];
+    snprintf(buf, sizeof buf, "%stasks:\n%s", SUITE_HEAD, tasks);
+    struct bb_suite *s = NULL;
+    struct bb_error err = {0};
+    bb_suite_load(write_tmp("s.yaml", buf), &s, dg, &err);
+    return s;
+}
+
+static void test_suite_keys(void)
+{
+    struct bb_diagnostics dg = {0};
+    struct bb_suite *s = load_suite_text(
+        "  - {id: r, type: retrieval, dataset: qd, min_score: 4}\n"
+        "  - {id: c, type: clustering, dataset: tl, restarts: 3, max_iter: 50, k: 5}\n"
+        "  - {id: c2, type: clustering, dataset: tl}\n", &dg);
+    if (!ok(s != NULL, "a suite with retrieval and clustering tasks loads"))
+        for (size_t i = 0; i < dg.n; i++)
+            diag("%s", dg.v[i].msg);
+    if (s) {
+        const struct bb_suite_task *r = bb_suite_find_task(s, "r"), *c = bb_suite_find_task(s, "c"),
+                                   *c2 = bb_suite_find_task(s, "c2");
+        ok(r && r->type == BB_TASK_RETRIEVAL && r->u.retrieval.has_min_score &&
+               r->u.retrieval.min_score == 4,
+           "retrieval: type and min_score");
+        ok(c && c->type == BB_TASK_CLUSTERING && c->u.clustering.restarts == 3 &&
+               c->u.clustering.max_iter == 50 && c->u.clustering.k == 5,
+           "clustering: restarts, max_iter, k");
+        ok(c2 && c2->u.clustering.restarts == 10 && c2->u.clustering.max_iter == 300 &&
+               c2->u.clustering.k == 0,
+           "clustering defaults: 10 restarts, 300 iterations, k from the labels");
+        is_string("retrieval", bb_suite_task_type_name(BB_TASK_RETRIEVAL), "type name retrieval");
+        is_string("clustering", bb_suite_task_type_name(BB_TASK_CLUSTERING), "type name clustering");
+    }
+    bb_suite_free(s);
+    bb_diagnostics_free(&dg);
+    dg = (struct bb_diagnostics){0};
+    s = load_suite_text("  - {id: c, type: clustering, dataset: nolab, restarts: 0}\n"
+                        "  - {id: r, type: retrieval, dataset: tl, labels: {}}\n", &dg);
+    ok(!s, "bad retrieval/clustering tasks are refused");
+    char all[8000] = "";
+    for (size_t i = 0; i < dg.n; i++)
+        strncat(all, dg.v[i].msg, sizeof all - strlen(all) - 2), strcat(all, "\n");
+    contains(all, "no column for role 'label' (a clustering task needs", "clustering needs label");
+    contains(all, "no column for role 'query' (a retrieval task needs", "retrieval needs query");
+    contains(all, "restarts", "restarts: 0 is out of range");
+    contains(all, "it belongs to tasks of type", "a key of another task type is named as such");
+    bb_suite_free(s);
+    bb_diagnostics_free(&dg);
+}
+
+static void test_registry(void)
+{
+    static const enum bb_suite_task_type types[] = {BB_TASK_RETRIEVAL, BB_TASK_CLUSTERING};
+    static const char *const names[] = {"retrieval", "clustering"};
+    for (int i = 0; i < 2; i++) {
+        const struct bb_task_type_info *ti = bb_task_type_info(types[i]);
+        ok(ti && !strcmp(ti->name, names[i]) && ti->caps == BB_CAP_EMBED && ti->run &&
+               ti->report_section && ti->compare,
+           "task table: %s row (needs embed)", names[i]);
+        struct bb_suite_task t = {.type = types[i]};
+        char why[300] = "";
+        ok(bb_task_model_fits(&t, BB_CAP_EMBED, why, sizeof why), "%s fits an encoder", names[i]);
+        ok(!bb_task_model_fits(&t, BB_CAP_LOGLIK | BB_CAP_GENERATE, why, sizeof why),
+           "%s refuses a language model", names[i]);
+        char want[100];
+        snprintf(want, sizeof want, "a %s task needs a model that can embed text", names[i]);
+        contains(why, want, "%s: the registry's message", names[i]);
+    }
+}
+
+int main(void)
+{
+    plan_lazy();
+    test_order();
+    test_ndcg_ties();
+    test_ndcg_graded();
+    test_vmeasure();
+    test_kmeans();
+    test_suite_keys();
+    test_registry();
+    return tap_failures() ? 1 : 0;
+}
