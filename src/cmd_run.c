@@ -10,6 +10,7 @@
 #include "fileout.h"
 #include "log.h"
 #include "run.h"
+#include "shard.h"
 
 static const char usage_text[] =
     "usage: biasbench run SUITE [options]\n\n"
@@ -27,6 +28,9 @@ static const char usage_text[] =
     "  -D, --data-dir DIR   look for datasets here first\n"
     "      --force          write into a DIR that already holds a run\n"
     "      --no-report      write the CSV files and manifest only\n"
+    "      --shard K/N      run shard K (0-based) of N: the task x model jobs whose number\n"
+    "                       in run order is K mod N; join the N run directories with\n"
+    "                       `biasbench merge` (docs/scale-out.md)\n"
     "  -q, --quiet          errors only on stderr (skipped tasks are still listed on stdout)\n"
     "  -v, --verbose        say what runs when (twice: debug detail)\n\n"
     "Environment: BIASBENCH_DATA and BIASBENCH_MODELS add to the data and model search\n"
@@ -71,7 +75,8 @@ static enum bb_status parse(int argc, char **argv, struct run_cli *c, struct bb_
         {"backend", required_argument, NULL, 'b'}, {"device", required_argument, NULL, 'd'},
         {"data-dir", required_argument, NULL, 'D'}, {"force", no_argument, NULL, 'F'},
         {"no-report", no_argument, NULL, 'R'},   {"quiet", no_argument, NULL, 'q'},
-        {"verbose", no_argument, NULL, 'v'},     {0}};
+        {"verbose", no_argument, NULL, 'v'},     {"shard", required_argument, NULL, 'S'},
+        {0}};
     struct bb_run_opts *o = &c->o;
     enum bb_status st = BB_OK;
     int opt, lim;
@@ -97,6 +102,7 @@ static enum bb_status parse(int argc, char **argv, struct run_cli *c, struct bb_
         case 'D': o->data_dir = optarg; break;
         case 'F': o->force = true; break;
         case 'R': o->no_report = true; break;
+        case 'S': st = bb_shard_parse("--shard", optarg, &o->shard_index, &o->shard_count, err); break;
         case 'q': bb_log_set_level(BB_LOG_ERROR); break;
         case 'v':
             bb_log_set_level(bb_log_get_level() < BB_LOG_INFO ? BB_LOG_INFO : BB_LOG_DEBUG);

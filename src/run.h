@@ -29,6 +29,8 @@ struct bb_run_opts {
     int argc;                   /* the command line, for the manifest */
     char **argv;
     FILE *summary;              /* the summary table (stdout); NULL: none */
+    unsigned shard_index;       /* --shard K/N: run only the task x model jobs whose index */
+    unsigned shard_count;       /* (in run order) is K mod N; 0 = no sharding (shard.h) */
 };
 
 /* Run the suite. Returns BB_OK when every selected task ran or was skipped
