@@ -5,6 +5,7 @@
  * with the registry's message); and, with all-MiniLM-L6-v2 present, both
  * tasks end to end on fixture data and a 2-shard run merged (biasbench run
  * --shard, biasbench merge) against the unsharded run. */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include "metrics/clustering.h"
 #include "metrics/ranking.h"
 #include "model/model.h"
+#include "paths.h"
 #include "suite.h"
 #include "tap.h"
 #include "tasks/task.h"
@@ -237,6 +239,198 @@ static void test_registry(void)
     }
 }
 
+/* ---- end to end: the tasks, --shard and merge ---------------------------------------- */
+
+static const char *g_bin;
+static char g_suite[4200], g_data[4200];
+
+static int run_bb(const char *const *args, char **err_text)
+{
+    const char *argv[64] = {g_bin};
+    size_t n = 1;
+    for (; args[n - 1] && n < 63; n++)
+        argv[n] = args[n - 1];
+    argv[n] = NULL;
+    char o[4200], e[4200];
+    snprintf(o, sizeof o, "%s/stdout.txt", test_tmp_dir());
+    snprintf(e, sizeof e, "%s/stderr.txt", test_tmp_dir());
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid == 0) {
+        FILE *fo = freopen(o, "w", stdout), *fe = freopen(e, "w", stderr);
+        (void)fo, (void)fe;
+        execv(g_bin, (char *const *)argv);
+        _exit(127);
+    }
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (err_text)
+        *err_text = test_slurp(e, NULL);
+    return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+}
+
+/* results.csv without its timing rows (none here, but the contract says so). */
+static char *non_timing(const char *dir)
+{
+    char p[4300];
+    snprintf(p, sizeof p, "%s/results.csv", dir);
+    char *s = test_slurp(p, NULL);
+    if (!s)
+        return NULL;
+    char *out = calloc(strlen(s) + 1, 1);
+    for (char *line = strtok(s, "\n"); line; line = strtok(NULL, "\n")) {
+        size_t len = strlen(line);
+        if (len >= 7 && !strcmp(line + len - 7, ",timing"))
+            continue;
+        strcat(out, line);
+        strcat(out, "\n");
+    }
+    free(s);
+    return out;
+}
+
+static bool same_file(const char *a_dir, const char *b_dir, const char *rel)
+{
+    char a[4300], b[4300];
+    snprintf(a, sizeof a, "%s/%s", a_dir, rel);
+    snprintf(b, sizeof b, "%s/%s", b_dir, rel);
+    size_t na, nb;
+    char *x = test_slurp(a, &na), *y = test_slurp(b, &nb);
+    bool same = x && y && na == nb && !memcmp(x, y, na);
+    free(x);
+    free(y);
+    return same;
+}
+
+static void tmp_path(char *buf, size_t n, const char *name)
+{
+    snprintf(buf, n, "%s/%s", test_tmp_dir(), name);
+}
+
+static double csv_value(const char *results, const char *task, const char *metric)
+{
+    char key[200];
+    snprintf(key, sizeof key, "\"%s\",", task);
+    for (const char *p = results; (p = strstr(p, key)); p++) {
+        const char *eol = strchr(p, '\n');
+        char m[120];
+        snprintf(m, sizeof m, "\"%s\",", metric);
+        const char *q = strstr(p, m);
+        if (q && (!eol || q < eol))
+            return strtod(q + strlen(m), NULL);
+    }
+    return NAN;
+}
+
+static void test_end_to_end(void)
+{
+    char full[4200], s0[4200], s1[4200], merged[4200];
+    tmp_path(full, sizeof full, "full");
+    tmp_path(s0, sizeof s0, "shard0");
+    tmp_path(s1, sizeof s1, "shard1");
+    tmp_path(merged, sizeof merged, "merged");
+    char *e = NULL;
+    int rc = run_bb((const char *[]){"run", g_suite, "--data-dir", g_data, "--out", full,
+                                     "--force", "-q", NULL}, &e);
+    if (!is_int(0, rc, "run the fixture suite unsharded: exit 0"))
+        diag("stderr: %s", e ? e : "");
+    free(e);
+    char *r = non_timing(full);
+    ok(r && isfinite(csv_value(r, "dup", "ndcg_at_10")) && csv_value(r, "dup", "ndcg_at_10") > 0.5,
+       "retrieval: nDCG@10 of the paraphrase queries > 0.5 (%g)", r ? csv_value(r, "dup", "ndcg_at_10") : NAN);
+    ok(r && csv_value(r, "dup", "corpus_size") == 10, "retrieval: corpus of 10 documents");
+    double v = r ? csv_value(r, "intents", "v_measure") : NAN;
+    ok(v > 0 && v <= 1, "clustering: V-measure in (0, 1] (%g)", v);
+    ok(same_file(full, full, "items/dup__minilm.csv") && same_file(full, full, "items/intents__minilm.csv"),
+       "per-item files of both tasks are written");
+    char p[4300];
+    snprintf(p, sizeof p, "%s/items/dup__minilm.csv", full);
+    char *items = test_slurp(p, NULL);
+    contains(items, "item_id,query,n_relevant,first_rank,ndcg_at_10", "retrieval items header");
+    free(items);
+
+    /* two shards, run at once (as GNU parallel would), merged in reverse order */
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int c = run_bb((const char *[]){"run", g_suite, "--data-dir", g_data, "--out", s1,
+                                        "--shard", "1/2", "--no-report", "--force", "-q", NULL},
+                       NULL);
+        _exit(c);
+    }
+    rc = run_bb((const char *[]){"run", g_suite, "--data-dir", g_data, "--out", s0, "--shard",
+                                 "0/2", "--no-report", "--force", "-q", NULL}, NULL);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    ok(rc == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0, "shards 0/2 and 1/2: exit 0");
+    rc = run_bb((const char *[]){"merge", s1, s0, "--out", merged, "--force", NULL}, &e);
+    if (!is_int(0, rc, "merge the two shards: exit 0"))
+        diag("stderr: %s", e ? e : "");
+    free(e);
+    char *m = non_timing(merged);
+    ok(r && m && !strcmp(r, m), "merged results.csv equals the unsharded run's (non-timing rows)");
+    if (r && m && strcmp(r, m))
+        diag("unsharded:\n%s\nmerged:\n%s", r, m);
+    ok(same_file(full, merged, "items/dup__minilm.csv") &&
+           same_file(full, merged, "items/intents__minilm.csv") &&
+           same_file(full, merged, "items/sts__minilm.csv"),
+       "merged items/ equal the unsharded run's, byte for byte");
+    snprintf(p, sizeof p, "%s/report.md", merged);
+    ok(bb_path_exists(p), "merge writes the report");
+    snprintf(p, sizeof p, "%s/manifest.json", merged);
+    char *mf = test_slurp(p, NULL);
+    contains(mf, "\"merged_from\"", "merged manifest lists its shards");
+    free(mf);
+    free(r);
+    free(m);
+
+    /* refusals */
+    rc = run_bb((const char *[]){"merge", s0, "--out", merged, "--force", NULL}, &e);
+    is_int(2, rc, "merge with a shard missing: exit 2");
+    contains(e, "1 shard(s) given (0) but the run has 2", "merge names the missing shards");
+    free(e);
+    rc = run_bb((const char *[]){"merge", s0, s0, "--out", merged, "--force", NULL}, &e);
+    contains(e, "are both shard 0/2", "merge refuses a shard given twice");
+    free(e);
+    rc = run_bb((const char *[]){"merge", full, "--out", merged, "--force", NULL}, &e);
+    contains(e, "not a shard", "merge refuses an unsharded run");
+    free(e);
+    rc = run_bb((const char *[]){"run", g_suite, "--shard", "2/2", NULL}, &e);
+    is_int(2, rc, "--shard 2/2: exit 2");
+    contains(e, "expected K/N with 0 <= K < N", "--shard names the form it wants");
+    free(e);
+
+    /* the Slurm array script, run index by index with SLURM_ARRAY_TASK_ID set (4
+       shards for 3 jobs: shard 3 runs nothing), then the merge script */
+    char cmd[40000], out4[4200];
+    tmp_path(out4, sizeof out4, "slurm");
+    const char *arr = test_src_path("scripts/scale-out/slurm-array.sh");
+    char arr_c[4200];
+    snprintf(arr_c, sizeof arr_c, "%s", arr);
+    const char *mer = test_src_path("scripts/scale-out/slurm-merge.sh");
+    char mer_c[4200];
+    snprintf(mer_c, sizeof mer_c, "%s", mer);
+    const char *sub = test_src_path("scripts/scale-out/submit-slurm.sh");
+    snprintf(cmd, sizeof cmd, "bash -n '%s' && bash -n '%s' && bash -n '%s'", arr_c, mer_c, sub);
+    is_int(0, system(cmd), "the Slurm scripts parse (bash -n)");
+    snprintf(cmd, sizeof cmd,
+             "for k in 0 1 2 3; do SLURM_ARRAY_TASK_ID=$k SLURM_ARRAY_TASK_COUNT=4 BIASBENCH='%s' "
+             "bash '%s' '%s' '%s' --data-dir '%s' -q >/dev/null || exit 1; done && "
+             "BIASBENCH='%s' bash '%s' '%s' 4 >/dev/null",
+             g_bin, arr_c, g_suite, out4, g_data, g_bin, mer_c, out4);
+    is_int(0, system(cmd), "slurm-array.sh for indices 0-3, then slurm-merge.sh: exit 0");
+    char m4[4300];
+    snprintf(m4, sizeof m4, "%s/merged", out4);
+    r = non_timing(full);
+    m = non_timing(m4);
+    ok(r && m && !strcmp(r, m), "4 Slurm shards merged equal the unsharded run (non-timing rows)");
+    free(r);
+    free(m);
+}
+
 int main(void)
 {
     plan_lazy();
@@ -247,5 +441,19 @@ int main(void)
     test_kmeans();
     test_suite_keys();
     test_registry();
+    g_bin = getenv("BIASBENCH");
+    if (!g_bin)
+        g_bin = "./biasbench";
+    char mdir[4096];
+    struct bb_error err = {0};
+    if (bb_paths_find_model("all-MiniLM-L6-v2", mdir, sizeof mdir, &err) != BB_OK) {
+        if (getenv("CI") && !strcmp(getenv("CI"), "true"))
+            bail("all-MiniLM-L6-v2 not found (CI=true): %s", err.msg);
+        skip("end to end: all-MiniLM-L6-v2 not found (scripts/setup.sh fetches it)");
+    } else {
+        snprintf(g_suite, sizeof g_suite, "%s", test_src_path("tests/data/reach/reach.yaml"));
+        snprintf(g_data, sizeof g_data, "%s", test_src_path("tests/data/reach"));
+        test_end_to_end();
+    }
     return tap_failures() ? 1 : 0;
 }
