@@ -31,6 +31,8 @@ static const char usage_text[] =
     "      --shard K/N      run shard K (0-based) of N: the task x model jobs whose number\n"
     "                       in run order is K mod N; join the N run directories with\n"
     "                       `biasbench merge` (docs/scale-out.md)\n"
+    "      --shard-by B     job (default) or model: with model, shard K runs every task of\n"
+    "                       the models numbered K mod N, so each model loads once\n"
     "  -q, --quiet          errors only on stderr (skipped tasks are still listed on stdout)\n"
     "  -v, --verbose        say what runs when (twice: debug detail)\n\n"
     "Environment: BIASBENCH_DATA and BIASBENCH_MODELS add to the data and model search\n"
@@ -76,7 +78,7 @@ static enum bb_status parse(int argc, char **argv, struct run_cli *c, struct bb_
         {"data-dir", required_argument, NULL, 'D'}, {"force", no_argument, NULL, 'F'},
         {"no-report", no_argument, NULL, 'R'},   {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},     {"shard", required_argument, NULL, 'S'},
-        {0}};
+        {"shard-by", required_argument, NULL, 'B'}, {0}};
     struct bb_run_opts *o = &c->o;
     enum bb_status st = BB_OK;
     int opt, lim;
@@ -103,6 +105,12 @@ static enum bb_status parse(int argc, char **argv, struct run_cli *c, struct bb_
         case 'F': o->force = true; break;
         case 'R': o->no_report = true; break;
         case 'S': st = bb_shard_parse("--shard", optarg, &o->shard_index, &o->shard_count, err); break;
+        case 'B':
+            if (strcmp(optarg, "job") && strcmp(optarg, "model"))
+                st = bb_fail(err, BB_E_USAGE, "--shard-by: expected 'job' or 'model', found '%s'",
+                             optarg);
+            o->shard_by_model = !strcmp(optarg, "model");
+            break;
         case 'q': bb_log_set_level(BB_LOG_ERROR); break;
         case 'v':
             bb_log_set_level(bb_log_get_level() < BB_LOG_INFO ? BB_LOG_INFO : BB_LOG_DEBUG);

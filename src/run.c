@@ -447,7 +447,8 @@ static json_t *manifest_build(const struct run *R, bool complete)
     json_object_set_new(m, "datasets", manifest_datasets(R));
     json_object_set_new(m, "tasks", manifest_tasks(R, &skipped));
     if (o->shard_count)
-        json_object_set_new(m, "shard", bb_shard_manifest(o->shard_index, o->shard_count, R->mine,
+        json_object_set_new(m, "shard", bb_shard_manifest(o->shard_index, o->shard_count,
+                                                          o->shard_by_model, R->mine,
                                                           R->n_models, R->n_tasks));
     json_object_set_new(m, "skipped", skipped);
     if (!uname(&u)) {
@@ -770,7 +771,8 @@ enum bb_status bb_run(const struct bb_run_opts *o, char **run_dir_out, struct bb
     for (size_t m = 0, job = 0; m < R.n_models; m++)
         for (size_t i = 0; i < R.n_tasks; i++)
             if (!R.tasks[i].skip && task_has_model(R.tasks[i].t, &R.models[m]))
-                R.mine[m * R.n_tasks + i] = bb_shard_owns(job++, o->shard_index, o->shard_count);
+                R.mine[m * R.n_tasks + i] = bb_shard_owns(o->shard_by_model ? m : job++,
+                                                          o->shard_index, o->shard_count);
     if ((st = make_dir(&R, err)) || (st = open_backend(&R, err)) ||
         (st = manifest_write(&R, false, err)))
         goto done;

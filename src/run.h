@@ -31,6 +31,7 @@ struct bb_run_opts {
     FILE *summary;              /* the summary table (stdout); NULL: none */
     unsigned shard_index;       /* --shard K/N: run only the task x model jobs whose index */
     unsigned shard_count;       /* (in run order) is K mod N; 0 = no sharding (shard.h) */
+    bool shard_by_model;        /* --shard-by model: number the models instead of the jobs */
 };
 
 /* Run the suite. Returns BB_OK when every selected task ran or was skipped

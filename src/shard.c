@@ -29,12 +29,13 @@ bool bb_shard_owns(size_t job, unsigned k, unsigned n)
     return n == 0 || job % n == k;
 }
 
-json_t *bb_shard_manifest(unsigned k, unsigned n, const bool *mine, size_t n_models,
-                          size_t n_tasks)
+json_t *bb_shard_manifest(unsigned k, unsigned n, bool by_model, const bool *mine,
+                          size_t n_models, size_t n_tasks)
 {
     json_t *o = json_object(), *jobs = json_array();
     json_object_set_new(o, "index", json_integer(k));
     json_object_set_new(o, "count", json_integer(n));
+    json_object_set_new(o, "by", json_string(by_model ? "model" : "job"));
     for (size_t m = 0; m < n_models; m++)
         for (size_t t = 0; t < n_tasks; t++)
             if (mine[m * n_tasks + t]) {

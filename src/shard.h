@@ -2,7 +2,9 @@
  * runs a deterministic 1/N of a run's jobs: the jobs are the task x model
  * pairs that would run (data found, model selected), numbered in run order
  * (the models in order, each model's tasks in suite order), and shard K keeps
- * job j when j mod N == K. Every job keeps its own seed (the suite seed mixed
+ * job j when j mod N == K; with --shard-by model, shard K keeps every job of
+ * model m (the m-th model of the run, from 0) when m mod N == K, so each model
+ * loads in one shard only. Every job keeps its own seed (the suite seed mixed
  * with the task and model ids), so a job's rows and per-item file are the same
  * in whichever shard runs it. `biasbench merge` (cmd_merge.c) joins the N
  * shard run directories into one run directory. */
@@ -21,10 +23,11 @@ enum bb_status bb_shard_parse(const char *opt, const char *arg, unsigned *k, uns
                               struct bb_error *err);
 /* Does shard k of n run job j? (n == 0: no sharding, every job.) */
 bool bb_shard_owns(size_t job, unsigned k, unsigned n);
-/* The manifest's "shard" object: {"index": k, "count": n, "jobs": [[task
+/* The manifest's "shard" object: {"index": k, "count": n, "by": "job" or
+   "model", "jobs": [[task
    index, model index]...]} from mine[model * n_tasks + task]. */
-json_t *bb_shard_manifest(unsigned k, unsigned n, const bool *mine, size_t n_models,
-                          size_t n_tasks);
+json_t *bb_shard_manifest(unsigned k, unsigned n, bool by_model, const bool *mine,
+                          size_t n_models, size_t n_tasks);
 
 int bb_cmd_merge(int argc, char **argv); /* cmd_merge.c */
 

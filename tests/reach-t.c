@@ -386,6 +386,32 @@ static void test_end_to_end(void)
     free(mf);
     free(r);
     free(m);
+    r = m = NULL;
+
+    /* --shard-by model: one model, so shard 0/2 runs every job and 1/2 none */
+    char b0[4200], b1[4200], bm[4200];
+    tmp_path(b0, sizeof b0, "bymodel0");
+    tmp_path(b1, sizeof b1, "bymodel1");
+    tmp_path(bm, sizeof bm, "bymodel");
+    rc = run_bb((const char *[]){"run", g_suite, "--data-dir", g_data, "--out", b0, "--shard",
+                                 "0/2", "--shard-by", "model", "--no-report", "--force", "-q",
+                                 NULL}, NULL);
+    rc |= run_bb((const char *[]){"run", g_suite, "--data-dir", g_data, "--out", b1, "--shard",
+                                  "1/2", "--shard-by", "model", "--no-report", "--force", "-q",
+                                  NULL}, NULL);
+    rc |= run_bb((const char *[]){"merge", b0, b1, "--out", bm, "--force", "--no-report", NULL},
+                 NULL);
+    is_int(0, rc, "--shard-by model: two shards (one empty) and merge: exit 0");
+    snprintf(p, sizeof p, "%s/manifest.json", b1);
+    mf = test_slurp(p, NULL);
+    contains(mf, "\"by\": \"model\"", "the shard manifest says it is by model");
+    contains(mf, "\"jobs\": []", "shard 1/2 by model of a one-model run has no job");
+    free(mf);
+    r = non_timing(full);
+    m = non_timing(bm);
+    ok(r && m && !strcmp(r, m), "--shard-by model merged equals the unsharded run");
+    free(r);
+    free(m);
 
     /* refusals */
     rc = run_bb((const char *[]){"merge", s0, "--out", merged, "--force", NULL}, &e);
