@@ -195,6 +195,8 @@ static size_t task_datasets(const struct bb_suite_task *t, const struct bb_suite
     if (t->type == BB_TASK_ASSOCIATION)
         for (size_t i = 0; i < t->u.association.n_datasets && n < max; i++)
             out[n++] = t->u.association.datasets[i];
+    if (t->type == BB_TASK_LINEAR_PROBE && t->u.linear_probe.train && n < max)
+        out[n++] = t->u.linear_probe.train;
     if (t->type == BB_TASK_PAIRS && t->u.pairs.less_dataset && n < max)
         out[n++] = t->u.pairs.less_dataset;
     if (t->type == BB_TASK_BBQ)

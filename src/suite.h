@@ -48,9 +48,10 @@ enum bb_suite_task_type {
     BB_TASK_PERPLEXITY,     /* "perplexity" */
     /* embedding tasks in the MTEB style (issue 12; need BB_CAP_EMBED) */
     BB_TASK_RETRIEVAL,      /* "retrieval" */
-    BB_TASK_CLUSTERING      /* "clustering" */
+    BB_TASK_CLUSTERING,     /* "clustering" */
+    BB_TASK_LINEAR_PROBE    /* "linear-probe" */
 };
-#define BB_SUITE_N_TASK_TYPES 12
+#define BB_SUITE_N_TASK_TYPES 13
 enum bb_suite_score_type { BB_SCORE_ZERO_SHOT, BB_SCORE_SIMILARITY };
 
 struct bb_suite_metadata {          /* every string may be NULL (not given) */
@@ -215,6 +216,17 @@ struct bb_suite_clustering {
     long max_iter;                  /* >= 1, default 300 */
 };
 
+/* linear-probe: logistic regression on frozen embeddings of train_dataset,
+ * scored on dataset (both roles `text`, `label`), MTEB's classification
+ * protocol: experiments runs, each on samples_per_label train rows per label. */
+struct bb_suite_linear_probe {
+    const struct bb_suite_dataset *train; /* train_dataset */
+    long experiments;               /* >= 1, default 10 */
+    long samples_per_label;         /* >= 0 (0: every train row), default 8 */
+    double c;                       /* > 0, default 1 */
+    long max_iter;                  /* >= 1, default 100 */
+};
+
 struct bb_suite_latency {
     size_t n_batch_sizes;
     long *batch_sizes;              /* default 1, 8, 32 */
@@ -249,6 +261,7 @@ struct bb_suite_task {
         struct bb_suite_perplexity perplexity;
         struct bb_suite_retrieval retrieval;
         struct bb_suite_clustering clustering;
+        struct bb_suite_linear_probe linear_probe;
     } u;
 };
 

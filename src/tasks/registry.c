@@ -40,6 +40,9 @@ static const struct bb_task_type_info table[BB_SUITE_N_TASK_TYPES] = {
                            "Retrieval", "paired bootstrap over queries"},
     [BB_TASK_CLUSTERING] = {BB_TASK_CLUSTERING, "clustering", BB_CAP_EMBED, bb_task_clustering,
                             "Clustering", "none (spread over k-means restarts)"},
+    [BB_TASK_LINEAR_PROBE] = {BB_TASK_LINEAR_PROBE, "linear-probe", BB_CAP_EMBED,
+                              bb_task_linear_probe, "Linear probe (transfer)",
+                              "paired bootstrap over test items"},
 };
 
 const struct bb_task_type_info *bb_task_type_info(enum bb_suite_task_type t)
