@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "metrics/clustering.h"
+#include "metrics/logreg.h"
 #include "metrics/ranking.h"
 #include "model/model.h"
 #include "paths.h"
@@ -147,6 +148,58 @@ static void test_kmeans(void)
        "k-means: duplicated points form one cluster");
 }
 
+/* ---- logistic regression ------------------------------------------------------------ */
+
+static void test_logreg(void)
+{
+    /* x = +1 (class 1), x = -1 (class 0), C = 1: by symmetry w1 = -w0 = w and
+       both intercepts stay 0; F = log(1 + e^{-2w}) + w^2/2, so w = 2 / (1 + e^{2w}) */
+    double lo = 0, hi = 2;
+    for (int i = 0; i < 200; i++) {
+        double mid = (lo + hi) / 2;
+        if (mid - 2 / (1 + exp(2 * mid)) < 0)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    float x1[] = {1, -1};
+    int y1[] = {1, 0};
+    struct bb_logreg m;
+    struct bb_error err = {0};
+    struct bb_logreg_opts o = bb_logreg_opts_default();
+    o.tol = 1e-10;
+    o.max_iter = 1000;
+    ok(bb_logreg_fit(x1, y1, 2, 1, 2, &o, &m, &err) == BB_OK && m.converged,
+       "logreg 1-D: converges (%d iterations)", m.iterations);
+    is_double(lo, m.w[2], 1e-7, "logreg 1-D: w1 = 2/(1 + e^{2 w1}) = %.6f", lo);
+    is_double(-lo, m.w[0], 1e-7, "logreg 1-D: w0 = -w1");
+    is_double(0, m.w[1] - m.w[3], 1e-7, "logreg 1-D: equal intercepts");
+    bb_logreg_free(&m);
+    /* three separable clusters: default settings (C 1, max_iter 100, tol 1e-4) */
+    float x[] = {0, 5, 0.5f, 5.5f, -0.5f, 4.5f, 5, 0, 5.5f, 0.5f, 4.5f, -0.5f,
+                 -5, -5, -5.5f, -4.5f, -4.5f, -5.5f};
+    int y[] = {0, 0, 0, 1, 1, 1, 2, 2, 2};
+    ok(bb_logreg_fit(x, y, 9, 2, 3, NULL, &m, &err) == BB_OK, "logreg: separable toy set");
+    ok(m.converged && m.grad_max <= 1e-4, "logreg: converged within max_iter (%d, max |g| %.2g)",
+       m.iterations, m.grad_max);
+    int right = 0;
+    for (int i = 0; i < 9; i++)
+        right += bb_logreg_predict(&m, x + 2 * i) == y[i];
+    is_int(9, right, "logreg: every training point classified right");
+    float probe[] = {1, 8};
+    is_int(0, bb_logreg_predict(&m, probe), "logreg: a new point near class 0");
+    bb_logreg_free(&m);
+    ok(bb_logreg_fit(x, (int[]){0, 0, 0, 1, 1, 1, 2, 2, 3}, 9, 2, 3, NULL, &m, &err) == BB_E_INPUT,
+       "logreg: a label out of range is an input error");
+    /* macro-F1: class 0 F1 1/2, class 1 4/5, class 2 0 */
+    long scratch[9];
+    is_double((0.5 + 0.8 + 0) / 3, bb_macro_f1((int[]){0, 0, 1, 1, 2}, (int[]){0, 1, 1, 1, 0}, NULL,
+                                               5, 3, scratch), 1e-12,
+              "macro-F1 = (1/2 + 4/5 + 0)/3");
+    is_double(1.0, bb_macro_f1((int[]){0, 2}, (int[]){0, 2}, NULL, 2, 3, scratch), 1e-12,
+              "macro-F1 over the labels present only (class 1 absent)");
+}
+
 /* ---- suite keys and the task table ---------------------------------------------------- */
 
 static const char *write_tmp(const char *name, const char *text)
@@ -183,7 +236,10 @@ static void test_suite_keys(void)
     struct bb_suite *s = load_suite_text(
         "  - {id: r, type: retrieval, dataset: qd, min_score: 4}\n"
         "  - {id: c, type: clustering, dataset: tl, restarts: 3, max_iter: 50, k: 5}\n"
-        "  - {id: c2, type: clustering, dataset: tl}\n", &dg);
+        "  - {id: c2, type: clustering, dataset: tl}\n"
+        "  - {id: p, type: linear-probe, dataset: tl, train_dataset: tl, experiments: 3,"
+        " samples_per_label: 0, c: 0.5, max_iter: 20}\n"
+        "  - {id: p2, type: linear-probe, dataset: tl, train_dataset: tl}\n", &dg);
     if (!ok(s != NULL, "a suite with retrieval and clustering tasks loads"))
         for (size_t i = 0; i < dg.n; i++)
             diag("%s", dg.v[i].msg);
@@ -199,6 +255,14 @@ static void test_suite_keys(void)
         ok(c2 && c2->u.clustering.restarts == 10 && c2->u.clustering.max_iter == 300 &&
                c2->u.clustering.k == 0,
            "clustering defaults: 10 restarts, 300 iterations, k from the labels");
+        const struct bb_suite_task *p = bb_suite_find_task(s, "p"), *p2 = bb_suite_find_task(s, "p2");
+        ok(p && p->type == BB_TASK_LINEAR_PROBE && p->u.linear_probe.train &&
+               p->u.linear_probe.experiments == 3 && p->u.linear_probe.samples_per_label == 0 &&
+               p->u.linear_probe.c == 0.5 && p->u.linear_probe.max_iter == 20,
+           "linear-probe: train_dataset, experiments, samples_per_label, c, max_iter");
+        ok(p2 && p2->u.linear_probe.experiments == 10 && p2->u.linear_probe.samples_per_label == 8 &&
+               p2->u.linear_probe.c == 1.0 && p2->u.linear_probe.max_iter == 100,
+           "linear-probe defaults: MTEB's 10 experiments, 8 per label, C 1, max_iter 100");
         is_string("retrieval", bb_suite_task_type_name(BB_TASK_RETRIEVAL), "type name retrieval");
         is_string("clustering", bb_suite_task_type_name(BB_TASK_CLUSTERING), "type name clustering");
     }
@@ -206,7 +270,8 @@ static void test_suite_keys(void)
     bb_diagnostics_free(&dg);
     dg = (struct bb_diagnostics){0};
     s = load_suite_text("  - {id: c, type: clustering, dataset: nolab, restarts: 0}\n"
-                        "  - {id: r, type: retrieval, dataset: tl, labels: {}}\n", &dg);
+                        "  - {id: r, type: retrieval, dataset: tl, labels: {}}\n"
+                        "  - {id: p, type: linear-probe, dataset: tl, c: 0}\n", &dg);
     ok(!s, "bad retrieval/clustering tasks are refused");
     char all[8000] = "";
     for (size_t i = 0; i < dg.n; i++)
@@ -215,15 +280,18 @@ static void test_suite_keys(void)
     contains(all, "no column for role 'query' (a retrieval task needs", "retrieval needs query");
     contains(all, "restarts", "restarts: 0 is out of range");
     contains(all, "it belongs to tasks of type", "a key of another task type is named as such");
+    contains(all, "tasks[2]: missing required key 'train_dataset'", "linear-probe needs train_dataset");
+    contains(all, "tasks[2].c: expected a number > 0, found 0", "linear-probe: c must be > 0");
     bb_suite_free(s);
     bb_diagnostics_free(&dg);
 }
 
 static void test_registry(void)
 {
-    static const enum bb_suite_task_type types[] = {BB_TASK_RETRIEVAL, BB_TASK_CLUSTERING};
-    static const char *const names[] = {"retrieval", "clustering"};
-    for (int i = 0; i < 2; i++) {
+    static const enum bb_suite_task_type types[] = {BB_TASK_RETRIEVAL, BB_TASK_CLUSTERING,
+                                                    BB_TASK_LINEAR_PROBE};
+    static const char *const names[] = {"retrieval", "clustering", "linear-probe"};
+    for (int i = 0; i < 3; i++) {
         const struct bb_task_type_info *ti = bb_task_type_info(types[i]);
         ok(ti && !strcmp(ti->name, names[i]) && ti->caps == BB_CAP_EMBED && ti->run &&
                ti->report_section && ti->compare,
@@ -235,6 +303,8 @@ static void test_registry(void)
            "%s refuses a language model", names[i]);
         char want[100];
         snprintf(want, sizeof want, "a %s task needs a model that can embed text", names[i]);
+        if (!strcmp(names[i], "linear-probe"))
+            snprintf(want, sizeof want, "a linear-probe task needs a model that can embed text");
         contains(why, want, "%s: the registry's message", names[i]);
     }
 }
@@ -343,8 +413,12 @@ static void test_end_to_end(void)
     ok(r && csv_value(r, "dup", "corpus_size") == 10, "retrieval: corpus of 10 documents");
     double v = r ? csv_value(r, "intents", "v_measure") : NAN;
     ok(v > 0 && v <= 1, "clustering: V-measure in (0, 1] (%g)", v);
-    ok(same_file(full, full, "items/dup__minilm.csv") && same_file(full, full, "items/intents__minilm.csv"),
-       "per-item files of both tasks are written");
+    double acc = r ? csv_value(r, "probe", "accuracy") : NAN;
+    ok(acc >= 0 && acc <= 1, "linear probe: accuracy in [0, 1] (%g)", acc);
+    ok(r && csv_value(r, "probe", "train_size") == 6, "linear probe: 2 per label x 3 labels = 6 train rows");
+    ok(same_file(full, full, "items/dup__minilm.csv") && same_file(full, full, "items/intents__minilm.csv") &&
+           same_file(full, full, "items/probe__minilm.csv"),
+       "per-item files of the three tasks are written");
     char p[4300];
     snprintf(p, sizeof p, "%s/items/dup__minilm.csv", full);
     char *items = test_slurp(p, NULL);
@@ -376,7 +450,8 @@ static void test_end_to_end(void)
         diag("unsharded:\n%s\nmerged:\n%s", r, m);
     ok(same_file(full, merged, "items/dup__minilm.csv") &&
            same_file(full, merged, "items/intents__minilm.csv") &&
-           same_file(full, merged, "items/sts__minilm.csv"),
+           same_file(full, merged, "items/sts__minilm.csv") &&
+           same_file(full, merged, "items/probe__minilm.csv"),
        "merged items/ equal the unsharded run's, byte for byte");
     snprintf(p, sizeof p, "%s/report.md", merged);
     ok(bb_path_exists(p), "merge writes the report");
@@ -430,7 +505,7 @@ static void test_end_to_end(void)
     free(e);
 
     /* the Slurm array script, run index by index with SLURM_ARRAY_TASK_ID set (4
-       shards for 3 jobs: shard 3 runs nothing), then the merge script */
+       shards for 4 jobs), then the merge script */
     char cmd[40000], out4[4200];
     tmp_path(out4, sizeof out4, "slurm");
     const char *arr = test_src_path("scripts/scale-out/slurm-array.sh");
@@ -465,6 +540,7 @@ int main(void)
     test_ndcg_graded();
     test_vmeasure();
     test_kmeans();
+    test_logreg();
     test_suite_keys();
     test_registry();
     g_bin = getenv("BIASBENCH");
