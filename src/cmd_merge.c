@@ -73,14 +73,16 @@ static enum bb_status mkdir_p(const char *path, struct bb_error *err)
 static enum bb_status same_key(const struct shard_in *a, const struct shard_in *b, const char *key,
                                struct bb_error *err)
 {
-    const json_t *x = json_object_get(a->run.manifest, key), *y = json_object_get(b->run.manifest, key);
+    const json_t *x = json_object_get(a->run.manifest, key),
+                 *y = json_object_get(b->run.manifest, key);
     if ((!x && !y) || (x && y && json_equal(x, y)))
         return BB_OK;
     char *sx = x ? json_dumps(x, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
     char *sy = y ? json_dumps(y, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-    bb_fail(err, BB_E_INPUT, "%s and %s are not shards of the same run: manifest \"%s\" is %.200s "
-            "in one and %.200s in the other", a->run.dir, b->run.dir, key, sx ? sx : "absent",
-            sy ? sy : "absent");
+    bb_fail(err, BB_E_INPUT,
+            "%s and %s are not shards of the same run: manifest \"%s\" is %.200s "
+            "in one and %.200s in the other",
+            a->run.dir, b->run.dir, key, sx ? sx : "absent", sy ? sy : "absent");
     free(sx);
     free(sy);
     return BB_E_INPUT;
@@ -93,7 +95,8 @@ static bool same_models(const json_t *a, const json_t *b)
     if (json_array_size(x) != json_array_size(y))
         return false;
     for (size_t i = 0; i < json_array_size(x); i++) {
-        const char *p = jget_str(json_array_get(x, i), "id"), *q = jget_str(json_array_get(y, i), "id");
+        const char *p = jget_str(json_array_get(x, i), "id"),
+                   *q = jget_str(json_array_get(y, i), "id");
         if (!p || !q || strcmp(p, q))
             return false;
     }
@@ -127,13 +130,17 @@ static enum bb_status load_shards(char **paths, size_t n, struct shard_in *in, s
             return bb_fail(err, BB_E_INPUT, "%s: expected a run directory, found a file", paths[i]);
         const json_t *m = in[i].run.manifest, *sh = json_object_get(m, "shard");
         if (!json_is_object(sh))
-            return bb_fail(err, BB_E_INPUT, "%s: not a shard (its manifest has no \"shard\"; run "
-                           "it with biasbench run --shard K/N)", paths[i]);
+            return bb_fail(err, BB_E_INPUT,
+                           "%s: not a shard (its manifest has no \"shard\"; run "
+                           "it with biasbench run --shard K/N)",
+                           paths[i]);
         in[i].index = (unsigned)json_integer_value(json_object_get(sh, "index"));
         in[i].count = (unsigned)json_integer_value(json_object_get(sh, "count"));
         if (!json_is_true(json_object_get(m, "complete")))
-            return bb_fail(err, BB_E_INPUT, "%s: shard %u/%u is not complete (manifest \"complete\": "
-                           "false%s%s); rerun it", paths[i], in[i].index, in[i].count,
+            return bb_fail(err, BB_E_INPUT,
+                           "%s: shard %u/%u is not complete (manifest \"complete\": "
+                           "false%s%s); rerun it",
+                           paths[i], in[i].index, in[i].count,
                            jget_str(m, "error") ? ", error: " : "",
                            jget_str(m, "error") ? jget_str(m, "error") : "");
         if (i && in[i].count != in[0].count)
@@ -141,22 +148,25 @@ static enum bb_status load_shards(char **paths, size_t n, struct shard_in *in, s
                            in[i].index, in[i].count, paths[0], in[0].index, in[0].count);
         for (size_t k = 0; k < i; k++)
             if (in[k].index == in[i].index)
-                return bb_fail(err, BB_E_INPUT, "%s and %s are both shard %u/%u", paths[k], paths[i],
-                               in[i].index, in[i].count);
+                return bb_fail(err, BB_E_INPUT, "%s and %s are both shard %u/%u", paths[k],
+                               paths[i], in[i].index, in[i].count);
         if (i) {
             const json_t *s0 = json_object_get(in[0].run.manifest, "suite");
             const json_t *s1 = json_object_get(m, "suite");
             const char *h0 = jget_str(s0, "sha256"), *h1 = jget_str(s1, "sha256");
             if (!h0 || !h1 || strcmp(h0, h1))
-                return bb_fail(err, BB_E_INPUT, "%s and %s ran different suite files (sha256 %.12s "
-                               "vs %.12s)", paths[0], paths[i], h0 ? h0 : "?", h1 ? h1 : "?");
+                return bb_fail(err, BB_E_INPUT,
+                               "%s and %s ran different suite files (sha256 %.12s "
+                               "vs %.12s)",
+                               paths[0], paths[i], h0 ? h0 : "?", h1 ? h1 : "?");
             enum bb_status st2;
             if ((st2 = same_key(&in[0], &in[i], "seed", err)) ||
                 (st2 = same_key(&in[0], &in[i], "limit", err)) ||
                 (st2 = same_key(&in[0], &in[i], "bootstrap", err)))
                 return st2;
             if (!same_models(in[0].run.manifest, m))
-                return bb_fail(err, BB_E_INPUT, "%s and %s ran different models", paths[0], paths[i]);
+                return bb_fail(err, BB_E_INPUT, "%s and %s ran different models", paths[0],
+                               paths[i]);
         }
     }
     if (n != in[0].count) {
@@ -165,9 +175,10 @@ static enum bb_status load_shards(char **paths, size_t n, struct shard_in *in, s
         for (size_t i = 0; i < n && used + 16 < sizeof have; i++)
             used += (size_t)snprintf(have + used, sizeof have - used, "%s%u", i ? ", " : "",
                                      in[i].index);
-        return bb_fail(err, BB_E_INPUT, "%zu shard(s) given (%s) but the run has %u: give every "
-                       "shard 0/%u ... %u/%u once", n, have, in[0].count, in[0].count,
-                       in[0].count - 1, in[0].count);
+        return bb_fail(err, BB_E_INPUT,
+                       "%zu shard(s) given (%s) but the run has %u: give every "
+                       "shard 0/%u ... %u/%u once",
+                       n, have, in[0].count, in[0].count, in[0].count - 1, in[0].count);
     }
     return BB_OK;
 }
@@ -290,8 +301,10 @@ static enum bb_status merge_items(const struct shard_in *in, size_t n, const cha
         for (size_t j = 0; j < nn && !st; j++) {
             for (size_t s = 0; s < n_seen && !st; s++)
                 if (!strcmp(seen[s], names[j]))
-                    st = bb_fail(err, BB_E_INPUT, "items/%s is in two shards (%s is one); the "
-                                 "shards overlap", names[j], in[i].run.dir);
+                    st = bb_fail(err, BB_E_INPUT,
+                                 "items/%s is in two shards (%s is one); the "
+                                 "shards overlap",
+                                 names[j], in[i].run.dir);
             if (st)
                 break;
             char a[8500], b[8500];
@@ -393,17 +406,22 @@ static json_t *merge_manifest(const struct shard_in *in, size_t n, int argc, cha
     }
     /* each task's runs in model order; its status from the union */
     for (size_t k = 0; k < json_array_size(tasks); k++) {
-        json_t *t = json_array_get(tasks, k), *runs = json_object_get(t, "runs"), *sorted = json_array();
+        json_t *t = json_array_get(tasks, k), *runs = json_object_get(t, "runs"),
+               *sorted = json_array();
         for (size_t mi = 0; mi < json_array_size(models); mi++) {
             const char *id = jget_str(json_array_get(models, mi), "id");
             for (size_t r = 0; id && r < json_array_size(runs); r++)
-                if (!strcmp(jget_str(json_array_get(runs, r), "model") ? jget_str(json_array_get(runs, r), "model") : "", id))
+                if (!strcmp(jget_str(json_array_get(runs, r), "model")
+                                ? jget_str(json_array_get(runs, r), "model")
+                                : "",
+                            id))
                     json_array_append(sorted, json_array_get(runs, r));
         }
         json_object_set_new(t, "runs", sorted);
         const char *status = jget_str(t, "status");
         if (status && strcmp(status, "skipped"))
-            json_object_set_new(t, "status", json_string(json_array_size(sorted) ? "ran" : "pending"));
+            json_object_set_new(t, "status",
+                                json_string(json_array_size(sorted) ? "ran" : "pending"));
     }
     json_object_set_new(m, "merged_from", shards);
     return m;
@@ -426,7 +444,8 @@ static enum bb_status write_json(const json_t *m, const char *path, struct bb_er
 static enum bb_status write_report(const char *out, const char *suite_path, const json_t *manifest,
                                    const struct bb_results *res, struct bb_error *err)
 {
-    const char *path = suite_path ? suite_path : jget_str(json_object_get(manifest, "suite"), "path");
+    const char *path =
+        suite_path ? suite_path : jget_str(json_object_get(manifest, "suite"), "path");
     struct bb_suite *suite = NULL;
     struct bb_diagnostics dg = {0};
     if (path) {
@@ -440,7 +459,8 @@ static enum bb_status write_report(const char *out, const char *suite_path, cons
         }
         if (st)
             bb_warn("merge: the run's suite %s cannot be read (%s); the report has no suite "
-                    "metadata (give one with --suite)", path, e.msg);
+                    "metadata (give one with --suite)",
+                    path, e.msg);
     }
     bb_diagnostics_free(&dg);
     enum bb_status st = bb_report_write(out, suite, res, err);
@@ -451,9 +471,9 @@ static enum bb_status write_report(const char *out, const char *suite_path, cons
 int bb_cmd_merge(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"help", no_argument, NULL, 'h'},      {"out", required_argument, NULL, 'o'},
+        {"help", no_argument, NULL, 'h'},        {"out", required_argument, NULL, 'o'},
         {"suite", required_argument, NULL, 's'}, {"force", no_argument, NULL, 'F'},
-        {"no-report", no_argument, NULL, 'R'}, {0}};
+        {"no-report", no_argument, NULL, 'R'},   {0}};
     const char *out = NULL, *suite_path = NULL;
     bool force = false, no_report = false;
     int opt;
@@ -471,15 +491,20 @@ int bb_cmd_merge(int argc, char **argv)
     struct bb_error err = {0};
     size_t n = (size_t)(argc - optind);
     if (!out || !n)
-        return bb_cli_fail("merge", bb_fail(&err, BB_E_USAGE, "%s (see 'biasbench merge --help')",
-                                            !out ? "--out DIR is required"
-                                                 : "expected the shard run directories"), &err);
+        return bb_cli_fail(
+            "merge",
+            bb_fail(&err, BB_E_USAGE, "%s (see 'biasbench merge --help')",
+                    !out ? "--out DIR is required" : "expected the shard run directories"),
+            &err);
     char mf[4200];
     snprintf(mf, sizeof mf, "%s/manifest.json", out);
     if (bb_path_exists(mf) && !force)
-        return bb_cli_fail("merge", bb_fail(&err, BB_E_USAGE, "%s already holds a run "
-                                            "(manifest.json); choose another --out or pass --force",
-                                            out), &err);
+        return bb_cli_fail("merge",
+                           bb_fail(&err, BB_E_USAGE,
+                                   "%s already holds a run "
+                                   "(manifest.json); choose another --out or pass --force",
+                                   out),
+                           &err);
     struct shard_in *in = calloc(n, sizeof *in);
     struct bb_results res = {0};
     json_t *m = NULL;

@@ -17,8 +17,10 @@ enum bb_status bb_shard_parse(const char *opt, const char *arg, unsigned *k, uns
         good = !errno && end != p && !*end && *p != '-' && b >= 1 && b <= 100000 && a < b;
     }
     if (!good)
-        return bb_fail(err, BB_E_USAGE, "%s: expected K/N with 0 <= K < N (e.g. 0/4 ... 3/4), "
-                       "found '%s'", opt, arg);
+        return bb_fail(err, BB_E_USAGE,
+                       "%s: expected K/N with 0 <= K < N (e.g. 0/4 ... 3/4), "
+                       "found '%s'",
+                       opt, arg);
     *k = (unsigned)a;
     *n = (unsigned)b;
     return BB_OK;
@@ -29,8 +31,8 @@ bool bb_shard_owns(size_t job, unsigned k, unsigned n)
     return n == 0 || job % n == k;
 }
 
-json_t *bb_shard_manifest(unsigned k, unsigned n, bool by_model, const bool *mine,
-                          size_t n_models, size_t n_tasks)
+json_t *bb_shard_manifest(unsigned k, unsigned n, bool by_model, const bool *mine, size_t n_models,
+                          size_t n_tasks)
 {
     json_t *o = json_object(), *jobs = json_array();
     json_object_set_new(o, "index", json_integer(k));

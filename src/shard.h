@@ -26,8 +26,8 @@ bool bb_shard_owns(size_t job, unsigned k, unsigned n);
 /* The manifest's "shard" object: {"index": k, "count": n, "by": "job" or
    "model", "jobs": [[task
    index, model index]...]} from mine[model * n_tasks + task]. */
-json_t *bb_shard_manifest(unsigned k, unsigned n, bool by_model, const bool *mine,
-                          size_t n_models, size_t n_tasks);
+json_t *bb_shard_manifest(unsigned k, unsigned n, bool by_model, const bool *mine, size_t n_models,
+                          size_t n_tasks);
 
 int bb_cmd_merge(int argc, char **argv); /* cmd_merge.c */
 

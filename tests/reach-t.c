@@ -176,8 +176,8 @@ static void test_logreg(void)
     is_double(0, m.w[1] - m.w[3], 1e-7, "logreg 1-D: equal intercepts");
     bb_logreg_free(&m);
     /* three separable clusters: default settings (C 1, max_iter 100, tol 1e-4) */
-    float x[] = {0, 5, 0.5f, 5.5f, -0.5f, 4.5f, 5, 0, 5.5f, 0.5f, 4.5f, -0.5f,
-                 -5, -5, -5.5f, -4.5f, -4.5f, -5.5f};
+    float x[] = {0,    5,    0.5f,  5.5f, -0.5f, 4.5f,  5,     0,     5.5f,
+                 0.5f, 4.5f, -0.5f, -5,   -5,    -5.5f, -4.5f, -4.5f, -5.5f};
     int y[] = {0, 0, 0, 1, 1, 1, 2, 2, 2};
     ok(bb_logreg_fit(x, y, 9, 2, 3, NULL, &m, &err) == BB_OK, "logreg: separable toy set");
     ok(m.converged && m.grad_max <= 1e-4, "logreg: converged within max_iter (%d, max |g| %.2g)",
@@ -193,9 +193,9 @@ static void test_logreg(void)
        "logreg: a label out of range is an input error");
     /* macro-F1: class 0 F1 1/2, class 1 4/5, class 2 0 */
     long scratch[9];
-    is_double((0.5 + 0.8 + 0) / 3, bb_macro_f1((int[]){0, 0, 1, 1, 2}, (int[]){0, 1, 1, 1, 0}, NULL,
-                                               5, 3, scratch), 1e-12,
-              "macro-F1 = (1/2 + 4/5 + 0)/3");
+    is_double((0.5 + 0.8 + 0) / 3,
+              bb_macro_f1((int[]){0, 0, 1, 1, 2}, (int[]){0, 1, 1, 1, 0}, NULL, 5, 3, scratch),
+              1e-12, "macro-F1 = (1/2 + 4/5 + 0)/3");
     is_double(1.0, bb_macro_f1((int[]){0, 2}, (int[]){0, 2}, NULL, 2, 3, scratch), 1e-12,
               "macro-F1 over the labels present only (class 1 absent)");
 }
@@ -239,7 +239,8 @@ static void test_suite_keys(void)
         "  - {id: c2, type: clustering, dataset: tl}\n"
         "  - {id: p, type: linear-probe, dataset: tl, train_dataset: tl, experiments: 3,"
         " samples_per_label: 0, c: 0.5, max_iter: 20}\n"
-        "  - {id: p2, type: linear-probe, dataset: tl, train_dataset: tl}\n", &dg);
+        "  - {id: p2, type: linear-probe, dataset: tl, train_dataset: tl}\n",
+        &dg);
     if (!ok(s != NULL, "a suite with retrieval and clustering tasks loads"))
         for (size_t i = 0; i < dg.n; i++)
             diag("%s", dg.v[i].msg);
@@ -255,23 +256,27 @@ static void test_suite_keys(void)
         ok(c2 && c2->u.clustering.restarts == 10 && c2->u.clustering.max_iter == 300 &&
                c2->u.clustering.k == 0,
            "clustering defaults: 10 restarts, 300 iterations, k from the labels");
-        const struct bb_suite_task *p = bb_suite_find_task(s, "p"), *p2 = bb_suite_find_task(s, "p2");
+        const struct bb_suite_task *p = bb_suite_find_task(s, "p"),
+                                   *p2 = bb_suite_find_task(s, "p2");
         ok(p && p->type == BB_TASK_LINEAR_PROBE && p->u.linear_probe.train &&
                p->u.linear_probe.experiments == 3 && p->u.linear_probe.samples_per_label == 0 &&
                p->u.linear_probe.c == 0.5 && p->u.linear_probe.max_iter == 20,
            "linear-probe: train_dataset, experiments, samples_per_label, c, max_iter");
-        ok(p2 && p2->u.linear_probe.experiments == 10 && p2->u.linear_probe.samples_per_label == 8 &&
-               p2->u.linear_probe.c == 1.0 && p2->u.linear_probe.max_iter == 100,
+        ok(p2 && p2->u.linear_probe.experiments == 10 &&
+               p2->u.linear_probe.samples_per_label == 8 && p2->u.linear_probe.c == 1.0 &&
+               p2->u.linear_probe.max_iter == 100,
            "linear-probe defaults: MTEB's 10 experiments, 8 per label, C 1, max_iter 100");
         is_string("retrieval", bb_suite_task_type_name(BB_TASK_RETRIEVAL), "type name retrieval");
-        is_string("clustering", bb_suite_task_type_name(BB_TASK_CLUSTERING), "type name clustering");
+        is_string("clustering", bb_suite_task_type_name(BB_TASK_CLUSTERING),
+                  "type name clustering");
     }
     bb_suite_free(s);
     bb_diagnostics_free(&dg);
     dg = (struct bb_diagnostics){0};
     s = load_suite_text("  - {id: c, type: clustering, dataset: nolab, restarts: 0}\n"
                         "  - {id: r, type: retrieval, dataset: tl, labels: {}}\n"
-                        "  - {id: p, type: linear-probe, dataset: tl, c: 0}\n", &dg);
+                        "  - {id: p, type: linear-probe, dataset: tl, c: 0}\n",
+                        &dg);
     ok(!s, "bad retrieval/clustering tasks are refused");
     char all[8000] = "";
     for (size_t i = 0; i < dg.n; i++)
@@ -280,7 +285,8 @@ static void test_suite_keys(void)
     contains(all, "no column for role 'query' (a retrieval task needs", "retrieval needs query");
     contains(all, "restarts", "restarts: 0 is out of range");
     contains(all, "it belongs to tasks of type", "a key of another task type is named as such");
-    contains(all, "tasks[2]: missing required key 'train_dataset'", "linear-probe needs train_dataset");
+    contains(all, "tasks[2]: missing required key 'train_dataset'",
+             "linear-probe needs train_dataset");
     contains(all, "tasks[2].c: expected a number > 0, found 0", "linear-probe: c must be > 0");
     bb_suite_free(s);
     bb_diagnostics_free(&dg);
@@ -402,21 +408,25 @@ static void test_end_to_end(void)
     tmp_path(s1, sizeof s1, "shard1");
     tmp_path(merged, sizeof merged, "merged");
     char *e = NULL;
-    int rc = run_bb((const char *[]){"run", g_suite, "--data-dir", g_data, "--out", full,
-                                     "--force", "-q", NULL}, &e);
+    int rc = run_bb((const char *[]){"run", g_suite, "--data-dir", g_data, "--out", full, "--force",
+                                     "-q", NULL},
+                    &e);
     if (!is_int(0, rc, "run the fixture suite unsharded: exit 0"))
         diag("stderr: %s", e ? e : "");
     free(e);
     char *r = non_timing(full);
     ok(r && isfinite(csv_value(r, "dup", "ndcg_at_10")) && csv_value(r, "dup", "ndcg_at_10") > 0.5,
-       "retrieval: nDCG@10 of the paraphrase queries > 0.5 (%g)", r ? csv_value(r, "dup", "ndcg_at_10") : NAN);
+       "retrieval: nDCG@10 of the paraphrase queries > 0.5 (%g)",
+       r ? csv_value(r, "dup", "ndcg_at_10") : NAN);
     ok(r && csv_value(r, "dup", "corpus_size") == 10, "retrieval: corpus of 10 documents");
     double v = r ? csv_value(r, "intents", "v_measure") : NAN;
     ok(v > 0 && v <= 1, "clustering: V-measure in (0, 1] (%g)", v);
     double acc = r ? csv_value(r, "probe", "accuracy") : NAN;
     ok(acc >= 0 && acc <= 1, "linear probe: accuracy in [0, 1] (%g)", acc);
-    ok(r && csv_value(r, "probe", "train_size") == 6, "linear probe: 2 per label x 3 labels = 6 train rows");
-    ok(same_file(full, full, "items/dup__minilm.csv") && same_file(full, full, "items/intents__minilm.csv") &&
+    ok(r && csv_value(r, "probe", "train_size") == 6,
+       "linear probe: 2 per label x 3 labels = 6 train rows");
+    ok(same_file(full, full, "items/dup__minilm.csv") &&
+           same_file(full, full, "items/intents__minilm.csv") &&
            same_file(full, full, "items/probe__minilm.csv"),
        "per-item files of the three tasks are written");
     char p[4300];
@@ -435,7 +445,8 @@ static void test_end_to_end(void)
         _exit(c);
     }
     rc = run_bb((const char *[]){"run", g_suite, "--data-dir", g_data, "--out", s0, "--shard",
-                                 "0/2", "--no-report", "--force", "-q", NULL}, NULL);
+                                 "0/2", "--no-report", "--force", "-q", NULL},
+                NULL);
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
@@ -468,12 +479,14 @@ static void test_end_to_end(void)
     tmp_path(b0, sizeof b0, "bymodel0");
     tmp_path(b1, sizeof b1, "bymodel1");
     tmp_path(bm, sizeof bm, "bymodel");
-    rc = run_bb((const char *[]){"run", g_suite, "--data-dir", g_data, "--out", b0, "--shard",
-                                 "0/2", "--shard-by", "model", "--no-report", "--force", "-q",
-                                 NULL}, NULL);
-    rc |= run_bb((const char *[]){"run", g_suite, "--data-dir", g_data, "--out", b1, "--shard",
-                                  "1/2", "--shard-by", "model", "--no-report", "--force", "-q",
-                                  NULL}, NULL);
+    rc =
+        run_bb((const char *[]){"run", g_suite, "--data-dir", g_data, "--out", b0, "--shard", "0/2",
+                                "--shard-by", "model", "--no-report", "--force", "-q", NULL},
+               NULL);
+    rc |=
+        run_bb((const char *[]){"run", g_suite, "--data-dir", g_data, "--out", b1, "--shard", "1/2",
+                                "--shard-by", "model", "--no-report", "--force", "-q", NULL},
+               NULL);
     rc |= run_bb((const char *[]){"merge", b0, b1, "--out", bm, "--force", "--no-report", NULL},
                  NULL);
     is_int(0, rc, "--shard-by model: two shards (one empty) and merge: exit 0");

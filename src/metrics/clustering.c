@@ -26,12 +26,14 @@ enum bb_status bb_vmeasure(const int *labels, size_t n_labels, const int *cluste
     for (size_t i = 0; i < n; i++)
         if (labels[i] < 0 || (size_t)labels[i] >= n_labels || clusters[i] < 0 ||
             (size_t)clusters[i] >= n_clusters)
-            return bb_fail(err, BB_E_INPUT, "v-measure: item %zu has a label or cluster id out "
-                           "of range", i);
+            return bb_fail(err, BB_E_INPUT,
+                           "v-measure: item %zu has a label or cluster id out "
+                           "of range",
+                           i);
     double *tab = calloc(n_labels * n_clusters + n_labels + n_clusters, sizeof *tab);
     if (!tab)
-        return bb_fail(err, BB_E_NOMEM, "out of memory for a %zu x %zu contingency table",
-                       n_labels, n_clusters);
+        return bb_fail(err, BB_E_NOMEM, "out of memory for a %zu x %zu contingency table", n_labels,
+                       n_clusters);
     double *rc = tab + n_labels * n_clusters, *kc = rc + n_labels, N = (double)n;
     for (size_t i = 0; i < n; i++) {
         tab[(size_t)labels[i] * n_clusters + (size_t)clusters[i]] += 1;

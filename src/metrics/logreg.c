@@ -89,12 +89,16 @@ enum bb_status bb_logreg_fit(const float *x, const int *y, size_t n, int dim, in
     struct bb_logreg_opts o = opts ? *opts : bb_logreg_opts_default();
     memset(out, 0, sizeof *out);
     if (!n || k < 2 || dim < 1 || !(o.C > 0) || o.max_iter < 1)
-        return bb_fail(err, BB_E_INPUT, "logistic regression: need n >= 1, k >= 2, C > 0 "
-                       "(n = %zu, k = %d, C = %g)", n, k, o.C);
+        return bb_fail(err, BB_E_INPUT,
+                       "logistic regression: need n >= 1, k >= 2, C > 0 "
+                       "(n = %zu, k = %d, C = %g)",
+                       n, k, o.C);
     for (size_t i = 0; i < n; i++)
         if (y[i] < 0 || y[i] >= k)
-            return bb_fail(err, BB_E_INPUT, "logistic regression: label %d of row %zu is outside "
-                           "[0, %d)", y[i], i, k);
+            return bb_fail(err, BB_E_INPUT,
+                           "logistic regression: label %d of row %zu is outside "
+                           "[0, %d)",
+                           y[i], i, k);
     size_t np = (size_t)k * ((size_t)dim + 1);
     double *buf = calloc(np * (5 + 2 * HIST) + (size_t)k, sizeof *buf);
     if (!buf)
@@ -208,8 +212,7 @@ void bb_logreg_free(struct bb_logreg *m)
     }
 }
 
-double bb_macro_f1(const int *gold, const int *pred, const int *idx, size_t n, int k,
-                   long *scratch)
+double bb_macro_f1(const int *gold, const int *pred, const int *idx, size_t n, int k, long *scratch)
 {
     long *tp = scratch, *fp = tp + k, *fn = fp + k;
     memset(scratch, 0, 3 * (size_t)k * sizeof *scratch);

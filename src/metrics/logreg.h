@@ -18,19 +18,19 @@
 #include "status.h"
 
 struct bb_logreg_opts {
-    double C;      /* inverse regularisation strength, > 0; default 1 */
-    int max_iter;  /* L-BFGS iterations; default 100 */
-    double tol;    /* stop when the largest |gradient| component <= tol; default 1e-4 */
+    double C;     /* inverse regularisation strength, > 0; default 1 */
+    int max_iter; /* L-BFGS iterations; default 100 */
+    double tol;   /* stop when the largest |gradient| component <= tol; default 1e-4 */
 };
 struct bb_logreg_opts bb_logreg_opts_default(void);
 
 struct bb_logreg {
     int dim, k;
-    double *w;      /* k rows of dim + 1: the class's weights, then its intercept */
-    int iterations; /* L-BFGS iterations run */
-    int converged;  /* 1: the gradient test passed */
-    double loss;    /* F at the solution */
-    double grad_max;/* max |gradient component| at the solution */
+    double *w;       /* k rows of dim + 1: the class's weights, then its intercept */
+    int iterations;  /* L-BFGS iterations run */
+    int converged;   /* 1: the gradient test passed */
+    double loss;     /* F at the solution */
+    double grad_max; /* max |gradient component| at the solution */
 };
 
 /* Fit on n rows of x (dim floats each) with labels y in [0, k). k >= 2,

@@ -106,7 +106,8 @@ enum bb_status bb_task_clustering(struct bb_task_ctx *ctx, struct bb_error *err)
         goto done;
     size_t k = cp->k > 0 ? (size_t)cp->k : m;
     if (m < 2 || k < 2 || k > n) {
-        st = bb_fail(err, BB_E_INPUT, "%s: %zu text(s) with %zu distinct label(s), k = %zu; a "
+        st = bb_fail(err, BB_E_INPUT,
+                     "%s: %zu text(s) with %zu distinct label(s), k = %zu; a "
                      "clustering task needs at least 2 labels and 2 <= k <= the texts",
                      bb_table_path(t), n, m, k);
         goto done;

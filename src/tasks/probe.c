@@ -81,12 +81,12 @@ static int find_label(const char *const *names, size_t m, const char *s)
 }
 
 struct probe_stat {
-    const int *gold;  /* (n_test) */
-    const int *pred;  /* (E, n_test) */
+    const int *gold; /* (n_test) */
+    const int *pred; /* (E, n_test) */
     size_t n_test, E;
     int k;
-    int *pidx;        /* scratch (n_test): replicate indices */
-    long *scratch;    /* (3k) */
+    int *pidx;     /* scratch (n_test): replicate indices */
+    long *scratch; /* (3k) */
 };
 
 static double stat_acc(const int *idx, size_t n, void *ctx)
@@ -116,8 +116,8 @@ static double stat_f1(const int *idx, size_t n, void *ctx)
     return s / (double)d->E;
 }
 
-static enum bb_status read_rows(struct bb_table *t, size_t n, const char **text,
-                                const char **label, struct bb_error *err)
+static enum bb_status read_rows(struct bb_table *t, size_t n, const char **text, const char **label,
+                                struct bb_error *err)
 {
     int ct, cl;
     enum bb_status st;
@@ -164,8 +164,10 @@ enum bb_status bb_task_linear_probe(struct bb_task_ctx *ctx, struct bb_error *er
         (st = label_set(trl, ntr, tel, nte, &names, &k, err)))
         goto done;
     if (ntr < 2 || nte < 2 || k < 2) {
-        st = bb_fail(err, BB_E_INPUT, "%s: %zu train and %zu test rows with %zu label(s); a "
-                     "linear-probe task needs at least 2 of each", bb_table_path(te), ntr, nte, k);
+        st = bb_fail(err, BB_E_INPUT,
+                     "%s: %zu train and %zu test rows with %zu label(s); a "
+                     "linear-probe task needs at least 2 of each",
+                     bb_table_path(te), ntr, nte, k);
         goto done;
     }
     ytr = malloc(ntr * sizeof *ytr);
@@ -247,8 +249,8 @@ enum bb_status bb_task_linear_probe(struct bb_task_ctx *ctx, struct bb_error *er
             break;
         if (!model.converged)
             bb_debug("%s/%s: experiment %zu: logistic regression stopped after %d iterations "
-                     "(max |gradient| %.2g; MTEB's max_iter is the same)", ctx->task->id,
-                     ctx->model_id, e, model.iterations, model.grad_max);
+                     "(max |gradient| %.2g; MTEB's max_iter is the same)",
+                     ctx->task->id, ctx->model_id, e, model.iterations, model.grad_max);
         size_t ok = 0;
         for (size_t i = 0; i < nte; i++) {
             pred[e * nte + i] = bb_logreg_predict(&model, xte + i * (size_t)dim);
@@ -263,8 +265,8 @@ enum bb_status bb_task_linear_probe(struct bb_task_ctx *ctx, struct bb_error *er
     if (st)
         goto done;
     struct probe_stat d = {yte, pred, nte, E, (int)k, pidx, scratch};
-    struct bb_task_row row = bb_task_row_make("accuracy", NAN, (long)nte, BB_DIR_HIGHER,
-                                              BB_KIND_QUALITY);
+    struct bb_task_row row =
+        bb_task_row_make("accuracy", NAN, (long)nte, BB_DIR_HIGHER, BB_KIND_QUALITY);
     row.headline = true;
     if ((st = bb_task_emit_boot(ctx, &row, nte, stat_acc, &d, "accuracy", err)))
         goto done;

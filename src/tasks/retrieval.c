@@ -21,7 +21,7 @@
 #include "model/model.h"
 
 #define N_METRICS 6
-static const char *const metric_names[N_METRICS] = {"ndcg_at_10",   "mrr_at_10",    "recall_at_1",
+static const char *const metric_names[N_METRICS] = {"ndcg_at_10",   "mrr_at_10",     "recall_at_1",
                                                     "recall_at_10", "recall_at_100", "map_at_100"};
 
 struct mean_data {
@@ -90,11 +90,11 @@ static enum bb_status dedupe(const char *const *text, size_t n, long *id, size_t
 
 struct ret {
     struct bb_table *t;
-    size_t n;                 /* rows used */
+    size_t n;                    /* rows used */
     const char **qtext, **dtext; /* per row */
-    bool *relevant;           /* per row */
-    long *qid, *did;          /* per row: query id (-1: not a query row), document id */
-    size_t *qfirst, *dfirst;  /* first row of each query / document */
+    bool *relevant;              /* per row */
+    long *qid, *did;             /* per row: query id (-1: not a query row), document id */
+    size_t *qfirst, *dfirst;     /* first row of each query / document */
     size_t nq, nd;
     const char **texts;       /* documents then queries, for embedding */
     float *emb;               /* (nd + nq, dim) */
@@ -157,10 +157,9 @@ static enum bb_status read_rows(struct bb_task_ctx *ctx, struct ret *r, struct b
 static enum bb_status write_items(struct bb_task_ctx *ctx, const struct ret *r,
                                   struct bb_error *err)
 {
-    static const char *const cols[] = {"item_id",     "query",        "n_relevant",
-                                       "first_rank",  "ndcg_at_10",   "mrr_at_10",
-                                       "recall_at_1", "recall_at_10", "recall_at_100",
-                                       "map_at_100",  "top_document"};
+    static const char *const cols[] = {"item_id",       "query",      "n_relevant",  "first_rank",
+                                       "ndcg_at_10",    "mrr_at_10",  "recall_at_1", "recall_at_10",
+                                       "recall_at_100", "map_at_100", "top_document"};
     struct bb_items *w;
     char id[32];
     enum bb_status st = bb_items_open(ctx, NULL, cols, sizeof cols / sizeof *cols, &w, err);
@@ -240,11 +239,11 @@ enum bb_status bb_task_retrieval(struct bb_task_ctx *ctx, struct bb_error *err)
         st = bb_fail(err, BB_E_NOMEM, "out of memory for %zu rows", n);
         goto done;
     }
-    if ((st = read_rows(ctx, &r, err)) ||
-        (st = dedupe(r.dtext, r.n, r.did, r.dfirst, &r.nd, err)))
+    if ((st = read_rows(ctx, &r, err)) || (st = dedupe(r.dtext, r.n, r.did, r.dfirst, &r.nd, err)))
         goto done;
     {
-        const char **qt = r.texts = calloc(n, sizeof *qt); /* scratch: query texts of relevant rows */
+        const char **qt = r.texts =
+            calloc(n, sizeof *qt); /* scratch: query texts of relevant rows */
         if (!qt) {
             st = bb_fail(err, BB_E_NOMEM, "out of memory for %zu rows", n);
             goto done;
@@ -258,7 +257,8 @@ enum bb_status bb_task_retrieval(struct bb_task_ctx *ctx, struct bb_error *err)
             goto done;
     }
     if (r.nq < 2 || r.nd < 2) {
-        st = bb_fail(err, BB_E_INPUT, "%s: %zu quer%s over %zu document(s); a retrieval task needs "
+        st = bb_fail(err, BB_E_INPUT,
+                     "%s: %zu quer%s over %zu document(s); a retrieval task needs "
                      "at least 2 queries with a relevant document and 2 documents",
                      bb_table_path(r.t), r.nq, r.nq == 1 ? "y" : "ies", r.nd);
         goto done;
@@ -287,14 +287,14 @@ enum bb_status bb_task_retrieval(struct bb_task_ctx *ctx, struct bb_error *err)
     score_queries(&r, dim);
     for (int k = 0; k < N_METRICS && !st; k++) {
         struct mean_data md = {r.m[k]};
-        struct bb_task_row row = bb_task_row_make(metric_names[k], NAN, (long)r.nq, BB_DIR_HIGHER,
-                                                  BB_KIND_QUALITY);
+        struct bb_task_row row =
+            bb_task_row_make(metric_names[k], NAN, (long)r.nq, BB_DIR_HIGHER, BB_KIND_QUALITY);
         row.headline = k == 0;
         st = bb_task_emit_boot(ctx, &row, r.nq, stat_mean, &md, metric_names[k], err);
     }
     if (!st) { /* the corpus size, so a reader can judge the scores (no CI) */
-        struct bb_task_row row = bb_task_row_make("corpus_size", (double)r.nd, (long)r.nd,
-                                                  BB_DIR_NONE, BB_KIND_QUALITY);
+        struct bb_task_row row =
+            bb_task_row_make("corpus_size", (double)r.nd, (long)r.nd, BB_DIR_NONE, BB_KIND_QUALITY);
         st = bb_task_emit(ctx, &row, err);
     }
     if (!st)
