@@ -474,6 +474,30 @@ static void test_end_to_end(void)
     free(m);
     r = m = NULL;
 
+    /* the docs' one-machine fan-out: GNU parallel when installed, else xargs -P;
+       4 shards at once, merged */
+    {
+        char par[4200], cmdp[70000];
+        tmp_path(par, sizeof par, "parallel");
+        snprintf(cmdp, sizeof cmdp,
+                 "if command -v parallel >/dev/null 2>&1; then "
+                 "parallel -j 4 '%s' run '%s' --data-dir '%s' --shard {}/4 --out '%s/shard-{}' "
+                 "--no-report --force -q ::: 0 1 2 3; else "
+                 "printf '0\n1\n2\n3\n' | xargs -P 4 -I{} '%s' run '%s' --data-dir '%s' "
+                 "--shard {}/4 --out '%s/shard-{}' --no-report --force -q; fi >/dev/null && "
+                 "'%s' merge '%s/shard-0' '%s/shard-1' '%s/shard-2' '%s/shard-3' --out '%s/merged' "
+                 "--force --no-report >/dev/null",
+                 g_bin, g_suite, g_data, par, g_bin, g_suite, g_data, par, g_bin, par, par, par,
+                 par, par);
+        is_int(0, system(cmdp), "4 shards at once (GNU parallel or xargs -P), merged: exit 0");
+        char pm[4300];
+        snprintf(pm, sizeof pm, "%s/merged", par);
+        char *r4 = non_timing(full), *m4p = non_timing(pm);
+        ok(r4 && m4p && !strcmp(r4, m4p), "4 parallel shards merged equal the unsharded run");
+        free(r4);
+        free(m4p);
+    }
+
     /* --shard-by model: one model, so shard 0/2 runs every job and 1/2 none */
     char b0[4200], b1[4200], bm[4200];
     tmp_path(b0, sizeof b0, "bymodel0");
