@@ -174,6 +174,10 @@ static void test_logreg(void)
     is_double(lo, m.w[2], 1e-7, "logreg 1-D: w1 = 2/(1 + e^{2 w1}) = %.6f", lo);
     is_double(-lo, m.w[0], 1e-7, "logreg 1-D: w0 = -w1");
     is_double(0, m.w[1] - m.w[3], 1e-7, "logreg 1-D: equal intercepts");
+    double conf = 0;
+    float one = 1;
+    is_int(1, bb_logreg_predict_conf(&m, &one, &conf), "logreg 1-D: x = 1 -> class 1");
+    is_double(1 / (1 + exp(-2 * lo)), conf, 1e-7, "logreg 1-D: confidence 1/(1 + e^{-2 w1})");
     bb_logreg_free(&m);
     /* three separable clusters: default settings (C 1, max_iter 100, tol 1e-4) */
     float x[] = {0,    5,    0.5f,  5.5f, -0.5f, 4.5f,  5,     0,     5.5f,
@@ -423,6 +427,8 @@ static void test_end_to_end(void)
     ok(v > 0 && v <= 1, "clustering: V-measure in (0, 1] (%g)", v);
     double acc = r ? csv_value(r, "probe", "accuracy") : NAN;
     ok(acc >= 0 && acc <= 1, "linear probe: accuracy in [0, 1] (%g)", acc);
+    double ece = r ? csv_value(r, "probe", "ece") : NAN;
+    ok(ece >= 0 && ece <= 1, "linear probe: ECE in [0, 1] (%g)", ece);
     ok(r && csv_value(r, "probe", "train_size") == 6,
        "linear probe: 2 per label x 3 labels = 6 train rows");
     ok(same_file(full, full, "items/dup__minilm.csv") &&

@@ -204,6 +204,28 @@ int bb_logreg_predict(const struct bb_logreg *m, const float *x)
     return best;
 }
 
+int bb_logreg_predict_conf(const struct bb_logreg *m, const float *x, double *conf)
+{
+    size_t d1 = (size_t)m->dim + 1;
+    int best = 0;
+    double bs = -INFINITY, se = 0;
+    for (int c = 0; c < m->k; c++) { /* the scores, then a stable softmax of the largest */
+        const double *wc = m->w + (size_t)c * d1;
+        double s = wc[m->dim];
+        for (int j = 0; j < m->dim; j++)
+            s += wc[j] * x[j];
+        if (s > bs) {
+            se = se * exp(bs - s) + 1.0;
+            bs = s;
+            best = c;
+        } else {
+            se += exp(s - bs);
+        }
+    }
+    *conf = 1.0 / se;
+    return best;
+}
+
 void bb_logreg_free(struct bb_logreg *m)
 {
     if (m) {

@@ -41,6 +41,8 @@ enum bb_status bb_logreg_fit(const float *x, const int *y, size_t n, int dim, in
                              struct bb_error *err);
 /* The class with the largest score w_c . x + b_c (lowest index on ties). */
 int bb_logreg_predict(const struct bb_logreg *m, const float *x);
+/* The same class, and its softmax probability (the confidence) in *conf. */
+int bb_logreg_predict_conf(const struct bb_logreg *m, const float *x, double *conf);
 void bb_logreg_free(struct bb_logreg *m);
 
 /* Macro-F1 of pred against gold over items idx[0..n) (idx NULL: 0..n-1),

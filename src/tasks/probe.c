@@ -15,8 +15,10 @@
  * Rows: accuracy (headline) and macro_f1, each the mean over experiments with
  * a bootstrap 95% CI over test items (a replicate resamples the test items
  * and averages the experiments' scores on them); accuracy_sd and
- * macro_f1_sd (sample standard deviation over experiments); train_size (rows
- * per experiment). Per item: item_id, text, label, correct (fraction of
+ * macro_f1_sd (sample standard deviation over experiments); ece (expected
+ * calibration error of the regression's softmax confidence, 10 equal-width
+ * bins as the multiple-choice task's, mean over experiments, bootstrap CI
+ * over test items); train_size (rows per experiment). Per item: item_id, text, label, correct (fraction of
  * experiments that got it right), prediction (of the first experiment). */
 #include "tasks/task.h"
 
@@ -26,6 +28,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "metrics/lmbias.h"
 #include "metrics/logreg.h"
 #include "metrics/rng.h"
 #include "model/model.h"
@@ -85,9 +88,20 @@ struct probe_stat {
     const int *pred; /* (E, n_test) */
     size_t n_test, E;
     int k;
-    int *pidx;     /* scratch (n_test): replicate indices */
-    long *scratch; /* (3k) */
+    int *pidx;          /* scratch (n_test): replicate indices */
+    long *scratch;      /* (3k) */
+    const double *conf; /* (E, n_test): confidence of the prediction */
+    const bool *right;  /* (E, n_test) */
 };
+
+static double stat_ece(const int *idx, size_t n, void *ctx)
+{
+    const struct probe_stat *d = ctx;
+    double s = 0;
+    for (size_t e = 0; e < d->E; e++)
+        s += bb_lm_ece(d->conf + e * d->n_test, d->right + e * d->n_test, idx, n, 10);
+    return n ? s / (double)d->E : NAN;
+}
 
 static double stat_acc(const int *idx, size_t n, void *ctx)
 {
@@ -143,7 +157,8 @@ enum bb_status bb_task_linear_probe(struct bb_task_ctx *ctx, struct bb_error *er
     int *ytr = NULL, *yte = NULL, *perm = NULL, *pred = NULL, *ysel = NULL, *pidx = NULL;
     size_t *chosen = NULL, *slot = NULL, *count = NULL;
     float *emb = NULL, *xsel = NULL;
-    double *acc = NULL, *f1 = NULL;
+    double *acc = NULL, *f1 = NULL, *conf = NULL;
+    bool *right = NULL;
     long *scratch = NULL;
     enum bb_status st = bb_task_require(ctx, BB_CAP_EMBED, err);
     if (st || (st = bb_task_load_table(ctx, lp->train, &tr, err)) ||
@@ -219,7 +234,10 @@ enum bb_status bb_task_linear_probe(struct bb_task_ctx *ctx, struct bb_error *er
     f1 = malloc(E * sizeof *f1);
     scratch = malloc(3 * k * sizeof *scratch);
     pidx = malloc(nte * sizeof *pidx);
-    if (!etexts || !emb || !xsel || !ysel || !pred || !acc || !f1 || !scratch || !pidx) {
+    conf = malloc(E * nte * sizeof *conf);
+    right = malloc(E * nte * sizeof *right);
+    if (!etexts || !emb || !xsel || !ysel || !pred || !acc || !f1 || !scratch || !pidx || !conf ||
+        !right) {
         st = bb_fail(err, BB_E_NOMEM, "out of memory for %zu embeddings", n_embed + nte);
         free(n_chosen);
         goto done;
@@ -253,8 +271,10 @@ enum bb_status bb_task_linear_probe(struct bb_task_ctx *ctx, struct bb_error *er
                      ctx->task->id, ctx->model_id, e, model.iterations, model.grad_max);
         size_t ok = 0;
         for (size_t i = 0; i < nte; i++) {
-            pred[e * nte + i] = bb_logreg_predict(&model, xte + i * (size_t)dim);
-            ok += pred[e * nte + i] == yte[i];
+            pred[e * nte + i] =
+                bb_logreg_predict_conf(&model, xte + i * (size_t)dim, &conf[e * nte + i]);
+            right[e * nte + i] = pred[e * nte + i] == yte[i];
+            ok += right[e * nte + i];
         }
         bb_logreg_free(&model);
         acc[e] = (double)ok / (double)nte;
@@ -264,7 +284,7 @@ enum bb_status bb_task_linear_probe(struct bb_task_ctx *ctx, struct bb_error *er
     free(n_chosen);
     if (st)
         goto done;
-    struct probe_stat d = {yte, pred, nte, E, (int)k, pidx, scratch};
+    struct probe_stat d = {yte, pred, nte, E, (int)k, pidx, scratch, conf, right};
     struct bb_task_row row =
         bb_task_row_make("accuracy", NAN, (long)nte, BB_DIR_HIGHER, BB_KIND_QUALITY);
     row.headline = true;
@@ -280,6 +300,9 @@ enum bb_status bb_task_linear_probe(struct bb_task_ctx *ctx, struct bb_error *er
     row = bb_task_row_make("macro_f1_sd", E > 1 ? bb_stats_stddev(f1, E) : NAN, (long)E,
                            BB_DIR_NONE, BB_KIND_QUALITY);
     if ((st = bb_task_emit(ctx, &row, err)))
+        goto done;
+    row = bb_task_row_make("ece", NAN, (long)nte, BB_DIR_LOWER, BB_KIND_QUALITY);
+    if ((st = bb_task_emit_boot(ctx, &row, nte, stat_ece, &d, "ece", err)))
         goto done;
     row = bb_task_row_make("train_size", (double)train_size, (long)train_size, BB_DIR_NONE,
                            BB_KIND_QUALITY);
@@ -330,5 +353,7 @@ done:
     free(acc);
     free(f1);
     free(scratch);
+    free(conf);
+    free(right);
     return st;
 }
