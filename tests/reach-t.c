@@ -296,6 +296,24 @@ static void test_suite_keys(void)
     bb_diagnostics_free(&dg);
 }
 
+/* the shipped suites of this issue load (parsing only: no data or model needed) */
+static void test_shipped_suites(void)
+{
+    static const char *const files[] = {"suites/reach.yaml", "suites/transfer.yaml"};
+    for (size_t i = 0; i < 2; i++) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s", test_src_path(files[i]));
+        struct bb_suite *s = NULL;
+        struct bb_diagnostics dg = {0};
+        struct bb_error err = {0};
+        if (!ok(bb_suite_load(path, &s, &dg, &err) == BB_OK, "%s is valid", files[i]))
+            for (size_t k = 0; k < dg.n; k++)
+                diag("%s", dg.v[k].msg);
+        bb_suite_free(s);
+        bb_diagnostics_free(&dg);
+    }
+}
+
 static void test_registry(void)
 {
     static const enum bb_suite_task_type types[] = {BB_TASK_RETRIEVAL, BB_TASK_CLUSTERING,
@@ -585,6 +603,7 @@ int main(void)
     test_kmeans();
     test_logreg();
     test_suite_keys();
+    test_shipped_suites();
     test_registry();
     g_bin = getenv("BIASBENCH");
     if (!g_bin)
