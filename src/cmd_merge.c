@@ -88,10 +88,10 @@ static enum bb_status same_key(const struct shard_in *a, const struct shard_in *
     return BB_E_INPUT;
 }
 
-/* The model ids of a manifest, in order. */
-static bool same_models(const json_t *a, const json_t *b)
+/* The ids of a manifest's array key ("models", "tasks"), in order. */
+static bool same_ids(const json_t *a, const json_t *b, const char *key)
 {
-    const json_t *x = json_object_get(a, "models"), *y = json_object_get(b, "models");
+    const json_t *x = json_object_get(a, key), *y = json_object_get(b, key);
     if (json_array_size(x) != json_array_size(y))
         return false;
     for (size_t i = 0; i < json_array_size(x); i++) {
@@ -136,6 +136,9 @@ static enum bb_status load_shards(char **paths, size_t n, struct shard_in *in, s
                            paths[i]);
         in[i].index = (unsigned)json_integer_value(json_object_get(sh, "index"));
         in[i].count = (unsigned)json_integer_value(json_object_get(sh, "count"));
+        if (in[i].index >= in[i].count)
+            return bb_fail(err, BB_E_INPUT, "%s: manifest \"shard\" has index %u of count %u",
+                           paths[i], in[i].index, in[i].count);
         if (!json_is_true(json_object_get(m, "complete")))
             return bb_fail(err, BB_E_INPUT,
                            "%s: shard %u/%u is not complete (manifest \"complete\": "
@@ -164,9 +167,14 @@ static enum bb_status load_shards(char **paths, size_t n, struct shard_in *in, s
                 (st2 = same_key(&in[0], &in[i], "limit", err)) ||
                 (st2 = same_key(&in[0], &in[i], "bootstrap", err)))
                 return st2;
-            if (!same_models(in[0].run.manifest, m))
+            if (!same_ids(in[0].run.manifest, m, "models"))
                 return bb_fail(err, BB_E_INPUT, "%s and %s ran different models", paths[0],
                                paths[i]);
+            if (!same_ids(in[0].run.manifest, m, "tasks"))
+                return bb_fail(err, BB_E_INPUT,
+                               "%s and %s ran different task lists (give every shard "
+                               "the same --task options)",
+                               paths[0], paths[i]);
         }
     }
     if (n != in[0].count) {

@@ -557,6 +557,14 @@ static void test_end_to_end(void)
     rc = run_bb((const char *[]){"merge", s0, s0, "--out", merged, "--force", NULL}, &e);
     contains(e, "are both shard 0/2", "merge refuses a shard given twice");
     free(e);
+    char tsel[4200];
+    tmp_path(tsel, sizeof tsel, "task-dup");
+    rc = run_bb((const char *[]){"run", g_suite, "--data-dir", g_data, "--task", "dup", "--out",
+                                 tsel, "--shard", "0/2", "--no-report", "--force", "-q", NULL},
+                NULL);
+    rc = run_bb((const char *[]){"merge", tsel, s1, "--out", merged, "--force", NULL}, &e);
+    contains(e, "ran different task lists", "merge refuses shards run with different --task");
+    free(e);
     rc = run_bb((const char *[]){"merge", full, "--out", merged, "--force", NULL}, &e);
     contains(e, "not a shard", "merge refuses an unsharded run");
     free(e);
