@@ -10,6 +10,7 @@
 #include "fileout.h"
 #include "log.h"
 #include "run.h"
+#include "shard.h"
 
 static const char usage_text[] =
     "usage: biasbench run SUITE [options]\n\n"
@@ -29,6 +30,11 @@ static const char usage_text[] =
     "      --no-report      write the CSV files and manifest only\n"
     "      --require-all    any skipped task or part (missing data, a grid cell too long\n"
     "                       for the model, ...) is an error (exit 2)\n"
+    "      --shard K/N      run shard K (0-based) of N: the task x model jobs whose number\n"
+    "                       in run order is K mod N; join the N run directories with\n"
+    "                       `biasbench merge` (docs/scale-out.md)\n"
+    "      --shard-by B     job (default) or model: with model, shard K runs every task of\n"
+    "                       the models numbered K mod N, so each model loads once\n"
     "  -q, --quiet          errors only on stderr (skipped tasks are still listed on stdout)\n"
     "  -v, --verbose        say what runs when (twice: debug detail)\n\n"
     "Environment: BIASBENCH_DATA and BIASBENCH_MODELS add to the data and model search\n"
@@ -77,6 +83,7 @@ static enum bb_status parse(int argc, char **argv, struct run_cli *c, struct bb_
         {"data-dir", required_argument, NULL, 'D'}, {"force", no_argument, NULL, 'F'},
         {"no-report", no_argument, NULL, 'R'},   {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},     {"require-all", no_argument, NULL, 'A'},
+        {"shard", required_argument, NULL, 'S'}, {"shard-by", required_argument, NULL, 'B'},
         {0}};
     struct bb_run_opts *o = &c->o;
     enum bb_status st = BB_OK;
@@ -104,6 +111,13 @@ static enum bb_status parse(int argc, char **argv, struct run_cli *c, struct bb_
         case 'F': o->force = true; break;
         case 'R': o->no_report = true; break;
         case 'A': o->require_all = true; break;
+        case 'S': st = bb_shard_parse("--shard", optarg, &o->shard_index, &o->shard_count, err); break;
+        case 'B':
+            if (strcmp(optarg, "job") && strcmp(optarg, "model"))
+                st = bb_fail(err, BB_E_USAGE, "--shard-by: expected 'job' or 'model', found '%s'",
+                             optarg);
+            o->shard_by_model = !strcmp(optarg, "model");
+            break;
         case 'q': bb_log_set_level(BB_LOG_ERROR); break;
         case 'v':
             bb_log_set_level(bb_log_get_level() < BB_LOG_INFO ? BB_LOG_INFO : BB_LOG_DEBUG);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "shard.h"
 #include "fileout.h"
 #include "log.h"
 #include "version.h"
@@ -28,6 +29,7 @@ static const struct command commands[] = {
     {"compare", bb_cmd_compare, "Compare two runs (or two models of a run): differences, CIs, paired tests"},
     {"gate", bb_cmd_gate, "Check CI gates against a baseline run: TAP on stdout, exit 1 on failure"},
     {"report", bb_cmd_report, "Rebuild a run's report.md/html and charts from its results.csv"},
+    {"merge", bb_cmd_merge, "Join the shard run directories of one run (run --shard K/N) into one"},
 };
 
 static void usage(FILE *out)

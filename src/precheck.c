@@ -277,8 +277,8 @@ static enum bb_status check_association(struct ctx *C, size_t ti)
     return st;
 }
 
-/* The likelihood tasks check their columns themselves when they run; here
- * every file they read must be found and parse. */
+/* The likelihood, retrieval, clustering and probe tasks check their columns
+ * themselves when they run; here every file they read must be found and parse. */
 static enum bb_status check_lm(struct ctx *C, size_t ti)
 {
     const struct bb_suite_task *t = &C->s->tasks[ti];
@@ -289,6 +289,8 @@ static enum bb_status check_lm(struct ctx *C, size_t ti)
         need(C, ti, t->u.pairs.less_dataset, false, NULL, 0, &st);
     for (size_t i = 0; !st && t->type == BB_TASK_BBQ && i < t->u.bbq.n_datasets; i++)
         need(C, ti, t->u.bbq.datasets[i], false, NULL, 0, &st);
+    if (!st && t->type == BB_TASK_LINEAR_PROBE && t->u.linear_probe.train)
+        need(C, ti, t->u.linear_probe.train, false, NULL, 0, &st);
     return st;
 }
 
@@ -446,7 +448,8 @@ enum bb_status bb_precheck_suite(const struct bb_suite *s, const struct bb_prech
         case BB_TASK_ASSOCIATION: st = check_association(&C, i); break;
         case BB_TASK_COUNTERFACTUAL: st = check_counterfactual(&C, i); break;
         case BB_TASK_PAIRS: case BB_TASK_STEREOSET: case BB_TASK_BBQ: case BB_TASK_CHOICE:
-        case BB_TASK_PERPLEXITY: st = check_lm(&C, i); break;
+        case BB_TASK_PERPLEXITY: case BB_TASK_RETRIEVAL: case BB_TASK_CLUSTERING:
+        case BB_TASK_LINEAR_PROBE: st = check_lm(&C, i); break;
         default: break; /* latency reads no data */
         }
     }

@@ -30,6 +30,7 @@
 #include "report/report.h"
 #include "report/results.h"
 #include "sha256.h"
+#include "shard.h"
 #include "suite.h"
 #include "tasks/task.h"
 #include "version.h"
@@ -88,6 +89,7 @@ struct run {
     const char *error;           /* why the run stopped early (manifest "error") */
     struct bb_results results;
     struct bb_task_records rec;
+    bool *mine;                  /* [model * n_tasks + task]: this shard runs the job (shard.h) */
 };
 
 /* ---- small helpers ------------------------------------------------------------ */
@@ -479,6 +481,10 @@ static json_t *manifest_build(const struct run *R, bool complete)
     json_object_set_new(m, "models", manifest_models(R));
     json_object_set_new(m, "datasets", manifest_datasets(R));
     json_object_set_new(m, "tasks", manifest_tasks(R, &skipped));
+    if (o->shard_count)
+        json_object_set_new(m, "shard", bb_shard_manifest(o->shard_index, o->shard_count,
+                                                          o->shard_by_model, R->mine,
+                                                          R->n_models, R->n_tasks));
     json_object_set_new(m, "skipped", skipped);
     size_t skipped_tasks = 0;
     for (size_t i = 0; i < R->n_tasks; i++)
@@ -650,15 +656,16 @@ static enum bb_status run_model(struct run *R, struct run_model *rm, struct bb_e
     struct bb_model *model = NULL;
     struct bb_embed_cache *cache = NULL;
     bool any = false;
+    size_t mi = (size_t)(rm - R->models);
     for (size_t i = 0; i < R->n_tasks; i++)
-        any |= !R->tasks[i].skip && task_has_model(R->tasks[i].t, rm);
+        any |= R->mine[mi * R->n_tasks + i];
     if (!any)
         return BB_OK;
     enum bb_status st = load_model(R, rm, &model, err);
     if (!st)
         st = bb_embed_cache_new(bb_model_dim(model), &cache, err);
     for (size_t i = 0; i < R->n_tasks && !st; i++) {
-        if (R->tasks[i].skip || !task_has_model(R->tasks[i].t, rm))
+        if (!R->mine[mi * R->n_tasks + i])
             continue;
         st = run_one(R, rm, model, cache, &R->tasks[i], err);
         if (!st) /* keep the manifest current: a later interrupt leaves an honest one */
@@ -858,6 +865,7 @@ static void run_free(struct run *R)
     free(R->models);
     free(R->tasks);
     free(R->done);
+    free(R->mine);
 }
 
 static enum bb_status finish(struct run *R, struct bb_error *err)
@@ -907,10 +915,18 @@ enum bb_status bb_run(const struct bb_run_opts *o, char **run_dir_out, struct bb
         if (R.tasks[i].skip)
             bb_warn("skipping task '%s': %s", R.tasks[i].t->id, R.tasks[i].reason);
     R.done = calloc(R.n_tasks * R.n_models + 1, sizeof *R.done);
-    if (!R.done) {
+    R.mine = calloc(R.n_tasks * R.n_models + 1, sizeof *R.mine);
+    if (!R.done || !R.mine) {
         st = bb_fail(err, BB_E_NOMEM, "out of memory");
         goto done;
     }
+    /* the jobs (task x model that runs), numbered in run order: models, then
+       tasks; with --shard K/N this run keeps job j when j mod N == K */
+    for (size_t m = 0, job = 0; m < R.n_models; m++)
+        for (size_t i = 0; i < R.n_tasks; i++)
+            if (!R.tasks[i].skip && task_has_model(R.tasks[i].t, &R.models[m]))
+                R.mine[m * R.n_tasks + i] = bb_shard_owns(o->shard_by_model ? m : job++,
+                                                          o->shard_index, o->shard_count);
     if ((st = make_dir(&R, err)) || (st = open_backend(&R, err)) ||
         (st = manifest_write(&R, false, err)))
         goto done;

@@ -30,6 +30,9 @@ struct bb_run_opts {
     int argc;                   /* the command line, for the manifest */
     char **argv;
     FILE *summary;              /* the summary table (stdout); NULL: none */
+    unsigned shard_index;       /* --shard K/N: run only the task x model jobs whose index */
+    unsigned shard_count;       /* (in run order) is K mod N; 0 = no sharding (shard.h) */
+    bool shard_by_model;        /* --shard-by model: number the models instead of the jobs */
 };
 
 /* Run the suite. Before any model is loaded, the suite is checked as

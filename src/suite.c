@@ -261,7 +261,7 @@ static void join_names(const char *const *names, size_t n, char *out, size_t siz
 
 static const char *const task_type_names[] = {
     "similarity", "zero-shot-classification", "association", "counterfactual", "latency",
-    "pairs", "stereoset", "bbq", "multiple-choice", "perplexity", NULL};
+    "pairs", "stereoset", "bbq", "multiple-choice", "perplexity", "retrieval", "clustering", "linear-probe", NULL};
 static const char *const normalization_names[] = {"token", "sum", NULL};
 static const char *const average_names[] = {"contexts", "target", NULL};
 static const char *const format_names[] = {"csv", "tsv", "jsonl", "json", NULL};
@@ -1470,6 +1470,10 @@ static const char *const task_type_keys[BB_SUITE_N_TASK_TYPES][9] = {
     [BB_TASK_ASSOCIATION] = {"datasets", "batch_size", "permutations", NULL},
     [BB_TASK_COUNTERFACTUAL] = {"templates", "fillers", "factors", "score", "limit", "batch_size", NULL},
     [BB_TASK_LATENCY] = {"batch_sizes", "seq_lens", "warmup", "repetitions", NULL},
+    [BB_TASK_RETRIEVAL] = {"dataset", "limit", "batch_size", "min_score", NULL},
+    [BB_TASK_CLUSTERING] = {"dataset", "limit", "batch_size", "k", "restarts", "max_iter", NULL},
+    [BB_TASK_LINEAR_PROBE] = {"dataset", "train_dataset", "limit", "batch_size", "experiments",
+                              "samples_per_label", "c", "max_iter", NULL},
 };
 
 struct type_arg {
@@ -1980,6 +1984,59 @@ static void conv_perplexity(struct ctx *c, const struct field *f, struct bb_suit
     flong(f, "stride", 1, 1 << 20, &t->u.perplexity.stride);
 }
 
+static void conv_retrieval(struct ctx *c, const struct field *f, struct bb_suite_task *t)
+{
+    static const char *const roles[] = {"query", "document", NULL};
+    struct bb_suite_retrieval *r = &t->u.retrieval;
+    char p[512];
+    const struct node *v = fget(f, "dataset", true, p, sizeof p);
+    if (v)
+        t->dataset = task_dataset(c, v, p, "a retrieval task", roles);
+    r->has_min_score = fdouble(f, "min_score", &r->min_score);
+    if (r->has_min_score && t->dataset && !bb_suite_dataset_column(t->dataset, "score"))
+        report(c, f->m->pos, f->path, "min_score needs a 'score' column role in dataset '%s'",
+               t->dataset->id);
+}
+
+static void conv_clustering(struct ctx *c, const struct field *f, struct bb_suite_task *t)
+{
+    static const char *const roles[] = {"text", "label", NULL};
+    struct bb_suite_clustering *cl = &t->u.clustering;
+    char p[512];
+    const struct node *v = fget(f, "dataset", true, p, sizeof p);
+    if (v)
+        t->dataset = task_dataset(c, v, p, "a clustering task", roles);
+    cl->restarts = 10;
+    cl->max_iter = 300;
+    flong(f, "k", 2, 1 << 20, &cl->k);
+    flong(f, "restarts", 1, 1000, &cl->restarts);
+    flong(f, "max_iter", 1, 100000, &cl->max_iter);
+}
+
+static void conv_linear_probe(struct ctx *c, const struct field *f, struct bb_suite_task *t)
+{
+    static const char *const roles[] = {"text", "label", NULL};
+    struct bb_suite_linear_probe *lp = &t->u.linear_probe;
+    char p[512];
+    const struct node *v = fget(f, "dataset", true, p, sizeof p);
+    if (v)
+        t->dataset = task_dataset(c, v, p, "a linear-probe task", roles);
+    v = fget(f, "train_dataset", true, p, sizeof p);
+    if (v)
+        lp->train = task_dataset(c, v, p, "a linear-probe task", roles);
+    lp->experiments = 10;
+    lp->samples_per_label = 8;
+    lp->c = 1.0;
+    lp->max_iter = 100;
+    flong(f, "experiments", 1, 1000, &lp->experiments);
+    flong(f, "samples_per_label", 0, 1 << 30, &lp->samples_per_label);
+    flong(f, "max_iter", 1, 100000, &lp->max_iter);
+    if (fdouble(f, "c", &lp->c) && !(lp->c > 0)) {
+        fget(f, "c", false, p, sizeof p);
+        report(c, map_get(f->m, "c")->pos, p, "expected a number > 0, found %g", lp->c);
+    }
+}
+
 static void conv_task(struct ctx *c, const struct node *m, const char *path, struct bb_suite_task *t)
 {
     struct field f = {c, m, path};
@@ -2009,6 +2066,9 @@ static void conv_task(struct ctx *c, const struct node *m, const char *path, str
     case BB_TASK_BBQ: conv_bbq(c, &f, t); break;
     case BB_TASK_CHOICE: conv_choice(c, &f, t); break;
     case BB_TASK_PERPLEXITY: conv_perplexity(c, &f, t); break;
+    case BB_TASK_RETRIEVAL: conv_retrieval(c, &f, t); break;
+    case BB_TASK_CLUSTERING: conv_clustering(c, &f, t); break;
+    case BB_TASK_LINEAR_PROBE: conv_linear_probe(c, &f, t); break;
     }
 }
 

@@ -49,9 +49,13 @@ enum bb_suite_task_type {
     BB_TASK_STEREOSET,      /* "stereoset": intrasentence */
     BB_TASK_BBQ,            /* "bbq" */
     BB_TASK_CHOICE,         /* "multiple-choice" */
-    BB_TASK_PERPLEXITY      /* "perplexity" */
+    BB_TASK_PERPLEXITY,     /* "perplexity" */
+    /* embedding tasks in the MTEB style (issue 12; need BB_CAP_EMBED) */
+    BB_TASK_RETRIEVAL,      /* "retrieval" */
+    BB_TASK_CLUSTERING,     /* "clustering" */
+    BB_TASK_LINEAR_PROBE    /* "linear-probe" */
 };
-#define BB_SUITE_N_TASK_TYPES 10
+#define BB_SUITE_N_TASK_TYPES 13
 enum bb_suite_score_type { BB_SCORE_ZERO_SHOT, BB_SCORE_SIMILARITY };
 
 struct bb_suite_metadata {          /* every string may be NULL (not given) */
@@ -198,6 +202,35 @@ struct bb_suite_perplexity {
     long stride;                    /* 0: max_length - 1 */
 };
 
+/* retrieval: one (query, document) pair per row, roles `query` and
+ * `document` (and `score` with min_score). The corpus is every distinct
+ * document of the rows used; a row makes its document relevant to its query
+ * when it has no min_score, or its score >= min_score (other rows only add
+ * their document to the corpus as a distractor). */
+struct bb_suite_retrieval {
+    bool has_min_score;
+    double min_score;
+};
+
+/* clustering: roles `text` and `label`; k-means with k = the number of
+ * distinct labels (or k), restarts seeded restarts, max_iter Lloyd iterations. */
+struct bb_suite_clustering {
+    long k;                         /* 0: the number of distinct labels */
+    long restarts;                  /* >= 1, default 10 */
+    long max_iter;                  /* >= 1, default 300 */
+};
+
+/* linear-probe: logistic regression on frozen embeddings of train_dataset,
+ * scored on dataset (both roles `text`, `label`), MTEB's classification
+ * protocol: experiments runs, each on samples_per_label train rows per label. */
+struct bb_suite_linear_probe {
+    const struct bb_suite_dataset *train; /* train_dataset */
+    long experiments;               /* >= 1, default 10 */
+    long samples_per_label;         /* >= 0 (0: every train row), default 8 */
+    double c;                       /* > 0, default 1 */
+    long max_iter;                  /* >= 1, default 100 */
+};
+
 struct bb_suite_latency {
     size_t n_batch_sizes;
     long *batch_sizes;              /* default 1, 8, 32 */
@@ -212,7 +245,8 @@ struct bb_suite_task {
     const char *id;
     enum bb_suite_task_type type;
     const struct bb_suite_dataset *dataset; /* similarity, zero-shot, pairs, stereoset,
-                                               multiple-choice, perplexity; else NULL */
+                                               multiple-choice, perplexity, retrieval,
+                                               clustering; else NULL */
     size_t n_models;
     const struct bb_suite_model **models;   /* given, else every model of the suite */
     bool models_given;              /* the task has a `models` key */
@@ -229,6 +263,9 @@ struct bb_suite_task {
         struct bb_suite_bbq bbq;
         struct bb_suite_choice choice;
         struct bb_suite_perplexity perplexity;
+        struct bb_suite_retrieval retrieval;
+        struct bb_suite_clustering clustering;
+        struct bb_suite_linear_probe linear_probe;
     } u;
 };
 

@@ -36,6 +36,15 @@ static const struct bb_task_type_info table[BB_SUITE_N_TASK_TYPES] = {
                         "Multiple choice", "McNemar on per-item correctness"},
     [BB_TASK_PERPLEXITY] = {BB_TASK_PERPLEXITY, "perplexity", BB_CAP_LOGLIK, bb_task_perplexity,
                             "Perplexity", "paired bootstrap over texts"},
+    [BB_TASK_RETRIEVAL] = {BB_TASK_RETRIEVAL, "retrieval", BB_CAP_EMBED, bb_task_retrieval,
+                           "Retrieval",
+                           "CI non-overlap (per-query scores in the items file)"},
+    [BB_TASK_CLUSTERING] = {BB_TASK_CLUSTERING, "clustering", BB_CAP_EMBED, bb_task_clustering,
+                            "Clustering",
+                            "none (no CI; spread over k-means restarts)"},
+    [BB_TASK_LINEAR_PROBE] = {BB_TASK_LINEAR_PROBE, "linear-probe", BB_CAP_EMBED,
+                              bb_task_linear_probe, "Linear probe (transfer)",
+                              "McNemar on per-item correctness (majority of experiments)"},
 };
 
 const struct bb_task_type_info *bb_task_type_info(enum bb_suite_task_type t)

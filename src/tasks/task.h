@@ -107,6 +107,10 @@ enum bb_status bb_task_stereoset(struct bb_task_ctx *ctx, struct bb_error *err);
 enum bb_status bb_task_bbq(struct bb_task_ctx *ctx, struct bb_error *err);
 enum bb_status bb_task_choice(struct bb_task_ctx *ctx, struct bb_error *err);
 enum bb_status bb_task_perplexity(struct bb_task_ctx *ctx, struct bb_error *err);
+/* MTEB-style embedding tasks (issue 12): retrieval.c, clustering.c */
+enum bb_status bb_task_retrieval(struct bb_task_ctx *ctx, struct bb_error *err);
+enum bb_status bb_task_clustering(struct bb_task_ctx *ctx, struct bb_error *err);
+enum bb_status bb_task_linear_probe(struct bb_task_ctx *ctx, struct bb_error *err); /* probe.c */
 
 /* The task-type table (registry.c): one row per type. */
 struct bb_task_type_info {
