@@ -26,7 +26,7 @@
 #include "model/model.h"
 #include "paths.h"
 #include "report/report.h"
-#include "report/results.h"
+#include "metrics/results.h"
 #include "sha256.h"
 #include "suite.h"
 #include "tasks/task.h"
