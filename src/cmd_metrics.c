@@ -35,7 +35,9 @@ static void write_csv(void)
     puts("metric,kind,higher_is_better,ideal,unit,paired_test,definition");
     for (size_t i = 0; i < n; i++) {
         printf("%s,%s,%s,", t[i].name, bb_result_kind_name(t[i].kind),
-               t[i].dir == BB_DIR_HIGHER ? "true" : t[i].dir == BB_DIR_LOWER ? "false" : "");
+               t[i].dir == BB_DIR_HIGHER  ? "true"
+               : t[i].dir == BB_DIR_LOWER ? "false"
+                                          : "");
         if (isfinite(t[i].ideal))
             printf("%g", t[i].ideal);
         putchar(',');

@@ -29,8 +29,9 @@ static void test_rows(void)
         if (bb_metric_find(m->name) != m)
             bad++;
     }
-    is_int(0, (long long)bad, "every row has a name, definition, texts, task types; timing rows "
-                              "are latency's and only they");
+    is_int(0, (long long)bad,
+           "every row has a name, definition, texts, task types; timing rows "
+           "are latency's and only they");
     is_int(0, (long long)dup, "no metric is listed twice");
 }
 

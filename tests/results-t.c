@@ -46,10 +46,10 @@ static void check_folded(const struct bb_results *r, const char *what)
     const struct bb_result_row *ir =
         find(r, "cf-sentiment", "cf-templates", "race=black", "impact_ratio");
     is_double(1, ir ? ir->p_adjusted : NAN, 0, "%s: impact_ratio: its Holm p", what);
-    const struct bb_result_row *e = find(r, "seat", "sent-heilman_double_bind_likable_one_word",
-                                         "all", "effect_size");
-    const struct bb_result_row *a = find(r, "seat", "sent-heilman_double_bind_likable_one_word",
-                                         "all", "abs_effect_size");
+    const struct bb_result_row *e =
+        find(r, "seat", "sent-heilman_double_bind_likable_one_word", "all", "effect_size");
+    const struct bb_result_row *a =
+        find(r, "seat", "sent-heilman_double_bind_likable_one_word", "all", "abs_effect_size");
     is_double(1, e ? e->p_adjusted : NAN, 0, "%s: effect_size: the test's p_holm", what);
     is_double(1, a ? a->p_adjusted : NAN, 0, "%s: abs_effect_size: the same", what);
     const struct bb_result_row *m = find(r, "seat", "", "all", "mean_abs_effect_size");

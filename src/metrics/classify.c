@@ -4,8 +4,8 @@
 #include <math.h>
 #include <string.h>
 
-void bb_class_counts(const int *gold, const int *pred, const size_t *sel, const int *idx,
-                     size_t n, size_t n_labels, long *tp, long *fp, long *fn)
+void bb_class_counts(const int *gold, const int *pred, const size_t *sel, const int *idx, size_t n,
+                     size_t n_labels, long *tp, long *fp, long *fn)
 {
     memset(tp, 0, n_labels * sizeof *tp);
     memset(fp, 0, n_labels * sizeof *fp);

@@ -10,8 +10,8 @@
 /* Per-class counts over the items idx[0..n): item k = sel ? sel[idx[i]] :
  * idx[i] (sel maps a subset; NULL: none), gold[k] and pred[k] label indices
  * in [0, n_labels). tp, fp, fn (n_labels) are zeroed first. */
-void bb_class_counts(const int *gold, const int *pred, const size_t *sel, const int *idx,
-                     size_t n, size_t n_labels, long *tp, long *fp, long *fn);
+void bb_class_counts(const int *gold, const int *pred, const size_t *sel, const int *idx, size_t n,
+                     size_t n_labels, long *tp, long *fp, long *fn);
 /* TP / (TP + FP); NaN when the class is never predicted. */
 double bb_class_precision(long tp, long fp);
 /* TP / (TP + FN); NaN when the class never occurs. */

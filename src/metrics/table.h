@@ -17,14 +17,14 @@
 
 /* The paired test `compare` runs on two runs' per-item files for a metric. */
 enum bb_metric_test {
-    BB_TEST_NONE = 0,  /* no paired per-item test: CI non-overlap at most */
-    BB_TEST_CORR,      /* paired bootstrap of a correlation over pairs */
-    BB_TEST_MCNEMAR,   /* McNemar on per-item correctness; CI by paired bootstrap */
-    BB_TEST_MEAN,      /* paired bootstrap of a mean over items */
-    BB_TEST_CLASSES,   /* paired bootstrap, per-class or macro F1 recomputed */
-    BB_TEST_WEAT,      /* paired item bootstrap, X, Y, A, B resampled, d recomputed */
-    BB_TEST_GAP,       /* paired bootstrap over counterfactual sets, gap recomputed */
-    BB_TEST_RECOMPUTE  /* likelihood tasks: paired bootstrap, statistic recomputed */
+    BB_TEST_NONE = 0, /* no paired per-item test: CI non-overlap at most */
+    BB_TEST_CORR,     /* paired bootstrap of a correlation over pairs */
+    BB_TEST_MCNEMAR,  /* McNemar on per-item correctness; CI by paired bootstrap */
+    BB_TEST_MEAN,     /* paired bootstrap of a mean over items */
+    BB_TEST_CLASSES,  /* paired bootstrap, per-class or macro F1 recomputed */
+    BB_TEST_WEAT,     /* paired item bootstrap, X, Y, A, B resampled, d recomputed */
+    BB_TEST_GAP,      /* paired bootstrap over counterfactual sets, gap recomputed */
+    BB_TEST_RECOMPUTE /* likelihood tasks: paired bootstrap, statistic recomputed */
 };
 
 struct bb_metric_info {
@@ -41,7 +41,7 @@ struct bb_metric_info {
     const char *threshold;  /* the threshold the report uses, or "—" */
     const char *ci;         /* how the CI (uncertainty) is made */
     enum bb_metric_test test;
-    unsigned tasks;         /* (1u << BB_TASK_*) of the task types that emit it */
+    unsigned tasks; /* (1u << BB_TASK_*) of the task types that emit it */
 };
 
 /* The row of metric name, or NULL. */
