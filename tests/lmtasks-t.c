@@ -92,8 +92,12 @@ static double result(const char *csv, const char *task, const char *group, const
             line[len] = '\0';
             char *f[16];
             size_t nf = 0;
-            for (char *s = line, *tok; nf < 16 && (tok = strsep(&s, ","));)
+            for (char *s = line, *tok; nf < 16 && (tok = strsep(&s, ","));) {
+                size_t tl = strlen(tok); /* results.csv quotes its text cells */
+                if (tl >= 2 && tok[0] == '"' && tok[tl - 1] == '"')
+                    tok[tl - 1] = '\0', tok++;
                 f[nf++] = tok;
+            }
             if (nf >= 12 && !strcmp(f[1], task) && !strcmp(f[5], group) && !strcmp(f[6], metric)) {
                 if (p)
                     *p = *f[11] ? atof(f[11]) : NAN;
