@@ -55,6 +55,7 @@ bool bb_cli_bootstrap_option(struct bb_cmp_opts *o, int opt, const char *arg,
     "  -s, --seed S         bootstrap seed (default 0)\n"
 
 int bb_cmd_devices(int argc, char **argv);
+int bb_cmd_metrics(int argc, char **argv);
 int bb_cmd_tokenize(int argc, char **argv);
 int bb_cmd_embed(int argc, char **argv);
 int bb_cmd_fetch(int argc, char **argv);

@@ -23,7 +23,7 @@
 #include "log.h"
 #include "paths.h"
 #include "report/report.h"
-#include "report/results.h"
+#include "metrics/results.h"
 #include "shard.h"
 #include "suite.h"
 

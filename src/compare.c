@@ -13,13 +13,10 @@
 
 #include "dataset.h"
 #include "json.h"
+#include "metrics/classify.h"
 #include "metrics/stats.h"
+#include "metrics/table.h"
 #include "metrics/weat.h"
-
-static const char *const RESULT_COLS[] = {"suite",   "task",  "dataset", "model", "variant",
-                                          "group",   "metric", "value",  "ci_low", "ci_high",
-                                          "n",       "p_value", "higher_is_better", "kind"};
-#define N_RESULT_COLS (sizeof RESULT_COLS / sizeof RESULT_COLS[0])
 
 static char *dupstr(const char *s)
 {
@@ -35,104 +32,6 @@ static bool is_dir(const char *p)
 static bool blank(const char *s)
 {
     return !s || !*s;
-}
-
-/* ---- results.csv ---------------------------------------------------------- */
-
-static enum bb_status parse_num(const struct bb_table *t, size_t row, int col, bool required,
-                                double *out, struct bb_error *err)
-{
-    const char *s = bb_table_get(t, row, col);
-    if (blank(s)) {
-        *out = NAN;
-        if (!required)
-            return BB_OK;
-        return bb_fail(err, BB_E_INPUT, "%s:%ld: column '%s': expected a number, found an empty cell",
-                       bb_table_path(t), bb_table_line(t, row), bb_table_col_name(t, (size_t)col));
-    }
-    return bb_table_get_double(t, row, col, out, err);
-}
-
-static enum bb_status parse_row(const struct bb_table *t, size_t i, const int *col,
-                                struct bb_result_row *r, struct bb_error *err)
-{
-    const char *path = bb_table_path(t);
-    long line = bb_table_line(t, i);
-    const char *s[7];
-    for (int k = 0; k < 7; k++)
-        s[k] = bb_table_get(t, i, col[k]);
-    if (blank(s[1]) || blank(s[6]))
-        return bb_fail(err, BB_E_INPUT, "%s:%ld: column '%s': expected a name, found an empty cell",
-                       path, line, blank(s[1]) ? "task" : "metric");
-    memset(r, 0, sizeof *r);
-    r->suite = (char *)s[0], r->task = (char *)s[1], r->dataset = (char *)s[2];
-    r->model = (char *)s[3], r->variant = (char *)s[4], r->group = (char *)s[5];
-    r->metric = (char *)s[6];
-    /* an empty value is a statistic undefined on this run's items (NaN as the
-       writer writes it: precision of a never-predicted class, S_DIS without a
-       non-unknown answer); it compares as missing */
-    enum bb_status st = parse_num(t, i, col[7], false, &r->value, err);
-    if (!st)
-        st = parse_num(t, i, col[8], false, &r->ci_low, err);
-    if (!st)
-        st = parse_num(t, i, col[9], false, &r->ci_high, err);
-    double n = NAN;
-    if (!st)
-        st = parse_num(t, i, col[10], false, &n, err);
-    r->n = isfinite(n) ? (long)n : 0;
-    if (!st)
-        st = parse_num(t, i, col[11], false, &r->p_value, err);
-    if (st)
-        return st;
-    const char *hib = bb_table_get(t, i, col[12]), *kind = bb_table_get(t, i, col[13]);
-    if (blank(hib))
-        r->higher_is_better = BB_DIR_NONE;
-    else if (!strcmp(hib, "true"))
-        r->higher_is_better = BB_DIR_HIGHER;
-    else if (!strcmp(hib, "false"))
-        r->higher_is_better = BB_DIR_LOWER;
-    else
-        return bb_fail(err, BB_E_INPUT,
-                       "%s:%ld: column 'higher_is_better': expected true, false or empty, found '%s'",
-                       path, line, hib);
-    if (kind && !strcmp(kind, "quality"))
-        r->kind = BB_KIND_QUALITY;
-    else if (kind && !strcmp(kind, "bias"))
-        r->kind = BB_KIND_BIAS;
-    else if (kind && !strcmp(kind, "timing"))
-        r->kind = BB_KIND_TIMING;
-    else
-        return bb_fail(err, BB_E_INPUT,
-                       "%s:%ld: column 'kind': expected quality, bias or timing, found '%s'", path,
-                       line, kind ? kind : "");
-    return BB_OK;
-}
-
-static enum bb_status load_results(const char *path, struct bb_results *out, struct bb_error *err)
-{
-    struct bb_dataset_spec spec = {.path = path, .format = BB_FORMAT_CSV, .header = BB_HEADER_YES};
-    struct bb_table *t = NULL;
-    enum bb_status st = bb_dataset_load(&spec, &t, err);
-    if (st)
-        return st;
-    int col[N_RESULT_COLS];
-    for (size_t k = 0; k < N_RESULT_COLS && !st; k++)
-        if ((col[k] = bb_table_col(t, RESULT_COLS[k])) < 0)
-            st = bb_fail(err, BB_E_INPUT,
-                         "%s: not a biasbench results.csv: column '%s' is missing (expected the "
-                         "header suite,task,dataset,model,variant,group,metric,value,ci_low,"
-                         "ci_high,n,p_value,higher_is_better,kind)",
-                         path, RESULT_COLS[k]);
-    for (size_t i = 0; i < bb_table_rows(t) && !st; i++) {
-        struct bb_result_row r;
-        st = parse_row(t, i, col, &r, err);
-        if (!st)
-            st = bb_results_add(out, &r, err);
-    }
-    if (!st && out->n == 0)
-        st = bb_fail(err, BB_E_INPUT, "%s: results.csv has a header but no rows", path);
-    bb_table_free(t);
-    return st;
 }
 
 enum bb_status bb_rundata_load(const char *path, struct bb_rundata *out, struct bb_error *err)
@@ -172,7 +71,7 @@ enum bb_status bb_rundata_load(const char *path, struct bb_rundata *out, struct 
                      strerror(errno));
         goto done;
     }
-    st = load_results(buf, &out->results, err);
+    st = bb_results_read_csv(buf, &out->results, err);
 done:
     if (st)
         bb_rundata_free(out);
@@ -1077,41 +976,20 @@ struct zs_ctx {
     long *tp, *fp, *fn;      /* scratch (n_labels) */
 };
 
-static double zs_f1(long tp, long fp, long fn)
-{
-    return tp + fp + fn ? 2.0 * (double)tp / (double)(2 * tp + fp + fn) : NAN;
-}
-
-/* As zeroshot.c: macro-F1 over labels present in gold or predictions. */
+/* The zero-shot task's statistics (metrics/classify.h) on paired items. */
 static double zs_stat(const int *idx, size_t n, void *vctx)
 {
     struct zs_ctx *c = vctx;
-    memset(c->tp, 0, c->n_labels * sizeof *c->tp);
-    memset(c->fp, 0, c->n_labels * sizeof *c->fp);
-    memset(c->fn, 0, c->n_labels * sizeof *c->fn);
-    for (size_t i = 0; i < n; i++) {
-        int g = c->gold[idx[i]], p = c->pred[idx[i]];
-        if (g == p)
-            c->tp[g]++;
-        else
-            c->fp[p]++, c->fn[g]++;
-    }
+    bb_class_counts(c->gold, c->pred, NULL, idx, n, c->n_labels, c->tp, c->fp, c->fn);
     if (c->cls >= 0) {
         long tp = c->tp[c->cls], fp = c->fp[c->cls], fn = c->fn[c->cls];
         if (c->which == 0)
-            return tp + fp ? (double)tp / (double)(tp + fp) : NAN;
+            return bb_class_precision(tp, fp);
         if (c->which == 1)
-            return tp + fn ? (double)tp / (double)(tp + fn) : NAN;
-        return zs_f1(tp, fp, fn);
+            return bb_class_recall(tp, fn);
+        return bb_class_f1(tp, fp, fn);
     }
-    double s = 0;
-    size_t m = 0;
-    for (size_t l = 0; l < c->n_labels; l++) {
-        double f = zs_f1(c->tp[l], c->fp[l], c->fn[l]);
-        if (!isnan(f))
-            s += f, m++;
-    }
-    return m ? s / (double)m : NAN;
+    return bb_class_macro_f1(c->tp, c->fp, c->fn, c->n_labels);
 }
 
 static enum bb_status test_zs(const struct bb_table *ta, const struct bb_table *tb,
@@ -1227,8 +1105,8 @@ enum bb_status bb_compare_pair(struct bb_rundata *ra, const struct bb_result_row
         return BB_OK;
     }
     const struct bb_table *ta, *tb;
-    bool weat = !strcmp(a->metric, "effect_size") || !strcmp(a->metric, "abs_effect_size") ||
-                !strcmp(a->metric, "mean_abs_effect_size");
+    enum bb_metric_test test = bb_metric_test_of(a->metric); /* the metric registry's */
+    bool weat = test == BB_TEST_WEAT;
     enum bb_status st = items_get(ra, a->task, a->model, weat ? "cos" : NULL, &ta, err);
     if (!st)
         st = items_get(rb, b->task, b->model, weat ? "cos" : NULL, &tb, err);
@@ -1255,36 +1133,35 @@ enum bb_status bb_compare_pair(struct bb_rundata *ra, const struct bb_result_row
     static const char *const corr_cols[] = {"gold", "cosine"};
     static const char *const acc_cols[] = {"correct"};
     static const char *const score_cols[] = {"score"};
-    if (!strcmp(a->metric, "macro_f1") || !strcmp(a->metric, "precision") ||
-        !strcmp(a->metric, "recall") || !strcmp(a->metric, "f1")) {
+    if (test == BB_TEST_CLASSES) {
         if ((st = test_zs(ta, tb, a, opt, out, err)))
             return st;
         if (out->method == BB_CMP_NONE)
             fallback(out, "the classification items do not pair up");
         return BB_OK;
     }
-    if (!strcmp(a->metric, "score_gap") || !strcmp(a->metric, "max_abs_score_gap")) {
+    if (test == BB_TEST_GAP) {
         if ((st = test_cf_gap(ta, tb, a, opt, out, err)))
             return st;
         if (out->method == BB_CMP_NONE)
             fallback(out, "the counterfactual items do not pair up");
         return BB_OK;
     }
-    bool sp = !strcmp(a->metric, "spearman"), pe = !strcmp(a->metric, "pearson");
-    bool acc = !strcmp(a->metric, "accuracy"), ms = !strcmp(a->metric, "mean_score");
-    if (!sp && !pe && !acc && !ms) {
+    bool corr = test == BB_TEST_CORR, sp = !strcmp(a->metric, "spearman");
+    bool acc = test == BB_TEST_MCNEMAR, ms = test == BB_TEST_MEAN;
+    if (!corr && !acc && !ms) {
         fallback(out, "no paired per-item test for this metric");
         return BB_OK;
     }
     struct paired p;
-    st = join_items(ta, tb, a->group, sp || pe ? corr_cols : acc ? acc_cols : score_cols,
-                    sp || pe ? 2 : 1, &p, err);
+    st = join_items(ta, tb, a->group, corr ? corr_cols : acc ? acc_cols : score_cols, corr ? 2 : 1,
+                    &p, err);
     if (st)
         return st;
     out->n_paired = (long)p.n;
     if (p.n < 3)
         fallback(out, p.n ? "fewer than 3 items pair up" : "no items pair up on item_id");
-    else if (sp || pe)
+    else if (corr)
         st = test_corr(&p, sp, opt, out, err);
     else if (acc)
         st = test_accuracy(&p, opt, out, err);

@@ -16,7 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "report/results.h"
+#include "metrics/results.h"
 #include "status.h"
 
 struct bb_table;
@@ -120,7 +120,8 @@ void bb_compare_write(const struct bb_comparison *c, enum bb_cmp_format f, const
 
 /* ---- likelihood tasks (compare_lm.c) ----
  * Whether t is a likelihood task's per-item file (pairs, stereoset, bbq,
- * multiple-choice, perplexity) with a paired test for metric; then the test
+ * multiple-choice, perplexity) and the metric table (metrics/table.h) gives
+ * metric a likelihood task and a McNemar or recomputing test; then the test
  * of a (baseline) against the candidate's file tb: McNemar for accuracies,
  * else the paired bootstrap with the statistic recomputed on both sides.
  * out->method stays BB_CMP_NONE when fewer than 3 items pair up. */
@@ -129,8 +130,5 @@ bool bb_compare_lm_handles(const struct bb_table *t, const char *metric);
 enum bb_status bb_compare_lm(const struct bb_table *ta, const struct bb_table *tb,
                              const struct bb_result_row *a, const struct bb_cmp_opts *o,
                              struct bb_cmp *out, struct bb_error *err);
-/* Ideal value of a metric without a direction: 50 for pct_stereotype and ss,
- * else 0 (gate measures worsening as the growth of |value - ideal|). */
-double bb_compare_lm_ideal(const char *metric);
 
 #endif

@@ -21,6 +21,8 @@
 #include "dataset.h"
 #include "metrics/lmbias.h"
 #include "metrics/stats.h"
+#include "metrics/table.h"
+#include "suite.h"
 
 enum lm_kind { LM_NONE, LM_PAIRS, LM_STEREOSET, LM_BBQ, LM_CHOICE, LM_PPL };
 
@@ -208,16 +210,11 @@ static bool accuracy_metric(enum lm_kind k, const char *m, const char **col, int
 
 bool bb_compare_lm_handles(const struct bb_table *t, const char *metric)
 {
-    static const char *const known[] = {"pct_stereotype", "mean_abs_delta_loglik", "ss", "lms",
-                                        "icat", "s_dis", "s_amb", "accuracy", "acc_norm",
-                                        "accuracy_ambig", "accuracy_disambig", "ece", "perplexity",
-                                        "bits_per_byte", "word_perplexity", NULL};
-    if (kind_of(t) == LM_NONE)
-        return false;
-    for (size_t i = 0; known[i]; i++)
-        if (!strcmp(known[i], metric))
-            return true;
-    return false;
+    const unsigned lm = 1u << BB_TASK_PAIRS | 1u << BB_TASK_STEREOSET | 1u << BB_TASK_BBQ |
+                        1u << BB_TASK_CHOICE | 1u << BB_TASK_PERPLEXITY;
+    const struct bb_metric_info *m = bb_metric_find(metric);
+    return kind_of(t) != LM_NONE && m && (m->tasks & lm) &&
+           (m->test == BB_TEST_MCNEMAR || m->test == BB_TEST_RECOMPUTE);
 }
 
 enum bb_status bb_compare_lm(const struct bb_table *ta, const struct bb_table *tb,
@@ -328,9 +325,4 @@ enum bb_status bb_compare_lm(const struct bb_table *ta, const struct bb_table *t
     free(items[1]);
     joined_free(&j);
     return st;
-}
-
-double bb_compare_lm_ideal(const char *metric)
-{
-    return !strcmp(metric, "pct_stereotype") || !strcmp(metric, "ss") ? 50.0 : 0.0;
 }

@@ -8,7 +8,8 @@
  * Worsening against the baseline uses the row's direction: higher is better
  * -> baseline - candidate; lower is better -> candidate - baseline; no
  * direction (signed effect sizes, ideal 0) -> |candidate| - |baseline|;
- * pct_stereotype and ss (ideal 50) -> |candidate - 50| - |baseline - 50|.
+ * the metric registry's ideal (pct_stereotype and ss: 50) ->
+ * |candidate - ideal| - |baseline - ideal|.
  * `relative` divides it by |baseline|. `significant` needs the paired test's
  * Benjamini-Hochberg-adjusted p (over the gate points) below the suite's
  * alpha, or, without per-item data, non-overlapping 95% CIs; metrics with
@@ -31,6 +32,7 @@
 #include <string.h>
 
 #include "fileout.h"
+#include "metrics/table.h"
 
 /* The default gate: any significant worsening of a quality metric. */
 static const struct bb_suite_gate DEFAULT_GATE = {
@@ -88,8 +90,8 @@ static double worsening(const struct bb_result_row *b, const struct bb_result_ro
         w = b->value - c->value;
     else if (c->higher_is_better == BB_DIR_LOWER)
         w = c->value - b->value;
-    else { /* distance from the ideal: 50 for pct_stereotype and ss, else 0 */
-        double ideal = bb_compare_lm_ideal(c->metric);
+    else { /* distance from the ideal (the metric registry's; 0 when it has none) */
+        double ideal = bb_metric_ideal(c->metric);
         w = fabs(c->value - ideal) - fabs(b->value - ideal);
     }
     if (!relative)

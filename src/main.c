@@ -28,6 +28,7 @@ static const struct command commands[] = {
     {"validate", bb_cmd_validate, "Check a suite file without running it"},
     {"compare", bb_cmd_compare, "Compare two runs (or two models of a run): differences, CIs, paired tests"},
     {"gate", bb_cmd_gate, "Check CI gates against a baseline run: TAP on stdout, exit 1 on failure"},
+    {"metrics", bb_cmd_metrics, "List the metrics results.csv can hold: definition, direction, ideal, test"},
     {"report", bb_cmd_report, "Rebuild a run's report.md/html and charts from its results.csv"},
     {"merge", bb_cmd_merge, "Join the shard run directories of one run (run --shard K/N) into one"},
 };

@@ -28,7 +28,7 @@
 #include "paths.h"
 #include "precheck.h"
 #include "report/report.h"
-#include "report/results.h"
+#include "metrics/results.h"
 #include "sha256.h"
 #include "shard.h"
 #include "suite.h"

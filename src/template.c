@@ -53,29 +53,36 @@ const char *bb_filler_attr(const struct bb_filler_list *l, size_t i, const char 
     return k >= 0 && i < l->n ? l->items[i].attrs[k] : NULL;
 }
 
-/* Attribute keys: every column but the value column. */
+/* Attribute keys: keys[0..nk) (each a required column), or with keys NULL
+ * every column but the value column; their columns into acol. */
 static enum bb_status filler_keys(struct bb_filler_list *l, const struct bb_table *t, int vcol,
+                                  const char *const *keys, size_t nk, int *acol,
                                   struct bb_error *err)
 {
     size_t nc = bb_table_cols(t);
-    l->attr_keys = calloc(nc, sizeof *l->attr_keys);
+    l->attr_keys = calloc((keys ? nk : nc) + 1, sizeof *l->attr_keys);
     if (!l->attr_keys)
         return nomem(err, bb_table_path(t));
-    for (size_t c = 0; c < nc; c++) {
-        if ((int)c == vcol)
+    for (size_t c = 0; c < (keys ? nk : nc); c++) {
+        int col = (int)c;
+        enum bb_status st;
+        if (keys && (st = bb_table_require_col(t, keys[c], &col, err)))
+            return st;
+        if (!keys && col == vcol)
             continue;
-        if (!(l->attr_keys[l->n_attrs++] = strdup(bb_table_col_name(t, c))))
+        acol[l->n_attrs] = col;
+        if (!(l->attr_keys[l->n_attrs++] = strdup(keys ? keys[c] : bb_table_col_name(t, c))))
             return nomem(err, bb_table_path(t));
     }
     return BB_OK;
 }
 
 static enum bb_status filler_rows(struct bb_filler_list *l, const struct bb_table *t, int vcol,
-                                  struct bb_error *err)
+                                  const int *acol, struct bb_error *err)
 {
     const char *path = bb_table_path(t);
-    size_t nr = bb_table_rows(t), nc = bb_table_cols(t);
-    l->items = calloc(nr, sizeof *l->items);
+    size_t nr = bb_table_rows(t);
+    l->items = calloc(nr ? nr : 1, sizeof *l->items);
     if (!l->items)
         return nomem(err, path);
     for (size_t r = 0; r < nr; r++) {
@@ -85,18 +92,43 @@ static enum bb_status filler_rows(struct bb_filler_list *l, const struct bb_tabl
                            "an empty value", path, bb_table_line(t, r));
         for (size_t q = 0; q < r; q++)
             if (!strcmp(l->items[q].value, v))
-                return bb_fail(err, BB_E_INPUT, "%s:%ld: duplicate value '%s' (first on line "
-                               "%ld)", path, bb_table_line(t, r), v, bb_table_line(t, q));
+                return bb_fail(err, BB_E_INPUT, "%s:%ld: duplicate filler value '%s' (first on "
+                               "line %ld)", path, bb_table_line(t, r), v, bb_table_line(t, q));
         struct bb_filler *f = &l->items[l->n++];
         f->attrs = calloc(l->n_attrs + 1, sizeof *f->attrs);
         if (!(f->value = strdup(v)) || !f->attrs)
             return nomem(err, path);
-        size_t k = 0;
-        for (size_t c = 0; c < nc; c++)
-            if ((int)c != vcol && !(f->attrs[k++] = dup_or_empty(bb_table_get(t, r, (int)c))))
+        for (size_t k = 0; k < l->n_attrs; k++)
+            if (!(f->attrs[k] = dup_or_empty(bb_table_get(t, r, acol[k]))))
                 return nomem(err, path);
     }
     return BB_OK;
+}
+
+enum bb_status bb_filler_list_from_table(const struct bb_table *t, const char *slot,
+                                         enum bb_slot_role role, const char *agree_on,
+                                         const char *const *keys, size_t nk,
+                                         struct bb_filler_list *out, struct bb_error *err)
+{
+    const char *path = bb_table_path(t);
+    memset(out, 0, sizeof *out);
+    int vcol = -1;
+    int *acol = malloc(((keys ? nk : bb_table_cols(t)) + 1) * sizeof *acol);
+    enum bb_status st = acol ? bb_table_require_col(t, "value", &vcol, err) : nomem(err, path);
+    out->role = role;
+    if (!st && (!(out->slot = strdup(slot)) || (agree_on && !(out->agree_on = strdup(agree_on)))))
+        st = nomem(err, path);
+    if (!st)
+        st = filler_keys(out, t, vcol, keys, nk, acol, err);
+    if (!st)
+        st = filler_rows(out, t, vcol, acol, err);
+    if (!st && role == BB_SLOT_AGREE && (!agree_on || attr_index(out, agree_on) < 0))
+        st = bb_fail(err, BB_E_INPUT, "%s: slot {%s} agrees on attribute '%s', but the file has "
+                     "no such column", path, slot, agree_on ? agree_on : "(none given)");
+    free(acol);
+    if (st)
+        bb_filler_list_free(out);
+    return st;
 }
 
 enum bb_status bb_filler_list_load(const char *path, const char *slot, enum bb_slot_role role,
@@ -106,23 +138,10 @@ enum bb_status bb_filler_list_load(const char *path, const char *slot, enum bb_s
     memset(out, 0, sizeof *out);
     struct bb_dataset_spec spec = { .path = path };
     struct bb_table *t = NULL;
-    int vcol = -1;
     enum bb_status st = bb_dataset_load(&spec, &t, err);
     if (!st)
-        st = bb_table_require_col(t, "value", &vcol, err);
-    out->role = role;
-    if (!st && (!(out->slot = strdup(slot)) || (agree_on && !(out->agree_on = strdup(agree_on)))))
-        st = nomem(err, path);
-    if (!st)
-        st = filler_keys(out, t, vcol, err);
-    if (!st)
-        st = filler_rows(out, t, vcol, err);
-    if (!st && role == BB_SLOT_AGREE && (!agree_on || attr_index(out, agree_on) < 0))
-        st = bb_fail(err, BB_E_INPUT, "%s: slot {%s} agrees on attribute '%s', but the file has "
-                     "no such column", path, slot, agree_on ? agree_on : "(none given)");
+        st = bb_filler_list_from_table(t, slot, role, agree_on, NULL, 0, out, err);
     bb_table_free(t);
-    if (st)
-        bb_filler_list_free(out);
     return st;
 }
 
@@ -144,8 +163,16 @@ static enum bb_status template_row(struct bb_template_set *s, const struct bb_ta
 {
     const char *path = bb_table_path(t);
     long line = bb_table_line(t, r);
-    const char *id = bb_table_get(t, r, icol), *text = bb_table_get(t, r, tcol);
+    char rid[32];
+    const char *id = icol >= 0 ? bb_table_get(t, r, icol) : NULL, *text = bb_table_get(t, r, tcol);
     const char *label = lcol >= 0 ? bb_table_get(t, r, lcol) : NULL;
+    if (icol < 0 && (!id || !*id)) { /* no id column: the row's own id */
+        if (line > 0)
+            snprintf(rid, sizeof rid, "L%ld", line);
+        else
+            snprintf(rid, sizeof rid, "R%zu", r);
+        id = rid;
+    }
     if (!id || !*id || !text || !*text)
         return bb_fail(err, BB_E_INPUT, "%s:%ld: field '%s': expected a value, found an empty "
                        "one", path, line, !id || !*id ? "id" : "template");
@@ -161,26 +188,38 @@ static enum bb_status template_row(struct bb_template_set *s, const struct bb_ta
     return BB_OK;
 }
 
+enum bb_status bb_templates_from_table(const struct bb_table *t, size_t n, bool id_optional,
+                                       struct bb_template_set *out, struct bb_error *err)
+{
+    memset(out, 0, sizeof *out);
+    int icol = bb_table_col(t, "id"), tcol = -1;
+    enum bb_status st = BB_OK;
+    if (icol < 0 && !id_optional)
+        st = bb_table_require_col(t, "id", &icol, err);
+    if (!st)
+        st = bb_table_require_col(t, "template", &tcol, err);
+    if (n > bb_table_rows(t))
+        n = bb_table_rows(t);
+    if (!st && !(out->items = calloc(n ? n : 1, sizeof *out->items)))
+        st = nomem(err, bb_table_path(t));
+    int lcol = st ? -1 : bb_table_col(t, "label");
+    for (size_t r = 0; !st && r < n; r++)
+        st = template_row(out, t, r, icol, tcol, lcol, err);
+    if (st)
+        bb_templates_free(out);
+    return st;
+}
+
 enum bb_status bb_templates_load(const char *path, struct bb_template_set *out,
                                  struct bb_error *err)
 {
     memset(out, 0, sizeof *out);
     struct bb_dataset_spec spec = { .path = path };
     struct bb_table *t = NULL;
-    int icol = -1, tcol = -1;
     enum bb_status st = bb_dataset_load(&spec, &t, err);
     if (!st)
-        st = bb_table_require_col(t, "id", &icol, err);
-    if (!st)
-        st = bb_table_require_col(t, "template", &tcol, err);
-    if (!st && !(out->items = calloc(bb_table_rows(t), sizeof *out->items)))
-        st = nomem(err, path);
-    int lcol = st ? -1 : bb_table_col(t, "label");
-    for (size_t r = 0; !st && r < bb_table_rows(t); r++)
-        st = template_row(out, t, r, icol, tcol, lcol, err);
+        st = bb_templates_from_table(t, bb_table_rows(t), false, out, err);
     bb_table_free(t);
-    if (st)
-        bb_templates_free(out);
     return st;
 }
 

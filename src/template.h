@@ -33,6 +33,7 @@
 #ifndef BB_TEMPLATE_H
 #define BB_TEMPLATE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "status.h"
@@ -95,6 +96,20 @@ const char *bb_filler_attr(const struct bb_filler_list *l, size_t i, const char 
 
 enum bb_status bb_templates_load(const char *path, struct bb_template_set *out,
                                  struct bb_error *err);
+
+/* The same two loaders on a table already loaded (the counterfactual task
+ * loads its suite datasets through the task helpers, with their column
+ * mapping, limit and manifest record). Templates: the first n rows; with
+ * id_optional, a table without an `id` column takes each row's own id
+ * ("L<line>", else "R<row>"). Fillers: keys[0..nk) name the attribute
+ * columns (each required), or keys NULL takes every column but `value`. */
+struct bb_table;
+enum bb_status bb_templates_from_table(const struct bb_table *t, size_t n, bool id_optional,
+                                       struct bb_template_set *out, struct bb_error *err);
+enum bb_status bb_filler_list_from_table(const struct bb_table *t, const char *slot,
+                                         enum bb_slot_role role, const char *agree_on,
+                                         const char *const *keys, size_t nk,
+                                         struct bb_filler_list *out, struct bb_error *err);
 void bb_templates_free(struct bb_template_set *s);
 
 /* Expand every template. Errors (BB_E_INPUT, naming the template id): an

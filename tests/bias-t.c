@@ -11,7 +11,7 @@
 
 #include "dataset.h"
 #include "tap.h"
-#include "tasks/bias.h"
+#include "metrics/bias.h"
 
 /* ---- adjust, sign flip ------------------------------------------------------ */
 

@@ -21,6 +21,7 @@
 
 #include "compare.h"
 #include "dataset.h"
+#include "metrics/table.h"
 #include "tap.h"
 
 static const char *g_bin;
@@ -249,8 +250,8 @@ static void test_compare(void)
     is_int(BB_CMP_NONE, out.method, "compare: ... it is left untested (the caller falls back)");
     bb_table_free(ta);
     bb_table_free(tb);
-    is_double(50, bb_compare_lm_ideal("pct_stereotype"), 0, "gate: ideal of pct_stereotype is 50");
-    is_double(0, bb_compare_lm_ideal("s_dis"), 0, "gate: ideal of s_dis is 0");
+    is_double(50, bb_metric_ideal("pct_stereotype"), 0, "gate: ideal of pct_stereotype is 50");
+    is_double(0, bb_metric_ideal("s_dis"), 0, "gate: ideal of s_dis is 0");
 }
 
 int main(void)

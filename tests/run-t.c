@@ -238,15 +238,15 @@ static double result_value(const char *dir, const char *task, const char *group,
 static void test_helpers(void)
 {
     double cos[3] = {0.30, 0.25, 0.25}, p[3];
-    bb_task_label_probs(cos, 2, 0, p);
+    bb_vec_softmax(cos, 2, BB_LABEL_TEMPERATURE, p);
     is_double(1.0 / (1.0 + exp(-1.0)), p[0], 1e-12, "label_probs: T=0.05, 0.05 lead gives e:1 odds");
-    bb_task_label_probs(cos, 3, 0.1, p);
+    bb_vec_softmax(cos, 3, 0.1, p);
     is_double(1.0, p[0] + p[1] + p[2], 1e-12, "label_probs sum to 1");
     is_double(p[1], p[2], 0, "label_probs: equal cosines, equal probabilities");
     double big[2] = {1000, 999};
-    bb_task_label_probs(big, 2, 0.001, p);
+    bb_vec_softmax(big, 2, 0.001, p);
     ok(isfinite(p[0]) && p[0] > 0.999, "label_probs is stable for large cos/T");
-    is_int(1, (long long)bb_task_argmax((double[]){1, 3, 3}, 3), "argmax: first of ties");
+    is_int(1, (long long)bb_vec_argmax((double[]){1, 3, 3}, 3), "argmax: first of ties");
 
     ok(bb_task_seed(1, "sts", "minilm") == bb_task_seed(1, "sts", "minilm"), "seed is stable");
     ok(bb_task_seed(1, "sts", "minilm") != bb_task_seed(2, "sts", "minilm") &&
@@ -255,8 +255,8 @@ static void test_helpers(void)
        "seed depends on suite seed, task id and model id");
 
     float a[3] = {3, 4, 0}, b[3] = {6, 8, 0};
-    is_double(1.0, bb_task_cosine(a, b, 3), 1e-12, "cosine of parallel vectors");
-    bb_task_normalize(a, 3);
+    is_double(1.0, bb_vec_cosine(a, b, 3), 1e-12, "cosine of parallel vectors");
+    bb_vec_normalize(a, 3);
     is_double(0.6, a[0], 1e-7, "normalize");
 
     /* per-item CSV: quoting, NaN as empty, the cell count checked */

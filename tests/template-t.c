@@ -160,7 +160,7 @@ static void test_errors(struct bb_filler_list *lists)
     enum bb_status st = bb_filler_list_load(FIX("names-dup.csv"), "person", BB_SLOT_GROUP, NULL,
                                             &fl, &err);
     is_int(BB_E_INPUT, st, "duplicate filler value");
-    contains(err.msg, "names-dup.csv:4: duplicate value 'Emily' (first on line 2)",
+    contains(err.msg, "names-dup.csv:4: duplicate filler value 'Emily' (first on line 2)",
              "duplicate value message");
     st = bb_filler_list_load(FIX("names-novalue.csv"), "person", BB_SLOT_GROUP, NULL, &fl, &err);
     is_int(BB_E_INPUT, st, "filler file without a value column");

@@ -29,6 +29,7 @@
 #include "json.h"
 #include "log.h"
 #include "metrics/stats.h"
+#include "metrics/table.h"
 #include "report/doc.h"
 #include "report/plot.h"
 #include "report/report_int.h"
@@ -197,44 +198,32 @@ bool bb_rep_is_score(const char *m) { return metric_is(m, SCORE_METRICS); }
 bool bb_rep_is_rate(const char *m) { return metric_is(m, RATE_METRICS); }
 bool bb_rep_is_gap(const char *m) { return metric_is(m, GAP_METRICS); }
 
-/* The task type of a results task id: from the suite, else guessed. */
+/* The task type of a results task id: from the suite, else from the
+ * manifest's tasks[].type, else the one type the metric registry says emits
+ * every metric of the task (metrics/table.h); -1 when none fits. */
 static int task_type(const struct bb_rep *R, const char *task)
 {
     const struct bb_suite_task *t = R->suite ? bb_suite_find_task(R->suite, task) : NULL;
     if (t)
         return (int)t->type;
-    for (size_t i = 0; i < R->res->n; i++) { /* the likelihood tasks' own metrics first */
-        const struct bb_result_row *r = &R->res->rows[i];
-        if (strcmp(r->task, task))
-            continue;
-        if (!strcmp(r->metric, "pct_stereotype"))
-            return BB_TASK_PAIRS;
-        if (!strcmp(r->metric, "icat"))
-            return BB_TASK_STEREOSET;
-        if (!strcmp(r->metric, "s_amb"))
-            return BB_TASK_BBQ;
-        if (!strcmp(r->metric, "ece"))
-            return BB_TASK_CHOICE;
-        if (!strcmp(r->metric, "bits_per_byte"))
-            return BB_TASK_PERPLEXITY;
+    json_t *tasks = R->manifest ? json_object_get(R->manifest, "tasks") : NULL;
+    size_t k;
+    json_t *o;
+    json_array_foreach(tasks, k, o) {
+        const char *id = bb_rep_jstr(o, "id"), *type = bb_rep_jstr(o, "type");
+        if (id && type && !strcmp(id, task))
+            for (int ty = 0; ty < BB_SUITE_N_TASK_TYPES; ty++)
+                if (!strcmp(type, bb_suite_task_type_name((enum bb_suite_task_type)ty)))
+                    return ty;
     }
-    for (size_t i = 0; i < R->res->n; i++) {
-        const struct bb_result_row *r = &R->res->rows[i];
-        if (strcmp(r->task, task))
-            continue;
-        if (!strcmp(r->metric, "effect_size"))
-            return BB_TASK_ASSOCIATION;
-        if (!strcmp(r->metric, "spearman") || !strcmp(r->metric, "pearson"))
-            return BB_TASK_SIMILARITY;
-        if (!strcmp(r->metric, "accuracy") || !strcmp(r->metric, "macro_f1"))
-            return BB_TASK_ZERO_SHOT;
-        if (!strncmp(r->metric, "latency_", 8) || r->kind == BB_KIND_TIMING)
-            return BB_TASK_LATENCY;
-        if (!strcmp(r->metric, "impact_ratio") || bb_rep_is_score(r->metric) ||
-            bb_rep_is_gap(r->metric))
-            return BB_TASK_COUNTERFACTUAL;
-    }
-    return -1;
+    const char **names = malloc((R->res->n ? R->res->n : 1) * sizeof *names);
+    size_t n = 0;
+    for (size_t i = 0; names && i < R->res->n; i++)
+        if (!strcmp(R->res->rows[i].task, task))
+            names[n++] = R->res->rows[i].metric;
+    int ty = names ? bb_metric_task_type(names, n) : -1;
+    free(names);
+    return ty;
 }
 
 /* Distinct strings of a field, in order of first appearance. */
@@ -256,49 +245,20 @@ static enum bb_status distinct(struct bb_rep *R, size_t off, const char ***out, 
     return BB_OK;
 }
 
-static bool same_cell(const struct bb_result_row *a, const struct bb_result_row *b)
-{
-    return !strcmp(a->task, b->task) && !strcmp(a->model, b->model) &&
-           !strcmp(a->variant, b->variant) && !strcmp(a->group, b->group) &&
-           !strcmp(a->dataset, b->dataset);
-}
-
-/* Tasks that emit their own adjusted p-values ("<metric>_p_<correction>"
- * rows, or "p_<correction>" beside an association test's effect size) win
- * over ours; those rows, and "small_group" flags, are annotations (aux). */
+/* A task's own adjusted p-values (results.csv p_adjusted; its reader folds
+ * an old run's "<metric>_p_<correction>" rows into it) win over ours;
+ * "small_group" flags are annotations of other rows (aux). */
 static enum bb_status use_task_adjusted(struct bb_rep *R, struct bb_error *err)
 {
     size_t n = R->res->n;
-    char suffix[32], plain[32];
-    const char *cn = bb_suite_correction_name(R->correction);
-    snprintf(suffix, sizeof suffix, "_p_%s", cn);
-    snprintf(plain, sizeof plain, "p_%s", cn);
     R->aux = calloc(n ? n : 1, 1);
     if (!R->aux)
         return bb_fail(err, BB_E_NOMEM, "out of memory adjusting p-values");
-    for (size_t k = 0; k < n; k++) {
-        const char *m = R->res->rows[k].metric;
-        size_t len = strlen(m);
-        if (!strcmp(m, "small_group") || !strcmp(m, "p_holm") || !strcmp(m, "p_bh") ||
-            (len > 7 && (!strcmp(m + len - 7, "_p_holm") || !strcmp(m + len - 5, "_p_bh"))))
-            R->aux[k] = 1;
-    }
     for (size_t i = 0; i < n; i++) {
         const struct bb_result_row *r = &R->res->rows[i];
-        if (isnan(r->p_value) || R->aux[i])
-            continue;
-        size_t ml = strlen(r->metric);
-        for (size_t k = 0; k < n; k++) {
-            const struct bb_result_row *q = &R->res->rows[k];
-            if (!R->aux[k] || !same_cell(r, q))
-                continue;
-            bool named = !strncmp(q->metric, r->metric, ml) && !strcmp(q->metric + ml, suffix);
-            bool assoc = !strcmp(q->metric, plain) && strstr(r->metric, "effect_size");
-            if (named || assoc) {
-                R->adj[i] = q->value;
-                break;
-            }
-        }
+        R->aux[i] = !strcmp(r->metric, "small_group");
+        if (!isnan(r->p_value) && *r->adjust_method && !isnan(r->p_adjusted))
+            R->adj[i] = r->p_adjusted;
     }
     return BB_OK;
 }

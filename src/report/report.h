@@ -5,7 +5,7 @@
 #ifndef BB_REPORT_H
 #define BB_REPORT_H
 
-#include "report/results.h"
+#include "metrics/results.h"
 #include "status.h"
 #include "suite.h"
 

@@ -9,7 +9,7 @@
 
 #include "report/doc.h"
 #include "report/plot.h"
-#include "report/results.h"
+#include "metrics/results.h"
 #include "status.h"
 #include "suite.h"
 
@@ -28,7 +28,7 @@ struct bb_rep {
     double alpha;
     double *adj;                      /* (res->n) adjusted p per row, NaN when none */
     char *aux;                        /* (res->n) 1: an annotation of another row
-                                       * (task-adjusted p, small_group flag) */
+                                       * (small_group flag) */
     const char **tasks, **models;     /* distinct task / model ids, first-seen order */
     size_t n_tasks, n_models;
     char date[64];

@@ -12,8 +12,9 @@
  *                      ideal 0)
  *   abs_effect_size    |d|, lower is better (ideal 0); CI from |CI| (0 when
  *                      the CI spans 0); p_value = raw p
- *   p_<correction>     the adjusted p (holm or bh) as the value; absent with
- *                      correction none
+ *                      both with p_adjusted / adjust_method: the p adjusted
+ *                      by the suite's correction (holm or bh) over the task's
+ *                      tests; empty with correction none
  *   mean_abs_effect_size (dataset "", group all) the mean |d| over the tests:
  *                      the task's headline, lower is better
  * The --limit option does not apply (a WEAT test is one item).
@@ -30,7 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tasks/bias.h"
+#include "metrics/bias.h"
 
 static const char SET_NAMES[4] = {'X', 'Y', 'A', 'B'};
 
@@ -167,12 +168,15 @@ static enum bb_status emit_test(struct bb_task_ctx *ctx, const struct test_out *
                                 struct bb_error *err)
 {
     const struct bb_weat_result *w = &o->r.w;
+    enum bb_suite_correction c = ctx->suite->defaults.correction;
     struct bb_task_row r = bb_task_row_make("effect_size", w->effect_size, (long)o->n_targets,
                                             BB_DIR_NONE, BB_KIND_BIAS);
     r.dataset = o->ds->id;
     r.ci_low = o->r.ci_low;
     r.ci_high = o->r.ci_high;
     r.p_value = w->p_value;
+    if (c != BB_SUITE_CORRECTION_NONE && !isnan(w->p_value))
+        r.p_adjusted = p_adj, r.adjust_method = bb_suite_correction_name(c);
     enum bb_status st = bb_task_emit(ctx, &r, err);
     if (st)
         return st;
@@ -180,17 +184,7 @@ static enum bb_status emit_test(struct bb_task_ctx *ctx, const struct test_out *
     r.value = fabs(w->effect_size);
     r.dir = BB_DIR_LOWER;
     abs_ci(o->r.ci_low, o->r.ci_high, &r.ci_low, &r.ci_high);
-    if ((st = bb_task_emit(ctx, &r, err)))
-        return st;
-    enum bb_suite_correction c = ctx->suite->defaults.correction;
-    if (c == BB_SUITE_CORRECTION_NONE)
-        return BB_OK;
-    char metric[64];
-    snprintf(metric, sizeof metric, "p_%s", bb_suite_correction_name(c));
-    struct bb_task_row a = bb_task_row_make(metric, p_adj, (long)o->n_targets, BB_DIR_NONE,
-                                            BB_KIND_BIAS);
-    a.dataset = o->ds->id;
-    return bb_task_emit(ctx, &a, err);
+    return bb_task_emit(ctx, &r, err);
 }
 
 static enum bb_status emit_all(struct bb_task_ctx *ctx, struct test_out *t, size_t n,

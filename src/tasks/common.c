@@ -14,6 +14,7 @@
 
 #include "fileout.h"
 #include "log.h"
+#include "metrics/table.h"
 #include "model/model.h"
 #include "paths.h"
 #include "sha256.h"
@@ -413,29 +414,6 @@ int bb_task_dim(const struct bb_task_ctx *ctx)
     return bb_model_dim(ctx->model);
 }
 
-void bb_task_normalize(float *v, int dim)
-{
-    double s = 0;
-    for (int i = 0; i < dim; i++)
-        s += (double)v[i] * v[i];
-    if (s <= 0)
-        return;
-    float inv = (float)(1.0 / sqrt(s));
-    for (int i = 0; i < dim; i++)
-        v[i] *= inv;
-}
-
-double bb_task_cosine(const float *a, const float *b, int dim)
-{
-    double ab = 0, aa = 0, bb = 0;
-    for (int i = 0; i < dim; i++) {
-        ab += (double)a[i] * b[i];
-        aa += (double)a[i] * a[i];
-        bb += (double)b[i] * b[i];
-    }
-    return aa > 0 && bb > 0 ? ab / sqrt(aa * bb) : 0.0;
-}
-
 const char *bb_task_label(const struct bb_task_ctx *ctx, char *buf, size_t n)
 {
     snprintf(buf, n, "%s/%s", ctx->task->id, ctx->model_id);
@@ -528,7 +506,7 @@ enum bb_status bb_task_embed(struct bb_task_ctx *ctx, const char *const *texts, 
         }
         st = embed_uncached(ctx, todo, nt, tv, err);
         for (size_t k = 0; k < nt && !st; k++) {
-            bb_task_normalize(tv + k * dim, (int)dim);
+            bb_vec_normalize(tv + k * dim, (int)dim);
             memcpy(uvec + todo_u[k] * dim, tv + k * dim, dim * sizeof(float));
             if (ctx->cache && !cache_put(ctx->cache, todo[k], tv + k * dim))
                 st = bb_fail(err, BB_E_NOMEM, "out of memory caching embeddings");
@@ -579,44 +557,12 @@ enum bb_status bb_task_label_embeddings(struct bb_task_ctx *ctx, const struct bb
         for (size_t p = 0; p < labels->v[l].prompts.n; p++, k++)
             for (int d = 0; d < dim; d++)
                 o[d] += emb[k * (size_t)dim + (size_t)d]; /* rows are already unit length */
-        bb_task_normalize(o, dim);
+        bb_vec_normalize(o, dim);
     }
 done:
     free(texts);
     free(emb);
     return st;
-}
-
-void bb_task_label_cosines(const float *emb, const float *label_emb, size_t n_labels, int dim,
-                           double *cos)
-{
-    for (size_t l = 0; l < n_labels; l++)
-        cos[l] = bb_task_cosine(emb, label_emb + l * (size_t)dim, dim);
-}
-
-void bb_task_label_probs(const double *cos, size_t n_labels, double T, double *probs)
-{
-    if (!n_labels)
-        return;
-    if (!(T > 0))
-        T = BB_LABEL_TEMPERATURE;
-    double mx = cos[0], sum = 0;
-    for (size_t l = 1; l < n_labels; l++)
-        if (cos[l] > mx)
-            mx = cos[l];
-    for (size_t l = 0; l < n_labels; l++)
-        sum += probs[l] = exp((cos[l] - mx) / T);
-    for (size_t l = 0; l < n_labels; l++)
-        probs[l] /= sum;
-}
-
-size_t bb_task_argmax(const double *v, size_t n)
-{
-    size_t best = 0;
-    for (size_t i = 1; i < n; i++)
-        if (v[i] > v[best])
-            best = i;
-    return best;
 }
 
 /* ---- result rows ------------------------------------------------------------------------ */
@@ -626,7 +572,7 @@ struct bb_task_row bb_task_row_make(const char *metric, double v, long n, enum b
 {
     struct bb_task_row r = {
         .metric = metric, .value = v, .ci_low = NAN, .ci_high = NAN, .n = n, .p_value = NAN,
-        .dir = dir, .kind = kind,
+        .p_adjusted = NAN, .dir = dir, .kind = kind,
     };
     return r;
 }
@@ -634,6 +580,12 @@ struct bb_task_row bb_task_row_make(const char *metric, double v, long n, enum b
 enum bb_status bb_task_emit(struct bb_task_ctx *ctx, const struct bb_task_row *row,
                             struct bb_error *err)
 {
+    const struct bb_metric_info *m = bb_metric_find(row->metric);
+    if (!m || m->dir != row->dir || m->kind != row->kind)
+        return bb_fail(err, BB_E_INTERNAL,
+                       "task %s: metric '%s' %s the metric table (src/metrics/table.c)",
+                       ctx->task->id, row->metric ? row->metric : "(null)",
+                       m ? "has another direction or kind than" : "is not in");
     const char *dataset = row->dataset;
     if (!dataset)
         dataset = ctx->task->dataset ? ctx->task->dataset->id : "";
@@ -650,6 +602,8 @@ enum bb_status bb_task_emit(struct bb_task_ctx *ctx, const struct bb_task_row *r
         .ci_high = row->ci_high,
         .n = row->n,
         .p_value = row->p_value,
+        .p_adjusted = row->p_adjusted,
+        .adjust_method = (char *)row->adjust_method,
         .higher_is_better = row->dir,
         .kind = row->kind,
     };

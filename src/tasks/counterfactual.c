@@ -35,14 +35,14 @@
  *     impact_ratio (IR against the highest-rate group that is not small;
  *       p_value = z-test (both n >= 30) or Fisher vs that group; higher is
  *       better, ideal 1; the report labels it "impact ratio (four-fifths
- *       convention)"), impact_ratio_p_<correction> (adjusted over every
+ *       convention)"; p_adjusted / adjust_method: adjusted over every
  *       impact-ratio test of the task), small_group (1 when n < 2% of the
  *       grouped sentences: still listed, left out of the IR maximum)
  *   per pair of groups of one grouping (group "A vs B"):
  *     score_gap = mean over sets of (mean_A - mean_B) in that set; CI:
  *       bootstrap over sets; p_value: sign-flip permutation test over sets;
- *       n = sets; direction none (ideal 0); score_gap_p_<correction>
- *       (adjusted over every gap of the task)
+ *       n = sets; direction none (ideal 0); p_adjusted / adjust_method:
+ *       adjusted over every gap of the task
  *   per grouping (group = "gender", "race", "gender&race"):
  *     max_abs_score_gap (the pair with the largest |gap|; lower is better),
  *     demographic_parity_difference (lower), demographic_parity_ratio
@@ -60,59 +60,21 @@
 #include <string.h>
 
 #include "model/model.h"
-#include "tasks/bias.h"
+#include "metrics/bias.h"
 #include "template.h"
 
 /* ---- loading: templates and filler lists ------------------------------------ */
 
-static char *xstrdup(const char *s)
-{
-    return strdup(s ? s : "");
-}
-
+/* The templates: the suite dataset (its mapping, --limit and manifest record
+ * through the task helpers) read by template.c; an `id` column is optional. */
 static enum bb_status load_templates(struct bb_task_ctx *ctx, const struct bb_suite_dataset *ds,
                                      struct bb_template_set *out, struct bb_error *err)
 {
     struct bb_table *t = NULL;
-    int tcol = -1;
     memset(out, 0, sizeof *out);
     enum bb_status st = bb_task_load_table(ctx, ds, &t, err);
     if (!st)
-        st = bb_table_require_col(t, "template", &tcol, err);
-    if (st)
-        goto done;
-    int icol = bb_table_col(t, "id"), lcol = bb_table_col(t, "label");
-    size_t n = bb_task_limit(ctx, bb_table_rows(t));
-    if (!(out->items = calloc(n ? n : 1, sizeof *out->items))) {
-        st = bb_fail(err, BB_E_NOMEM, "%s: out of memory", ds->id);
-        goto done;
-    }
-    for (size_t r = 0; r < n && !st; r++) {
-        char lid[32];
-        const char *id = icol >= 0 ? bb_table_get(t, r, icol) : NULL;
-        const char *text = bb_table_get(t, r, tcol);
-        const char *label = lcol >= 0 ? bb_table_get(t, r, lcol) : NULL;
-        if (!id || !*id)
-            id = bb_task_item_id(t, r, lid, sizeof lid);
-        if (!text || !*text) {
-            st = bb_fail(err, BB_E_INPUT, "%s:%ld: column 'template': expected a template, found "
-                         "an empty cell", bb_table_path(t), bb_table_line(t, r));
-            break;
-        }
-        for (size_t q = 0; q < out->n && !st; q++)
-            if (!strcmp(out->items[q].id, id))
-                st = bb_fail(err, BB_E_INPUT, "%s:%ld: duplicate template id '%s'",
-                             bb_table_path(t), bb_table_line(t, r), id);
-        if (st)
-            break;
-        struct bb_template *tp = &out->items[out->n++];
-        tp->id = xstrdup(id);
-        tp->text = xstrdup(text);
-        tp->label = label && *label ? xstrdup(label) : NULL;
-        if (!tp->id || !tp->text || (label && *label && !tp->label))
-            st = bb_fail(err, BB_E_NOMEM, "%s: out of memory", ds->id);
-    }
-done:
+        st = bb_templates_from_table(t, bb_task_limit(ctx, bb_table_rows(t)), true, out, err);
     bb_table_free(t);
     return st;
 }
@@ -156,68 +118,24 @@ static enum bb_status slot_roles(const struct bb_suite_counterfactual *cf, enum 
     return BB_OK;
 }
 
-static enum bb_status filler_rows(const struct bb_table *t, int vcol, const int *acol,
-                                  struct bb_filler_list *l, struct bb_error *err)
-{
-    size_t nr = bb_table_rows(t);
-    if (!(l->items = calloc(nr ? nr : 1, sizeof *l->items)))
-        return bb_fail(err, BB_E_NOMEM, "%s: out of memory", bb_table_path(t));
-    for (size_t r = 0; r < nr; r++) {
-        const char *v = bb_table_get(t, r, vcol);
-        if (!v || !*v)
-            return bb_fail(err, BB_E_INPUT, "%s:%ld: column 'value': expected a filler, found an "
-                           "empty cell", bb_table_path(t), bb_table_line(t, r));
-        for (size_t q = 0; q < l->n; q++)
-            if (!strcmp(l->items[q].value, v))
-                return bb_fail(err, BB_E_INPUT, "%s:%ld: duplicate filler value '%s'",
-                               bb_table_path(t), bb_table_line(t, r), v);
-        struct bb_filler *f = &l->items[l->n++];
-        f->attrs = calloc(l->n_attrs + 1, sizeof *f->attrs);
-        if (!(f->value = xstrdup(v)) || !f->attrs)
-            return bb_fail(err, BB_E_NOMEM, "%s: out of memory", bb_table_path(t));
-        for (size_t k = 0; k < l->n_attrs; k++)
-            if (!(f->attrs[k] = xstrdup(bb_table_get(t, r, acol[k]))))
-                return bb_fail(err, BB_E_NOMEM, "%s: out of memory", bb_table_path(t));
-    }
-    return BB_OK;
-}
-
-/* One filler list from a suite dataset: value = role 'value', attributes =
- * the task's factors the dataset maps. */
+/* One filler list from a suite dataset, read by template.c: value = role
+ * 'value', attributes = the task's factors the dataset maps. */
 static enum bb_status load_filler(struct bb_task_ctx *ctx, const struct bb_suite_filler *sf,
                                   enum bb_slot_role role, const char *agree_on,
                                   struct bb_filler_list *l, struct bb_error *err)
 {
     const struct bb_suite_counterfactual *cf = &ctx->task->u.counterfactual;
     struct bb_table *t = NULL;
-    int vcol = -1, acol[64];
+    const char *keys[64];
+    size_t nk = 0;
     memset(l, 0, sizeof *l);
+    for (size_t f = 0; f < cf->factors.n && nk < 64; f++)
+        if (bb_suite_dataset_column(sf->dataset, cf->factors.v[f]))
+            keys[nk++] = cf->factors.v[f];
     enum bb_status st = bb_task_load_table(ctx, sf->dataset, &t, err);
     if (!st)
-        st = bb_table_require_col(t, "value", &vcol, err);
-    if (st)
-        goto done;
-    l->role = role;
-    l->slot = xstrdup(sf->placeholder);
-    l->agree_on = agree_on ? xstrdup(agree_on) : NULL;
-    l->attr_keys = calloc(cf->factors.n + 1, sizeof *l->attr_keys);
-    if (!l->slot || !l->attr_keys || (agree_on && !l->agree_on)) {
-        st = bb_fail(err, BB_E_NOMEM, "%s: out of memory", sf->dataset->id);
-        goto done;
-    }
-    for (size_t f = 0; f < cf->factors.n && l->n_attrs < 64 && !st; f++) {
-        if (!bb_suite_dataset_column(sf->dataset, cf->factors.v[f]))
-            continue;
-        st = bb_table_require_col(t, cf->factors.v[f], &acol[l->n_attrs], err);
-        if (!st && !(l->attr_keys[l->n_attrs++] = xstrdup(cf->factors.v[f])))
-            st = bb_fail(err, BB_E_NOMEM, "%s: out of memory", sf->dataset->id);
-    }
-    if (!st)
-        st = filler_rows(t, vcol, acol, l, err);
-done:
+        st = bb_filler_list_from_table(t, sf->placeholder, role, agree_on, keys, nk, l, err);
     bb_table_free(t);
-    if (st)
-        bb_filler_list_free(l);
     return st;
 }
 
@@ -290,10 +208,10 @@ static enum bb_status score_zero_shot(struct bb_task_ctx *ctx, const float *emb,
     if ((st = bb_task_label_embeddings(ctx, &cf->labels, lab, err)))
         goto done;
     for (size_t i = 0; i < x->n; i++) {
-        bb_task_label_cosines(emb + i * (size_t)dim, lab, nl, dim, cos);
-        bb_task_label_probs(cos, nl, 0, prob);
+        bb_vec_cosines(emb + i * (size_t)dim, lab, nl, dim, cos);
+        bb_vec_softmax(cos, nl, BB_LABEL_TEMPERATURE, prob);
         s->score[i] = prob[cf->positive_label];
-        s->pred_label[i] = bb_task_argmax(cos, nl);
+        s->pred_label[i] = bb_vec_argmax(cos, nl);
         s->pred[i] = s->pred_label[i] == cf->positive_label;
     }
     st = gold_labels(cf, x, s, err);
@@ -317,7 +235,7 @@ static enum bb_status score_similarity(struct bb_task_ctx *ctx, const float *emb
     for (size_t i = 0; i < x->n && !st; i++) {
         double sum = 0;
         for (size_t k = 0; k < P->n; k++)
-            sum += bb_task_cosine(emb + i * (size_t)dim, pe + k * (size_t)dim, dim);
+            sum += bb_vec_cosine(emb + i * (size_t)dim, pe + k * (size_t)dim, dim);
         s->score[i] = sum / (double)P->n;
     }
     free(pe);
@@ -354,9 +272,9 @@ static enum bb_status score_lm(struct bb_task_ctx *ctx, const struct bb_cf_expan
     if ((st = bb_task_lm_label_scores(ctx, cf->template, &cf->labels, texts, n, ll, err)))
         goto done;
     for (size_t i = 0; i < n; i++) {
-        bb_task_label_probs(ll + i * nl, nl, 1.0, prob);
+        bb_vec_softmax(ll + i * nl, nl, 1.0, prob);
         s->score[i] = prob[cf->positive_label];
-        s->pred_label[i] = bb_task_argmax(ll + i * nl, nl);
+        s->pred_label[i] = bb_vec_argmax(ll + i * nl, nl);
         s->pred[i] = s->pred_label[i] == cf->positive_label;
     }
     st = gold_labels(cf, x, s, err);
@@ -447,7 +365,7 @@ static enum bb_status make_grouping(const struct bb_cf_expansion *x, const struc
     for (size_t j = 0; j < nf; j++)
         k += (size_t)snprintf(name + k, k < sizeof name ? sizeof name - k : 0, "%s%s",
                               j ? "&" : "", F->v[f[j]]);
-    g->name = xstrdup(name);
+    g->name = strdup(name);
     g->gid = malloc(x->n * sizeof *g->gid);
     g->names = calloc(x->n ? x->n : 1, sizeof *g->names);
     if (!g->name || !g->gid || !g->names)
@@ -459,7 +377,7 @@ static enum bb_status make_grouping(const struct bb_cf_expansion *x, const struc
         int q = 0;
         while (q < g->n_groups && strcmp(g->names[q], key))
             q++;
-        if (q == g->n_groups && !(g->names[g->n_groups++] = xstrdup(key)))
+        if (q == g->n_groups && !(g->names[g->n_groups++] = strdup(key)))
             return bb_fail(err, BB_E_NOMEM, "counterfactual: out of memory");
         g->gid[i] = q;
     }
@@ -501,8 +419,9 @@ struct emitter {
     struct bb_error *err;
 };
 
-static void row(struct emitter *e, const char *metric, const char *group, double v, double lo,
-                double hi, long n, double p, enum bb_direction dir)
+/* A row; p_adj: its p adjusted over the task's family (NAN: none). */
+static void row_adj(struct emitter *e, const char *metric, const char *group, double v, double lo,
+                    double hi, long n, double p, double p_adj, enum bb_direction dir)
 {
     if (e->st)
         return;
@@ -512,16 +431,15 @@ static void row(struct emitter *e, const char *metric, const char *group, double
     r.ci_low = lo;
     r.ci_high = hi;
     r.p_value = p;
+    if (e->corr && !isnan(p_adj))
+        r.p_adjusted = p_adj, r.adjust_method = e->corr;
     e->st = bb_task_emit(e->ctx, &r, e->err);
 }
 
-static void adj_row(struct emitter *e, const char *base, const char *group, double v, long n)
+static void row(struct emitter *e, const char *metric, const char *group, double v, double lo,
+                double hi, long n, double p, enum bb_direction dir)
 {
-    if (!e->corr || isnan(v))
-        return;
-    char metric[128];
-    snprintf(metric, sizeof metric, "%s_p_%s", base, e->corr);
-    row(e, metric, group, v, NAN, NAN, n, NAN, BB_DIR_NONE);
+    row_adj(e, metric, group, v, lo, hi, n, p, NAN, dir);
 }
 
 static void abs_ci(double lo, double hi, double *alo, double *ahi)
@@ -545,9 +463,8 @@ static void emit_groups(struct emitter *e, const struct grouping *g, const doubl
         row(e, "mean_score", name, s->mean, s->ci_low, s->ci_high, (long)s->n, NAN, BB_DIR_NONE);
         row(e, similarity ? "scoring_rate" : "selection_rate", name, s->rate.rate, s->rate.ci_low,
             s->rate.ci_high, (long)s->rate.n, NAN, BB_DIR_NONE);
-        row(e, "impact_ratio", name, s->rate.impact_ratio, NAN, NAN, (long)s->rate.n,
-            s->rate.p_value, BB_DIR_HIGHER);
-        adj_row(e, "impact_ratio", name, ir_adj[k], (long)s->rate.n);
+        row_adj(e, "impact_ratio", name, s->rate.impact_ratio, NAN, NAN, (long)s->rate.n,
+                s->rate.p_value, ir_adj[k], BB_DIR_HIGHER);
         row(e, "small_group", name, s->rate.small ? 1 : 0, NAN, NAN, (long)s->rate.n, NAN,
             BB_DIR_NONE);
     }
@@ -559,9 +476,8 @@ static void emit_gaps(struct emitter *e, const struct grouping *g, const double 
         const struct bb_cf_gap *gp = &g->res.gaps[k];
         char name[1200];
         snprintf(name, sizeof name, "%s vs %s", g->names[gp->a], g->names[gp->b]);
-        row(e, "score_gap", name, gp->gap, gp->ci_low, gp->ci_high, (long)gp->n_sets, gp->p_value,
-            BB_DIR_NONE);
-        adj_row(e, "score_gap", name, gap_adj[k], (long)gp->n_sets);
+        row_adj(e, "score_gap", name, gp->gap, gp->ci_low, gp->ci_high, (long)gp->n_sets,
+                gp->p_value, gap_adj[k], BB_DIR_NONE);
     }
 }
 

@@ -166,7 +166,7 @@ enum bb_status bb_task_similarity(struct bb_task_ctx *ctx, struct bb_error *err)
     if ((st = bb_task_embed(ctx, texts, 2 * n, emb, err)))
         goto done;
     for (size_t i = 0; i < n; i++) {
-        cos[i] = bb_task_cosine(emb + 2 * i * (size_t)dim, emb + (2 * i + 1) * (size_t)dim, dim);
+        cos[i] = bb_vec_cosine(emb + 2 * i * (size_t)dim, emb + (2 * i + 1) * (size_t)dim, dim);
         const char *g = cg >= 0 ? bb_table_get(t, i, cg) : NULL;
         grp[i] = g ? g : "";
     }

@@ -27,7 +27,8 @@
 #include "dataset.h"
 #include "metrics/rng.h"
 #include "metrics/stats.h"
-#include "report/results.h"
+#include "metrics/vec.h"
+#include "metrics/results.h"
 #include "status.h"
 #include "suite.h"
 
@@ -53,7 +54,7 @@ struct bb_task_records {
 };
 void bb_task_records_free(struct bb_task_records *r);
 
-/* Default temperature of bb_task_label_probs: p = softmax(cos / T). Cosines
+/* Default temperature of label probabilities (bb_vec_softmax): p = softmax(cos / T). Cosines
  * of sentence embeddings to label prompts differ by a few hundredths between
  * labels; T = 0.05 turns a 0.05 cosine lead into odds of e : 1, so the
  * probability is informative without being saturated. */
@@ -214,23 +215,14 @@ void bb_embed_cache_free(struct bb_embed_cache *c);
 enum bb_status bb_task_embed(struct bb_task_ctx *ctx, const char *const *texts, size_t n,
                              float *out, struct bb_error *err);
 int bb_task_dim(const struct bb_task_ctx *ctx);
-/* Cosine of two vectors of length dim (0 when either is zero). */
-double bb_task_cosine(const float *a, const float *b, int dim);
-/* Normalise v (length dim) to unit L2 norm in place (a zero vector stays 0). */
-void bb_task_normalize(float *v, int dim);
-
 /* Zero-shot label embeddings: for each label, embed its prompts, normalise
  * each, average, normalise again -> out (n_labels, dim). */
 enum bb_status bb_task_label_embeddings(struct bb_task_ctx *ctx, const struct bb_suite_labels *labels,
                                         float *out, struct bb_error *err);
-/* Cosine of one (normalised) text embedding to each label -> cos (n_labels). */
-void bb_task_label_cosines(const float *emb, const float *label_emb, size_t n_labels, int dim,
-                           double *cos);
-/* Label probabilities p = softmax(cos / T) (T <= 0 means BB_LABEL_TEMPERATURE),
- * computed stably (max subtracted) -> probs (n_labels). */
-void bb_task_label_probs(const double *cos, size_t n_labels, double T, double *probs);
-/* Index of the largest cosine (first on ties). */
-size_t bb_task_argmax(const double *v, size_t n);
+/* Cosines to the labels (bb_vec_cosines), label probabilities
+ * (bb_vec_softmax with T = BB_LABEL_TEMPERATURE for encoders, 1 over
+ * log-likelihoods for language models) and the prediction (bb_vec_argmax):
+ * metrics/vec.h. */
 
 /* ---- result rows ------------------------------------------------------------ */
 
@@ -244,14 +236,18 @@ struct bb_task_row {
     double ci_low, ci_high; /* NAN when none */
     long n;
     double p_value;         /* NAN when none */
+    double p_adjusted;      /* p_value adjusted over the task's family; NAN when none */
+    const char *adjust_method; /* "holm", "bh"; NULL when none */
     enum bb_direction dir;
     enum bb_result_kind kind;
     bool headline;          /* the task's headline metric (summary table on stdout) */
 };
-/* A row with value v, CIs and p NAN, n, dir, kind — fill the rest by hand. */
+/* A row with value v, CIs and p-values NAN, n, dir, kind — fill the rest by hand. */
 struct bb_task_row bb_task_row_make(const char *metric, double v, long n, enum bb_direction dir,
                                     enum bb_result_kind kind);
-/* Append a row with suite/task/model taken from ctx. */
+/* Append a row with suite/task/model taken from ctx. A metric that is not in
+ * the metric table (metrics/table.h), or whose direction or kind differ from
+ * the table's, is BB_E_INTERNAL: the table must describe every row. */
 enum bb_status bb_task_emit(struct bb_task_ctx *ctx, const struct bb_task_row *row,
                             struct bb_error *err);
 /* Bootstrap CI of stat over n items into row (value = the statistic on all

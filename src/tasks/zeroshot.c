@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "metrics/classify.h"
 #include "model/model.h"
 
 struct zs_data {
@@ -51,62 +52,35 @@ static double stat_accuracy(const int *idx, size_t n, void *ctx)
 
 static void count(const int *idx, size_t n, struct zs_data *d)
 {
-    memset(d->tp, 0, d->n_labels * sizeof *d->tp);
-    memset(d->fp, 0, d->n_labels * sizeof *d->fp);
-    memset(d->fn, 0, d->n_labels * sizeof *d->fn);
-    for (size_t i = 0; i < n; i++) {
-        size_t k = item(d, idx[i]);
-        if (d->gold[k] == d->pred[k])
-            d->tp[d->gold[k]]++;
-        else {
-            d->fp[d->pred[k]]++;
-            d->fn[d->gold[k]]++;
-        }
-    }
+    bb_class_counts(d->gold, d->pred, d->sel, idx, n, d->n_labels, d->tp, d->fp, d->fn);
 }
 
-static double f1_of(long tp, long fp, long fn)
-{
-    return tp + fp + fn ? 2.0 * (double)tp / (double)(2 * tp + fp + fn) : NAN;
-}
-
-/* Macro-F1 over the labels present in gold or predictions (scikit-learn's
- * default label set; F1 = 0 for a label predicted but never right). */
 static double stat_macro_f1(const int *idx, size_t n, void *ctx)
 {
     struct zs_data *d = ctx;
     count(idx, n, d);
-    double s = 0;
-    size_t m = 0;
-    for (size_t l = 0; l < d->n_labels; l++) {
-        double f = f1_of(d->tp[l], d->fp[l], d->fn[l]);
-        if (!isnan(f))
-            s += f, m++;
-    }
-    return m ? s / (double)m : NAN;
+    return bb_class_macro_f1(d->tp, d->fp, d->fn, d->n_labels);
 }
 
 static double stat_precision(const int *idx, size_t n, void *ctx)
 {
     struct zs_data *d = ctx;
     count(idx, n, d);
-    long tp = d->tp[d->cls], fp = d->fp[d->cls];
-    return tp + fp ? (double)tp / (double)(tp + fp) : NAN;
+    return bb_class_precision(d->tp[d->cls], d->fp[d->cls]);
 }
 
 static double stat_recall(const int *idx, size_t n, void *ctx)
 {
     struct zs_data *d = ctx;
     count(idx, n, d);
-    long tp = d->tp[d->cls], fn = d->fn[d->cls];
-    return tp + fn ? (double)tp / (double)(tp + fn) : NAN;
+    return bb_class_recall(d->tp[d->cls], d->fn[d->cls]);
 }
 
 static double stat_f1(const int *idx, size_t n, void *ctx)
 {
     struct zs_data *d = ctx;
     count(idx, n, d);
-    return f1_of(d->tp[d->cls], d->fp[d->cls], d->fn[d->cls]);
+    return bb_class_f1(d->tp[d->cls], d->fp[d->cls], d->fn[d->cls]);
 }
 
 static enum bb_status emit(struct bb_task_ctx *ctx, struct zs_data *d, const char *metric,
@@ -253,7 +227,7 @@ static enum bb_status write_items(struct bb_task_ctx *ctx, const struct bb_table
         for (size_t l = 0; l < L; l++)
             bb_items_num(w, cos[i * L + l]);
         if (z->has_positive_label) {
-            bb_task_label_probs(cos + i * L, L, lm ? 1.0 : BB_LABEL_TEMPERATURE, probs);
+            bb_vec_softmax(cos + i * L, L, lm ? 1.0 : BB_LABEL_TEMPERATURE, probs);
             bb_items_num(w, probs[z->positive_label]);
         }
         if (cg >= 0)
@@ -339,8 +313,8 @@ enum bb_status bb_task_zeroshot(struct bb_task_ctx *ctx, struct bb_error *err)
     }
     for (size_t i = 0; i < n; i++) {
         if (!lm)
-            bb_task_label_cosines(emb + i * (size_t)dim, lab, nl, dim, cos + i * nl);
-        pred[i] = (int)bb_task_argmax(cos + i * nl, nl);
+            bb_vec_cosines(emb + i * (size_t)dim, lab, nl, dim, cos + i * nl);
+        pred[i] = (int)bb_vec_argmax(cos + i * nl, nl);
         const char *g = cg >= 0 ? bb_table_get(t, i, cg) : NULL;
         grp[i] = g ? g : "";
     }

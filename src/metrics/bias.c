@@ -2,7 +2,7 @@
  * WEAT/SEAT computation of one test, the counterfactual per-group means,
  * paired gaps with a sign-flip test, group fairness on predictions, and the
  * multiple-comparison adjustment. */
-#include "tasks/bias.h"
+#include "metrics/bias.h"
 
 #include <math.h>
 #include <stdlib.h>

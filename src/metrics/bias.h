@@ -34,8 +34,8 @@
  * Raw p-values only: bb_bias_adjust applies the suite's correction over a
  * family the caller chooses (all gaps of a task, all impact-ratio tests of a
  * task, all association tests of a task). */
-#ifndef BB_TASKS_BIAS_H
-#define BB_TASKS_BIAS_H
+#ifndef BB_METRICS_BIAS_H
+#define BB_METRICS_BIAS_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,0 +1,58 @@
+/* results.h: the long-form results table every task appends to, and
+ * results.csv: its writer and its reader (columns as DESIGN.md decides, and
+ * docs/run-directory.md documents). The one module that knows the file's
+ * columns: tasks, the runner, the report, compare and gate all use it. */
+#ifndef BB_RESULTS_H
+#define BB_RESULTS_H
+
+#include <stddef.h>
+
+#include "status.h"
+
+enum bb_result_kind { BB_KIND_QUALITY = 0, BB_KIND_BIAS, BB_KIND_TIMING };
+enum bb_direction { BB_DIR_NONE = 0, BB_DIR_HIGHER, BB_DIR_LOWER };
+
+struct bb_result_row {
+    char *suite, *task, *dataset, *model, *variant, *group, *metric;
+    double value, ci_low, ci_high; /* NAN when absent */
+    long n;
+    double p_value;                /* NAN when none */
+    /* p_value adjusted over the family the task chose, and the method
+       ("holm", "bh"); NAN and "" when none. Only written when the method is
+       not empty. */
+    double p_adjusted;
+    char *adjust_method;
+    enum bb_direction higher_is_better;
+    enum bb_result_kind kind;
+};
+
+struct bb_results {
+    struct bb_result_row *rows;
+    size_t n, cap;
+};
+
+/* Append a row (strings are copied; NULL group -> "all", NULL variant and
+ * adjust_method -> ""). */
+enum bb_status bb_results_add(struct bb_results *r, const struct bb_result_row *row,
+                              struct bb_error *err);
+void bb_results_free(struct bb_results *r);
+const char *bb_result_kind_name(enum bb_result_kind k);
+
+/* Write results.csv atomically (header: suite,task,dataset,model,variant,group,
+ * metric,value,ci_low,ci_high,n,p_value,p_adjusted,adjust_method,
+ * higher_is_better,kind: the two adjusted-p columns beside the p-value, the
+ * last two columns as before). */
+enum bb_status bb_results_write_csv(const struct bb_results *r, const char *path,
+                                    struct bb_error *err);
+
+/* Read a results.csv into out (appending). Every problem names the file,
+ * line and column (BB_E_IO missing, BB_E_INPUT malformed; a header without
+ * rows is BB_E_INPUT). A file written before p_adjusted/adjust_method were
+ * columns holds the adjusted p-values as rows of their own
+ * ("<metric>_p_<holm|bh>", and "p_<holm|bh>" beside an association test's
+ * effect sizes): they are folded into the p_adjusted/adjust_method of the
+ * rows they adjust and dropped, so old and new runs read the same. */
+enum bb_status bb_results_read_csv(const char *path, struct bb_results *out,
+                                   struct bb_error *err);
+
+#endif

@@ -1,0 +1,94 @@
+/* results-t.c: results.csv, written and read by one module
+ * (src/metrics/results.c): a run written before p_adjusted/adjust_method
+ * were columns (tests/data/oldrun, from the default suite) reads with its
+ * adjusted-p rows folded into the rows they adjust; a file written now reads
+ * back the same; a file that is not a results.csv is refused with its
+ * missing column named. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "metrics/results.h"
+#include "tap.h"
+
+static const struct bb_result_row *find(const struct bb_results *r, const char *task,
+                                        const char *dataset, const char *group, const char *metric)
+{
+    for (size_t i = 0; i < r->n; i++)
+        if (!strcmp(r->rows[i].task, task) && !strcmp(r->rows[i].dataset, dataset) &&
+            !strcmp(r->rows[i].group, group) && !strcmp(r->rows[i].metric, metric))
+            return &r->rows[i];
+    return NULL;
+}
+
+static size_t count_old_rows(const struct bb_results *r)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < r->n; i++) {
+        const char *m = r->rows[i].metric;
+        size_t len = strlen(m);
+        k += !strcmp(m, "p_holm") || !strcmp(m, "p_bh") ||
+             (len > 7 && !strcmp(m + len - 7, "_p_holm")) ||
+             (len > 5 && !strcmp(m + len - 5, "_p_bh"));
+    }
+    return k;
+}
+
+static void check_folded(const struct bb_results *r, const char *what)
+{
+    is_int(141, (long long)r->n, "%s: 160 rows less the 19 adjusted-p rows", what);
+    is_int(0, (long long)count_old_rows(r), "%s: no <metric>_p_holm or p_holm row left", what);
+    const struct bb_result_row *g =
+        find(r, "cf-sentiment", "cf-templates", "gender=male vs gender=female", "score_gap");
+    ok(g && !strcmp(g->adjust_method, "holm"), "%s: score_gap: adjust_method holm", what);
+    is_double(0.00390625, g ? g->p_adjusted : NAN, 1e-12, "%s: score_gap: its Holm p", what);
+    const struct bb_result_row *ir =
+        find(r, "cf-sentiment", "cf-templates", "race=black", "impact_ratio");
+    is_double(1, ir ? ir->p_adjusted : NAN, 0, "%s: impact_ratio: its Holm p", what);
+    const struct bb_result_row *e =
+        find(r, "seat", "sent-heilman_double_bind_likable_one_word", "all", "effect_size");
+    const struct bb_result_row *a =
+        find(r, "seat", "sent-heilman_double_bind_likable_one_word", "all", "abs_effect_size");
+    is_double(1, e ? e->p_adjusted : NAN, 0, "%s: effect_size: the test's p_holm", what);
+    is_double(1, a ? a->p_adjusted : NAN, 0, "%s: abs_effect_size: the same", what);
+    const struct bb_result_row *m = find(r, "seat", "", "all", "mean_abs_effect_size");
+    ok(m && isnan(m->p_adjusted) && !*m->adjust_method,
+       "%s: a row without a p-value gets no adjusted p", what);
+    const struct bb_result_row *c = find(r, "crows-pairs", "crows-pairs", "all", "pct_stereotype");
+    ok(c && !isnan(c->p_value) && isnan(c->p_adjusted),
+       "%s: a p-value the task did not adjust stays unadjusted", what);
+}
+
+int main(void)
+{
+    plan_lazy();
+    struct bb_error err = {0};
+    struct bb_results old = {0}, back = {0}, none = {0};
+    const char *path = test_src_path("tests/data/oldrun/results.csv");
+    if (bb_results_read_csv(path, &old, &err))
+        bail("%s", err.msg);
+    check_folded(&old, "old run");
+
+    char out[4096];
+    snprintf(out, sizeof out, "%s/results.csv", test_tmp_dir());
+    is_int(BB_OK, bb_results_write_csv(&old, out, &err), "written in the new format");
+    char *text = test_slurp(out, NULL);
+    contains(text, "n,p_value,p_adjusted,adjust_method,higher_is_better,kind\n", "new header");
+    contains(text, "\"score_gap\",0.02084472177", "a score_gap row");
+    contains(text, ",0.00048828125,0.00390625,\"holm\",,bias\n",
+             "... with its adjusted p and method as columns beside its p");
+    free(text);
+    is_int(BB_OK, bb_results_read_csv(out, &back, &err), "read back");
+    check_folded(&back, "new format");
+
+    FILE *f = fopen(out, "w");
+    fputs("suite,task,metric\nx,y,z\n", f);
+    fclose(f);
+    is_int(BB_E_INPUT, bb_results_read_csv(out, &none, &err), "not a results.csv: refused");
+    contains(err.msg, "column 'dataset' is missing", "... naming the missing column");
+    bb_results_free(&old);
+    bb_results_free(&back);
+    bb_results_free(&none);
+    return tap_failures() != 0;
+}
