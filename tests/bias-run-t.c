@@ -171,6 +171,10 @@ static int csv_split(const char *line, char f[][256], int nf)
         if (*p != ',')
             break;
         p++;
+    }
+    return k;
+}
+
 /* Rows of metric whose adjust_method (column 13) is method and p_adjusted
  * (column 12) is set. */
 static int count_adjusted(const char *csv, const char *metric, const char *method)

@@ -19,6 +19,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <csv.h>
+
 #include "compare.h"
 #include "dataset.h"
 #include "metrics/table.h"
@@ -109,6 +111,134 @@ static double result(const char *csv, const char *task, const char *group, const
         l = e ? e + 1 : NULL;
     }
     return NAN;
+}
+
+/* ---- against transformers (tests/golden/lm-smollm2.tsv) ----------------- */
+
+/* A CSV file as rows of fields (libcsv: quotes and embedded newlines). */
+struct rows {
+    char ***row; /* row[i][j] */
+    int *nf, n, cap, cur_nf;
+    char **cur;
+};
+static void cb_field(void *f, size_t len, void *ud)
+{
+    struct rows *r = ud;
+    r->cur = realloc(r->cur, (size_t)(r->cur_nf + 1) * sizeof *r->cur);
+    r->cur[r->cur_nf] = strndup(f ? f : "", len);
+    r->cur_nf++;
+}
+static void cb_row(int c, void *ud)
+{
+    (void)c;
+    struct rows *r = ud;
+    if (r->n == r->cap) {
+        r->cap = r->cap ? 2 * r->cap : 64;
+        r->row = realloc(r->row, (size_t)r->cap * sizeof *r->row);
+        r->nf = realloc(r->nf, (size_t)r->cap * sizeof *r->nf);
+    }
+    r->row[r->n] = r->cur;
+    r->nf[r->n++] = r->cur_nf;
+    r->cur = NULL;
+    r->cur_nf = 0;
+}
+static void rows_read(const char *path, struct rows *r)
+{
+    size_t len;
+    char *s = test_slurp(path, &len);
+    struct csv_parser p;
+    memset(r, 0, sizeof *r);
+    if (!s || csv_init(&p, CSV_APPEND_NULL) != 0)
+        bail("cannot read %s", path);
+    csv_parse(&p, s, len, cb_field, cb_row, r);
+    csv_fini(&p, cb_field, cb_row, r);
+    csv_free(&p);
+    free(s);
+}
+static const char *rows_get(const struct rows *r, const char *id, int col)
+{
+    for (int i = 1; i < r->n; i++)
+        if (r->nf[i] > col && !strcmp(r->row[i][0], id))
+            return r->row[i][col];
+    return NULL;
+}
+
+/* Per item, our log-likelihoods within 1e-3 of transformers'; the metrics equal. */
+static void golden_smollm2(void)
+{
+    char out[4200], *err = NULL, path[4400];
+    snprintf(out, sizeof out, "%s/golden", test_tmp_dir());
+    const char *suite = test_src_path("tests/data/lm/golden-smollm2.yaml");
+    const char *args[] = {"run", suite, "--out", out, "--force", NULL};
+    int rc = run_bb(args, &err);
+    is_int(0, rc, "golden subset (24 CrowS-Pairs pairs, 24 StereoSet contexts, 48 BBQ items) runs");
+    if (rc)
+        diag("%s", err);
+    free(err);
+    if (rc)
+        return;
+    static const struct { const char *task, *file, *prefix; int cols[3], n; } T[] = {
+        {"crows", "crows__smollm2.csv", "", {4, 5, 0}, 2},
+        {"stereoset", "stereoset__smollm2.csv", "", {6, 7, 8}, 3},
+        {"bbq", "bbq__smollm2.csv", "", {11, 12, 13}, 3},
+    };
+    struct rows items[3];
+    for (int t = 0; t < 3; t++) {
+        snprintf(path, sizeof path, "%s/items/%s", out, T[t].file);
+        rows_read(path, &items[t]);
+    }
+    snprintf(path, sizeof path, "%s/results.csv", out);
+    char *csv = test_slurp(path, NULL);
+    char *gold = test_slurp(test_src_path("tests/golden/lm-smollm2.tsv"), NULL);
+    if (!csv || !gold)
+        bail("golden: cannot read results.csv or tests/golden/lm-smollm2.tsv");
+    double worst = 0;
+    int n_items = 0, missing = 0, metrics = 0, metrics_eq = 0;
+    char *save = NULL;
+    for (char *line = strtok_r(gold, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        char *f[8];
+        int nf = 0;
+        for (char *s2 = line, *tok; nf < 8 && (tok = strsep(&s2, "\t"));)
+            f[nf++] = tok;
+        if (nf < 4)
+            continue;
+        int t = !strcmp(f[1], "crows") ? 0 : !strcmp(f[1], "stereoset") ? 1 : 2;
+        if (!strcmp(f[0], "item")) {
+            char id[128];
+            /* BBQ golden ids are FILE/L<n>; ours are <dataset id>/L<n> */
+            if (t == 2)
+                snprintf(id, sizeof id, "bbq-%s/%s", !strncmp(f[2], "Age", 3) ? "age" : "religion",
+                         strchr(f[2], '/') + 1);
+            else
+                snprintf(id, sizeof id, "%s", f[2]);
+            for (int k = 0; k < T[t].n && 3 + k < nf; k++) {
+                const char *v = rows_get(&items[t], id, T[t].cols[k]);
+                if (!v) {
+                    missing++;
+                    continue;
+                }
+                double d = fabs(atof(v) - atof(f[3 + k]));
+                worst = d > worst ? d : worst;
+            }
+            n_items++;
+        } else if (!strcmp(f[0], "metric")) {
+            double ours = result(csv, f[1], "all", f[2], NULL), want = atof(f[3]);
+            /* decisions (shares, scores) must be identical; a mean of log-likelihood
+               differences carries their 1e-3 tolerance */
+            double tol = strstr(f[2], "loglik") ? 1e-3 : 1e-6 * fmax(1, fabs(want));
+            metrics++;
+            if (fabs(ours - want) <= tol)
+                metrics_eq++;
+            else
+                diag("golden: %s %s: ours %.9g, transformers %.9g", f[1], f[2], ours, want);
+        }
+    }
+    ok(n_items >= 90 && missing == 0 && worst <= 1e-3, "golden: %d items' log-likelihoods within "
+       "1e-3 of transformers fp32 (worst %.3g, %d missing)", n_items, worst, missing);
+    is_int(metrics, metrics_eq, "golden: the %d task metrics equal transformers' (pct_stereotype, "
+           "ss, lms, icat, accuracy, S_DIS, S_AMB; mean |delta| within 1e-3)", metrics);
+    free(csv);
+    free(gold);
 }
 
 static void decoder_runs(void)
@@ -286,5 +416,6 @@ int main(void)
     free(err);
 
     decoder_runs();
+    golden_smollm2();
     return tap_failures() ? 1 : 0;
 }
