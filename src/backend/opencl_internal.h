@@ -28,6 +28,7 @@ struct bb_cl {
     bool cache_hit;           /* program came from the binary cache */
     void *kernels;            /* opencl.c's name -> cl_kernel table */
     void *matmul;             /* opencl_matmul.c's private state (tuning params) */
+    void *prof;               /* opencl.c's kernel-time table when BIASBENCH_PROFILE is set */
 };
 
 /* The bb_cl of an OpenCL backend (be->impl). */
