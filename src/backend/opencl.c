@@ -666,6 +666,12 @@ static const char *cl_kname(cl_kernel k, char *buf)
 enum bb_status bb_cl_launch(struct bb_cl *cl, cl_kernel k, cl_uint dims, const size_t *global,
                             const size_t *local, struct bb_error *err)
 {
+    return bb_cl_launch_at(cl, k, dims, NULL, global, local, err);
+}
+
+enum bb_status bb_cl_launch_at(struct bb_cl *cl, cl_kernel k, cl_uint dims, const size_t *offset,
+                               const size_t *global, const size_t *local, struct bb_error *err)
+{
     struct prof *p = cl->prof;
     char kn[64];
     cl_int rc;
@@ -674,7 +680,7 @@ enum bb_status bb_cl_launch(struct bb_cl *cl, cl_kernel k, cl_uint dims, const s
             prof_drain(p);
         if (p->t0 == 0)
             p->t0 = prof_now();
-        rc = clEnqueueNDRangeKernel(cl->queue, k, dims, NULL, global, local, 0, NULL,
+        rc = clEnqueueNDRangeKernel(cl->queue, k, dims, offset, global, local, 0, NULL,
                                     &p->ev[p->n]);
         if (rc == CL_SUCCESS) {
             p->k[p->n] = k;
@@ -682,7 +688,7 @@ enum bb_status bb_cl_launch(struct bb_cl *cl, cl_kernel k, cl_uint dims, const s
             p->g[p->n++] = dims > 1 && !strncmp(cl_kname(k, kn), "bb_matmul", 9) ? global[dims - 1] : 0;
         }
     } else {
-        rc = clEnqueueNDRangeKernel(cl->queue, k, dims, NULL, global, local, 0, NULL, NULL);
+        rc = clEnqueueNDRangeKernel(cl->queue, k, dims, offset, global, local, 0, NULL, NULL);
     }
     if (rc == CL_SUCCESS)
         return BB_OK;
