@@ -23,6 +23,7 @@ A benchmark, never a test: nothing here asserts a speed.
 """
 import argparse
 import csv
+import json
 import os
 import platform
 import statistics
@@ -120,6 +121,27 @@ def llama_peer(model, sents, threads, n_new, reps):
     return statistics.median(times), positions, gt, gen[0][1], load
 
 
+def llama_child(a):
+    sents = texts(a.texts)
+    out = llama_peer(a.model, sents, a.llama_child, a.new_tokens, a.reps)
+    print(json.dumps(out))
+
+
+def llama_run(a, threads):
+    """llama-cpp-python in a child process, so each thread setting gets its own
+    OpenMP runtime and environment."""
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads))
+    if not a.spin:
+        env["OMP_WAIT_POLICY"] = "PASSIVE"
+    cmd = [sys.executable, os.path.abspath(__file__), "--llama-child", str(threads),
+           "--model", a.model, "--texts", str(a.texts), "--new-tokens", str(a.new_tokens),
+           "--reps", str(a.reps)]
+    p = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    if p.returncode:
+        sys.exit("llama child failed: " + p.stderr[-2000:])
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--model", default=DEFAULT_GGUF)
@@ -128,25 +150,50 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--new-tokens", type=int, default=128)
     ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--llama-threads", default="",
+                    help="extra llama.cpp thread counts to report beside --threads, e.g. 1")
+    ap.add_argument("--spin", action="store_true",
+                    help="leave llama.cpp's OpenMP spin-wait on (default: OMP_WAIT_POLICY=PASSIVE)")
+    ap.add_argument("--llama-child", type=int, default=0, help=argparse.SUPPRESS)
     a = ap.parse_args()
+    if a.llama_child:
+        return llama_child(a)
+    load0 = os.getloadavg()
     env = dict(os.environ, POCL_MAX_PTHREAD_COUNT=str(a.threads), POCL_AFFINITY="1")
     sents = texts(a.texts)
     bs, bload, bpos = bb_scoring(a.bin, a.model, sents, a.threads, a.reps, env)
     bg, bmade = bb_generation(a.bin, a.model, a.new_tokens, a.reps, env)
-    ls, lpos, lg, lmade, lload = llama_peer(a.model, sents, a.threads, a.new_tokens, a.reps)
+    ll = [(a.threads, llama_run(a, a.threads))]
+    for t in [int(x) for x in a.llama_threads.split(",") if x]:
+        ll.append((t, llama_run(a, t)))
     import llama_cpp
-    print("machine: %s, %d threads; llama-cpp-python %s; %d texts (CrowS-Pairs), model %s"
-          % (platform.processor() or platform.machine(), a.threads, llama_cpp.__version__,
-             len(sents), os.path.basename(a.model)))
-    print("| what | biasbench | llama.cpp | ratio (biasbench / llama.cpp) |")
-    print("| --- | --- | --- | --- |")
-    bsr, lsr = bpos / bs, lpos / ls
-    print("| scoring, positions/s (%d / %d positions) | %.0f | %.0f | %.2f |"
-          % (bpos, lpos, bsr, lsr, bsr / lsr))
-    bgr, lgr = bmade / bg, lmade / lg
-    print("| generation, tokens/s (greedy, %d new) | %.1f | %.1f | %.2f |"
-          % (a.new_tokens, bgr, lgr, bgr / lgr))
-    print("| load (+ first kernels), s | %.2f | %.2f | |" % (bload, lload))
+    load1 = os.getloadavg()
+    print("# %s; %s, %d cores, load average %.1f at start, %.1f at end; llama-cpp-python %s; "
+          "%d texts (CrowS-Pairs), model %s; medians of %d reps; llama.cpp OpenMP wait policy %s"
+          % (time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+             platform.processor() or platform.machine(), os.cpu_count(), load0[0], load1[0],
+             llama_cpp.__version__, len(sents), os.path.basename(a.model), a.reps,
+             "active (spin)" if a.spin else "PASSIVE"))
+    hdr = "| what | biasbench (%d threads) |" % a.threads
+    sep = "| --- | --- |"
+    for t, _ in ll:
+        hdr += " llama.cpp (%d thr) | ratio |" % t
+        sep += " --- | --- |"
+    print(hdr)
+    print(sep)
+    bsr, bgr = bpos / bs, bmade / bg
+    row = "| scoring, positions/s (%d positions) | %.0f |" % (bpos, bsr)
+    for t, (ls, lpos, lg, lmade, lload) in ll:
+        row += " %.0f | %.2f |" % (lpos / ls, bsr / (lpos / ls))
+    print(row)
+    row = "| generation, tokens/s (greedy, %d new) | %.1f |" % (a.new_tokens, bgr)
+    for t, (ls, lpos, lg, lmade, lload) in ll:
+        row += " %.1f | %.2f |" % (lmade / lg, bgr / (lmade / lg))
+    print(row)
+    row = "| load (+ first kernels), s | %.2f |" % bload
+    for t, (ls, lpos, lg, lmade, lload) in ll:
+        row += " %.2f | |" % lload
+    print(row)
 
 
 if __name__ == "__main__":

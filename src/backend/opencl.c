@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "backend/cl_cache.h"
 #include "backend/kernels_embedded.h"
@@ -568,10 +569,127 @@ enum bb_status bb_cl_kernel(struct bb_cl *cl, const char *name, cl_kernel *out,
     return BB_OK;
 }
 
+/* ---- profiling (BIASBENCH_PROFILE=1) -------------------------------------
+ * Every launch gets an event; every PROF_BATCH launches (and at teardown) the
+ * events are waited for and their device time (CL_PROFILING_COMMAND_START to
+ * _END) summed per kernel name and global size of the last dimension (for
+ * the GEMMs: the weight's panel count, so each weight shape is one row). The
+ * table goes to stderr when the backend is freed. */
+#define PROF_BATCH 1024
+#define PROF_ROWS 256
+struct prof_row {
+    char name[64];
+    size_t g;
+    long count;
+    double ns;
+};
+struct prof {
+    int n, rows;
+    cl_event ev[PROF_BATCH];
+    cl_kernel k[PROF_BATCH];
+    size_t g[PROF_BATCH];
+    struct prof_row row[PROF_ROWS];
+    double t0;
+};
+
+static double prof_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
+static void prof_drain(struct prof *p)
+{
+    if (!p->n)
+        return;
+    clWaitForEvents((cl_uint)p->n, p->ev);
+    for (int i = 0; i < p->n; i++) {
+        cl_ulong a = 0, b = 0;
+        clGetEventProfilingInfo(p->ev[i], CL_PROFILING_COMMAND_START, sizeof a, &a, NULL);
+        clGetEventProfilingInfo(p->ev[i], CL_PROFILING_COMMAND_END, sizeof b, &b, NULL);
+        clReleaseEvent(p->ev[i]);
+        char name[64] = "?";
+        clGetKernelInfo(p->k[i], CL_KERNEL_FUNCTION_NAME, sizeof name, name, NULL);
+        name[sizeof name - 1] = '\0';
+        int j = 0;
+        while (j < p->rows && (strcmp(p->row[j].name, name) || p->row[j].g != p->g[i]))
+            j++;
+        if (j == p->rows) {
+            if (p->rows == PROF_ROWS)
+                j = PROF_ROWS - 1; /* overflow lands in the last row */
+            else {
+                p->rows++;
+                snprintf(p->row[j].name, sizeof p->row[j].name, "%s", name);
+                p->row[j].g = p->g[i];
+            }
+        }
+        p->row[j].count++;
+        p->row[j].ns += b > a ? (double)(b - a) : 0.0;
+    }
+    p->n = 0;
+}
+
+static int prof_cmp(const void *a, const void *b)
+{
+    double x = ((const struct prof_row *)a)->ns, y = ((const struct prof_row *)b)->ns;
+    return (x < y) - (x > y);
+}
+
+static void prof_report(struct prof *p)
+{
+    prof_drain(p);
+    double wall = prof_now() - p->t0, tot = 0;
+    for (int j = 0; j < p->rows; j++)
+        tot += p->row[j].ns;
+    qsort(p->row, (size_t)p->rows, sizeof p->row[0], prof_cmp);
+    fprintf(stderr, "# profile: OpenCL kernel time from events (device start to end), by kernel "
+                    "(GEMMs also by the weight's panel count, g_last)\n");
+    fprintf(stderr, "%-28s %8s %9s %10s %9s %6s\n", "kernel", "g_last", "launches", "total ms",
+            "mean us", "share");
+    for (int j = 0; j < p->rows; j++)
+        fprintf(stderr, "%-28s %8zu %9ld %10.1f %9.1f %5.1f%%\n", p->row[j].name, p->row[j].g,
+                p->row[j].count, p->row[j].ns / 1e6, p->row[j].ns / 1e3 / (double)p->row[j].count,
+                tot > 0 ? 100.0 * p->row[j].ns / tot : 0.0);
+    fprintf(stderr, "# kernels %.1f ms of %.1f ms wall from the first launch to teardown (the rest: "
+                    "host work, transfers, launch gaps)\n", tot / 1e6, wall * 1e3);
+}
+
+static const char *cl_kname(cl_kernel k, char *buf)
+{
+    buf[0] = '\0';
+    clGetKernelInfo(k, CL_KERNEL_FUNCTION_NAME, 64, buf, NULL);
+    buf[63] = '\0';
+    return buf;
+}
+
 enum bb_status bb_cl_launch(struct bb_cl *cl, cl_kernel k, cl_uint dims, const size_t *global,
                             const size_t *local, struct bb_error *err)
 {
-    cl_int rc = clEnqueueNDRangeKernel(cl->queue, k, dims, NULL, global, local, 0, NULL, NULL);
+    return bb_cl_launch_at(cl, k, dims, NULL, global, local, err);
+}
+
+enum bb_status bb_cl_launch_at(struct bb_cl *cl, cl_kernel k, cl_uint dims, const size_t *offset,
+                               const size_t *global, const size_t *local, struct bb_error *err)
+{
+    struct prof *p = cl->prof;
+    char kn[64];
+    cl_int rc;
+    if (p) {
+        if (p->n == PROF_BATCH)
+            prof_drain(p);
+        if (p->t0 == 0)
+            p->t0 = prof_now();
+        rc = clEnqueueNDRangeKernel(cl->queue, k, dims, offset, global, local, 0, NULL,
+                                    &p->ev[p->n]);
+        if (rc == CL_SUCCESS) {
+            p->k[p->n] = k;
+            /* GEMMs keep their weight's panel count; other kernels one row each */
+            p->g[p->n++] = dims > 1 && !strncmp(cl_kname(k, kn), "bb_matmul", 9) ? global[dims - 1] : 0;
+        }
+    } else {
+        rc = clEnqueueNDRangeKernel(cl->queue, k, dims, offset, global, local, 0, NULL, NULL);
+    }
     if (rc == CL_SUCCESS)
         return BB_OK;
     char name[128] = "?";
@@ -828,6 +946,10 @@ static void cl_free(struct bb_backend *be)
     if (cl) {
         if (cl->queue)
             clFinish(cl->queue);
+        if (cl->prof) {
+            prof_report(cl->prof);
+            free(cl->prof);
+        }
         struct kernel_table *t = cl->kernels;
         for (int i = 0; t && i < t->n; i++)
             clReleaseKernel(t->k[i]);
@@ -883,7 +1005,11 @@ static enum bb_status open_device(struct bb_cl *cl, const struct cl_dev *d, stru
         cl->ctx = NULL;
         return bb_cl_check(err, rc, "clCreateContext");
     }
-    cl->queue = clCreateCommandQueue(cl->ctx, d->device, 0, &rc);
+    const char *pe = getenv("BIASBENCH_PROFILE");
+    if (pe && *pe && strcmp(pe, "0"))
+        cl->prof = calloc(1, sizeof(struct prof));
+    cl->queue = clCreateCommandQueue(cl->ctx, d->device, cl->prof ? CL_QUEUE_PROFILING_ENABLE : 0,
+                                     &rc);
     if (rc != CL_SUCCESS) {
         cl->queue = NULL;
         return bb_cl_check(err, rc, "clCreateCommandQueue");

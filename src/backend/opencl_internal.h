@@ -28,6 +28,7 @@ struct bb_cl {
     bool cache_hit;           /* program came from the binary cache */
     void *kernels;            /* opencl.c's name -> cl_kernel table */
     void *matmul;             /* opencl_matmul.c's private state (tuning params) */
+    void *prof;               /* opencl.c's kernel-time table when BIASBENCH_PROFILE is set */
 };
 
 /* The bb_cl of an OpenCL backend (be->impl). */
@@ -46,6 +47,9 @@ enum bb_status bb_cl_kernel(struct bb_cl *cl, const char *name, cl_kernel *out,
 /* Set args then enqueue an NDRange kernel (no host sync). local may be NULL. */
 enum bb_status bb_cl_launch(struct bb_cl *cl, cl_kernel k, cl_uint dims, const size_t *global,
                             const size_t *local, struct bb_error *err);
+/* The same with a global work offset (NULL: none). */
+enum bb_status bb_cl_launch_at(struct bb_cl *cl, cl_kernel k, cl_uint dims, const size_t *offset,
+                               const size_t *global, const size_t *local, struct bb_error *err);
 /* Allocate a buffer (zero-copy on CPU devices). */
 enum bb_status bb_cl_buffer_new(struct bb_cl *cl, size_t bytes, struct bb_buffer **out,
                                 struct bb_error *err);

@@ -211,6 +211,8 @@ enum bb_status bb_cl_quant_matmul(struct bb_cl *cl, struct bb_buffer *x, const s
         return BB_OK;
     int mr = bb_cl_matmul_mr(cl), big = m >= mr, rows = big ? mr : 1;
     const char *name = names[w->dtype][big];
+    if (m == 1 && w->dtype == BB_Q4_1)
+        name = "bb_matmul_q4_1_m1"; /* a generation step: scales out of the inner loop */
     cl_kernel kern;
     enum bb_status s;
     if ((s = bb_cl_kernel(cl, name, &kern, err)))
