@@ -935,7 +935,12 @@ enum bb_status bb_run(const struct bb_run_opts *o, char **run_dir_out, struct bb
             R.n_planned += !R.tasks[k].skip && task_has_model(R.tasks[k].t, &R.models[i]);
     for (size_t i = 0; i < R.n_models && !st; i++)
         st = run_model(&R, &R.models[i], err);
-    if (!st && R.results.n == 0)
+    /* an empty shard (more shards than jobs) is not a failure: merge joins it */
+    bool empty_shard = o->shard_count > 1 && R.n_done == 0;
+    if (empty_shard)
+        bb_warn("shard %u/%u has no task x model job; its run directory is empty and merges as such",
+                o->shard_index, o->shard_count);
+    if (!st && R.results.n == 0 && !empty_shard)
         st = bb_fail(err, BB_E_INPUT, "nothing was measured: the %zu task run(s) produced no "
                      "result rows%s", R.n_done, R.rec.n_skips ? " (see the skipped parts above)" : "");
     if (!st && o->require_all && R.rec.n_skips) {

@@ -67,11 +67,12 @@ static int replay_dir(const char *name, const char *dir, int (*fn)(const uint8_t
                 bail("out of memory");
             memcpy(exact, text, len);
             free(text);
-            fn(exact, len);
+            int r = fn(exact, len); /* a crash or sanitizer report ends the file */
             free(exact);
             done++;
             if (each_point)
-                ok(1, "%s: regression %s replays without a crash", name, f);
+                is_int(0, r, "%s: regression %s replays (the harness accepts it, no crash)", name,
+                       f);
         }
         free(ents[i]);
     }

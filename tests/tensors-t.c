@@ -233,7 +233,6 @@ int main(void)
     sharded();
     minilm();
     gguf();
-    bb_tensors_close(NULL);
-    ok(true, "closing NULL is a no-op");
-    return 0;
+    bb_tensors_close(NULL); /* a no-op; a crash here ends the file */
+    return tap_failures() ? 1 : 0;
 }

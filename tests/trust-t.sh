@@ -40,7 +40,8 @@ if [ -z "$M" ]; then # the model-free checks only need the model's name to resol
   mkdir -p "$T/models/all-MiniLM-L6-v2"; BIASBENCH_MODELS=$T/models; export BIASBENCH_MODELS
 fi
 
-echo "1..54"
+# the last two points are opt-in (see the end): not planned, not skipped, when off
+if [ "${BIASBENCH_TEST_DEFAULT_SUITE:-}" = 1 ]; then echo "1..54"; else echo "1..52"; fi
 
 # ---- validate: everything checkable without a model, as file:line --------------------
 expect 2 "bad-last-row.yaml:7:11: datasets[1] 'broken': " "validate: a malformed row in the last task's data names the suite line" -- validate "$D/bad-last-row.yaml"
@@ -164,7 +165,7 @@ if [ "${BIASBENCH_TEST_DEFAULT_SUITE:-}" = 1 ]; then
   [ $rc1 = 0 ] && [ $rc2 = 0 ]; ok $? "the default suite's second run passes the gates against the first, both ways"
   [ $rc1 = 0 ] && [ $rc2 = 0 ] || grep -E "^(not ok|  message)" "$T/tap" | sed 's/^/#   /'
 else
-  skip "default suite run twice" "set BIASBENCH_TEST_DEFAULT_SUITE=1 (minutes of CPU)"
-  skip "default suite gated against its rerun" "set BIASBENCH_TEST_DEFAULT_SUITE=1"
+  echo "# not planned: two default-suite runs gated against each other (minutes of CPU;"
+  echo "# opt in with BIASBENCH_TEST_DEFAULT_SUITE=1)"
 fi
 exit $((fails > 0))

@@ -63,6 +63,26 @@ struct bb_lm_arch {
 
 
 extern const struct bb_lm_arch bb_lm_llama, bb_lm_qwen2, bb_lm_gpt2;
+
+/* The Hugging Face tensor names Llama and Qwen2 share (LlamaForCausalLM and
+ * Qwen2ForCausalLM lay their modules out alike), as designated initializers
+ * of hf_names. */
+#define BB_LM_HF_LLAMA_NAMES                                                          \
+    [BB_LM_TOK_EMB] = "model.embed_tokens.weight",                                    \
+    [BB_LM_OUT_NORM] = "model.norm.weight", [BB_LM_OUTPUT] = "lm_head.weight",        \
+    [BB_LM_ATTN_NORM] = "model.layers.%d.input_layernorm.weight",                     \
+    [BB_LM_Q] = "model.layers.%d.self_attn.q_proj.weight",                            \
+    [BB_LM_K] = "model.layers.%d.self_attn.k_proj.weight",                            \
+    [BB_LM_V] = "model.layers.%d.self_attn.v_proj.weight",                            \
+    [BB_LM_O] = "model.layers.%d.self_attn.o_proj.weight",                            \
+    [BB_LM_FFN_NORM] = "model.layers.%d.post_attention_layernorm.weight",             \
+    [BB_LM_GATE] = "model.layers.%d.mlp.gate_proj.weight",                            \
+    [BB_LM_UP] = "model.layers.%d.mlp.up_proj.weight",                                \
+    [BB_LM_DOWN] = "model.layers.%d.mlp.down_proj.weight"
+
+/* config.json of a Llama or Qwen2 folder (llama.c). */
+enum bb_status bb_lm_hf_llama_hparams(const void *root, struct bb_lm_hparams *hp,
+                                      struct bb_error *err);
 /* NULL when no arch serves the name. */
 const struct bb_lm_arch *bb_lm_arch_by_gguf(const char *gguf_arch);
 const struct bb_lm_arch *bb_lm_arch_by_hf(const char *model_type);
