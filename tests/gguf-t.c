@@ -583,7 +583,7 @@ static unsigned long walk(const struct bb_gguf *g)
                 struct bb_gguf_str s = bb_gguf_arr_str(kv, j);
                 sum += s.len ? (unsigned char)s.s[s.len - 1] : 0;
             } else {
-                sum += (unsigned long)bb_gguf_arr_int(kv, j) + (unsigned long)bb_gguf_arr_float(kv, j);
+                sum += (unsigned long)bb_gguf_arr_int(kv, j) + (bb_gguf_arr_float(kv, j) != 0.0);
             }
         }
     }

@@ -220,7 +220,8 @@ static void check_golden(const struct bb_tokenizer *tok, const char *golden,
         char *dec = NULL, *want_text;
         size_t dn = 0, wn;
         int first = flags & BB_TOK_ADD_SPECIAL ? 1 : 0; /* tiny: skip its BOS */
-        if (bb_tokenizer_decode(tok, enc.ids + first, enc.n - first, false, &dec, &dn, &err))
+        const int32_t *ids = enc.n > first ? enc.ids + first : enc.ids; /* enc.ids NULL when empty */
+        if (bb_tokenizer_decode(tok, ids, enc.n - first, false, &dec, &dn, &err))
             bail("%s: decode failed: %s", line, err.msg);
         want_text = lossy(x->text, x->len, &wn);
         if (dn == wn && !memcmp(dec, want_text, wn))
