@@ -246,7 +246,7 @@ static void decoder_runs(void)
     char out[4200], *err = NULL;
     snprintf(out, sizeof out, "%s/smollm2", test_tmp_dir());
     const char *args[] = {"run", g_suite, "--data-dir", g_data, "--model", "smollm2", "--out", out,
-                          "--force", "--backend", "ref", NULL};
+                          "--force", NULL};
     int rc = run_bb(args, &err);
     if (rc != 0 && !strstr(err, "' on model 'smollm2': ")) { /* not a task's error */
         char first[400];
