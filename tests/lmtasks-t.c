@@ -155,6 +155,20 @@ static void rows_read(const char *path, struct rows *r)
     csv_free(&p);
     free(s);
 }
+static void rows_free(struct rows *r)
+{
+    for (int i = 0; i < r->n; i++) {
+        for (int j = 0; j < r->nf[i]; j++)
+            free(r->row[i][j]);
+        free(r->row[i]);
+    }
+    for (int j = 0; j < r->cur_nf; j++)
+        free(r->cur[j]);
+    free(r->cur);
+    free(r->row);
+    free(r->nf);
+}
+
 static const char *rows_get(const struct rows *r, const char *id, int col)
 {
     for (int i = 1; i < r->n; i++)
@@ -237,6 +251,8 @@ static void golden_smollm2(void)
        "1e-3 of transformers fp32 (worst %.3g, %d missing)", n_items, worst, missing);
     is_int(metrics, metrics_eq, "golden: the %d task metrics equal transformers' (pct_stereotype, "
            "ss, lms, icat, accuracy, S_DIS, S_AMB; mean |delta| within 1e-3)", metrics);
+    for (int t = 0; t < 3; t++)
+        rows_free(&items[t]);
     free(csv);
     free(gold);
 }

@@ -87,6 +87,15 @@ int main(void)
     fclose(f);
     is_int(BB_E_INPUT, bb_results_read_csv(out, &none, &err), "not a results.csv: refused");
     contains(err.msg, "column 'dataset' is missing", "... naming the missing column");
+    /* found by the rundata fuzz harness: an n too large for a long was cast (UB) */
+    f = fopen(out, "w");
+    fputs("suite,task,dataset,model,variant,group,metric,value,ci_low,ci_high,n,p_value,"
+          "higher_is_better,kind\ns,t,d,m,f32,all,accuracy,0.5,,,3.33333e49,,true,quality\n", f);
+    fclose(f);
+    struct bb_results huge = {0};
+    is_int(BB_E_INPUT, bb_results_read_csv(out, &huge, &err), "n of 3.3e49: refused");
+    contains(err.msg, "column 'n': 3.33333e+49 is not a whole count", "... naming the column");
+    bb_results_free(&huge);
     bb_results_free(&old);
     bb_results_free(&back);
     bb_results_free(&none);

@@ -159,6 +159,9 @@ static enum bb_status parse_row(const struct bb_table *t, size_t i, const int *c
         (st = parse_num(t, i, col[11], &r->p_value, err)) ||
         (st = parse_num(t, i, col[14], &r->p_adjusted, err)))
         return st;
+    if (isfinite(n) && (n < 0 || n > 9.0e15 || n != floor(n)))
+        return bb_fail(err, BB_E_INPUT, "%s:%ld: column 'n': %g is not a whole count", path,
+                       line, n);
     r->n = isfinite(n) ? (long)n : 0;
     r->adjust_method = col[15] < 0 ? NULL : (char *)bb_table_get(t, i, col[15]);
     const char *hib = bb_table_get(t, i, col[12]), *kind = bb_table_get(t, i, col[13]);
