@@ -926,7 +926,6 @@ enum bb_status bb_lm_step(struct bb_lm *lm, const int32_t *ids, int n, int n_pas
     if (!s)
         s = body(lm, n, &kv, err);
     int32_t none = -1, am = 0;
-    float lp;
     struct lm_scratch *sc = &lm->s;
     if (!s)
         s = head_rows(lm, n - 1, 1, err);
@@ -938,7 +937,6 @@ enum bb_status bb_lm_step(struct bb_lm *lm, const int32_t *ids, int n, int n_pas
         s = bb_backend_download(lm->be, sc->am, 0, &am, 4, err);
     if (!s && logits)
         s = bb_backend_download(lm->be, sc->logits, 0, logits, (size_t)lm->hp.n_vocab * 4, err);
-    (void)lp;
     if (!s && next)
         *next = am;
     return s;

@@ -80,6 +80,9 @@ extern const struct bb_lm_arch bb_lm_llama, bb_lm_qwen2, bb_lm_gpt2;
     [BB_LM_UP] = "model.layers.%d.mlp.up_proj.weight",                                \
     [BB_LM_DOWN] = "model.layers.%d.mlp.down_proj.weight"
 
+/* An integer of config.json in min .. 2^24 (absent and optional: *out kept), llama.c. */
+enum bb_status bb_lm_hf_int(const void *root, const char *key, bool required, int min, int *out,
+                            struct bb_error *err);
 /* config.json of a Llama or Qwen2 folder (llama.c). */
 enum bb_status bb_lm_hf_llama_hparams(const void *root, struct bb_lm_hparams *hp,
                                       struct bb_error *err);

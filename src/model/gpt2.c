@@ -7,37 +7,24 @@
 
 #include "json.h"
 
-static enum bb_status get_int(const json_t *j, const char *key, bool required, int *out,
-                              struct bb_error *err)
-{
-    long long v = *out;
-    enum bb_status s = bb_json_get_int(j, key, "config.json", required, &v, err);
-    if (s)
-        return s;
-    if (v < 1 || v > (1 << 24))
-        return bb_fail(err, BB_E_INPUT, "config.json: %s = %lld: expected 1 .. %d", key, v,
-                       1 << 24);
-    *out = (int)v;
-    return BB_OK;
-}
-
 static enum bb_status hf_hparams(const void *root, struct bb_lm_hparams *hp, struct bb_error *err)
 {
     const json_t *j = root;
     double eps = 1e-5;
     const char *act = "gelu_new";
     enum bb_status s;
-    if ((s = get_int(j, "n_embd", true, &hp->n_embd, err)) ||
-        (s = get_int(j, "n_layer", true, &hp->n_layer, err)) ||
-        (s = get_int(j, "n_head", true, &hp->n_head, err)) ||
-        (s = get_int(j, "vocab_size", true, &hp->n_vocab, err)) ||
-        (s = get_int(j, "n_positions", true, &hp->n_ctx, err)) ||
+    if ((s = bb_lm_hf_int(j, "n_embd", true, 1, &hp->n_embd, err)) ||
+        (s = bb_lm_hf_int(j, "n_layer", true, 1, &hp->n_layer, err)) ||
+        (s = bb_lm_hf_int(j, "n_head", true, 1, &hp->n_head, err)) ||
+        (s = bb_lm_hf_int(j, "vocab_size", true, 1, &hp->n_vocab, err)) ||
+        (s = bb_lm_hf_int(j, "n_positions", true, 1, &hp->n_ctx, err)) ||
         (s = bb_json_get_real(j, "layer_norm_epsilon", "config.json", false, &eps, err)) ||
         (s = bb_json_get_string(j, "activation_function", "config.json", false, &act, err)))
         return s;
     hp->n_ff = 4 * hp->n_embd;
     const json_t *inner = json_object_get(j, "n_inner");
-    if (inner && !json_is_null(inner) && (s = get_int(j, "n_inner", true, &hp->n_ff, err)))
+    if (inner && !json_is_null(inner) &&
+        (s = bb_lm_hf_int(j, "n_inner", true, 1, &hp->n_ff, err)))
         return s;
     if (strcmp(act, "gelu_new") && strcmp(act, "gelu_pytorch_tanh"))
         return bb_fail(err, BB_E_UNSUPPORTED, "config.json: activation_function '%s': "

@@ -7,9 +7,10 @@
 
 #include "json.h"
 
-static enum bb_status get_int(const json_t *j, const char *key, bool required, int min, int *out,
-                              struct bb_error *err)
+enum bb_status bb_lm_hf_int(const void *root, const char *key, bool required, int min, int *out,
+                            struct bb_error *err)
 {
+    const json_t *j = root;
     long long v = *out;
     enum bb_status s = bb_json_get_int(j, key, "config.json", required, &v, err);
     if (s)
@@ -30,14 +31,14 @@ enum bb_status bb_lm_hf_llama_hparams(const void *root, struct bb_lm_hparams *hp
     enum bb_status s;
     hp->n_kv_head = 0;
     hp->head_dim = 0;
-    if ((s = get_int(j, "hidden_size", true, 1, &hp->n_embd, err)) ||
-        (s = get_int(j, "num_hidden_layers", true, 1, &hp->n_layer, err)) ||
-        (s = get_int(j, "num_attention_heads", true, 1, &hp->n_head, err)) ||
-        (s = get_int(j, "num_key_value_heads", false, 0, &hp->n_kv_head, err)) ||
-        (s = get_int(j, "head_dim", false, 0, &hp->head_dim, err)) ||
-        (s = get_int(j, "intermediate_size", true, 1, &hp->n_ff, err)) ||
-        (s = get_int(j, "vocab_size", true, 1, &hp->n_vocab, err)) ||
-        (s = get_int(j, "max_position_embeddings", true, 1, &hp->n_ctx, err)) ||
+    if ((s = bb_lm_hf_int(j, "hidden_size", true, 1, &hp->n_embd, err)) ||
+        (s = bb_lm_hf_int(j, "num_hidden_layers", true, 1, &hp->n_layer, err)) ||
+        (s = bb_lm_hf_int(j, "num_attention_heads", true, 1, &hp->n_head, err)) ||
+        (s = bb_lm_hf_int(j, "num_key_value_heads", false, 0, &hp->n_kv_head, err)) ||
+        (s = bb_lm_hf_int(j, "head_dim", false, 0, &hp->head_dim, err)) ||
+        (s = bb_lm_hf_int(j, "intermediate_size", true, 1, &hp->n_ff, err)) ||
+        (s = bb_lm_hf_int(j, "vocab_size", true, 1, &hp->n_vocab, err)) ||
+        (s = bb_lm_hf_int(j, "max_position_embeddings", true, 1, &hp->n_ctx, err)) ||
         (s = bb_json_get_real(j, "rope_theta", "config.json", false, &theta, err)) ||
         (s = bb_json_get_real(j, "rms_norm_eps", "config.json", false, &eps, err)) ||
         (s = bb_json_get_bool(j, "tie_word_embeddings", "config.json", false, &tied, err)))

@@ -22,8 +22,7 @@ static enum bb_status need_lm(struct bb_model *m, struct bb_lm **lm, struct bb_e
 
 /* The token lm-evaluation-harness puts before a text scored without context:
  * BOS when the model defines one, else EOS. */
-int32_t bb_model_prefix_token(struct bb_model *m);
-int32_t bb_model_prefix_token(struct bb_model *m)
+static int32_t prefix_token(struct bb_model *m)
 {
     const struct bb_lm_hparams *hp = bb_lm_hparams(bb_model_lm(m));
     return hp->bos >= 0 ? hp->bos : hp->eos >= 0 ? hp->eos : 0;
@@ -76,7 +75,7 @@ static enum bb_status tokenize_request(struct bb_model *m, const struct bb_logli
         s = bb_fail(err, BB_E_NOMEM, "out of memory tokenizing a request");
     if (!s) {
         if (keep == 0) {
-            q->ids[0] = bb_model_prefix_token(m);
+            q->ids[0] = prefix_token(m);
             memcpy(q->ids + 1, whole.ids, (size_t)n_cont * sizeof *q->ids);
         } else {
             memcpy(q->ids, ctx.ids, (size_t)n_ctx * sizeof *q->ids); /* context as encoded alone */
