@@ -24,7 +24,7 @@ BB_FUZZ_TARGET(gguf)
         return 0;
     bb_gguf_version(g);
     bb_gguf_path(g);
-    volatile int64_t sink = 0;
+    volatile uint64_t sink = 0; /* unsigned: wraps instead of overflowing */
     int nkv = bb_gguf_kv_count(g);
     for (int i = 0; i < nkv; i++) {
         const struct bb_gguf_kv *kv = bb_gguf_kv_at(g, i);
@@ -54,8 +54,8 @@ BB_FUZZ_TARGET(gguf)
                     if (e.len)
                         sink += e.s[0] + e.s[e.len - 1];
                 } else {
-                    sink += bb_gguf_arr_int(kv, k);
-                    sink += (int64_t)(bb_gguf_arr_float(kv, k) != 0);
+                    sink += (uint64_t)bb_gguf_arr_int(kv, k);
+                    sink += (uint64_t)(bb_gguf_arr_float(kv, k) != 0);
                 }
                 if (k == kv->arr_len - 1)
                     break;

@@ -17,6 +17,8 @@
 #   FUZZ_MERGE    1: afterwards merge what each run found back into
 #                 fuzz/corpus/NAME (-merge=1: only inputs that add coverage)
 #   FUZZ_JOBS     harnesses run at once (default 1)
+#   FUZZ_SEED     libFuzzer -seed (default: random); .ci/run fixes it so that a
+#                 CI verdict does not depend on the draw
 #   CC            compiler for the fuzz build (default clang)
 set -eu
 
@@ -78,6 +80,8 @@ run_one() {
     d=$(dict_of "$n")
     dict=
     [ -n "$d" ] && [ -f "$src/fuzz/dict/$d.dict" ] && dict="-dict=$src/fuzz/dict/$d.dict"
+    seed=
+    [ -n "${FUZZ_SEED:-}" ] && seed="-seed=$FUZZ_SEED"
     rc=0
     mkdir -p "$out/tmp"
     # the harnesses' sandbox folders go under $out/tmp (a crash skips their cleanup)
@@ -85,7 +89,7 @@ run_one() {
     ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:allocator_may_return_null=1} \
     UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
     "$bin" -max_total_time="$secs" -timeout=25 -rss_limit_mb=2560 \
-        -print_final_stats=1 -artifact_prefix="$out/findings/$n-" $dict \
+        -print_final_stats=1 -artifact_prefix="$out/findings/$n-" $dict $seed \
         "$work" $extra >"$out/$n.log" 2>&1 || rc=$?
     echo $rc >"$out/$n.status"
 }
