@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "backend/backend.h"
-#include "log.h"
+#include "core/log.h"
 
 /* a linear layer shape: out (m, n) = act(x (m, k) W^T + b) [+ residual] */
 struct shape {

@@ -11,8 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "status.h"
+#include "core/log.h"
+#include "core/status.h"
 
 static char g_dir[PATH_MAX];
 static char g_real[PATH_MAX];

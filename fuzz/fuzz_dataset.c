@@ -1,4 +1,4 @@
-/* fuzz_dataset.c: libFuzzer harness for the dataset reader (src/dataset.c):
+/* fuzz_dataset.c: libFuzzer harness for the dataset reader (src/suite/dataset.c):
  * CSV, TSV, JSON Lines and whole JSON documents, plus the SEAT/WEAT and word
  * list loaders and the Python list splitter.
  *
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dataset.h"
+#include "suite/dataset.h"
 #include "fuzz-common.h"
 
 static const char *const ext[4] = {"d.csv", "d.tsv", "d.jsonl", "d.json"};

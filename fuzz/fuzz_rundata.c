@@ -1,5 +1,5 @@
 /* fuzz_rundata.c: libFuzzer harness for a run as `biasbench compare` and
- * `biasbench gate` read it (src/compare.c over src/dataset.c): manifest.json,
+ * `biasbench gate` read it (src/compare/compare.c over src/suite/dataset.c): manifest.json,
  * results.csv and the per-item files, then a full comparison of the run with
  * itself (every paired test: bootstrap, McNemar, WEAT, counterfactual, CI
  * overlap; Benjamini-Hochberg), written in all three formats.
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compare.h"
+#include "compare/compare.h"
 #include "fuzz-common.h"
 
 /* compare.c's file_part: the id with every byte outside [A-Za-z0-9._-] as '_'. */

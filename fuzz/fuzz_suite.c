@@ -1,4 +1,4 @@
-/* fuzz_suite.c: libFuzzer harness for the YAML suite reader (src/suite.c).
+/* fuzz_suite.c: libFuzzer harness for the YAML suite reader (src/suite/suite.c).
  *
  * Input: suite.yaml, then optional included files split on "\n#@@\n" and
  * written beside it as 1.yaml, 2.yaml, ... (so "include: [1.yaml]" reaches
@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "fuzz-common.h"
-#include "suite.h"
+#include "suite/suite.h"
 
 BB_FUZZ_TARGET(suite)
 {

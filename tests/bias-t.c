@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dataset.h"
+#include "suite/dataset.h"
 #include "tap.h"
 #include "metrics/bias.h"
 

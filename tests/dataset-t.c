@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dataset.h"
-#include "paths.h"
+#include "suite/dataset.h"
+#include "core/paths.h"
 #include "tap.h"
 
 static struct bb_dataset_spec spec_of(const char *fixture)

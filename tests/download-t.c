@@ -10,8 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "download.h"
-#include "sha256.h"
+#include "core/download.h"
+#include "core/sha256.h"
 #include "tap.h"
 
 static char g_root[PATH_MAX]; /* absolute scratch folder */

@@ -10,7 +10,7 @@
 
 #include "backend/backend.h"
 #include "golden-io.h"
-#include "log.h"
+#include "core/log.h"
 #include "model/model.h"
 #include "tap.h"
 

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "model/gguf.h"
-#include "paths.h"
+#include "core/paths.h"
 #include "tap.h"
 
 /* ---- a tiny GGUF writer --------------------------------------------------- */

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sha256.h"
+#include "core/sha256.h"
 #include "tap.h"
 
 /* ---- the STS-B CSV ----------------------------------------------------------- */

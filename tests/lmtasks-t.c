@@ -21,8 +21,8 @@
 
 #include <csv.h>
 
-#include "compare.h"
-#include "dataset.h"
+#include "compare/compare.h"
+#include "suite/dataset.h"
 #include "metrics/table.h"
 #include "tap.h"
 

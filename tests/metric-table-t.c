@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "metrics/table.h"
-#include "suite.h"
+#include "suite/suite.h"
 #include "tap.h"
 
 static void test_rows(void)

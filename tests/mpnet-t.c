@@ -15,9 +15,9 @@
 
 #include "backend/backend.h"
 #include "golden-io.h"
-#include "log.h"
+#include "core/log.h"
 #include "model/model.h"
-#include "paths.h"
+#include "core/paths.h"
 #include "tap.h"
 
 #define F16_MAX 100

@@ -17,8 +17,8 @@
 #include "metrics/logreg.h"
 #include "metrics/ranking.h"
 #include "model/model.h"
-#include "paths.h"
-#include "suite.h"
+#include "core/paths.h"
+#include "suite/suite.h"
 #include "tap.h"
 #include "tasks/task.h"
 

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "report/report.h"
-#include "suite.h"
+#include "suite/suite.h"
 #include "tap.h"
 
 static struct bb_results res, res2;

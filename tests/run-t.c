@@ -570,7 +570,7 @@ static int wait_status(pid_t pid, double secs)
  * million warm-up passes, so the run cannot have finished when the signal is
  * sent (checked: the child is still running just before). The signal goes at
  * several moments after manifest.json appears, and once after the first
- * task's per-item file is written. The handler (src/fileout.c) removes open
+ * task's per-item file is written. The handler (src/core/fileout.c) removes open
  * temporaries and calls _exit(130): a normal exit with status 130, which a
  * death by the default SIGINT action (WIFSIGNALED) is not. */
 static void test_interrupt(void)

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sha256.h"
+#include "core/sha256.h"
 #include "tap.h"
 
 static const char *hex_of(const void *data, size_t len)

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "suite.h"
+#include "suite/suite.h"
 #include "tap.h"
 
 static void check_top(const struct bb_suite *s)

@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "paths.h"
+#include "core/paths.h"
 
 static int g_run, g_fail, g_planned;
 static bool g_lazy;

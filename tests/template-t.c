@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "tap.h"
-#include "template.h"
+#include "suite/template.h"
 
 #define FIX(name) test_src_path("tests/data/datasets/" name)
 

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 
 #include "model/tensors.h"
-#include "paths.h"
+#include "core/paths.h"
 #include "tap.h"
 
 static void write_bytes(const char *path, const void *d, size_t n)

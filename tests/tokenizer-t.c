@@ -9,9 +9,9 @@
 #include <sys/stat.h>
 
 #include "golden-io.h"
-#include "log.h"
-#include "paths.h"
-#include "sha256.h"
+#include "core/log.h"
+#include "core/paths.h"
+#include "core/sha256.h"
 #include "tap.h"
 #include "tokenizer/tokenizer.h"
 #include "tokenizer/unicode.h"

@@ -23,7 +23,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "status.h"
+#include "core/status.h"
 
 /* Element types of buffers and weights. The quantised types are ggml's block
  * formats (as stored in GGUF files): a row of n elements is n / block_size

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "status.h"
+#include "core/status.h"
 
 #define BB_FNV64_INIT 0xcbf29ce484222325ULL
 

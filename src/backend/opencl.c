@@ -15,8 +15,8 @@
 #include "backend/cl_cache.h"
 #include "backend/kernels_embedded.h"
 #include "backend/opencl_internal.h"
-#include "log.h"
-#include "paths.h"
+#include "core/log.h"
+#include "core/paths.h"
 
 #define LOCAL_1D 64 /* fixed local size: PoCL compiles again for each new one */
 #define MAX_KERNELS 64

@@ -19,8 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "half.h"
-#include "log.h"
+#include "core/half.h"
+#include "core/log.h"
 
 /* kernel flags, as kernels/matmul.cl defines them */
 enum { MM_BIAS = 1, MM_RESIDUAL = 2, MM_GELU = 4, MM_GELU_TANH = 8, MM_SILU = 16 };

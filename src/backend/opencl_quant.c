@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "half.h"
-#include "log.h"
+#include "core/half.h"
+#include "core/log.h"
 
 #define QP 16 /* BB_QP: columns per panel */
 #ifndef QL1

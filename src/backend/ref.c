@@ -74,7 +74,7 @@ static enum bb_status ref_sync(struct bb_backend *be, struct bb_error *err)
 }
 
 /* ---- half precision conversions (IEEE binary16, bfloat16) -------------- */
-/* Written separately from src/half.c on purpose: the oracle must not share
+/* Written separately from src/core/half.c on purpose: the oracle must not share
  * the product's rounding. */
 
 static float half_to_float(uint16_t h)

@@ -44,8 +44,8 @@
 #include "metrics/fairness.h"
 #include "metrics/stats.h"
 #include "metrics/weat.h"
-#include "status.h"
-#include "suite.h"
+#include "core/status.h"
+#include "suite/suite.h"
 
 /* ---- multiple comparisons ------------------------------------------------- */
 

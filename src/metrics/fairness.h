@@ -32,7 +32,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "status.h"
+#include "core/status.h"
 
 #define BB_FAIRNESS_SMALL_SHARE 0.02 /* groups below 2% of the data are "small" */
 #define BB_FAIRNESS_ZTEST_MIN_N 30   /* z-test when both groups have n >= this */

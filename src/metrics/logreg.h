@@ -15,7 +15,7 @@
 
 #include <stddef.h>
 
-#include "status.h"
+#include "core/status.h"
 
 struct bb_logreg_opts {
     double C;     /* inverse regularisation strength, > 0; default 1 */

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dataset.h"
-#include "fileout.h"
+#include "suite/dataset.h"
+#include "core/fileout.h"
 
 const char *bb_result_kind_name(enum bb_result_kind k)
 {

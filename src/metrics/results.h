@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 
-#include "status.h"
+#include "core/status.h"
 
 enum bb_result_kind { BB_KIND_QUALITY = 0, BB_KIND_BIAS, BB_KIND_TIMING };
 enum bb_direction { BB_DIR_NONE = 0, BB_DIR_HIGHER, BB_DIR_LOWER };

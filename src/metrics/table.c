@@ -5,7 +5,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "suite.h"
+#include "suite/suite.h"
 
 #define T(x)   (1u << BB_TASK_##x)
 #define LM_ACC (T(ZERO_SHOT) | T(BBQ) | T(CHOICE))

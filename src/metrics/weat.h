@@ -31,7 +31,7 @@
 #include <stdint.h>
 
 #include "metrics/stats.h"
-#include "status.h"
+#include "core/status.h"
 
 /* Embeddings as row-major matrices, one row per item, dim columns. */
 struct bb_weat_sets {

@@ -5,9 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "json.h"
-#include "log.h"
-#include "paths.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "core/paths.h"
 
 #define BIG (1LL << 24) /* bound on sizes: a hostile config cannot ask for huge tables */
 

@@ -8,7 +8,7 @@
 #include <stdbool.h>
 
 #include "backend/backend.h"
-#include "status.h"
+#include "core/status.h"
 
 struct bb_model_config {
     char model_type[32];       /* config.json model_type, e.g. "bert" */

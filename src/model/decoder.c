@@ -14,10 +14,10 @@
 #include <string.h>
 
 #include "backend/quant.h"
-#include "json.h"
-#include "log.h"
+#include "core/json.h"
+#include "core/log.h"
 #include "model/gguf.h"
-#include "paths.h"
+#include "core/paths.h"
 
 /* ---- the architecture table ------------------------------------------------- */
 

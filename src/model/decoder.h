@@ -17,7 +17,7 @@
 #include "backend/backend.h"
 #include "model/model.h"
 #include "model/tensors.h"
-#include "status.h"
+#include "core/status.h"
 
 /* What a tensor is for; a name table maps roles to names ("%d": layer). */
 enum bb_lm_role {

@@ -17,7 +17,7 @@
 #include <stdint.h>
 
 #include "model/tensors.h"
-#include "status.h"
+#include "core/status.h"
 
 /* GGUF metadata value types, numbered as in the file format. */
 enum bb_gguf_type {

@@ -5,7 +5,7 @@
 
 #include <string.h>
 
-#include "json.h"
+#include "core/json.h"
 
 static enum bb_status hf_hparams(const void *root, struct bb_lm_hparams *hp, struct bb_error *err)
 {

@@ -5,7 +5,7 @@
 
 #include <string.h>
 
-#include "json.h"
+#include "core/json.h"
 
 enum bb_status bb_lm_hf_int(const void *root, const char *key, bool required, int min, int *out,
                             struct bb_error *err)

@@ -15,7 +15,7 @@
 #include "model/config.h"
 #include "model/model.h"
 #include "model/safetensors.h"
-#include "status.h"
+#include "core/status.h"
 
 struct bb_loader {
     struct bb_safetensors *st;

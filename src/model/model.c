@@ -10,13 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json.h"
-#include "log.h"
+#include "core/json.h"
+#include "core/log.h"
 #include "model/config.h"
 #include "model/decoder.h"
 #include "model/model_int.h"
 #include "model/safetensors.h"
-#include "paths.h"
+#include "core/paths.h"
 
 struct bb_model {
     char *dir;

@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "backend/backend.h"
-#include "status.h"
+#include "core/status.h"
 #include "tokenizer/tokenizer.h"
 
 struct bb_model_opts {

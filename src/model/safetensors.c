@@ -10,8 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "half.h"
-#include "json.h"
+#include "core/half.h"
+#include "core/json.h"
 
 #define MAX_HEADER_BYTES (100u * 1024u * 1024u) /* the format's own limit */
 

@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #include "backend/backend.h"
-#include "status.h"
+#include "core/status.h"
 
 #define BB_ST_MAX_DIMS 8
 

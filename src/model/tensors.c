@@ -19,7 +19,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "json.h"
+#include "core/json.h"
 #include "model/gguf.h"
 #include "model/safetensors.h"
 

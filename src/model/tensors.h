@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #include "backend/backend.h"
-#include "status.h"
+#include "core/status.h"
 
 #define BB_TENSOR_MAX_DIMS 4
 

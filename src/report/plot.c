@@ -12,8 +12,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "fileout.h"
-#include "log.h"
+#include "core/fileout.h"
+#include "core/log.h"
 
 /* ---- finding and running gnuplot --------------------------------------------- */
 

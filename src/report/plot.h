@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "status.h"
+#include "core/status.h"
 
 struct bb_plot {
     char dir[4096];       /* <run_dir>/charts */

@@ -25,9 +25,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "fileout.h"
-#include "json.h"
-#include "log.h"
+#include "core/fileout.h"
+#include "core/json.h"
+#include "core/log.h"
 #include "metrics/stats.h"
 #include "metrics/table.h"
 #include "report/doc.h"

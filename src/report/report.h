@@ -6,8 +6,8 @@
 #define BB_REPORT_H
 
 #include "metrics/results.h"
-#include "status.h"
-#include "suite.h"
+#include "core/status.h"
+#include "suite/suite.h"
 
 /* Write the charts and report.md / report.html into run_dir (every file
  * atomically, through fileout.h). gnuplot missing: no charts, said once. */

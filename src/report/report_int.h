@@ -10,8 +10,8 @@
 #include "report/doc.h"
 #include "report/plot.h"
 #include "metrics/results.h"
-#include "status.h"
-#include "suite.h"
+#include "core/status.h"
+#include "suite/suite.h"
 
 #define BB_REP_RING 48
 #define BB_REP_CELL 96

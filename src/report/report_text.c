@@ -11,7 +11,7 @@
 
 #include "metrics/table.h"
 #include "report/report_int.h"
-#include "version.h"
+#include "core/version.h"
 
 #define FILL "[TO FILL IN: "
 

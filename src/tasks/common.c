@@ -12,12 +12,12 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "fileout.h"
-#include "log.h"
+#include "core/fileout.h"
+#include "core/log.h"
 #include "metrics/table.h"
 #include "model/model.h"
-#include "paths.h"
-#include "sha256.h"
+#include "core/paths.h"
+#include "core/sha256.h"
 #include "tokenizer/tokenizer.h"
 
 /* ---- seeds ---------------------------------------------------------------- */

@@ -61,7 +61,7 @@
 
 #include "model/model.h"
 #include "metrics/bias.h"
-#include "template.h"
+#include "suite/template.h"
 
 /* ---- loading: templates and filler lists ------------------------------------ */
 

@@ -33,7 +33,7 @@
 #include <unistd.h>
 
 #include "backend/backend.h"
-#include "log.h"
+#include "core/log.h"
 #include "model/model.h"
 #include "tokenizer/tokenizer.h"
 

@@ -27,7 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
+#include "core/log.h"
 #include "metrics/lmbias.h"
 #include "metrics/logreg.h"
 #include "metrics/rng.h"

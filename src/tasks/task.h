@@ -24,13 +24,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "dataset.h"
+#include "suite/dataset.h"
 #include "metrics/rng.h"
 #include "metrics/stats.h"
 #include "metrics/vec.h"
 #include "metrics/results.h"
-#include "status.h"
-#include "suite.h"
+#include "core/status.h"
+#include "suite/suite.h"
 
 struct bb_model;
 struct bb_backend;

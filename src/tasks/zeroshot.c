@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
+#include "core/log.h"
 #include "metrics/classify.h"
 #include "model/model.h"
 

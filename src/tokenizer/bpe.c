@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json.h"
-#include "paths.h"
+#include "core/json.h"
+#include "core/paths.h"
 #include "tokenizer/tokenizer-impl.h"
 #include "tokenizer/unicode.h"
 

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "paths.h"
+#include "core/paths.h"
 
 bool bb_strbuf_add(struct bb_strbuf *b, const char *s, size_t n)
 {

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json.h"
-#include "paths.h"
+#include "core/json.h"
+#include "core/paths.h"
 #include "tokenizer/unicode.h"
 
 #define MAX_SPECIALS BB_TOK_MAX_TEMPLATE

@@ -1,0 +1,53 @@
+/* cmd_fetch.c: `biasbench fetch`: download a Hugging Face model into the cache. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "core/download.h"
+#include "core/paths.h"
+
+static const char usage_text[] =
+    "usage: biasbench fetch [--revision REV] [--dest DIR] ORG/NAME\n\n"
+    "Download a sentence-transformers model from Hugging Face (HF_ENDPOINT and\n"
+    "HF_TOKEN are honoured) into DIR, by default the model cache\n"
+    "(<cache>/models/NAME), where --model NAME then finds it.\n\n"
+    "  -r, --revision REV   branch, tag or commit (default main)\n"
+    "  -o, --dest DIR       destination folder\n";
+
+int bb_cmd_fetch(int argc, char **argv)
+{
+    static const struct option longopts[] = {{"help", no_argument, NULL, 'h'},
+                                             {"revision", required_argument, NULL, 'r'},
+                                             {"dest", required_argument, NULL, 'o'},
+                                             {0}};
+    const char *rev = NULL, *dest = NULL;
+    int opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "hr:o:", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'h': fputs(usage_text, stdout); return 0;
+        case 'r': rev = optarg; break;
+        case 'o': dest = optarg; break;
+        default: fputs(usage_text, stderr); return 2;
+        }
+    }
+    if (argc - optind != 1 || !strchr(argv[optind], '/')) {
+        fprintf(stderr, "biasbench fetch: expected one model id of the form ORG/NAME\n");
+        return 2;
+    }
+    const char *id = argv[optind];
+    char path[4096];
+    if (!dest) {
+        char cache[3000];
+        bb_paths_cache_dir(cache, sizeof cache);
+        snprintf(path, sizeof path, "%s/models/%s", cache, strrchr(id, '/') + 1);
+        dest = path;
+    }
+    struct bb_error err = {0};
+    enum bb_status st = bb_download_hf_model(id, rev, dest, &err);
+    if (st)
+        return bb_cli_fail("fetch", st, &err);
+    printf("%s\n", dest);
+    return 0;
+}

@@ -1,0 +1,95 @@
+/* textin.c: gather input texts from arguments, stdin lines or a CSV/TSV column. */
+#include "textin.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "suite/dataset.h"
+
+static enum bb_status push(struct bb_textlist *tl, const char *s, size_t len, struct bb_error *err)
+{
+    if (tl->n == tl->cap) {
+        size_t cap = tl->cap ? 2 * tl->cap : 64;
+        char **p = realloc(tl->items, cap * sizeof *p);
+        if (!p)
+            return bb_fail(err, BB_E_NOMEM, "out of memory reading texts");
+        tl->items = p;
+        tl->cap = cap;
+    }
+    char *copy = malloc(len + 1);
+    if (!copy)
+        return bb_fail(err, BB_E_NOMEM, "out of memory reading texts");
+    memcpy(copy, s, len);
+    copy[len] = 0;
+    tl->items[tl->n++] = copy;
+    return BB_OK;
+}
+
+enum bb_status bb_textlist_from_args_or_stdin(struct bb_textlist *tl, int argc, char **argv,
+                                              struct bb_error *err)
+{
+    enum bb_status st = BB_OK;
+    for (int i = 0; i < argc && !st; i++)
+        st = push(tl, argv[i], strlen(argv[i]), err);
+    if (argc > 0 || st)
+        return st;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    while (!st && (len = getline(&line, &cap, stdin)) >= 0) {
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+            len--;
+        st = push(tl, line, (size_t)len, err);
+    }
+    free(line);
+    if (!st && tl->n == 0)
+        st = bb_fail(err, BB_E_USAGE, "no input texts (give them as arguments or on stdin)");
+    return st;
+}
+
+void bb_textlist_free(struct bb_textlist *tl)
+{
+    for (size_t i = 0; i < tl->n; i++)
+        free(tl->items[i]);
+    free(tl->items);
+    memset(tl, 0, sizeof *tl);
+}
+
+enum bb_status bb_textlist_from_csv(struct bb_textlist *tl, const char *path, const char *column,
+                                    char delimiter, int header, struct bb_error *err)
+{
+    struct bb_column_map map = {.role = "text", .name = column, .index = -1};
+    char *end;
+    long idx = strtol(column, &end, 10);
+    if (*column && !*end && idx >= 0) {
+        map.name = NULL;
+        map.index = (int)idx;
+    }
+    struct bb_dataset_spec spec = {
+        .path = path,
+        .format = delimiter == '\t' ? BB_FORMAT_TSV : BB_FORMAT_CSV,
+        .header = header ? BB_HEADER_YES : BB_HEADER_NO,
+        .delimiter = delimiter,
+        .fields = BB_FIELDS_ALLOW_EXTRA,
+        .columns = &map,
+        .n_columns = 1,
+    };
+    struct bb_table *t = NULL;
+    int col;
+    enum bb_status st = bb_dataset_load(&spec, &t, err);
+    if (!st)
+        st = bb_table_require_col(t, "text", &col, err);
+    for (size_t r = 0; !st && r < bb_table_rows(t); r++) {
+        const char *s = bb_table_get(t, r, col);
+        if (!s)
+            st = bb_fail(err, BB_E_INPUT, "%s:%ld: column '%s' is empty", path,
+                         bb_table_line(t, r), column);
+        else
+            st = push(tl, s, strlen(s), err);
+    }
+    bb_table_free(t);
+    if (!st && tl->n == 0)
+        st = bb_fail(err, BB_E_INPUT, "%s: no rows", path);
+    return st;
+}
