@@ -321,6 +321,40 @@ static enum fetch_outcome refused(const struct sink *s, struct bb_error *err)
     return FETCH_REFUSED;
 }
 
+/* An HTTP error answer (other than 404/410): what it means for the user. */
+static enum fetch_outcome http_error(long code, const struct sink *s, struct bb_error *err)
+{
+    const char *url = s->req->url;
+    switch (code) {
+    case 401:
+        bb_fail(err, BB_E_IO,
+                "%s: not authorised (HTTP 401): the repository does not exist, or it "
+                "is private or gated and needs HF_TOKEN",
+                url);
+        return FETCH_ERROR;
+    case 403:
+        bb_fail(err, BB_E_IO,
+                "%s: access denied (HTTP 403): a gated repository needs its licence "
+                "accepted and HF_TOKEN set",
+                url);
+        return FETCH_ERROR;
+    case 416: /* our partial file is not a prefix of theirs: useless */
+        bb_fail(err, BB_E_IO,
+                "%s: the server cannot resume at byte %lld (HTTP 416); the partial "
+                "file was discarded, run the same command again",
+                url, s->offset);
+        return FETCH_REFUSED;
+    case 429:
+        bb_fail(err, BB_E_IO, "%s: rate limited (HTTP 429); try again later or set HF_TOKEN", url);
+        return FETCH_ERROR;
+    }
+    if (code >= 500)
+        bb_fail(err, BB_E_IO, "%s: server error (HTTP %ld); try again later", url, code);
+    else
+        bb_fail(err, BB_E_IO, "%s: HTTP %ld", url, code);
+    return FETCH_ERROR;
+}
+
 /* Fill err for a failed transfer and say which kind of failure it was. */
 static enum fetch_outcome classify(CURL *h, CURLcode rc, const struct sink *s, const char *errbuf,
                                    struct bb_error *err)
@@ -365,26 +399,9 @@ static enum fetch_outcome classify(CURL *h, CURLcode rc, const struct sink *s, c
                 code ? "HTTP 404" : "no such file");
         return FETCH_NOT_FOUND;
     }
-    if (code == 401)
-        bb_fail(err, BB_E_IO,
-                "%s: not authorised (HTTP 401): the repository does not exist, or it is private "
-                "or gated and needs HF_TOKEN",
-                url);
-    else if (code == 403)
-        bb_fail(err, BB_E_IO,
-                "%s: access denied (HTTP 403): a gated repository needs its licence accepted "
-                "and HF_TOKEN set",
-                url);
-    else if (code == 416)
-        bb_fail(err, BB_E_IO, "%s: the server cannot resume at byte %lld (HTTP 416)", url,
-                s->offset);
-    else if (code == 429)
-        bb_fail(err, BB_E_IO, "%s: rate limited (HTTP 429); try again later or set HF_TOKEN", url);
-    else if (code >= 500)
-        bb_fail(err, BB_E_IO, "%s: server error (HTTP %ld); try again later", url, code);
-    else if (code >= 400)
-        bb_fail(err, BB_E_IO, "%s: HTTP %ld", url, code);
-    else if (rc == CURLE_PARTIAL_FILE)
+    if (code >= 400)
+        return http_error(code, s, err);
+    if (rc == CURLE_PARTIAL_FILE)
         bb_fail(err, BB_E_IO, "%s: the transfer was cut off after %lld bytes: %s", url,
                 s->offset + s->bytes, detail);
     else
