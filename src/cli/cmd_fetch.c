@@ -11,7 +11,9 @@ static const char usage_text[] =
     "usage: biasbench fetch [--revision REV] [--dest DIR] ORG/NAME\n\n"
     "Download a sentence-transformers model from Hugging Face (HF_ENDPOINT and\n"
     "HF_TOKEN are honoured) into DIR, by default the model cache\n"
-    "(<cache>/models/NAME), where --model NAME then finds it.\n\n"
+    "(<cache>/models/NAME), where --model NAME then finds it. Sizes and sha256\n"
+    "are checked against the repository listing; DIR appears only when complete;\n"
+    "a cut-off download resumes when the command is run again (docs/downloads.md).\n\n"
     "  -r, --revision REV   branch, tag or commit (default main)\n"
     "  -o, --dest DIR       destination folder\n";
 

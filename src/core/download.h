@@ -7,22 +7,27 @@
 #include "status.h"
 
 /* Download the files a sentence-transformers model needs from
- * $HF_ENDPOINT (default https://huggingface.co)/{repo_id}/resolve/{revision}/{file}
- * into dest_dir. repo_id is "org/name" (or "name"); revision NULL means "main".
- * Required: config.json, model.safetensors, and tokenizer.json or vocab.txt;
- * the others (tokenizer_config.json, vocab.txt, modules.json,
- * sentence_bert_config.json, 1_Pooling/config.json, special_tokens_map.json,
- * config_sentence_transformers.json) are skipped when the server has none.
- * Files go to a temporary sibling folder that is renamed to dest_dir only when
- * complete; dest_dir must not exist yet (an empty folder is replaced). Parent
- * folders are created. The folder also gets ".biasbench-source": the origin and
- * a sha256sum-style list of the files.
+ * $HF_ENDPOINT (default https://huggingface.co) into dest_dir. repo_id is
+ * "org/name" (or "name"); revision NULL means "main". The repository listing
+ * (/api/models/{repo_id}/tree/{revision}) names the files, their sizes and the
+ * weights' sha256; a listing with an absolute or '..' path is refused whole,
+ * and each kind of file has a size limit (docs/downloads.md). Without a
+ * listing (404) the usual names are tried: config.json, model.safetensors and
+ * tokenizer.json or vocab.txt are required, the others optional.
+ * Files collect in "dest_dir.part" (locked against a second fetch) and are
+ * checked against the listing, X-Linked-Size and X-Linked-Etag; the folder is
+ * renamed to dest_dir only when complete. dest_dir must not exist yet (an empty
+ * folder is replaced). A cut-off weights file stays in dest_dir.part and the
+ * next call resumes it (Range). dest_dir gets ".biasbench-source": the origin
+ * and a sha256sum-style list of the files.
  * $HF_TOKEN, when set, is sent as a bearer token (to the endpoint host only).
  * $BIASBENCH_CONNECT_TIMEOUT: connect timeout in seconds (default 15).
- * Errors: BB_E_INPUT for a malformed repo id or revision; BB_E_IO for an
- * unreachable host ("cannot reach huggingface.co: ...; fetch the model by other
- * means and pass --model DIR"), HTTP errors (404 -> "repository or file not
- * found"), an existing dest_dir, or a write failure. */
+ * $BIASBENCH_CA_BUNDLE: PEM certificates to trust; TLS verification is always on.
+ * Errors: BB_E_INPUT for a malformed repo id or revision or a refused listing;
+ * BB_E_IO for an unreachable host ("cannot reach huggingface.co: ...; fetch the
+ * model by other means and pass --model DIR"), HTTP errors (404 -> "repository
+ * or file not found"), a file over its limit or failing its checks, an
+ * existing dest_dir, or a write failure. */
 enum bb_status bb_download_hf_model(const char *repo_id, const char *revision, const char *dest_dir,
                                     struct bb_error *err);
 
