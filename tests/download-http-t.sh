@@ -25,7 +25,7 @@ cleanup() { for p in $pids; do kill "$p" 2>/dev/null; done; rm -rf "$T"; }
 trap cleanup EXIT
 unset HF_TOKEN BIASBENCH_CA_BUNDLE
 export BIASBENCH_CONNECT_TIMEOUT=5
-echo "1..62"
+echo "1..64"
 
 # ---- the fake hub ---------------------------------------------------------------------
 HUB=$T/hub
@@ -93,6 +93,22 @@ ok $? "... no temporary folder, lock or .incomplete file left"
 requested "GET /api/models/org/good/tree/main?recursive=true"; ok $? "... the listing was asked for first"
 fetch good
 [ "$rc" = 2 ] && said "already exists"; ok $? "fetching into an existing model folder: refused (exit $rc)"
+
+# like huggingface.co: the weights' answer is a 302 to a CDN that carries X-Linked-Etag/-Size
+repo cdn; listing cdn
+mkdir -p "$HUB/cdn"; mv "$HUB/org/cdn/resolve/main/model.safetensors" "$HUB/cdn/blob-cdn"
+printf '@status 302\nLocation: /cdn/blob-cdn\nX-Linked-Etag: "%s"\nX-Linked-Size: 300000\n' \
+  "$(sha "$HUB/cdn/blob-cdn")" >"$HUB/org/cdn/resolve/main/model.safetensors.hdr"
+fetch cdn
+[ "$rc" = 0 ] && cmp -s "$M/cdn/model.safetensors" "$HUB/cdn/blob-cdn" && requested "GET /cdn/blob-cdn"
+ok $? "weights behind a redirect to a CDN, as on huggingface.co: fetched (exit $rc)"
+repo cdnbad; listing cdnbad
+mv "$HUB/org/cdnbad/resolve/main/model.safetensors" "$HUB/cdn/blob-cdnbad"
+printf '@status 302\nLocation: /cdn/blob-cdnbad\nX-Linked-Etag: "%s"\n' "$(printf y | sha256sum | cut -d' ' -f1)" \
+  >"$HUB/org/cdnbad/resolve/main/model.safetensors.hdr"
+fetch cdnbad
+[ "$rc" = 2 ] && said "X-Linked-Etag is $(printf y | sha256sum | cut -d' ' -f1)"
+ok $? "... an X-Linked-Etag on the redirect (not on the CDN's answer) is checked too (exit $rc)"
 
 # ---- sha256 --------------------------------------------------------------------------------
 repo badsha; listing badsha
