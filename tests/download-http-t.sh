@@ -25,7 +25,7 @@ cleanup() { for p in $pids; do kill "$p" 2>/dev/null; done; rm -rf "$T"; }
 trap cleanup EXIT
 unset HF_TOKEN BIASBENCH_CA_BUNDLE
 export BIASBENCH_CONNECT_TIMEOUT=5
-echo "1..64"
+echo "1..67"
 
 # ---- the fake hub ---------------------------------------------------------------------
 HUB=$T/hub
@@ -91,6 +91,8 @@ ok $? "... .biasbench-source records the weights' sha256 and that the listing wa
 [ ! -e "$M/good.part" ] && [ ! -e "$M/good/.lock" ] && [ -z "$(find "$M/good" -name '*.incomplete')" ]
 ok $? "... no temporary folder, lock or .incomplete file left"
 requested "GET /api/models/org/good/tree/main?recursive=true"; ok $? "... the listing was asked for first"
+[ "$(grep "/org/good/resolve/" "$T/requests.log" | tail -1 | cut -d' ' -f2)" = /org/good/resolve/main/model.safetensors ]
+ok $? "... and the weights last (small files fail fast)"
 fetch good
 [ "$rc" = 2 ] && said "already exists"; ok $? "fetching into an existing model folder: refused (exit $rc)"
 
@@ -229,10 +231,19 @@ listing abs "{\"type\": \"file\", \"oid\": \"1\", \"size\": 5, \"path\": \"$T/ab
 fetch abs
 [ "$rc" = 2 ] && said "an absolute path would leave the model folder"; ok $? "a listing with an absolute path: refused (exit $rc)"
 gone abs && [ ! -e "$T/abs-evil" ]; ok $? "... nothing written there"
+repo esc
+listing esc '{"type": "file", "oid": "1", "size": 5, "path": "a\u001b[2Jb.txt"}'
+fetch esc
+[ "$rc" = 2 ] && said "path 'a?[2Jb.txt': a control character" && ! grep -q "$(printf '\033')" "$T/err"
+ok $? "a listed name with an escape character: refused, and the message shows it as '?' (exit $rc)"
+repo twice
+listing twice '{"type": "file", "oid": "1", "size": 5, "path": "config.json"}'
+fetch twice
+[ "$rc" = 2 ] && said "config.json is listed twice"; ok $? "a file listed twice: refused (exit $rc)"
 repo modules
 mkdir -p "$HUB/org/modules/resolve/main/2_Dense"; printf '{"in_features": 384}\n' >"$HUB/org/modules/resolve/main/2_Dense/config.json"
-listing modules '{"type": "file", "oid": "1", "size": 21, "path": "2_Dense/config.json"}' \
-  '{"type": "file", "oid": "1", "size": 3, "path": "README.md"}'
+printf 'hi\n' >"$HUB/org/modules/resolve/main/README.md"
+listing modules
 fetch modules
 [ "$rc" = 0 ] && cmp -s "$M/modules/2_Dense/config.json" "$HUB/org/modules/resolve/main/2_Dense/config.json"
 ok $? "a listed module config (2_Dense/config.json) lands in its folder (exit $rc)"

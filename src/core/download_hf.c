@@ -144,6 +144,34 @@ static const char *listing_path_problem(const char *p)
     return NULL;
 }
 
+/* s with control characters shown as '?' (a hostile name must not drive the
+ * terminal that shows the error), cut to n - 1 bytes. */
+static const char *printable(const char *s, char *out, size_t n)
+{
+    size_t k = 0;
+    for (; s[k] && k + 1 < n; k++)
+        out[k] = (unsigned char)s[k] < 0x20 || s[k] == 0x7f ? '?' : s[k];
+    out[k] = '\0';
+    return out;
+}
+
+/* Files in the order they are fetched: the known names' order (small files
+ * first, the weights last), module configs beside 1_Pooling's. */
+static size_t fetch_rank(const char *path)
+{
+    for (size_t i = 0; i < N_MODEL_FILES; i++)
+        if (!strcmp(path, k_model_files[i].name))
+            return i;
+    return N_MODEL_FILES - 2; /* "2_Dense/config.json": after 1_Pooling, before the weights */
+}
+
+static int by_rank(const void *a, const void *b)
+{
+    const struct hf_file *x = a, *y = b;
+    size_t rx = fetch_rank(x->path), ry = fetch_rank(y->path);
+    return rx != ry ? (rx < ry ? -1 : 1) : strcmp(x->path, y->path);
+}
+
 /* Listed files biasbench takes: the known names, and any sentence-transformers
  * module's config ("2_Dense/config.json"). *limit gets the kind's size limit. */
 static bool wanted(const char *path, long long *limit, bool *required)
@@ -166,6 +194,14 @@ static bool wanted(const char *path, long long *limit, bool *required)
 
 /* ---- the listing ------------------------------------------------------------------- */
 
+static bool have_file(const struct model_job *job, const char *path)
+{
+    for (size_t i = 0; i < job->n_files; i++)
+        if (!strcmp(job->files[i].path, path))
+            return true;
+    return false;
+}
+
 static enum bb_status add_listed(struct model_job *job, size_t i, const char *path, json_t *e,
                                  struct bb_error *err)
 {
@@ -175,6 +211,9 @@ static enum bb_status add_listed(struct model_job *job, size_t i, const char *pa
     char got[48], lim[48];
     if (job->n_files == MAX_FILES)
         return bb_fail(err, BB_E_INPUT, "repository listing: more than %d model files", MAX_FILES);
+    if (have_file(job, path))
+        return bb_fail(err, BB_E_INPUT, "repository listing: entry %zu: %s is listed twice", i,
+                       path);
     *f = (struct hf_file){.size = -1};
     wanted(path, &f->limit, &f->required);
     snprintf(f->path, sizeof f->path, "%s", path);
@@ -216,11 +255,12 @@ static enum bb_status parse_listing(struct model_job *job, json_t *root, struct 
     {
         const char *path = json_string_value(json_object_get(e, "path"));
         const char *why = path ? listing_path_problem(path) : "no 'path' string";
+        char shown[MAX_PATH_LEN + 1];
         if (why)
             return bb_fail(err, BB_E_INPUT,
                            "repository listing: entry %zu, path '%s': %s; the "
                            "listing is refused and nothing was downloaded",
-                           i, path ? path : "", why);
+                           i, printable(path ? path : "", shown, sizeof shown), why);
     }
     json_array_foreach(root, i, e)
     {
@@ -232,15 +272,8 @@ static enum bb_status parse_listing(struct model_job *job, json_t *root, struct 
             (st = add_listed(job, i, path, e, err)) != BB_OK)
             return st;
     }
+    qsort(job->files, job->n_files, sizeof job->files[0], by_rank);
     return BB_OK;
-}
-
-static bool have_file(const struct model_job *job, const char *path)
-{
-    for (size_t i = 0; i < job->n_files; i++)
-        if (!strcmp(job->files[i].path, path))
-            return true;
-    return false;
 }
 
 static bool have_got(const struct model_job *job, const char *path)
