@@ -25,7 +25,7 @@ cleanup() { for p in $pids; do kill "$p" 2>/dev/null; done; rm -rf "$T"; }
 trap cleanup EXIT
 unset HF_TOKEN BIASBENCH_CA_BUNDLE
 export BIASBENCH_CONNECT_TIMEOUT=5
-echo "1..67"
+echo "1..69"
 
 # ---- the fake hub ---------------------------------------------------------------------
 HUB=$T/hub
@@ -330,6 +330,28 @@ if command -v openssl >/dev/null 2>&1; then
     skip "openssl s_server did not start: $(head -c 200 "$T/tls.out")"; skip "TLS: nothing left"
     skip "TLS: insecure variables"; skip "TLS: CA bundle"
   fi
+  # -HTTP: each file is a whole answer; config.json redirects to the plain-http server
+  W2=$T/www2
+  mkdir -p "$W2/api/models/org/good/tree" "$W2/org/good/resolve/main"
+  { printf 'HTTP/1.0 200 ok\r\nContent-Type: application/json\r\n\r\n'; cat "$HUB/api/models/org/good/tree/main"; } \
+    >"$W2/api/models/org/good/tree/main?recursive=true"
+  printf 'HTTP/1.0 302 Found\r\nLocation: %s/org/good/resolve/main/config.json\r\n\r\n' "$HF_ENDPOINT" \
+    >"$W2/org/good/resolve/main/config.json"
+  (cd "$W2" && exec openssl s_server -accept 127.0.0.1:0 -cert "$T/cert.pem" -key "$T/key.pem" -HTTP -naccept 5 \
+    >"$T/tls.out" 2>&1) &
+  pids="$pids $!"
+  i=0
+  while ! grep -q '^ACCEPT' "$T/tls.out" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+  TLS_PORT=$(sed -n 's/^ACCEPT 127\.0\.0\.1://p' "$T/tls.out")
+  if [ -n "$TLS_PORT" ]; then
+    : >"$T/requests.log"
+    HF_ENDPOINT=https://127.0.0.1:$TLS_PORT BIASBENCH_CA_BUNDLE=$T/cert.pem \
+      "$B" fetch --dest "$M/downgrade" org/good >"$T/out" 2>"$T/err"; rc=$?
+    [ "$rc" = 2 ] && said "refused: a redirect away from https"; ok $? "an https answer that redirects to plain http: refused (exit $rc)"
+    [ ! -e "$M/downgrade" ] && ! requested "GET /org/good/resolve/main/config.json"; ok $? "... the http URL was never asked for"
+  else
+    skip "openssl s_server -HTTP did not start (https to http redirect)"; skip "https to http: no request"
+  fi
   tls_server "$W" "$T/cert2.pem" "$T/key2.pem"
   if [ -n "$TLS_PORT" ]; then
     HF_ENDPOINT=https://127.0.0.1:$TLS_PORT BIASBENCH_CA_BUNDLE=$T/cert2.pem fetch tls2
@@ -338,7 +360,7 @@ if command -v openssl >/dev/null 2>&1; then
     skip "openssl s_server did not start (host name check)"
   fi
 else
-  for w in "self-signed" "nothing left" "insecure variables" "CA bundle" "host name"; do
+  for w in "self-signed" "nothing left" "insecure variables" "CA bundle" "https to http" "no request" "host name"; do
     skip "openssl not installed (ca-certificates brings it): TLS $w"
   done
 fi

@@ -232,6 +232,12 @@ static void url_host(const char *url, char *out, size_t n)
     curl_url_cleanup(u);
 }
 
+/* An https URL only ever redirects to https (no silent downgrade to plain http). */
+static bool is_https(const char *url)
+{
+    return !strncasecmp(url, "https:", 6);
+}
+
 /* TLS: verification of the peer's certificate and host name is on, always;
  * no option or variable turns it off. BIASBENCH_CA_BUNDLE names a PEM file of
  * certificates to trust instead of the system's (a company proxy's CA). */
@@ -271,10 +277,11 @@ static void set_options(CURL *h, const struct fetch_req *r, struct sink *s, char
     }
 #if LIBCURL_VERSION_NUM >= 0x075500
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https,file");
-    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, is_https(r->url) ? "https" : "http,https");
 #else
     curl_easy_setopt(h, CURLOPT_PROTOCOLS, CURLPROTO_HTTP | CURLPROTO_HTTPS | CURLPROTO_FILE);
-    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS, CURLPROTO_HTTP | CURLPROTO_HTTPS);
+    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS,
+                     is_https(r->url) ? CURLPROTO_HTTPS : CURLPROTO_HTTP | CURLPROTO_HTTPS);
 #endif
     set_tls(h);
     if (r->bearer && *r->bearer) {
@@ -387,6 +394,10 @@ static enum fetch_outcome classify(CURL *h, CURLcode rc, const struct sink *s, c
                 "%s: refused: the server announces %lld bytes (Content-Length), "
                 "over the %s limit for %s",
                 url, s->offset + s->header_length, lim, s->req->label);
+        return FETCH_REFUSED;
+    }
+    if (rc == CURLE_UNSUPPORTED_PROTOCOL && is_https(url)) {
+        bb_fail(err, BB_E_IO, "%s: refused: a redirect away from https (%s)", url, detail);
         return FETCH_REFUSED;
     }
     if (rc == CURLE_TOO_MANY_REDIRECTS) {
