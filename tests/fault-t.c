@@ -247,7 +247,8 @@ static void check_job(const struct job *j)
     }
     g_absorbed += good && rc == 0;
     ok(good, "%s%s: exit %d, %s%s", spec, strcmp(tag, "cold") ? "" : " (empty kernel cache)", rc,
-       rc == 0 ? "recovered, results as the clean run's" : "failure named", have_dir ? "" : ", no folder");
+       rc == 0 ? "recovered, results as the clean run's" : "failure named",
+       have_dir ? "" : ", no folder");
     if (!good) {
         diag("%s", why);
         diag_text("stderr", err);

@@ -22,7 +22,8 @@ void *__wrap_aligned_alloc(size_t a, size_t n);
 char *__wrap_strdup(const char *s);
 char *__wrap_strndup(const char *s, size_t n);
 
-#define FAIL_HERE() (bb_fault(BB_FAULT_MALLOC, __builtin_return_address(0)) ? (errno = ENOMEM, 1) : 0)
+/* true (errno ENOMEM) when this call must fail; the site is the wrapper's caller */
+#define FAIL_HERE() (bb_fault(BB_FAULT_MALLOC, BB_CALLER) ? (errno = ENOMEM, 1) : 0)
 
 void *__wrap_malloc(size_t n)
 {
