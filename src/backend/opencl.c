@@ -15,6 +15,7 @@
 #include "backend/cl_cache.h"
 #include "backend/kernels_embedded.h"
 #include "backend/opencl_internal.h"
+#include "core/fault.h"
 #include "core/log.h"
 #include "core/paths.h"
 
@@ -440,6 +441,7 @@ static enum bb_status build_from_source(struct bb_cl *cl, const char *src, const
         return bb_cl_check(err, rc, "clCreateProgramWithSource");
     }
     rc = clBuildProgram(cl->program, 1, &cl->device, options, NULL, NULL);
+    bb_fault_rc(BB_FAULT_CL_BUILD, __func__, &rc, CL_OUT_OF_HOST_MEMORY);
     if (rc == CL_BUILD_PROGRAM_FAILURE || rc == CL_COMPILE_PROGRAM_FAILURE ||
         rc == CL_INVALID_BUILD_OPTIONS)
         return build_failed(cl, rc, src, options, origin, err);
@@ -458,6 +460,7 @@ static bool build_from_cache(struct bb_cl *cl, const char *dir, uint64_t key)
     cl->program = clCreateProgramWithBinary(cl->ctx, 1, &cl->device, &len, bins, &status, &rc);
     if (rc == CL_SUCCESS && status == CL_SUCCESS)
         rc = clBuildProgram(cl->program, 1, &cl->device, NULL, NULL, NULL);
+    bb_fault_rc(BB_FAULT_CL_BUILD, __func__, &rc, CL_OUT_OF_HOST_MEMORY);
     free(bin);
     if (rc == CL_SUCCESS && status == CL_SUCCESS)
         return true;
@@ -690,6 +693,7 @@ enum bb_status bb_cl_launch_at(struct bb_cl *cl, cl_kernel k, cl_uint dims, cons
     } else {
         rc = clEnqueueNDRangeKernel(cl->queue, k, dims, offset, global, local, 0, NULL, NULL);
     }
+    bb_fault_rc(BB_FAULT_CL_ENQUEUE, k, &rc, CL_OUT_OF_RESOURCES);
     if (rc == CL_SUCCESS)
         return BB_OK;
     char name[128] = "?";
@@ -762,6 +766,7 @@ enum bb_status bb_cl_buffer_new(struct bb_cl *cl, size_t bytes, struct bb_buffer
     } else {
         b->mem = clCreateBuffer(cl->ctx, CL_MEM_READ_WRITE, alloc, NULL, &rc);
     }
+    bb_fault_rc(BB_FAULT_CL_ALLOC, BB_CALLER, &rc, CL_MEM_OBJECT_ALLOCATION_FAILURE);
     if (rc == CL_SUCCESS && host)
         rc = clSetMemObjectDestructorCallback(b->mem, free_host, host);
     if (rc != CL_SUCCESS) {
@@ -818,7 +823,9 @@ static enum bb_status cl_download(struct bb_backend *be, struct bb_buffer *src, 
 
 static enum bb_status cl_sync(struct bb_backend *be, struct bb_error *err)
 {
-    return bb_cl_check(err, clFinish(bb_cl_of(be)->queue), "clFinish");
+    cl_int rc = clFinish(bb_cl_of(be)->queue);
+    bb_fault_rc(BB_FAULT_CL_FINISH, BB_CALLER, &rc, CL_OUT_OF_RESOURCES);
+    return bb_cl_check(err, rc, "clFinish");
 }
 
 static enum bb_status cl_weight_upload(struct bb_backend *be, const void *src,

@@ -44,7 +44,8 @@ static const char usage_text[] =
     "checked as `biasbench validate` does (data parsed, columns, template slots, model\n"
     "sources, gate metrics). Exit status: 0 ok, 2 bad suite, options, data or model, or\n"
     "nothing measured (every task skipped; with --require-all: anything skipped), 3 device\n"
-    "failure, 130 interrupted (files are complete or absent).\n";
+    "failure, 130/143/129 interrupted by SIGINT/SIGTERM/SIGHUP (files are complete or\n"
+    "absent). A folder another run is writing is refused (DIR/.biasbench.lock).\n";
 
 #define MAX_IDS 256
 

@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "run/shard.h"
+#include "core/fault.h"
 #include "core/fileout.h"
 #include "core/log.h"
 #include "core/version.h"
@@ -74,6 +75,11 @@ int main(int argc, char **argv)
         return 2;
     }
     bb_fileout_install_signal_handlers();
+    struct bb_error ferr = {0};
+    if (bb_fault_init(&ferr)) { /* BIASBENCH_FAULT (docs/fault-injection.md) */
+        fprintf(stderr, "biasbench: %s\n", ferr.msg);
+        return 2;
+    }
     for (size_t c = 0; c < sizeof commands / sizeof commands[0]; c++)
         if (!strcmp(argv[i], commands[c].name))
             return commands[c].fn(argc - i, argv + i);

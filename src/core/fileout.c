@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fault.h"
+
 #define MAX_OPEN 64
 
 /* Temporaries currently open, for the signal handler (async-signal-safe unlink). */
@@ -49,6 +51,11 @@ static void track(const char *tmp, int on)
     }
 }
 
+void bb_fileout_remove_on_signal(const char *path, int on)
+{
+    track(path, on);
+}
+
 enum bb_status bb_fileout_open(struct bb_fileout *fo, const char *path, struct bb_error *err)
 {
     memset(fo, 0, sizeof *fo);
@@ -88,14 +95,26 @@ enum bb_status bb_fileout_commit(struct bb_fileout *fo, struct bb_error *err)
         fo->fp = NULL;
         return bad ? bb_fail(err, BB_E_IO, "%s: write failed", fo->path) : BB_OK;
     }
-    int bad = ferror(fo->fp) | fflush(fo->fp) | fsync(fileno(fo->fp));
-    bad |= fclose(fo->fp);
+    /* e: the first failure's errno; the fault hooks (fault.h) stand for a full
+       disk while flushing and an I/O error while renaming */
+    const void *site = BB_CALLER;
+    const char *what = "write";
+    int e = 0;
+    if (ferror(fo->fp) || fflush(fo->fp) || fsync(fileno(fo->fp)))
+        e = errno ? errno : EIO;
+    else if (bb_fault(BB_FAULT_WRITE, site))
+        e = ENOSPC;
+    if (fclose(fo->fp) && !e)
+        e = errno ? errno : EIO;
     fo->fp = NULL;
-    if (bad || rename(fo->tmp_path, fo->path)) {
-        int e = errno;
+    if (!e && (what = "rename into place", bb_fault(BB_FAULT_RENAME, site)))
+        e = EIO;
+    if (!e && rename(fo->tmp_path, fo->path))
+        e = errno ? errno : EIO;
+    if (e) {
         unlink(fo->tmp_path);
         track(fo->tmp_path, 0);
-        return bb_fail(err, BB_E_IO, "%s: write failed: %s", fo->path, strerror(e));
+        return bb_fail(err, BB_E_IO, "%s: %s failed: %s", fo->path, what, strerror(e));
     }
     track(fo->tmp_path, 0);
     return BB_OK;

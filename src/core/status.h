@@ -17,7 +17,7 @@ enum bb_status {
     BB_E_NOMEM,       /* host allocation failed                           -> exit 3 */
     BB_E_INTERNAL,    /* a bug                                            -> exit 3 */
     BB_E_GATE,        /* a CI gate failed                                 -> exit 1 */
-    BB_E_INTERRUPTED  /* SIGINT/SIGTERM                                   -> exit 130 */
+    BB_E_INTERRUPTED  /* SIGINT/SIGTERM/SIGHUP (the handler exits 128 + sig) -> exit 130 */
 };
 
 struct bb_error {

@@ -47,11 +47,14 @@ enum bb_status bb_results_add(struct bb_results *r, const struct bb_result_row *
     d->group = dup_or(row->group, "all");
     d->metric = dup_or(row->metric, "");
     d->adjust_method = dup_or(row->adjust_method, "");
+    if (!d->suite || !d->task || !d->dataset || !d->model || !d->variant || !d->group ||
+        !d->metric || !d->adjust_method) {
+        free(d->suite), free(d->task), free(d->dataset), free(d->model);
+        free(d->variant), free(d->group), free(d->metric), free(d->adjust_method);
+        return bb_fail(err, BB_E_NOMEM, "out of memory adding a result row");
+    }
     if (!*d->adjust_method)
         d->p_adjusted = NAN;
-    if (!d->suite || !d->task || !d->dataset || !d->model || !d->variant || !d->group ||
-        !d->metric || !d->adjust_method)
-        return bb_fail(err, BB_E_NOMEM, "out of memory adding a result row");
     r->n++;
     return BB_OK;
 }

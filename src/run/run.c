@@ -30,6 +30,7 @@
 #include "report/report.h"
 #include "metrics/results.h"
 #include "core/sha256.h"
+#include "runlock.h"
 #include "shard.h"
 #include "suite/suite.h"
 #include "tasks/task.h"
@@ -87,6 +88,10 @@ struct run {
     char dir[4096];
     char start[32], end[32];
     const char *error;           /* why the run stopped early (manifest "error") */
+    const char *stage;           /* where it was: setup, model, task, finish ("failed_at") */
+    const char *fail_task, *fail_model; /* the task x model that failed, if one did */
+    char fail_src[300];          /* the biasbench source line that raised the error */
+    struct bb_runlock lock;      /* held on dir from make_dir on (runlock.h) */
     struct bb_results results;
     struct bb_task_records rec;
     bool *mine;                  /* [model * n_tasks + task]: this shard runs the job (shard.h) */
@@ -462,8 +467,15 @@ static json_t *manifest_build(const struct run *R, bool complete)
     json_object_set_new(m, "manifest_version", json_integer(1));
     json_object_set_new(m, "biasbench", bb);
     json_object_set_new(m, "complete", json_boolean(complete));
-    if (R->error)
+    if (R->error) {
+        json_t *at = json_object();
         json_object_set_new(m, "error", jstr(R->error));
+        json_object_set_new(at, "stage", jstr(R->stage));
+        json_object_set_new(at, "task", jstr(R->fail_task));
+        json_object_set_new(at, "model", jstr(R->fail_model));
+        json_object_set_new(at, "source", jstr(R->fail_src[0] ? R->fail_src : NULL));
+        json_object_set_new(m, "failed_at", at);
+    }
     if (o->argc > 0 && strcmp(o->argv[0], "biasbench")) /* argv starts at the subcommand */
         json_array_append_new(argv, jstr("biasbench"));
     for (int i = 0; i < o->argc; i++)
@@ -627,6 +639,8 @@ static enum bb_status run_one(struct run *R, struct run_model *rm, struct bb_mod
         bb_status_line("[%zu/%zu] %s on %s: failed after %.1f s", R->n_done + 1, R->n_planned,
                        t->id, rm->spec->id, bb_now() - t0);
         bb_error_prefix(err, "task '%s' on model '%s'", t->id, rm->spec->id);
+        R->fail_task = t->id;
+        R->fail_model = rm->spec->id;
         return st;
     }
     struct run_done *dn = &R->done[R->n_done++];
@@ -661,9 +675,15 @@ static enum bb_status run_model(struct run *R, struct run_model *rm, struct bb_e
         any |= R->mine[mi * R->n_tasks + i];
     if (!any)
         return BB_OK;
+    R->stage = "model";
+    R->fail_model = rm->spec->id;
     enum bb_status st = load_model(R, rm, &model, err);
     if (!st)
         st = bb_embed_cache_new(bb_model_dim(model), &cache, err);
+    if (!st) {
+        R->stage = "task";
+        R->fail_model = NULL;
+    }
     for (size_t i = 0; i < R->n_tasks && !st; i++) {
         if (!R->mine[mi * R->n_tasks + i])
             continue;
@@ -803,6 +823,10 @@ static enum bb_status make_dir(struct run *R, struct bb_error *err)
     }
     char mf[4200];
     snprintf(mf, sizeof mf, "%s/manifest.json", R->dir);
+    enum bb_status st;
+    /* lock before looking: a run still writing DIR is refused, never interleaved */
+    if ((st = mkdir_p(R->dir, err)) || (st = bb_runlock_acquire(&R->lock, R->dir, err)))
+        return st;
     if (bb_path_exists(mf) && !R->o->force) {
         /* an unfinished run (failed or interrupted) is replaced: a rerun needs no --force */
         json_t *old = json_load_file(mf, 0, NULL);
@@ -816,7 +840,7 @@ static enum bb_status make_dir(struct run *R, struct bb_error *err)
                 R->dir);
         remove_run_files(R->dir);
     }
-    return mkdir_p(R->dir, err);
+    return BB_OK;
 }
 
 static enum bb_status open_backend(struct run *R, struct bb_error *err)
@@ -857,6 +881,7 @@ static enum bb_status load_suite(struct run *R, struct bb_error *err)
 
 static void run_free(struct run *R)
 {
+    bb_runlock_release(&R->lock);
     bb_backend_free(R->be);
     bb_suite_free(R->suite);
     free(R->file_sha);
@@ -891,6 +916,8 @@ static void keep_partial(struct run *R, const struct bb_error *failure)
     char path[4200];
     struct bb_error e2 = {0};
     R->error = failure && failure->msg[0] ? failure->msg : "failed";
+    if (failure && failure->src_file)
+        snprintf(R->fail_src, sizeof R->fail_src, "%s:%d", failure->src_file, failure->src_line);
     snprintf(path, sizeof path, "%s/results.csv", R->dir);
     if (R->results.n && bb_results_write_csv(&R->results, path, &e2))
         bb_warn("%s", e2.msg);
@@ -903,7 +930,7 @@ static void keep_partial(struct run *R, const struct bb_error *failure)
 
 enum bb_status bb_run(const struct bb_run_opts *o, char **run_dir_out, struct bb_error *err)
 {
-    struct run R = {.o = o};
+    struct run R = {.o = o, .lock = {.fd = -1}};
     enum bb_status st;
     if (run_dir_out)
         *run_dir_out = NULL;
@@ -927,14 +954,19 @@ enum bb_status bb_run(const struct bb_run_opts *o, char **run_dir_out, struct bb
             if (!R.tasks[i].skip && task_has_model(R.tasks[i].t, &R.models[m]))
                 R.mine[m * R.n_tasks + i] = bb_shard_owns(o->shard_by_model ? m : job++,
                                                           o->shard_index, o->shard_count);
-    if ((st = make_dir(&R, err)) || (st = open_backend(&R, err)) ||
-        (st = manifest_write(&R, false, err)))
+    if ((st = make_dir(&R, err)))
         goto done;
+    /* from here on a failure leaves a manifest that says so, and where (keep_partial) */
+    R.stage = "setup";
+    if ((st = open_backend(&R, err)) || (st = manifest_write(&R, false, err)))
+        goto failed;
     for (size_t i = 0; i < R.n_models; i++)
         for (size_t k = 0; k < R.n_tasks; k++)
             R.n_planned += !R.tasks[k].skip && task_has_model(R.tasks[k].t, &R.models[i]);
     for (size_t i = 0; i < R.n_models && !st; i++)
         st = run_model(&R, &R.models[i], err);
+    if (!st)
+        R.stage = "finish";
     /* an empty shard (more shards than jobs) is not a failure: merge joins it */
     bool empty_shard = o->shard_count > 1 && R.n_done == 0;
     if (empty_shard)
@@ -949,14 +981,17 @@ enum bb_status bb_run(const struct bb_run_opts *o, char **run_dir_out, struct bb
                      "given; the first: task '%s', model '%s': %s: %s", R.rec.n_skips, k->task_id,
                      k->model_id, k->what, k->reason);
     }
-    if (st)
-        keep_partial(&R, err);
-    else
+    if (!st)
         st = finish(&R, err);
-    if (!st && o->summary)
+    if (st)
+        goto failed;
+    if (o->summary)
         print_summary(&R, o->summary);
-    if (!st && run_dir_out)
+    if (run_dir_out)
         *run_dir_out = strdup(R.dir);
+    goto done;
+failed:
+    keep_partial(&R, err);
 done:
     run_free(&R);
     return st;

@@ -13,6 +13,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "core/fault.h"
 #include "core/json.h"
 #include "core/sha256.h"
 
@@ -818,7 +819,7 @@ static enum bb_status open_input(const char *path, FILE **f, uint64_t *size,
                                  struct bb_error *err)
 {
     struct stat sb;
-    *f = fopen(path, "rb");
+    *f = bb_fault(BB_FAULT_DATASET_OPEN, BB_CALLER) ? (errno = EIO, NULL) : fopen(path, "rb");
     if (!*f)
         return bb_fail(err, BB_E_IO, "%s: cannot open dataset: %s", path, strerror(errno));
     if (fstat(fileno(*f), &sb) != 0 || S_ISDIR(sb.st_mode)) {

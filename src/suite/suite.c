@@ -368,7 +368,7 @@ static struct node *tree_from(struct ctx *c, yaml_document_t *doc, yaml_node_t *
             len = strlen(s);
         }
         n->str = c_strndup(c, s, len);
-        n->kind = n->plain && is_null_text(n->str) ? N_NULL : N_SCALAR;
+        n->kind = n->plain && n->str && is_null_text(n->str) ? N_NULL : N_SCALAR;
         return n->str ? n : NULL;
     }
     n->kind = yn->type == YAML_SEQUENCE_NODE ? N_SEQ : N_MAP;

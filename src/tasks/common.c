@@ -322,7 +322,9 @@ enum bb_status bb_embed_cache_new(int dim, struct bb_embed_cache **out, struct b
     struct bb_embed_cache *c = calloc(1, sizeof *c);
     if (!c || dim <= 0) {
         free(c);
-        return bb_fail(err, dim <= 0 ? BB_E_INTERNAL : BB_E_NOMEM, "embedding cache of dim %d", dim);
+        return bb_fail(err, dim <= 0 ? BB_E_INTERNAL : BB_E_NOMEM,
+                       dim <= 0 ? "embedding cache of dim %d" : "out of memory for the embedding "
+                       "cache (dim %d)", dim);
     }
     c->dim = dim;
     *out = c;
@@ -631,9 +633,13 @@ enum bb_status bb_task_emit_boot(struct bb_task_ctx *ctx, struct bb_task_row *ro
         struct bb_bootstrap_opts o = bb_task_bootstrap_opts(ctx, purpose);
         struct bb_ci ci;
         struct bb_error e2 = {0};
-        if (bb_stats_bootstrap_ci(n, stat, stat_ctx, &o, &ci, &e2) == BB_OK) {
+        enum bb_status bs = bb_stats_bootstrap_ci(n, stat, stat_ctx, &o, &ci, &e2);
+        if (bs == BB_OK) {
             row->ci_low = ci.low;
             row->ci_high = ci.high;
+        } else if (bs == BB_E_NOMEM) { /* not a property of the data: never a silent gap */
+            *err = e2;
+            return bs;
         } else {
             bb_debug("%s/%s: no CI for %s: %s", ctx->task->id, ctx->model_id, row->metric, e2.msg);
         }
