@@ -559,6 +559,24 @@ static enum bb_status manifest_write(const struct run *R, bool complete, struct 
 
 /* ---- models --------------------------------------------------------------------------- */
 
+/* The one .gguf file of a folder (as the model cache keeps GGUF models) into out. */
+static void folder_gguf(const char *dir, char *out, size_t n)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int found = 0;
+    while (d && (e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        if (len > 5 && !strcmp(e->d_name + len - 5, ".gguf") && e->d_name[0] != '.' &&
+            found++ == 0)
+            snprintf(out, n, "%s/%s", dir, e->d_name);
+    }
+    if (d)
+        closedir(d);
+    if (found != 1)
+        out[0] = 0;
+}
+
 /* The weights file of a model folder (or the file itself) and its sha256. */
 static enum bb_status hash_weights(struct run_model *m, struct bb_error *err)
 {
@@ -573,6 +591,8 @@ static enum bb_status hash_weights(struct run_model *m, struct bb_error *err)
             if (bb_path_exists(p))
                 snprintf(m->weights, sizeof m->weights, "%s", p);
         }
+        if (!m->weights[0])
+            folder_gguf(m->path, m->weights, sizeof m->weights);
     }
     if (!m->weights[0])
         return BB_OK; /* the model loader names what is missing */
@@ -992,6 +1012,15 @@ static enum bb_status check_unchanged(struct run *R, struct bb_error *err)
     return st;
 }
 
+/* A bad BIASBENCH_CACHE_MAX is a usage error before anything runs. */
+static enum bb_status check_cache_opts(const struct bb_run_opts *o, struct bb_error *err)
+{
+    uint64_t max;
+    if (o->no_cache || o->cache_max || bb_rescache_off_by_env())
+        return BB_OK;
+    return bb_rescache_default_max(&max, err);
+}
+
 /* The result cache, unless --no-cache: a cache that cannot be opened is
  * warned about and the run goes on without it. */
 static void open_cache(struct run *R)
@@ -1071,7 +1100,8 @@ enum bb_status bb_run(const struct bb_run_opts *o, char **run_dir_out, struct bb
     if (run_dir_out)
         *run_dir_out = NULL;
     utc_now(R.start, sizeof R.start, false);
-    if ((st = load_suite(&R, err)) || (st = pick_models(&R, err)) || (st = pick_tasks(&R, err)) ||
+    if ((st = check_cache_opts(o, err)) || (st = load_suite(&R, err)) ||
+        (st = pick_models(&R, err)) || (st = pick_tasks(&R, err)) ||
         (st = precheck(&R, err)) || (st = check_skips(&R, err)) ||
         (o->resume && (st = check_unchanged(&R, err))))
         goto done;
