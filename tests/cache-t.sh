@@ -26,8 +26,9 @@ done
 [ -n "$M" ] || bail_or_skip_all "all-MiniLM-L6-v2 not found (scripts/setup.sh fetches it)"
 mkdir -p "$T/models" "$T/fx"
 ln -s "$M" "$T/models/all-MiniLM-L6-v2"
-for g in "${BIASBENCH_MODELS:-/nonexistent}/SmolLM2-135M-Instruct" "$cache/models/SmolLM2-135M-Instruct"; do
-  [ -d "$g" ] && [ ! -e "$T/models/SmolLM2-135M-Instruct" ] && ln -s "$g" "$T/models/SmolLM2-135M-Instruct"
+L=SmolLM2-135M-Instruct
+for g in "${BIASBENCH_MODELS:-/nonexistent}/$L" "$cache/models/$L"; do
+  [ -d "$g" ] && [ ! -e "$T/models/$L" ] && ln -s "$g" "$T/models/$L"
 done
 BIASBENCH_MODELS=$T/models; export BIASBENCH_MODELS
 cp "$S/tests/data/resume/resume.yaml" "$S/tests/data/resume/lm.yaml" "$S/tests/data/run/pairs.csv" \
@@ -62,7 +63,8 @@ run cold
 ok $rc "a run with an empty cache finishes"
 [ "$(mval "$T/cold" computed)" = 44 ] && [ "$(mval "$T/cold" hits)" = 0 ] &&
   [ "$(mval "$T/cold" stored)" = 44 ] && [ "$(entries)" = 44 ]
-ok $? "cold: 44 texts computed, 0 read back, 44 entries stored (found $(mval "$T/cold" computed), $(mval "$T/cold" hits), $(entries))"
+ok $? "cold: 44 texts computed, 0 read back, 44 entries stored \
+(found $(mval "$T/cold" computed), $(mval "$T/cold" hits), $(entries))"
 same "$T/base" "$T/cold"
 ok $? "cold: results.csv and per-item files byte-identical to the run without the cache"
 
@@ -76,7 +78,7 @@ ok $? "second run computes 0 texts: all 44 read back (manifest result_cache)"
 grep -q "0 text(s) computed, 44 read back" "$T/warm.err"
 ok $? "--verbose says: 0 text(s) computed, 44 read back"
 same "$T/base" "$T/warm"
-ok $? "warm: results byte-identical to the run without the cache (cached values are the computed bits)"
+ok $? "warm: results byte-identical to the run without the cache (cached values: computed bits)"
 [ "$(find "$RC" -type f -newer "$T/marker" | wc -l | tr -d ' ')" = 44 ]
 ok $? "every hit refreshed its entry's mtime (the LRU clock)"
 
@@ -97,7 +99,8 @@ run again
 ok $? "the rewritten entries read back clean next time"
 
 "$B" cache stats >"$T/stats" 2>&1
-grep -q "entries: *44$" "$T/stats" && grep -q "bytes: *$(bytes) " "$T/stats" && grep -qF "$RC" "$T/stats"
+grep -q "entries: *44$" "$T/stats" && grep -q "bytes: *$(bytes) " "$T/stats" &&
+  grep -qF "$RC" "$T/stats"
 ok $? "cache stats: the folder, 44 entries and their bytes"
 
 # LRU: every entry old but two, trimmed to what two hold
@@ -115,13 +118,25 @@ run bounded
 unset BIASBENCH_CACHE_MAX
 b=$(bytes)
 [ "$rc" = 0 ] && [ "$b" -le 20480 ] && [ "$(mval "$T/bounded" evicted)" -gt 0 ]
-ok $? "BIASBENCH_CACHE_MAX=20K: the cache ends at $b bytes (<= 20480), $(mval "$T/bounded" evicted) evicted"
+ok $? "BIASBENCH_CACHE_MAX=20K: the cache ends at $b bytes (<= 20480), \
+$(mval "$T/bounded" evicted) evicted"
 same "$T/base" "$T/bounded"
 ok $? "under eviction: results byte-identical"
 rm -rf "$RC"
 run sized --cache-size 10K
 [ "$rc" = 0 ] && [ "$(bytes)" -le 10240 ] && [ "$(mval "$T/sized" max_bytes)" = 10240 ]
 ok $? "--cache-size 10K: bound 10240 in the manifest, the cache ends within it"
+
+rm -rf "$RC"
+sed 's/^  batch_size: 4$/  batch_size: 4\n  cache_size: 12K/' "$T/fx/resume.yaml" \
+  >"$T/fx/sized.yaml"
+"$B" run "$T/fx/sized.yaml" --out "$T/suitesized" --no-report >/dev/null 2>"$T/suitesized.err"
+[ $? = 0 ] && [ "$(bytes)" -le 12288 ] && [ "$(mval "$T/suitesized" max_bytes)" = 12288 ]
+ok $? "suite defaults.cache_size 12K: bound 12288 in the manifest, the cache ends within it"
+sed 's/12K/12Z/' "$T/fx/sized.yaml" >"$T/fx/badsized.yaml"
+"$B" run "$T/fx/badsized.yaml" --out "$T/badsized" >/dev/null 2>"$T/badsized.err"
+[ $? = 2 ] && grep -q "badsized.yaml:10:15: defaults.cache_size: expected a size" "$T/badsized.err"
+ok $? "defaults.cache_size: 12Z: exit 2 naming file, line, column and key"
 
 n0=$(entries)
 run off --no-cache

@@ -32,8 +32,8 @@ done
 mkdir -p "$T/models/all-MiniLM-L6-v2" "$T/fx"
 for f in "$M"/*; do ln -s "$f" "$T/models/all-MiniLM-L6-v2/${f##*/}"; done
 BIASBENCH_MODELS=$T/models; export BIASBENCH_MODELS
-cp "$S/tests/data/resume/resume.yaml" "$S/tests/data/run/pairs.csv" "$S/tests/data/run/reviews.tsv" \
-  "$T/fx/"
+cp "$S/tests/data/resume/resume.yaml" "$S/tests/data/run/pairs.csv" \
+  "$S/tests/data/run/reviews.tsv" "$T/fx/"
 export BIASBENCH_RESULT_CACHE=$T/rc
 
 mval() { sed -n "s/^ *\"$2\": \([^,]*\),*$/\1/p" "$1/manifest.json" | head -1; }
@@ -52,7 +52,10 @@ expect() {
   code=$1 want=$2 what=$3; shift 4
   "$B" "$@" >"$T/out" 2>"$T/err"; rc=$?
   if [ "$rc" = "$code" ] && grep -qF -- "$want" "$T/err"; then ok 0 "$what (exit $rc)"
-  else ok 1 "$what"; echo "#   wanted exit $code and stderr containing: $want"; echo "#   got exit $rc:"; sed 's/^/#   /' "$T/err" | tail -5; fi
+  else
+    ok 1 "$what"; echo "#   wanted exit $code and stderr containing: $want"
+    echo "#   got exit $rc:"; sed 's/^/#   /' "$T/err" | tail -5
+  fi
 }
 
 "$B" run "$T/fx/resume.yaml" --out "$T/base" --no-report --no-cache -q >/dev/null 2>"$T/base.err"
@@ -75,7 +78,8 @@ ok $? "the run stopped itself after its 30th cache entry (state '$state')"
   [ "$(mval "$T/int" complete)" = false ] && [ -f "$T/int/items/sts__minilm.csv" ] &&
   [ ! -e "$T/int/items/sentiment__minilm.csv" ] && [ ! -e "$T/int/results.csv" ] &&
   [ -f "$T/int/partial/sts__minilm.csv" ]
-ok $? "mid-run: sts ran, sentiment pending, complete false, sts's per-item file and kept rows written, no results.csv"
+ok $? "mid-run: sts ran, sentiment pending, complete false, sts's per-item file and kept \
+rows written, no results.csv"
 kill -INT $pid; kill -CONT $pid
 wait $pid; rc=$?
 pid=
@@ -102,12 +106,15 @@ expect 2 "model minilm changed" "changed model weights are refused" -- run --res
 rm "$T/models/all-MiniLM-L6-v2/model.safetensors"
 ln -s "$M/model.safetensors" "$T/models/all-MiniLM-L6-v2/model.safetensors"
 again
-sed 's/^\(    "version": "\)[^"]*"/\10.0.0-other"/' "$T/try/manifest.json" >"$T/m" && mv "$T/m" "$T/try/manifest.json"
-expect 2 "the biasbench version differs" "a run made by another biasbench version is refused" -- run --resume "$T/try"
+sed 's/^\(    "version": "\)[^"]*"/\10.0.0-other"/' "$T/try/manifest.json" >"$T/m" &&
+  mv "$T/m" "$T/try/manifest.json"
+expect 2 "the biasbench version differs" "a run made by another biasbench version is refused" \
+  -- run --resume "$T/try"
 expect 2 "there is nothing to resume" "a finished run is refused" -- run --resume "$T/base"
 expect 2 "no manifest.json there" "a folder that holds no run is refused" -- run --resume "$T/fx"
 again
-expect 2 "takes no SUITE and no run options" "--resume with a suite or run options is refused" -- run --resume "$T/try" --limit 3
+expect 2 "takes no SUITE and no run options" "--resume with a suite or run options is refused" \
+  -- run --resume "$T/try" --limit 3
 [ -f "$T/try/partial/sts__minilm.csv" ] && [ ! -e "$T/try/results.csv" ]
 ok $? "a refused resume leaves the folder as it was"
 
@@ -119,7 +126,8 @@ ok $? "run --resume finishes"
 ok $? "the finished job is kept, not rerun (manifest resumed.jobs_kept 1)"
 h=$(mval "$T/int" hits) c=$(mval "$T/int" computed)
 [ "$c" = 14 ] && [ "$h" = 30 ]
-ok $? "nothing is computed twice: 14 of 44 texts computed (30 were stored before the interrupt: sts's 28 and 2 of sentiment's), 30 read back (found $c, $h)"
+ok $? "nothing is computed twice: 14 of 44 texts computed, 30 read back (stored before the \
+interrupt: sts's 28 and 2 of sentiment's; found $c, $h)"
 same "$T/base" "$T/int"
 ok $? "results.csv and every per-item file byte-identical to the uninterrupted run"
 [ ! -e "$T/int/partial" ]

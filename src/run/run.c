@@ -1032,7 +1032,11 @@ static void open_cache(struct run *R)
         bb_info("result cache off: BIASBENCH_KERNEL_DIR replaces the built-in kernels");
         return;
     }
-    if (bb_rescache_open(NULL, R->o->cache_max, &R->rc, &e))
+    uint64_t max = R->o->cache_max; /* --cache-size, BIASBENCH_CACHE_MAX, the suite's, 1 GiB */
+    const char *env = getenv("BIASBENCH_CACHE_MAX");
+    if (!max && !(env && *env))
+        max = R->suite->defaults.cache_size;
+    if (bb_rescache_open(NULL, max, &R->rc, &e))
         bb_warn("result cache off: %s", e.msg);
 }
 
