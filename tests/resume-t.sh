@@ -47,6 +47,15 @@ same() {
   for f in "$1"/items/*.csv; do cmp -s "$f" "$2/items/${f##*/}" || return 1; done
   [ "$(ls "$1/items" | wc -l)" = "$(ls "$2/items" | wc -l)" ]
 }
+# wait_stopped: until process $pid stops (state T) or ends; its state in $state
+wait_stopped() {
+  i=0
+  while [ $i -lt 1200 ]; do # up to 2 minutes on a loaded machine
+    state=$(awk '{ print $3 }' /proc/$pid/stat 2>/dev/null)
+    case $state in T | Z | '') return ;; esac
+    sleep 0.1; i=$((i + 1))
+  done
+}
 # expect CODE SUBSTRING DESCRIPTION -- ARGS...: exit code and a stderr substring
 expect() {
   code=$1 want=$2 what=$3; shift 4
@@ -65,13 +74,7 @@ ok $? "an uninterrupted run (no cache) finishes"
 BIASBENCH_TEST_STOP_AFTER_STORES=30 "$B" run "$T/fx/resume.yaml" --out "$T/int" --no-report -q \
   >/dev/null 2>"$T/int.err" &
 pid=$!
-state=
-i=0
-while [ $i -lt 1200 ]; do # up to 2 minutes on a loaded machine
-  state=$(awk '{ print $3 }' /proc/$pid/stat 2>/dev/null)
-  [ "$state" = T ] || [ -z "$state" ] || [ "$state" = Z ] && break
-  sleep 0.1; i=$((i + 1))
-done
+wait_stopped
 [ "$state" = T ]
 ok $? "the run stopped itself after its 30th cache entry (state '$state')"
 [ "$(tstatus "$T/int" sts)" = ran ] && [ "$(tstatus "$T/int" sentiment)" = pending ] &&
@@ -134,5 +137,22 @@ ok $? "results.csv and every per-item file byte-identical to the uninterrupted r
 ok $? "the kept rows (partial/) are removed once results.csv holds them"
 grep -q '"--out"' "$T/int/manifest.json" && ! grep -q '"--resume"' "$T/int/manifest.json"
 ok $? "the manifest keeps the run's own command line (a resumed run can be resumed again)"
+
+# ---- relative paths: resumed from another folder, in the run's own -----------------
+(cd "$T" && BIASBENCH_RESULT_CACHE=$T/rc-rel BIASBENCH_TEST_STOP_AFTER_STORES=1 \
+  exec "$B" run fx/resume.yaml --out rel --no-report -q >/dev/null 2>"$T/rel.err") &
+pid=$!
+wait_stopped
+st=$state
+kill -INT $pid; kill -CONT $pid
+wait $pid; rc=$?
+pid=
+[ "$st" = T ] && [ "$rc" = 130 ] && [ "$(tstatus "$T/rel" sts)" = pending ]
+ok $? "a run started with relative paths (fx/resume.yaml, --out rel), interrupted in its first job"
+(cd / && BIASBENCH_RESULT_CACHE=$T/rc-rel exec "$B" run --resume "$T/rel" >/dev/null \
+  2>"$T/rel2.err")
+ok $? "resumed from another working folder: its relative paths resolve in working_dir"
+same "$T/base" "$T/rel"
+ok $? "and its results equal the uninterrupted run's byte for byte"
 echo "1..$n"
 [ "$fails" = 0 ]

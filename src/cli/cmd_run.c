@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "core/fileout.h"
@@ -171,9 +172,17 @@ static void cli_init(struct run_cli *c)
 static enum bb_status resume_opts(const struct run_cli *user, struct run_cli *c,
                                   struct bb_resume **r, struct bb_error *err)
 {
+    static char dir[4096];
     enum bb_status st = bb_resume_open(user->resume_dir, r, err);
     if (st)
         return st;
+    /* the command line's relative paths are the original working folder's */
+    const char *wd = bb_resume_working_dir(*r);
+    if (!realpath(user->resume_dir, dir))
+        return bb_fail(err, BB_E_IO, "--resume %s: %s", user->resume_dir, strerror(errno));
+    if (wd[0] && chdir(wd))
+        return bb_fail(err, BB_E_IO, "%s/manifest.json: working_dir %s: %s (the run's command "
+                       "line is relative to it)", user->resume_dir, wd, strerror(errno));
     if ((st = parse(bb_resume_argc(*r), bb_resume_argv(*r), c, err))) {
         bb_error_prefix(err, "%s/manifest.json: its command line", user->resume_dir);
         return st == BB_E_USAGE ? BB_E_INPUT : st;
@@ -183,7 +192,7 @@ static enum bb_status resume_opts(const struct run_cli *user, struct run_cli *c,
                        user->resume_dir);
     c->o.argc = bb_resume_argc(*r);
     c->o.argv = bb_resume_argv(*r);
-    c->o.out_dir = user->resume_dir;
+    c->o.out_dir = dir;
     c->o.resume = *r;
     c->o.no_cache = user->o.no_cache;
     c->o.cache_max = user->o.cache_max;

@@ -113,6 +113,11 @@ void bb_resume_free(struct bb_resume *r)
 
 int bb_resume_argc(const struct bb_resume *r) { return r->argc; }
 char **bb_resume_argv(struct bb_resume *r) { return r->argv; }
+const char *bb_resume_working_dir(const struct bb_resume *r)
+{
+    return jget_str(r->m, "working_dir");
+}
+
 const char *bb_resume_start_time(const struct bb_resume *r)
 {
     return jget_str(r->m, "start_time");

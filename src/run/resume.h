@@ -27,6 +27,9 @@ void bb_resume_free(struct bb_resume *r);
  * writable copies (getopt may permute them). */
 int bb_resume_argc(const struct bb_resume *r);
 char **bb_resume_argv(struct bb_resume *r);
+/* The folder the run was started in (manifest working_dir; "" when absent):
+ * its command line's relative paths are relative to it. */
+const char *bb_resume_working_dir(const struct bb_resume *r);
 /* When the interrupted run started (manifest start_time; "" when absent). */
 const char *bb_resume_start_time(const struct bb_resume *r);
 

@@ -500,6 +500,8 @@ static json_t *manifest_build(const struct run *R, bool complete)
     for (int i = 0; i < o->argc; i++)
         json_array_append_new(argv, jstr(o->argv[i]));
     json_object_set_new(m, "command_line", argv);
+    char cwd[4096];
+    json_object_set_new(m, "working_dir", getcwd(cwd, sizeof cwd) ? jstr(cwd) : json_null());
     json_object_set_new(m, "start_time", jstr(R->start));
     json_object_set_new(m, "end_time", complete || R->error ? jstr(R->end) : json_null());
     json_object_set_new(m, "suite", manifest_suite(R));
