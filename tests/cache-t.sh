@@ -145,6 +145,9 @@ ok $? "--no-cache neither reads nor writes: the cache is untouched"
 run badsize --cache-size 12Q
 [ "$rc" = 2 ] && grep -q -- "--cache-size: expected a size" "$T/badsize.err"
 ok $? "--cache-size 12Q: exit 2 naming the option"
+run zerosize --cache-size 0
+[ "$rc" = 2 ] && grep -q -- "--cache-size: expected a size of at least 1 byte" "$T/zerosize.err"
+ok $? "--cache-size 0: exit 2 (--no-cache is the way to turn it off)"
 export BIASBENCH_CACHE_MAX=lots
 run badenv
 unset BIASBENCH_CACHE_MAX

@@ -56,9 +56,9 @@ enum bb_status bb_rescache_parse_size(const char *what, const char *s, uint64_t 
         case 'T': case 't': mul = 1ull << 40; end++; break;
         }
     }
-    if (!s || errno || end == s || *end || s[0] == '-' || v > UINT64_MAX / mul)
-        return bb_fail(err, BB_E_USAGE, "%s: expected a size in bytes with an optional K, M, G "
-                       "or T suffix (e.g. 512M), found '%s'", what, s ? s : "");
+    if (!s || errno || !(s[0] >= '0' && s[0] <= '9') || *end || v == 0 || v > UINT64_MAX / mul)
+        return bb_fail(err, BB_E_USAGE, "%s: expected a size of at least 1 byte with an optional "
+                       "K, M, G or T suffix (e.g. 512M), found '%s'", what, s ? s : "");
     *out = (uint64_t)v * mul;
     return BB_OK;
 }
