@@ -67,6 +67,7 @@ int bb_cmd_compare(int argc, char **argv);  /* cmd_compare.c */
 int bb_cmd_gate(int argc, char **argv);     /* cmd_gate.c */
 int bb_cmd_report(int argc, char **argv);   /* cmd_report.c */
 int bb_cmd_inspect(int argc, char **argv);  /* cmd_inspect.c */
+int bb_cmd_cache(int argc, char **argv);    /* cmd_cache.c */
 
 /* Print "biasbench CMD: message" for err and return the exit code. */
 int bb_cli_fail(const char *cmd, enum bb_status st, const struct bb_error *err);

@@ -5,15 +5,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "core/fileout.h"
 #include "core/log.h"
+#include "core/rescache.h"
+#include "run/resume.h"
 #include "run/run.h"
 #include "run/shard.h"
 
 static const char usage_text[] =
-    "usage: biasbench run SUITE [options]\n\n"
+    "usage: biasbench run SUITE [options]\n"
+    "       biasbench run --resume DIR [--no-cache] [--cache-size SIZE] [-q] [-v]\n\n"
     "Run every task of SUITE (a YAML suite) on its models and write a run directory:\n"
     "manifest.json, results.csv, items/<task>__<model>.csv, charts and the report.\n\n"
     "  -m, --model ID       run only this model of the suite (repeatable); an ID that is\n"
@@ -35,6 +39,13 @@ static const char usage_text[] =
     "                       `biasbench merge` (docs/scale-out.md)\n"
     "      --shard-by B     job (default) or model: with model, shard K runs every task of\n"
     "                       the models numbered K mod N, so each model loads once\n"
+    "      --resume DIR     continue the interrupted run in DIR with its own command line:\n"
+    "                       finished task x model jobs are kept, the rest run (refused when\n"
+    "                       the suite, a dataset, a model or biasbench changed)\n"
+    "      --no-cache       neither read nor write the result cache (docs/caching.md)\n"
+    "      --cache-size S   bound the result cache to S bytes (K, M, G suffixes; default\n"
+    "                       BIASBENCH_CACHE_MAX, else the suite's defaults.cache_size,\n"
+    "                       else 1G); least recently used entries go first\n"
     "  -q, --quiet          errors only on stderr (skipped tasks are still listed on stdout)\n"
     "  -v, --verbose        say what runs when (twice: debug detail)\n\n"
     "Environment: BIASBENCH_DATA and BIASBENCH_MODELS add to the data and model search\n"
@@ -52,6 +63,8 @@ static const char usage_text[] =
 struct run_cli {
     struct bb_run_opts o;
     const char *models[MAX_IDS], *tasks[MAX_IDS];
+    const char *resume_dir; /* --resume DIR */
+    int n_run_opts;         /* options other than --resume, the cache's, -q and -v */
 };
 
 static enum bb_status parse_u64(const char *opt, const char *arg, uint64_t *out, struct bb_error *err)
@@ -85,12 +98,14 @@ static enum bb_status parse(int argc, char **argv, struct run_cli *c, struct bb_
         {"no-report", no_argument, NULL, 'R'},   {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},     {"require-all", no_argument, NULL, 'A'},
         {"shard", required_argument, NULL, 'S'}, {"shard-by", required_argument, NULL, 'B'},
-        {0}};
+        {"resume", required_argument, NULL, 'U'}, {"no-cache", no_argument, NULL, 'N'},
+        {"cache-size", required_argument, NULL, 'C'}, {0}};
     struct bb_run_opts *o = &c->o;
     enum bb_status st = BB_OK;
     int opt, lim;
     optind = 1;
     while (!st && (opt = getopt_long(argc, argv, "hm:t:n:s:o:b:d:D:qv", longopts, NULL)) != -1) {
+        c->n_run_opts += !strchr("UNCqv", opt);
         switch (opt) {
         case 'h': fputs(usage_text, stdout); exit(0);
         case 'm': st = add_id(c->models, &o->n_models, "--model", optarg, err); break;
@@ -119,6 +134,9 @@ static enum bb_status parse(int argc, char **argv, struct run_cli *c, struct bb_
                              optarg);
             o->shard_by_model = !strcmp(optarg, "model");
             break;
+        case 'U': c->resume_dir = optarg; break;
+        case 'N': o->no_cache = true; break;
+        case 'C': st = bb_rescache_parse_size("--cache-size", optarg, &o->cache_max, err); break;
         case 'q': bb_log_set_level(BB_LOG_ERROR); break;
         case 'v':
             bb_log_set_level(bb_log_get_level() < BB_LOG_INFO ? BB_LOG_INFO : BB_LOG_DEBUG);
@@ -128,6 +146,12 @@ static enum bb_status parse(int argc, char **argv, struct run_cli *c, struct bb_
     }
     if (st)
         return st;
+    if (c->resume_dir && (c->n_run_opts || optind != argc))
+        return bb_fail(err, BB_E_USAGE, "--resume DIR takes no SUITE and no run options (only "
+                       "--no-cache, --cache-size, -q, -v): the run's own command line is read "
+                       "from DIR/manifest.json");
+    if (c->resume_dir)
+        return BB_OK;
     if (optind != argc - 1)
         return bb_fail(err, BB_E_USAGE, "expected one SUITE file, found %d arguments (see "
                        "'biasbench run --help')", argc - optind);
@@ -135,24 +159,73 @@ static enum bb_status parse(int argc, char **argv, struct run_cli *c, struct bb_
     return BB_OK;
 }
 
+static void cli_init(struct run_cli *c)
+{
+    memset(c, 0, sizeof *c);
+    c->o.limit = -1;
+    c->o.models = c->models;
+    c->o.tasks = c->tasks;
+    c->o.summary = stdout;
+}
+
+/* --resume DIR: the interrupted run's command line (its manifest) parsed
+ * again, into DIR, with this command's cache options. */
+static enum bb_status resume_opts(const struct run_cli *user, struct run_cli *c,
+                                  struct bb_resume **r, struct bb_error *err)
+{
+    static char dir[4096];
+    enum bb_status st = bb_resume_open(user->resume_dir, r, err);
+    if (st)
+        return st;
+    /* the command line's relative paths are the original working folder's */
+    const char *wd = bb_resume_working_dir(*r);
+    if (!realpath(user->resume_dir, dir))
+        return bb_fail(err, BB_E_IO, "--resume %s: %s", user->resume_dir, strerror(errno));
+    if (wd[0] && chdir(wd))
+        return bb_fail(err, BB_E_IO, "%s/manifest.json: working_dir %s: %s (the run's command "
+                       "line is relative to it)", user->resume_dir, wd, strerror(errno));
+    if ((st = parse(bb_resume_argc(*r), bb_resume_argv(*r), c, err))) {
+        bb_error_prefix(err, "%s/manifest.json: its command line", user->resume_dir);
+        return st == BB_E_USAGE ? BB_E_INPUT : st;
+    }
+    if (c->resume_dir)
+        return bb_fail(err, BB_E_INPUT, "%s/manifest.json: its command line has --resume",
+                       user->resume_dir);
+    c->o.argc = bb_resume_argc(*r);
+    c->o.argv = bb_resume_argv(*r);
+    c->o.out_dir = dir;
+    c->o.resume = *r;
+    c->o.no_cache = user->o.no_cache;
+    c->o.cache_max = user->o.cache_max;
+    return BB_OK;
+}
+
 int bb_cmd_run(int argc, char **argv)
 {
-    struct run_cli c;
+    static struct run_cli c, again;
+    struct bb_resume *r = NULL;
     struct bb_error err = {0};
-    memset(&c, 0, sizeof c);
-    c.o.limit = -1;
-    c.o.models = c.models;
-    c.o.tasks = c.tasks;
-    c.o.summary = stdout;
+    cli_init(&c);
     enum bb_status st = parse(argc, argv, &c, &err);
     if (st)
         return bb_cli_fail("run", st, &err);
     /* The whole command line, for the manifest (argv here starts at "run"). */
     c.o.argc = argc;
     c.o.argv = argv;
-    bb_fileout_install_signal_handlers();
-    char *dir = NULL;
-    st = bb_run(&c.o, &dir, &err);
-    free(dir);
+    struct run_cli *use = &c;
+    if (c.resume_dir) {
+        int level = bb_log_get_level();
+        cli_init(&again);
+        st = resume_opts(&c, &again, &r, &err);
+        bb_log_set_level(level); /* this command's -q/-v, not the interrupted one's */
+        use = &again;
+    }
+    if (!st) {
+        bb_fileout_install_signal_handlers();
+        char *dir = NULL;
+        st = bb_run(&use->o, &dir, &err);
+        free(dir);
+    }
+    bb_resume_free(r);
     return st ? bb_cli_fail("run", st, &err) : 0;
 }

@@ -31,6 +31,7 @@ static const struct command commands[] = {
     {"gate", bb_cmd_gate, "Check CI gates against a baseline run: TAP on stdout, exit 1 on failure"},
     {"metrics", bb_cmd_metrics, "List the metrics results.csv can hold: definition, direction, ideal, test"},
     {"report", bb_cmd_report, "Rebuild a run's report.md/html and charts from its results.csv"},
+    {"cache", bb_cmd_cache, "Show (stats) or empty (clear) the result cache of model outputs"},
     {"merge", bb_cmd_merge, "Join the shard run directories of one run (run --shard K/N) into one"},
 };
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/rescache.h"
 #include "model/decoder.h"
 #include "model/model_int.h"
 
@@ -157,10 +158,77 @@ done:
     return s;
 }
 
+/* ---- result cache: one entry per scored sequence -------------------------------
+ * payload lp[0..n) (float) then am[0..n) (int32); keyed by the ids and the
+ * first scored position (positions before it are 0 / -1). */
+struct lm_cache {
+    struct bb_rescache *rc;
+    const char *ns;
+    char (*keys)[BB_SHA256_HEX_LEN]; /* (n) */
+    bool *hit;                       /* (n) */
+    int32_t **own_am;                /* argmax rows when the caller passed none */
+    uint8_t *buf;                    /* (longest * 8) */
+};
+
+static void lm_cache_free(struct lm_cache *c, size_t n)
+{
+    for (size_t i = 0; c->own_am && i < n; i++)
+        free(c->own_am[i]);
+    free(c->own_am);
+    free(c->keys);
+    free(c->hit);
+    free(c->buf);
+}
+
+/* Look every sequence of two or more tokens up; hits fill lp and am. */
+static enum bb_status lm_cache_lookup(struct lm_cache *c, const struct bb_token_seq *seqs,
+                                      size_t n, float **lp, int32_t ***am, struct bb_error *err)
+{
+    size_t longest = 1;
+    for (size_t i = 0; i < n; i++)
+        longest = (size_t)seqs[i].n > longest ? (size_t)seqs[i].n : longest;
+    c->keys = malloc((n ? n : 1) * sizeof *c->keys);
+    c->hit = calloc(n ? n : 1, sizeof *c->hit);
+    c->buf = malloc(longest * 8);
+    if (!*am && (c->own_am = calloc(n ? n : 1, sizeof *c->own_am)))
+        for (size_t i = 0; i < n; i++)
+            if (!(c->own_am[i] = malloc((size_t)seqs[i].n * sizeof **c->own_am)))
+                return bb_fail(err, BB_E_NOMEM, "out of memory for %zu sequences", n);
+    if (!c->keys || !c->hit || !c->buf || (!*am && !c->own_am))
+        return bb_fail(err, BB_E_NOMEM, "out of memory for %zu sequences", n);
+    if (!*am)
+        *am = c->own_am;
+    for (size_t i = 0; i < n; i++) {
+        const struct bb_token_seq *q = &seqs[i];
+        size_t k = (size_t)q->n;
+        if (q->n < 2)
+            continue;
+        bb_rescache_key(c->ns, q->first > 1 ? q->first : 1, q->ids, k, c->keys[i]);
+        if ((c->hit[i] = bb_rescache_get(c->rc, c->keys[i], c->buf, k * 8))) {
+            memcpy(lp[i], c->buf, k * 4);
+            memcpy((*am)[i], c->buf + k * 4, k * 4);
+        }
+    }
+    return BB_OK;
+}
+
+static void lm_cache_store(struct lm_cache *c, const struct bb_token_seq *seqs,
+                           const size_t *order, size_t b, float **lp, int32_t **am)
+{
+    for (size_t i = 0; c->rc && i < b; i++) {
+        size_t j = order[i], k = (size_t)seqs[j].n;
+        memcpy(c->buf, lp[j], k * 4);
+        memcpy(c->buf + k * 4, am[j], k * 4);
+        bb_rescache_put(c->rc, c->keys[j], c->buf, k * 8);
+    }
+}
+
 enum bb_status bb_model_score_seqs(struct bb_model *m, const struct bb_token_seq *seqs, size_t n,
                                    int batch_size, const char *label, float **lp, int32_t **am,
                                    struct bb_error *err)
 {
+    struct lm_cache cache = {0};
+    size_t n_all = n;
     struct bb_lm *lm;
     enum bb_status s = need_lm(m, &lm, err);
     if (s)
@@ -178,11 +246,17 @@ enum bb_status bb_model_score_seqs(struct bb_model *m, const struct bb_token_seq
         s = bb_fail(err, BB_E_NOMEM, "out of memory for %zu sequences", n);
         goto done;
     }
+    cache.rc = bb_model_rescache(m, &cache.ns);
+    if (cache.rc && (s = lm_cache_lookup(&cache, seqs, n, lp, &am, err)))
+        goto done;
+    size_t todo = 0;
     for (size_t i = 0; i < n; i++)
-        keys[i] = (struct order_key){seqs[i].n, i};
-    qsort(keys, n, sizeof *keys, cmp_desc);
-    for (size_t i = 0; i < n; i++)
+        if (!cache.hit || !cache.hit[i])
+            keys[todo++] = (struct order_key){seqs[i].n, i};
+    qsort(keys, todo, sizeof *keys, cmp_desc);
+    for (size_t i = 0; i < todo; i++)
         order[i] = keys[i].idx;
+    n = todo; /* the sequences left to score */
     size_t i0 = 0;
     bb_progress_start(&prog, label ? label : "scoring", n);
     for (size_t b = 0; i0 < n && !s; i0 += b) {
@@ -198,10 +272,13 @@ enum bb_status bb_model_score_seqs(struct bb_model *m, const struct bb_token_seq
                     (b + 1) * t <= LM_MAX_BATCH_TOKENS; b++)
             ;
         s = score_batch(lm, seqs, order + i0, (int)b, lp, am, err);
+        if (!s)
+            lm_cache_store(&cache, seqs, order + i0, b, lp, am);
         bb_progress_update(&prog, i0 + b);
     }
     bb_progress_end(&prog);
 done:
+    lm_cache_free(&cache, n_all);
     free(keys);
     free(order);
     return s;

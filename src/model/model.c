@@ -12,6 +12,7 @@
 
 #include "core/json.h"
 #include "core/log.h"
+#include "core/rescache.h"
 #include "model/config.h"
 #include "model/decoder.h"
 #include "model/model_int.h"
@@ -32,6 +33,8 @@ struct bb_model {
     int32_t *lengths;     /* (cap_b) */
     size_t cap_tok;
     int cap_b;
+    struct bb_rescache *rc; /* result cache, may be NULL (bb_model_set_rescache) */
+    char rc_ns[512];
 };
 
 static const struct bb_arch *const archs[] = {&bb_arch_bert, &bb_arch_mpnet};
@@ -207,6 +210,18 @@ const char *bb_model_arch(const struct bb_model *m)
 struct bb_lm *bb_model_lm(struct bb_model *m) { return m->lm; }
 int bb_model_max_seq(const struct bb_model *m) { return m->max_seq; }
 
+void bb_model_set_rescache(struct bb_model *m, struct bb_rescache *c, const char *ns)
+{
+    m->rc = c;
+    snprintf(m->rc_ns, sizeof m->rc_ns, "%s", c && ns ? ns : "");
+}
+
+struct bb_rescache *bb_model_rescache(const struct bb_model *m, const char **ns)
+{
+    *ns = m->rc_ns;
+    return m->rc;
+}
+
 /* ---- capabilities ----------------------------------------------------------- */
 
 unsigned bb_model_caps(const struct bb_model *m)
@@ -352,10 +367,13 @@ static int batch_count(const struct bb_model *m, const struct bb_encoding *encs,
     return b;
 }
 
-/* Embed batches of the sorted order, scattering rows back to input order. */
+/* Embed batches of the sorted order, scattering rows back to input order;
+ * with keys (per input index), each row is stored in the result cache as its
+ * batch finishes, so an interrupted run keeps what it computed. */
 static enum bb_status run_batches(struct bb_model *m, const struct bb_encoding *encs,
                                   const size_t *order, size_t n, int batch_size,
-                                  const char *label, float *out, struct bb_error *err)
+                                  const char *label, const char (*keys)[BB_SHA256_HEX_LEN],
+                                  float *out, struct bb_error *err)
 {
     size_t dim = (size_t)m->cfg.hidden_size;
     struct bb_encoding *batch = malloc((size_t)batch_size * sizeof *batch);
@@ -372,8 +390,11 @@ static enum bb_status run_batches(struct bb_model *m, const struct bb_encoding *
         for (size_t i = 0; i < b; i++)
             batch[i] = encs[order[i0 + i]];
         s = bb_model_embed_batch(m, batch, (int)b, tmp, err);
-        for (size_t i = 0; i < b && !s; i++)
+        for (size_t i = 0; i < b && !s; i++) {
             memcpy(out + order[i0 + i] * dim, tmp + i * dim, dim * sizeof(float));
+            if (keys)
+                bb_rescache_put(m->rc, keys[order[i0 + i]], tmp + i * dim, dim * sizeof(float));
+        }
         bb_progress_update(&prog, i0 + b);
     }
     bb_progress_end(&prog);
@@ -381,6 +402,33 @@ done:
     free(batch);
     free(tmp);
     return s;
+}
+
+/* Look every sequence up in the result cache by its ids as the forward sees
+ * them (truncated as pack_one does): hits go straight to out, (*hit)[i] says
+ * which, (*keys)[i] is each key (for storing the misses). */
+static enum bb_status cache_lookup(struct bb_model *m, const struct bb_encoding *encs, size_t n,
+                                   float *out, bool **hit, char (**keys)[BB_SHA256_HEX_LEN],
+                                   struct bb_error *err)
+{
+    size_t dim = (size_t)m->cfg.hidden_size;
+    int32_t *ids = malloc((size_t)m->max_seq * sizeof *ids); // (max_seq)
+    *hit = calloc(n, sizeof **hit);
+    *keys = malloc(n * sizeof **keys);
+    if (!ids || !*hit || !*keys) {
+        free(ids);
+        return bb_fail(err, BB_E_NOMEM, "out of memory looking up %zu texts in the cache", n);
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct bb_encoding *e = &encs[i];
+        int len = seq_len(m, e);
+        for (int j = 0; j < len; j++)
+            ids[j] = (j == len - 1 && e->n > len) ? e->ids[e->n - 1] : e->ids[j];
+        bb_rescache_key(m->rc_ns, 0, ids, (size_t)len, (*keys)[i]);
+        (*hit)[i] = bb_rescache_get(m->rc, (*keys)[i], out + i * dim, dim * sizeof(float));
+    }
+    free(ids);
+    return BB_OK;
 }
 
 enum bb_status bb_model_embed_texts(struct bb_model *m, const char *const *texts, size_t n,
@@ -403,20 +451,29 @@ enum bb_status bb_model_embed_texts_labeled(struct bb_model *m, const char *cons
     struct bb_encoding *encs = calloc(n, sizeof *encs);
     size_t *order = malloc(n * sizeof *order);
     struct sort_key *keys = malloc(n * sizeof *keys);
+    bool *hit = NULL;
+    char (*ckeys)[BB_SHA256_HEX_LEN] = NULL;
     enum bb_status s = BB_OK;
     if (!encs || !order || !keys) {
         s = bb_fail(err, BB_E_NOMEM, "out of memory for %zu texts", n);
         goto done;
     }
-    if ((s = tokenize_all(m, texts, n, encs, err)))
+    if ((s = tokenize_all(m, texts, n, encs, err)) ||
+        (m->rc && (s = cache_lookup(m, encs, n, out, &hit, &ckeys, err))))
         goto done;
+    size_t todo = 0;
     for (size_t i = 0; i < n; i++)
-        keys[i] = (struct sort_key){seq_len(m, &encs[i]), i};
-    qsort(keys, n, sizeof *keys, cmp_len_desc);
-    for (size_t i = 0; i < n; i++)
+        if (!hit || !hit[i])
+            keys[todo++] = (struct sort_key){seq_len(m, &encs[i]), i};
+    qsort(keys, todo, sizeof *keys, cmp_len_desc);
+    for (size_t i = 0; i < todo; i++)
         order[i] = keys[i].idx;
-    s = run_batches(m, encs, order, n, batch_size, label, out, err);
+    if (todo)
+        s = run_batches(m, encs, order, todo, batch_size, label,
+                        (const char (*)[BB_SHA256_HEX_LEN])ckeys, out, err);
 done:
+    free(hit);
+    free(ckeys);
     for (size_t i = 0; encs && i < n; i++)
         bb_encoding_free(&encs[i]);
     free(encs);

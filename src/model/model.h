@@ -39,6 +39,15 @@ enum bb_status bb_model_embed_texts_labeled(struct bb_model *m, const char *cons
 enum bb_status bb_model_embed_batch(struct bb_model *m, const struct bb_encoding *encs, int b,
                                     float *out, struct bb_error *err);
 
+/* ---- result cache (core/rescache.h) ------------------------------------------
+ * With a cache attached, bb_model_embed_texts* and bb_model_score_seqs look each
+ * sequence up by ns (what else decides the output: the caller's model sha256,
+ * backend, device, precision) and its exact token ids before computing it, and
+ * store what they compute, batch by batch. c NULL detaches. The counts are in
+ * bb_rescache_stats(c). */
+struct bb_rescache;
+void bb_model_set_rescache(struct bb_model *m, struct bb_rescache *c, const char *ns);
+
 /* ---- capabilities ----------------------------------------------------------
  * A model says what it can do; a task asks for a capability, never an
  * architecture. Sentence encoders embed; causal language models score text

@@ -8,5 +8,7 @@
 struct bb_lm;
 struct bb_lm *bb_model_lm(struct bb_model *m); /* NULL for an encoder */
 int bb_model_max_seq(const struct bb_model *m);
+/* The attached result cache (NULL: none) and its namespace in *ns. */
+struct bb_rescache *bb_model_rescache(const struct bb_model *m, const char **ns);
 
 #endif

@@ -24,6 +24,8 @@
 #include "backend/backend.h"
 #include "core/fileout.h"
 #include "core/log.h"
+#include "core/rescache.h"
+#include "resume.h"
 #include "model/model.h"
 #include "core/paths.h"
 #include "suite/precheck.h"
@@ -65,6 +67,8 @@ struct run_task {
 struct run_done { /* one task x model that ran */
     const char *task, *model;
     double seconds;
+    size_t first;         /* its first row in results (in kept while kept_pending) */
+    bool kept_pending;    /* --resume: finished before, rows not yet placed */
     size_t rows;
     bool has_headline;
     size_t headline;
@@ -95,6 +99,9 @@ struct run {
     struct bb_results results;
     struct bb_task_records rec;
     bool *mine;                  /* [model * n_tasks + task]: this shard runs the job (shard.h) */
+    struct bb_rescache *rc;      /* the result cache; NULL with --no-cache */
+    size_t n_kept;               /* jobs kept from the interrupted run (--resume) */
+    struct bb_results kept;      /* their rows, placed into results in run order */
 };
 
 /* ---- small helpers ------------------------------------------------------------ */
@@ -430,6 +437,11 @@ static json_t *manifest_tasks(const struct run *R, json_t **skipped)
             json_object_set_new(r, "model", jstr(R->done[k].model));
             json_object_set_new(r, "seconds", jnum(R->done[k].seconds));
             json_object_set_new(r, "rows", json_integer((json_int_t)R->done[k].rows));
+            /* the headline row's offset among the job's rows (--resume restores it) */
+            const struct run_done *dk = &R->done[k];
+            json_object_set_new(r, "headline", dk->has_headline && dk->headline >= dk->first
+                                ? json_integer((json_int_t)(dk->headline - dk->first))
+                                : json_null());
             json_array_append_new(runs, r);
         }
         json_object_set_new(o, "runs", runs);
@@ -454,6 +466,25 @@ static json_t *manifest_tasks(const struct run *R, json_t **skipped)
         json_array_append_new(*skipped, s);
     }
     return a;
+}
+
+/* What the result cache did in this run (docs/caching.md): "computed" counts
+ * the texts (token sequences) the model ran, "hits" those read back. */
+static json_t *manifest_cache(const struct run *R)
+{
+    json_t *c = json_object();
+    json_object_set_new(c, "enabled", json_boolean(R->rc != NULL));
+    if (!R->rc)
+        return c;
+    const struct bb_rescache_stats *s = bb_rescache_stats(R->rc);
+    json_object_set_new(c, "dir", jstr(bb_rescache_path(R->rc)));
+    json_object_set_new(c, "max_bytes", json_integer((json_int_t)bb_rescache_max(R->rc)));
+    json_object_set_new(c, "hits", json_integer((json_int_t)s->hits));
+    json_object_set_new(c, "computed", json_integer((json_int_t)s->computed));
+    json_object_set_new(c, "stored", json_integer((json_int_t)s->stored));
+    json_object_set_new(c, "corrupt", json_integer((json_int_t)s->corrupt));
+    json_object_set_new(c, "evicted", json_integer((json_int_t)s->evicted));
+    return c;
 }
 
 static json_t *manifest_build(const struct run *R, bool complete)
@@ -481,6 +512,8 @@ static json_t *manifest_build(const struct run *R, bool complete)
     for (int i = 0; i < o->argc; i++)
         json_array_append_new(argv, jstr(o->argv[i]));
     json_object_set_new(m, "command_line", argv);
+    char cwd[4096];
+    json_object_set_new(m, "working_dir", getcwd(cwd, sizeof cwd) ? jstr(cwd) : json_null());
     json_object_set_new(m, "start_time", jstr(R->start));
     json_object_set_new(m, "end_time", complete || R->error ? jstr(R->end) : json_null());
     json_object_set_new(m, "suite", manifest_suite(R));
@@ -503,6 +536,13 @@ static json_t *manifest_build(const struct run *R, bool complete)
         skipped_tasks += R->tasks[i].skip;
     json_object_set_new(m, "skipped_tasks", json_integer((json_int_t)skipped_tasks));
     json_object_set_new(m, "skipped_parts", json_integer((json_int_t)R->rec.n_skips));
+    json_object_set_new(m, "result_cache", manifest_cache(R));
+    if (o->resume) {
+        json_t *rs = json_object();
+        json_object_set_new(rs, "start_time", jstr(bb_resume_start_time(o->resume)));
+        json_object_set_new(rs, "jobs_kept", json_integer((json_int_t)R->n_kept));
+        json_object_set_new(m, "resumed", rs);
+    }
     if (!uname(&u)) {
         json_object_set_new(host, "os", jstr(u.sysname));
         json_object_set_new(host, "release", jstr(u.release));
@@ -533,6 +573,24 @@ static enum bb_status manifest_write(const struct run *R, bool complete, struct 
 
 /* ---- models --------------------------------------------------------------------------- */
 
+/* The one .gguf file of a folder (as the model cache keeps GGUF models) into out. */
+static void folder_gguf(const char *dir, char *out, size_t n)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int found = 0;
+    while (d && (e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        if (len > 5 && !strcmp(e->d_name + len - 5, ".gguf") && e->d_name[0] != '.' &&
+            found++ == 0)
+            snprintf(out, n, "%s/%s", dir, e->d_name);
+    }
+    if (d)
+        closedir(d);
+    if (found != 1)
+        out[0] = 0;
+}
+
 /* The weights file of a model folder (or the file itself) and its sha256. */
 static enum bb_status hash_weights(struct run_model *m, struct bb_error *err)
 {
@@ -547,6 +605,8 @@ static enum bb_status hash_weights(struct run_model *m, struct bb_error *err)
             if (bb_path_exists(p))
                 snprintf(m->weights, sizeof m->weights, "%s", p);
         }
+        if (!m->weights[0])
+            folder_gguf(m->path, m->weights, sizeof m->weights);
     }
     if (!m->weights[0])
         return BB_OK; /* the model loader names what is missing */
@@ -577,6 +637,13 @@ static enum bb_status load_model(struct run *R, struct run_model *rm, struct bb_
             bb_suite_pos_str(s->source_pos, pos, sizeof pos);
         bb_error_prefix(err, "%s: model '%s'", pos, s->id);
         return st;
+    }
+    if (R->rc && rm->sha256[0]) {
+        char ns[600];
+        snprintf(ns, sizeof ns, "%s|%s|%s|%s|%s|%s|%s", bb_rescache_build_id(), rm->sha256,
+                 bb_model_arch(*out), R->backend_name, R->be->info.name, R->be->info.driver,
+                 bb_suite_precision_name(s->precision));
+        bb_model_set_rescache(*out, R->rc, ns);
     }
     rm->loaded = true;
     rm->load_s = bb_model_load_seconds(*out);
@@ -646,6 +713,7 @@ static enum bb_status run_one(struct run *R, struct run_model *rm, struct bb_mod
     struct run_done *dn = &R->done[R->n_done++];
     dn->task = t->id;
     dn->model = rm->spec->id;
+    dn->first = before;
     dn->seconds = bb_now() - t0;
     dn->rows = R->results.n - before;
     dn->has_headline = ctx.has_headline || dn->rows > 0;
@@ -665,29 +733,90 @@ static enum bb_status run_one(struct run *R, struct run_model *rm, struct bb_mod
     return BB_OK;
 }
 
+/* --resume: the jobs the interrupted run finished, in run order: their rows
+ * into R->kept (from DIR/partial/), their entries into R->done (marked
+ * pending until the loop reaches them and places their rows). */
+static enum bb_status restore_kept(struct run *R, struct bb_error *err)
+{
+    enum bb_status st = BB_OK;
+    for (size_t m = 0; m < R->n_models && !st; m++)
+        for (size_t i = 0; i < R->n_tasks && !st; i++) {
+            const char *task = R->tasks[i].t->id, *model = R->models[m].spec->id;
+            double seconds;
+            size_t rows, first = R->kept.n;
+            long headline;
+            if (!R->mine[m * R->n_tasks + i] ||
+                !bb_resume_job_done(R->o->resume, task, model, &seconds, &rows, &headline))
+                continue;
+            if ((st = bb_resume_load_rows(R->dir, task, model, rows, &R->kept, err)))
+                break;
+            struct run_done *dn = &R->done[R->n_done++];
+            *dn = (struct run_done){.task = task, .model = model, .seconds = seconds,
+                                    .first = first, .rows = rows, .kept_pending = true,
+                                    .has_headline = headline >= 0 || rows > 0,
+                                    .headline = first + (headline >= 0 ? (size_t)headline : 0)};
+            R->n_kept++;
+        }
+    return st;
+}
+
+/* The job's entry when the interrupted run finished it: its rows are placed
+ * here, in run order, and true is returned. */
+static bool place_kept(struct run *R, const struct run_model *rm, const struct run_task *rt,
+                       enum bb_status *st, struct bb_error *err)
+{
+    struct run_done *dn = NULL;
+    for (size_t k = 0; k < R->n_done && !dn; k++)
+        if (R->done[k].kept_pending && !strcmp(R->done[k].task, rt->t->id) &&
+            !strcmp(R->done[k].model, rm->spec->id))
+            dn = &R->done[k];
+    if (!dn)
+        return false;
+    size_t first = R->results.n;
+    for (size_t r = 0; r < dn->rows && !*st; r++)
+        *st = bb_results_add(&R->results, &R->kept.rows[dn->first + r], err);
+    dn->headline = first + (dn->headline - dn->first);
+    dn->first = first;
+    dn->kept_pending = false;
+    bb_status_line("%s on %s: kept from the interrupted run (%zu result rows)", rt->t->id,
+                   rm->spec->id, dn->rows);
+    return true;
+}
+
+/* Run one job and keep its rows in DIR/partial/ for a later --resume. */
+static enum bb_status run_job(struct run *R, struct run_model *rm, struct bb_model *model,
+                              struct bb_embed_cache *cache, const struct run_task *rt,
+                              struct bb_error *err)
+{
+    size_t before = R->results.n, done = R->n_done;
+    enum bb_status st = run_one(R, rm, model, cache, rt, err);
+    if (!st && R->n_done > done)
+        st = bb_resume_save_rows(R->dir, rt->t->id, rm->spec->id, R->results.rows + before,
+                                 R->results.n - before, err);
+    return st;
+}
+
 static enum bb_status run_model(struct run *R, struct run_model *rm, struct bb_error *err)
 {
     struct bb_model *model = NULL;
     struct bb_embed_cache *cache = NULL;
-    bool any = false;
     size_t mi = (size_t)(rm - R->models);
-    for (size_t i = 0; i < R->n_tasks; i++)
-        any |= R->mine[mi * R->n_tasks + i];
-    if (!any)
-        return BB_OK;
-    R->stage = "model";
-    R->fail_model = rm->spec->id;
-    enum bb_status st = load_model(R, rm, &model, err);
-    if (!st)
-        st = bb_embed_cache_new(bb_model_dim(model), &cache, err);
-    if (!st) {
-        R->stage = "task";
-        R->fail_model = NULL;
-    }
+    enum bb_status st = BB_OK;
     for (size_t i = 0; i < R->n_tasks && !st; i++) {
-        if (!R->mine[mi * R->n_tasks + i])
+        if (!R->mine[mi * R->n_tasks + i] || place_kept(R, rm, &R->tasks[i], &st, err))
             continue;
-        st = run_one(R, rm, model, cache, &R->tasks[i], err);
+        if (!model) {
+            R->stage = "model";
+            R->fail_model = rm->spec->id;
+            if (!(st = load_model(R, rm, &model, err)))
+                st = bb_embed_cache_new(bb_model_dim(model), &cache, err);
+            if (!st) {
+                R->stage = "task";
+                R->fail_model = NULL;
+            }
+        }
+        if (!st)
+            st = run_job(R, rm, model, cache, &R->tasks[i], err);
         if (!st) /* keep the manifest current: a later interrupt leaves an honest one */
             st = manifest_write(R, false, err);
     }
@@ -827,6 +956,8 @@ static enum bb_status make_dir(struct run *R, struct bb_error *err)
     /* lock before looking: a run still writing DIR is refused, never interleaved */
     if ((st = mkdir_p(R->dir, err)) || (st = bb_runlock_acquire(&R->lock, R->dir, err)))
         return st;
+    if (R->o->resume) /* resume.c checked that it holds an unfinished run; its files stay */
+        return BB_OK;
     if (bb_path_exists(mf) && !R->o->force) {
         /* an unfinished run (failed or interrupted) is replaced: a rerun needs no --force */
         json_t *old = json_load_file(mf, 0, NULL);
@@ -840,6 +971,7 @@ static enum bb_status make_dir(struct run *R, struct bb_error *err)
                 R->dir);
         remove_run_files(R->dir);
     }
+    bb_resume_remove_rows(R->dir); /* another run's finished jobs are not this one's */
     return BB_OK;
 }
 
@@ -879,13 +1011,79 @@ static enum bb_status load_suite(struct run *R, struct bb_error *err)
     return st;
 }
 
+/* --resume: refuse when what decided the finished jobs changed: the suite's
+ * files, the datasets read, the weights of the models loaded (sha256 each). */
+static enum bb_status check_unchanged(struct run *R, struct bb_error *err)
+{
+    const struct bb_resume *r = R->o->resume;
+    enum bb_status st = bb_resume_check_suite(r, R->suite->files,
+                                              (const char (*)[BB_SHA256_HEX_LEN])R->file_sha,
+                                              R->suite->n_files, err);
+    if (!st)
+        st = bb_resume_check_datasets(r, err);
+    for (size_t i = 0; i < R->n_models && !st; i++) {
+        struct run_model *m = &R->models[i];
+        const char *was = bb_resume_model_sha(r, m->spec->id);
+        if (!was[0]) /* never loaded: nothing of it is kept */
+            continue;
+        struct run_model now = *m;
+        now.sha256[0] = 0;
+        if ((st = bb_paths_find_model(m->spec->source, now.path, sizeof now.path, err)) ||
+            (st = hash_weights(&now, err)))
+            bb_error_prefix(err, "cannot resume: model %s changed", m->spec->id);
+        else if (strcmp(was, now.sha256))
+            st = bb_fail(err, BB_E_INPUT, "cannot resume: model %s changed: %s: sha256 was "
+                         "%.12s..., is now %.12s...", m->spec->id, now.weights, was, now.sha256);
+    }
+    if (!st)
+        st = bb_resume_restore_records(r, &R->rec, err);
+    return st;
+}
+
+/* A bad BIASBENCH_CACHE_MAX is a usage error before anything runs. */
+static enum bb_status check_cache_opts(const struct bb_run_opts *o, struct bb_error *err)
+{
+    uint64_t max;
+    if (o->no_cache || o->cache_max || bb_rescache_off_by_env())
+        return BB_OK;
+    return bb_rescache_default_max(&max, err);
+}
+
+/* The result cache, unless --no-cache: a cache that cannot be opened is
+ * warned about and the run goes on without it. */
+static void open_cache(struct run *R)
+{
+    struct bb_error e = {0};
+    if (R->o->no_cache || bb_rescache_off_by_env())
+        return;
+    if (getenv("BIASBENCH_KERNEL_DIR") && *getenv("BIASBENCH_KERNEL_DIR")) {
+        bb_info("result cache off: BIASBENCH_KERNEL_DIR replaces the built-in kernels");
+        return;
+    }
+    uint64_t max = R->o->cache_max; /* --cache-size, BIASBENCH_CACHE_MAX, the suite's, 1 GiB */
+    const char *env = getenv("BIASBENCH_CACHE_MAX");
+    if (!max && !(env && *env))
+        max = R->suite->defaults.cache_size;
+    if (bb_rescache_open(NULL, max, &R->rc, &e))
+        bb_warn("result cache off: %s", e.msg);
+}
+
 static void run_free(struct run *R)
 {
     bb_runlock_release(&R->lock);
+    if (R->rc) {
+        const struct bb_rescache_stats *c = bb_rescache_stats(R->rc);
+        bb_info("result cache %s: %llu text(s) computed, %llu read back, %llu stored, "
+                "%llu corrupt", bb_rescache_path(R->rc), (unsigned long long)c->computed,
+                (unsigned long long)c->hits, (unsigned long long)c->stored,
+                (unsigned long long)c->corrupt);
+    }
+    bb_rescache_close(R->rc);
     bb_backend_free(R->be);
     bb_suite_free(R->suite);
     free(R->file_sha);
     bb_results_free(&R->results);
+    bb_results_free(&R->kept);
     bb_task_records_free(&R->rec);
     free(R->models);
     free(R->tasks);
@@ -901,6 +1099,8 @@ static enum bb_status finish(struct run *R, struct bb_error *err)
     utc_now(R->end, sizeof R->end, false);
     if (!st)
         st = manifest_write(R, true, err);
+    if (!st) /* results.csv holds every row now */
+        bb_resume_remove_rows(R->dir);
     if (st || R->o->no_report)
         return st;
     st = bb_report_write(R->dir, R->suite, &R->results, err);
@@ -935,8 +1135,10 @@ enum bb_status bb_run(const struct bb_run_opts *o, char **run_dir_out, struct bb
     if (run_dir_out)
         *run_dir_out = NULL;
     utc_now(R.start, sizeof R.start, false);
-    if ((st = load_suite(&R, err)) || (st = pick_models(&R, err)) || (st = pick_tasks(&R, err)) ||
-        (st = precheck(&R, err)) || (st = check_skips(&R, err)))
+    if ((st = check_cache_opts(o, err)) || (st = load_suite(&R, err)) ||
+        (st = pick_models(&R, err)) || (st = pick_tasks(&R, err)) ||
+        (st = precheck(&R, err)) || (st = check_skips(&R, err)) ||
+        (o->resume && (st = check_unchanged(&R, err))))
         goto done;
     for (size_t i = 0; i < R.n_tasks; i++)
         if (R.tasks[i].skip)
@@ -958,7 +1160,10 @@ enum bb_status bb_run(const struct bb_run_opts *o, char **run_dir_out, struct bb
         goto done;
     /* from here on a failure leaves a manifest that says so, and where (keep_partial) */
     R.stage = "setup";
-    if ((st = open_backend(&R, err)) || (st = manifest_write(&R, false, err)))
+    if ((st = open_backend(&R, err)))
+        goto failed;
+    open_cache(&R);
+    if ((o->resume && (st = restore_kept(&R, err))) || (st = manifest_write(&R, false, err)))
         goto failed;
     for (size_t i = 0; i < R.n_models; i++)
         for (size_t k = 0; k < R.n_tasks; k++)

@@ -11,6 +11,8 @@
 
 #include "core/status.h"
 
+struct bb_resume;
+
 struct bb_run_opts {
     const char *suite_path;
     const char *const *models;  /* --model: suite model ids, else a model path/name run on every task */
@@ -33,6 +35,9 @@ struct bb_run_opts {
     unsigned shard_index;       /* --shard K/N: run only the task x model jobs whose index */
     unsigned shard_count;       /* (in run order) is K mod N; 0 = no sharding (shard.h) */
     bool shard_by_model;        /* --shard-by model: number the models instead of the jobs */
+    struct bb_resume *resume;   /* --resume: the interrupted run in out_dir (resume.h) */
+    bool no_cache;              /* --no-cache: the result cache is neither read nor written */
+    uint64_t cache_max;         /* --cache-size: its bound; 0: BIASBENCH_CACHE_MAX, else 1 GiB */
 };
 
 /* Run the suite. Before any model is loaded, the suite is checked as

@@ -14,6 +14,7 @@
 #include <yaml.h>
 
 #include "core/log.h"
+#include "core/rescache.h"
 
 #define MAX_DEPTH 64          /* nesting of YAML collections */
 #define MAX_NODES 200000      /* per file, after alias expansion */
@@ -1167,7 +1168,8 @@ static const char *const top_keys[] = {"suite", "version", "seed", "include", "m
 static const char *const metadata_keys[] = {"description", "intended_use", "out_of_scope_use",
                                             "owner", "languages", "license", "contact", NULL};
 static const char *const defaults_keys[] = {"batch_size", "limit", "backend", "device", "bootstrap",
-                                            "permutations", "alpha", "correction", NULL};
+                                            "permutations", "alpha", "correction", "cache_size",
+                                            NULL};
 static const char *const model_keys[] = {"id", "source", "precision", "max_seq_len", NULL};
 static const char *const dataset_keys[] = {"id", "path", "format", "header", "delimiter",
                                            "columns", "on_bad_row", "extra_fields", "datasheet",
@@ -1230,6 +1232,12 @@ static void conv_defaults(struct ctx *c, const struct node *root)
     }
     if (fenum(&f, "correction", correction_names, false, &e))
         d->correction = (enum bb_suite_correction)e;
+    const char *size;
+    struct bb_error se = {0};
+    if (fstr(&f, "cache_size", false, &size, NULL) &&
+        bb_rescache_parse_size("defaults.cache_size", size, &d->cache_size, &se))
+        report(c, map_get(m, "cache_size")->pos, "defaults.cache_size", "%s",
+               strchr(se.msg, ':') ? strchr(se.msg, ':') + 2 : se.msg);
 }
 
 /* ---- models ------------------------------------------------------------------ */

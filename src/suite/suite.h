@@ -72,6 +72,7 @@ struct bb_suite_defaults {
     long permutations;              /* >= 1, default 100000 */
     double alpha;                   /* 0 < alpha < 1, default 0.05 */
     enum bb_suite_correction correction; /* default holm */
+    uint64_t cache_size;            /* result cache bound in bytes (docs/caching.md); 0: not given */
 };
 
 struct bb_suite_model {
