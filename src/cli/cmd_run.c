@@ -35,6 +35,8 @@ static const char usage_text[] =
     "                       `biasbench merge` (docs/scale-out.md)\n"
     "      --shard-by B     job (default) or model: with model, shard K runs every task of\n"
     "                       the models numbered K mod N, so each model loads once\n"
+    "      --profile        time every OpenCL kernel: a table on stderr, and profile.csv,\n"
+    "                       profile.gp, profile.svg in the run directory\n"
     "  -q, --quiet          errors only on stderr (skipped tasks are still listed on stdout)\n"
     "  -v, --verbose        say what runs when (twice: debug detail)\n\n"
     "Environment: BIASBENCH_DATA and BIASBENCH_MODELS add to the data and model search\n"
@@ -84,7 +86,7 @@ static enum bb_status parse(int argc, char **argv, struct run_cli *c, struct bb_
         {"no-report", no_argument, NULL, 'R'},   {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},     {"require-all", no_argument, NULL, 'A'},
         {"shard", required_argument, NULL, 'S'}, {"shard-by", required_argument, NULL, 'B'},
-        {0}};
+        {"profile", no_argument, NULL, 'P'},     {0}};
     struct bb_run_opts *o = &c->o;
     enum bb_status st = BB_OK;
     int opt, lim;
@@ -111,6 +113,7 @@ static enum bb_status parse(int argc, char **argv, struct run_cli *c, struct bb_
         case 'F': o->force = true; break;
         case 'R': o->no_report = true; break;
         case 'A': o->require_all = true; break;
+        case 'P': o->profile = true; break;
         case 'S': st = bb_shard_parse("--shard", optarg, &o->shard_index, &o->shard_count, err); break;
         case 'B':
             if (strcmp(optarg, "job") && strcmp(optarg, "model"))

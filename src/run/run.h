@@ -33,6 +33,8 @@ struct bb_run_opts {
     unsigned shard_index;       /* --shard K/N: run only the task x model jobs whose index */
     unsigned shard_count;       /* (in run order) is K mod N; 0 = no sharding (shard.h) */
     bool shard_by_model;        /* --shard-by model: number the models instead of the jobs */
+    bool profile;               /* --profile: kernel times on stderr and profile.csv/.gp/.svg
+                                   in the run directory (opencl only) */
 };
 
 /* Run the suite. Before any model is loaded, the suite is checked as
