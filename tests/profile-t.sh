@@ -4,7 +4,9 @@
 # (embed) or in the run directory (run); the CSV's times add up to the table's kernel total, its
 # shares to 100%, and its launch counts are MiniLM's ops per forward (6 layers: 1 embed,
 # 13 LayerNorms, 6 attentions, 24 GEMMs, 1 pool); without the flag nothing is written; the ref
-# backend refuses it (exit 2).
+# backend refuses it (exit 2). And the kernel binary cache policy on PoCL: no binaries in
+# biasbench's cache by default (PoCL caches programs itself), one per built kernel file with
+# BIASBENCH_KERNEL_BINARIES=1.
 set -u
 B=${BIASBENCH:-./biasbench}
 . "${srcdir:-.}/tests/tap.sh"
@@ -23,7 +25,7 @@ trap 'rm -rf "$T"' EXIT
 # launches KERNEL CSV: the kernel's launches summed over its rows
 launches() { awk -F, -v k="$1" 'NR > 1 && $1 == k {s += $3} END {print s + 0}' "$2"; }
 
-echo "1..16"
+echo "1..18"
 mkdir -p "$T/e"
 "$B" embed --model "$M" --profile -o "$T/e/emb.csv" "A man is playing a guitar." \
   "Two dogs run across a field of grass." >"$T/out" 2>"$T/err"; rc=$?
@@ -70,4 +72,18 @@ ok $? "run leaves profile.csv and profile.gp in the run directory"
 [ "$(launches bb_embed "$T/run/profile.csv")" -ge 1 ] &&
   [ "$(( $(launches bb_layernorm_rows "$T/run/profile.csv") % 13 ))" = 0 ]
 ok $? "its LayerNorm launches are whole forwards (13 each)"
+if "$B" devices 2>/dev/null | grep -q 'Portable Computing Language'; then
+  "$B" embed --model "$M" "x" >/dev/null 2>&1 </dev/null
+  BIASBENCH_CACHE=$T/c1 "$B" embed --model "$M" "x" >/dev/null 2>"$T/err"; rc=$?
+  [ $rc = 0 ] && [ "$(ls "$T/c1/kernels" 2>/dev/null | grep -c '\.clbin$')" = 0 ]
+  ok $? "PoCL: no program binaries in biasbench's cache by default"
+  BIASBENCH_KERNEL_BINARIES=1 BIASBENCH_CACHE=$T/c2 "$B" embed --model "$M" "x" >/dev/null \
+    2>"$T/err"; rc=$?
+  nb=$(ls "$T/c2/kernels" 2>/dev/null | grep -c '\.clbin$')
+  [ $rc = 0 ] && [ "$nb" = 5 ]
+  ok $? "BIASBENCH_KERNEL_BINARIES=1: one binary per kernel file MiniLM uses ($nb of 5)"
+else
+  skip "not PoCL: the binary cache is always used"
+  skip "not PoCL: the binary cache is always used"
+fi
 [ "$fails" = 0 ]

@@ -510,9 +510,10 @@ static uint64_t cache_key(const struct bb_cl *cl, const char *src, const char *o
 }
 
 /* PoCL keeps built programs in its own cache (POCL_CACHE_DIR, keyed by source and options),
- * and asking it for a binary makes it compile every kernel of the program for every local
- * size up front: measured, a MiniLM cold start took 17-19 s storing binaries, 9-11 s not
- * (2 cores, load 9-12). So the per-user cache is not used on PoCL; an explicit folder is. */
+ * and asking it for a binary makes it compile every kernel of the program up front: a MiniLM
+ * cold start took 5.0 s of CPU storing binaries, 2.7 s not; the warm start 0.22 s with them,
+ * 0.37 s without (docs/performance.md). So on PoCL the per-user cache is not used unless
+ * BIASBENCH_KERNEL_BINARIES=1 (for many short runs); an explicit folder always is. */
 static bool caches_itself(const struct bb_cl *cl)
 {
     char name[256];
@@ -528,7 +529,8 @@ static void cache_dir_of(const struct bb_cl *cl, const struct bb_backend_opts *o
         return;
     }
     out[0] = '\0';
-    if (caches_itself(cl))
+    const char *keep = getenv("BIASBENCH_KERNEL_BINARIES");
+    if (caches_itself(cl) && !(keep && !strcmp(keep, "1")))
         return;
     bb_paths_cache_dir(out, n);
     strncat(out, "/kernels", n - strlen(out) - 1);
