@@ -235,8 +235,9 @@ static void print_header(struct bb_backend *be, const struct opts *o)
     double load[3] = {0, 0, 0};
     getloadavg(load, 3);
     const char *pocl = getenv("POCL_MAX_PTHREAD_COUNT");
-    printf("# device: %s (%s), %d compute units; POCL_MAX_PTHREAD_COUNT=%s\n", be->info.name,
-           be->info.platform, be->info.compute_units, pocl ? pocl : "(unset)");
+    const struct bb_device_info *in = bb_backend_info(be);
+    printf("# device: %s (%s), %d compute units; POCL_MAX_PTHREAD_COUNT=%s\n", in->name,
+           in->platform, in->compute_units, pocl ? pocl : "(unset)");
     printf("# OpenBLAS: %s; core %s; %d threads\n", openblas_get_config(), openblas_get_corename(),
            openblas_get_num_threads());
     printf("# %d runs of %d back-to-back launches each, medians; load average %.2f %.2f %.2f\n",

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend/backend.h"
+#include "backend/backend_impl.h" /* op counts, device info */
 #include "golden-io.h"
 #include "model/model.h"
 #include "tap.h"

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend/backend.h"
+#include "backend/backend_impl.h" /* op counts, device info */
 #include "golden-io.h"
 #include "core/log.h"
 #include "model/model.h"
@@ -104,10 +104,11 @@ static void batch_invariance(struct bb_model *m, const struct ctx *cx, const cha
 
 /* ---- no silent fallback -------------------------------------------------------------- */
 
-static bool no_op(struct bb_backend *be, enum bb_op_kind op)
+static bool no_op(struct bb_backend *be, enum bb_op_kind op, enum bb_dtype dtype)
 {
     (void)be;
     (void)op;
+    (void)dtype;
     return false;
 }
 

@@ -373,7 +373,7 @@ struct bb_backend *golden_opencl_backend(void)
         diag("%s", err.msg);
         return NULL;
     }
-    diag("opencl device: %s (%s)", be->info.name, be->info.platform);
+    diag("opencl device: %s (%s)", bb_backend_info(be)->name, bb_backend_info(be)->platform);
     return be;
 }
 

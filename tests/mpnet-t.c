@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "backend/backend.h"
+#include "backend/backend_impl.h" /* op counts, device info */
 #include "golden-io.h"
 #include "core/log.h"
 #include "model/model.h"

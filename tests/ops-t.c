@@ -4,6 +4,7 @@
  * unsupported ops, kernel-dir overrides with a broken kernel, and the
  * program binary cache (including a corrupt entry). */
 #include <dirent.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +13,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "backend/backend.h"
+#include "backend/backend_impl.h" /* op counts, device info */
+#include "backend/cl_cache.h"
 #include "backend/kernels_embedded.h"
 #include "tap.h"
 
@@ -492,6 +494,22 @@ static void copy_kernels(const char *dir, const char *broken)
     }
 }
 
+/* A layernorm through be: its status, with err filled. */
+static enum bb_status try_layernorm(struct bb_backend *be, struct bb_error *err)
+{
+    struct bb_buffer *x = NULL, *g = NULL;
+    enum bb_status st;
+    if (!(st = bb_buffer_alloc(be, 8 * sizeof(float), &x, err)) &&
+        !(st = bb_buffer_alloc(be, 8 * sizeof(float), &g, err)) &&
+        !(st = bb_op_layernorm(be, x, g, g, x, 1, 8, 1e-5f, err)))
+        st = bb_backend_sync(be, err);
+    bb_buffer_free(be, x);
+    bb_buffer_free(be, g);
+    return st;
+}
+
+/* Programs are built per kernel file on first use: a broken file fails the first op that
+ * needs it (with the build log), and the other files' ops still run. */
 static void test_kernel_dir(void)
 {
     char good[4096], bad[4096];
@@ -503,28 +521,53 @@ static void test_kernel_dir(void)
     struct bb_error err = {0};
     struct bb_backend_opts o = {.device = "auto", .kernel_dir = good, .cache_dir = ""};
     enum bb_status st = bb_backend_create("opencl", &o, &be, &err);
-    ok(st == BB_OK, "kernel dir override with the source tree's kernels builds%s%s",
+    if (!st)
+        st = try_layernorm(be, &err);
+    ok(st == BB_OK, "kernel dir override with the source tree's kernels builds and runs%s%s",
        st ? ": " : "", st ? err.msg : "");
     bb_backend_free(be);
     be = NULL;
 
     o.kernel_dir = bad;
     st = bb_backend_create("opencl", &o, &be, &err);
-    is_int(BB_E_DEVICE, st, "a broken kernel file -> BB_E_DEVICE");
+    ok(st == BB_OK && bb_backend_info(be)->build_seconds == 0.0,
+       "a broken kernel file: the backend opens and has built nothing yet");
+    memset(&err, 0, sizeof err);
+    st = be ? try_layernorm(be, &err) : BB_E_DEVICE;
+    is_int(BB_E_DEVICE, st, "the first op of the broken file -> BB_E_DEVICE");
     is_int(3, bb_status_exit_code(st), "which exits 3");
     contains(err.msg, "build log", "the message carries the build log");
-    contains(err.msg, "layernorm.cl", "the build log names the broken file");
+    contains(err.msg, "failing file: layernorm.cl", "the message names the broken file");
     contains(err.msg, bad, "the message names the kernel dir");
-    ok(be == NULL, "no backend returned");
+    if (be) { /* the pool kernels live in pool.cl, which builds */
+        struct bb_buffer *x = NULL, *len = NULL, *out = NULL;
+        int one = 1;
+        st = bb_buffer_alloc(be, 8 * sizeof(float), &x, &err);
+        st = st ? st : bb_buffer_alloc(be, sizeof(int), &len, &err);
+        st = st ? st : bb_buffer_alloc(be, 8 * sizeof(float), &out, &err);
+        st = st ? st : bb_backend_upload(be, len, 0, &one, sizeof one, &err);
+        st = st ? st : bb_op_pool(be, x, len, out, 1, 1, 8, BB_POOL_MEAN, true, &err);
+        st = st ? st : bb_backend_sync(be, &err);
+        ok(st == BB_OK, "an op of another kernel file still runs (programs are separate)%s%s",
+           st ? ": " : "", st ? err.msg : "");
+        bb_buffer_free(be, x);
+        bb_buffer_free(be, len);
+        bb_buffer_free(be, out);
+    }
+    bb_backend_free(be);
+    be = NULL;
 
     o.kernel_dir = NULL;
     setenv("BIASBENCH_KERNEL_DIR", bad, 1);
-    is_int(BB_E_DEVICE, bb_backend_create("opencl", &o, &be, &err),
+    st = bb_backend_create("opencl", &o, &be, &err);
+    is_int(BB_E_DEVICE, st ? st : try_layernorm(be, &err),
            "BIASBENCH_KERNEL_DIR pointing at the broken kernels -> BB_E_DEVICE");
+    bb_backend_free(be);
+    be = NULL;
     snprintf(bad, sizeof bad, "%s/no-such-dir", test_tmp_dir());
     setenv("BIASBENCH_KERNEL_DIR", bad, 1);
     st = bb_backend_create("opencl", &o, &be, &err);
-    is_int(BB_E_IO, st, "a kernel dir without the kernel files -> BB_E_IO");
+    is_int(BB_E_IO, st, "a kernel dir without the kernel files -> BB_E_IO at creation");
     contains(err.msg, "common.cl", "the message names the missing file");
     unsetenv("BIASBENCH_KERNEL_DIR");
 }
@@ -542,12 +585,14 @@ static void find_entry(const char *dir, char *out, size_t n)
         closedir(d);
 }
 
+/* A backend on cache folder dir that has built layernorm.cl's program (the only one). */
 static struct bb_backend *open_cached(const char *dir, const char *what)
 {
     struct bb_backend *be = NULL;
     struct bb_error err = {0};
     struct bb_backend_opts o = {.device = "auto", .cache_dir = dir};
     check(bb_backend_create("opencl", &o, &be, &err), &err, what);
+    check(try_layernorm(be, &err), &err, what);
     diag("%s: program %s in %.3f s", what, be->info.program_cached ? "loaded" : "built",
          be->info.build_seconds);
     return be;
@@ -565,6 +610,63 @@ static void works(struct bb_backend *be, const char *what)
     (void)what;
 }
 
+static int count_entries(const char *dir)
+{
+    int n = 0;
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    while (d && (e = readdir(d)))
+        n += strstr(e->d_name, ".clbin") && !strstr(e->d_name, ".tmp");
+    if (d)
+        closedir(d);
+    return n;
+}
+
+static bool exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+/* bb_cl_cache_trim on made-up entries: least recently used go first, the kept one never. */
+static void test_cache_lru_unit(void)
+{
+    char dir[4096], path[4200];
+    snprintf(dir, sizeof dir, "%s/cache-lru", test_tmp_dir());
+    unsigned char blob[1000] = {1};
+    struct bb_error err = {0};
+    for (uint64_t key = 1; key <= 4; key++) { /* entry k last used at 1000 * k s */
+        check(bb_cl_cache_store(dir, key, blob, sizeof blob, &err), &err, "store");
+        bb_cl_cache_path(dir, key, path, sizeof path);
+        struct timespec t[2] = {{(time_t)(1000 * key), 0}, {(time_t)(1000 * key), 0}};
+        utimensat(AT_FDCWD, path, t, 0);
+    }
+    unsigned char *bin;
+    size_t len;
+    ok(bb_cl_cache_load(dir, 2, &bin, &len) && len == sizeof blob, "entry 2 loads (now used)");
+    free(bin);
+    uint64_t one = sizeof blob + 32; /* an entry: header + blob */
+    check(bb_cl_cache_trim(dir, 2 * one, 1, &err), &err, "trim");
+    bool e[5];
+    for (uint64_t key = 1; key <= 4; key++) {
+        bb_cl_cache_path(dir, key, path, sizeof path);
+        e[key] = exists(path);
+    }
+    ok(e[1] && e[2] && !e[3] && !e[4] && count_entries(dir) == 2,
+       "trim to two entries keeps the protected one and the just-used one, evicts the least "
+       "recently used (kept: %d %d %d %d)", e[1], e[2], e[3], e[4]);
+    check(bb_cl_cache_trim(dir, 0, 2, &err), &err, "trim");
+    ok(count_entries(dir) == 1 && bb_cl_cache_load(dir, 2, &bin, &len),
+       "a bound of 0 keeps only the protected entry");
+    free(bin);
+    setenv("BIASBENCH_KERNEL_CACHE_MB", "3", 1);
+    is_int(3 << 20, (long long)bb_cl_cache_limit(), "BIASBENCH_KERNEL_CACHE_MB=3 -> 3 MiB");
+    setenv("BIASBENCH_KERNEL_CACHE_MB", "lots", 1);
+    is_int(64 << 20, (long long)bb_cl_cache_limit(), "an unreadable value -> the 64 MiB default");
+    unsetenv("BIASBENCH_KERNEL_CACHE_MB");
+    is_int(64 << 20, (long long)bb_cl_cache_limit(), "unset -> 64 MiB");
+}
+
 static void test_cache(void)
 {
     char dir[4096], entry[4400];
@@ -574,6 +676,7 @@ static void test_cache(void)
     bb_backend_free(be);
     find_entry(dir, entry, sizeof entry);
     ok(entry[0] != '\0', "a cache entry was written in %s", dir);
+    is_int(1, count_entries(dir), "one entry: only layernorm.cl's program was built");
 
     be = open_cached(dir, "warm cache");
     ok(be->info.program_cached, "second build loads the program from the cache");
@@ -603,6 +706,27 @@ static void test_cache(void)
     be = open_cached(dir, "truncated cache");
     ok(!be->info.program_cached, "a truncated cache entry is ignored");
     works(be, "after truncation");
+    bb_backend_free(be);
+
+    /* a second program under a bound of 0 MiB evicts the first (the new one stays) */
+    setenv("BIASBENCH_KERNEL_CACHE_MB", "0", 1);
+    be = open_cached(dir, "bounded cache");
+    struct bb_error err = {0};
+    struct bb_buffer *x = NULL, *len = NULL, *out = NULL;
+    enum bb_status st = bb_buffer_alloc(be, 64, &x, &err);
+    st = st ? st : bb_buffer_alloc(be, 4, &len, &err);
+    st = st ? st : bb_buffer_alloc(be, 64, &out, &err);
+    int one = 1;
+    st = st ? st : bb_backend_upload(be, len, 0, &one, sizeof one, &err);
+    st = st ? st : bb_op_pool(be, x, len, out, 1, 1, 8, BB_POOL_CLS, false, &err);
+    st = st ? st : bb_backend_sync(be, &err);
+    unsetenv("BIASBENCH_KERNEL_CACHE_MB");
+    ok(st == BB_OK && count_entries(dir) == 1 && !exists(entry),
+       "BIASBENCH_KERNEL_CACHE_MB=0: pool.cl's new entry evicted layernorm.cl's (%d left)",
+       count_entries(dir));
+    bb_buffer_free(be, x);
+    bb_buffer_free(be, len);
+    bb_buffer_free(be, out);
     bb_backend_free(be);
 }
 
@@ -680,7 +804,7 @@ int main(void)
         skip_all("no OpenCL device: %s", err.msg); /* bails under CI */
     }
     check(st, &err, "opencl backend");
-    diag("device: %s (%s, %s, driver %s), program built in %.3f s%s", C->info.name,
+    diag("device: %s (%s, %s, driver %s), programs built so far in %.3f s%s", C->info.name,
          C->info.platform, C->info.version, C->info.driver, C->info.build_seconds,
          C->info.program_cached ? " (cached)" : "");
 
@@ -692,6 +816,7 @@ int main(void)
     test_counts();
     test_kernel_dir();
     test_cache();
+    test_cache_lru_unit();
 
     for (int op = 0; op < BB_OP_COUNT; op++)
         diag("worst normalised error %-9s %.2e", bb_op_name(op), worst[op]);

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "backend/backend.h"
+#include "backend/backend_impl.h" /* op counts, device info */
 #include "backend/quant.h"
 #include "tap.h"
 

@@ -1,6 +1,8 @@
 /* backend.c: backend creation by name and the bb_op_* wrappers that check
  * support, count ops per backend and dispatch through the vtable. */
-#include "backend.h"
+#include "backend/backend_impl.h"
+
+#include "core/log.h"
 
 #include <limits.h>
 #include <stdint.h>
@@ -82,21 +84,74 @@ void bb_backend_free(struct bb_backend *be)
         be->vt->free(be);
 }
 
+const char *bb_backend_name(const struct bb_backend *be)
+{
+    return be->vt->name;
+}
+
+const struct bb_device_info *bb_backend_info(const struct bb_backend *be)
+{
+    return &be->info;
+}
+
+uint64_t bb_backend_op_count(const struct bb_backend *be, enum bb_op_kind op)
+{
+    return (unsigned)op < BB_OP_COUNT ? be->op_count[op] : 0;
+}
+
+bool bb_backend_supports(struct bb_backend *be, enum bb_op_kind op, enum bb_dtype dtype)
+{
+    return (unsigned)op < BB_OP_COUNT && dtype_ok(dtype) && be->vt->supports_op(be, op, dtype);
+}
+
+enum bb_status bb_backend_profile(struct bb_backend *be, struct bb_profile *out,
+                                  struct bb_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!be->vt->profile)
+        return bb_fail(err, BB_E_USAGE, "the %s backend has no kernels to profile (use the "
+                       "opencl backend)", be->vt->name);
+    return be->vt->profile(be, out, err);
+}
+
+/* A buffer used on a backend that did not allocate it: an error, never undefined behaviour. */
+static enum bb_status owned(struct bb_backend *be, const struct bb_buffer *b, const char *what,
+                            const char *name, struct bb_error *err)
+{
+    if (!b || b->be == be)
+        return BB_OK;
+    return bb_fail(err, BB_E_INTERNAL, "%s %s: buffer '%s' belongs to another backend ('%s')",
+                   be->vt->name, what, name, b->be ? b->be->vt->name : "(none)");
+}
+
 enum bb_status bb_buffer_alloc(struct bb_backend *be, size_t bytes, struct bb_buffer **out,
                                struct bb_error *err)
 {
-    return be->vt->buffer_alloc(be, bytes, out, err);
+    enum bb_status st = be->vt->buffer_alloc(be, bytes, out, err);
+    if (!st)
+        (*out)->be = be;
+    return st;
 }
 
+/* A buffer is released by the backend that allocated it, whichever one the caller names. */
 void bb_buffer_free(struct bb_backend *be, struct bb_buffer *buf)
 {
-    if (buf)
-        be->vt->buffer_free(be, buf);
+    if (!buf)
+        return;
+    if (buf->be && buf->be != be) {
+        bb_warn("internal: a '%s' buffer was freed through backend '%s'", buf->be->vt->name,
+                be->vt->name);
+        be = buf->be;
+    }
+    be->vt->buffer_free(be, buf);
 }
 
 static enum bb_status check_range(struct bb_backend *be, const struct bb_buffer *b, size_t offset,
                                   size_t bytes, const char *what, struct bb_error *err)
 {
+    enum bb_status st = owned(be, b, what, "buffer", err);
+    if (st)
+        return st;
     size_t size = be->vt->buffer_bytes(b);
     if (offset > size || bytes > size - offset)
         return bb_fail(err, BB_E_INTERNAL,
@@ -143,13 +198,16 @@ enum bb_status bb_weight_upload(struct bb_backend *be, const void *src, enum bb_
         return bb_fail(err, BB_E_UNSUPPORTED, "weight storage %s is not supported",
                        bb_dtype_name(storage));
     }
-    return be->vt->weight_upload(be, src, src_dtype, n, k, storage, out, err);
+    enum bb_status st = be->vt->weight_upload(be, src, src_dtype, n, k, storage, out, err);
+    if (!st && out->buf)
+        out->buf->be = be;
+    return st;
 }
 
 void bb_weight_free(struct bb_backend *be, struct bb_weight *w)
 {
     if (w && w->buf)
-        be->vt->buffer_free(be, w->buf);
+        bb_buffer_free(be, w->buf);
     if (w)
         w->buf = NULL;
 }
@@ -164,6 +222,9 @@ static enum bb_status arg(struct bb_backend *be, const struct bb_buffer *b, size
         return optional ? BB_OK
                         : bb_fail(err, BB_E_INTERNAL, "%s %s: argument '%s' is NULL",
                                   be->vt->name, bb_op_name(op), name);
+    enum bb_status st = owned(be, b, bb_op_name(op), name, err);
+    if (st)
+        return st;
     size_t have = be->vt->buffer_bytes(b) / 4;
     if (have < elems)
         return bb_fail(err, BB_E_INTERNAL, "%s %s: argument '%s' holds %zu bytes, the op needs %zu",
@@ -183,14 +244,32 @@ static enum bb_status dims(struct bb_backend *be, enum bb_op_kind op, bool ok,
                         be->vt->name, bb_op_name(op));
 }
 
-/* Every op goes through here: no silent fallback to another backend. */
-static enum bb_status op_begin(struct bb_backend *be, enum bb_op_kind op, struct bb_error *err)
+/* Every op goes through here: no silent fallback to another backend. dtype: the weight's for
+ * matmul and get_rows, BB_F32 for the rest. */
+static enum bb_status op_begin_t(struct bb_backend *be, enum bb_op_kind op, enum bb_dtype dtype,
+                                 struct bb_error *err)
 {
-    if (!be->vt->supports_op(be, op))
-        return bb_fail(err, BB_E_UNSUPPORTED, "backend '%s' does not implement op '%s'",
-                       be->vt->name, bb_op_name(op));
+    if (!be->vt->supports_op(be, op, dtype))
+        return dtype == BB_F32
+                   ? bb_fail(err, BB_E_UNSUPPORTED, "backend '%s' does not implement op '%s'",
+                             be->vt->name, bb_op_name(op))
+                   : bb_fail(err, BB_E_UNSUPPORTED,
+                             "backend '%s' does not implement op '%s' for %s weights",
+                             be->vt->name, bb_op_name(op), bb_dtype_name(dtype));
     be->op_count[op]++;
     return BB_OK;
+}
+
+static enum bb_status op_begin(struct bb_backend *be, enum bb_op_kind op, struct bb_error *err)
+{
+    return op_begin_t(be, op, BB_F32, err);
+}
+
+/* A weight of another backend is refused like a buffer. */
+static enum bb_status weight_owned(struct bb_backend *be, const struct bb_weight *w,
+                                   enum bb_op_kind op, struct bb_error *err)
+{
+    return w ? owned(be, w->buf, bb_op_name(op), "weight", err) : BB_OK;
 }
 
 enum bb_status bb_op_embed(struct bb_backend *be, struct bb_buffer *ids, struct bb_buffer *pos,
@@ -221,7 +300,8 @@ enum bb_status bb_op_matmul(struct bb_backend *be, struct bb_buffer *x, const st
     size_t mm = m > 0 ? (size_t)m : 0, n = w->n > 0 ? (size_t)w->n : 0;
     size_t k = w->k > 0 ? (size_t)w->k : 0;
     enum bb_status st;
-    if ((st = op_begin(be, K, err)) || (st = dims(be, K, m >= 0 && n && k && w->buf, err)) ||
+    if ((st = op_begin_t(be, K, w->dtype, err)) ||
+        (st = dims(be, K, m >= 0 && n && k && w->buf, err)) || (st = weight_owned(be, w, K, err)) ||
         (st = arg(be, x, mm * k, false, K, "x", err)) ||
         (st = arg(be, bias, n, true, K, "bias", err)) ||
         (st = arg(be, residual, mm * n, true, K, "residual", err)) ||
@@ -456,8 +536,8 @@ enum bb_status bb_op_get_rows(struct bb_backend *be, const struct bb_weight *w,
     bool good = n >= 0 && w && w->buf && w->n > 0 && w->k > 0;
     size_t nn = good ? (size_t)n : 0, kk = good ? (size_t)w->k : 0;
     enum bb_status st;
-    if ((st = op_begin(be, K, err)) || (st = dims(be, K, good, err)) ||
-        (st = arg(be, ids, nn, false, K, "ids", err)) ||
+    if ((st = op_begin_t(be, K, w ? w->dtype : BB_F32, err)) || (st = dims(be, K, good, err)) ||
+        (st = weight_owned(be, w, K, err)) || (st = arg(be, ids, nn, false, K, "ids", err)) ||
         (st = arg(be, out, nn * kk, false, K, "out", err)))
         return st;
     return be->vt->get_rows(be, w, ids, out, n, accumulate, err);

@@ -23,6 +23,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "core/profile.h"
 #include "core/status.h"
 
 /* Element types of buffers and weights. The quantised types are ggml's block
@@ -76,7 +77,8 @@ enum bb_rope_mode {
 enum bb_pool_mode { BB_POOL_MEAN = 0, BB_POOL_CLS };
 
 struct bb_backend;
-struct bb_buffer; /* opaque, owned by the backend that allocated it */
+struct bb_buffer; /* opaque (backend_impl.h); belongs to the backend that allocated it: passing
+                     it to another backend is BB_E_INTERNAL */
 
 /* A linear layer's weight in the backend's preferred layout (it may repack
  * into panels at upload). Logical shape (N, K): N outputs, K inputs, as in
@@ -100,86 +102,24 @@ struct bb_device_info {
     bool program_cached;  /* the OpenCL program came from biasbench's binary cache */
 };
 
-struct bb_backend_vtable {
-    const char *name;
-    void (*free)(struct bb_backend *be);
-    enum bb_status (*buffer_alloc)(struct bb_backend *be, size_t bytes, struct bb_buffer **out,
-                                   struct bb_error *err);
-    void (*buffer_free)(struct bb_backend *be, struct bb_buffer *buf);
-    size_t (*buffer_bytes)(const struct bb_buffer *buf);
-    enum bb_status (*upload)(struct bb_backend *be, struct bb_buffer *dst, size_t offset,
-                             const void *src, size_t bytes, struct bb_error *err);
-    /* Blocks until every op writing dst is done. */
-    enum bb_status (*download)(struct bb_backend *be, struct bb_buffer *src, size_t offset,
-                               void *dst, size_t bytes, struct bb_error *err);
-    enum bb_status (*sync)(struct bb_backend *be, struct bb_error *err);
-    /* Upload a linear weight: src is (n, k) of src_dtype (F32, F16 or BF16),
-     * stored as `storage` (BB_F32 or BB_F16) in whatever layout matmul wants;
-     * or src_dtype == storage == a quantised type: src is n rows of ggml blocks
-     * (k a multiple of the block size), kept quantised (never widened). */
-    enum bb_status (*weight_upload)(struct bb_backend *be, const void *src, enum bb_dtype src_dtype,
-                                    int n, int k, enum bb_dtype storage, struct bb_weight *out,
-                                    struct bb_error *err);
-    bool (*supports_op)(struct bb_backend *be, enum bb_op_kind op);
-
-    /* ---- ops; argument meaning as in the bb_op_* wrappers below ---- */
-    enum bb_status (*embed)(struct bb_backend *be, struct bb_buffer *ids, struct bb_buffer *pos,
-                            struct bb_buffer *type_ids, struct bb_buffer *word,
-                            struct bb_buffer *pos_emb, struct bb_buffer *type_emb,
-                            struct bb_buffer *out, int n_tok, int c, struct bb_error *err);
-    enum bb_status (*matmul)(struct bb_backend *be, struct bb_buffer *x, const struct bb_weight *w,
-                             struct bb_buffer *bias, struct bb_buffer *residual,
-                             struct bb_buffer *out, int m, enum bb_act act, struct bb_error *err);
-    enum bb_status (*layernorm)(struct bb_backend *be, struct bb_buffer *x, struct bb_buffer *gamma,
-                                struct bb_buffer *beta, struct bb_buffer *out, int m, int c,
-                                float eps, struct bb_error *err);
-    enum bb_status (*attention)(struct bb_backend *be, struct bb_buffer *qkv,
-                                struct bb_buffer *lengths, struct bb_buffer *pos_bias,
-                                struct bb_buffer *out, int b, int t, int n_head, int head_dim,
-                                float scale, struct bb_error *err);
-    enum bb_status (*pool)(struct bb_backend *be, struct bb_buffer *x, struct bb_buffer *lengths,
-                           struct bb_buffer *out, int b, int t, int c, enum bb_pool_mode mode,
-                           bool normalize, struct bb_error *err);
-    /* decoder ops (after the encoder ones) */
-    enum bb_status (*rmsnorm)(struct bb_backend *be, struct bb_buffer *x, struct bb_buffer *g,
-                              struct bb_buffer *out, int m, int c, float eps,
-                              struct bb_error *err);
-    enum bb_status (*rope)(struct bb_backend *be, struct bb_buffer *x, struct bb_buffer *pos,
-                           int n_tok, int n_head, int head_dim, int n_rot, float base,
-                           enum bb_rope_mode mode, struct bb_error *err);
-    enum bb_status (*attn_causal)(struct bb_backend *be, struct bb_buffer *q, struct bb_buffer *k,
-                                  struct bb_buffer *v, struct bb_buffer *out, int b, int tq,
-                                  int n_past, int t_cap, int n_head, int n_kv_head, int head_dim,
-                                  float scale, struct bb_error *err);
-    enum bb_status (*kv_store)(struct bb_backend *be, struct bb_buffer *src,
-                               struct bb_buffer *cache, int b, int tq, int n_past, int t_cap,
-                               int c, struct bb_error *err);
-    enum bb_status (*glu)(struct bb_backend *be, struct bb_buffer *x, struct bb_buffer *out,
-                          int m, int f, struct bb_error *err);
-    enum bb_status (*logprobs)(struct bb_backend *be, struct bb_buffer *logits,
-                               struct bb_buffer *tgt, struct bb_buffer *lp, struct bb_buffer *am,
-                               int m, int n_vocab, struct bb_error *err);
-    enum bb_status (*copy_rows)(struct bb_backend *be, struct bb_buffer *src, int src_row0,
-                                struct bb_buffer *dst, int dst_row0, int n_rows, int c,
-                                struct bb_error *err);
-    enum bb_status (*get_rows)(struct bb_backend *be, const struct bb_weight *w,
-                               struct bb_buffer *ids, struct bb_buffer *out, int n,
-                               bool accumulate, struct bb_error *err);
-};
-
-struct bb_backend {
-    const struct bb_backend_vtable *vt;
-    struct bb_device_info info;
-    uint64_t op_count[BB_OP_COUNT]; /* ops dispatched through this backend */
-    void *impl;                     /* backend-private state */
-};
+/* The calls every backend answers besides the ops: its name and device, how many ops of each
+ * kind it has run (tests read this to prove there was no fallback), and whether it implements
+ * an op for an element type (dtype: the weight's storage for matmul and get_rows, BB_F32 for
+ * the activation ops). */
+const char *bb_backend_name(const struct bb_backend *be);
+const struct bb_device_info *bb_backend_info(const struct bb_backend *be);
+uint64_t bb_backend_op_count(const struct bb_backend *be, enum bb_op_kind op);
+bool bb_backend_supports(struct bb_backend *be, enum bb_op_kind op, enum bb_dtype dtype);
 
 /* ---- creation ---- */
 struct bb_backend_opts {
     const char *device;      /* OpenCL device selector: "auto", an index "0"/"1:0" (platform:device),
                                 or a case-insensitive substring of the device or platform name */
     const char *kernel_dir;  /* NULL: $BIASBENCH_KERNEL_DIR, else the embedded kernels */
-    const char *cache_dir;   /* program binary cache; NULL: per-user cache; "" disables */
+    const char *cache_dir;   /* program binary cache; NULL: the per-user cache, except on PoCL,
+                                which caches programs itself; "" disables */
+    bool profile;            /* time every kernel launch with OpenCL events (bb_backend_profile);
+                                also on when $BIASBENCH_PROFILE is set (then printed at exit) */
 };
 /* name: "ref" or "opencl". Unknown name -> BB_E_USAGE. No OpenCL platform or
  * no matching device -> BB_E_NODEVICE. */
@@ -192,6 +132,12 @@ enum bb_status bb_backend_opencl_create(const struct bb_backend_opts *opts,
                                         struct bb_backend **out, struct bb_error *err);
 /* Print every OpenCL platform and device, and which one `auto` picks. */
 enum bb_status bb_opencl_list_devices(FILE *out, struct bb_error *err);
+
+/* Kernel times so far (waits for the launches in flight), most time first, into out (free with
+ * bb_profile_free). BB_E_USAGE when the backend was not created with profiling or has no
+ * kernels (ref). */
+enum bb_status bb_backend_profile(struct bb_backend *be, struct bb_profile *out,
+                                  struct bb_error *err);
 
 /* ---- buffers ---- */
 enum bb_status bb_buffer_alloc(struct bb_backend *be, size_t bytes, struct bb_buffer **out,

@@ -1,5 +1,6 @@
-/* cl_cache.h: the on-disk cache of built OpenCL program binaries, keyed by a
- * hash of the source, build options and device/driver/platform identity. */
+/* cl_cache.h: the on-disk cache of built OpenCL program binaries (one entry per kernel file's
+ * program), keyed by a hash of the source, build options and device/driver/platform identity,
+ * and kept under a size bound by evicting the least recently used entries. */
 #ifndef BB_CL_CACHE_H
 #define BB_CL_CACHE_H
 
@@ -21,12 +22,23 @@ uint64_t bb_cl_cache_hash_str(uint64_t h, const char *s);
 void bb_cl_cache_path(const char *dir, uint64_t key, char *out, size_t n);
 
 /* The binary stored under key, malloc'd into *bin, or false when there is no
- * entry or it is corrupt (wrong magic, key, length or checksum). */
+ * entry or it is corrupt (wrong magic, key, length or checksum). A hit marks the
+ * entry used now (its modification time), which is what eviction goes by. */
 bool bb_cl_cache_load(const char *dir, uint64_t key, unsigned char **bin, size_t *len);
 
 /* Store a binary under key (creating dir with parents), through a temporary
  * file and rename so that readers never see a partial entry. */
 enum bb_status bb_cl_cache_store(const char *dir, uint64_t key, const unsigned char *bin,
                                  size_t len, struct bb_error *err);
+
+/* The size bound in bytes: $BIASBENCH_KERNEL_CACHE_MB MiB (a whole number >= 0; 0 keeps only
+ * the entry just written), default 64; an unreadable value warns and uses the default. */
+uint64_t bb_cl_cache_limit(void);
+
+/* Evict entries of dir, least recently used first, until the .clbin files total at most limit
+ * bytes; the entry under keep is never evicted. Stray temporary files of crashed writers
+ * older than a day go too. */
+enum bb_status bb_cl_cache_trim(const char *dir, uint64_t limit, uint64_t keep,
+                                struct bb_error *err);
 
 #endif

@@ -1,7 +1,7 @@
-/* opencl.c: the OpenCL backend: platform/device selection, context and
- * in-order queue, the one program built from every kernels/NAME.cl file (with an
- * on-disk binary cache), zero-copy buffers on CPU devices, and the non-GEMM
- * ops (embed, layernorm, attention, pool). The GEMM is opencl_matmul.c's,
+/* opencl.c: the OpenCL backend: platform/device selection, context and in-order queue, one
+ * program per kernels/NAME.cl file built when a kernel of it is first needed (with an on-disk
+ * binary cache, LRU-bounded), kernel-time profiling, zero-copy buffers on CPU devices, and the
+ * non-GEMM ops (embed, layernorm, attention, pool). The GEMM is opencl_matmul.c's,
  * the decoder ops (rmsnorm, rope, attn_causal, ...) opencl_decoder.c's. */
 #include <ctype.h>
 #include <errno.h>
@@ -280,7 +280,31 @@ static void fill_info(struct bb_device_info *info, cl_platform_id p, cl_device_i
     info->max_alloc = maxalloc;
 }
 
-/* ---- program sources, build, binary cache ------------------------------ */
+/* ---- programs: one per kernel file, built on first use, binary-cached ----------------------
+ * Each kernels/FILE.cl is its own program (common.cl, the files it needs, then FILE), built
+ * the first time one of its kernels is asked for: an encoder never builds the decoder's
+ * kernels, and a change to one file leaves the other files' cache entries valid. */
+
+#define MAX_PROGRAMS 16
+
+/* Kernel files that use another file's helpers, built together with it. */
+static const char *const needs[][2] = {{"matmul_quant.cl", "matmul.cl"}};
+
+struct cl_prog {
+    char file[64];   /* "attention.cl" */
+    char *own;       /* the file's own text (kernel lookup searches only this) */
+    char *src;       /* what is built: common.cl, needed files, the file, each after #line */
+    cl_program prog; /* NULL until built */
+};
+
+struct progs {
+    int n;
+    struct cl_prog p[MAX_PROGRAMS];
+    char options[1024];
+    char cdir[4096];   /* binary cache folder; "" disables it */
+    char origin[4200]; /* where the sources came from, for messages */
+    int built, loaded; /* programs built from source / loaded from the binary cache */
+};
 
 /* Read a whole file into a malloc'd NUL-terminated string. */
 static enum bb_status read_text(const char *path, char **out, struct bb_error *err)
@@ -318,6 +342,22 @@ static enum bb_status read_text(const char *path, char **out, struct bb_error *e
     return BB_OK;
 }
 
+/* The text of kernel file name: the embedded copy, or dir/name. */
+static enum bb_status kernel_text(const char *dir, const char *name, char **out,
+                                  struct bb_error *err)
+{
+    if (dir) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, name);
+        return read_text(path, out, err);
+    }
+    for (const struct bb_embedded_kernel *k = bb_embedded_kernels; k->name; k++)
+        if (!strcmp(k->name, name))
+            return (*out = strdup(k->source)) ? BB_OK
+                                              : bb_fail(err, BB_E_NOMEM, "out of memory");
+    return bb_fail(err, BB_E_INTERNAL, "kernel file %s is not embedded", name);
+}
+
 /* Append "#line 1 \"name\"\n" + text to the growing source. */
 static enum bb_status append_source(char **src, size_t *len, const char *name, const char *text,
                                     struct bb_error *err)
@@ -331,125 +371,95 @@ static enum bb_status append_source(char **src, size_t *len, const char *name, c
     return BB_OK;
 }
 
-/* Every kernel file, common.cl first, from the embedded copies or from dir. */
-static enum bb_status gather_sources(const char *dir, char **out, struct bb_error *err)
+/* p->src = common.cl, the files p->file needs, then p->own. */
+static enum bb_status assemble(struct cl_prog *p, const char *dir, const char *common,
+                               struct bb_error *err)
 {
-    char *src = NULL;
     size_t len = 0;
-    enum bb_status st = BB_OK;
-    for (int pass = 0; pass < 2 && !st; pass++) /* pass 0: common.cl, pass 1: the rest */
-        for (const struct bb_embedded_kernel *k = bb_embedded_kernels; k->name && !st; k++) {
-            if ((strcmp(k->name, "common.cl") == 0) != (pass == 0))
-                continue;
-            if (!dir) {
-                st = append_source(&src, &len, k->name, k->source, err);
-                continue;
-            }
-            char path[4096], *text;
-            snprintf(path, sizeof path, "%s/%s", dir, k->name);
-            if ((st = read_text(path, &text, err)) == BB_OK) {
-                st = append_source(&src, &len, k->name, text, err);
-                free(text);
-            }
+    enum bb_status st = append_source(&p->src, &len, "common.cl", common, err);
+    for (size_t i = 0; i < sizeof needs / sizeof needs[0] && !st; i++) {
+        if (strcmp(needs[i][0], p->file))
+            continue;
+        char *text;
+        if ((st = kernel_text(dir, needs[i][1], &text, err)) == BB_OK) {
+            st = append_source(&p->src, &len, needs[i][1], text, err);
+            free(text);
         }
-    if (!st && !src)
+    }
+    return st ? st : append_source(&p->src, &len, p->file, p->own, err);
+}
+
+/* Read every kernel file (no build yet): a missing file fails here, with BB_E_IO. */
+static enum bb_status load_sources(struct progs *ps, const char *dir, struct bb_error *err)
+{
+    char *common = NULL;
+    enum bb_status st = kernel_text(dir, "common.cl", &common, err);
+    for (const struct bb_embedded_kernel *k = bb_embedded_kernels; k->name && !st; k++) {
+        if (!strcmp(k->name, "common.cl"))
+            continue;
+        if (ps->n == MAX_PROGRAMS || strlen(k->name) >= sizeof ps->p[0].file) {
+            st = bb_fail(err, BB_E_INTERNAL, "too many kernel files (or name too long): %s",
+                         k->name);
+            break;
+        }
+        struct cl_prog *p = &ps->p[ps->n++];
+        snprintf(p->file, sizeof p->file, "%s", k->name);
+        if ((st = kernel_text(dir, k->name, &p->own, err)) == BB_OK)
+            st = assemble(p, dir, common, err);
+    }
+    free(common);
+    if (!st && ps->n == 0)
         st = bb_fail(err, BB_E_INTERNAL, "no kernel sources are embedded");
-    if (st) {
-        free(src);
-        return st;
-    }
-    *out = src;
-    return BB_OK;
+    return st;
 }
 
-/* Does src (common.cl's segment plus the one at seg) build on its own? */
-static bool segment_builds(struct bb_cl *cl, const char *src, const char *seg, size_t seg_len,
-                           const char *options)
+static enum bb_status build_failed(struct bb_cl *cl, cl_program prog, cl_int rc,
+                                   const struct cl_prog *p, const char *origin,
+                                   struct bb_error *err)
 {
-    const char *second = strstr(src + 1, "#line 1 \"");
-    size_t common_len = second ? (size_t)(second - src) : 0;
-    char *text = malloc(common_len + seg_len + 1);
-    if (!text)
-        return true;
-    memcpy(text, src, common_len);
-    memcpy(text + common_len, seg, seg_len);
-    text[common_len + seg_len] = '\0';
-    cl_int rc;
-    const char *texts[1] = {text};
-    cl_program p = clCreateProgramWithSource(cl->ctx, 1, texts, NULL, &rc);
-    if (rc == CL_SUCCESS)
-        rc = clBuildProgram(p, 1, &cl->device, options, NULL, NULL);
-    if (p)
-        clReleaseProgram(p);
-    free(text);
-    return rc == CL_SUCCESS;
-}
-
-/* Name the kernel files whose build fails (each with common.cl), for
- * drivers whose build log says "<kernel>:LINE" instead of the file name.
- * Segments of src start with the #line markers append_source writes. */
-static void failing_files(struct bb_cl *cl, const char *src, const char *options, char *out,
-                          size_t n)
-{
-    static const char marker[] = "#line 1 \"";
-    size_t len = 0;
-    out[0] = '\0';
-    const char *seg = strstr(src + 1, marker); /* skip common.cl */
-    while (seg && len < n) {
-        const char *name = seg + sizeof marker - 1, *q = strchr(name, '"');
-        const char *next = strstr(seg + 1, marker);
-        size_t seg_len = next ? (size_t)(next - seg) : strlen(seg);
-        if (q && !segment_builds(cl, src, seg, seg_len, options))
-            len += (size_t)snprintf(out + len, n - len, "%s%.*s", len ? ", " : "",
-                                    (int)(q - name), name);
-        seg = next;
-    }
-}
-
-static enum bb_status build_failed(struct bb_cl *cl, cl_int rc, const char *src,
-                                   const char *options, const char *origin, struct bb_error *err)
-{
-    char *log = NULL, files[256] = "";
+    char *log = NULL;
     size_t n = 0;
-    if (clGetProgramBuildInfo(cl->program, cl->device, CL_PROGRAM_BUILD_LOG, 0, NULL, &n) ==
+    if (clGetProgramBuildInfo(prog, cl->device, CL_PROGRAM_BUILD_LOG, 0, NULL, &n) ==
             CL_SUCCESS && n > 0 && (log = malloc(n + 1)) &&
-        clGetProgramBuildInfo(cl->program, cl->device, CL_PROGRAM_BUILD_LOG, n, log, NULL) ==
+        clGetProgramBuildInfo(prog, cl->device, CL_PROGRAM_BUILD_LOG, n, log, NULL) ==
             CL_SUCCESS)
         log[n] = '\0';
     else if (log)
         log[0] = '\0';
-    bool named = false; /* does the log name any kernel file? */
-    for (const struct bb_embedded_kernel *k = bb_embedded_kernels; log && k->name; k++)
-        named = named || strstr(log, k->name);
-    if (!named)
-        failing_files(cl, src, options, files, sizeof files);
     bb_fail(err, BB_E_DEVICE,
-            "OpenCL program build failed (%s, kernels from %s%s%s); build log:\n%s",
-            bb_cl_error_name(rc), origin, files[0] ? "; failing file: " : "", files,
-            log && log[0] ? log : "(empty)");
+            "OpenCL program build failed (%s, kernels from %s; failing file: %s); build log:\n%s",
+            bb_cl_error_name(rc), origin, p->file, log && log[0] ? log : "(empty)");
     free(log);
     return BB_E_DEVICE;
 }
 
-static enum bb_status build_from_source(struct bb_cl *cl, const char *src, const char *options,
+static enum bb_status build_from_source(struct bb_cl *cl, struct cl_prog *p, const char *options,
                                         const char *origin, struct bb_error *err)
 {
     cl_int rc;
-    cl->program = clCreateProgramWithSource(cl->ctx, 1, &src, NULL, &rc);
+    const char *src = p->src;
+    p->prog = clCreateProgramWithSource(cl->ctx, 1, &src, NULL, &rc);
     if (rc != CL_SUCCESS) {
-        cl->program = NULL;
+        p->prog = NULL;
         return bb_cl_check(err, rc, "clCreateProgramWithSource");
     }
-    rc = clBuildProgram(cl->program, 1, &cl->device, options, NULL, NULL);
+    rc = clBuildProgram(p->prog, 1, &cl->device, options, NULL, NULL);
     bb_fault_rc(BB_FAULT_CL_BUILD, __func__, &rc, CL_OUT_OF_HOST_MEMORY);
+    enum bb_status st = BB_OK;
     if (rc == CL_BUILD_PROGRAM_FAILURE || rc == CL_COMPILE_PROGRAM_FAILURE ||
         rc == CL_INVALID_BUILD_OPTIONS)
-        return build_failed(cl, rc, src, options, origin, err);
-    return bb_cl_check(err, rc, "clBuildProgram");
+        st = build_failed(cl, p->prog, rc, p, origin, err);
+    else
+        st = bb_cl_check(err, rc, "clBuildProgram");
+    if (st) {
+        clReleaseProgram(p->prog);
+        p->prog = NULL;
+    }
+    return st;
 }
 
 /* Try the cached binary; false (program left NULL) when missing or unusable. */
-static bool build_from_cache(struct bb_cl *cl, const char *dir, uint64_t key)
+static bool build_from_cache(struct bb_cl *cl, struct cl_prog *p, const char *dir, uint64_t key)
 {
     unsigned char *bin;
     size_t len;
@@ -457,31 +467,32 @@ static bool build_from_cache(struct bb_cl *cl, const char *dir, uint64_t key)
         return false;
     cl_int rc, status = CL_SUCCESS;
     const unsigned char *bins[1] = {bin};
-    cl->program = clCreateProgramWithBinary(cl->ctx, 1, &cl->device, &len, bins, &status, &rc);
+    p->prog = clCreateProgramWithBinary(cl->ctx, 1, &cl->device, &len, bins, &status, &rc);
     if (rc == CL_SUCCESS && status == CL_SUCCESS)
-        rc = clBuildProgram(cl->program, 1, &cl->device, NULL, NULL, NULL);
+        rc = clBuildProgram(p->prog, 1, &cl->device, NULL, NULL, NULL);
     bb_fault_rc(BB_FAULT_CL_BUILD, __func__, &rc, CL_OUT_OF_HOST_MEMORY);
     free(bin);
     if (rc == CL_SUCCESS && status == CL_SUCCESS)
         return true;
-    bb_warn("ignoring an unusable kernel binary in %s (%s); rebuilding", dir,
+    bb_warn("ignoring an unusable kernel binary for %s in %s (%s); rebuilding", p->file, dir,
             bb_cl_error_name(rc != CL_SUCCESS ? rc : status));
-    if (cl->program)
-        clReleaseProgram(cl->program);
-    cl->program = NULL;
+    if (p->prog)
+        clReleaseProgram(p->prog);
+    p->prog = NULL;
     return false;
 }
 
-static void cache_store(struct bb_cl *cl, const char *dir, uint64_t key)
+static void cache_store(struct cl_prog *p, const char *dir, uint64_t key)
 {
     size_t len = 0;
     unsigned char *bin = NULL;
     struct bb_error err = {0};
-    if (clGetProgramInfo(cl->program, CL_PROGRAM_BINARY_SIZES, sizeof len, &len, NULL) ||
+    if (clGetProgramInfo(p->prog, CL_PROGRAM_BINARY_SIZES, sizeof len, &len, NULL) ||
         len == 0 || !(bin = malloc(len)) ||
-        clGetProgramInfo(cl->program, CL_PROGRAM_BINARIES, sizeof bin, &bin, NULL)) {
-        bb_warn("kernel binary cache: the device gave no program binary");
-    } else if (bb_cl_cache_store(dir, key, bin, len, &err)) {
+        clGetProgramInfo(p->prog, CL_PROGRAM_BINARIES, sizeof bin, &bin, NULL)) {
+        bb_warn("kernel binary cache: the device gave no program binary for %s", p->file);
+    } else if (bb_cl_cache_store(dir, key, bin, len, &err) ||
+               bb_cl_cache_trim(dir, bb_cl_cache_limit(), key, &err)) {
         bb_warn("kernel binary cache: %s", err.msg);
     }
     free(bin);
@@ -501,45 +512,117 @@ static uint64_t cache_key(const struct bb_cl *cl, const char *src, const char *o
     return bb_cl_cache_hash_str(h, s);
 }
 
-static void cache_dir_of(const struct bb_backend_opts *opts, char *out, size_t n)
+/* PoCL keeps built programs in its own cache (POCL_CACHE_DIR, keyed by source and options),
+ * and asking it for a binary makes it compile every kernel of the program up front: a MiniLM
+ * cold start took 5.0 s of CPU storing binaries, 2.7 s not; the warm start 0.22 s with them,
+ * 0.37 s without (docs/performance.md). So on PoCL the per-user cache is not used unless
+ * BIASBENCH_KERNEL_BINARIES=1 (for many short runs); an explicit folder always is. */
+static bool caches_itself(const struct bb_cl *cl)
+{
+    char name[256];
+    platform_str(cl->platform, CL_PLATFORM_NAME, name, sizeof name);
+    return strstr(name, "Portable Computing Language") != NULL;
+}
+
+static void cache_dir_of(const struct bb_cl *cl, const struct bb_backend_opts *opts, char *out,
+                         size_t n)
 {
     if (opts && opts->cache_dir) {
         snprintf(out, n, "%s", opts->cache_dir);
         return;
     }
+    out[0] = '\0';
+    const char *keep = getenv("BIASBENCH_KERNEL_BINARIES");
+    if (caches_itself(cl) && !(keep && !strcmp(keep, "1")))
+        return;
     bb_paths_cache_dir(out, n);
     strncat(out, "/kernels", n - strlen(out) - 1);
 }
 
-static enum bb_status build_program(struct bb_cl *cl, const struct bb_backend_opts *opts,
+/* Read the kernel sources and settle the build options and cache folder; builds nothing. */
+static enum bb_status programs_init(struct bb_cl *cl, const struct bb_backend_opts *opts,
                                     struct bb_error *err)
 {
     const char *dir = opts && opts->kernel_dir && *opts->kernel_dir ? opts->kernel_dir : NULL;
     const char *env = getenv("BIASBENCH_KERNEL_DIR");
     if (!dir && env && *env)
         dir = env;
-    char *src = NULL, options[1024], cdir[4096], origin[4200];
+    struct progs *ps = calloc(1, sizeof *ps);
+    if (!ps)
+        return bb_fail(err, BB_E_NOMEM, "out of memory creating the OpenCL backend");
+    cl->progs = ps;
     /* -w: PoCL prints "N warnings generated." on stderr for every cold build
      * (float16 ABI notes on AVX2); a failed build still returns its errors */
-    snprintf(options, sizeof options, "-cl-std=CL1.2 -w %s", bb_cl_matmul_build_options(cl));
-    snprintf(origin, sizeof origin, "%s", dir ? dir : "the embedded copies");
-    cache_dir_of(opts, cdir, sizeof cdir);
+    snprintf(ps->options, sizeof ps->options, "-cl-std=CL1.2 -w %s",
+             bb_cl_matmul_build_options(cl));
+    snprintf(ps->origin, sizeof ps->origin, "%s", dir ? dir : "the embedded copies");
+    cache_dir_of(cl, opts, ps->cdir, sizeof ps->cdir);
+    return load_sources(ps, dir, err);
+}
+
+/* Build (or load from the cache) one file's program; time and outcome go to the device info. */
+static enum bb_status program_build(struct bb_cl *cl, struct cl_prog *p, struct bb_error *err)
+{
+    struct progs *ps = cl->progs;
     double t0 = bb_now();
-    enum bb_status st = gather_sources(dir, &src, err);
+    uint64_t key = cache_key(cl, p->src, ps->options);
+    bool hit = ps->cdir[0] && build_from_cache(cl, p, ps->cdir, key);
+    enum bb_status st = BB_OK;
+    if (!hit) {
+        st = build_from_source(cl, p, ps->options, ps->origin, err);
+        if (!st && ps->cdir[0])
+            cache_store(p, ps->cdir, key);
+    }
+    double dt = bb_now() - t0;
     if (st)
         return st;
-    uint64_t key = cache_key(cl, src, options);
-    cl->cache_hit = cdir[0] && build_from_cache(cl, cdir, key);
-    if (!cl->cache_hit) {
-        st = build_from_source(cl, src, options, origin, err);
-        if (!st && cdir[0])
-            cache_store(cl, cdir, key);
+    hit ? ps->loaded++ : ps->built++;
+    cl->build_seconds += dt;
+    cl->cache_hit = ps->built == 0;
+    cl->be->info.build_seconds = cl->build_seconds;
+    cl->be->info.program_cached = cl->cache_hit;
+    bb_debug("OpenCL program %s %s in %.3f s", p->file, hit ? "loaded from cache" : "built", dt);
+    return BB_OK;
+}
+
+/* Is name a whole identifier in text? */
+static bool has_ident(const char *text, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *s = strstr(text, name); s; s = strstr(s + 1, name)) {
+        bool before = s > text && (isalnum((unsigned char)s[-1]) || s[-1] == '_');
+        bool after = isalnum((unsigned char)s[n]) || s[n] == '_';
+        if (!before && !after)
+            return true;
     }
-    cl->build_seconds = bb_now() - t0;
-    bb_debug("OpenCL program %s in %.3f s", cl->cache_hit ? "loaded from cache" : "built",
-             cl->build_seconds);
-    free(src);
-    return st;
+    return false;
+}
+
+/* The built program of the kernel file that defines kernel `name`. */
+static enum bb_status program_of(struct bb_cl *cl, const char *name, cl_program *out,
+                                 struct bb_error *err)
+{
+    struct progs *ps = cl->progs;
+    for (int i = 0; i < ps->n; i++) {
+        struct cl_prog *p = &ps->p[i];
+        if (!has_ident(p->own, name))
+            continue;
+        enum bb_status st = p->prog ? BB_OK : program_build(cl, p, err);
+        *out = p->prog;
+        return st;
+    }
+    return bb_fail(err, BB_E_INTERNAL, "no kernel file defines kernel %s", name);
+}
+
+static void programs_free(struct progs *ps)
+{
+    for (int i = 0; ps && i < ps->n; i++) {
+        if (ps->p[i].prog)
+            clReleaseProgram(ps->p[i].prog);
+        free(ps->p[i].own);
+        free(ps->p[i].src);
+    }
+    free(ps);
 }
 
 /* ---- kernels and launches --------------------------------------------- */
@@ -561,8 +644,12 @@ enum bb_status bb_cl_kernel(struct bb_cl *cl, const char *name, cl_kernel *out,
         }
     if (t->n == MAX_KERNELS || strlen(name) >= sizeof t->names[0])
         return bb_fail(err, BB_E_INTERNAL, "kernel table full or name too long: %s", name);
+    cl_program prog = NULL;
+    enum bb_status st = program_of(cl, name, &prog, err);
+    if (st)
+        return st;
     cl_int rc;
-    cl_kernel k = clCreateKernel(cl->program, name, &rc);
+    cl_kernel k = clCreateKernel(prog, name, &rc);
     if (rc != CL_SUCCESS)
         return bb_fail(err, BB_E_DEVICE, "clCreateKernel(%s) failed: %s (%d)", name,
                        bb_cl_error_name(rc), (int)rc);
@@ -572,12 +659,13 @@ enum bb_status bb_cl_kernel(struct bb_cl *cl, const char *name, cl_kernel *out,
     return BB_OK;
 }
 
-/* ---- profiling (BIASBENCH_PROFILE=1) -------------------------------------
- * Every launch gets an event; every PROF_BATCH launches (and at teardown) the
- * events are waited for and their device time (CL_PROFILING_COMMAND_START to
- * _END) summed per kernel name and global size of the last dimension (for
- * the GEMMs: the weight's panel count, so each weight shape is one row). The
- * table goes to stderr when the backend is freed. */
+/* ---- profiling (--profile, BIASBENCH_PROFILE=1) ---------------------------
+ * Every launch gets an event; every PROF_BATCH launches (and when the profile is
+ * taken) the events are waited for and their device time (CL_PROFILING_COMMAND_START
+ * to _END) summed per kernel name and global size of the last dimension (for
+ * the GEMMs: the weight's panel count, so each weight shape is one row).
+ * bb_backend_profile hands the rows out; with BIASBENCH_PROFILE the table also
+ * goes to stderr when the backend is freed. */
 #define PROF_BATCH 1024
 #define PROF_ROWS 256
 struct prof_row {
@@ -587,6 +675,7 @@ struct prof_row {
     double ns;
 };
 struct prof {
+    bool at_exit; /* BIASBENCH_PROFILE: print the table when the backend is freed */
     int n, rows;
     cl_event ev[PROF_BATCH];
     cl_kernel k[PROF_BATCH];
@@ -635,27 +724,49 @@ static void prof_drain(struct prof *p)
 
 static int prof_cmp(const void *a, const void *b)
 {
-    double x = ((const struct prof_row *)a)->ns, y = ((const struct prof_row *)b)->ns;
+    const struct bb_profile_row *ra = a, *rb = b;
+    double x = ra->ms, y = rb->ms;
     return (x < y) - (x > y);
+}
+
+/* The rows so far as a bb_profile, most time first. */
+static enum bb_status prof_take(struct prof *p, struct bb_profile *out, struct bb_error *err)
+{
+    prof_drain(p);
+    memset(out, 0, sizeof *out);
+    out->rows = calloc(p->rows ? (size_t)p->rows : 1, sizeof *out->rows);
+    if (!out->rows)
+        return bb_fail(err, BB_E_NOMEM, "out of memory for the kernel profile");
+    for (int j = 0; j < p->rows; j++) {
+        struct bb_profile_row *r = &out->rows[j];
+        snprintf(r->kernel, sizeof r->kernel, "%s", p->row[j].name);
+        r->g_last = (long)p->row[j].g;
+        r->launches = p->row[j].count;
+        r->ms = p->row[j].ns / 1e6;
+        out->kernel_ms += r->ms;
+    }
+    out->n = (size_t)p->rows;
+    qsort(out->rows, out->n, sizeof *out->rows, prof_cmp);
+    out->wall_ms = p->t0 > 0 ? (prof_now() - p->t0) * 1e3 : 0.0;
+    return BB_OK;
+}
+
+static enum bb_status cl_profile(struct bb_backend *be, struct bb_profile *out,
+                                 struct bb_error *err)
+{
+    struct prof *p = bb_cl_of(be)->prof;
+    if (!p)
+        return bb_fail(err, BB_E_USAGE, "kernel profile asked of an OpenCL backend created "
+                       "without profiling");
+    return prof_take(p, out, err);
 }
 
 static void prof_report(struct prof *p)
 {
-    prof_drain(p);
-    double wall = prof_now() - p->t0, tot = 0;
-    for (int j = 0; j < p->rows; j++)
-        tot += p->row[j].ns;
-    qsort(p->row, (size_t)p->rows, sizeof p->row[0], prof_cmp);
-    fprintf(stderr, "# profile: OpenCL kernel time from events (device start to end), by kernel "
-                    "(GEMMs also by the weight's panel count, g_last)\n");
-    fprintf(stderr, "%-28s %8s %9s %10s %9s %6s\n", "kernel", "g_last", "launches", "total ms",
-            "mean us", "share");
-    for (int j = 0; j < p->rows; j++)
-        fprintf(stderr, "%-28s %8zu %9ld %10.1f %9.1f %5.1f%%\n", p->row[j].name, p->row[j].g,
-                p->row[j].count, p->row[j].ns / 1e6, p->row[j].ns / 1e3 / (double)p->row[j].count,
-                tot > 0 ? 100.0 * p->row[j].ns / tot : 0.0);
-    fprintf(stderr, "# kernels %.1f ms of %.1f ms wall from the first launch to teardown (the rest: "
-                    "host work, transfers, launch gaps)\n", tot / 1e6, wall * 1e3);
+    struct bb_profile pr;
+    if (prof_take(p, &pr, NULL) == BB_OK)
+        bb_profile_print(stderr, &pr);
+    bb_profile_free(&pr);
 }
 
 static const char *cl_kname(cl_kernel k, char *buf)
@@ -777,6 +888,7 @@ enum bb_status bb_cl_buffer_new(struct bb_cl *cl, size_t bytes, struct bb_buffer
         return bb_fail(err, BB_E_DEVICE, "clCreateBuffer(%zu bytes) failed: %s (%d)", bytes,
                        bb_cl_error_name(rc), (int)rc);
     }
+    b->be = cl->be;
     b->bytes = bytes;
     b->host = host;
     *out = b;
@@ -841,9 +953,15 @@ static enum bb_status cl_weight_upload(struct bb_backend *be, const void *src,
     return bb_cl_matmul_weight_upload(bb_cl_of(be), src, src_dtype, n, k, storage, out, err);
 }
 
-static bool cl_supports_op(struct bb_backend *be, enum bb_op_kind op)
+/* f32 activations everywhere; matmul and get_rows take f32, f16 and every quantised weight
+ * (opencl_matmul.c, opencl_quant.c). */
+static bool cl_supports_op(struct bb_backend *be, enum bb_op_kind op, enum bb_dtype dtype)
 {
     (void)be;
+    if (op == BB_OP_MATMUL || op == BB_OP_GET_ROWS)
+        return dtype == BB_F32 || dtype == BB_F16 || bb_dtype_is_quant(dtype);
+    if (dtype != BB_F32)
+        return false;
     switch (op) {
     case BB_OP_EMBED: case BB_OP_MATMUL: case BB_OP_LAYERNORM: case BB_OP_ATTENTION:
     case BB_OP_POOL: case BB_OP_GET_ROWS:
@@ -954,16 +1072,19 @@ static void cl_free(struct bb_backend *be)
         if (cl->queue)
             clFinish(cl->queue);
         if (cl->prof) {
-            prof_report(cl->prof);
-            free(cl->prof);
+            struct prof *p = cl->prof;
+            if (p->at_exit)
+                prof_report(p);
+            else
+                prof_drain(p); /* release the events */
+            free(p);
         }
         struct kernel_table *t = cl->kernels;
         for (int i = 0; t && i < t->n; i++)
             clReleaseKernel(t->k[i]);
         free(t);
         bb_cl_matmul_free(cl);
-        if (cl->program)
-            clReleaseProgram(cl->program);
+        programs_free(cl->progs);
         if (cl->queue)
             clReleaseCommandQueue(cl->queue);
         if (cl->ctx)
@@ -984,6 +1105,7 @@ static const struct bb_backend_vtable cl_vtable = {
     .sync = cl_sync,
     .weight_upload = cl_weight_upload,
     .supports_op = cl_supports_op,
+    .profile = cl_profile,
     .embed = cl_embed,
     .matmul = cl_matmul,
     .layernorm = cl_layernorm,
@@ -1000,7 +1122,8 @@ static const struct bb_backend_vtable cl_vtable = {
 };
 
 /* Context and in-order queue on the chosen device. */
-static enum bb_status open_device(struct bb_cl *cl, const struct cl_dev *d, struct bb_error *err)
+static enum bb_status open_device(struct bb_cl *cl, const struct cl_dev *d, bool profile,
+                                  struct bb_error *err)
 {
     cl_int rc;
     cl->platform = d->platform;
@@ -1013,8 +1136,11 @@ static enum bb_status open_device(struct bb_cl *cl, const struct cl_dev *d, stru
         return bb_cl_check(err, rc, "clCreateContext");
     }
     const char *pe = getenv("BIASBENCH_PROFILE");
-    if (pe && *pe && strcmp(pe, "0"))
-        cl->prof = calloc(1, sizeof(struct prof));
+    bool at_exit = pe && *pe && strcmp(pe, "0");
+    if ((profile || at_exit) && !(cl->prof = calloc(1, sizeof(struct prof))))
+        return bb_fail(err, BB_E_NOMEM, "out of memory for the kernel profile");
+    if (cl->prof)
+        ((struct prof *)cl->prof)->at_exit = at_exit;
     cl->queue = clCreateCommandQueue(cl->ctx, d->device, cl->prof ? CL_QUEUE_PROFILING_ENABLE : 0,
                                      &rc);
     if (rc != CL_SUCCESS) {
@@ -1052,16 +1178,16 @@ enum bb_status bb_backend_opencl_create(const struct bb_backend_opts *opts,
     }
     be->vt = &cl_vtable;
     be->impl = cl;
+    cl->be = be;
     cl->kernels = kt;
     fill_info(&be->info, devs[idx].platform, devs[idx].device);
-    if ((st = open_device(cl, &devs[idx], err)) || (st = build_program(cl, opts, err))) {
+    if ((st = open_device(cl, &devs[idx], opts && opts->profile, err)) ||
+        (st = programs_init(cl, opts, err))) {
         bb_error_prefix(err, "OpenCL device '%s'", be->info.name);
         goto done;
     }
-    be->info.build_seconds = cl->build_seconds;
-    be->info.program_cached = cl->cache_hit;
-    bb_info("OpenCL device: %s (%s, %s); program %s in %.3f s", be->info.name, be->info.platform,
-            be->info.version, cl->cache_hit ? "from cache" : "built", cl->build_seconds);
+    bb_info("OpenCL device: %s (%s, %s); kernel programs built on first use", be->info.name,
+            be->info.platform, be->info.version);
 done:
     free(devs);
     if (st) {

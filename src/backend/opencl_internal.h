@@ -7,25 +7,21 @@
 
 #include <CL/cl.h>
 
-#include "backend/backend.h"
+#include "backend/backend_impl.h"
 
-/* A device buffer. On CPU devices host may point at the zero-copy host
- * allocation behind mem (CL_MEM_USE_HOST_PTR), else NULL. */
-struct bb_buffer {
-    cl_mem mem;
-    size_t bytes;
-    void *host;
-};
+/* Buffers are backend_impl.h's struct bb_buffer: mem is the cl_mem; on CPU devices host is the
+ * zero-copy allocation behind it (CL_MEM_USE_HOST_PTR), else NULL. */
 
 struct bb_cl {
+    struct bb_backend *be;    /* the backend this is the state of (every buffer's owner) */
     cl_platform_id platform;
     cl_device_id device;
     cl_context ctx;
     cl_command_queue queue;   /* in-order; ops are enqueued without host syncs */
-    cl_program program;       /* every kernels/NAME.cl file, built once (binary-cached) */
+    void *progs;              /* opencl.c's programs, one per kernel file, built on first use */
     bool is_cpu;              /* CL_DEVICE_TYPE_CPU: zero-copy host buffers */
-    double build_seconds;     /* program build (or binary load) time */
-    bool cache_hit;           /* program came from the binary cache */
+    double build_seconds;     /* program build (or binary load) time so far, all programs */
+    bool cache_hit;           /* every program built so far came from the binary cache */
     void *kernels;            /* opencl.c's name -> cl_kernel table */
     void *matmul;             /* opencl_matmul.c's private state (tuning params) */
     void *prof;               /* opencl.c's kernel-time table when BIASBENCH_PROFILE is set */
@@ -41,7 +37,8 @@ enum bb_status bb_cl_check_at(struct bb_error *err, cl_int rc, const char *call,
                               int line);
 #define bb_cl_check(err, rc, call) bb_cl_check_at((err), (rc), (call), __FILE__, __LINE__)
 
-/* The kernel `name` from the built program (created once, cached). */
+/* The kernel `name` (created once, cached), building its file's program on first use; a
+ * build failure is BB_E_DEVICE with the build log. */
 enum bb_status bb_cl_kernel(struct bb_cl *cl, const char *name, cl_kernel *out,
                             struct bb_error *err);
 /* Set args then enqueue an NDRange kernel (no host sync). local may be NULL. */

@@ -6,22 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend/backend.h"
+#include "backend/backend_impl.h"
 #include "backend/quant.h"
-
-/* Same layout as opencl_internal.h's struct bb_buffer; ref uses host only. */
-struct bb_buffer {
-    void *mem_unused;
-    size_t bytes;
-    void *host;
-};
 
 /* ---- buffers ---------------------------------------------------------- */
 
 static enum bb_status ref_buffer_alloc(struct bb_backend *be, size_t bytes, struct bb_buffer **out,
                                        struct bb_error *err)
 {
-    (void)be;
     *out = NULL;
     struct bb_buffer *b = calloc(1, sizeof *b);
     void *mem = calloc(1, bytes ? bytes : 1);
@@ -31,6 +23,7 @@ static enum bb_status ref_buffer_alloc(struct bb_backend *be, size_t bytes, stru
         return bb_fail(err, BB_E_NOMEM, "ref backend: cannot allocate a buffer of %zu bytes",
                        bytes);
     }
+    b->be = be;
     b->bytes = bytes;
     b->host = mem;
     *out = b;
@@ -179,10 +172,16 @@ static enum bb_status ref_weight_upload(struct bb_backend *be, const void *src,
     return BB_OK;
 }
 
-static bool ref_supports_op(struct bb_backend *be, enum bb_op_kind op)
+/* Every op on f32 activations; matmul and get_rows also on f16 and every quantised weight
+ * (widened row by row, see quant.c). */
+static bool ref_supports_op(struct bb_backend *be, enum bb_op_kind op, enum bb_dtype dtype)
 {
     (void)be;
-    return (unsigned)op < BB_OP_COUNT;
+    if ((unsigned)op >= BB_OP_COUNT)
+        return false;
+    if (op == BB_OP_MATMUL || op == BB_OP_GET_ROWS)
+        return dtype == BB_F32 || dtype == BB_F16 || bb_dtype_is_quant(dtype);
+    return dtype == BB_F32;
 }
 
 /* ---- ops -------------------------------------------------------------- */

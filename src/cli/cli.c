@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "model/model.h"
 #include "core/paths.h"
+#include "report/profile_chart.h"
 
 void bb_cli_model_defaults(struct bb_cli_model *o)
 {
@@ -57,6 +58,7 @@ bool bb_cli_model_option(struct bb_cli_model *o, int opt, const char *arg, struc
         o->precision = arg;
         return true;
     case 'B': *st = bb_cli_parse_int("--batch", arg, 1, BB_BATCH_SIZE_MAX, &o->batch, err); return true;
+    case BB_CLI_OPT_PROFILE: o->profile = true; return true;
     }
     return false;
 }
@@ -108,7 +110,10 @@ enum bb_status bb_cli_open_model(const struct bb_cli_model *o, struct bb_backend
     enum bb_status st = bb_cli_resolve_model(o->model, dir, sizeof dir, err);
     if (st)
         return st;
-    struct bb_backend_opts bo = {.device = o->device};
+    if (o->profile && !strcmp(o->backend, "ref"))
+        return bb_fail(err, BB_E_USAGE, "--profile times OpenCL kernels; the ref backend has "
+                       "none (use --backend opencl)");
+    struct bb_backend_opts bo = {.device = o->device, .profile = o->profile};
     st = bb_backend_create(o->backend, &bo, be, err);
     if (st)
         return st;
@@ -118,6 +123,27 @@ enum bb_status bb_cli_open_model(const struct bb_cli_model *o, struct bb_backend
         bb_backend_free(*be);
         *be = NULL;
     }
+    return st;
+}
+
+enum bb_status bb_cli_profile_finish(const struct bb_cli_model *o, struct bb_backend *be,
+                                     const char *output, struct bb_error *err)
+{
+    if (!o->profile || !be)
+        return BB_OK;
+    char dir[4096] = ".";
+    const char *slash = output && strcmp(output, "-") ? strrchr(output, '/') : NULL;
+    if (slash)
+        snprintf(dir, sizeof dir, "%.*s", slash == output ? 1 : (int)(slash - output), output);
+    struct bb_profile p;
+    enum bb_status st = bb_backend_profile(be, &p, err);
+    if (!st) {
+        bb_profile_print(stderr, &p);
+        st = bb_profile_write_files(&p, dir, err);
+    }
+    if (!st)
+        bb_info("profile: %s/profile.csv, profile.gp, profile.svg", dir);
+    bb_profile_free(&p);
     return st;
 }
 

@@ -17,26 +17,34 @@ struct bb_cli_model {
     const char *device;    /* --device SEL */
     const char *precision; /* --precision f32|f16 */
     int batch;             /* --batch N */
+    bool profile;          /* --profile: kernel times on stderr, profile.csv/.gp/.svg */
 };
 void bb_cli_model_defaults(struct bb_cli_model *o);
 /* Handle one of the shared options (getopt's current opt/optarg); true if it was one. */
 bool bb_cli_model_option(struct bb_cli_model *o, int opt, const char *arg, struct bb_error *err,
                          enum bb_status *st);
+#define BB_CLI_OPT_PROFILE 0x150 /* a long-only option */
 #define BB_CLI_MODEL_LONGOPTS \
     {"model", required_argument, NULL, 'm'}, {"backend", required_argument, NULL, 'b'}, \
     {"device", required_argument, NULL, 'd'}, {"precision", required_argument, NULL, 'p'}, \
-    {"batch", required_argument, NULL, 'B'}
+    {"batch", required_argument, NULL, 'B'}, {"profile", no_argument, NULL, BB_CLI_OPT_PROFILE}
 #define BB_CLI_MODEL_HELP \
     "  -m, --model M        model folder, cache name or Hugging Face id (default all-MiniLM-L6-v2)\n" \
     "  -b, --backend B      opencl (default) or ref (plain C reference)\n" \
     "  -d, --device SEL     OpenCL device: auto, N, P:D or a name substring (default auto)\n" \
     "  -p, --precision P    weight precision f32 (default) or f16\n" \
-    "  -B, --batch N        sentences per batch (default 32)\n"
+    "  -B, --batch N        sentences per batch (default 32)\n" \
+    "      --profile        time every OpenCL kernel: a table on stderr, and profile.csv,\n" \
+    "                       profile.gp, profile.svg beside --output (or in the current folder)\n"
 
 /* Resolve the model (downloading an HF id into the cache if it is not there),
  * create the backend and load the model. */
 enum bb_status bb_cli_open_model(const struct bb_cli_model *o, struct bb_backend **be,
                                  struct bb_model **model, struct bb_error *err);
+/* With --profile: print the kernel-time table on stderr and write profile.csv/.gp/.svg into
+ * the folder of output ("-" or NULL: the current folder). Without it: nothing. */
+enum bb_status bb_cli_profile_finish(const struct bb_cli_model *o, struct bb_backend *be,
+                                     const char *output, struct bb_error *err);
 enum bb_status bb_cli_resolve_model(const char *spec, char *out, size_t n, struct bb_error *err);
 
 /* Parse a positive int option value; names the option in the error. */

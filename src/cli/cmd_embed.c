@@ -135,6 +135,8 @@ int bb_cmd_embed(int argc, char **argv)
     else
         write_csv(fo.fp, &tl, emb, dim);
     st = bb_fileout_commit(&fo, &err);
+    if (!st)
+        st = bb_cli_profile_finish(&o.m, be, o.output, &err);
 done:
     bb_fileout_abort(&fo);
     free(emb);

@@ -199,6 +199,8 @@ int bb_cmd_generate(int argc, char **argv)
             fprintf(stderr, "%s%d", i ? "," : " ", out[i]);
         fputc('\n', stderr);
     }
+    if (!st)
+        st = bb_cli_profile_finish(&o.m, be, NULL, &err);
 done:
     bb_encoding_free(&enc);
     free(out);

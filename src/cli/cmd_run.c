@@ -46,6 +46,8 @@ static const char usage_text[] =
     "      --cache-size S   bound the result cache to S bytes (K, M, G suffixes; default\n"
     "                       BIASBENCH_CACHE_MAX, else the suite's defaults.cache_size,\n"
     "                       else 1G); least recently used entries go first\n"
+    "      --profile        time every OpenCL kernel: a table on stderr, and profile.csv,\n"
+    "                       profile.gp, profile.svg in the run directory\n"
     "  -q, --quiet          errors only on stderr (skipped tasks are still listed on stdout)\n"
     "  -v, --verbose        say what runs when (twice: debug detail)\n\n"
     "Environment: BIASBENCH_DATA and BIASBENCH_MODELS add to the data and model search\n"
@@ -99,7 +101,8 @@ static enum bb_status parse(int argc, char **argv, struct run_cli *c, struct bb_
         {"verbose", no_argument, NULL, 'v'},     {"require-all", no_argument, NULL, 'A'},
         {"shard", required_argument, NULL, 'S'}, {"shard-by", required_argument, NULL, 'B'},
         {"resume", required_argument, NULL, 'U'}, {"no-cache", no_argument, NULL, 'N'},
-        {"cache-size", required_argument, NULL, 'C'}, {0}};
+        {"cache-size", required_argument, NULL, 'C'}, {"profile", no_argument, NULL, 'P'},
+        {0}};
     struct bb_run_opts *o = &c->o;
     enum bb_status st = BB_OK;
     int opt, lim;
@@ -127,6 +130,7 @@ static enum bb_status parse(int argc, char **argv, struct run_cli *c, struct bb_
         case 'F': o->force = true; break;
         case 'R': o->no_report = true; break;
         case 'A': o->require_all = true; break;
+        case 'P': o->profile = true; break;
         case 'S': st = bb_shard_parse("--shard", optarg, &o->shard_index, &o->shard_count, err); break;
         case 'B':
             if (strcmp(optarg, "job") && strcmp(optarg, "model"))

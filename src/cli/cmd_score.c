@@ -252,6 +252,8 @@ int bb_cmd_score(int argc, char **argv)
         write_csv(fo.fp, model, &tl, r);
     if (!(st = bb_fileout_commit(&fo, &err)))
         print_summary(&tl, r);
+    if (!st)
+        st = bb_cli_profile_finish(&o.m, be, o.output, &err);
 done:
     bb_fileout_abort(&fo);
     for (size_t i = 0; r && i < tl.n; i++) {

@@ -134,6 +134,17 @@ static int run_gnuplot(const struct bb_plot *p, const char *name, const char *fm
     return -1;
 }
 
+int bb_plot_run_script(const char *dir, const char *name, const char *fmt, char *msg, size_t n)
+{
+    struct bb_plot p;
+    memset(&p, 0, sizeof p);
+    snprintf(p.dir, sizeof p.dir, "%s", dir);
+    const char *bin = getenv("BIASBENCH_GNUPLOT");
+    if (!find_binary(bin && *bin ? bin : "gnuplot", p.gnuplot, sizeof p.gnuplot))
+        return snprintf(msg, n, "gnuplot not found (install it or set BIASBENCH_GNUPLOT)"), -1;
+    return run_gnuplot(&p, name, fmt, msg, n);
+}
+
 /* ---- writing a chart ------------------------------------------------------- */
 
 struct chart {

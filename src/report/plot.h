@@ -26,6 +26,9 @@ enum bb_status bb_plot_init(struct bb_plot *p, const char *run_dir, struct bb_er
 bool bb_plot_available(const struct bb_plot *p);
 /* Path of the chart's PNG into buf when it was drawn; false otherwise. */
 bool bb_plot_png(const struct bb_plot *p, const char *name, char *buf, size_t n);
+/* Run gnuplot (as bb_plot_init finds it) on dir/NAME.gp in dir with -e "fmt='FMT'"; 0 on
+ * success, else -1 with gnuplot's complaint (or "not found") in msg. */
+int bb_plot_run_script(const char *dir, const char *name, const char *fmt, char *msg, size_t n);
 /* A chart file name from parts ("cf", task, model): [A-Za-z0-9._-], others '_'. */
 void bb_plot_name(char *buf, size_t n, const char *kind, const char *task, const char *model);
 

@@ -29,6 +29,7 @@
 #include "model/model.h"
 #include "core/paths.h"
 #include "suite/precheck.h"
+#include "report/profile_chart.h"
 #include "report/report.h"
 #include "metrics/results.h"
 #include "core/sha256.h"
@@ -364,7 +365,7 @@ static json_t *manifest_device(const struct run *R)
     json_object_set_new(d, "selector", jstr(R->device_sel));
     if (!R->be)
         return d;
-    const struct bb_device_info *in = &R->be->info;
+    const struct bb_device_info *in = bb_backend_info(R->be);
     json_object_set_new(d, "name", jstr(in->name));
     json_object_set_new(d, "vendor", jstr(in->vendor));
     json_object_set_new(d, "driver", jstr(in->driver));
@@ -980,7 +981,10 @@ static enum bb_status open_backend(struct run *R, struct bb_error *err)
     const struct bb_suite_defaults *d = &R->suite->defaults;
     R->backend_name = R->o->backend ? R->o->backend : bb_suite_backend_name(d->backend);
     R->device_sel = R->o->device ? R->o->device : d->device ? d->device : "auto";
-    struct bb_backend_opts bo = {.device = R->device_sel};
+    if (R->o->profile && !strcmp(R->backend_name, "ref"))
+        return bb_fail(err, BB_E_USAGE, "--profile times OpenCL kernels; the ref backend has "
+                       "none (use --backend opencl)");
+    struct bb_backend_opts bo = {.device = R->device_sel, .profile = R->o->profile};
     enum bb_status st = bb_backend_create(R->backend_name, &bo, &R->be, err);
     if (st)
         bb_error_prefix(err, "backend '%s', device '%s'", R->backend_name, R->device_sel);
@@ -1128,6 +1132,19 @@ static void keep_partial(struct run *R, const struct bb_error *failure)
             "(manifest.json: \"complete\": false)", R->dir, R->n_done);
 }
 
+/* --profile: the kernel-time table on stderr, profile.csv/.gp/.svg in the run directory. */
+static enum bb_status write_profile(struct run *R, struct bb_error *err)
+{
+    struct bb_profile p;
+    enum bb_status st = bb_backend_profile(R->be, &p, err);
+    if (!st) {
+        bb_profile_print(stderr, &p);
+        st = bb_profile_write_files(&p, R->dir, err);
+    }
+    bb_profile_free(&p);
+    return st;
+}
+
 enum bb_status bb_run(const struct bb_run_opts *o, char **run_dir_out, struct bb_error *err)
 {
     struct run R = {.o = o, .lock = {.fd = -1}};
@@ -1188,6 +1205,8 @@ enum bb_status bb_run(const struct bb_run_opts *o, char **run_dir_out, struct bb
     }
     if (!st)
         st = finish(&R, err);
+    if (!st && o->profile)
+        st = write_profile(&R, err);
     if (st)
         goto failed;
     if (o->summary)

@@ -38,6 +38,8 @@ struct bb_run_opts {
     struct bb_resume *resume;   /* --resume: the interrupted run in out_dir (resume.h) */
     bool no_cache;              /* --no-cache: the result cache is neither read nor written */
     uint64_t cache_max;         /* --cache-size: its bound; 0: BIASBENCH_CACHE_MAX, else 1 GiB */
+    bool profile;               /* --profile: kernel times on stderr and profile.csv/.gp/.svg
+                                   in the run directory (opencl only) */
 };
 
 /* Run the suite. Before any model is loaded, the suite is checked as
