@@ -349,6 +349,7 @@ enum bb_status bb_gate_evaluate(const struct bb_suite *s, struct bb_rundata *bas
     memset(out, 0, sizeof *out);
     struct bb_cmp_opts o = *opt;
     out->alpha = s->defaults.alpha > 0 && s->defaults.alpha < 1 ? s->defaults.alpha : 0.05;
+    o.alpha = out->alpha; /* the tests' intervals are at 1 - alpha, as their verdicts */
     out->defaults = s->n_gates == 0;
     out->bare_baseline = base->dir == NULL;
     snprintf(out->suite, sizeof out->suite, "%s", s->name);

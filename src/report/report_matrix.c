@@ -624,8 +624,9 @@ enum bb_status bb_rep_section_matrix(struct bb_rep *R, struct bb_error *err)
             which_model(R, cols, nc, val, lo, hi);
         free(head), free(cells), free(val);
     }
-    if (nm > 1 && R->res->n && !(st = bb_rep_side_by_side(R, err)))
-        st = compare_charts(R, err);
+    if (nm > 1 && R->res->n && !(st = bb_rep_side_by_side(R, err)) &&
+        !(st = compare_charts(R, err)))
+        st = bb_rep_section_paired(R, err);
     bool any = false;
     for (size_t t = 0; t < R->n_tasks && !st; t++) {
         int type = bb_rep_task_type(R, R->tasks[t]);

@@ -49,4 +49,8 @@ enum bb_status bb_rep_side_by_side(struct bb_rep *R, struct bb_error *err);
 enum bb_status bb_rep_grid_chart(struct bb_rep *R, const char *task, int grid_kind,
                                  struct bb_error *err);
 
+/* Section 7's paired tests between models (report_paired.c): the first
+ * model against each other one, as `compare RUN --models A,B` tests them. */
+enum bb_status bb_rep_section_paired(struct bb_rep *R, struct bb_error *err);
+
 #endif

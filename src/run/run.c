@@ -334,6 +334,8 @@ static json_t *manifest_suite(const struct run *R)
     json_t *s = json_object(), *files = json_array();
     json_object_set_new(s, "name", jstr(R->suite->name));
     json_object_set_new(s, "path", jstr(R->suite->path));
+    char abs[4096]; /* so report, gate and compare find it from any folder */
+    json_object_set_new(s, "abs_path", realpath(R->suite->path, abs) ? jstr(abs) : json_null());
     json_object_set_new(s, "sha256", jstr(R->suite_sha));
     for (size_t i = 0; i < R->suite->n_files; i++) {
         json_t *f = json_object();
