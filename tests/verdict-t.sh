@@ -13,7 +13,7 @@ n=0 fails=0
 ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fails=$((fails + 1)); fi; }
 T=$(mktemp -d "${TMPDIR:-/tmp}/bb-verdict-XXXXXX")
 trap 'rm -rf "$T"' EXIT
-echo "1..9"
+echo "1..10"
 
 # ---- a two-model run from the gate fixtures ----
 R=$T/run
@@ -69,6 +69,11 @@ grep -q 'The same verdicts as biasbench compare RUN --models m,m2 --alpha 0.05' 
 ok $? "report: the section names the compare command it agrees with"
 grep -q 'Paired tests between models' "$R/report.html" && grep -q '<td>B worse</td>' "$R/report.html"
 ok $? "report.html: the section and its verdicts"
+
+# ---- one-sided tests say so: the WEAT/SEAT table and tile chart ----
+grep -q '| test | dataset | n | effect size d | 95% CI | p (one-sided, raw) |' "$R/report.md" &&
+  grep -rq 'significance per test and model at alpha 0.05 (cell: effect size d, raw one-sided permutation p)' "$R/charts"
+ok $? "report: the one-sided WEAT/SEAT p says so in its table and its chart title"
 
 # ---- a metric with too few units is flagged, not 'no significant change' ----
 # m2's per-item correctness is m's with 3 items flipped: 3 discordant pairs,

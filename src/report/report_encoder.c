@@ -225,7 +225,7 @@ enum bb_status bb_rep_do_association(struct bb_rep *R, struct sel *S, struct bb_
         goto done;
     }
     static const char *const head[] = {"test", "dataset", "n", "effect size d", "95% CI",
-                                       "p (raw)", "p (adjusted)", "significant"};
+                                       "p (one-sided, raw)", "p (adjusted)", "significant"};
     plain = calloc(S->n ? S->n : 1, sizeof *plain);
     if (!plain) {
         st = bb_fail(err, BB_E_NOMEM, "out of memory for an association table");

@@ -182,7 +182,7 @@ enum bb_status bb_rep_grid_chart(struct bb_rep *R, const char *task, int grid_ki
                  !strcmp(rate_metric, "scoring_rate") ? "scoring rate" : "selection rate");
     else
         snprintf(title, sizeof title, "%s: significance per test and model at alpha %g (cell: "
-                 "effect size d, raw p)", task, R->alpha);
+                 "effect size d, raw one-sided permutation p)", task, R->alpha);
     char (*yplain)[96] = grid_kind ? NULL : calloc(ny, sizeof *yplain);
     const char **yn = grid_kind ? NULL : calloc(ny, sizeof *yn);
     if (!grid_kind && (!yplain || !yn)) {
