@@ -59,6 +59,7 @@ static void p_texts(void)
     is_string("0.0312", bb_cmp_p_text(0.03125, 2.0 / 1001, b, sizeof b), "p above its floor");
     is_string("2.5e-7", bb_cmp_p_text(2.5e-7, NAN, b, sizeof b), "a small exact p");
     is_string("-", bb_cmp_p_text(NAN, NAN, b, sizeof b), "no p");
+    is_string("< 1e-300", bb_cmp_p_text(0, NAN, b, sizeof b), "an exact p that underflowed to 0");
 }
 
 static void verdicts(void)

@@ -1377,7 +1377,9 @@ static const char *dir_name(enum bb_direction d)
 /* p as "%.2g" without "e-0" noise: 1e-4, 0.002, 0.0625. */
 static void short_num(double p, char *buf, size_t n)
 {
-    if (p >= 1e-3)
+    if (!(p > 1e-300)) /* 0 (an exact p that underflowed), or below: no exponent to take */
+        snprintf(buf, n, "%s", p > 0 || p == 0 ? "< 1e-300" : "-");
+    else if (p >= 1e-3)
         snprintf(buf, n, "%.3g", p);
     else {
         int e = (int)floor(log10(p));
