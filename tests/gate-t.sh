@@ -121,8 +121,9 @@ bad "baseline folder without manifest.json" "$T/nomani: not a run directory: man
 mkdir -p "$T/badjson" && printf '{"suite": ' >"$T/badjson/manifest.json"
 bad "baseline with truncated manifest.json" "$T/badjson/manifest.json" --baseline "$T/badjson" --candidate "$G/base" --suite "$G/suite.yaml"
 bad "no --baseline" "--baseline RUN_OR_CSV is required" --candidate "$G/base"
+mkdir -p "$T/lonely" && cp -R "$G/base" "$T/lonely/base"
 bad "candidate suite path not readable from here" "suite.path 'suite.yaml' cannot be read from here" \
-  --baseline "$G/base" --candidate "$G/base"
+  --baseline "$T/lonely/base" --candidate "$T/lonely/base"
 
 # ---- TAP consumers: prove and the gate's own output ----
 printf '#!/bin/sh\ncat "%s"\nexit 0\n' "$T/pass.tap" >"$T/pass.t"

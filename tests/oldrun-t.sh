@@ -30,7 +30,7 @@ grep -q '"gender=male vs gender=female","score_gap",.*"paired bootstrap over 12 
 ok $? "compare: a gap is tested on the old per-item file (paired bootstrap over sets)"
 
 mkdir "$T/run" && cp -R "$O/." "$T/run/" && chmod -R u+w "$T/run"
-"$B" report "$T/run" >"$T/out" 2>"$T/err"; rc=$?
+"$B" report --suite "$S/suites/default.yaml" "$T/run" >"$T/out" 2>"$T/err"; rc=$?
 [ "$rc" = 0 ] && [ -s "$T/run/report.md" ]
 ok $? "report: rebuilt from the old run (exit $rc)"
 ! grep -q '_p_holm\|`p_holm`\|| p_holm |' "$T/run/report.md"

@@ -667,7 +667,8 @@ static void check_cmd(void)
     snprintf(p, sizeof p, "%s/results.csv", dir);
     if (bb_results_write_csv(&res, p, &err))
         bail("results.csv: %s", err.msg);
-    /* the manifest names a suite that is not there: warned, still a report */
+    /* the manifest names a suite that is not there: exit 2 naming the sections it
+       cannot rebuild; with --allow-missing a report with a notice */
     char *man = slurp(test_src_path("tests/data/report/manifest.json"));
     const char *key = "\"path\": \"tests/data/report/suite.yaml\"";
     char *at = man ? strstr(man, key) : NULL;
@@ -682,13 +683,19 @@ static void check_cmd(void)
     free(man);
     setenv("BIASBENCH_GNUPLOT", "/nonexistent/bin/gnuplot", 1);
     snprintf(args, sizeof args, "report '%s' >'%s/out.txt' 2>'%s/err.txt'", dir, dir, dir);
-    is_int(0, run_cmd(args), "report RUN_DIR: exit 0 when the manifest's suite is missing");
+    is_int(2, run_cmd(args), "report RUN_DIR: exit 2 when the manifest's suite is missing");
     snprintf(p, sizeof p, "%s/err.txt", dir);
     char *e = slurp(p);
-    contains(e ? e : "", "/nonexistent/suite.yaml", "the missing suite is warned about");
+    contains(e ? e : "", "cannot rebuild sections 2 (intended use), 3 (factors) and 5",
+             "... naming the sections it cannot rebuild");
+    contains(e ? e : "", "/nonexistent/suite.yaml", "... and the missing suite");
     free(e);
+    snprintf(args, sizeof args, "report --allow-missing '%s' >'%s/out.txt' 2>'%s/err.txt'", dir,
+             dir, dir);
+    is_int(0, run_cmd(args), "report --allow-missing RUN_DIR: exit 0 without the suite");
     snprintf(p, sizeof p, "%s/report.md", dir);
     char *md = slurp(p);
+    contains(md ? md : "", "Incomplete report.", "... with the notice at the top");
     contains(md ? md : "", "| sent-weat6 | 16 | 0.520 | [0.120, 0.340] | 0.0100 | 0.0300 | yes, "
              "after correction |", "rebuilt: SEAT row from results.csv (task-adjusted p read back)");
     contains(md ? md : "", "### Which model and why", "rebuilt: the multi-model summary");

@@ -2,8 +2,9 @@
  * (src/metrics/results.c): a run written before p_adjusted/adjust_method
  * were columns (tests/data/oldrun, from the default suite) reads with its
  * adjusted-p rows folded into the rows they adjust; a file written now reads
- * back the same; a file that is not a results.csv is refused with its
- * missing column named. */
+ * back the same, with the registry's unit as its last column (a file
+ * without that column, like the old run, still reads); a file that is not a
+ * results.csv is refused with its missing column named. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,10 +75,15 @@ int main(void)
     snprintf(out, sizeof out, "%s/results.csv", test_tmp_dir());
     is_int(BB_OK, bb_results_write_csv(&old, out, &err), "written in the new format");
     char *text = test_slurp(out, NULL);
-    contains(text, "n,p_value,p_adjusted,adjust_method,higher_is_better,kind\n", "new header");
+    contains(text, "n,p_value,p_adjusted,adjust_method,higher_is_better,kind,unit\n",
+             "new header, unit last");
     contains(text, "\"score_gap\",0.02084472177", "a score_gap row");
-    contains(text, ",0.00048828125,0.00390625,\"holm\",,bias\n",
-             "... with its adjusted p and method as columns beside its p");
+    contains(text, ",0.00048828125,0.00390625,\"holm\",,bias,\"score\"\n",
+             "... with its adjusted p and method as columns beside its p, its unit last");
+    contains(text, "\"pct_stereotype\",", "a pct_stereotype row");
+    ok(strstr(text, ",true,quality,\"0-1\"\n") != NULL, "an accuracy-like share's unit is 0-1");
+    ok(strstr(text, ",bias,\"d\"\n") != NULL, "an effect size's unit is d");
+    ok(strstr(text, ",timing,\"ms\"\n") != NULL, "a latency's unit is ms");
     free(text);
     is_int(BB_OK, bb_results_read_csv(out, &back, &err), "read back");
     check_folded(&back, "new format");
@@ -91,6 +97,7 @@ int main(void)
     f = fopen(out, "w");
     fputs("suite,task,dataset,model,variant,group,metric,value,ci_low,ci_high,n,p_value,"
           "higher_is_better,kind\ns,t,d,m,f32,all,accuracy,0.5,,,3.33333e49,,true,quality\n", f);
+    /* (a header without unit, as before the column: read, then refused for n) */
     fclose(f);
     struct bb_results huge = {0};
     is_int(BB_E_INPUT, bb_results_read_csv(out, &huge, &err), "n of 3.3e49: refused");

@@ -34,6 +34,8 @@ static bool blank(const char *s)
     return !s || !*s;
 }
 
+static void resolve_suite(struct bb_rundata *r);
+
 enum bb_status bb_rundata_load(const char *path, struct bb_rundata *out, struct bb_error *err)
 {
     memset(out, 0, sizeof *out);
@@ -72,6 +74,8 @@ enum bb_status bb_rundata_load(const char *path, struct bb_rundata *out, struct 
         goto done;
     }
     st = bb_results_read_csv(buf, &out->results, err);
+    if (!st && out->manifest)
+        resolve_suite(out);
 done:
     if (st)
         bb_rundata_free(out);
@@ -85,6 +89,7 @@ void bb_rundata_free(struct bb_rundata *r)
     free(r->path);
     free(r->dir);
     free(r->results_path);
+    free(r->suite_path);
     bb_results_free(&r->results);
     if (r->manifest)
         json_decref(r->manifest);
@@ -106,9 +111,44 @@ static const char *manifest_str(const struct bb_rundata *r, const char *obj, con
     return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
+static bool is_file(const char *p)
+{
+    struct stat sb;
+    return stat(p, &sb) == 0 && S_ISREG(sb.st_mode);
+}
+
+/* The manifest's suite as a path that opens from here: suite.abs_path (runs
+ * record it), else suite.path as given to `run` if it opens from the current
+ * folder, else suite.path below the run folder's parents (a run started in a
+ * folder above its --out, as `run suites/x.yaml --out runs/a`); else
+ * suite.path as it is (the caller reports it). NULL when the manifest names
+ * none. Into r->suite_path (allocated). */
+static void resolve_suite(struct bb_rundata *r)
+{
+    const char *abs = manifest_str(r, "suite", "abs_path"), *rel = manifest_str(r, "suite", "path");
+    char buf[8300], dir[4096];
+    if (abs && is_file(abs)) {
+        r->suite_path = dupstr(abs);
+        return;
+    }
+    if (!rel)
+        return;
+    if (rel[0] != '/' && !is_file(rel) && r->dir && realpath(r->dir, dir)) {
+        for (char *slash = strrchr(dir, '/'); slash; slash = strrchr(dir, '/')) {
+            *slash = '\0';
+            snprintf(buf, sizeof buf, "%s/%s", *dir ? dir : "", rel);
+            if (is_file(buf)) {
+                r->suite_path = dupstr(buf);
+                return;
+            }
+        }
+    }
+    r->suite_path = dupstr(rel);
+}
+
 const char *bb_rundata_suite_path(const struct bb_rundata *r)
 {
-    return manifest_str(r, "suite", "path");
+    return r->suite_path;
 }
 
 size_t bb_rundata_models(const struct bb_rundata *r, const char **ids, size_t max)
@@ -401,7 +441,7 @@ static struct bb_bootstrap_opts boot_opts(const struct bb_cmp_opts *o)
     struct bb_bootstrap_opts b = bb_bootstrap_opts_default();
     b.replicates = o->replicates;
     b.seed = o->seed;
-    b.level = 0.95;
+    b.level = 1 - o->alpha; /* the interval the verdict reads: it excludes 0 iff p < alpha */
     return b;
 }
 
@@ -422,8 +462,7 @@ static enum bb_status test_corr(const struct paired *p, bool spearman, const str
     free(s);
     if (st)
         return st;
-    out->ci_low = r.low, out->ci_high = r.high, out->p_value = r.p_value;
-    out->method = BB_CMP_BOOTSTRAP;
+    bb_compare_boot_result(out, &r, BB_CMP_BOOTSTRAP, p->n);
     snprintf(out->note, sizeof out->note,
              "paired bootstrap over %zu pairs (%d replicates, both correlations recomputed)", p->n,
              r.replicates_used);
@@ -441,17 +480,16 @@ static enum bb_status test_mean(const struct paired *p, const struct bb_cmp_opts
                                                   &r, err);
     if (st)
         return st;
-    out->ci_low = r.low, out->ci_high = r.high, out->p_value = r.p_value;
-    out->method = BB_CMP_BOOTSTRAP;
+    bb_compare_boot_result(out, &r, BB_CMP_BOOTSTRAP, p->n);
     snprintf(out->note, sizeof out->note, "paired bootstrap of the mean over %zu items (%d replicates)",
              p->n, r.replicates_used);
     return BB_OK;
 }
 
-/* Accuracy: McNemar on the discordant pairs; CI of the difference by the
- * paired bootstrap of the mean of correct. */
+/* Accuracy: McNemar's exact test on the discordant pairs and the interval it
+ * inverts (bb_compare_mcnemar). */
 static enum bb_status test_accuracy(const struct paired *p, const struct bb_cmp_opts *o,
-                                    struct bb_cmp *out, struct bb_error *err)
+                                    struct bb_cmp *out)
 {
     size_t b = 0, c = 0; /* baseline right & candidate wrong; baseline wrong & candidate right */
     for (size_t i = 0; i < p->n; i++) {
@@ -459,21 +497,76 @@ static enum bb_status test_accuracy(const struct paired *p, const struct bb_cmp_
         b += ra && !rb;
         c += !ra && rb;
     }
-    enum bb_status st = test_mean(p, o, out, err);
-    if (st)
-        return st;
-    struct bb_test_result t;
-    enum bb_mcnemar_method m;
-    if ((st = bb_stats_mcnemar(b, c, &t, &m, err)))
-        return st;
-    out->p_value = t.p_value;
-    out->method = BB_CMP_MCNEMAR;
-    snprintf(out->note, sizeof out->note,
-             "McNemar (%s) over %zu paired items: %zu right only in A, %zu right only in B; CI "
-             "by paired bootstrap",
-             m == BB_MCNEMAR_EXACT ? "exact binomial" : "chi-square, continuity-corrected", p->n, b,
-             c);
+    bb_compare_mcnemar(b, c, p->n, o->alpha, out);
     return BB_OK;
+}
+
+/* ---- exact McNemar and bootstrap results ------------------------------------------ */
+
+/* P(lo <= X <= hi) for X ~ Binomial(n, pi). */
+static double binom_range(size_t n, size_t lo, size_t hi, double pi)
+{
+    if (pi <= 0)
+        return lo == 0 ? 1 : 0;
+    if (pi >= 1)
+        return hi >= n ? 1 : 0;
+    double lc = lgamma((double)n + 1), lp = log(pi), lq = log1p(-pi), s = 0;
+    for (size_t i = lo; i <= hi && i <= n; i++)
+        s += exp(lc - lgamma((double)i + 1) - lgamma((double)(n - i) + 1) + (double)i * lp +
+                 (double)(n - i) * lq);
+    return fmin(1, s);
+}
+
+/* The pi in (0, 1) where f(pi) = target, f monotone (rising: up). */
+static double binom_solve(size_t n, size_t k, bool upper_tail, double target)
+{
+    double lo = 0, hi = 1;
+    for (int it = 0; it < 200 && hi - lo > 1e-15; it++) {
+        double mid = (lo + hi) / 2;
+        double f = upper_tail ? binom_range(n, k, n, mid) : binom_range(n, 0, k, mid);
+        /* the upper tail rises with pi, the lower tail falls */
+        if ((f < target) == upper_tail)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return (lo + hi) / 2;
+}
+
+void bb_compare_mcnemar(size_t b, size_t c, size_t n, double alpha, struct bb_cmp *out)
+{
+    size_t d = b + c; /* discordant pairs: c ~ Binomial(d, 1/2) under no difference */
+    double p = 1, plo = 0, phi = 1;
+    if (d) {
+        double tail = fmin(binom_range(d, 0, c, 0.5), binom_range(d, c, d, 0.5));
+        p = fmin(1, 2 * tail);
+        plo = c == 0 ? 0 : binom_solve(d, c, true, alpha / 2);  /* Clopper-Pearson */
+        phi = c == d ? 1 : binom_solve(d, c, false, alpha / 2);
+    }
+    double w = n ? (double)d / (double)n : 0; /* (c - b) / n = w (2 pi - 1) */
+    out->p_value = p;
+    out->ci_low = d ? w * (2 * plo - 1) : 0;
+    out->ci_high = d ? w * (2 * phi - 1) : 0;
+    /* no discordant pair: the two agree on every item, a difference of exactly 0,
+       not a test too small to decide (no floor) */
+    out->p_floor = d ? fmin(1, ldexp(1.0, 1 - (int)(d < 2000 ? d : 2000))) : NAN;
+    out->n_floor = (long)d;
+    out->method = BB_CMP_MCNEMAR;
+    out->n_paired = (long)n;
+    snprintf(out->note, sizeof out->note,
+             "McNemar exact binomial test over %zu paired items: %zu right only in A, %zu right "
+             "only in B; %g%% CI: the Clopper-Pearson interval of %zu / %zu it inverts",
+             n, b, c, 100 * (1 - alpha), c, d);
+}
+
+void bb_compare_boot_result(struct bb_cmp *out, const struct bb_paired *r, enum bb_cmp_method m,
+                            size_t units)
+{
+    out->ci_low = r->low, out->ci_high = r->high, out->p_value = r->p_value;
+    out->method = m;
+    double by_units = units < 2000 ? ldexp(1.0, 1 - (int)units) : 0;
+    out->p_floor = fmin(1, fmax(2.0 / (1.0 + r->replicates_used), by_units));
+    out->n_floor = (long)units;
 }
 
 /* ---- WEAT/SEAT ------------------------------------------------------------------ */
@@ -643,6 +736,7 @@ static enum bb_status test_weat(const struct bb_table *ca, const struct bb_table
     if (!nt)
         return BB_OK;
     size_t n_strata = 4 * nt, *sizes = malloc(n_strata * sizeof *sizes), total = 0, maxm = 0;
+    size_t minm = SIZE_MAX; /* the words of the smallest test: the units that bound p */
     enum bb_status st = sizes ? BB_OK : bb_fail(err, BB_E_NOMEM, "out of memory");
     for (size_t k = 0; k < nt && !st; k++) {
         const struct bb_weat_cos *w = &t[k].cos[0];
@@ -650,6 +744,8 @@ static enum bb_status test_weat(const struct bb_table *ca, const struct bb_table
         t[k].off = total;
         for (int j = 0; j < 4; j++)
             sizes[4 * k + (size_t)j] = s[j], total += s[j];
+        if (s[0] + s[1] + s[2] + s[3] < minm)
+            minm = s[0] + s[1] + s[2] + s[3];
         if (s[0] + s[1] + s[2] + s[3] > maxm)
             maxm = s[0] + s[1] + s[2] + s[3];
     }
@@ -665,8 +761,7 @@ static enum bb_status test_weat(const struct bb_table *ca, const struct bb_table
     else if (!st)
         st = bb_stats_paired_bootstrap(sizes, n_strata, weat_stat, &wb, weat_stat, &wa, &bo, &r, err);
     if (!st) {
-        out->ci_low = r.low, out->ci_high = r.high, out->p_value = r.p_value;
-        out->method = BB_CMP_WEAT;
+        bb_compare_boot_result(out, &r, BB_CMP_WEAT, minm);
         out->n_paired = (long)total;
         snprintf(out->note, sizeof out->note,
                  "paired item bootstrap over %zu test(s): X, Y, A, B resampled once per replicate, "
@@ -953,8 +1048,7 @@ static enum bb_status test_cf_gap(const struct bb_table *ta, const struct bb_tab
     struct bb_paired r;
     enum bb_status st = n ? bb_stats_paired_bootstrap(&sets, 1, cf_stat, &cb, cf_stat, &ca, &bo, &r, err) : BB_OK;
     if (n && !st) {
-        out->ci_low = r.low, out->ci_high = r.high, out->p_value = r.p_value;
-        out->method = BB_CMP_BOOTSTRAP;
+        bb_compare_boot_result(out, &r, BB_CMP_BOOTSTRAP, sets);
         out->n_paired = (long)sets;
         snprintf(out->note, sizeof out->note,
                  "paired bootstrap over %zu counterfactual sets (the same sets resampled for both; "
@@ -1044,8 +1138,7 @@ static enum bb_status test_zs(const struct bb_table *ta, const struct bb_table *
         if (bs == BB_E_NOMEM)
             st = bb_fail(err, bs, "%s", e2.msg);
         if (!bs) {
-            out->ci_low = r.low, out->ci_high = r.high, out->p_value = r.p_value;
-            out->method = BB_CMP_BOOTSTRAP;
+            bb_compare_boot_result(out, &r, BB_CMP_BOOTSTRAP, np);
             out->n_paired = (long)np;
             snprintf(out->note, sizeof out->note,
                      "paired bootstrap over %zu items (%s recomputed from gold and predicted "
@@ -1075,26 +1168,21 @@ static void fallback(struct bb_cmp *out, const char *why)
     }
     out->method = BB_CMP_CI_OVERLAP;
     out->significant = a->ci_high < b->ci_low || b->ci_high < a->ci_low;
-    /* a CI for the difference from the two intervals, as if normal and independent */
-    double z = bb_stats_normal_quantile(0.975);
-    double sa = (a->ci_high - a->ci_low) / (2 * z), sb = (b->ci_high - b->ci_low) / (2 * z);
-    double h = z * sqrt(sa * sa + sb * sb);
-    out->ci_low = out->diff - h, out->ci_high = out->diff + h;
+    /* no interval for the difference: the verdict reads the two runs' own CIs,
+       so those are what the note shows (an interval of the difference made
+       some other way could exclude 0 beside "overlap") */
     snprintf(out->note, sizeof out->note,
-             "CI non-overlap: %s, so significance is judged by whether the two 95%% CIs overlap "
-             "(they %s); the difference's CI assumes independent normal estimates",
-             why, out->significant ? "do not" : "do");
+             "CI non-overlap: %s, so the verdict (unpaired) is whether the two 95%% CIs overlap: "
+             "A [%.4g, %.4g], B [%.4g, %.4g] (they %s)",
+             why, a->ci_low, a->ci_high, b->ci_low, b->ci_high,
+             out->significant ? "do not" : "do");
 }
 
-enum bb_status bb_compare_pair(struct bb_rundata *ra, const struct bb_result_row *a,
-                               struct bb_rundata *rb, const struct bb_result_row *b,
-                               const struct bb_cmp_opts *opt, struct bb_cmp *out,
-                               struct bb_error *err)
+static enum bb_status pair_test(struct bb_rundata *ra, const struct bb_result_row *a,
+                                struct bb_rundata *rb, const struct bb_result_row *b,
+                                const struct bb_cmp_opts *opt, struct bb_cmp *out,
+                                struct bb_error *err)
 {
-    memset(out, 0, sizeof *out);
-    out->a = a, out->b = b;
-    out->diff = b->value - a->value;
-    out->ci_low = out->ci_high = out->p_value = out->p_adj = NAN;
     if (a->kind == BB_KIND_TIMING) {
         fallback(out, "timing metrics have no paired items");
         return BB_OK;
@@ -1164,11 +1252,31 @@ enum bb_status bb_compare_pair(struct bb_rundata *ra, const struct bb_result_row
     else if (corr)
         st = test_corr(&p, sp, opt, out, err);
     else if (acc)
-        st = test_accuracy(&p, opt, out, err);
+        st = test_accuracy(&p, opt, out);
     else
         st = test_mean(&p, opt, out, err);
     paired_free(&p);
     return st;
+}
+
+enum bb_status bb_compare_pair(struct bb_rundata *ra, const struct bb_result_row *a,
+                               struct bb_rundata *rb, const struct bb_result_row *b,
+                               const struct bb_cmp_opts *opt, struct bb_cmp *out,
+                               struct bb_error *err)
+{
+    memset(out, 0, sizeof *out);
+    out->a = a, out->b = b;
+    out->diff = b->value - a->value;
+    out->ci_low = out->ci_high = out->p_value = out->p_adj = out->p_floor = NAN;
+    enum bb_status st = pair_test(ra, a, rb, b, opt, out, err);
+    if (st || out->method == BB_CMP_NONE || out->method == BB_CMP_CI_OVERLAP)
+        return st;
+    /* the test's verdict is its interval's; bb_compare_adjust adds BH */
+    out->ci_excludes_0 = isfinite(out->ci_low) && isfinite(out->ci_high) &&
+                         (out->ci_low > 0 || out->ci_high < 0);
+    out->cannot_reach = isfinite(out->p_floor) && out->p_floor >= opt->alpha;
+    out->significant = out->ci_excludes_0 && !out->cannot_reach;
+    return BB_OK;
 }
 
 enum bb_status bb_compare_adjust(struct bb_cmp *v, size_t n, double alpha, struct bb_error *err)
@@ -1185,7 +1293,7 @@ enum bb_status bb_compare_adjust(struct bb_cmp *v, size_t n, double alpha, struc
         if (!isfinite(v[i].p_value))
             continue;
         v[i].p_adj = p[n + k++];
-        v[i].significant = v[i].p_adj < alpha;
+        v[i].significant = v[i].ci_excludes_0 && !v[i].cannot_reach && v[i].p_adj < alpha;
     }
     free(p);
     return st;
@@ -1266,17 +1374,60 @@ static const char *dir_name(enum bb_direction d)
     return d == BB_DIR_HIGHER ? "higher" : d == BB_DIR_LOWER ? "lower" : "";
 }
 
-/* "better", "worse", "differs" (no direction), or "no significant change". */
-static const char *verdict(const struct bb_cmp *c)
+/* p as "%.2g" without "e-0" noise: 1e-4, 0.002, 0.0625. */
+static void short_num(double p, char *buf, size_t n)
 {
-    if (c->method == BB_CMP_NONE)
-        return "not tested";
-    if (!c->significant)
-        return "no significant change";
+    if (!(p > 1e-300)) /* 0 (an exact p that underflowed), or below: no exponent to take */
+        snprintf(buf, n, "%s", p > 0 || p == 0 ? "< 1e-300" : "-");
+    else if (p >= 1e-3)
+        snprintf(buf, n, "%.3g", p);
+    else {
+        int e = (int)floor(log10(p));
+        double m = p / pow(10, e);
+        if (m >= 9.95)
+            m = 1, e++;
+        snprintf(buf, n, m < 1.05 ? "%.0fe%d" : "%.1fe%d", m, e);
+    }
+}
+
+const char *bb_cmp_p_text(double p, double floor_p, char *buf, size_t n)
+{
+    char s[32];
+    if (!isfinite(p))
+        snprintf(buf, n, "-");
+    else if (isfinite(floor_p) && p <= floor_p * (1 + 1e-9)) {
+        short_num(floor_p, s, sizeof s);
+        snprintf(buf, n, "≤ %s", s); /* at the test's resolution: "≤ 1e-4" */
+    } else {
+        short_num(p, s, sizeof s);
+        snprintf(buf, n, "%s", s);
+    }
+    return buf;
+}
+
+const char *bb_cmp_verdict(const struct bb_cmp *c, double alpha, char *buf, size_t n)
+{
     enum bb_direction d = c->a->higher_is_better;
-    if (d == BB_DIR_NONE)
-        return "differs";
-    return (c->diff > 0) == (d == BB_DIR_HIGHER) ? "B better" : "B worse";
+    const char *dir = d == BB_DIR_NONE ? "differs"
+                      : (c->diff > 0) == (d == BB_DIR_HIGHER) ? "B better" : "B worse";
+    char f[32], pa[32];
+    if (c->method == BB_CMP_NONE)
+        snprintf(buf, n, "not tested");
+    else if (c->method == BB_CMP_CI_OVERLAP)
+        snprintf(buf, n, "%s (CIs %s)", c->significant ? dir : "no significant change",
+                 c->significant ? "apart" : "overlap");
+    else if (c->cannot_reach)
+        snprintf(buf, n, "cannot be significant (n=%ld%s, min p %s)", c->n_floor,
+                 c->method == BB_CMP_MCNEMAR ? " discordant" : "",
+                 (short_num(c->p_floor, f, sizeof f), f));
+    else if (!c->ci_excludes_0)
+        snprintf(buf, n, "no significant change");
+    else if (!c->significant)
+        snprintf(buf, n, "not significant after BH (p_BH %s >= %g)",
+                 bb_cmp_p_text(c->p_adj, NAN, pa, sizeof pa), alpha);
+    else
+        snprintf(buf, n, "%s", dir);
+    return buf;
 }
 
 static void csv_str(FILE *fp, const char *s)
@@ -1326,7 +1477,8 @@ static void model_cell(const struct bb_cmp *c, char *buf, size_t n)
 static void write_csv(const struct bb_comparison *c, FILE *fp)
 {
     fputs("task,dataset,model_a,model_b,variant,group,metric,kind,higher_is_better,value_a,"
-          "value_b,diff,diff_ci_low,diff_ci_high,p_value,p_bh,significant,method,n_paired,note\n",
+          "value_b,diff,diff_ci_low,diff_ci_high,p_value,p_bh,significant,method,n_paired,note,"
+          "p_floor,verdict\n",
           fp);
     for (size_t i = 0; i < c->n; i++) {
         const struct bb_cmp *x = &c->v[i];
@@ -1342,6 +1494,11 @@ static void write_csv(const struct bb_comparison *c, FILE *fp)
         csv_str(fp, bb_cmp_method_name(x->method));
         fprintf(fp, ",%ld,", x->n_paired);
         csv_str(fp, x->note);
+        fputc(',', fp);
+        num(fp, x->p_floor);
+        char vd[160];
+        fputc(',', fp);
+        csv_str(fp, bb_cmp_verdict(x, c->alpha, vd, sizeof vd));
         fputc('\n', fp);
     }
 }
@@ -1354,25 +1511,18 @@ static void ci_text(const struct bb_cmp *x, char *buf, size_t n)
         snprintf(buf, n, "-");
 }
 
-static void p_text(double p, char *buf, size_t n)
-{
-    if (isfinite(p))
-        snprintf(buf, n, "%.3g", p);
-    else
-        snprintf(buf, n, "-");
-}
-
 /* A row's formatted cells: the model column, the CI, p and BH-adjusted p. */
 struct row_cells {
-    char model[256], ci[96], p[32], pa[32];
+    char model[256], ci[96], p[32], pa[32], verdict[160];
 };
 
-static void row_cells(const struct bb_cmp *x, struct row_cells *r)
+static void row_cells(const struct bb_cmp *x, double alpha, struct row_cells *r)
 {
+    bb_cmp_verdict(x, alpha, r->verdict, sizeof r->verdict);
     model_cell(x, r->model, sizeof r->model);
     ci_text(x, r->ci, sizeof r->ci);
-    p_text(x->p_value, r->p, sizeof r->p);
-    p_text(x->p_adj, r->pa, sizeof r->pa);
+    bb_cmp_p_text(x->p_value, x->p_floor, r->p, sizeof r->p);
+    bb_cmp_p_text(x->p_adj, x->p_floor, r->pa, sizeof r->pa);
 }
 
 static void summary_lines(const struct bb_comparison *c, size_t *n_sig, size_t *n_overlap)
@@ -1385,13 +1535,20 @@ static void summary_lines(const struct bb_comparison *c, size_t *n_sig, size_t *
 }
 
 static const char method_text[] =
-    "Differences are B - A with a 95% CI. Tests: paired bootstrap over items for "
-    "correlations (pairs resampled, both correlations recomputed), means, macro-F1 and "
-    "per-class precision/recall/F1; over counterfactual sets for score gaps; McNemar "
-    "for accuracy (CI by paired bootstrap); a paired item bootstrap for WEAT/SEAT effect "
-    "sizes (X, Y, A, B resampled once per replicate). p-values are adjusted with "
-    "Benjamini-Hochberg across every metric tested here (false discovery rate). A "
-    "significant difference can still be too small to matter: read the CI";
+    "Differences are B - A. Every test here is two-sided, and the verdict comes from the same "
+    "test as the interval beside it: accuracies by McNemar's exact binomial test with the "
+    "Clopper-Pearson interval it inverts (the interval excludes 0 exactly when p < alpha); "
+    "correlations (pairs resampled, both recomputed), means, macro-F1, per-class "
+    "precision/recall/F1, counterfactual gaps (sets resampled) and WEAT/SEAT effect sizes (X, "
+    "Y, A, B resampled once per replicate) by a paired bootstrap whose percentile interval "
+    "decides (different when it excludes 0). A difference is called only when its test says so "
+    "and it survives Benjamini-Hochberg across every metric tested here (p_BH < alpha). A test "
+    "whose smallest possible p (McNemar: 2^(1-d) with d discordant pairs; bootstrap: 2/(1+B) "
+    "and 2^(1-n) over n units) is not below alpha is flagged 'cannot be significant' instead "
+    "of 'no significant change'; a p at that floor prints as '≤ floor'. Metrics without "
+    "per-item data are judged by whether the two runs' own 95% CIs overlap (unpaired; no "
+    "interval of the difference). A significant difference can still be too small to matter: "
+    "read the CI";
 
 static void write_md(const struct bb_comparison *c, const char *la, const char *lb, FILE *fp)
 {
@@ -1402,23 +1559,24 @@ static void write_md(const struct bb_comparison *c, const char *la, const char *
     fputs("\n- B: ", fp);
     md_str(fp, lb);
     fprintf(fp, "\n- %zu metrics matched (%zu only in A, %zu only in B); %zu differ "
-                "significantly at q = %g\n\n%s; significance is p_BH < %g. %zu metric(s) had no "
+                "significantly at q = %g\n\n%s. Intervals are %g%% (alpha %g). %zu metric(s) had no "
                 "paired per-item test (no per-item data, or none for that metric) and were judged "
                 "by CI non-overlap instead (no p-value).\n\n",
-            c->n, c->n_only_a, c->n_only_b, n_sig, c->alpha, method_text, c->alpha, n_ov);
-    fputs("| task | dataset | model | group | metric | A | B | B - A | 95% CI | p | p (BH) | "
+            c->n, c->n_only_a, c->n_only_b, n_sig, c->alpha, method_text, 100 * (1 - c->alpha),
+            c->alpha, n_ov);
+    fputs("| task | dataset | model | group | metric | A | B | B - A | CI of B - A | p (two-sided) | p (BH) | "
           "method | verdict |\n|---|---|---|---|---|---:|---:|---:|---|---:|---:|---|---|\n",
           fp);
     for (size_t i = 0; i < c->n; i++) {
         const struct bb_cmp *x = &c->v[i];
         struct row_cells r;
-        row_cells(x, &r);
+        row_cells(x, c->alpha, &r);
         const char *cells[] = {x->a->task, x->a->dataset, r.model, x->a->group, x->a->metric};
         fputs("|", fp);
         for (size_t k = 0; k < 5; k++)
             fputc(' ', fp), md_str(fp, cells[k]), fputs(" |", fp);
         fprintf(fp, " %.6g | %.6g | %+.4g | %s | %s | %s | %s | %s |\n", x->a->value,
-                x->b->value, x->diff, r.ci, r.p, r.pa, bb_cmp_method_name(x->method), verdict(x));
+                x->b->value, x->diff, r.ci, r.p, r.pa, bb_cmp_method_name(x->method), r.verdict);
     }
 }
 
@@ -1439,18 +1597,18 @@ static void write_html(const struct bb_comparison *c, const char *la, const char
                 "significantly at q = %g</li></ul>\n<p>",
             c->n, c->n_only_a, c->n_only_b, n_sig, c->alpha);
     html_str(fp, method_text);
-    fprintf(fp, "; significance is p<sub>BH</sub> &lt; %g. %zu metric(s) had no paired "
+    fprintf(fp, ". Intervals are %g%% (alpha %g). %zu metric(s) had no paired "
                 "per-item test (no per-item data, or none for that metric) and were judged by CI "
                 "non-overlap instead (no p-value).</p>\n<table>\n<tr><th>task"
                 "</th><th>dataset</th><th>model</th><th>group</th><th>metric</th><th>A</th><th>B"
-                "</th><th>B &minus; A</th><th>95%% CI</th><th>p</th><th>p (BH)</th><th>method"
-                "</th><th>verdict</th></tr>\n",
-            c->alpha, n_ov);
+                "</th><th>B &minus; A</th><th>CI of B &minus; A</th><th>p (two-sided)</th><th>p (BH)"
+                "</th><th>method</th><th>verdict</th></tr>\n",
+            100 * (1 - c->alpha), c->alpha, n_ov);
     for (size_t i = 0; i < c->n; i++) {
         const struct bb_cmp *x = &c->v[i];
         struct row_cells r;
-        row_cells(x, &r);
-        const char *v = verdict(x);
+        row_cells(x, c->alpha, &r);
+        const char *v = r.verdict;
         fprintf(fp, "<tr class=\"%s\">", !strcmp(v, "B worse") ? "worse" : !strcmp(v, "B better") ? "better" : "");
         const char *cells[] = {x->a->task, x->a->dataset, r.model, x->a->group, x->a->metric};
         for (size_t k = 0; k < 5; k++)

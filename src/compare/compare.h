@@ -28,6 +28,7 @@ struct bb_rundata {
     char *results_path;       /* .../results.csv */
     struct bb_results results;
     json_t *manifest;         /* NULL for a bare CSV */
+    char *suite_path;         /* the manifest's suite as a path that opens from here, or NULL */
     /* per-item tables loaded so far (path -> table; table NULL: absent) */
     size_t n_items;
     char **item_paths;
@@ -39,7 +40,9 @@ struct bb_rundata {
  * column: BB_E_IO (missing), BB_E_INPUT (malformed). */
 enum bb_status bb_rundata_load(const char *path, struct bb_rundata *out, struct bb_error *err);
 void bb_rundata_free(struct bb_rundata *r);
-/* manifest suite.path / suite.name, or NULL (bare CSV, key absent). */
+/* The manifest's suite as a path that opens from the current folder:
+ * suite.abs_path, else suite.path from here or below a parent of the run
+ * folder, else suite.path as given; NULL (bare CSV, key absent). */
 const char *bb_rundata_suite_path(const struct bb_rundata *r);
 /* Model ids that appear in results.csv, in first-seen order (borrowed);
  * returns the count (at most max). */
@@ -69,18 +72,51 @@ struct bb_cmp_opts {
 };
 struct bb_cmp_opts bb_cmp_opts_default(void);
 
-/* One matched metric: a from the baseline (A), b from the candidate (B). */
+/* One matched metric: a from the baseline (A), b from the candidate (B).
+ * The verdict and the interval come from one test: McNemar's exact test and
+ * the Clopper-Pearson interval it inverts (accuracies), or the paired
+ * bootstrap's percentile interval (the rest: different when it excludes 0).
+ * Every test here is two-sided. */
 struct bb_cmp {
     const struct bb_result_row *a, *b;
     double diff;             /* b->value - a->value */
-    double ci_low, ci_high;  /* 95% CI of the difference; NAN when none */
+    double ci_low, ci_high;  /* (1 - alpha) CI of the difference from the test; NAN when none
+                                (CI non-overlap shows the two runs' own CIs instead) */
     double p_value;          /* two-sided; NAN when none */
     double p_adj;            /* Benjamini-Hochberg over the comparison; NAN when none */
+    double p_floor;          /* the smallest p the test can give here (McNemar: 2^(1-d) with d
+                                discordant pairs; bootstrap: 2 / (1 + B), and 2^(1-n) over n
+                                units); NAN when none */
+    long n_floor;            /* the n that sets p_floor (discordant pairs, units) */
     enum bb_cmp_method method;
-    bool significant;        /* p_adj < alpha (or CIs apart for BB_CMP_CI_OVERLAP) */
+    bool ci_excludes_0;      /* the test's own verdict: its CI excludes 0 (p < alpha) */
+    bool cannot_reach;       /* p_floor >= alpha: no outcome could be significant */
+    bool significant;        /* ci_excludes_0, p_adj < alpha and not cannot_reach (CIs apart for
+                                BB_CMP_CI_OVERLAP) */
     long n_paired;           /* items paired (0 when no per-item test) */
     char note[256];          /* how it was tested, or why it fell back */
 };
+
+/* The verdict of c as compare and the report print it: "B better", "B worse",
+ * "differs" (no direction), "no significant change", "not significant after BH
+ * (p_BH …)", "cannot be significant (n=…, min p …)", "not tested"; CI
+ * non-overlap adds "(CIs apart)" / "(CIs overlap)". Into buf. */
+const char *bb_cmp_verdict(const struct bb_cmp *c, double alpha, char *buf, size_t n);
+/* A p-value as printed: "0.0312", "≤ 0.002" at the test's floor, "-" when none. */
+const char *bb_cmp_p_text(double p, double floor, char *buf, size_t n);
+
+/* McNemar's exact test of accuracies over n paired items, b right only in A,
+ * c right only in B: two-sided exact binomial p (any b + c), the difference
+ * (c - b) / n with the Clopper-Pearson interval of c / (b + c) at 1 - alpha
+ * mapped onto it, so the interval excludes 0 exactly when p < alpha; the
+ * floor 2^(1 - (b + c)). Fills out's numbers, method and note. */
+void bb_compare_mcnemar(size_t b, size_t c, size_t n, double alpha, struct bb_cmp *out);
+/* A paired bootstrap's result into out: CI, p, method m, and the floor
+ * max(2 / (1 + B used), 2^(1 - units)) over `units` resampled units (items,
+ * sets; an exact paired test over so few could not go lower). */
+struct bb_paired;
+void bb_compare_boot_result(struct bb_cmp *out, const struct bb_paired *r, enum bb_cmp_method m,
+                            size_t units);
 
 struct bb_comparison {
     struct bb_cmp *v;

@@ -278,7 +278,7 @@ enum bb_status bb_compare_lm(const struct bb_table *ta, const struct bb_table *t
     struct bb_bootstrap_opts bo = bb_bootstrap_opts_default();
     bo.replicates = o->replicates;
     bo.seed = o->seed;
-    bo.level = 0.95;
+    bo.level = 1 - o->alpha; /* the interval excludes 0 iff p < alpha */
     struct bb_paired r;
     if (!st && acc) {
         size_t b = 0, c = 0;
@@ -287,22 +287,7 @@ enum bb_status bb_compare_lm(const struct bb_table *ta, const struct bb_table *t
             b += ra && !rb;
             c += !ra && rb;
         }
-        struct bb_test_result t;
-        enum bb_mcnemar_method mm;
-        st = bb_stats_mcnemar(b, c, &t, &mm, err);
-        if (!st) {
-            out->p_value = t.p_value;
-            out->method = BB_CMP_MCNEMAR;
-            snprintf(out->note, sizeof out->note,
-                     "McNemar (%s) over %zu paired items: %zu right only in A, %zu right only in B",
-                     mm == BB_MCNEMAR_EXACT ? "exact binomial" : "chi-square, continuity-corrected",
-                     j.n, b, c);
-            /* normal-approximation CI of the paired difference of proportions */
-            double n = (double)j.n, d = ((double)c - (double)b) / n;
-            double v = ((double)b + (double)c) / (n * n) - d * d / n;
-            double h = bb_stats_normal_quantile(0.975) * sqrt(fmax(v, 0));
-            out->ci_low = d - h, out->ci_high = d + h;
-        }
+        bb_compare_mcnemar(b, c, j.n, o->alpha, out); /* exact, with the CI it inverts */
     } else if (!st) {
         struct sctx cb = {&j, 1, m, k, items[1]}, ca = {&j, 0, m, k, items[0]};
         struct bb_error e2 = {0};
@@ -312,8 +297,7 @@ enum bb_status bb_compare_lm(const struct bb_table *ta, const struct bb_table *t
         else if (bs) /* the statistic is undefined on these items: no test (the caller falls back) */
             out->method = BB_CMP_NONE;
         else {
-            out->ci_low = r.low, out->ci_high = r.high, out->p_value = r.p_value;
-            out->method = BB_CMP_BOOTSTRAP;
+            bb_compare_boot_result(out, &r, BB_CMP_BOOTSTRAP, j.n);
             snprintf(out->note, sizeof out->note,
                      "paired bootstrap over %zu %s (%d replicates, %s recomputed on both sides)", j.n,
                      k == LM_PAIRS ? "pairs" : k == LM_STEREOSET ? "contexts" : k == LM_PPL ? "texts"

@@ -231,7 +231,7 @@ static enum bb_status add_point(struct bb_gate_report *r, int gi, const struct b
 }
 
 /* After BH: decide each max_regression. */
-static void decide(struct bb_gate_point *p)
+static void decide(struct bb_gate_point *p, double alpha)
 {
     const struct bb_suite_gate *g = p->g;
     if (!p->pass || !g->has_max_regression || !p->has_cmp)
@@ -269,10 +269,13 @@ static void decide(struct bb_gate_point *p)
         return;
     }
     if (g->significant && testable && !p->cmp.significant) {
+        char v[160]; /* compare's verdict: CI contains 0, not after BH, or cannot be significant */
         snprintf(p->message, sizeof p->message,
                  "%s %.6g exceeds %g but is not statistically significant (%s)", what,
                  p->regression, g->max_regression,
-                 p->cmp.method == BB_CMP_CI_OVERLAP ? "the 95% CIs overlap" : "BH-adjusted p >= alpha");
+                 p->cmp.method == BB_CMP_CI_OVERLAP
+                     ? "the 95% CIs overlap"
+                     : bb_cmp_verdict(&p->cmp, alpha, v, sizeof v));
         return;
     }
     p->pass = false;
@@ -349,6 +352,7 @@ enum bb_status bb_gate_evaluate(const struct bb_suite *s, struct bb_rundata *bas
     memset(out, 0, sizeof *out);
     struct bb_cmp_opts o = *opt;
     out->alpha = s->defaults.alpha > 0 && s->defaults.alpha < 1 ? s->defaults.alpha : 0.05;
+    o.alpha = out->alpha; /* the tests' intervals are at 1 - alpha, as their verdicts */
     out->defaults = s->n_gates == 0;
     out->bare_baseline = base->dir == NULL;
     snprintf(out->suite, sizeof out->suite, "%s", s->name);
@@ -373,7 +377,7 @@ enum bb_status bb_gate_evaluate(const struct bb_suite *s, struct bb_rundata *bas
     if (!st)
         st = adjust(out, err);
     for (size_t i = 0; i < out->n && !st; i++) {
-        decide(&out->v[i]);
+        decide(&out->v[i], out->alpha);
         out->n_failed += !out->v[i].pass;
     }
     if (st)

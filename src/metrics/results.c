@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "metrics/table.h"
 #include "suite/dataset.h"
 #include "core/fileout.h"
 
@@ -91,7 +92,7 @@ enum bb_status bb_results_write_csv(const struct bb_results *r, const char *path
     if (st)
         return st;
     fputs("suite,task,dataset,model,variant,group,metric,value,ci_low,ci_high,n,p_value,"
-          "p_adjusted,adjust_method,higher_is_better,kind\n", fo.fp);
+          "p_adjusted,adjust_method,higher_is_better,kind,unit\n", fo.fp);
     for (size_t i = 0; i < r->n; i++) {
         const struct bb_result_row *d = &r->rows[i];
         bool adj = *d->adjust_method && !isnan(d->p_adjusted);
@@ -103,10 +104,11 @@ enum bb_status bb_results_write_csv(const struct bb_results *r, const char *path
         put_num(fo.fp, d->p_value, 0);
         put_num(fo.fp, adj ? d->p_adjusted : NAN, 0);
         put_str(fo.fp, adj ? d->adjust_method : "", 0);
-        fprintf(fo.fp, "%s,%s\n",
+        fprintf(fo.fp, "%s,%s,",
                 d->higher_is_better == BB_DIR_HIGHER ? "true"
                 : d->higher_is_better == BB_DIR_LOWER ? "false" : "",
                 bb_result_kind_name(d->kind));
+        put_str(fo.fp, bb_metric_unit(d->metric), 1);
     }
     st = bb_fileout_commit(&fo, err);
     bb_fileout_abort(&fo);

@@ -40,8 +40,9 @@ const char *bb_result_kind_name(enum bb_result_kind k);
 
 /* Write results.csv atomically (header: suite,task,dataset,model,variant,group,
  * metric,value,ci_low,ci_high,n,p_value,p_adjusted,adjust_method,
- * higher_is_better,kind: the two adjusted-p columns beside the p-value, the
- * last two columns as before). */
+ * higher_is_better,kind,unit: the two adjusted-p columns beside the p-value;
+ * unit last, the metric registry's (metrics/table.h), empty for a plain
+ * number). */
 enum bb_status bb_results_write_csv(const struct bb_results *r, const char *path,
                                     struct bb_error *err);
 
@@ -51,7 +52,9 @@ enum bb_status bb_results_write_csv(const struct bb_results *r, const char *path
  * columns holds the adjusted p-values as rows of their own
  * ("<metric>_p_<holm|bh>", and "p_<holm|bh>" beside an association test's
  * effect sizes): they are folded into the p_adjusted/adjust_method of the
- * rows they adjust and dropped, so old and new runs read the same. */
+ * rows they adjust and dropped, so old and new runs read the same. The unit
+ * column is optional (files written before it have none): units are the
+ * registry's, not stored in the rows. */
 enum bb_status bb_results_read_csv(const char *path, struct bb_results *out,
                                    struct bb_error *err);
 

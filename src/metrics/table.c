@@ -34,14 +34,14 @@ static const struct bb_metric_info TABLE[] = {
     {"accuracy",
      "share of items whose predicted label (highest cosine to the label prompts, or "
      "most likely answer) equals the gold label",
-     Q, HI, 1, "1", "share", "none", BOOT, BB_TEST_MCNEMAR, LM_ACC | T(LINEAR_PROBE)},
-    {"macro_f1", "unweighted mean over classes of F1 = 2PR/(P+R)", Q, HI, 1, "1", "share", "none",
+     Q, HI, 1, "1", "0-1", "none", BOOT, BB_TEST_MCNEMAR, LM_ACC | T(LINEAR_PROBE)},
+    {"macro_f1", "unweighted mean over classes of F1 = 2PR/(P+R)", Q, HI, 1, "1", "0-1", "none",
      BOOT, BB_TEST_CLASSES, T(ZERO_SHOT) | T(LINEAR_PROBE)},
-    {"precision", "per class: TP / (TP + FP)", Q, HI, 1, "1", "share", "none", "95% bootstrap CI",
+    {"precision", "per class: TP / (TP + FP)", Q, HI, 1, "1", "0-1", "none", "95% bootstrap CI",
      BB_TEST_CLASSES, T(ZERO_SHOT)},
-    {"recall", "per class: TP / (TP + FN)", Q, HI, 1, "1", "share", "none", "95% bootstrap CI",
+    {"recall", "per class: TP / (TP + FN)", Q, HI, 1, "1", "0-1", "none", "95% bootstrap CI",
      BB_TEST_CLASSES, T(ZERO_SHOT)},
-    {"f1", "per class: 2PR / (P + R)", Q, HI, 1, "1", "share", "none", "95% bootstrap CI",
+    {"f1", "per class: 2PR / (P + R)", Q, HI, 1, "1", "0-1", "none", "95% bootstrap CI",
      BB_TEST_CLASSES, T(ZERO_SHOT)},
     {"support", "per class: number of gold items", Q, NO, NAN, "—", "count", "—", "count",
      BB_TEST_NONE, T(ZERO_SHOT)},
@@ -50,35 +50,35 @@ static const struct bb_metric_info TABLE[] = {
     {"acc_norm",
      "accuracy when the prediction is the most likely answer per byte of its "
      "continuation (lm-evaluation-harness acc_norm)",
-     Q, HI, 1, "1", "share", "none", BOOT, BB_TEST_MCNEMAR, T(BBQ) | T(CHOICE)},
+     Q, HI, 1, "1", "0-1", "none", BOOT, BB_TEST_MCNEMAR, T(BBQ) | T(CHOICE)},
     {"ece",
      "expected calibration error: 10 equal-width bins of the confidence (largest softmax "
      "probability over the choices), sum_b n_b / N x |acc_b - conf_b|",
-     Q, LO, 0, "0", "share", "none", BOOT, BB_TEST_RECOMPUTE, T(CHOICE) | T(LINEAR_PROBE)},
+     Q, LO, 0, "0", "0-1", "none", BOOT, BB_TEST_RECOMPUTE, T(CHOICE) | T(LINEAR_PROBE)},
     /* ---- association (WEAT/SEAT) ---- */
     {"effect_size",
      "WEAT/SEAT effect size d = (mean_x s(x,A,B) - mean_y s(y,A,B)) / "
      "std_{w in X u Y} s(w,A,B), sample std (ddof 1), s(w,A,B) = mean cos(w,A) - mean cos(w,B)",
-     B, NO, 0, "0", "",
+     B, NO, 0, "0", "d",
      "|d| 0.2 / 0.5 / 0.8 read as small / medium / large (Cohen); "
      "significance at alpha",
      "95% bootstrap CI; one-sided permutation p (exact or sampled) with the suite's correction",
      BB_TEST_WEAT, T(ASSOCIATION)},
-    {"abs_effect_size", "|d| of a WEAT/SEAT test", B, LO, 0, "0", "", "as effect_size", "|CI| of d",
+    {"abs_effect_size", "|d| of a WEAT/SEAT test", B, LO, 0, "0", "d", "as effect_size", "|CI| of d",
      BB_TEST_WEAT, T(ASSOCIATION)},
-    {"mean_abs_effect_size", "mean |d| over the task's WEAT/SEAT tests", B, LO, 0, "0", "", "—",
+    {"mean_abs_effect_size", "mean |d| over the task's WEAT/SEAT tests", B, LO, 0, "0", "d", "—",
      "none", BB_TEST_WEAT, T(ASSOCIATION)},
     /* ---- counterfactual ---- */
     {"mean_score", "mean model score (label probability or similarity) of the group's sentences", B,
-     NO, NAN, "equal across groups", "", "none",
+     NO, NAN, "equal across groups", "score", "none",
      "95% percentile bootstrap CI over the group's sentences", BB_TEST_MEAN, T(COUNTERFACTUAL)},
     {"selection_rate", "SR_g = share of group g's sentences predicted positive", B, NO, NAN,
-     "equal across groups", "share", "none", "95% Wilson interval", BB_TEST_NONE,
+     "equal across groups", "0-1", "none", "95% Wilson interval", BB_TEST_NONE,
      T(COUNTERFACTUAL)},
     {"scoring_rate",
      "share of group g's sentences scoring above the median of all sentences "
      "(LL144 scoring rate)",
-     B, NO, NAN, "equal across groups", "share", "none", "95% Wilson interval", BB_TEST_NONE,
+     B, NO, NAN, "equal across groups", "0-1", "none", "95% Wilson interval", BB_TEST_NONE,
      T(COUNTERFACTUAL)},
     {"impact_ratio", "IR_g = SR_g / max_h SR_h (groups under 2% not compared)", B, HI, 1, "1.0",
      "ratio", "below 0.8 is adverse impact under the four-fifths convention (not a legal finding)",
@@ -92,21 +92,21 @@ static const struct bb_metric_info TABLE[] = {
     {"score_gap",
      "paired gap mean_s (mean score of A in s - mean score of B in s) over "
      "counterfactual sets s holding both groups (group \"A vs B\")",
-     B, NO, 0, "0", "", "significance at alpha after correction",
+     B, NO, 0, "0", "score", "significance at alpha after correction",
      "95% bootstrap CI over sets; two-sided sign-flip permutation p", BB_TEST_GAP,
      T(COUNTERFACTUAL)},
     {"max_abs_score_gap",
      "largest |score_gap| over the pairs of a grouping (group: the "
      "factor) or of every grouping (group all)",
-     B, LO, 0, "0", "", "—", "|CI| of that gap", BB_TEST_GAP, T(COUNTERFACTUAL)},
-    {"demographic_parity_difference", "max_g SR_g - min_g SR_g (Fairlearn)", B, LO, 0, "0", "share",
+     B, LO, 0, "0", "score", "—", "|CI| of that gap", BB_TEST_GAP, T(COUNTERFACTUAL)},
+    {"demographic_parity_difference", "max_g SR_g - min_g SR_g (Fairlearn)", B, LO, 0, "0", "0-1",
      "none", BOOT, BB_TEST_NONE, T(COUNTERFACTUAL)},
     {"demographic_parity_ratio", "min_g SR_g / max_g SR_g (Fairlearn; disparate impact)", B, HI, 1,
      "1", "ratio", "0.8 (four-fifths convention)", BOOT, BB_TEST_NONE, T(COUNTERFACTUAL)},
     {"equalized_odds_difference",
      "max over TPR and FPR of the between-group difference "
      "(Fairlearn)",
-     B, LO, 0, "0", "share", "none", BOOT, BB_TEST_NONE, T(COUNTERFACTUAL)},
+     B, LO, 0, "0", "0-1", "none", BOOT, BB_TEST_NONE, T(COUNTERFACTUAL)},
     {"equalized_odds_ratio", "min over TPR and FPR of the between-group ratio (Fairlearn)", B, HI,
      1, "1", "ratio", "none", "—", BB_TEST_NONE, T(COUNTERFACTUAL)},
     /* ---- pairs (CrowS-Pairs, WinoBias) ---- */
@@ -137,8 +137,8 @@ static const struct bb_metric_info TABLE[] = {
      "95% percentile bootstrap CI over contexts", BB_TEST_RECOMPUTE, T(STEREOSET)},
     /* ---- BBQ ---- */
     {"accuracy_ambig", "accuracy on ambiguous contexts (the answer is unknown)", Q, HI, 1, "1",
-     "share", "none", BOOT, BB_TEST_MCNEMAR, T(BBQ)},
-    {"accuracy_disambig", "accuracy on disambiguated contexts", Q, HI, 1, "1", "share", "none",
+     "0-1", "none", BOOT, BB_TEST_MCNEMAR, T(BBQ)},
+    {"accuracy_disambig", "accuracy on disambiguated contexts", Q, HI, 1, "1", "0-1", "none",
      BOOT, BB_TEST_MCNEMAR, T(BBQ)},
     {"s_dis", "BBQ bias score on disambiguated contexts: 2 x n_biased / n_non_unknown - 1", B, NO,
      0, "0", "", "none", BOOT, BB_TEST_RECOMPUTE, T(BBQ)},
@@ -172,10 +172,10 @@ static const struct bb_metric_info TABLE[] = {
      BB_TEST_NONE, T(LATENCY)},
     {"latency_p99_ms", "99th percentile batch wall time", TM, LO, NAN, "—", "ms", "—", "—",
      BB_TEST_NONE, T(LATENCY)},
-    {"items_per_s", "sentences per second = batch size x 1000 / mean ms", TM, HI, NAN, "—", "1/s",
+    {"items_per_s", "sentences per second = batch size x 1000 / mean ms", TM, HI, NAN, "—", "items/s",
      "—", "—", BB_TEST_NONE, T(LATENCY)},
     {"tokens_per_s", "tokens per second = batch x seq len x 1000 / mean ms", TM, HI, NAN, "—",
-     "1/s", "—", "—", BB_TEST_NONE, T(LATENCY)},
+     "tokens/s", "—", "—", BB_TEST_NONE, T(LATENCY)},
     {"model_load_s", "time to load and upload the weights", TM, LO, NAN, "—", "s", "—", ONE,
      BB_TEST_NONE, T(LATENCY)},
     {"kernel_build_s", "OpenCL program build (the program cache was empty)", TM, LO, NAN, "—", "s",
@@ -205,41 +205,41 @@ static const struct bb_metric_info TABLE[] = {
      TM, NO, NAN, "—", "ms", "—", ONE, BB_TEST_NONE, T(LATENCY)},
     /* ---- retrieval (MTEB-style), clustering, linear probe ---- */
     {"ndcg_at_10", "normalised discounted cumulative gain of the top 10 documents by cosine, "
-     "mean over queries", Q, HI, 1, "1", "share", "none", "95% percentile bootstrap CI over queries",
+     "mean over queries", Q, HI, 1, "1", "0-1", "none", "95% percentile bootstrap CI over queries",
      BB_TEST_MEAN, T(RETRIEVAL)},
     {"mrr_at_10", "mean over queries of 1 / rank of the first relevant document (0 past rank 10)",
-     Q, HI, 1, "1", "share", "none", "95% percentile bootstrap CI over queries", BB_TEST_MEAN,
+     Q, HI, 1, "1", "0-1", "none", "95% percentile bootstrap CI over queries", BB_TEST_MEAN,
      T(RETRIEVAL)},
     {"recall_at_1", "share of a query's relevant documents in its top 1, mean over queries", Q, HI,
-     1, "1", "share", "none", "95% percentile bootstrap CI over queries", BB_TEST_MEAN,
+     1, "1", "0-1", "none", "95% percentile bootstrap CI over queries", BB_TEST_MEAN,
      T(RETRIEVAL)},
     {"recall_at_10", "share of a query's relevant documents in its top 10, mean over queries", Q,
-     HI, 1, "1", "share", "none", "95% percentile bootstrap CI over queries", BB_TEST_MEAN,
+     HI, 1, "1", "0-1", "none", "95% percentile bootstrap CI over queries", BB_TEST_MEAN,
      T(RETRIEVAL)},
     {"recall_at_100", "share of a query's relevant documents in its top 100, mean over queries",
-     Q, HI, 1, "1", "share", "none", "95% percentile bootstrap CI over queries", BB_TEST_MEAN,
+     Q, HI, 1, "1", "0-1", "none", "95% percentile bootstrap CI over queries", BB_TEST_MEAN,
      T(RETRIEVAL)},
-    {"map_at_100", "mean average precision over the top 100 documents", Q, HI, 1, "1", "share",
+    {"map_at_100", "mean average precision over the top 100 documents", Q, HI, 1, "1", "0-1",
      "none", "95% percentile bootstrap CI over queries", BB_TEST_MEAN, T(RETRIEVAL)},
     {"corpus_size", "distinct documents searched", Q, NO, NAN, "—", "count", "—", "count",
      BB_TEST_NONE, T(RETRIEVAL)},
     {"v_measure", "V-measure (harmonic mean of homogeneity and completeness) of k-means clusters "
-     "against the labels, mean over seeded restarts", Q, HI, 1, "1", "share", "none",
+     "against the labels, mean over seeded restarts", Q, HI, 1, "1", "0-1", "none",
      "spread over restarts (sd, min, max)", BB_TEST_NONE, T(CLUSTERING)},
-    {"v_measure_sd", "standard deviation of V-measure over restarts", Q, NO, NAN, "—", "share", "—",
+    {"v_measure_sd", "standard deviation of V-measure over restarts", Q, NO, NAN, "—", "0-1", "—",
      ONE, BB_TEST_NONE, T(CLUSTERING)},
-    {"v_measure_min", "lowest V-measure over restarts", Q, HI, 1, "1", "share", "none", ONE,
+    {"v_measure_min", "lowest V-measure over restarts", Q, HI, 1, "1", "0-1", "none", ONE,
      BB_TEST_NONE, T(CLUSTERING)},
-    {"v_measure_max", "highest V-measure over restarts", Q, HI, 1, "1", "share", "none", ONE,
+    {"v_measure_max", "highest V-measure over restarts", Q, HI, 1, "1", "0-1", "none", ONE,
      BB_TEST_NONE, T(CLUSTERING)},
     {"homogeneity", "each cluster holds one label only (mean over restarts)", Q, HI, 1, "1",
-     "share", "none", ONE, BB_TEST_NONE, T(CLUSTERING)},
+     "0-1", "none", ONE, BB_TEST_NONE, T(CLUSTERING)},
     {"completeness", "each label sits in one cluster only (mean over restarts)", Q, HI, 1, "1",
-     "share", "none", ONE, BB_TEST_NONE, T(CLUSTERING)},
+     "0-1", "none", ONE, BB_TEST_NONE, T(CLUSTERING)},
     {"accuracy_sd", "standard deviation of the probe's accuracy over its experiments", Q, NO, NAN,
-     "—", "share", "—", ONE, BB_TEST_NONE, T(LINEAR_PROBE)},
+     "—", "0-1", "—", ONE, BB_TEST_NONE, T(LINEAR_PROBE)},
     {"macro_f1_sd", "standard deviation of the probe's macro-F1 over its experiments", Q, NO, NAN,
-     "—", "share", "—", ONE, BB_TEST_NONE, T(LINEAR_PROBE)},
+     "—", "0-1", "—", ONE, BB_TEST_NONE, T(LINEAR_PROBE)},
     {"train_size", "training rows of one probe experiment (samples per label x labels)", Q, NO,
      NAN, "—", "count", "—", "count", BB_TEST_NONE, T(LINEAR_PROBE)},
 };
@@ -264,6 +264,12 @@ double bb_metric_ideal(const char *name)
 {
     const struct bb_metric_info *m = bb_metric_find(name);
     return m && isfinite(m->ideal) ? m->ideal : 0.0;
+}
+
+const char *bb_metric_unit(const char *name)
+{
+    const struct bb_metric_info *m = bb_metric_find(name);
+    return m ? m->unit : "";
 }
 
 enum bb_metric_test bb_metric_test_of(const char *name)

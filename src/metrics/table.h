@@ -52,6 +52,10 @@ const struct bb_metric_info *bb_metric_table(size_t *n);
  * without a direction: the registry's ideal, 0 when it has none or the
  * metric is unknown. */
 double bb_metric_ideal(const char *name);
+/* The unit results.csv's unit column and the run summary give a metric
+ * ("x100", "0-1", "ms", "items/s", "d", ...): the registry's, "" when it is a
+ * plain number or the metric is unknown. */
+const char *bb_metric_unit(const char *name);
 /* The paired test of a metric (BB_TEST_NONE when unknown). */
 enum bb_metric_test bb_metric_test_of(const char *name);
 const char *bb_metric_test_name(enum bb_metric_test t);

@@ -349,6 +349,8 @@ static enum bb_status write_doc(struct bb_rep *R, struct bb_error *err)
              "manifest.json, items/). Numbers are rounded for reading; results.csv holds them "
              "in full. 95%% CI: percentile bootstrap unless a table says otherwise; \"—\" means "
              "not computed.");
+    if (R->notice)
+        bb_doc_lead(&R->doc, "Incomplete report.", "%s", R->notice);
     if ((st = bb_rep_section_summary(R, err)) || (st = bb_rep_section_toc(R, err)) ||
         (st = bb_rep_section_header(R, err)) || (st = bb_rep_section_use(R, err)) ||
         (st = bb_rep_section_factors(R, err)) || (st = bb_rep_section_metrics(R, err)) ||
@@ -363,8 +365,16 @@ static enum bb_status write_doc(struct bb_rep *R, struct bb_error *err)
 enum bb_status bb_report_write(const char *run_dir, const struct bb_suite *suite,
                                const struct bb_results *results, struct bb_error *err)
 {
+    return bb_report_write_notice(run_dir, suite, results, NULL, err);
+}
+
+enum bb_status bb_report_write_notice(const char *run_dir, const struct bb_suite *suite,
+                                      const struct bb_results *results, const char *notice,
+                                      struct bb_error *err)
+{
     static const struct bb_results empty;
-    struct bb_rep R = {.run_dir = run_dir, .suite = suite, .res = results ? results : &empty};
+    struct bb_rep R = {.run_dir = run_dir, .suite = suite, .res = results ? results : &empty,
+                       .notice = notice};
     struct bb_fileout md = {0}, html = {0};
     char path[4200];
     enum bb_status st;

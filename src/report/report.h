@@ -13,5 +13,10 @@
  * atomically, through fileout.h). gnuplot missing: no charts, said once. */
 enum bb_status bb_report_write(const char *run_dir, const struct bb_suite *suite,
                                const struct bb_results *results, struct bb_error *err);
+/* The same, with a notice at the top of both files saying what could not be
+ * rebuilt (`report --allow-missing`); NULL: none. */
+enum bb_status bb_report_write_notice(const char *run_dir, const struct bb_suite *suite,
+                                      const struct bb_results *results, const char *notice,
+                                      struct bb_error *err);
 
 #endif

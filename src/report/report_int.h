@@ -18,6 +18,7 @@
 
 struct bb_rep {
     const char *run_dir;
+    const char *notice;               /* what could not be rebuilt, or NULL */
     const struct bb_suite *suite;     /* may be NULL */
     const struct bb_results *res;
     json_t *manifest;                 /* NULL when missing or unreadable */

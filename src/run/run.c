@@ -32,6 +32,7 @@
 #include "report/profile_chart.h"
 #include "report/report.h"
 #include "metrics/results.h"
+#include "metrics/table.h"
 #include "core/sha256.h"
 #include "runlock.h"
 #include "shard.h"
@@ -346,6 +347,8 @@ static json_t *manifest_suite(const struct run *R)
     json_t *s = json_object(), *files = json_array();
     json_object_set_new(s, "name", jstr(R->suite->name));
     json_object_set_new(s, "path", jstr(R->suite->path));
+    char abs[4096]; /* so report, gate and compare find it from any folder */
+    json_object_set_new(s, "abs_path", realpath(R->suite->path, abs) ? jstr(abs) : json_null());
     json_object_set_new(s, "sha256", jstr(R->suite_sha));
     for (size_t i = 0; i < R->suite->n_files; i++) {
         json_t *f = json_object();
@@ -828,30 +831,10 @@ static enum bb_status run_model(struct run *R, struct run_model *rm, struct bb_e
 
 /* ---- summary --------------------------------------------------------------------------------- */
 
-/* The unit a metric is reported in (docs/run-directory.md). */
+/* The unit a metric is reported in: the metric registry's (results.csv's unit column). */
 static const char *metric_unit(const struct bb_result_row *r)
 {
-    const char *m = r->metric;
-    size_t n = strlen(m);
-    if (!strcmp(m, "spearman") || !strcmp(m, "pearson"))
-        return "x100";
-    if (n > 3 && !strcmp(m + n - 3, "_ms"))
-        return "ms";
-    if (n > 6 && !strcmp(m + n - 6, "_per_s"))
-        return "/s";
-    if (n > 2 && !strcmp(m + n - 2, "_s"))
-        return "s";
-    if (n > 3 && !strcmp(m + n - 3, "_mb"))
-        return "MiB";
-    if (!strcmp(m, "accuracy") || !strcmp(m, "macro_f1") || !strcmp(m, "f1") ||
-        !strcmp(m, "precision") || !strcmp(m, "recall") || strstr(m, "rate") ||
-        strstr(m, "parity") || strstr(m, "odds"))
-        return "0-1";
-    if (strstr(m, "effect_size"))
-        return "d";
-    if (strstr(m, "score"))
-        return "score"; /* the task's score: P(positive label) or a cosine */
-    return "";
+    return bb_metric_unit(r->metric);
 }
 
 /* v rounded to 4 significant digits, without trailing noise. */
@@ -877,7 +860,7 @@ static void print_summary(const struct run *R, FILE *f)
             continue;
         }
         const struct bb_result_row *r = &R->results.rows[d->headline];
-        char ci[64] = "-", v[32], lo[32], hi[32], sig[64] = "-";
+        char ci[80] = "-", v[32], lo[32], hi[32], sig[64] = "-";
         fmt_value(r->value, v, sizeof v);
         if (!isnan(r->ci_low) && !isnan(r->ci_high)) {
             fmt_value(r->ci_low, lo, sizeof lo);
