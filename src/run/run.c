@@ -644,8 +644,9 @@ static enum bb_status load_model(struct run *R, struct run_model *rm, struct bb_
     }
     if (R->rc && rm->sha256[0]) {
         char ns[600];
+        const struct bb_device_info *dev = bb_backend_info(R->be);
         snprintf(ns, sizeof ns, "%s|%s|%s|%s|%s|%s|%s", bb_rescache_build_id(), rm->sha256,
-                 bb_model_arch(*out), R->backend_name, R->be->info.name, R->be->info.driver,
+                 bb_model_arch(*out), R->backend_name, dev->name, dev->driver,
                  bb_suite_precision_name(s->precision));
         bb_model_set_rescache(*out, R->rc, ns);
     }
