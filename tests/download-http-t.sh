@@ -24,7 +24,7 @@ pids=
 cleanup() { for p in $pids; do kill "$p" 2>/dev/null; done; rm -rf "$T"; }
 trap cleanup EXIT
 unset HF_TOKEN BIASBENCH_CA_BUNDLE
-export BIASBENCH_CONNECT_TIMEOUT=5
+export BIASBENCH_CONNECT_TIMEOUT=60 # covers the TLS handshake: generous for a loaded CI machine
 echo "1..69"
 
 # ---- the fake hub ---------------------------------------------------------------------
@@ -296,14 +296,17 @@ else
 fi
 
 # ---- TLS ------------------------------------------------------------------------------------------
-# tls_server DIR CERT KEY: openssl s_server -WWW serving DIR; sets TLS_PORT
+# tls_server MODE DIR CERT KEY: openssl s_server -WWW or -HTTP serving DIR; sets TLS_PORT.
+# Each server has its own output file (a stale ACCEPT line must not give the last one's port).
+ntls=0
 tls_server() {
-  (cd "$1" && exec openssl s_server -accept 127.0.0.1:0 -cert "$2" -key "$3" -WWW -naccept 20 \
-    >"$T/tls.out" 2>&1) &
+  ntls=$((ntls + 1)); out=$T/tls.$ntls.out
+  (cd "$2" && exec openssl s_server -accept 127.0.0.1:0 -cert "$3" -key "$4" "$1" -naccept 20 \
+    >"$out" 2>&1) &
   pids="$pids $!"
   i=0
-  while ! grep -q '^ACCEPT' "$T/tls.out" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-  TLS_PORT=$(sed -n 's/^ACCEPT 127\.0\.0\.1://p' "$T/tls.out")
+  while ! grep -q '^ACCEPT' "$out" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+  TLS_PORT=$(sed -n 's/^ACCEPT 127\.0\.0\.1://p' "$out")
 }
 if command -v openssl >/dev/null 2>&1; then
   W=$T/www
@@ -315,7 +318,7 @@ if command -v openssl >/dev/null 2>&1; then
     -keyout "$T/key.pem" -out "$T/cert.pem" 2>/dev/null
   openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=other.example -addext "subjectAltName=DNS:other.example" \
     -keyout "$T/key2.pem" -out "$T/cert2.pem" 2>/dev/null
-  tls_server "$W" "$T/cert.pem" "$T/key.pem"
+  tls_server -WWW "$W" "$T/cert.pem" "$T/key.pem"
   if [ -n "$TLS_PORT" ]; then
     HF_ENDPOINT=https://127.0.0.1:$TLS_PORT fetch tls
     [ "$rc" = 2 ] && said "TLS verification failed"; ok $? "https with a self-signed certificate: refused (exit $rc)"
@@ -327,7 +330,7 @@ if command -v openssl >/dev/null 2>&1; then
     [ "$rc" = 0 ] && cmp -s "$M/tls/model.safetensors" "$W/org/tls/resolve/main/model.safetensors"
     ok $? "trusting that certificate with BIASBENCH_CA_BUNDLE: fetched over https (exit $rc)"
   else
-    skip "openssl s_server did not start: $(head -c 200 "$T/tls.out")"; skip "TLS: nothing left"
+    skip "openssl s_server did not start: $(head -c 200 "$out")"; skip "TLS: nothing left"
     skip "TLS: insecure variables"; skip "TLS: CA bundle"
   fi
   # -HTTP: each file is a whole answer; config.json redirects to the plain-http server
@@ -337,12 +340,7 @@ if command -v openssl >/dev/null 2>&1; then
     >"$W2/api/models/org/good/tree/main?recursive=true"
   printf 'HTTP/1.0 302 Found\r\nLocation: %s/org/good/resolve/main/config.json\r\n\r\n' "$HF_ENDPOINT" \
     >"$W2/org/good/resolve/main/config.json"
-  (cd "$W2" && exec openssl s_server -accept 127.0.0.1:0 -cert "$T/cert.pem" -key "$T/key.pem" -HTTP -naccept 5 \
-    >"$T/tls.out" 2>&1) &
-  pids="$pids $!"
-  i=0
-  while ! grep -q '^ACCEPT' "$T/tls.out" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-  TLS_PORT=$(sed -n 's/^ACCEPT 127\.0\.0\.1://p' "$T/tls.out")
+  tls_server -HTTP "$W2" "$T/cert.pem" "$T/key.pem"
   if [ -n "$TLS_PORT" ]; then
     : >"$T/requests.log"
     HF_ENDPOINT=https://127.0.0.1:$TLS_PORT BIASBENCH_CA_BUNDLE=$T/cert.pem \
@@ -352,7 +350,7 @@ if command -v openssl >/dev/null 2>&1; then
   else
     skip "openssl s_server -HTTP did not start (https to http redirect)"; skip "https to http: no request"
   fi
-  tls_server "$W" "$T/cert2.pem" "$T/key2.pem"
+  tls_server -WWW "$W" "$T/cert2.pem" "$T/key2.pem"
   if [ -n "$TLS_PORT" ]; then
     HF_ENDPOINT=https://127.0.0.1:$TLS_PORT BIASBENCH_CA_BUNDLE=$T/cert2.pem fetch tls2
     [ "$rc" = 2 ] && said "TLS verification failed"; ok $? "a trusted certificate for another host name: refused (exit $rc)"
