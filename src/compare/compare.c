@@ -181,6 +181,8 @@ long bb_compare_find(const struct bb_results *r, const struct bb_result_row *row
         bool any_variant = model || ignore_model;
         if (strcmp(x->metric, row->metric) || strcmp(x->task, row->task) ||
             strcmp(x->dataset, row->dataset) || strcmp(x->group, row->group) ||
+            strcmp(x->perturbation ? x->perturbation : "",
+                   row->perturbation ? row->perturbation : "") ||
             (!any_variant && !variant_eq(x->variant, row->variant)))
             continue;
         if (model ? strcmp(x->model, model) : (!ignore_model && strcmp(x->model, row->model)))
@@ -247,6 +249,16 @@ static enum bb_status items_get(struct bb_rundata *r, const char *task, const ch
     r->item_tables[r->n_items++] = t;
     *out = t;
     return BB_OK;
+}
+
+/* The per-item file suffix of row r: "cos" for WEAT cosines, led by
+ * "perturb-<id>" for a robustness rerun's row (task.h); NULL when none. */
+static const char *items_suffix(const struct bb_result_row *r, bool weat, char *buf, size_t n)
+{
+    if (!r->perturbation || !*r->perturbation)
+        return weat ? "cos" : NULL;
+    snprintf(buf, n, "perturb-%s%s", r->perturbation, weat ? "__cos" : "");
+    return buf;
 }
 
 struct id_ix {
@@ -1107,9 +1119,11 @@ enum bb_status bb_compare_pair(struct bb_rundata *ra, const struct bb_result_row
     const struct bb_table *ta, *tb;
     enum bb_metric_test test = bb_metric_test_of(a->metric); /* the metric registry's */
     bool weat = test == BB_TEST_WEAT;
-    enum bb_status st = items_get(ra, a->task, a->model, weat ? "cos" : NULL, &ta, err);
+    char xa[300], xb[300];
+    enum bb_status st = items_get(ra, a->task, a->model, items_suffix(a, weat, xa, sizeof xa), &ta,
+                                  err);
     if (!st)
-        st = items_get(rb, b->task, b->model, weat ? "cos" : NULL, &tb, err);
+        st = items_get(rb, b->task, b->model, items_suffix(b, weat, xb, sizeof xb), &tb, err);
     if (st)
         return st;
     if (!ta || !tb) {

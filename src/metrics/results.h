@@ -24,6 +24,11 @@ struct bb_result_row {
     char *adjust_method;
     enum bb_direction higher_is_better;
     enum bb_result_kind kind;
+    /* robustness (suite `perturb:`): "" for rows measured on the data as
+       it is; "<id>" for the same metric on text perturbed by perturbation
+       <id>; "delta:<id>" for the paired difference perturbed - clean (its
+       CI and p-value from a paired test over items). NULL -> "". */
+    char *perturbation;
 };
 
 struct bb_results {
@@ -40,8 +45,8 @@ const char *bb_result_kind_name(enum bb_result_kind k);
 
 /* Write results.csv atomically (header: suite,task,dataset,model,variant,group,
  * metric,value,ci_low,ci_high,n,p_value,p_adjusted,adjust_method,
- * higher_is_better,kind: the two adjusted-p columns beside the p-value, the
- * last two columns as before). */
+ * higher_is_better,kind,perturbation: the two adjusted-p columns beside the
+ * p-value, perturbation last so that the earlier columns keep their places). */
 enum bb_status bb_results_write_csv(const struct bb_results *r, const char *path,
                                     struct bb_error *err);
 
@@ -51,7 +56,8 @@ enum bb_status bb_results_write_csv(const struct bb_results *r, const char *path
  * columns holds the adjusted p-values as rows of their own
  * ("<metric>_p_<holm|bh>", and "p_<holm|bh>" beside an association test's
  * effect sizes): they are folded into the p_adjusted/adjust_method of the
- * rows they adjust and dropped, so old and new runs read the same. */
+ * rows they adjust and dropped, so old and new runs read the same. A file
+ * without the perturbation column reads as every row perturbation "". */
 enum bb_status bb_results_read_csv(const char *path, struct bb_results *out,
                                    struct bb_error *err);
 
