@@ -2,15 +2,17 @@
  * hand-written strings: the exact output of each kind at rate 1 where it is
  * forced, exact outputs for a fixed seed where it is random, UTF-8 texts
  * (multi-byte characters moved or kept whole, never split), rate 0 = the
- * identity, determinism and seed sensitivity, and the errors (bad rate,
- * invalid UTF-8). The suite key and an end-to-end run are checked by
- * tests/perturb-run-t.sh. */
+ * identity, determinism and seed sensitivity, the errors (bad rate,
+ * invalid UTF-8), and results.csv's perturbation column. The suite key and
+ * an end-to-end run are checked by tests/perturb-run-t.sh. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
 
 #include "tap.h"
+#include "metrics/results.h"
 #include "suite/perturb.h"
 
 static char *pt(enum bb_perturb_kind k, double rate, const struct bb_perturb_lexicon *lex,
@@ -195,6 +197,42 @@ static void test_errors(void)
     ok(bb_perturb_kind_names[BB_PERTURB_N_KINDS] == NULL, "names table ends with NULL");
 }
 
+/* results.csv's perturbation column: written last, read back, absent in old files. */
+static void test_results_column(void)
+{
+    struct bb_results r = {0}, back = {0}, old = {0};
+    struct bb_error err = {0};
+    const char *perts[] = {NULL, "typo", "delta:typo"};
+    for (int i = 0; i < 3; i++) {
+        struct bb_result_row row = {.suite = "s", .task = "t", .dataset = "d", .model = "m",
+                                    .variant = "f32", .metric = "accuracy", .value = 0.5 - i * 0.1,
+                                    .ci_low = NAN, .ci_high = NAN, .n = 10, .p_value = NAN,
+                                    .higher_is_better = BB_DIR_HIGHER, .perturbation = (char *)perts[i]};
+        bb_results_add(&r, &row, &err);
+    }
+    char path[4096];
+    snprintf(path, sizeof path, "%s/perturb-results.csv", test_tmp_dir());
+    is_int(BB_OK, bb_results_write_csv(&r, path, &err), "results with perturbation rows written");
+    char *text = test_slurp(path, NULL);
+    contains(text ? text : "", "higher_is_better,kind,perturbation\n", "header ends with perturbation");
+    contains(text ? text : "", ",true,quality,\n", "a clean row ends with an empty cell");
+    contains(text ? text : "", ",true,quality,\"delta:typo\"\n", "a delta row ends with its id");
+    free(text);
+    is_int(BB_OK, bb_results_read_csv(path, &back, &err), "read back");
+    ok(back.n == 3 && !strcmp(back.rows[0].perturbation, "") &&
+           !strcmp(back.rows[1].perturbation, "typo") &&
+           !strcmp(back.rows[2].perturbation, "delta:typo"),
+       "perturbation read back: '', typo, delta:typo");
+    FILE *f = fopen(path, "w");
+    fputs("suite,task,dataset,model,variant,group,metric,value,ci_low,ci_high,n,p_value,"
+          "higher_is_better,kind\ns,t,d,m,f32,all,accuracy,0.5,,,3,,true,quality\n", f);
+    fclose(f);
+    is_int(BB_OK, bb_results_read_csv(path, &old, &err), "an old results.csv still loads");
+    ok(old.n == 1 && old.rows[0].perturbation && !strcmp(old.rows[0].perturbation, ""),
+       "its rows read as clean (perturbation '')");
+    bb_results_free(&r), bb_results_free(&back), bb_results_free(&old);
+}
+
 int main(void)
 {
     plan_lazy();
@@ -205,5 +243,6 @@ int main(void)
     test_identity();
     test_names();
     test_errors();
+    test_results_column();
     return tap_failures() ? 1 : 0;
 }
