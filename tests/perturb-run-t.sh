@@ -12,7 +12,7 @@ D=$S/tests/data/perturb
 . "$S/tests/tap.sh"
 T=$(mktemp -d "${TMPDIR:-/tmp}/bb-perturb-XXXXXX")
 trap 'rm -rf "$T"' EXIT
-echo "1..18"
+echo "1..19"
 
 # ---- validation ---------------------------------------------------------------
 "$B" validate "$D/bad-kind.yaml" >"$T/out" 2>"$T/err"; rc=$?
@@ -40,7 +40,7 @@ for d in "${BIASBENCH_MODELS:-/nonexistent}/all-MiniLM-L6-v2" "$cache/models/all
   [ -f "$d/model.safetensors" ] && M=$d && break
 done
 if [ -z "$M" ]; then
-  i=4; while [ $i -le 18 ]; do skip "all-MiniLM-L6-v2 not found (scripts/setup.sh fetches it)"; i=$((i + 1)); done
+  i=4; while [ $i -le 19 ]; do skip "all-MiniLM-L6-v2 not found (scripts/setup.sh fetches it)"; i=$((i + 1)); done
   exit $fails
 fi
 R=$T/r1
@@ -91,6 +91,11 @@ sed -i "s#path: \.\./#path: $(cd "$D/.." && pwd)/#; s#\.\./\.\./\.\./datasets#$(
 ! cmp -s "$I/sts__minilm__perturb-typo.csv" "$T/r3/items/sts__minilm__perturb-typo.csv" \
   && cmp -s "$I/sts__minilm__perturb-shout.csv" "$T/r3/items/sts__minilm__perturb-shout.csv"
 ok $? "perturb.seed 6 instead of 5: other typos; rate-1 case flips the same"
+"$B" compare "$R" "$T/r2" --format csv >"$T/cmp.csv" 2>"$T/err"; rc=$?
+[ $rc = 0 ] && head -1 "$T/cmp.csv" | grep -q ',note,perturbation$' \
+  && [ "$(grep -c '^"sts","pairs","minilm","minilm","f32","all","spearman",.*,"paired bootstrap",14,.*,"typo"$' "$T/cmp.csv")" = 1 ] \
+  && [ "$(grep -c '^"sts","pairs","minilm","minilm","f32","all","spearman",' "$T/cmp.csv")" = 7 ]
+ok $? "compare: rows pair only with the same perturbation; perturbed rows tested on their own items (rc $rc)"
 grep -q '^### Robustness to perturbed input' "$R/report.md" \
   && grep -qE '^\| sts \| minilm \| typo \(typo, rate 0\.2\) \| spearman \| ' "$R/report.md" \
   && [ "$(grep -c '^| sentiment | minilm | ' "$R/report.md")" -ge 6 ]

@@ -1340,7 +1340,8 @@ static void model_cell(const struct bb_cmp *c, char *buf, size_t n)
 static void write_csv(const struct bb_comparison *c, FILE *fp)
 {
     fputs("task,dataset,model_a,model_b,variant,group,metric,kind,higher_is_better,value_a,"
-          "value_b,diff,diff_ci_low,diff_ci_high,p_value,p_bh,significant,method,n_paired,note\n",
+          "value_b,diff,diff_ci_low,diff_ci_high,p_value,p_bh,significant,method,n_paired,note,"
+          "perturbation\n",
           fp);
     for (size_t i = 0; i < c->n; i++) {
         const struct bb_cmp *x = &c->v[i];
@@ -1356,8 +1357,20 @@ static void write_csv(const struct bb_comparison *c, FILE *fp)
         csv_str(fp, bb_cmp_method_name(x->method));
         fprintf(fp, ",%ld,", x->n_paired);
         csv_str(fp, x->note);
+        fputc(',', fp);
+        csv_str(fp, x->a->perturbation ? x->a->perturbation : "");
         fputc('\n', fp);
     }
+}
+
+/* The metric cell: "spearman", or "spearman (typo)" for a robustness row. */
+static const char *metric_cell(const struct bb_cmp *x, char *buf, size_t n)
+{
+    const char *p = x->a->perturbation;
+    if (!p || !*p)
+        return x->a->metric;
+    snprintf(buf, n, "%s (%s)", x->a->metric, p);
+    return buf;
 }
 
 static void ci_text(const struct bb_cmp *x, char *buf, size_t n)
@@ -1427,7 +1440,9 @@ static void write_md(const struct bb_comparison *c, const char *la, const char *
         const struct bb_cmp *x = &c->v[i];
         struct row_cells r;
         row_cells(x, &r);
-        const char *cells[] = {x->a->task, x->a->dataset, r.model, x->a->group, x->a->metric};
+        char mc[300];
+        const char *cells[] = {x->a->task, x->a->dataset, r.model, x->a->group,
+                               metric_cell(x, mc, sizeof mc)};
         fputs("|", fp);
         for (size_t k = 0; k < 5; k++)
             fputc(' ', fp), md_str(fp, cells[k]), fputs(" |", fp);
@@ -1466,7 +1481,9 @@ static void write_html(const struct bb_comparison *c, const char *la, const char
         row_cells(x, &r);
         const char *v = verdict(x);
         fprintf(fp, "<tr class=\"%s\">", !strcmp(v, "B worse") ? "worse" : !strcmp(v, "B better") ? "better" : "");
-        const char *cells[] = {x->a->task, x->a->dataset, r.model, x->a->group, x->a->metric};
+        char mc[300];
+        const char *cells[] = {x->a->task, x->a->dataset, r.model, x->a->group,
+                               metric_cell(x, mc, sizeof mc)};
         for (size_t k = 0; k < 5; k++)
             fputs("<td>", fp), html_str(fp, cells[k]), fputs("</td>", fp);
         fprintf(fp, "<td class=\"n\">%.6g</td><td class=\"n\">%.6g</td><td class=\"n\">%+.4g</td>"
