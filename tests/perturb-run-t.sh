@@ -12,7 +12,7 @@ D=$S/tests/data/perturb
 . "$S/tests/tap.sh"
 T=$(mktemp -d "${TMPDIR:-/tmp}/bb-perturb-XXXXXX")
 trap 'rm -rf "$T"' EXIT
-echo "1..19"
+echo "1..20"
 
 # ---- validation ---------------------------------------------------------------
 "$B" validate "$D/bad-kind.yaml" >"$T/out" 2>"$T/err"; rc=$?
@@ -40,7 +40,7 @@ for d in "${BIASBENCH_MODELS:-/nonexistent}/all-MiniLM-L6-v2" "$cache/models/all
   [ -f "$d/model.safetensors" ] && M=$d && break
 done
 if [ -z "$M" ]; then
-  i=4; while [ $i -le 19 ]; do skip "all-MiniLM-L6-v2 not found (scripts/setup.sh fetches it)"; i=$((i + 1)); done
+  i=4; while [ $i -le 20 ]; do skip "all-MiniLM-L6-v2 not found (scripts/setup.sh fetches it)"; i=$((i + 1)); done
   exit $fails
 fi
 R=$T/r1
@@ -91,6 +91,10 @@ sed -i "s#path: \.\./#path: $(cd "$D/.." && pwd)/#; s#\.\./\.\./\.\./datasets#$(
 ! cmp -s "$I/sts__minilm__perturb-typo.csv" "$T/r3/items/sts__minilm__perturb-typo.csv" \
   && cmp -s "$I/sts__minilm__perturb-shout.csv" "$T/r3/items/sts__minilm__perturb-shout.csv"
 ok $? "perturb.seed 6 instead of 5: other typos; rate-1 case flips the same"
+sed 's/bootstrap: 200$/bootstrap: 0/' "$T/seed6.yaml" >"$T/b0.yaml"
+"$B" run "$T/b0.yaml" --out "$T/r4" -q >"$T/out" 2>"$T/err"; rc=$?
+[ $rc = 0 ] && grep -qE '^"perturb-run","sts",.*"all","spearman",-?[0-9.]+,,,14,,,"",true,quality,"delta:typo"$' "$T/r4/results.csv"
+ok $? "bootstrap 0 (no CIs): delta rows hold the difference without CI or p (rc $rc)"
 "$B" compare "$R" "$T/r2" --format csv >"$T/cmp.csv" 2>"$T/err"; rc=$?
 [ $rc = 0 ] && head -1 "$T/cmp.csv" | grep -q ',note,perturbation$' \
   && [ "$(grep -c '^"sts","pairs","minilm","minilm","f32","all","spearman",.*,"paired bootstrap",14,.*,"typo"$' "$T/cmp.csv")" = 1 ] \

@@ -26,9 +26,9 @@ static enum bb_status delta_row(struct bb_rundata *rd, const struct bb_result_ro
                                 const struct bb_result_row *p, const struct bb_cmp_opts *o,
                                 struct bb_results *out, struct bb_error *err)
 {
-    struct bb_cmp cmp;
-    enum bb_status st = bb_compare_pair(rd, c, rd, p, o, &cmp, err);
-    if (st)
+    struct bb_cmp cmp = {.ci_low = NAN, .ci_high = NAN, .p_value = NAN};
+    enum bb_status st = o->replicates > 0 ? bb_compare_pair(rd, c, rd, p, o, &cmp, err) : BB_OK;
+    if (st) /* defaults.bootstrap 0: no CIs anywhere, so none here either */
         return st;
     char pert[300];
     snprintf(pert, sizeof pert, "delta:%s", p->perturbation);

@@ -19,7 +19,8 @@
  * metric in [clean_from, clean_to) is tested against it on the per-item
  * files under run_dir (replicates paired bootstrap replicates, seed), and a
  * row "delta:<id>" is appended: value perturbed - clean, its 95% CI, the
- * paired test's p-value and the number of paired items. */
+ * paired test's p-value and the number of paired items (replicates 0, the
+ * suite's bootstrap 0: the difference alone, no CI or p-value). */
 enum bb_status bb_robustness_deltas(const char *run_dir, struct bb_results *res, size_t clean_from,
                                     size_t clean_to, size_t pert_from, size_t pert_to,
                                     uint64_t seed, int replicates, struct bb_error *err);
