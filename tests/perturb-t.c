@@ -11,9 +11,9 @@
 #include <string.h>
 #include <utf8proc.h>
 
-#include "tap.h"
 #include "metrics/results.h"
 #include "suite/perturb.h"
+#include "tap.h"
 
 static char *pt(enum bb_perturb_kind k, double rate, const struct bb_perturb_lexicon *lex,
                 const char *text, uint64_t seed)
@@ -41,8 +41,8 @@ static bool valid_utf8(const char *s)
 {
     utf8proc_int32_t cp;
     for (size_t i = 0, n = strlen(s); i < n;) {
-        utf8proc_ssize_t r = utf8proc_iterate((const utf8proc_uint8_t *)s + i,
-                                              (utf8proc_ssize_t)(n - i), &cp);
+        utf8proc_ssize_t r =
+            utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(n - i), &cp);
         if (r <= 0)
             return false;
         i += (size_t)r;
@@ -75,14 +75,14 @@ static void test_seeded(void)
     ok(a && strcmp(a, s), "rate 0.15 changes the sentence");
     is_string("Ghe qauick brown fox jumps over ter lazy dogy.", a ? a : "", "typo: exact output");
     free(a), free(b);
-    is_pt("Thequick brown fox  jumps overthe lazy  dog.", BB_PERTURB_WHITESPACE, 0.3, NULL, s,
-          seed, "whitespace: exact output");
+    is_pt("Thequick brown fox  jumps overthe lazy  dog.", BB_PERTURB_WHITESPACE, 0.3, NULL, s, seed,
+          "whitespace: exact output");
     is_pt("The; quick brown fox. jumps over; the lazy. dog.", BB_PERTURB_PUNCTUATION, 0.3, NULL, s,
           seed, "punctuation: exact output");
     is_pt("Ghe quick brown fox jumps over the kazy dog.", BB_PERTURB_KEYBOARD, 0.1, NULL, s, seed,
           "keyboard: exact output");
-    is_pt("The quick brown fox jumps over the lazay dog.", BB_PERTURB_INSERT, 0.05, NULL, s,
-          seed, "insert: exact output");
+    is_pt("The quick brown fox jumps over the lazay dog.", BB_PERTURB_INSERT, 0.05, NULL, s, seed,
+          "insert: exact output");
     uint64_t s1 = bb_perturb_seed(7, "typos", "L12", "s1"),
              s2 = bb_perturb_seed(7, "typos", "L12", "s2"),
              s3 = bb_perturb_seed(8, "typos", "L12", "s1"),
@@ -204,17 +204,27 @@ static void test_results_column(void)
     struct bb_error err = {0};
     const char *perts[] = {NULL, "typo", "delta:typo"};
     for (int i = 0; i < 3; i++) {
-        struct bb_result_row row = {.suite = "s", .task = "t", .dataset = "d", .model = "m",
-                                    .variant = "f32", .metric = "accuracy", .value = 0.5 - i * 0.1,
-                                    .ci_low = NAN, .ci_high = NAN, .n = 10, .p_value = NAN,
-                                    .higher_is_better = BB_DIR_HIGHER, .perturbation = (char *)perts[i]};
+        struct bb_result_row row = {.suite = "s",
+                                    .task = "t",
+                                    .dataset = "d",
+                                    .model = "m",
+                                    .variant = "f32",
+                                    .metric = "accuracy",
+                                    .value = 0.5 - i * 0.1,
+                                    .ci_low = NAN,
+                                    .ci_high = NAN,
+                                    .n = 10,
+                                    .p_value = NAN,
+                                    .higher_is_better = BB_DIR_HIGHER,
+                                    .perturbation = (char *)perts[i]};
         bb_results_add(&r, &row, &err);
     }
     char path[4096];
     snprintf(path, sizeof path, "%s/perturb-results.csv", test_tmp_dir());
     is_int(BB_OK, bb_results_write_csv(&r, path, &err), "results with perturbation rows written");
     char *text = test_slurp(path, NULL);
-    contains(text ? text : "", "higher_is_better,kind,perturbation\n", "header ends with perturbation");
+    contains(text ? text : "", "higher_is_better,kind,perturbation\n",
+             "header ends with perturbation");
     contains(text ? text : "", ",true,quality,\n", "a clean row ends with an empty cell");
     contains(text ? text : "", ",true,quality,\"delta:typo\"\n", "a delta row ends with its id");
     free(text);
@@ -225,7 +235,8 @@ static void test_results_column(void)
        "perturbation read back: '', typo, delta:typo");
     FILE *f = fopen(path, "w");
     fputs("suite,task,dataset,model,variant,group,metric,value,ci_low,ci_high,n,p_value,"
-          "higher_is_better,kind\ns,t,d,m,f32,all,accuracy,0.5,,,3,,true,quality\n", f);
+          "higher_is_better,kind\ns,t,d,m,f32,all,accuracy,0.5,,,3,,true,quality\n",
+          f);
     fclose(f);
     is_int(BB_OK, bb_results_read_csv(path, &old, &err), "an old results.csv still loads");
     ok(old.n == 1 && old.rows[0].perturbation && !strcmp(old.rows[0].perturbation, ""),

@@ -102,8 +102,15 @@ static const char *describe_pert(const struct bb_rep *R, const char *id, char *b
 /* One table row per overall ("all") delta row. */
 static size_t delta_table(struct bb_rep *R, const struct bb_results *all)
 {
-    static const char *const head[] = {"task", "model", "perturbation", "metric", "clean [95% CI]",
-                                        "perturbed [95% CI]", "difference [95% CI]", "p", "n"};
+    static const char *const head[] = {"task",
+                                       "model",
+                                       "perturbation",
+                                       "metric",
+                                       "clean [95% CI]",
+                                       "perturbed [95% CI]",
+                                       "difference [95% CI]",
+                                       "p",
+                                       "n"};
     size_t shown = 0;
     bb_doc_table(&R->doc, 9, head, "lllllllrr");
     for (size_t i = 0; i < all->n; i++) {
@@ -113,11 +120,21 @@ static size_t delta_table(struct bb_rep *R, const struct bb_results *all)
             !(p = partner(all, d, id)))
             continue;
         char pert[200], cl[200], pe[200], df[200];
-        snprintf(cl, sizeof cl, "%s %s", bb_rep_num(R, c->value), bb_rep_ci(R, c->ci_low, c->ci_high));
-        snprintf(pe, sizeof pe, "%s %s", bb_rep_num(R, p->value), bb_rep_ci(R, p->ci_low, p->ci_high));
-        snprintf(df, sizeof df, "%s %s", bb_rep_num(R, d->value), bb_rep_ci(R, d->ci_low, d->ci_high));
-        const char *cells[] = {d->task, d->model, describe_pert(R, id, pert, sizeof pert),
-                               d->metric, cl, pe, df, bb_rep_p(R, d->p_value), bb_rep_long(R, d->n)};
+        snprintf(cl, sizeof cl, "%s %s", bb_rep_num(R, c->value),
+                 bb_rep_ci(R, c->ci_low, c->ci_high));
+        snprintf(pe, sizeof pe, "%s %s", bb_rep_num(R, p->value),
+                 bb_rep_ci(R, p->ci_low, p->ci_high));
+        snprintf(df, sizeof df, "%s %s", bb_rep_num(R, d->value),
+                 bb_rep_ci(R, d->ci_low, d->ci_high));
+        const char *cells[] = {d->task,
+                               d->model,
+                               describe_pert(R, id, pert, sizeof pert),
+                               d->metric,
+                               cl,
+                               pe,
+                               df,
+                               bb_rep_p(R, d->p_value),
+                               bb_rep_long(R, d->n)};
         bb_doc_row(&R->doc, 9, cells);
         shown++;
     }
@@ -130,7 +147,7 @@ static enum bb_status delta_chart(struct bb_rep *R, const struct bb_results *all
                                   struct bb_error *err)
 {
     const char **lab = calloc(n ? n : 1, sizeof *lab);
-    char (*text)[160] = calloc(n ? n : 1, sizeof *text);
+    char(*text)[160] = calloc(n ? n : 1, sizeof *text);
     double *v = calloc(3 * (n ? n : 1), sizeof *v);
     enum bb_status st = BB_OK;
     size_t k = 0;
@@ -149,13 +166,14 @@ static enum bb_status delta_chart(struct bb_rep *R, const struct bb_results *all
     }
     if (!st && k) {
         char title[300];
-        snprintf(title, sizeof title, "Robustness: change under perturbation (%% of the clean "
+        snprintf(title, sizeof title,
+                 "Robustness: change under perturbation (%% of the clean "
                  "score)");
         st = bb_plot_chart_diverging(&R->plot, "robustness", title,
                                      "perturbed - clean, in % of the clean score (95% CI of the "
-                                     "paired difference, same scale)", k, lab, v, v + n, v + 2 * n,
-                                     "worse when higher is better", "better when higher is better",
-                                     err);
+                                     "paired difference, same scale)",
+                                     k, lab, v, v + n, v + 2 * n, "worse when higher is better",
+                                     "better when higher is better", err);
         if (!st && bb_plot_available(&R->plot)) {
             char png[4400];
             if (bb_plot_png(&R->plot, "robustness", png, sizeof png))
@@ -175,10 +193,11 @@ enum bb_status bb_report_robustness(struct bb_rep *R, const struct bb_results *a
     bb_doc_h(&R->doc, 3, "robustness", "Robustness to perturbed input");
     if (!n) {
         bb_doc_p(&R->doc, "Not measured: the suite has no perturb: key (docs/suite-format.md), "
-                 "so no task was rerun on perturbed text.");
+                          "so no task was rerun on perturbed text.");
         return BB_OK;
     }
-    bb_doc_p(&R->doc, "Each task listed was run again on its own items with the text perturbed "
+    bb_doc_p(&R->doc,
+             "Each task listed was run again on its own items with the text perturbed "
              "(the same perturbed text for every model; labels and gold scores untouched). "
              "Difference = perturbed - clean on the same items, with a paired test over items "
              "(paired bootstrap; McNemar for accuracy). Per-group rows are in results.csv "

@@ -15,8 +15,8 @@
 #include "metrics/results.h"
 
 /* For each row with a direction (higher or lower is better; not timing) in
- * res->rows[pert_from, pert_to) (one perturbed rerun), the clean row of the same task, dataset, model, variant, group and
- * metric in [clean_from, clean_to) is tested against it on the per-item
+ * res->rows[pert_from, pert_to) (one perturbed rerun), the clean row of the same task, dataset,
+ * model, variant, group and metric in [clean_from, clean_to) is tested against it on the per-item
  * files under run_dir (replicates paired bootstrap replicates, seed), and a
  * row "delta:<id>" is appended: value perturbed - clean, its 95% CI, the
  * paired test's p-value and the number of paired items (replicates 0, the

@@ -13,15 +13,15 @@
 #include "suite/suite.h"
 
 const char *const bb_perturb_kind_names[BB_PERTURB_N_KINDS + 1] = {
-    "typo", "swap", "drop", "insert", "keyboard", "case", "whitespace", "punctuation", "names",
-    NULL};
+    "typo", "swap",       "drop",        "insert", "keyboard",
+    "case", "whitespace", "punctuation", "names",  NULL};
 
 /* QWERTY neighbours of each lower-case letter (same row and the rows above
  * and below, touching keys). */
 static const char *const QWERTY[26] = {
-    "qwsz", "vghn", "xdfv", "serfcx", "wsdr", "drtgvc", "ftyhbv", "gyujnb", "ujko",
-    "huikmn", "jiolm", "kop", "njk", "bhjm", "iklp", "ol", "wa", "edft", "awedxz",
-    "rfgy", "yhji", "cfgb", "qase", "zsdc", "tghu", "asx"};
+    "qwsz",   "vghn",  "xdfv", "serfcx", "wsdr", "drtgvc", "ftyhbv", "gyujnb", "ujko",
+    "huikmn", "jiolm", "kop",  "njk",    "bhjm", "iklp",   "ol",     "wa",     "edft",
+    "awedxz", "rfgy",  "yhji", "cfgb",   "qase", "zsdc",   "tghu",   "asx"};
 
 static const char MARKS[] = ",.;:!?";
 
@@ -32,17 +32,13 @@ const char *const *bb_perturb_text_roles(int task_type)
     static const char *const pair[] = {"s1", "s2", NULL}, *const text[] = {"text", NULL},
                              *const query[] = {"query", NULL};
     switch (task_type) {
-    case BB_TASK_SIMILARITY:
-        return pair;
+    case BB_TASK_SIMILARITY: return pair;
     case BB_TASK_ZERO_SHOT:
     case BB_TASK_CLUSTERING:
     case BB_TASK_LINEAR_PROBE:
-    case BB_TASK_PERPLEXITY:
-        return text;
-    case BB_TASK_RETRIEVAL:
-        return query;
-    default:
-        return NULL;
+    case BB_TASK_PERPLEXITY: return text;
+    case BB_TASK_RETRIEVAL: return query;
+    default: return NULL;
     }
 }
 
@@ -232,13 +228,9 @@ static void typos(const int32_t *in, size_t n, unsigned mask, double rate, struc
             put_cp(b, in[i + 1]), put_cp(b, in[i]);
             i++;
             break;
-        case OP_DROP:
-            break;
-        case OP_INSERT:
-            put_cp(b, in[i]), put_cp(b, neighbour(r, in[i]));
-            break;
-        default: /* OP_KEYBOARD */
-            put_cp(b, neighbour(r, in[i]));
+        case OP_DROP: break;
+        case OP_INSERT: put_cp(b, in[i]), put_cp(b, neighbour(r, in[i])); break;
+        default: /* OP_KEYBOARD */ put_cp(b, neighbour(r, in[i]));
         }
     }
 }
@@ -293,8 +285,7 @@ static int entry_cmp(const void *x, const void *y)
                   ((const struct bb_perturb_entry *)y)->word);
 }
 
-static const struct bb_perturb_entry *lex_find(const struct bb_perturb_lexicon *lex,
-                                               const char *w)
+static const struct bb_perturb_entry *lex_find(const struct bb_perturb_lexicon *lex, const char *w)
 {
     if (!lex || !lex->n)
         return NULL;
@@ -419,10 +410,12 @@ enum bb_status bb_perturb_text(enum bb_perturb_kind kind, double rate,
                                const struct bb_perturb_lexicon *lex, const char *text,
                                uint64_t seed, char **out, struct bb_error *err)
 {
-    static const unsigned masks[] = {
-        [BB_PERTURB_TYPO] = OP_SWAP | OP_DROP | OP_INSERT | OP_KEYBOARD,
-        [BB_PERTURB_SWAP] = OP_SWAP, [BB_PERTURB_DROP] = OP_DROP,
-        [BB_PERTURB_INSERT] = OP_INSERT, [BB_PERTURB_KEYBOARD] = OP_KEYBOARD};
+    static const unsigned masks[] = {[BB_PERTURB_TYPO] =
+                                         OP_SWAP | OP_DROP | OP_INSERT | OP_KEYBOARD,
+                                     [BB_PERTURB_SWAP] = OP_SWAP,
+                                     [BB_PERTURB_DROP] = OP_DROP,
+                                     [BB_PERTURB_INSERT] = OP_INSERT,
+                                     [BB_PERTURB_KEYBOARD] = OP_KEYBOARD};
     *out = NULL;
     if (!(rate >= 0 && rate <= 1))
         return bb_fail(err, BB_E_INPUT, "perturb: rate %g is outside [0, 1]", rate);
@@ -437,20 +430,11 @@ enum bb_status bb_perturb_text(enum bb_perturb_kind kind, double rate,
     struct buf b = {0};
     put_bytes(&b, "", 0); /* an empty text stays "" */
     switch (kind) {
-    case BB_PERTURB_CASE:
-        flip_case(in, n, rate, &r, &b);
-        break;
-    case BB_PERTURB_WHITESPACE:
-        whitespace(in, n, rate, &r, &b);
-        break;
-    case BB_PERTURB_PUNCTUATION:
-        punctuation(in, n, rate, &r, &b);
-        break;
-    case BB_PERTURB_NAMES:
-        names(text, in, n, rate, lex, &r, &b);
-        break;
-    default:
-        typos(in, n, masks[kind], rate, &r, &b);
+    case BB_PERTURB_CASE: flip_case(in, n, rate, &r, &b); break;
+    case BB_PERTURB_WHITESPACE: whitespace(in, n, rate, &r, &b); break;
+    case BB_PERTURB_PUNCTUATION: punctuation(in, n, rate, &r, &b); break;
+    case BB_PERTURB_NAMES: names(text, in, n, rate, lex, &r, &b); break;
+    default: typos(in, n, masks[kind], rate, &r, &b);
     }
     free(in);
     if (b.oom) {

@@ -64,7 +64,7 @@ static enum bb_status add_list(struct bb_task_ctx *ctx, const struct bb_suite_pe
         vals[i] = bb_table_get(t, i, cv);
         grps[i] = bb_table_get(t, i, cg);
         if (!vals[i] || !*vals[i] || !grps[i]) {
-            st = bb_fail(err, BB_E_INPUT, "%s:%ld: filler list '%s': empty value or %s", 
+            st = bb_fail(err, BB_E_INPUT, "%s:%ld: filler list '%s': empty value or %s",
                          bb_table_path(t), bb_table_line(t, i), ds->id, pt->swap_on);
             goto done;
         }
