@@ -124,6 +124,24 @@ static void test_utf8(void)
     is_int(0, invalid, "every kind at rate 0.5 on multi-byte text gives valid UTF-8 (450 texts)");
     ok(changed > 300, "and changes most of them (%d of 450; names has no lexicon)", changed);
     is_pt("ÉÉ", BB_PERTURB_CASE, 1, NULL, "éé", 0, "case: two-byte letters upper-cased");
+    /* exact outputs at rate 0.3 for one seed: Greek, CJK and accented letters
+       moved, dropped and re-cased whole */
+    const char *u = "Zoë's naïve café — Ωμέγα, 日本語!";
+    uint64_t seed = bb_perturb_seed(3, "u", "L1", "text");
+    static const char *const want[] = {
+        "oZë's naïve caf — μΩγέα, 日!",       "oZë's naïve café — Ωμέαγ, 本日語!",
+        "Zë's naïve café — Ωμέ, 日語!",       "ZAoë's naïve café — Ωμέγα, 日本語!",
+        "Aoë's naïve café — Ωμέγα, 日本語!",  "zOë's naïve cafÉ — ΩΜέΓα, 日本語!",
+        "Zoë's  naïve café — Ωμέγα, 日本語!", "Zoës, naïve café — Ωμέγα, 日本語!"};
+    for (int k = 0; k < 8; k++)
+        is_pt(want[k], (enum bb_perturb_kind)k, 0.3, NULL, u, seed, bb_perturb_kind_names[k]);
+    struct bb_perturb_lexicon lex = {0};
+    struct bb_error err = {0};
+    const char *v[] = {"Zoë", "José", "Renée"}, *g[] = {"f", "m", "f"};
+    is_int(BB_OK, bb_perturb_lexicon_add(&lex, v, g, 3, &err), "lexicon of accented names");
+    is_pt("Renée met José and José.", BB_PERTURB_NAMES, 1, &lex, "José met Zoë and Renée.", seed,
+          "names: accented names swapped across groups");
+    bb_perturb_lexicon_free(&lex);
 }
 
 static void test_identity(void)
