@@ -215,7 +215,8 @@ static void test_errors(void)
     ok(bb_perturb_kind_names[BB_PERTURB_N_KINDS] == NULL, "names table ends with NULL");
 }
 
-/* results.csv's perturbation column: written last, read back, absent in old files. */
+/* results.csv's perturbation column: written before higher_is_better,kind, read back,
+ * absent in old files. */
 static void test_results_column(void)
 {
     struct bb_results r = {0}, back = {0}, old = {0};
@@ -241,10 +242,10 @@ static void test_results_column(void)
     snprintf(path, sizeof path, "%s/perturb-results.csv", test_tmp_dir());
     is_int(BB_OK, bb_results_write_csv(&r, path, &err), "results with perturbation rows written");
     char *text = test_slurp(path, NULL);
-    contains(text ? text : "", "higher_is_better,kind,perturbation\n",
-             "header ends with perturbation");
-    contains(text ? text : "", ",true,quality,\n", "a clean row ends with an empty cell");
-    contains(text ? text : "", ",true,quality,\"delta:typo\"\n", "a delta row ends with its id");
+    contains(text ? text : "", ",adjust_method,perturbation,higher_is_better,kind\n",
+             "header: perturbation before the last two columns");
+    contains(text ? text : "", ",10,,,\"\",,true,quality\n", "a clean row: an empty cell");
+    contains(text ? text : "", ",10,,,\"\",\"delta:typo\",true,quality\n", "a delta row: its id");
     free(text);
     is_int(BB_OK, bb_results_read_csv(path, &back, &err), "read back");
     ok(back.n == 3 && !strcmp(back.rows[0].perturbation, "") &&

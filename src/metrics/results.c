@@ -90,7 +90,7 @@ enum bb_status bb_results_write_csv(const struct bb_results *r, const char *path
     if (st)
         return st;
     fputs("suite,task,dataset,model,variant,group,metric,value,ci_low,ci_high,n,p_value,"
-          "p_adjusted,adjust_method,higher_is_better,kind,perturbation\n", fo.fp);
+          "p_adjusted,adjust_method,perturbation,higher_is_better,kind\n", fo.fp);
     for (size_t i = 0; i < r->n; i++) {
         const struct bb_result_row *d = &r->rows[i];
         bool adj = *d->adjust_method && !isnan(d->p_adjusted);
@@ -102,13 +102,12 @@ enum bb_status bb_results_write_csv(const struct bb_results *r, const char *path
         put_num(fo.fp, d->p_value, 0);
         put_num(fo.fp, adj ? d->p_adjusted : NAN, 0);
         put_str(fo.fp, adj ? d->adjust_method : "", 0);
-        fprintf(fo.fp, "%s,%s,",
+        if (d->perturbation && *d->perturbation) /* clean rows: an empty cell */
+            csv_fwrite(fo.fp, d->perturbation, strlen(d->perturbation));
+        fprintf(fo.fp, ",%s,%s\n",
                 d->higher_is_better == BB_DIR_HIGHER ? "true"
                 : d->higher_is_better == BB_DIR_LOWER ? "false" : "",
                 bb_result_kind_name(d->kind));
-        if (d->perturbation && *d->perturbation) /* clean rows: an empty cell */
-            csv_fwrite(fo.fp, d->perturbation, strlen(d->perturbation));
-        fputc('\n', fo.fp);
     }
     st = bb_fileout_commit(&fo, err);
     bb_fileout_abort(&fo);
@@ -273,8 +272,8 @@ enum bb_status bb_results_read_csv(const char *path, struct bb_results *out,
             st = bb_fail(err, BB_E_INPUT,
                          "%s: not a biasbench results.csv: column '%s' is missing (expected the "
                          "header suite,task,dataset,model,variant,group,metric,value,ci_low,"
-                         "ci_high,n,p_value[,p_adjusted,adjust_method],higher_is_better,kind"
-                         "[,perturbation])",
+                         "ci_high,n,p_value[,p_adjusted,adjust_method][,perturbation],"
+                         "higher_is_better,kind)",
                          path, COLS[k]);
     col[N_COLS] = bb_table_col(t, "p_adjusted");
     col[N_COLS + 1] = bb_table_col(t, "adjust_method");

@@ -45,8 +45,9 @@ const char *bb_result_kind_name(enum bb_result_kind k);
 
 /* Write results.csv atomically (header: suite,task,dataset,model,variant,group,
  * metric,value,ci_low,ci_high,n,p_value,p_adjusted,adjust_method,
- * higher_is_better,kind,perturbation: the two adjusted-p columns beside the
- * p-value, perturbation last so that the earlier columns keep their places). */
+ * perturbation,higher_is_better,kind: the two adjusted-p columns beside the
+ * p-value, then perturbation, so that the first fourteen columns keep their
+ * places and higher_is_better,kind stay last). */
 enum bb_status bb_results_write_csv(const struct bb_results *r, const char *path,
                                     struct bb_error *err);
 
