@@ -6,8 +6,9 @@ before and after a change.)
 results.csv: rows of kind timing are dropped. BASE may be in the format from
 before p_adjusted/adjust_method were columns: its adjusted-p rows
 (<metric>_p_<holm|bh>, p_<holm|bh>) are dropped from the comparison and
-checked to reappear, same text, as p_adjusted cells of NEW. NEW's two
-columns are cut out byte for byte; the remaining lines must be identical.
+checked to reappear, same text, as p_adjusted cells of NEW. The columns
+both files have, less p_adjusted, adjust_method, perturbation and unit
+(added since), must be identical cell for cell.
 items/: every per-item file but latency's must be byte-identical.
 Exit 0 when the same, 1 when not."""
 import csv
@@ -18,55 +19,50 @@ import sys
 OLD = re.compile(r'^(?:(.+)_)?p_(holm|bh)$')
 
 
-def lines(path):
+def table(path):
     with open(path, newline='') as f:
-        ls = f.read().splitlines(keepends=True)
-    return ls[0], ls[1:]
+        r = csv.reader(f)
+        head = next(r)
+        return head, [dict(zip(head, row)) for row in r]
 
 
-def fields(line):
-    return next(csv.reader([line]))
+# columns added since the first format: compared apart (adjusted p) or not at all
+ADDED = ('p_adjusted', 'adjust_method', 'perturbation', 'unit')
+KEY = ('task', 'dataset', 'model', 'variant', 'group')
 
 
 def main(base, new):
-    bh, bl = lines(os.path.join(base, 'results.csv'))
-    nh, nl = lines(os.path.join(new, 'results.csv'))
-    old_fmt = ',p_adjusted,' not in bh
-    cols = nh.rstrip('\n').split(',')
-    assert cols[12:14] == ['p_adjusted', 'adjust_method'], nh
+    bh, brows = table(os.path.join(base, 'results.csv'))
+    nh, nrows = table(os.path.join(new, 'results.csv'))
+    old_fmt = 'p_adjusted' not in bh
+    cols = [c for c in bh if c in nh and c not in ADDED]
     b_keep, b_adj = [], {}
-    for line in bl:
-        f = fields(line)
-        if f[-1] == 'timing':
+    for r in brows:
+        if r['kind'] == 'timing':
             continue
-        m = OLD.match(f[6]) if old_fmt else None
+        m = OLD.match(r['metric']) if old_fmt else None
         if m:
-            b_adj[(*f[1:6], m.group(1) or '', m.group(2))] = f[7]
+            b_adj[(*(r[k] for k in KEY), m.group(1) or '', m.group(2))] = r['value']
             continue
-        if not old_fmt:  # both new: cut BASE's columns too
-            head, pa, ma, hib, kind = line.rstrip('\n').rsplit(',', 4)
-            line = head + ',' + hib + ',' + kind + '\n'
-        b_keep.append(line)
+        b_keep.append(tuple(r[c] for c in cols))
     n_keep, n_adj = [], {}
-    for line in nl:
-        f = fields(line)
-        if f[-1] == 'timing':
+    for r in nrows:
+        if r['kind'] == 'timing':
             continue
-        head, pa, ma, hib, kind = line.rstrip('\n').rsplit(',', 4)
-        assert (pa, ma) == (f[12], '"' + f[13] + '"'), line
-        n_keep.append(head + ',' + hib + ',' + kind + '\n')
-        if f[13]:
-            n_adj[(*f[1:7], f[13])] = f[12]
+        n_keep.append(tuple(r[c] for c in cols))
+        if r.get('adjust_method'):
+            n_adj[(*(r[k] for k in KEY), r['metric'], r['adjust_method'])] = r['p_adjusted']
     same = b_keep == n_keep
     if same:
-        print('results.csv: %d non-timing rows byte-identical (without the p_adjusted/'
-              'adjust_method columns; BASE less %d adjusted-p rows)' % (len(b_keep), len(b_adj)))
+        print('results.csv: %d non-timing rows identical cell for cell over the %d shared '
+              'columns (not %s; BASE less %d adjusted-p rows)'
+              % (len(b_keep), len(cols), '/'.join(ADDED), len(b_adj)))
     else:
         print('results.csv: non-timing rows differ (%d vs %d rows)' % (len(b_keep), len(n_keep)))
         for a, b in zip(b_keep, n_keep):
             if a != b:
-                print('  base:', a.rstrip())
-                print('  new: ', b.rstrip())
+                print('  base:', ','.join(a))
+                print('  new: ', ','.join(b))
                 break
     missing = 0
     for (t, d, mo, v, g, metric, meth), val in b_adj.items():

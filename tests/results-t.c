@@ -75,10 +75,11 @@ int main(void)
     snprintf(out, sizeof out, "%s/results.csv", test_tmp_dir());
     is_int(BB_OK, bb_results_write_csv(&old, out, &err), "written in the new format");
     char *text = test_slurp(out, NULL);
-    contains(text, "n,p_value,p_adjusted,adjust_method,higher_is_better,kind,unit\n",
-             "new header, unit last");
+    contains(text,
+             "n,p_value,p_adjusted,adjust_method,perturbation,higher_is_better,kind,unit\n",
+             "new header, perturbation before the last three, unit last");
     contains(text, "\"score_gap\",0.02084472177", "a score_gap row");
-    contains(text, ",0.00048828125,0.00390625,\"holm\",,bias,\"score\"\n",
+    contains(text, ",0.00048828125,0.00390625,\"holm\",,,bias,\"score\"\n",
              "... with its adjusted p and method as columns beside its p, its unit last");
     contains(text, "\"pct_stereotype\",", "a pct_stereotype row");
     ok(strstr(text, ",true,quality,\"0-1\"\n") != NULL, "an accuracy-like share's unit is 0-1");

@@ -221,6 +221,8 @@ long bb_compare_find(const struct bb_results *r, const struct bb_result_row *row
         bool any_variant = model || ignore_model;
         if (strcmp(x->metric, row->metric) || strcmp(x->task, row->task) ||
             strcmp(x->dataset, row->dataset) || strcmp(x->group, row->group) ||
+            strcmp(x->perturbation ? x->perturbation : "",
+                   row->perturbation ? row->perturbation : "") ||
             (!any_variant && !variant_eq(x->variant, row->variant)))
             continue;
         if (model ? strcmp(x->model, model) : (!ignore_model && strcmp(x->model, row->model)))
@@ -287,6 +289,16 @@ static enum bb_status items_get(struct bb_rundata *r, const char *task, const ch
     r->item_tables[r->n_items++] = t;
     *out = t;
     return BB_OK;
+}
+
+/* The per-item file suffix of row r: "cos" for WEAT cosines, led by
+ * "perturb-<id>" for a robustness rerun's row (task.h); NULL when none. */
+static const char *items_suffix(const struct bb_result_row *r, bool weat, char *buf, size_t n)
+{
+    if (!r->perturbation || !*r->perturbation)
+        return weat ? "cos" : NULL;
+    snprintf(buf, n, "perturb-%s%s", r->perturbation, weat ? "__cos" : "");
+    return buf;
 }
 
 struct id_ix {
@@ -1195,9 +1207,11 @@ static enum bb_status pair_test(struct bb_rundata *ra, const struct bb_result_ro
     const struct bb_table *ta, *tb;
     enum bb_metric_test test = bb_metric_test_of(a->metric); /* the metric registry's */
     bool weat = test == BB_TEST_WEAT;
-    enum bb_status st = items_get(ra, a->task, a->model, weat ? "cos" : NULL, &ta, err);
+    char xa[300], xb[300];
+    enum bb_status st = items_get(ra, a->task, a->model, items_suffix(a, weat, xa, sizeof xa), &ta,
+                                  err);
     if (!st)
-        st = items_get(rb, b->task, b->model, weat ? "cos" : NULL, &tb, err);
+        st = items_get(rb, b->task, b->model, items_suffix(b, weat, xb, sizeof xb), &tb, err);
     if (st)
         return st;
     if (!ta || !tb) {
@@ -1478,7 +1492,7 @@ static void write_csv(const struct bb_comparison *c, FILE *fp)
 {
     fputs("task,dataset,model_a,model_b,variant,group,metric,kind,higher_is_better,value_a,"
           "value_b,diff,diff_ci_low,diff_ci_high,p_value,p_bh,significant,method,n_paired,note,"
-          "p_floor,verdict\n",
+          "p_floor,verdict,perturbation\n",
           fp);
     for (size_t i = 0; i < c->n; i++) {
         const struct bb_cmp *x = &c->v[i];
@@ -1499,8 +1513,20 @@ static void write_csv(const struct bb_comparison *c, FILE *fp)
         char vd[160];
         fputc(',', fp);
         csv_str(fp, bb_cmp_verdict(x, c->alpha, vd, sizeof vd));
+        fputc(',', fp);
+        csv_str(fp, x->a->perturbation ? x->a->perturbation : "");
         fputc('\n', fp);
     }
+}
+
+/* The metric cell: "spearman", or "spearman (typo)" for a robustness row. */
+static const char *metric_cell(const struct bb_cmp *x, char *buf, size_t n)
+{
+    const char *p = x->a->perturbation;
+    if (!p || !*p)
+        return x->a->metric;
+    snprintf(buf, n, "%s (%s)", x->a->metric, p);
+    return buf;
 }
 
 static void ci_text(const struct bb_cmp *x, char *buf, size_t n)
@@ -1571,7 +1597,9 @@ static void write_md(const struct bb_comparison *c, const char *la, const char *
         const struct bb_cmp *x = &c->v[i];
         struct row_cells r;
         row_cells(x, c->alpha, &r);
-        const char *cells[] = {x->a->task, x->a->dataset, r.model, x->a->group, x->a->metric};
+        char mc[300];
+        const char *cells[] = {x->a->task, x->a->dataset, r.model, x->a->group,
+                               metric_cell(x, mc, sizeof mc)};
         fputs("|", fp);
         for (size_t k = 0; k < 5; k++)
             fputc(' ', fp), md_str(fp, cells[k]), fputs(" |", fp);
@@ -1610,7 +1638,9 @@ static void write_html(const struct bb_comparison *c, const char *la, const char
         row_cells(x, c->alpha, &r);
         const char *v = r.verdict;
         fprintf(fp, "<tr class=\"%s\">", !strcmp(v, "B worse") ? "worse" : !strcmp(v, "B better") ? "better" : "");
-        const char *cells[] = {x->a->task, x->a->dataset, r.model, x->a->group, x->a->metric};
+        char mc[300];
+        const char *cells[] = {x->a->task, x->a->dataset, r.model, x->a->group,
+                               metric_cell(x, mc, sizeof mc)};
         for (size_t k = 0; k < 5; k++)
             fputs("<td>", fp), html_str(fp, cells[k]), fputs("</td>", fp);
         fprintf(fp, "<td class=\"n\">%.6g</td><td class=\"n\">%.6g</td><td class=\"n\">%+.4g</td>"

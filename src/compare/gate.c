@@ -40,6 +40,8 @@ static const struct bb_suite_gate DEFAULT_GATE = {
 
 static bool matches(const struct bb_suite_gate *g, const struct bb_result_row *r)
 {
+    if (r->perturbation && *r->perturbation) /* robustness rows: not gated (yet) */
+        return false;
     if (g == &DEFAULT_GATE)
         return r->kind == BB_KIND_QUALITY && r->higher_is_better != BB_DIR_NONE;
     if (strcmp(g->metric, r->metric))

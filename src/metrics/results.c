@@ -48,10 +48,12 @@ enum bb_status bb_results_add(struct bb_results *r, const struct bb_result_row *
     d->group = dup_or(row->group, "all");
     d->metric = dup_or(row->metric, "");
     d->adjust_method = dup_or(row->adjust_method, "");
+    d->perturbation = dup_or(row->perturbation, "");
     if (!d->suite || !d->task || !d->dataset || !d->model || !d->variant || !d->group ||
-        !d->metric || !d->adjust_method) {
+        !d->metric || !d->adjust_method || !d->perturbation) {
         free(d->suite), free(d->task), free(d->dataset), free(d->model);
         free(d->variant), free(d->group), free(d->metric), free(d->adjust_method);
+        free(d->perturbation);
         return bb_fail(err, BB_E_NOMEM, "out of memory adding a result row");
     }
     if (!*d->adjust_method)
@@ -66,6 +68,7 @@ void bb_results_free(struct bb_results *r)
         struct bb_result_row *d = &r->rows[i];
         free(d->suite), free(d->task), free(d->dataset), free(d->model);
         free(d->variant), free(d->group), free(d->metric), free(d->adjust_method);
+        free(d->perturbation);
     }
     free(r->rows);
     memset(r, 0, sizeof *r);
@@ -92,7 +95,7 @@ enum bb_status bb_results_write_csv(const struct bb_results *r, const char *path
     if (st)
         return st;
     fputs("suite,task,dataset,model,variant,group,metric,value,ci_low,ci_high,n,p_value,"
-          "p_adjusted,adjust_method,higher_is_better,kind,unit\n", fo.fp);
+          "p_adjusted,adjust_method,perturbation,higher_is_better,kind,unit\n", fo.fp);
     for (size_t i = 0; i < r->n; i++) {
         const struct bb_result_row *d = &r->rows[i];
         bool adj = *d->adjust_method && !isnan(d->p_adjusted);
@@ -104,7 +107,9 @@ enum bb_status bb_results_write_csv(const struct bb_results *r, const char *path
         put_num(fo.fp, d->p_value, 0);
         put_num(fo.fp, adj ? d->p_adjusted : NAN, 0);
         put_str(fo.fp, adj ? d->adjust_method : "", 0);
-        fprintf(fo.fp, "%s,%s,",
+        if (d->perturbation && *d->perturbation) /* clean rows: an empty cell */
+            csv_fwrite(fo.fp, d->perturbation, strlen(d->perturbation));
+        fprintf(fo.fp, ",%s,%s,",
                 d->higher_is_better == BB_DIR_HIGHER ? "true"
                 : d->higher_is_better == BB_DIR_LOWER ? "false" : "",
                 bb_result_kind_name(d->kind));
@@ -135,8 +140,8 @@ static enum bb_status parse_num(const struct bb_table *t, size_t row, int col, d
     return blank(s) ? BB_OK : bb_table_get_double(t, row, col, out, err);
 }
 
-/* Row i into r (strings borrowed from t). col[N_COLS], then p_adjusted and
- * adjust_method (-1: an old file without them). */
+/* Row i into r (strings borrowed from t). col[N_COLS], then p_adjusted,
+ * adjust_method and perturbation (-1: an old file without them). */
 static enum bb_status parse_row(const struct bb_table *t, size_t i, const int *col,
                                 struct bb_result_row *r, struct bb_error *err)
 {
@@ -169,6 +174,7 @@ static enum bb_status parse_row(const struct bb_table *t, size_t i, const int *c
                        line, n);
     r->n = isfinite(n) ? (long)n : 0;
     r->adjust_method = col[15] < 0 ? NULL : (char *)bb_table_get(t, i, col[15]);
+    r->perturbation = col[16] < 0 ? NULL : (char *)bb_table_get(t, i, col[16]);
     const char *hib = bb_table_get(t, i, col[12]), *kind = bb_table_get(t, i, col[13]);
     if (blank(hib))
         r->higher_is_better = BB_DIR_NONE;
@@ -266,19 +272,21 @@ enum bb_status bb_results_read_csv(const char *path, struct bb_results *out,
     enum bb_status st = bb_dataset_load(&spec, &t, err);
     if (st)
         return st;
-    int col[N_COLS + 2];
+    int col[N_COLS + 3];
     for (size_t k = 0; k < N_COLS && !st; k++)
         if ((col[k] = bb_table_col(t, COLS[k])) < 0)
             st = bb_fail(err, BB_E_INPUT,
                          "%s: not a biasbench results.csv: column '%s' is missing (expected the "
                          "header suite,task,dataset,model,variant,group,metric,value,ci_low,"
-                         "ci_high,n,p_value[,p_adjusted,adjust_method],higher_is_better,kind)",
+                         "ci_high,n,p_value[,p_adjusted,adjust_method][,perturbation],"
+                         "higher_is_better,kind)",
                          path, COLS[k]);
     col[N_COLS] = bb_table_col(t, "p_adjusted");
     col[N_COLS + 1] = bb_table_col(t, "adjust_method");
     bool old = col[N_COLS] < 0 || col[N_COLS + 1] < 0;
     if (old)
         col[N_COLS] = col[N_COLS + 1] = -1;
+    col[N_COLS + 2] = bb_table_col(t, "perturbation");
     size_t rows_in = st ? 0 : bb_table_rows(t);
     if (!st && !(rows = calloc(rows_in ? rows_in : 1, sizeof *rows)))
         st = bb_fail(err, BB_E_NOMEM, "out of memory reading %s", path);

@@ -24,6 +24,11 @@ struct bb_result_row {
     char *adjust_method;
     enum bb_direction higher_is_better;
     enum bb_result_kind kind;
+    /* robustness (suite `perturb:`): "" for rows measured on the data as
+       it is; "<id>" for the same metric on text perturbed by perturbation
+       <id>; "delta:<id>" for the paired difference perturbed - clean (its
+       CI and p-value from a paired test over items). NULL -> "". */
+    char *perturbation;
 };
 
 struct bb_results {
@@ -40,9 +45,10 @@ const char *bb_result_kind_name(enum bb_result_kind k);
 
 /* Write results.csv atomically (header: suite,task,dataset,model,variant,group,
  * metric,value,ci_low,ci_high,n,p_value,p_adjusted,adjust_method,
- * higher_is_better,kind,unit: the two adjusted-p columns beside the p-value;
- * unit last, the metric registry's (metrics/table.h), empty for a plain
- * number). */
+ * perturbation,higher_is_better,kind,unit: the two adjusted-p columns beside
+ * the p-value, then perturbation (empty for clean rows), so that the first
+ * fourteen columns keep their places; unit last, the metric registry's
+ * (metrics/table.h), empty for a plain number). */
 enum bb_status bb_results_write_csv(const struct bb_results *r, const char *path,
                                     struct bb_error *err);
 
@@ -54,7 +60,8 @@ enum bb_status bb_results_write_csv(const struct bb_results *r, const char *path
  * effect sizes): they are folded into the p_adjusted/adjust_method of the
  * rows they adjust and dropped, so old and new runs read the same. The unit
  * column is optional (files written before it have none): units are the
- * registry's, not stored in the rows. */
+ * registry's, not stored in the rows. A file without the perturbation column
+ * reads as every row perturbation "". */
 enum bb_status bb_results_read_csv(const char *path, struct bb_results *out,
                                    struct bb_error *err);
 

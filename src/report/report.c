@@ -355,7 +355,8 @@ static enum bb_status write_doc(struct bb_rep *R, struct bb_error *err)
         (st = bb_rep_section_header(R, err)) || (st = bb_rep_section_use(R, err)) ||
         (st = bb_rep_section_factors(R, err)) || (st = bb_rep_section_metrics(R, err)) ||
         (st = bb_rep_section_data(R, err)) || (st = bb_rep_section_analyses(R, err)) ||
-        (st = bb_rep_section_matrix(R, err)) || (st = bb_rep_section_risks(R, err)) ||
+        (st = bb_rep_section_matrix(R, err)) || (st = bb_report_robustness(R, R->all, err)) ||
+        (st = bb_rep_section_risks(R, err)) ||
         (st = bb_rep_section_repro(R, err)))
         return st;
     bb_doc_html_end(&R->doc);
@@ -378,6 +379,14 @@ enum bb_status bb_report_write_notice(const char *run_dir, const struct bb_suite
     struct bb_fileout md = {0}, html = {0};
     char path[4200];
     enum bb_status st;
+    /* robustness rows (perturbation set) go to their own section only */
+    struct bb_results clean = {.rows = malloc((R.res->n ? R.res->n : 1) * sizeof *clean.rows)};
+    if (!clean.rows)
+        return bb_fail(err, BB_E_NOMEM, "out of memory writing the report");
+    for (size_t i = 0; i < R.res->n; i++)
+        if (!R.res->rows[i].perturbation || !*R.res->rows[i].perturbation)
+            clean.rows[clean.n++] = R.res->rows[i]; /* borrowed */
+    R.all = R.res, R.res = &clean;
     R.correction = suite ? suite->defaults.correction : BB_SUITE_CORRECTION_HOLM;
     R.alpha = suite ? suite->defaults.alpha : 0.05;
     utc_now(R.date, sizeof R.date);
@@ -428,6 +437,7 @@ done:
     free(R.aux);
     free(R.tasks);
     free(R.models);
+    free(clean.rows);
     return st;
 }
 

@@ -20,7 +20,8 @@ struct bb_rep {
     const char *run_dir;
     const char *notice;               /* what could not be rebuilt, or NULL */
     const struct bb_suite *suite;     /* may be NULL */
-    const struct bb_results *res;
+    const struct bb_results *res;     /* clean rows (perturbation ""): every section but */
+    const struct bb_results *all;     /* robustness, which reads every row */
     json_t *manifest;                 /* NULL when missing or unreadable */
     char manifest_err[1200];
     struct bb_plot plot;
@@ -74,5 +75,9 @@ enum bb_status bb_rep_section_analyses(struct bb_rep *R, struct bb_error *err);
 enum bb_status bb_rep_section_matrix(struct bb_rep *R, struct bb_error *err);
 enum bb_status bb_rep_section_risks(struct bb_rep *R, struct bb_error *err);
 enum bb_status bb_rep_section_repro(struct bb_rep *R, struct bb_error *err);
+/* robustness.c: clean, perturbed and paired difference per perturbation
+ * (all: every row; R->res holds the clean rows only). */
+enum bb_status bb_report_robustness(struct bb_rep *R, const struct bb_results *all,
+                                    struct bb_error *err);
 
 #endif

@@ -31,6 +31,8 @@
 #include "suite/precheck.h"
 #include "report/profile_chart.h"
 #include "report/report.h"
+#include "report/robustness.h"
+#include "suite/perturb.h"
 #include "metrics/results.h"
 #include "metrics/table.h"
 #include "core/sha256.h"
@@ -659,6 +661,39 @@ static enum bb_status load_model(struct run *R, struct run_model *rm, struct bb_
 
 /* ---- the loop ----------------------------------------------------------------------------- */
 
+/* Robustness (suite `perturb:`): rerun the task that just ran on clean data
+ * (its rows are rows [clean, results.n)) once per perturbation, then append
+ * the paired differences (report/robustness.h). */
+static enum bb_status run_perturbed(struct run *R, struct bb_task_ctx *ctx, size_t clean,
+                                    struct bb_error *err)
+{
+    const struct bb_suite_perturb *pb = &R->suite->perturb;
+    size_t clean_to = R->results.n;
+    enum bb_status st = BB_OK;
+    for (size_t k = 0; k < pb->n && !st; k++) {
+        struct bb_perturb_lexicon lex = {0};
+        size_t from = R->results.n;
+        ctx->perturb = NULL;
+        ctx->perturb_seed = pb->has_seed ? pb->seed : R->seed;
+        ctx->lexicon = &lex;
+        bb_info("task '%s' on model '%s': perturbation '%s'", ctx->task->id, ctx->model_id,
+                pb->v[k].id);
+        if (!(st = bb_task_perturb_lexicon(ctx, &pb->v[k], &lex, err))) {
+            ctx->perturb = &pb->v[k];
+            st = bb_task_runner(ctx->task->type)(ctx, err);
+        }
+        if (!st)
+            st = bb_robustness_deltas(R->dir, &R->results, clean, clean_to, from, R->results.n,
+                                      bb_task_subseed(ctx, "robustness"),
+                                      (int)R->suite->defaults.bootstrap, err);
+        if (st)
+            bb_error_prefix(err, "perturbation '%s'", pb->v[k].id);
+        bb_perturb_lexicon_free(&lex);
+    }
+    ctx->perturb = NULL, ctx->lexicon = NULL;
+    return st;
+}
+
 static enum bb_status run_one(struct run *R, struct run_model *rm, struct bb_model *model,
                               struct bb_embed_cache *cache, const struct run_task *rt,
                               struct bb_error *err)
@@ -707,6 +742,8 @@ static enum bb_status run_one(struct run *R, struct run_model *rm, struct bb_mod
     bb_status_line("[%zu/%zu] %s (%s) on %s: started", R->n_done + 1, R->n_planned, t->id,
                    bb_suite_task_type_name(t->type), rm->spec->id);
     enum bb_status st = bb_task_runner(t->type)(&ctx, err);
+    if (!st && bb_perturb_applies(R->suite, t))
+        st = run_perturbed(R, &ctx, before, err);
     if (st) {
         bb_status_line("[%zu/%zu] %s on %s: failed after %.1f s", R->n_done + 1, R->n_planned,
                        t->id, rm->spec->id, bb_now() - t0);

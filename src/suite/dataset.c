@@ -956,6 +956,19 @@ const char *bb_table_get(const struct bb_table *t, size_t row, int col)
     return c ? c->s : NULL;
 }
 
+enum bb_status bb_table_set(struct bb_table *t, size_t row, int col, const char *s,
+                            struct bb_error *err)
+{
+    if (row >= t->n_rows || col < 0 || (size_t)col >= t->rows[row].n)
+        return bb_fail(err, BB_E_INTERNAL, "%s: no cell at row %zu, column %d", t->path, row, col);
+    struct cell *c = &t->rows[row].cells[col];
+    const char *p = arena_strndup(&t->arena, s, strlen(s));
+    if (!p)
+        return oom(err, t->path);
+    c->s = p, c->items = NULL, c->n_items = 0;
+    return BB_OK;
+}
+
 static enum bb_status bad_number(const struct bb_table *t, size_t row, int col,
                                  const char *want, const char *found, struct bb_error *err)
 {

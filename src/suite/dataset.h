@@ -91,6 +91,10 @@ enum bb_status bb_table_require_col(const struct bb_table *t, const char *role_o
                                     struct bb_error *err);
 /* Cell text, NULL when missing or out of range. */
 const char *bb_table_get(const struct bb_table *t, size_t row, int col);
+/* Replace the text of an existing cell (a copy of s; a list cell becomes a
+ * plain one): robustness reruns perturb a loaded table in place. */
+enum bb_status bb_table_set(struct bb_table *t, size_t row, int col, const char *s,
+                            struct bb_error *err);
 /* Cell parsed as a number (surrounding spaces allowed) / as an integer; a
  * missing or malformed cell is BB_E_INPUT "path:LINE: column 'c': expected a
  * number, found 'x'". */

@@ -3,6 +3,7 @@
  * model sources and gate metrics. Every problem is one line that starts at
  * the suite position of the thing to fix. */
 #include "precheck.h"
+#include "suite/perturb.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -361,6 +362,22 @@ static enum bb_status check_counterfactual(struct ctx *C, size_t ti)
 }
 
 /* Every dataset that failed to parse, once, at its suite position. */
+/* The filler lists of the names perturbations of a perturbed task (perturb.h). */
+static enum bb_status check_perturb(struct ctx *C, size_t ti)
+{
+    enum bb_status st = BB_OK;
+    if (!bb_perturb_applies(C->s, &C->s->tasks[ti]))
+        return st;
+    for (size_t k = 0; k < C->s->perturb.n && !st; k++) {
+        const struct bb_suite_perturbation *pt = &C->s->perturb.v[k];
+        const char *roles[] = {"value", pt->swap_on};
+        for (size_t l = 0; l < pt->n_lists && !st; l++)
+            if (pt->lists[l])
+                need(C, ti, pt->lists[l], false, roles, 2, &st);
+    }
+    return st;
+}
+
 static enum bb_status report_broken(struct ctx *C)
 {
     enum bb_status st = BB_OK;
@@ -452,6 +469,8 @@ enum bb_status bb_precheck_suite(const struct bb_suite *s, const struct bb_prech
         case BB_TASK_LINEAR_PROBE: st = check_lm(&C, i); break;
         default: break; /* latency reads no data */
         }
+        if (!st)
+            st = check_perturb(&C, i);
     }
     if (!st)
         st = report_broken(&C);

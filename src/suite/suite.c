@@ -3,6 +3,7 @@
  * file; includes merged into one tree; the tree checked and converted into
  * the typed structs, collecting every problem as a diagnostic. */
 #include "suite.h"
+#include "suite/perturb.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -1164,7 +1165,8 @@ static void check_dup_id(struct ctx *c, const void *base, size_t i, size_t strid
 /* ---- metadata, defaults -------------------------------------------------------- */
 
 static const char *const top_keys[] = {"suite", "version", "seed", "include", "metadata",
-                                       "defaults", "models", "datasets", "tasks", "gates", NULL};
+                                       "defaults", "models", "datasets", "tasks", "gates",
+                                       "perturb", NULL};
 static const char *const metadata_keys[] = {"description", "intended_use", "out_of_scope_use",
                                             "owner", "languages", "license", "contact", NULL};
 static const char *const defaults_keys[] = {"batch_size", "limit", "backend", "device", "bootstrap",
@@ -2144,6 +2146,99 @@ static void conv_gates(struct ctx *c, const struct node *root)
     }
 }
 
+/* ---- perturb (robustness; kinds and task types: suite/perturb.h) ----------------- */
+
+static const char *const perturb_keys[] = {"seed", "tasks", "perturbations", NULL};
+static const char *const perturbation_keys[] = {"id", "kind", "rate", "lists", "swap_on", NULL};
+
+static void conv_perturbation(struct ctx *c, const struct node *m, const char *path,
+                              struct bb_suite_perturbation *pt)
+{
+    struct field f = {c, m, path};
+    char p[512];
+    pt->pos = m->pos, pt->rate = 0.1, pt->swap_on = "gender";
+    check_keys(c, m, path, perturbation_keys, NULL, NULL);
+    if (!fenum(&f, "kind", bb_perturb_kind_names, true, &pt->kind))
+        pt->kind = -1;
+    pt->id = pt->kind >= 0 ? bb_perturb_kind_names[pt->kind] : "";
+    const struct node *v = fget(&f, "id", false, p, sizeof p);
+    if (v)
+        conv_id(c, v, p, &pt->id);
+    v = fget(&f, "rate", false, p, sizeof p);
+    if (v && conv_double(c, v, p, &pt->rate) && !(pt->rate >= 0 && pt->rate <= 1))
+        report(c, v->pos, p, "expected a rate from 0 to 1, found %g", pt->rate);
+    fstr(&f, "swap_on", false, &pt->swap_on, NULL);
+    v = fget(&f, "lists", pt->kind == BB_PERTURB_NAMES, p, sizeof p);
+    if (v && pt->kind >= 0 && pt->kind != BB_PERTURB_NAMES)
+        report(c, v->pos, p, "key 'lists' applies to kind names only");
+    else if (v && expect_kind(c, v, p, N_SEQ, "a list of dataset ids") && !v->n)
+        report(c, v->pos, p, "expected at least one filler list, found an empty list");
+    else if (v && v->kind == N_SEQ && (pt->lists = c_array(c, v->n, sizeof *pt->lists))) {
+        pt->n_lists = v->n;
+        for (size_t i = 0; i < v->n; i++) {
+            char ip[600];
+            snprintf(ip, sizeof ip, "%s[%zu]", p, i);
+            pt->lists[i] = resolve_dataset(c, v->items[i], ip);
+        }
+    }
+}
+
+static void conv_perturb_tasks(struct ctx *c, const struct node *v, const char *p)
+{
+    struct bb_suite_perturb *pb = &c->s->perturb;
+    pb->tasks_given = true;
+    if (!expect_kind(c, v, p, N_SEQ, "a list of task ids") ||
+        !(pb->tasks = c_array(c, v->n ? v->n : 1, sizeof *pb->tasks)))
+        return;
+    for (size_t i = 0; i < v->n; i++) {
+        char ip[600];
+        snprintf(ip, sizeof ip, "%s[%zu]", p, i);
+        long k = resolve(c, v->items[i], ip, "task", c->s->tasks, c->s->n_tasks,
+                         sizeof *c->s->tasks, offsetof(struct bb_suite_task, id));
+        if (k < 0)
+            continue;
+        const struct bb_suite_task *t = &c->s->tasks[k];
+        if (!bb_perturb_text_roles((int)t->type))
+            report(c, v->items[i]->pos, ip, "task '%s' is a %s task; perturb applies to %s",
+                   t->id, bb_suite_task_type_name(t->type), bb_perturb_task_types());
+        else
+            pb->tasks[pb->n_tasks++] = t;
+    }
+}
+
+static void conv_perturb(struct ctx *c, const struct node *root)
+{
+    struct bb_suite_perturb *pb = &c->s->perturb;
+    char p[512];
+    const struct node *m = fmap(&(struct field){c, root, ""}, "perturb", false, p, sizeof p);
+    if (!m)
+        return;
+    struct field f = {c, m, "perturb"};
+    check_keys(c, m, "perturb", perturb_keys, NULL, NULL);
+    const struct node *v = fget(&f, "seed", false, p, sizeof p);
+    if (v)
+        pb->has_seed = conv_u64(c, v, p, &pb->seed);
+    if ((v = fget(&f, "tasks", false, p, sizeof p)))
+        conv_perturb_tasks(c, v, p);
+    const struct node *l = fget(&f, "perturbations", true, p, sizeof p);
+    if (!l || !expect_kind(c, l, p, N_SEQ, "a list of maps"))
+        return;
+    if (!l->n)
+        report(c, l->pos, p, "expected a non-empty list, found an empty one");
+    if (!(pb->v = c_array(c, l->n ? l->n : 1, sizeof *pb->v)))
+        return;
+    pb->n = l->n;
+    for (size_t i = 0; i < l->n; i++) {
+        snprintf(p, sizeof p, "perturb.perturbations[%zu]", i);
+        if (expect_kind(c, l->items[i], p, N_MAP, "a map"))
+            conv_perturbation(c, l->items[i], p, &pb->v[i]);
+        for (size_t j = 0; j < i; j++)
+            if (pb->v[i].id && pb->v[j].id && *pb->v[i].id && !strcmp(pb->v[i].id, pb->v[j].id))
+                report(c, l->items[i]->pos, p, "perturbation id '%s' is used twice (give 'id:')",
+                       pb->v[i].id);
+    }
+}
+
 /* ---- the top level -------------------------------------------------------------- */
 
 static void conv_suite(struct ctx *c, const struct node *root)
@@ -2168,6 +2263,7 @@ static void conv_suite(struct ctx *c, const struct node *root)
     conv_datasets(c, root);
     conv_tasks(c, root);
     conv_gates(c, root);
+    conv_perturb(c, root);
 }
 
 static void record_files(struct ctx *c)

@@ -282,6 +282,27 @@ struct bb_suite_gate {
     bool significant;               /* fail only on a significant regression */
 };
 
+/* perturb: (robustness, issue 12): every task it applies to runs again on
+ * perturbed text, once per perturbation (suite/perturb.h, tasks/perturb.c). */
+struct bb_suite_perturbation {
+    struct bb_suite_pos pos;        /* the item's map */
+    const char *id;                 /* [A-Za-z0-9_-]; default: the kind's name */
+    int kind;                       /* enum bb_perturb_kind */
+    double rate;                    /* [0, 1]; default 0.1 */
+    size_t n_lists;                 /* names: filler lists (role value + the swap_on column) */
+    const struct bb_suite_dataset **lists;
+    const char *swap_on;            /* names: attribute telling the groups apart; default gender */
+};
+struct bb_suite_perturb {
+    bool has_seed;
+    uint64_t seed;                  /* default: the suite's seed */
+    bool tasks_given;
+    size_t n_tasks;                 /* given; else every task of a type perturbation reads */
+    const struct bb_suite_task **tasks;
+    size_t n;                       /* 0: no perturb key */
+    struct bb_suite_perturbation *v;
+};
+
 struct bb_suite {
     const char *name;
     const char *path;               /* the top file as given */
@@ -297,6 +318,7 @@ struct bb_suite {
     struct bb_suite_task *tasks;
     size_t n_gates;
     struct bb_suite_gate *gates;
+    struct bb_suite_perturb perturb; /* robustness reruns; perturb.n == 0 when none */
     size_t n_files;
     const char **files;             /* the top file, then every include read */
     void *arena;                    /* owns every string and array above */

@@ -202,7 +202,11 @@ enum bb_status bb_task_load_table(struct bb_task_ctx *ctx, const struct bb_suite
     };
     st = bb_dataset_load(&spec, out, err);
     free(cols);
+    if (!st && ctx->perturb) /* robustness rerun: the task's text, perturbed */
+        st = bb_task_perturb_table(ctx, ds, *out, err);
     if (st) {
+        bb_table_free(*out);
+        *out = NULL;
         bb_error_prefix(err, "dataset '%s'", ds->id);
         return st;
     }
@@ -608,6 +612,7 @@ enum bb_status bb_task_emit(struct bb_task_ctx *ctx, const struct bb_task_row *r
         .adjust_method = (char *)row->adjust_method,
         .higher_is_better = row->dir,
         .kind = row->kind,
+        .perturbation = ctx->perturb ? (char *)ctx->perturb->id : NULL,
     };
     enum bb_status st = bb_results_add(ctx->results, &r, err);
     if (!st && row->headline && !ctx->has_headline) {
@@ -691,7 +696,7 @@ enum bb_status bb_items_open(struct bb_task_ctx *ctx, const char *suffix, const 
     *out = NULL;
     if (!ncols || strcmp(cols[0], "item_id"))
         return bb_fail(err, BB_E_INTERNAL, "per-item file: the first column must be item_id");
-    char dir[4096], t[256], m[256], s[256];
+    char dir[4096], t[256], m[256], s[256], tm[600];
     snprintf(dir, sizeof dir, "%s/items", ctx->run_dir);
     if (mkdir(dir, 0777) && errno != EEXIST)
         return bb_fail(err, BB_E_IO, "%s: cannot create: %s", dir, strerror(errno));
@@ -701,10 +706,15 @@ enum bb_status bb_items_open(struct bb_task_ctx *ctx, const char *suffix, const 
     safe_name(t, sizeof t, ctx->task->id);
     safe_name(m, sizeof m, ctx->model_id);
     safe_name(s, sizeof s, suffix);
+    snprintf(tm, sizeof tm, "%s__%s", t, m);
+    if (ctx->perturb) { /* a robustness rerun: ids are file-name safe (suite.c) */
+        size_t k = strlen(tm);
+        snprintf(tm + k, sizeof tm - k, "__perturb-%s", ctx->perturb->id);
+    }
     if (suffix)
-        snprintf(w->path, sizeof w->path, "%s/%s__%s__%s.csv", dir, t, m, s);
+        snprintf(w->path, sizeof w->path, "%s/%s__%s.csv", dir, tm, s);
     else
-        snprintf(w->path, sizeof w->path, "%s/%s__%s.csv", dir, t, m);
+        snprintf(w->path, sizeof w->path, "%s/%s.csv", dir, tm);
     enum bb_status st = bb_fileout_open(&w->fo, w->path, err);
     if (st) {
         free(w);

@@ -35,6 +35,7 @@
 struct bb_model;
 struct bb_backend;
 struct bb_embed_cache; /* per-model cache of embeddings of repeated texts */
+struct bb_perturb_lexicon;
 
 /* What tasks record for the manifest (owned by the runner, filled by the
  * helpers below; tasks do not touch it directly). */
@@ -84,6 +85,14 @@ struct bb_task_ctx {
      * device_sel the --device selector (to create a second, cold backend). */
     struct bb_backend *backend;
     const char *backend_name, *device_sel;
+    /* Robustness (suite `perturb:`): NULL for the run on the data as it is;
+     * else this run's perturbation: bb_task_load_table perturbs the text roles
+     * of the task's datasets (tasks/perturb.c), rows carry its id in their
+     * perturbation column and per-item files are
+     * items/<task>__<model>__perturb-<id>[__<suffix>].csv. */
+    const struct bb_suite_perturbation *perturb;
+    uint64_t perturb_seed;                      /* perturb.seed, else the suite's */
+    const struct bb_perturb_lexicon *lexicon;   /* kind names: the swap lexicon */
     /* Set by bb_task_emit for a row marked headline (the runner's summary
      * table); the runner clears it before each task. */
     bool has_headline;
@@ -186,6 +195,18 @@ enum bb_status bb_task_load_seat(struct bb_task_ctx *ctx, const struct bb_suite_
 /* Record a file read by other means (path already resolved) in the manifest. */
 enum bb_status bb_task_record_file(struct bb_task_ctx *ctx, const char *dataset_id,
                                    const char *path, struct bb_error *err);
+/* Perturb the text roles (suite/perturb.h bb_perturb_text_roles) of table t,
+ * loaded from ds, with ctx->perturb, each cell seeded by its item id and
+ * role; no-op when ctx->perturb is NULL or ds is not the task's dataset.
+ * Called by bb_task_load_table (tasks/perturb.c). */
+enum bb_status bb_task_perturb_table(const struct bb_task_ctx *ctx,
+                                     const struct bb_suite_dataset *ds, struct bb_table *t,
+                                     struct bb_error *err);
+/* The swap lexicon of a `names` perturbation: every filler list of pt
+ * (loaded and recorded like any dataset; columns value and pt->swap_on). */
+enum bb_status bb_task_perturb_lexicon(struct bb_task_ctx *ctx,
+                                       const struct bb_suite_perturbation *pt,
+                                       struct bb_perturb_lexicon *lex, struct bb_error *err);
 /* Rows to use out of n_rows given ctx->limit (the first N rows, in file order). */
 size_t bb_task_limit(const struct bb_task_ctx *ctx, size_t n_rows);
 /* Stable item id of a table row: "L<line>" when the row has a source line,
