@@ -16,7 +16,9 @@
 #include "metrics/clustering.h"
 #include "metrics/logreg.h"
 #include "metrics/ranking.h"
+#include "model/decoder.h"
 #include "model/model.h"
+#include "model/model_int.h"
 #include "core/paths.h"
 #include "suite/suite.h"
 #include "tap.h"
@@ -316,10 +318,9 @@ static void test_shipped_suites(void)
 
 static void test_registry(void)
 {
-    static const enum bb_suite_task_type types[] = {BB_TASK_RETRIEVAL, BB_TASK_CLUSTERING,
-                                                    BB_TASK_LINEAR_PROBE};
-    static const char *const names[] = {"retrieval", "clustering", "linear-probe"};
-    for (int i = 0; i < 3; i++) {
+    static const enum bb_suite_task_type types[] = {BB_TASK_RETRIEVAL, BB_TASK_CLUSTERING};
+    static const char *const names[] = {"retrieval", "clustering"};
+    for (int i = 0; i < 2; i++) {
         const struct bb_task_type_info *ti = bb_task_type_info(types[i]);
         ok(ti && !strcmp(ti->name, names[i]) && ti->caps == BB_CAP_EMBED && ti->run &&
                ti->report_section && ti->compare,
@@ -327,14 +328,113 @@ static void test_registry(void)
         struct bb_suite_task t = {.type = types[i]};
         char why[300] = "";
         ok(bb_task_model_fits(&t, BB_CAP_EMBED, why, sizeof why), "%s fits an encoder", names[i]);
-        ok(!bb_task_model_fits(&t, BB_CAP_LOGLIK | BB_CAP_GENERATE, why, sizeof why),
-           "%s refuses a language model", names[i]);
+        ok(!bb_task_model_fits(&t, BB_CAP_LOGLIK | BB_CAP_GENERATE | BB_CAP_POOL, why,
+                               sizeof why),
+           "%s refuses a language model (pooled hidden states are no sentence embedding)",
+           names[i]);
         char want[100];
         snprintf(want, sizeof want, "a %s task needs a model that can embed text", names[i]);
-        if (!strcmp(names[i], "linear-probe"))
-            snprintf(want, sizeof want, "a linear-probe task needs a model that can embed text");
         contains(why, want, "%s: the registry's message", names[i]);
     }
+    /* the linear probe takes an encoder's embeddings or a decoder's pooled states */
+    const struct bb_task_type_info *ti = bb_task_type_info(BB_TASK_LINEAR_PROBE);
+    ok(ti && !strcmp(ti->name, "linear-probe") && ti->caps == 0 && ti->run && ti->report_section,
+       "task table: linear-probe row (either kind; the task checks)");
+    struct bb_suite_task t = {.type = BB_TASK_LINEAR_PROBE};
+    char why[300] = "";
+    ok(bb_task_model_fits(&t, BB_CAP_EMBED, why, sizeof why), "linear-probe fits an encoder");
+    ok(bb_task_model_fits(&t, BB_CAP_LOGLIK | BB_CAP_GENERATE | BB_CAP_POOL, why, sizeof why),
+       "linear-probe fits a language model (mean-pooled hidden states)");
+    ok(!bb_task_model_fits(&t, BB_CAP_LOGLIK, why, sizeof why),
+       "linear-probe refuses a model that can only score text");
+    contains(why, "a linear-probe task needs a model that can embed text or pool hidden states",
+             "linear-probe: the registry's message");
+}
+
+/* ---- a language model's text vector (the linear probe for decoders) ------------------- */
+
+/* No reference implementation pools a decoder's states the way this project does (mean over
+   the text's tokens of the final hidden state after the last norm), so the check is a property:
+   bb_model_embed_texts on a padded batch of texts of different lengths equals, per text, the
+   mean of the per-token final hidden states computed one token at a time by the generation
+   path (KV cache), an independent route through attention. Padding counted in the mean, a
+   missing final norm on one path or a position mix-up in the batch would all break it. */
+static void pooled_case(const char *file, struct bb_backend *be, const char *bname)
+{
+    static const char *const texts[] = {"the bank froze my card yesterday",
+                                        "hi",
+                                        "how do I top up my account with a cheque?"};
+    enum { N = 3 };
+    struct bb_model *m = NULL;
+    struct bb_error err = {0};
+    char path[4200];
+    snprintf(path, sizeof path, "%s", test_src_path(file));
+    if (!is_int(BB_OK, bb_model_load(path, be, NULL, &m, &err), "%s (%s): loads", file, bname)) {
+        diag("%s", err.msg);
+        return;
+    }
+    ok((bb_model_caps(m) & BB_CAP_POOL) && !(bb_model_caps(m) & BB_CAP_EMBED),
+       "%s: a language model pools hidden states but does not embed", file);
+    int C = bb_model_dim(m);
+    float *pooled = calloc((size_t)N * (size_t)C, sizeof *pooled); // (N, C)
+    float *h = NULL;
+    double worst = 0, spread = 0;
+    bool fine = pooled &&
+                bb_model_embed_texts(m, texts, N, N, pooled, &err) == BB_OK; /* one padded batch */
+    for (int i = 0; i < N && fine; i++) {
+        struct bb_encoding e = {0};
+        fine = bb_tokenizer_encode(bb_model_tokenizer(m), texts[i], strlen(texts[i]), &e, &err) ==
+               BB_OK;
+        double *mean = calloc((size_t)C, sizeof *mean);
+        h = realloc(h, (size_t)C * sizeof *h);
+        fine = fine && mean && h && e.n >= 1;
+        for (int j = 0; j < e.n && fine; j++) { /* token j after the j before it, cached */
+            fine = bb_lm_step_hidden(bb_model_lm(m), &e.ids[j], 1, j, e.n, h, &err) == BB_OK;
+            for (int c = 0; c < C && fine; c++)
+                mean[c] += h[c] / e.n;
+        }
+        for (int c = 0; c < C && fine; c++) {
+            double d = fabs(mean[c] - pooled[(size_t)i * (size_t)C + c]);
+            worst = d > worst ? d : worst;
+            spread = fmax(spread, fabs(pooled[(size_t)i * (size_t)C + c] - pooled[c]));
+        }
+        if (fine && i == 1)
+            diag("%s: \"%s\" is %d token(s), pooled in a batch padded to the longest", file,
+                 texts[i], e.n);
+        free(mean);
+        bb_encoding_free(&e);
+    }
+    ok(fine && worst <= 1e-4,
+       "%s (%s): pooled batch = mean of the step path's per-token final states (max |diff| %.3g "
+       "<= 1e-4)%s%s", file, bname, worst, fine ? "" : ": ", fine ? "" : err.msg);
+    ok(fine && spread > 1e-3, "%s (%s): different texts give different vectors (%.3g)", file,
+       bname, spread);
+    free(h);
+    free(pooled);
+    bb_model_free(m);
+}
+
+static void test_pooled(void)
+{
+    struct bb_backend *ref = NULL, *ocl = NULL;
+    struct bb_error err = {0};
+    struct bb_backend_opts o = {.device = "auto"};
+    if (!is_int(BB_OK, bb_backend_create("ref", NULL, &ref, &err), "ref backend"))
+        return;
+    enum bb_status st = bb_backend_create("opencl", &o, &ocl, &err);
+    if (st == BB_E_NODEVICE && !(getenv("CI") && !strcmp(getenv("CI"), "true")))
+        skip("no OpenCL device: pooled hidden states checked on ref only (%s)", err.msg);
+    else
+        is_int(BB_OK, st, "opencl backend%s%s", st ? ": " : "", st ? err.msg : "");
+    static const char *const files[] = {"tests/data/models/tiny-llama.gguf",
+                                        "tests/data/models/tiny-gpt2.gguf"};
+    for (int f = 0; f < 2; f++) {
+        pooled_case(files[f], ref, "ref");
+        if (ocl)
+            pooled_case(files[f], ocl, "opencl");
+    }
+    bb_backend_free(ocl);
+    bb_backend_free(ref);
 }
 
 /* ---- end to end: the tasks, --shard and merge ---------------------------------------- */
@@ -420,6 +520,40 @@ static double csv_value(const char *results, const char *task, const char *metri
             return strtod(q + strlen(m), NULL);
     }
     return NAN;
+}
+
+/* The linear probe on a language model, end to end: a suite whose model is a tiny decoder. */
+static void test_lm_probe_run(void)
+{
+    char text[9000], out[4200], p[4400];
+    snprintf(text, sizeof text,
+             "suite: lmprobe\nversion: 1\nseed: 3\ndefaults: {batch_size: 4, bootstrap: 100}\n"
+             "models:\n  - id: tiny\n    source: %s\n"
+             "datasets:\n  - {id: tl, path: tl.csv, header: true, columns: {text: text, label: "
+             "label}}\n"
+             "tasks:\n  - {id: probe, type: linear-probe, train_dataset: tl, dataset: tl, "
+             "experiments: 3, samples_per_label: 2}\n",
+             test_src_path("tests/data/models/tiny-llama.gguf"));
+    const char *suite = write_tmp("lmprobe.yaml", text);
+    char suite_path[4200];
+    snprintf(suite_path, sizeof suite_path, "%s", suite);
+    tmp_path(out, sizeof out, "lmprobe");
+    char *e = NULL;
+    int rc = run_bb((const char *[]){"run", suite_path, "--data-dir", g_data, "--out", out,
+                                     "--no-report", "--force", "-q", NULL},
+                    &e);
+    if (!is_int(0, rc, "linear probe on a language model (tiny llama, pooled states): exit 0"))
+        diag("stderr: %s", e ? e : "");
+    free(e);
+    char *r = non_timing(out);
+    double acc = r ? csv_value(r, "probe", "accuracy") : NAN;
+    ok(acc >= 0 && acc <= 1, "language-model probe: accuracy in [0, 1] (%g)", acc);
+    ok(r && csv_value(r, "probe", "train_size") == 6, "language-model probe: 6 train rows");
+    snprintf(p, sizeof p, "%s/items/probe__tiny.csv", out);
+    char *items = test_slurp(p, NULL);
+    contains(items, "item_id,text,label,correct", "language-model probe: per-item file");
+    free(items);
+    free(r);
 }
 
 static void test_end_to_end(void)
@@ -613,9 +747,12 @@ int main(void)
     test_suite_keys();
     test_shipped_suites();
     test_registry();
+    test_pooled();
     g_bin = getenv("BIASBENCH");
     if (!g_bin)
         g_bin = "./biasbench";
+    snprintf(g_data, sizeof g_data, "%s", test_src_path("tests/data/reach"));
+    test_lm_probe_run();
     char mdir[4096];
     struct bb_error err = {0};
     if (bb_paths_find_model("all-MiniLM-L6-v2", mdir, sizeof mdir, &err) != BB_OK) {

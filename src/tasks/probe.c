@@ -1,5 +1,6 @@
-/* probe.c: the `linear-probe` task (transfer learning) for sentence encoders,
- * following MTEB's classification protocol (AbsTaskClassification with the
+/* probe.c: the `linear-probe` task (transfer learning) for sentence encoders
+ * and language models (whose text vector is the mean over the text's tokens
+ * of the final hidden state after the last norm: BB_CAP_POOL), following MTEB's classification protocol (AbsTaskClassification with the
  * logReg evaluator): `experiments` runs (MTEB: 10); before each, the train
  * rows' index list is shuffled again (the permutation carries over between
  * runs, as MTEB's idxs does) and the first `samples_per_label` rows of each
@@ -160,7 +161,9 @@ enum bb_status bb_task_linear_probe(struct bb_task_ctx *ctx, struct bb_error *er
     double *acc = NULL, *f1 = NULL, *conf = NULL;
     bool *right = NULL;
     long *scratch = NULL;
-    enum bb_status st = bb_task_require(ctx, BB_CAP_EMBED, err);
+    /* a sentence encoder's embeddings, or a language model's mean-pooled hidden states */
+    unsigned need = bb_model_caps(ctx->model) & BB_CAP_POOL ? BB_CAP_POOL : BB_CAP_EMBED;
+    enum bb_status st = bb_task_require(ctx, need, err);
     if (st || (st = bb_task_load_table(ctx, lp->train, &tr, err)) ||
         (st = bb_task_load_table(ctx, ctx->task->dataset, &te, err)))
         goto done;
