@@ -13,7 +13,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "metrics/classify.h"
 #include "metrics/clustering.h"
+#include "metrics/lmbias.h"
 #include "metrics/logreg.h"
 #include "metrics/ranking.h"
 #include "model/decoder.h"
@@ -351,6 +353,36 @@ static void test_registry(void)
              "linear-probe: the registry's message");
 }
 
+/* ---- calibration: reliability bins and ECE ----------------------------------------------- */
+
+static void test_reliability(void)
+{
+    /* 6 predictions: bin 0 {0.05 wrong}, bin 1 {0.15 right, 0.18 wrong}, bin 5 {0.55 right},
+       bin 9 {0.95 right, 1.0 right (the last bin holds 1)}; ECE = (1 x 0.05 + 2 x |0.5 - 0.165|
+       + 1 x 0.45 + 2 x 0.025) / 6 = 1.22 / 6 */
+    double conf[] = {0.05, 0.15, 0.18, 0.55, 0.95, 1.0}, correct[] = {0, 1, 0, 1, 1, 1};
+    bool right[] = {false, true, false, true, true, true};
+    struct bb_class_bin b[10];
+    bb_class_reliability(conf, correct, NULL, 6, 10, b);
+    ok(b[0].count == 1 && b[1].count == 2 && b[5].count == 1 && b[9].count == 2 &&
+           b[2].count == 0 && b[8].count == 0,
+       "reliability: items land in bins 0, 1, 1, 5, 9, 9 (1.0 in the last)");
+    is_double(0.165, b[1].conf, 1e-12, "reliability: bin 1 mean confidence (0.15 + 0.18) / 2");
+    is_double(0.5, b[1].acc, 1e-12, "reliability: bin 1 accuracy 1/2");
+    is_double(0.975, b[9].conf, 1e-12, "reliability: bin 9 mean confidence");
+    ok(isnan(b[3].conf) && isnan(b[3].acc), "reliability: an empty bin has no mean (NaN)");
+    double ece = 0;
+    for (int k = 0; k < 10; k++)
+        ece += b[k].count ? (double)b[k].count / 6.0 * fabs(b[k].acc - b[k].conf) : 0;
+    is_double(1.22 / 6.0, ece, 1e-12, "ECE from the bins: 1.22 / 6 (hand-computed)");
+    is_double(1.22 / 6.0, bb_lm_ece(conf, right, NULL, 6, 10), 1e-12,
+              "bb_lm_ece (the ece rows) agrees with the chart's bins");
+    int idx[] = {4, 4, 0};
+    bb_class_reliability(conf, correct, idx, 3, 10, b);
+    ok(b[9].count == 2 && b[0].count == 1 && b[1].count == 0,
+       "reliability over a bootstrap index list counts repeats");
+}
+
 /* ---- a language model's text vector (the linear probe for decoders) ------------------- */
 
 /* No reference implementation pools a decoder's states the way this project does (mean over
@@ -522,7 +554,62 @@ static double csv_value(const char *results, const char *task, const char *metri
     return NAN;
 }
 
-/* The linear probe on a language model, end to end: a suite whose model is a tiny decoder. */
+/* Column k of a CSV line (quoted cells allowed) into buf; false when the line is shorter. */
+static bool csv_cell(const char *line, int k, char *buf, size_t n)
+{
+    int col = 0;
+    size_t w = 0;
+    bool quoted = false;
+    for (const char *c = line; *c && *c != '\n' && !(*c == '\r' && !quoted); c++) {
+        if (*c == '"' && quoted && c[1] == '"') {
+            if (col == k && w + 1 < n)
+                buf[w++] = '"';
+            c++;
+        } else if (*c == '"') {
+            quoted = !quoted;
+        } else if (*c == ',' && !quoted) {
+            if (col++ == k)
+                break;
+        } else if (col == k && w + 1 < n) {
+            buf[w++] = *c;
+        }
+    }
+    buf[w] = 0;
+    return col >= k;
+}
+
+/* The task's ece row equals bb_lm_ece over the per-item confidence and correct columns. */
+static void ece_matches_items(const char *run, const char *results, const char *task,
+                              const char *model, size_t want_n)
+{
+    char p[4400], cell[64];
+    snprintf(p, sizeof p, "%s/items/%s__%s.csv", run, task, model);
+    char *text = test_slurp(p, NULL);
+    int cc = -1, ck = -1;
+    double conf[64];
+    bool right[64];
+    size_t n = 0;
+    for (int k = 0; text && csv_cell(text, k, cell, sizeof cell) && k < 64; k++) {
+        cc = !strcmp(cell, "confidence") ? k : cc;
+        ck = !strcmp(cell, "correct") ? k : ck;
+    }
+    for (const char *l = text ? strchr(text, '\n') : NULL; l && l[1] && n < 64;
+         l = strchr(l + 1, '\n')) {
+        if (cc < 0 || ck < 0 || !csv_cell(l + 1, cc, cell, sizeof cell))
+            break;
+        conf[n] = strtod(cell, NULL);
+        csv_cell(l + 1, ck, cell, sizeof cell);
+        right[n++] = !strcmp(cell, "1");
+    }
+    double row = results ? csv_value(results, task, "ece") : NAN;
+    double mine = n ? bb_lm_ece(conf, right, NULL, n, 10) : NAN;
+    ok(cc >= 0 && ck >= 0 && n == want_n && fabs(row - mine) <= 1e-6 && row >= 0 && row <= 1,
+       "%s: ece row %g = ECE of the %zu per-item confidences (%g)", task, row, n, mine);
+    free(text);
+}
+
+/* The linear probe on a language model, end to end: a suite whose model is a tiny decoder;
+   zero-shot and BBQ beside it for their calibration rows and the report's diagrams. */
 static void test_lm_probe_run(void)
 {
     char text[9000], out[4200], p[4400];
@@ -531,8 +618,14 @@ static void test_lm_probe_run(void)
              "models:\n  - id: tiny\n    source: %s\n"
              "datasets:\n  - {id: tl, path: tl.csv, header: true, columns: {text: text, label: "
              "label}}\n"
+             "  - {id: bbq-age, path: bbq/data/Age.jsonl}\n"
              "tasks:\n  - {id: probe, type: linear-probe, train_dataset: tl, dataset: tl, "
-             "experiments: 3, samples_per_label: 2}\n",
+             "experiments: 3, samples_per_label: 2}\n"
+             "  - id: zs\n    type: zero-shot-classification\n    dataset: tl\n"
+             "    template: \"Message: {text}\\nTopic:\"\n    labels:\n"
+             "      account: {verbalizer: \" account\"}\n      card: {verbalizer: \" card\"}\n"
+             "      transfer: {verbalizer: \" transfer\"}\n"
+             "  - {id: bbq, type: bbq, datasets: [bbq-age], limit: 12}\n",
              test_src_path("tests/data/models/tiny-llama.gguf"));
     const char *suite = write_tmp("lmprobe.yaml", text);
     char suite_path[4200];
@@ -540,7 +633,7 @@ static void test_lm_probe_run(void)
     tmp_path(out, sizeof out, "lmprobe");
     char *e = NULL;
     int rc = run_bb((const char *[]){"run", suite_path, "--data-dir", g_data, "--out", out,
-                                     "--no-report", "--force", "-q", NULL},
+                                     "--force", "-q", NULL},
                     &e);
     if (!is_int(0, rc, "linear probe on a language model (tiny llama, pooled states): exit 0"))
         diag("stderr: %s", e ? e : "");
@@ -551,9 +644,115 @@ static void test_lm_probe_run(void)
     ok(r && csv_value(r, "probe", "train_size") == 6, "language-model probe: 6 train rows");
     snprintf(p, sizeof p, "%s/items/probe__tiny.csv", out);
     char *items = test_slurp(p, NULL);
-    contains(items, "item_id,text,label,correct", "language-model probe: per-item file");
+    contains(items, "item_id,text,label,correct,prediction,confidence,correct_first",
+             "language-model probe: per-item file with the first experiment's confidence");
     free(items);
+    /* the report's calibration paragraph and reliability diagram (its data file is written
+       with or without gnuplot): 10 bins whose counts add up to the 9 test items */
+    snprintf(p, sizeof p, "%s/report.md", out);
+    char *md = test_slurp(p, NULL);
+    contains(md, "Calibration: ECE = ", "report: the probe's calibration paragraph");
+    free(md);
+    snprintf(p, sizeof p, "%s/charts/calibration__probe__tiny.dat", out);
+    char *dat = test_slurp(p, NULL);
+    long total = 0;
+    int bins = 0;
+    for (const char *l = dat; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : "") {
+        double lo, hi;
+        long cnt;
+        if (*l != '#' && sscanf(l, "%lf\t%lf\t%ld", &lo, &hi, &cnt) == 3)
+            bins++, total += cnt;
+    }
+    ok(bins == 10 && total == 9, "reliability diagram data: %d bins holding %ld items (10, 9)",
+       bins, total);
+    free(dat);
+    /* zero-shot and BBQ on a language model: the ece row is the ECE of the per-item
+       confidence and correctness columns (the chart's input) */
+    ece_matches_items(out, r, "zs", "tiny", 9);
+    if (r && isnan(csv_value(r, "bbq", "ece")) && !(getenv("CI") && !strcmp(getenv("CI"), "true")))
+        skip("BBQ calibration: bbq/data/Age.jsonl not found (../shared/datasets)");
+    else
+        ece_matches_items(out, r, "bbq", "tiny", 12);
+    snprintf(p, sizeof p, "%s/report.md", out);
+    md = test_slurp(p, NULL);
+    contains(md, "charts/calibration__zs__tiny", "report: the zero-shot reliability diagram");
+    free(md);
     free(r);
+}
+
+/* A model matrix split with --shard-by model: two language models (tiny llama and gpt2) x two
+   tasks, each shard loads one model and runs all of its tasks, and the merge equals the
+   unsharded run. */
+static void test_model_matrix(void)
+{
+    char text[9000], full[4200], sh[2][4200], merged[4200], p[4400], suite[4200];
+    snprintf(text, sizeof text,
+             "suite: matrix\nversion: 1\nseed: 5\ndefaults: {batch_size: 4, bootstrap: 50}\n"
+             "models:\n  - {id: llama, source: %s}\n",
+             test_src_path("tests/data/models/tiny-llama.gguf"));
+    snprintf(text + strlen(text), sizeof text - strlen(text),
+             "  - {id: gpt2, source: %s}\n"
+             "datasets:\n  - {id: tl, path: tl.csv, header: true, columns: {text: text, label: "
+             "label}}\n"
+             "tasks:\n  - {id: probe, type: linear-probe, train_dataset: tl, dataset: tl, "
+             "experiments: 2, samples_per_label: 2}\n"
+             "  - id: zs\n    type: zero-shot-classification\n    dataset: tl\n"
+             "    template: \"Message: {text}\\nTopic:\"\n    labels:\n"
+             "      account: {verbalizer: \" account\"}\n      card: {verbalizer: \" card\"}\n"
+             "      transfer: {verbalizer: \" transfer\"}\n",
+             test_src_path("tests/data/models/tiny-gpt2.gguf"));
+    snprintf(suite, sizeof suite, "%s", write_tmp("matrix.yaml", text));
+    tmp_path(full, sizeof full, "matrix-full");
+    tmp_path(merged, sizeof merged, "matrix-merged");
+    int rc = run_bb((const char *[]){"run", suite, "--data-dir", g_data, "--out", full,
+                                     "--no-report", "--force", "-q", NULL},
+                    NULL);
+    for (int k = 0; k < 2 && !rc; k++) {
+        char name[32], shard[8];
+        snprintf(name, sizeof name, "matrix-shard%d", k);
+        snprintf(shard, sizeof shard, "%d/2", k);
+        tmp_path(sh[k], sizeof sh[k], name);
+        rc = run_bb((const char *[]){"run", suite, "--data-dir", g_data, "--out", sh[k], "--shard",
+                                     shard, "--shard-by", "model", "--no-report", "--force", "-q",
+                                     NULL},
+                    NULL);
+    }
+    if (!rc)
+        rc = run_bb((const char *[]){"merge", sh[1], sh[0], "--out", merged, "--no-report",
+                                     "--force", NULL},
+                    NULL);
+    is_int(0, rc, "model matrix (2 models x 2 tasks): unsharded, 2 shards by model, merge");
+    if (rc)
+        return;
+    /* shard 0 has model 0's jobs only, shard 1 model 1's */
+    bool split = same_file(sh[0], full, "items/probe__llama.csv") &&
+                 same_file(sh[0], full, "items/zs__llama.csv") &&
+                 same_file(sh[1], full, "items/probe__gpt2.csv") &&
+                 same_file(sh[1], full, "items/zs__gpt2.csv");
+    snprintf(p, sizeof p, "%s/items/probe__gpt2.csv", sh[0]);
+    FILE *f = fopen(p, "r");
+    snprintf(p, sizeof p, "%s/items/zs__llama.csv", sh[1]);
+    FILE *g = fopen(p, "r");
+    ok(split && !f && !g, "each shard ran every task of its one model and nothing else");
+    if (f)
+        fclose(f);
+    if (g)
+        fclose(g);
+    snprintf(p, sizeof p, "%s/manifest.json", sh[1]);
+    char *mf = test_slurp(p, NULL);
+    contains(mf, "\"by\": \"model\"", "shard manifest: by model");
+    free(mf);
+    char *a = non_timing(full), *b = non_timing(merged);
+    ok(a && b && !strcmp(a, b) && strstr(a, "\"gpt2\"") && strstr(a, "\"llama\""),
+       "model matrix merged by model equals the unsharded run (non-timing rows, both models)");
+    free(a);
+    free(b);
+    static const char *const files[] = {"items/probe__llama.csv", "items/zs__llama.csv",
+                                        "items/probe__gpt2.csv", "items/zs__gpt2.csv"};
+    bool same = true;
+    for (int i = 0; i < 4; i++)
+        same = same && same_file(full, merged, files[i]);
+    ok(same, "model matrix: the merged items/ equal the unsharded run's, byte for byte");
 }
 
 static void test_end_to_end(void)
@@ -747,12 +946,14 @@ int main(void)
     test_suite_keys();
     test_shipped_suites();
     test_registry();
+    test_reliability();
     test_pooled();
     g_bin = getenv("BIASBENCH");
     if (!g_bin)
         g_bin = "./biasbench";
     snprintf(g_data, sizeof g_data, "%s", test_src_path("tests/data/reach"));
     test_lm_probe_run();
+    test_model_matrix();
     char mdir[4096];
     struct bb_error err = {0};
     if (bb_paths_find_model("all-MiniLM-L6-v2", mdir, sizeof mdir, &err) != BB_OK) {

@@ -73,5 +73,9 @@ enum bb_status bb_rep_section_analyses(struct bb_rep *R, struct bb_error *err);
 enum bb_status bb_rep_section_matrix(struct bb_rep *R, struct bb_error *err);
 enum bb_status bb_rep_section_risks(struct bb_rep *R, struct bb_error *err);
 enum bb_status bb_rep_section_repro(struct bb_rep *R, struct bb_error *err);
+/* Section 6, after a classification task's tables: its ECE and reliability
+   diagram (calibration_chart.c); nothing for other tasks. */
+enum bb_status bb_rep_calibration(struct bb_rep *R, const char *task, const char *model,
+                                  struct bb_error *err);
 
 #endif

@@ -20,7 +20,8 @@
  * calibration error of the regression's softmax confidence, 10 equal-width
  * bins as the multiple-choice task's, mean over experiments, bootstrap CI
  * over test items); train_size (rows per experiment). Per item: item_id, text, label, correct (fraction of
- * experiments that got it right), prediction (of the first experiment). */
+ * experiments that got it right), prediction, confidence (its probability) and correct_first
+ * (0/1), all three of the first experiment (the report's reliability diagram). */
 #include "tasks/task.h"
 
 #include <math.h>
@@ -312,10 +313,11 @@ enum bb_status bb_task_linear_probe(struct bb_task_ctx *ctx, struct bb_error *er
     if ((st = bb_task_emit(ctx, &row, err)))
         goto done;
     {
-        static const char *const cols[] = {"item_id", "text", "label", "correct", "prediction"};
+        static const char *const cols[] = {"item_id",    "text",       "label",        "correct",
+                                           "prediction", "confidence", "correct_first"};
         struct bb_items *w;
         char id[32];
-        if ((st = bb_items_open(ctx, NULL, cols, 5, &w, err)))
+        if ((st = bb_items_open(ctx, NULL, cols, 7, &w, err)))
             goto done;
         for (size_t i = 0; i < nte && !st; i++) {
             size_t ok = 0;
@@ -326,6 +328,8 @@ enum bb_status bb_task_linear_probe(struct bb_task_ctx *ctx, struct bb_error *er
             bb_items_str(w, tel[i]);
             bb_items_num(w, (double)ok / (double)E);
             bb_items_str(w, names[pred[i]]);
+            bb_items_num(w, conf[i]);
+            bb_items_int(w, right[i]);
             st = bb_items_end_row(w, err);
         }
         if (st)
