@@ -301,22 +301,19 @@ static enum bb_status pool_batch(struct bb_model *m, int b, int t, float *out, s
 {
     size_t C = (size_t)m->cfg.hidden_size;
     float *h = malloc((size_t)b * (size_t)t * C * sizeof *h); // (b, t, C)
-    if (!h)
-        return bb_fail(err, BB_E_NOMEM, "out of memory for %d x %d hidden states", b, t);
-    enum bb_status s = bb_lm_hidden(m->lm, m->ids, b, t, h, err);
+    double *acc = malloc(C * sizeof *acc);                      // (C)
+    enum bb_status s = h && acc ? bb_lm_hidden(m->lm, m->ids, b, t, h, err)
+                                : bb_fail(err, BB_E_NOMEM, "out of memory for %d x %d hidden "
+                                          "states", b, t);
     for (int i = 0; i < b && !s; i++) {
-        double *acc = calloc(C, sizeof *acc);
-        if (!acc) {
-            s = bb_fail(err, BB_E_NOMEM, "out of memory pooling hidden states");
-            break;
-        }
+        memset(acc, 0, C * sizeof *acc);
         for (int j = 0; j < m->lengths[i]; j++)
             for (size_t c = 0; c < C; c++)
                 acc[c] += h[((size_t)i * (size_t)t + (size_t)j) * C + c];
         for (size_t c = 0; c < C; c++)
             out[(size_t)i * C + c] = (float)(acc[c] / m->lengths[i]);
-        free(acc);
     }
+    free(acc);
     free(h);
     return s;
 }
