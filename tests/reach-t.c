@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "compare/compare.h"
 #include "metrics/classify.h"
 #include "metrics/clustering.h"
 #include "metrics/lmbias.h"
@@ -22,6 +23,7 @@
 #include "model/model.h"
 #include "model/model_int.h"
 #include "core/paths.h"
+#include "suite/dataset.h"
 #include "suite/suite.h"
 #include "tap.h"
 #include "tasks/task.h"
@@ -381,6 +383,46 @@ static void test_reliability(void)
     bb_class_reliability(conf, correct, idx, 3, 10, b);
     ok(b[9].count == 2 && b[0].count == 1 && b[1].count == 0,
        "reliability over a bootstrap index list counts repeats");
+}
+
+/* compare's paired test of a BBQ ece row: both sides' ECE recomputed from the per-item
+   confidence and correct columns (not BBQ's bias scores). A: confidence 0.9, right on 27 of 30
+   (ECE 0); B: confidence 0.9, right on 15 (ECE 0.4). */
+static struct bb_table *items_table(const char *name, const char *text)
+{
+    struct bb_dataset_spec spec = {.path = write_tmp(name, text), .format = BB_FORMAT_CSV};
+    struct bb_table *t = NULL;
+    struct bb_error err = {0};
+    if (bb_dataset_load(&spec, &t, &err))
+        bail("%s", err.msg);
+    return t;
+}
+
+static void test_compare_ece(void)
+{
+    const char *head = "item_id,category,context_condition,question_polarity,label,pred,pred_norm,"
+                       "unknown,biased,correct,correct_norm,ll_ans0,ll_ans1,ll_ans2,confidence\n";
+    char a[4000], b[4000];
+    int na = snprintf(a, sizeof a, "%s", head), nb = snprintf(b, sizeof b, "%s", head);
+    for (int i = 0; i < 30; i++) {
+        int ra = i % 10 != 3, rb = i % 2;
+        static const char *const fmt = "d/L%d,Age,ambig,neg,1,%d,1,2,0,%d,1,-1,-1,-1,0.9\n";
+        na += snprintf(a + na, sizeof a - (size_t)na, fmt, i + 1, ra ? 1 : 0, ra);
+        nb += snprintf(b + nb, sizeof b - (size_t)nb, fmt, i + 1, rb ? 1 : 0, rb);
+    }
+    struct bb_table *ta = items_table("bbq-ece-a.csv", a), *tb = items_table("bbq-ece-b.csv", b);
+    struct bb_result_row row = {.task = "bbq", .group = "all", .metric = "ece", .value = 0};
+    struct bb_cmp_opts o = bb_cmp_opts_default();
+    struct bb_cmp out = {0};
+    struct bb_error err = {0};
+    ok(bb_compare_lm_handles(ta, "ece"), "compare: a BBQ ece row has a paired test");
+    is_int(BB_OK, bb_compare_lm(ta, tb, &row, &o, &out, &err), "compare: BBQ ece tested");
+    is_int(BB_CMP_BOOTSTRAP, out.method, "compare: BBQ ece by paired bootstrap");
+    ok(out.ci_low > 0.1 && out.ci_low < 0.4 && out.ci_high > 0.4,
+       "compare: the CI of B - A [%g, %g] holds the ECE difference 0.4 and excludes 0",
+       out.ci_low, out.ci_high);
+    bb_table_free(ta);
+    bb_table_free(tb);
 }
 
 /* ---- a language model's text vector (the linear probe for decoders) ------------------- */
@@ -755,6 +797,30 @@ static void test_model_matrix(void)
     ok(same, "model matrix: the merged items/ equal the unsharded run's, byte for byte");
 }
 
+/* Zero-shot on an encoder: its ece row (confidence = softmax of the label cosines / 0.05) is
+   the ECE of the per-item confidence column. */
+static void test_encoder_zeroshot_ece(void)
+{
+    const char *text =
+        "suite: zs-enc\nversion: 1\nseed: 4\ndefaults: {batch_size: 8, bootstrap: 50}\n"
+        "models:\n  - {id: minilm, source: all-MiniLM-L6-v2}\n"
+        "datasets:\n  - {id: tl, path: tl.csv, header: true, columns: {text: text, label: label}}\n"
+        "tasks:\n  - id: zs\n    type: zero-shot-classification\n    dataset: tl\n"
+        "    labels:\n      account: {prompts: [\"A question about logging in to an account.\"]}\n"
+        "      card: {prompts: [\"A problem with a bank card.\"]}\n"
+        "      transfer: {prompts: [\"A question about a money transfer.\"]}\n";
+    char suite[4200], out[4200];
+    snprintf(suite, sizeof suite, "%s", write_tmp("zs-enc.yaml", text));
+    tmp_path(out, sizeof out, "zs-enc");
+    int rc = run_bb((const char *[]){"run", suite, "--data-dir", g_data, "--out", out,
+                                     "--no-report", "--force", "-q", NULL},
+                    NULL);
+    is_int(0, rc, "zero-shot on MiniLM: exit 0");
+    char *r = non_timing(out);
+    ece_matches_items(out, r, "zs", "minilm", 9);
+    free(r);
+}
+
 static void test_end_to_end(void)
 {
     char full[4200], s0[4200], s1[4200], merged[4200];
@@ -947,6 +1013,7 @@ int main(void)
     test_shipped_suites();
     test_registry();
     test_reliability();
+    test_compare_ece();
     test_pooled();
     g_bin = getenv("BIASBENCH");
     if (!g_bin)
@@ -964,6 +1031,7 @@ int main(void)
         snprintf(g_suite, sizeof g_suite, "%s", test_src_path("tests/data/reach/reach.yaml"));
         snprintf(g_data, sizeof g_data, "%s", test_src_path("tests/data/reach"));
         test_end_to_end();
+        test_encoder_zeroshot_ece();
     }
     return tap_failures() ? 1 : 0;
 }

@@ -28,8 +28,9 @@ const char *bb_model_dir(const struct bb_model *m);
 struct bb_tokenizer *bb_model_tokenizer(struct bb_model *m);
 double bb_model_load_seconds(const struct bb_model *m); /* load+upload time */
 /* Embed n texts -> out (n, dim), in input order (a sentence encoder's
-   embedding, or a language model's mean-pooled final hidden states: BB_CAP_POOL). Sorts by token length and forms batches of at
-   most batch_size (length-bucketed padding), shows bb_progress on a TTY. */
+   embedding, or a language model's mean-pooled final hidden states:
+   BB_CAP_POOL). Sorts by token length and forms batches of at most
+   batch_size (length-bucketed padding), shows bb_progress on a TTY. */
 enum bb_status bb_model_embed_texts(struct bb_model *m, const char *const *texts, size_t n,
                                     int batch_size, float *out, struct bb_error *err);
 /* The same, with `label` (e.g. "task/model") on the progress line. */

@@ -1,7 +1,8 @@
 /* probe.c: the `linear-probe` task (transfer learning) for sentence encoders
  * and language models (whose text vector is the mean over the text's tokens
- * of the final hidden state after the last norm: BB_CAP_POOL), following MTEB's classification protocol (AbsTaskClassification with the
- * logReg evaluator): `experiments` runs (MTEB: 10); before each, the train
+ * of the final hidden state after the last norm: BB_CAP_POOL), following
+ * MTEB's classification protocol (AbsTaskClassification with the logReg
+ * evaluator): `experiments` runs (MTEB: 10); before each, the train
  * rows' index list is shuffled again (the permutation carries over between
  * runs, as MTEB's idxs does) and the first `samples_per_label` rows of each
  * label in that order are kept (MTEB: 8; 0 keeps every row); a multinomial
@@ -19,9 +20,10 @@
  * macro_f1_sd (sample standard deviation over experiments); ece (expected
  * calibration error of the regression's softmax confidence, 10 equal-width
  * bins as the multiple-choice task's, mean over experiments, bootstrap CI
- * over test items); train_size (rows per experiment). Per item: item_id, text, label, correct (fraction of
- * experiments that got it right), prediction, confidence (its probability) and correct_first
- * (0/1), all three of the first experiment (the report's reliability diagram). */
+ * over test items); train_size (rows per experiment). Per item: item_id,
+ * text, label, correct (fraction of experiments that got it right),
+ * prediction, confidence (its probability) and correct_first (0/1), the last
+ * three of the first experiment (the report's reliability diagram). */
 #include "tasks/task.h"
 
 #include <math.h>
