@@ -13,11 +13,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "compare/compare.h"
+#include "metrics/classify.h"
 #include "metrics/clustering.h"
+#include "metrics/lmbias.h"
 #include "metrics/logreg.h"
 #include "metrics/ranking.h"
+#include "model/decoder.h"
 #include "model/model.h"
+#include "model/model_int.h"
 #include "core/paths.h"
+#include "suite/dataset.h"
 #include "suite/suite.h"
 #include "tap.h"
 #include "tasks/task.h"
@@ -316,10 +322,9 @@ static void test_shipped_suites(void)
 
 static void test_registry(void)
 {
-    static const enum bb_suite_task_type types[] = {BB_TASK_RETRIEVAL, BB_TASK_CLUSTERING,
-                                                    BB_TASK_LINEAR_PROBE};
-    static const char *const names[] = {"retrieval", "clustering", "linear-probe"};
-    for (int i = 0; i < 3; i++) {
+    static const enum bb_suite_task_type types[] = {BB_TASK_RETRIEVAL, BB_TASK_CLUSTERING};
+    static const char *const names[] = {"retrieval", "clustering"};
+    for (int i = 0; i < 2; i++) {
         const struct bb_task_type_info *ti = bb_task_type_info(types[i]);
         ok(ti && !strcmp(ti->name, names[i]) && ti->caps == BB_CAP_EMBED && ti->run &&
                ti->report_section && ti->compare,
@@ -327,14 +332,183 @@ static void test_registry(void)
         struct bb_suite_task t = {.type = types[i]};
         char why[300] = "";
         ok(bb_task_model_fits(&t, BB_CAP_EMBED, why, sizeof why), "%s fits an encoder", names[i]);
-        ok(!bb_task_model_fits(&t, BB_CAP_LOGLIK | BB_CAP_GENERATE, why, sizeof why),
-           "%s refuses a language model", names[i]);
+        ok(!bb_task_model_fits(&t, BB_CAP_LOGLIK | BB_CAP_GENERATE | BB_CAP_POOL, why,
+                               sizeof why),
+           "%s refuses a language model (pooled hidden states are no sentence embedding)",
+           names[i]);
         char want[100];
         snprintf(want, sizeof want, "a %s task needs a model that can embed text", names[i]);
-        if (!strcmp(names[i], "linear-probe"))
-            snprintf(want, sizeof want, "a linear-probe task needs a model that can embed text");
         contains(why, want, "%s: the registry's message", names[i]);
     }
+    /* the linear probe takes an encoder's embeddings or a decoder's pooled states */
+    const struct bb_task_type_info *ti = bb_task_type_info(BB_TASK_LINEAR_PROBE);
+    ok(ti && !strcmp(ti->name, "linear-probe") && ti->caps == 0 && ti->run && ti->report_section,
+       "task table: linear-probe row (either kind; the task checks)");
+    struct bb_suite_task t = {.type = BB_TASK_LINEAR_PROBE};
+    char why[300] = "";
+    ok(bb_task_model_fits(&t, BB_CAP_EMBED, why, sizeof why), "linear-probe fits an encoder");
+    ok(bb_task_model_fits(&t, BB_CAP_LOGLIK | BB_CAP_GENERATE | BB_CAP_POOL, why, sizeof why),
+       "linear-probe fits a language model (mean-pooled hidden states)");
+    ok(!bb_task_model_fits(&t, BB_CAP_LOGLIK, why, sizeof why),
+       "linear-probe refuses a model that can only score text");
+    contains(why, "a linear-probe task needs a model that can embed text or pool hidden states",
+             "linear-probe: the registry's message");
+}
+
+/* ---- calibration: reliability bins and ECE ----------------------------------------------- */
+
+static void test_reliability(void)
+{
+    /* 6 predictions: bin 0 {0.05 wrong}, bin 1 {0.15 right, 0.18 wrong}, bin 5 {0.55 right},
+       bin 9 {0.95 right, 1.0 right (the last bin holds 1)}; ECE = (1 x 0.05 + 2 x |0.5 - 0.165|
+       + 1 x 0.45 + 2 x 0.025) / 6 = 1.22 / 6 */
+    double conf[] = {0.05, 0.15, 0.18, 0.55, 0.95, 1.0}, correct[] = {0, 1, 0, 1, 1, 1};
+    bool right[] = {false, true, false, true, true, true};
+    struct bb_class_bin b[10];
+    bb_class_reliability(conf, correct, NULL, 6, 10, b);
+    ok(b[0].count == 1 && b[1].count == 2 && b[5].count == 1 && b[9].count == 2 &&
+           b[2].count == 0 && b[8].count == 0,
+       "reliability: items land in bins 0, 1, 1, 5, 9, 9 (1.0 in the last)");
+    is_double(0.165, b[1].conf, 1e-12, "reliability: bin 1 mean confidence (0.15 + 0.18) / 2");
+    is_double(0.5, b[1].acc, 1e-12, "reliability: bin 1 accuracy 1/2");
+    is_double(0.975, b[9].conf, 1e-12, "reliability: bin 9 mean confidence");
+    ok(isnan(b[3].conf) && isnan(b[3].acc), "reliability: an empty bin has no mean (NaN)");
+    double ece = 0;
+    for (int k = 0; k < 10; k++)
+        ece += b[k].count ? (double)b[k].count / 6.0 * fabs(b[k].acc - b[k].conf) : 0;
+    is_double(1.22 / 6.0, ece, 1e-12, "ECE from the bins: 1.22 / 6 (hand-computed)");
+    is_double(1.22 / 6.0, bb_lm_ece(conf, right, NULL, 6, 10), 1e-12,
+              "bb_lm_ece (the ece rows) agrees with the chart's bins");
+    int idx[] = {4, 4, 0};
+    bb_class_reliability(conf, correct, idx, 3, 10, b);
+    ok(b[9].count == 2 && b[0].count == 1 && b[1].count == 0,
+       "reliability over a bootstrap index list counts repeats");
+}
+
+/* compare's paired test of a BBQ ece row: both sides' ECE recomputed from the per-item
+   confidence and correct columns (not BBQ's bias scores). A: confidence 0.9, right on 27 of 30
+   (ECE 0); B: confidence 0.9, right on 15 (ECE 0.4). */
+static struct bb_table *items_table(const char *name, const char *text)
+{
+    struct bb_dataset_spec spec = {.path = write_tmp(name, text), .format = BB_FORMAT_CSV};
+    struct bb_table *t = NULL;
+    struct bb_error err = {0};
+    if (bb_dataset_load(&spec, &t, &err))
+        bail("%s", err.msg);
+    return t;
+}
+
+static void test_compare_ece(void)
+{
+    const char *head = "item_id,category,context_condition,question_polarity,label,pred,pred_norm,"
+                       "unknown,biased,correct,correct_norm,ll_ans0,ll_ans1,ll_ans2,confidence\n";
+    char a[4000], b[4000];
+    int na = snprintf(a, sizeof a, "%s", head), nb = snprintf(b, sizeof b, "%s", head);
+    for (int i = 0; i < 30; i++) {
+        int ra = i % 10 != 3, rb = i % 2;
+        static const char *const fmt = "d/L%d,Age,ambig,neg,1,%d,1,2,0,%d,1,-1,-1,-1,0.9\n";
+        na += snprintf(a + na, sizeof a - (size_t)na, fmt, i + 1, ra ? 1 : 0, ra);
+        nb += snprintf(b + nb, sizeof b - (size_t)nb, fmt, i + 1, rb ? 1 : 0, rb);
+    }
+    struct bb_table *ta = items_table("bbq-ece-a.csv", a), *tb = items_table("bbq-ece-b.csv", b);
+    struct bb_result_row row = {.task = "bbq", .group = "all", .metric = "ece", .value = 0};
+    struct bb_cmp_opts o = bb_cmp_opts_default();
+    struct bb_cmp out = {0};
+    struct bb_error err = {0};
+    ok(bb_compare_lm_handles(ta, "ece"), "compare: a BBQ ece row has a paired test");
+    is_int(BB_OK, bb_compare_lm(ta, tb, &row, &o, &out, &err), "compare: BBQ ece tested");
+    is_int(BB_CMP_BOOTSTRAP, out.method, "compare: BBQ ece by paired bootstrap");
+    ok(out.ci_low > 0.1 && out.ci_low < 0.4 && out.ci_high > 0.4,
+       "compare: the CI of B - A [%g, %g] holds the ECE difference 0.4 and excludes 0",
+       out.ci_low, out.ci_high);
+    bb_table_free(ta);
+    bb_table_free(tb);
+}
+
+/* ---- a language model's text vector (the linear probe for decoders) ------------------- */
+
+/* No reference implementation pools a decoder's states the way this project does (mean over
+   the text's tokens of the final hidden state after the last norm), so the check is a property:
+   bb_model_embed_texts on a padded batch of texts of different lengths equals, per text, the
+   mean of the per-token final hidden states computed one token at a time by the generation
+   path (KV cache), an independent route through attention. Padding counted in the mean, a
+   missing final norm on one path or a position mix-up in the batch would all break it. */
+static void pooled_case(const char *file, struct bb_backend *be, const char *bname)
+{
+    static const char *const texts[] = {"the bank froze my card yesterday",
+                                        "hi",
+                                        "how do I top up my account with a cheque?"};
+    enum { N = 3 };
+    struct bb_model *m = NULL;
+    struct bb_error err = {0};
+    char path[4200];
+    snprintf(path, sizeof path, "%s", test_src_path(file));
+    if (!is_int(BB_OK, bb_model_load(path, be, NULL, &m, &err), "%s (%s): loads", file, bname)) {
+        diag("%s", err.msg);
+        return;
+    }
+    ok((bb_model_caps(m) & BB_CAP_POOL) && !(bb_model_caps(m) & BB_CAP_EMBED),
+       "%s: a language model pools hidden states but does not embed", file);
+    int C = bb_model_dim(m);
+    float *pooled = calloc((size_t)N * (size_t)C, sizeof *pooled); // (N, C)
+    float *h = NULL;
+    double worst = 0, spread = 0;
+    bool fine = pooled &&
+                bb_model_embed_texts(m, texts, N, N, pooled, &err) == BB_OK; /* one padded batch */
+    for (int i = 0; i < N && fine; i++) {
+        struct bb_encoding e = {0};
+        fine = bb_tokenizer_encode(bb_model_tokenizer(m), texts[i], strlen(texts[i]), &e, &err) ==
+               BB_OK;
+        double *mean = calloc((size_t)C, sizeof *mean);
+        h = realloc(h, (size_t)C * sizeof *h);
+        fine = fine && mean && h && e.n >= 1;
+        for (int j = 0; j < e.n && fine; j++) { /* token j after the j before it, cached */
+            fine = bb_lm_step_hidden(bb_model_lm(m), &e.ids[j], 1, j, e.n, h, &err) == BB_OK;
+            for (int c = 0; c < C && fine; c++)
+                mean[c] += h[c] / e.n;
+        }
+        for (int c = 0; c < C && fine; c++) {
+            double d = fabs(mean[c] - pooled[(size_t)i * (size_t)C + c]);
+            worst = d > worst ? d : worst;
+            spread = fmax(spread, fabs(pooled[(size_t)i * (size_t)C + c] - pooled[c]));
+        }
+        if (fine && i == 1)
+            diag("%s: \"%s\" is %d token(s), pooled in a batch padded to the longest", file,
+                 texts[i], e.n);
+        free(mean);
+        bb_encoding_free(&e);
+    }
+    ok(fine && worst <= 1e-4,
+       "%s (%s): pooled batch = mean of the step path's per-token final states (max |diff| %.3g "
+       "<= 1e-4)%s%s", file, bname, worst, fine ? "" : ": ", fine ? "" : err.msg);
+    ok(fine && spread > 1e-3, "%s (%s): different texts give different vectors (%.3g)", file,
+       bname, spread);
+    free(h);
+    free(pooled);
+    bb_model_free(m);
+}
+
+static void test_pooled(void)
+{
+    struct bb_backend *ref = NULL, *ocl = NULL;
+    struct bb_error err = {0};
+    struct bb_backend_opts o = {.device = "auto"};
+    if (!is_int(BB_OK, bb_backend_create("ref", NULL, &ref, &err), "ref backend"))
+        return;
+    enum bb_status st = bb_backend_create("opencl", &o, &ocl, &err);
+    if (st == BB_E_NODEVICE && !(getenv("CI") && !strcmp(getenv("CI"), "true")))
+        skip("no OpenCL device: pooled hidden states checked on ref only (%s)", err.msg);
+    else
+        is_int(BB_OK, st, "opencl backend%s%s", st ? ": " : "", st ? err.msg : "");
+    static const char *const files[] = {"tests/data/models/tiny-llama.gguf",
+                                        "tests/data/models/tiny-gpt2.gguf"};
+    for (int f = 0; f < 2; f++) {
+        pooled_case(files[f], ref, "ref");
+        if (ocl)
+            pooled_case(files[f], ocl, "opencl");
+    }
+    bb_backend_free(ocl);
+    bb_backend_free(ref);
 }
 
 /* ---- end to end: the tasks, --shard and merge ---------------------------------------- */
@@ -420,6 +594,231 @@ static double csv_value(const char *results, const char *task, const char *metri
             return strtod(q + strlen(m), NULL);
     }
     return NAN;
+}
+
+/* Column k of a CSV line (quoted cells allowed) into buf; false when the line is shorter. */
+static bool csv_cell(const char *line, int k, char *buf, size_t n)
+{
+    int col = 0;
+    size_t w = 0;
+    bool quoted = false;
+    for (const char *c = line; *c && *c != '\n' && !(*c == '\r' && !quoted); c++) {
+        if (*c == '"' && quoted && c[1] == '"') {
+            if (col == k && w + 1 < n)
+                buf[w++] = '"';
+            c++;
+        } else if (*c == '"') {
+            quoted = !quoted;
+        } else if (*c == ',' && !quoted) {
+            if (col++ == k)
+                break;
+        } else if (col == k && w + 1 < n) {
+            buf[w++] = *c;
+        }
+    }
+    buf[w] = 0;
+    return col >= k;
+}
+
+/* The task's ece row equals bb_lm_ece over the per-item confidence and correct columns. */
+static void ece_matches_items(const char *run, const char *results, const char *task,
+                              const char *model, size_t want_n)
+{
+    char p[4400], cell[64];
+    snprintf(p, sizeof p, "%s/items/%s__%s.csv", run, task, model);
+    char *text = test_slurp(p, NULL);
+    int cc = -1, ck = -1;
+    double conf[64];
+    bool right[64];
+    size_t n = 0;
+    for (int k = 0; text && csv_cell(text, k, cell, sizeof cell) && k < 64; k++) {
+        cc = !strcmp(cell, "confidence") ? k : cc;
+        ck = !strcmp(cell, "correct") ? k : ck;
+    }
+    for (const char *l = text ? strchr(text, '\n') : NULL; l && l[1] && n < 64;
+         l = strchr(l + 1, '\n')) {
+        if (cc < 0 || ck < 0 || !csv_cell(l + 1, cc, cell, sizeof cell))
+            break;
+        conf[n] = strtod(cell, NULL);
+        csv_cell(l + 1, ck, cell, sizeof cell);
+        right[n++] = !strcmp(cell, "1");
+    }
+    double row = results ? csv_value(results, task, "ece") : NAN;
+    double mine = n ? bb_lm_ece(conf, right, NULL, n, 10) : NAN;
+    ok(cc >= 0 && ck >= 0 && n == want_n && fabs(row - mine) <= 1e-6 && row >= 0 && row <= 1,
+       "%s: ece row %g = ECE of the %zu per-item confidences (%g)", task, row, n, mine);
+    free(text);
+}
+
+/* The linear probe on a language model, end to end: a suite whose model is a tiny decoder;
+   zero-shot and BBQ beside it for their calibration rows and the report's diagrams. */
+static void test_lm_probe_run(void)
+{
+    char text[9000], out[4200], p[4400];
+    snprintf(text, sizeof text,
+             "suite: lmprobe\nversion: 1\nseed: 3\ndefaults: {batch_size: 4, bootstrap: 100}\n"
+             "models:\n  - id: tiny\n    source: %s\n"
+             "datasets:\n  - {id: tl, path: tl.csv, header: true, columns: {text: text, label: "
+             "label}}\n"
+             "  - {id: bbq-age, path: bbq/data/Age.jsonl}\n"
+             "tasks:\n  - {id: probe, type: linear-probe, train_dataset: tl, dataset: tl, "
+             "experiments: 3, samples_per_label: 2}\n"
+             "  - id: zs\n    type: zero-shot-classification\n    dataset: tl\n"
+             "    template: \"Message: {text}\\nTopic:\"\n    labels:\n"
+             "      account: {verbalizer: \" account\"}\n      card: {verbalizer: \" card\"}\n"
+             "      transfer: {verbalizer: \" transfer\"}\n"
+             "  - {id: bbq, type: bbq, datasets: [bbq-age], limit: 12}\n",
+             test_src_path("tests/data/models/tiny-llama.gguf"));
+    const char *suite = write_tmp("lmprobe.yaml", text);
+    char suite_path[4200];
+    snprintf(suite_path, sizeof suite_path, "%s", suite);
+    tmp_path(out, sizeof out, "lmprobe");
+    char *e = NULL;
+    int rc = run_bb((const char *[]){"run", suite_path, "--data-dir", g_data, "--out", out,
+                                     "--force", "-q", NULL},
+                    &e);
+    if (!is_int(0, rc, "linear probe on a language model (tiny llama, pooled states): exit 0"))
+        diag("stderr: %s", e ? e : "");
+    free(e);
+    char *r = non_timing(out);
+    double acc = r ? csv_value(r, "probe", "accuracy") : NAN;
+    ok(acc >= 0 && acc <= 1, "language-model probe: accuracy in [0, 1] (%g)", acc);
+    ok(r && csv_value(r, "probe", "train_size") == 6, "language-model probe: 6 train rows");
+    snprintf(p, sizeof p, "%s/items/probe__tiny.csv", out);
+    char *items = test_slurp(p, NULL);
+    contains(items, "item_id,text,label,correct,prediction,confidence,correct_first",
+             "language-model probe: per-item file with the first experiment's confidence");
+    free(items);
+    /* the report's calibration paragraph and reliability diagram (its data file is written
+       with or without gnuplot): 10 bins whose counts add up to the 9 test items */
+    snprintf(p, sizeof p, "%s/report.md", out);
+    char *md = test_slurp(p, NULL);
+    contains(md, "Calibration: ECE = ", "report: the probe's calibration paragraph");
+    free(md);
+    snprintf(p, sizeof p, "%s/charts/calibration__probe__tiny.dat", out);
+    char *dat = test_slurp(p, NULL);
+    long total = 0;
+    int bins = 0;
+    for (const char *l = dat; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : "") {
+        double lo, hi;
+        long cnt;
+        if (*l != '#' && sscanf(l, "%lf\t%lf\t%ld", &lo, &hi, &cnt) == 3)
+            bins++, total += cnt;
+    }
+    ok(bins == 10 && total == 9, "reliability diagram data: %d bins holding %ld items (10, 9)",
+       bins, total);
+    free(dat);
+    /* zero-shot and BBQ on a language model: the ece row is the ECE of the per-item
+       confidence and correctness columns (the chart's input) */
+    ece_matches_items(out, r, "zs", "tiny", 9);
+    if (r && isnan(csv_value(r, "bbq", "ece")) && !(getenv("CI") && !strcmp(getenv("CI"), "true")))
+        skip("BBQ calibration: bbq/data/Age.jsonl not found (../shared/datasets)");
+    else
+        ece_matches_items(out, r, "bbq", "tiny", 12);
+    snprintf(p, sizeof p, "%s/report.md", out);
+    md = test_slurp(p, NULL);
+    contains(md, "charts/calibration__zs__tiny", "report: the zero-shot reliability diagram");
+    free(md);
+    free(r);
+}
+
+/* A model matrix split with --shard-by model: two language models (tiny llama and gpt2) x two
+   tasks, each shard loads one model and runs all of its tasks, and the merge equals the
+   unsharded run. */
+static void test_model_matrix(void)
+{
+    char text[9000], full[4200], sh[2][4200], merged[4200], p[4400], suite[4200];
+    snprintf(text, sizeof text,
+             "suite: matrix\nversion: 1\nseed: 5\ndefaults: {batch_size: 4, bootstrap: 50}\n"
+             "models:\n  - {id: llama, source: %s}\n",
+             test_src_path("tests/data/models/tiny-llama.gguf"));
+    snprintf(text + strlen(text), sizeof text - strlen(text),
+             "  - {id: gpt2, source: %s}\n"
+             "datasets:\n  - {id: tl, path: tl.csv, header: true, columns: {text: text, label: "
+             "label}}\n"
+             "tasks:\n  - {id: probe, type: linear-probe, train_dataset: tl, dataset: tl, "
+             "experiments: 2, samples_per_label: 2}\n"
+             "  - id: zs\n    type: zero-shot-classification\n    dataset: tl\n"
+             "    template: \"Message: {text}\\nTopic:\"\n    labels:\n"
+             "      account: {verbalizer: \" account\"}\n      card: {verbalizer: \" card\"}\n"
+             "      transfer: {verbalizer: \" transfer\"}\n",
+             test_src_path("tests/data/models/tiny-gpt2.gguf"));
+    snprintf(suite, sizeof suite, "%s", write_tmp("matrix.yaml", text));
+    tmp_path(full, sizeof full, "matrix-full");
+    tmp_path(merged, sizeof merged, "matrix-merged");
+    int rc = run_bb((const char *[]){"run", suite, "--data-dir", g_data, "--out", full,
+                                     "--no-report", "--force", "-q", NULL},
+                    NULL);
+    for (int k = 0; k < 2 && !rc; k++) {
+        char name[32], shard[8];
+        snprintf(name, sizeof name, "matrix-shard%d", k);
+        snprintf(shard, sizeof shard, "%d/2", k);
+        tmp_path(sh[k], sizeof sh[k], name);
+        rc = run_bb((const char *[]){"run", suite, "--data-dir", g_data, "--out", sh[k], "--shard",
+                                     shard, "--shard-by", "model", "--no-report", "--force", "-q",
+                                     NULL},
+                    NULL);
+    }
+    if (!rc)
+        rc = run_bb((const char *[]){"merge", sh[1], sh[0], "--out", merged, "--no-report",
+                                     "--force", NULL},
+                    NULL);
+    is_int(0, rc, "model matrix (2 models x 2 tasks): unsharded, 2 shards by model, merge");
+    if (rc)
+        return;
+    /* shard 0 has model 0's jobs only, shard 1 model 1's */
+    bool split = same_file(sh[0], full, "items/probe__llama.csv") &&
+                 same_file(sh[0], full, "items/zs__llama.csv") &&
+                 same_file(sh[1], full, "items/probe__gpt2.csv") &&
+                 same_file(sh[1], full, "items/zs__gpt2.csv");
+    snprintf(p, sizeof p, "%s/items/probe__gpt2.csv", sh[0]);
+    FILE *f = fopen(p, "r");
+    snprintf(p, sizeof p, "%s/items/zs__llama.csv", sh[1]);
+    FILE *g = fopen(p, "r");
+    ok(split && !f && !g, "each shard ran every task of its one model and nothing else");
+    if (f)
+        fclose(f);
+    if (g)
+        fclose(g);
+    snprintf(p, sizeof p, "%s/manifest.json", sh[1]);
+    char *mf = test_slurp(p, NULL);
+    contains(mf, "\"by\": \"model\"", "shard manifest: by model");
+    free(mf);
+    char *a = non_timing(full), *b = non_timing(merged);
+    ok(a && b && !strcmp(a, b) && strstr(a, "\"gpt2\"") && strstr(a, "\"llama\""),
+       "model matrix merged by model equals the unsharded run (non-timing rows, both models)");
+    free(a);
+    free(b);
+    static const char *const files[] = {"items/probe__llama.csv", "items/zs__llama.csv",
+                                        "items/probe__gpt2.csv", "items/zs__gpt2.csv"};
+    bool same = true;
+    for (int i = 0; i < 4; i++)
+        same = same && same_file(full, merged, files[i]);
+    ok(same, "model matrix: the merged items/ equal the unsharded run's, byte for byte");
+}
+
+/* Zero-shot on an encoder: its ece row (confidence = softmax of the label cosines / 0.05) is
+   the ECE of the per-item confidence column. */
+static void test_encoder_zeroshot_ece(void)
+{
+    const char *text =
+        "suite: zs-enc\nversion: 1\nseed: 4\ndefaults: {batch_size: 8, bootstrap: 50}\n"
+        "models:\n  - {id: minilm, source: all-MiniLM-L6-v2}\n"
+        "datasets:\n  - {id: tl, path: tl.csv, header: true, columns: {text: text, label: label}}\n"
+        "tasks:\n  - id: zs\n    type: zero-shot-classification\n    dataset: tl\n"
+        "    labels:\n      account: {prompts: [\"A question about logging in to an account.\"]}\n"
+        "      card: {prompts: [\"A problem with a bank card.\"]}\n"
+        "      transfer: {prompts: [\"A question about a money transfer.\"]}\n";
+    char suite[4200], out[4200];
+    snprintf(suite, sizeof suite, "%s", write_tmp("zs-enc.yaml", text));
+    tmp_path(out, sizeof out, "zs-enc");
+    int rc = run_bb((const char *[]){"run", suite, "--data-dir", g_data, "--out", out,
+                                     "--no-report", "--force", "-q", NULL},
+                    NULL);
+    is_int(0, rc, "zero-shot on MiniLM: exit 0");
+    char *r = non_timing(out);
+    ece_matches_items(out, r, "zs", "minilm", 9);
+    free(r);
 }
 
 static void test_end_to_end(void)
@@ -613,9 +1012,15 @@ int main(void)
     test_suite_keys();
     test_shipped_suites();
     test_registry();
+    test_reliability();
+    test_compare_ece();
+    test_pooled();
     g_bin = getenv("BIASBENCH");
     if (!g_bin)
         g_bin = "./biasbench";
+    snprintf(g_data, sizeof g_data, "%s", test_src_path("tests/data/reach"));
+    test_lm_probe_run();
+    test_model_matrix();
     char mdir[4096];
     struct bb_error err = {0};
     if (bb_paths_find_model("all-MiniLM-L6-v2", mdir, sizeof mdir, &err) != BB_OK) {
@@ -626,6 +1031,7 @@ int main(void)
         snprintf(g_suite, sizeof g_suite, "%s", test_src_path("tests/data/reach/reach.yaml"));
         snprintf(g_data, sizeof g_data, "%s", test_src_path("tests/data/reach"));
         test_end_to_end();
+        test_encoder_zeroshot_ece();
     }
     return tap_failures() ? 1 : 0;
 }

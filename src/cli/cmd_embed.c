@@ -15,7 +15,8 @@
 static const char usage_text[] =
     "usage: biasbench embed [options] [TEXT...]\n\n"
     "Embed each TEXT (or each line of standard input, or a column of a CSV/TSV\n"
-    "file) with a sentence-embedding model and write one row per text.\n\n"
+    "file) with a sentence-embedding model and write one row per text (for a causal\n"
+    "language model: the mean over the text's tokens of its final hidden state).\n\n"
     BB_CLI_MODEL_HELP
     "  -i, --input FILE     read texts from a CSV (or .tsv) file ...\n"
     "  -c, --column COL     ... from this column: a header name or a 0-based index (default 0)\n"

@@ -393,7 +393,7 @@ static json_t *merge_manifest(const struct shard_in *in, size_t n, int argc, cha
             const json_t *have = json_array_get(models, k), *other = json_array_get(ms, k);
             if (json_is_null(json_object_get(have, "load_s")) &&
                 !json_is_null(json_object_get(other, "load_s")))
-                json_array_set(models, k, json_deep_copy(other));
+                json_array_set_new(models, k, json_deep_copy(other));
         }
         const json_t *ts = json_object_get(mi, "tasks");
         for (size_t k = 0; k < json_array_size(tasks) && k < json_array_size(ts); k++) {

@@ -228,8 +228,11 @@ enum bb_status bb_compare_lm(const struct bb_table *ta, const struct bb_table *t
     double dflt[MAXC] = {NAN, NAN, NAN, NAN, NAN, NAN};
     int nc = 0;
     bool acc = accuracy_metric(k, m, &acol, &filter);
+    bool ece = !strcmp(m, "ece"); /* any kind: recomputed from confidence and correctness */
     if (acc)
         cols[nc++] = acol;
+    else if (ece)
+        cols[nc++] = "confidence", cols[nc++] = "correct";
     else if (k == LM_PAIRS)
         cols[nc++] = "ll_more", cols[nc++] = "ll_less";
     else if (k == LM_STEREOSET)
@@ -264,7 +267,7 @@ enum bb_status bb_compare_lm(const struct bb_table *ta, const struct bb_table *t
         return BB_OK; /* the caller falls back */
     }
     struct bb_lm_bbq_item *items[2] = {NULL, NULL};
-    if (k == LM_BBQ && !acc)
+    if (k == LM_BBQ && !acc && !ece)
         for (int s = 0; s < 2; s++) {
             if (!(items[s] = malloc(j.n * sizeof *items[s]))) {
                 st = bb_fail(err, BB_E_NOMEM, "out of memory");
@@ -289,7 +292,8 @@ enum bb_status bb_compare_lm(const struct bb_table *ta, const struct bb_table *t
         }
         bb_compare_mcnemar(b, c, j.n, o->alpha, out); /* exact, with the CI it inverts */
     } else if (!st) {
-        struct sctx cb = {&j, 1, m, k, items[1]}, ca = {&j, 0, m, k, items[0]};
+        enum lm_kind sk = ece ? LM_CHOICE : k; /* LM_CHOICE's statistic is the ECE */
+        struct sctx cb = {&j, 1, m, sk, items[1]}, ca = {&j, 0, m, sk, items[0]};
         struct bb_error e2 = {0};
         enum bb_status bs = bb_stats_paired_bootstrap(&j.n, 1, stat, &cb, stat, &ca, &bo, &r, &e2);
         if (bs == BB_E_NOMEM)

@@ -1,4 +1,5 @@
-/* classify.c: classification metrics from label indices (classify.h). */
+/* classify.c: classification metrics from label indices, and reliability
+ * bins for calibration charts (classify.h). */
 #include "metrics/classify.h"
 
 #include <math.h>
@@ -44,4 +45,24 @@ double bb_class_macro_f1(const long *tp, const long *fp, const long *fn, size_t 
             s += f, m++;
     }
     return m ? s / (double)m : NAN;
+}
+
+void bb_class_reliability(const double *conf, const double *correct, const int *idx, size_t n,
+                          int n_bins, struct bb_class_bin *bins)
+{
+    for (int b = 0; b < n_bins; b++)
+        bins[b] = (struct bb_class_bin){0, 0, 0};
+    for (size_t i = 0; i < n; i++) {
+        size_t k = idx ? (size_t)idx[i] : i;
+        int b = (int)floor(conf[k] * n_bins);
+        b = b < 0 ? 0 : b >= n_bins ? n_bins - 1 : b;
+        bins[b].count++;
+        bins[b].conf += conf[k];
+        bins[b].acc += correct[k];
+    }
+    for (int b = 0; b < n_bins; b++) {
+        double c = (double)bins[b].count;
+        bins[b].conf = c > 0 ? bins[b].conf / c : NAN;
+        bins[b].acc = c > 0 ? bins[b].acc / c : NAN;
+    }
 }

@@ -53,8 +53,9 @@ static const struct bb_metric_info TABLE[] = {
      Q, HI, 1, "1", "0-1", "none", BOOT, BB_TEST_MCNEMAR, T(BBQ) | T(CHOICE)},
     {"ece",
      "expected calibration error: 10 equal-width bins of the confidence (largest softmax "
-     "probability over the choices), sum_b n_b / N x |acc_b - conf_b|",
-     Q, LO, 0, "0", "0-1", "none", BOOT, BB_TEST_RECOMPUTE, T(CHOICE) | T(LINEAR_PROBE)},
+     "probability over the labels, answers or choices), sum_b n_b / N x |acc_b - conf_b|",
+     Q, LO, 0, "0", "0-1", "none", BOOT, BB_TEST_RECOMPUTE,
+     T(ZERO_SHOT) | T(BBQ) | T(CHOICE) | T(LINEAR_PROBE)},
     /* ---- association (WEAT/SEAT) ---- */
     {"effect_size",
      "WEAT/SEAT effect size d = (mean_x s(x,A,B) - mean_y s(y,A,B)) / "
@@ -302,8 +303,25 @@ int bb_metric_task_type(const char *const *names, size_t n)
         if (m)
             set &= m->tasks, any = true;
     }
-    if (!any || !set || (set & (set - 1)))
+    if (!any || !set)
         return -1;
+    if (set & (set - 1)) { /* several: the one that has every metric only the candidates emit */
+        unsigned full = 0;
+        for (int ty = 0; ty < BB_SUITE_N_TASK_TYPES; ty++) {
+            bool all = (set >> ty) & 1u;
+            for (size_t k = 0; all && k < N_TABLE; k++)
+                if (((TABLE[k].tasks >> ty) & 1u) && !(TABLE[k].tasks & ~set)) {
+                    bool seen = false;
+                    for (size_t i = 0; i < n && !seen; i++)
+                        seen = !strcmp(names[i], TABLE[k].name);
+                    all = seen;
+                }
+            full |= all ? 1u << ty : 0;
+        }
+        set = full;
+        if (!set || (set & (set - 1)))
+            return -1;
+    }
     int t = 0;
     while (!(set & 1u))
         set >>= 1, t++;

@@ -61,8 +61,10 @@ enum bb_metric_test bb_metric_test_of(const char *name);
 const char *bb_metric_test_name(enum bb_metric_test t);
 /* The task type (enum bb_suite_task_type) whose metrics are exactly
  * consistent with the metric names given: the one type every known name's
- * task set contains; -1 when none or several. Names not in the table are
- * ignored. */
+ * task set contains; when several, the one of those that has every metric
+ * the table gives to those candidates alone (multiple-choice's accuracy,
+ * acc_norm and ece are all BBQ's too, but BBQ's s_amb is missing); -1 when
+ * none or several. Names not in the table are ignored. */
 int bb_metric_task_type(const char *const *names, size_t n);
 /* The table as Markdown (the section of docs/run-directory.md). */
 void bb_metric_write_md(FILE *fp);

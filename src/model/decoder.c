@@ -903,8 +903,29 @@ static enum bb_status kv_ensure(struct bb_lm *lm, int t_cap, struct bb_error *er
     return BB_OK;
 }
 
-enum bb_status bb_lm_step(struct bb_lm *lm, const int32_t *ids, int n, int n_past, int max_ctx,
-                          float *logits, int32_t *next, struct bb_error *err)
+enum bb_status bb_lm_hidden(struct bb_lm *lm, const int32_t *ids, int b, int t, float *h,
+                            struct bb_error *err)
+{
+    if (b < 1 || t < 1 || t > lm->hp.n_ctx)
+        return bb_fail(err, BB_E_INPUT, "a batch of %d sequences of %d tokens: expected at least "
+                       "one and at most the context length %d", b, t, lm->hp.n_ctx);
+    int n = b * t;
+    struct kv_view kv = {false, b, t, 0, t};
+    enum bb_status s = check_ids(lm, ids, (size_t)n, err);
+    if (!s)
+        s = scratch_ensure(lm, n, err);
+    if (!s)
+        s = upload_inputs(lm, ids, n, 0, t, err);
+    if (!s)
+        s = body(lm, n, &kv, err); // h (n, C)
+    if (!s)
+        s = bb_backend_download(lm->be, lm->s.h, 0, h, (size_t)n * (size_t)lm->hp.n_embd * 4, err);
+    return s;
+}
+
+/* The step path up to the final norm: n ids after n_past cached ones -> s.h (n, C). */
+static enum bb_status step_body(struct bb_lm *lm, const int32_t *ids, int n, int n_past,
+                                int max_ctx, struct bb_error *err)
 {
     if (max_ctx > lm->hp.n_ctx)
         max_ctx = lm->hp.n_ctx;
@@ -925,6 +946,21 @@ enum bb_status bb_lm_step(struct bb_lm *lm, const int32_t *ids, int n, int n_pas
         s = upload_inputs(lm, ids, n, n_past, n, err);
     if (!s)
         s = body(lm, n, &kv, err);
+    return s;
+}
+
+enum bb_status bb_lm_step_hidden(struct bb_lm *lm, const int32_t *ids, int n, int n_past,
+                                 int max_ctx, float *h, struct bb_error *err)
+{
+    enum bb_status s = step_body(lm, ids, n, n_past, max_ctx, err);
+    return s ? s : bb_backend_download(lm->be, lm->s.h, 0, h,
+                                       (size_t)n * (size_t)lm->hp.n_embd * 4, err);
+}
+
+enum bb_status bb_lm_step(struct bb_lm *lm, const int32_t *ids, int n, int n_past, int max_ctx,
+                          float *logits, int32_t *next, struct bb_error *err)
+{
+    enum bb_status s = step_body(lm, ids, n, n_past, max_ctx, err);
     int32_t none = -1, am = 0;
     struct lm_scratch *sc = &lm->s;
     if (!s)

@@ -109,10 +109,22 @@ const char *bb_lm_format(const struct bb_lm *lm); /* "gguf" or "safetensors" */
 enum bb_status bb_lm_score(struct bb_lm *lm, const int32_t *ids, const int32_t *tgt, int b, int t,
                            float *lp, int32_t *am, struct bb_error *err);
 
+/* Final hidden states (after the last norm) of b right-padded sequences,
+ * ids (b, t) -> h (b * t, n_embd) on the host. A position's state depends on
+ * the tokens before it only (causal attention), so padding after a sequence
+ * never changes its rows. */
+enum bb_status bb_lm_hidden(struct bb_lm *lm, const int32_t *ids, int b, int t, float *h,
+                            struct bb_error *err);
+
 /* Generation with a KV cache, one sequence: feed n ids at positions
  * n_past .. n_past+n-1 (n_past 0 starts over); the logits of the last one go
  * to logits (n_vocab floats) when not NULL, its argmax to *next. */
 enum bb_status bb_lm_step(struct bb_lm *lm, const int32_t *ids, int n, int n_past, int max_ctx,
                           float *logits, int32_t *next, struct bb_error *err);
+
+/* The step path's final hidden states of the n ids fed (as bb_lm_step feeds
+ * them, through the KV cache) -> h (n, n_embd) on the host; no logits. */
+enum bb_status bb_lm_step_hidden(struct bb_lm *lm, const int32_t *ids, int n, int n_past,
+                                 int max_ctx, float *h, struct bb_error *err);
 
 #endif

@@ -226,7 +226,7 @@ struct bb_rescache *bb_model_rescache(const struct bb_model *m, const char **ns)
 
 unsigned bb_model_caps(const struct bb_model *m)
 {
-    return m->lm ? BB_CAP_LOGLIK | BB_CAP_GENERATE : BB_CAP_EMBED;
+    return m->lm ? BB_CAP_LOGLIK | BB_CAP_GENERATE | BB_CAP_POOL : BB_CAP_EMBED;
 }
 
 const char *bb_model_kind(const struct bb_model *m)
@@ -236,8 +236,10 @@ const char *bb_model_kind(const struct bb_model *m)
 
 const char *bb_model_cap_verb(unsigned cap)
 {
-    return cap & BB_CAP_EMBED ? "embed text" : cap & BB_CAP_LOGLIK ? "score text"
-                                                                   : "generate text";
+    return cap & BB_CAP_EMBED     ? "embed text"
+           : cap & BB_CAP_LOGLIK  ? "score text"
+           : cap & BB_CAP_POOL    ? "pool hidden states"
+                                  : "generate text";
 }
 
 enum bb_status bb_model_require(const struct bb_model *m, unsigned caps, const char *model_id,
@@ -274,8 +276,15 @@ static enum bb_status host_ensure(struct bb_model *m, size_t n_tok, int b, struc
     return BB_OK;
 }
 
-/* Tokens of one sequence after truncation to max_seq: the first max_seq-1
- * and the last (the closing [SEP]), as the tokenizer's own truncation does. */
+/* What bb_model_embed_* needs: an encoder's embedding or a decoder's pooling. */
+static enum bb_status require_vectors(const struct bb_model *m, struct bb_error *err)
+{
+    return bb_model_require(m, m->lm ? BB_CAP_POOL : BB_CAP_EMBED, NULL, err);
+}
+
+/* Tokens of one sequence after truncation to max_seq: for an encoder the
+ * first max_seq-1 and the last (the closing [SEP]), as the tokenizer's own
+ * truncation does; for a decoder the first max_seq. */
 static int seq_len(const struct bb_model *m, const struct bb_encoding *e)
 {
     return e->n > m->max_seq ? m->max_seq : e->n;
@@ -289,7 +298,7 @@ static enum bb_status pack_one(struct bb_model *m, const struct bb_encoding *e, 
     if (len < 1)
         return bb_fail(err, BB_E_INPUT, "batch item %d: empty token sequence", i);
     for (int j = 0; j < len; j++) {
-        int32_t id = (j == len - 1 && e->n > len) ? e->ids[e->n - 1] : e->ids[j];
+        int32_t id = (!m->lm && j == len - 1 && e->n > len) ? e->ids[e->n - 1] : e->ids[j];
         if (id < 0 || id >= m->cfg.vocab_size)
             return bb_fail(err, BB_E_INPUT, "batch item %d: token id %d at position %d is "
                            "outside the vocabulary (0 .. %d)", i, id, j, m->cfg.vocab_size - 1);
@@ -301,10 +310,33 @@ static enum bb_status pack_one(struct bb_model *m, const struct bb_encoding *e, 
     return BB_OK;
 }
 
+/* A decoder's text vectors: the mean over each sequence's lengths[i] tokens
+ * of the final hidden state, ids (b, t) right-padded -> out (b, C). */
+static enum bb_status pool_batch(struct bb_model *m, int b, int t, float *out, struct bb_error *err)
+{
+    size_t C = (size_t)m->cfg.hidden_size;
+    float *h = malloc((size_t)b * (size_t)t * C * sizeof *h); // (b, t, C)
+    double *acc = malloc(C * sizeof *acc);                      // (C)
+    enum bb_status s = h && acc ? bb_lm_hidden(m->lm, m->ids, b, t, h, err)
+                                : bb_fail(err, BB_E_NOMEM, "out of memory for %d x %d hidden "
+                                          "states", b, t);
+    for (int i = 0; i < b && !s; i++) {
+        memset(acc, 0, C * sizeof *acc);
+        for (int j = 0; j < m->lengths[i]; j++)
+            for (size_t c = 0; c < C; c++)
+                acc[c] += h[((size_t)i * (size_t)t + (size_t)j) * C + c];
+        for (size_t c = 0; c < C; c++)
+            out[(size_t)i * C + c] = (float)(acc[c] / m->lengths[i]);
+    }
+    free(acc);
+    free(h);
+    return s;
+}
+
 enum bb_status bb_model_embed_batch(struct bb_model *m, const struct bb_encoding *encs, int b,
                                     float *out, struct bb_error *err)
 {
-    enum bb_status rs = bb_model_require(m, BB_CAP_EMBED, NULL, err);
+    enum bb_status rs = require_vectors(m, err);
     if (rs)
         return rs;
     if (b <= 0)
@@ -316,7 +348,9 @@ enum bb_status bb_model_embed_batch(struct bb_model *m, const struct bb_encoding
     enum bb_status s = host_ensure(m, (size_t)b * (size_t)t, b, err);
     for (int i = 0; i < b && !s; i++)
         s = pack_one(m, &encs[i], i, t, err);
-    if (!s)
+    if (!s && m->lm)
+        s = pool_batch(m, b, t, out, err); // (b, dim)
+    else if (!s)
         s = m->arch->forward(m->state, m->ids, m->lengths, b, t, out, err); // (b, dim)
     return s;
 }
@@ -443,7 +477,7 @@ enum bb_status bb_model_embed_texts_labeled(struct bb_model *m, const char *cons
 {
     if (batch_size < 1)
         return bb_fail(err, BB_E_USAGE, "batch size %d: expected at least 1", batch_size);
-    enum bb_status rs = bb_model_require(m, BB_CAP_EMBED, NULL, err);
+    enum bb_status rs = require_vectors(m, err);
     if (rs)
         return rs;
     if (n == 0)

@@ -27,8 +27,10 @@ const char *bb_model_arch(const struct bb_model *m); /* "bert", "mpnet" */
 const char *bb_model_dir(const struct bb_model *m);
 struct bb_tokenizer *bb_model_tokenizer(struct bb_model *m);
 double bb_model_load_seconds(const struct bb_model *m); /* load+upload time */
-/* Embed n texts -> out (n, dim), in input order. Sorts by token length and forms batches of at
-   most batch_size (length-bucketed padding), shows bb_progress on a TTY. */
+/* Embed n texts -> out (n, dim), in input order (a sentence encoder's
+   embedding, or a language model's mean-pooled final hidden states:
+   BB_CAP_POOL). Sorts by token length and forms batches of at most
+   batch_size (length-bucketed padding), shows bb_progress on a TTY. */
 enum bb_status bb_model_embed_texts(struct bb_model *m, const char *const *texts, size_t n,
                                     int batch_size, float *out, struct bb_error *err);
 /* The same, with `label` (e.g. "task/model") on the progress line. */
@@ -56,6 +58,11 @@ enum bb_model_cap {
     BB_CAP_EMBED = 1u << 0,    /* bb_model_embed_texts */
     BB_CAP_LOGLIK = 1u << 1,   /* bb_model_loglik, bb_model_token_logprobs */
     BB_CAP_GENERATE = 1u << 2, /* bb_model_generate */
+    /* A language model's text vector: bb_model_embed_texts returns the mean over
+       the text's tokens of the final hidden state (after the last norm). Not a
+       sentence embedding: tasks that compare texts by cosine still ask for
+       BB_CAP_EMBED; the linear probe takes either. */
+    BB_CAP_POOL = 1u << 3,
 };
 unsigned bb_model_caps(const struct bb_model *m);
 /* "sentence encoder" or "causal language model". */
@@ -65,7 +72,8 @@ const char *bb_model_kind(const struct bb_model *m);
  * the model's folder when NULL). */
 enum bb_status bb_model_require(const struct bb_model *m, unsigned caps, const char *model_id,
                                 struct bb_error *err);
-const char *bb_model_cap_verb(unsigned cap); /* "embed text", "score text", "generate text" */
+/* "embed text", "score text", "generate text", "pool hidden states" */
+const char *bb_model_cap_verb(unsigned cap);
 
 /* ---- likelihoods (BB_CAP_LOGLIK) ---------------------------------------------
  * lm-evaluation-harness semantics: the context is encoded alone, the whole

@@ -967,3 +967,39 @@ enum bb_status bb_plot_chart_refdots(struct bb_plot *p, const char *name,
     fputc('\n', c.g);
     return chart_finish(p, &c, name, err);
 }
+
+enum bb_status bb_plot_chart_reliability(struct bb_plot *p, const char *name, const char *title,
+                                         const char *xlabel, int n_bins, const long *count,
+                                         const double *conf, const double *acc,
+                                         struct bb_error *err)
+{
+    struct chart c;
+    enum bb_status st = chart_open(&c, err);
+    if (st)
+        return st;
+    fputs("# bin_low\tbin_high\tcount\tmean_confidence\taccuracy\n", c.d);
+    for (int b = 0; b < n_bins; b++) {
+        fprintf(c.d, "%.9g\t%.9g\t%ld\t", (double)b / n_bins, (double)(b + 1) / n_bins, count[b]);
+        num(c.d, conf[b]);
+        fputc('\t', c.d);
+        num(c.d, acc[b]);
+        fputc('\n', c.d);
+    }
+    header(c.g, name, title, 800, 640);
+    fputs("set xlabel ", c.g);
+    q(c.g, xlabel);
+    fputs("\nset ylabel 'accuracy in the bin'\n"
+          "set xrange [0:1]\nset yrange [0:1.1]\nset xtics 0.1\nset ytics 0.1\n"
+          "set grid xtics ytics lc rgb '#dddddd'\nset style fill solid 0.55 border rgb '#4c72b0'\n",
+          c.g);
+    fprintf(c.g,
+            "plot '%s.dat' using (($1 + $2) / 2):5:(($2 - $1) * 0.92) with boxes "
+            "lc rgb '#4c72b0' title 'accuracy of the bin', \\\n"
+            "     x with lines dt 2 lw 1.5 lc rgb '#555555' title 'perfect calibration', \\\n"
+            "     '%s.dat' using 4:5 with points pt 7 ps 1 lc rgb '#c44e52' "
+            "title 'mean confidence of the bin', \\\n"
+            "     '%s.dat' using (($1 + $2) / 2):($3 > 0 ? $5 + 0.035 : 1/0):(sprintf('%%d', $3)) "
+            "with labels font ',9' notitle\n",
+            name, name, name);
+    return chart_finish(p, &c, name, err);
+}

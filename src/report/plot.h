@@ -142,4 +142,13 @@ struct bb_plot_refdots {
 enum bb_status bb_plot_chart_refdots(struct bb_plot *p, const char *name,
                                      const struct bb_plot_refdots *r, struct bb_error *err);
 
+/* Reliability diagram (calibration): n_bins equal-width confidence bins of
+ * [0, 1], bin b with count[b] items, mean confidence conf[b] and accuracy
+ * acc[b] (NaN when empty): accuracy bars, the diagonal of perfect
+ * calibration, each bin's (confidence, accuracy) point and its count. */
+enum bb_status bb_plot_chart_reliability(struct bb_plot *p, const char *name, const char *title,
+                                         const char *xlabel, int n_bins, const long *count,
+                                         const double *conf, const double *acc,
+                                         struct bb_error *err);
+
 #endif

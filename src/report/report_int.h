@@ -79,5 +79,9 @@ enum bb_status bb_rep_section_repro(struct bb_rep *R, struct bb_error *err);
  * (all: every row; R->res holds the clean rows only). */
 enum bb_status bb_report_robustness(struct bb_rep *R, const struct bb_results *all,
                                     struct bb_error *err);
+/* Section 6, after a classification task's tables: its ECE and reliability
+   diagram (calibration_chart.c); nothing for other tasks. */
+enum bb_status bb_rep_calibration(struct bb_rep *R, const char *task, const char *model,
+                                  struct bb_error *err);
 
 #endif

@@ -154,6 +154,8 @@ enum bb_status bb_rep_section_analyses(struct bb_rep *R, struct bb_error *err)
                     S.idx[S.n++] = i;
             if (S.n)
                 st = one_task_model(R, &S, err);
+            if (S.n && !st)
+                st = bb_rep_calibration(R, S.task, S.model, err);
         }
 done:
     free(S.idx), free(S.used);

@@ -16,11 +16,14 @@
  *
  * Rows, overall and per category: accuracy (headline), acc_norm,
  * accuracy_ambig, accuracy_disambig, s_dis and s_amb (BBQ's bias scores, from
- * the acc predictions; lmbias.h), each with a bootstrap 95% CI over items.
+ * the acc predictions; lmbias.h) and ece (expected calibration error, 10
+ * equal-width bins, of the confidence: the predicted answer's softmax
+ * probability over the three answers' log-likelihoods), each with a
+ * bootstrap 95% CI over items.
  * The task's limit applies per dataset (file), so every category is kept.
  * Per item: item_id ("<dataset>/L<line>"), category, context_condition,
  * question_polarity, label, pred, pred_norm, unknown, biased, correct,
- * correct_norm, ll_ans0..2. */
+ * correct_norm, ll_ans0..2, confidence. */
 #include "tasks/task.h"
 
 #include <ctype.h>
@@ -51,6 +54,8 @@ struct bbq {
     struct bbq_item *it;
     struct bb_lm_bbq_item *m; /* (n) the metric view */
     const char **cat;
+    double *conf;             /* (n) the predicted answer's probability */
+    bool *right;              /* (n) */
 };
 
 static void fold(const char *s, char *out, size_t n)
@@ -175,6 +180,8 @@ static void bbq_free(struct bbq *b)
     free(b->it);
     free(b->m);
     free(b->cat);
+    free(b->conf);
+    free(b->right);
 }
 
 struct bstat {
@@ -188,6 +195,8 @@ static double st_bbq(const int *idx, size_t n, void *c)
 {
     struct bstat *s = c;
     const int *ix = bb_task_map_idx(s->sel, idx, n, s->buf);
+    if (s->which == 6)
+        return bb_lm_ece(s->b->conf, s->b->right, ix, n, 10);
     if (s->which == 1) { /* acc_norm */
         size_t ok = 0;
         for (size_t i = 0; i < n; i++)
@@ -217,15 +226,16 @@ static enum bb_status emit_group(struct bb_task_ctx *ctx, const char *group, con
     struct bb_lm_bbq full = bb_lm_bbq_scores(b->m, all, m);
     free(all);
     static const char *const names[] = {"accuracy", "acc_norm", "accuracy_ambig",
-                                        "accuracy_disambig", "s_dis", "s_amb"};
+                                        "accuracy_disambig", "s_dis", "s_amb", "ece"};
     enum bb_status st = BB_OK;
-    for (int k = 0; k < 6 && !st; k++) {
+    for (int k = 0; k < 7 && !st; k++) {
         char purpose[300];
         s.which = k;
-        bool bias = k >= 4;
+        bool bias = k == 4 || k == 5;
         long n = k == 2 ? full.n_ambig : k == 3 || k == 4 ? full.n_disambig : k == 5 ? full.n_ambig
                                                                                        : (long)m;
-        struct bb_task_row r = bb_task_row_make(names[k], NAN, n, bias ? BB_DIR_NONE : BB_DIR_HIGHER,
+        enum bb_direction dir = bias ? BB_DIR_NONE : k == 6 ? BB_DIR_LOWER : BB_DIR_HIGHER;
+        struct bb_task_row r = bb_task_row_make(names[k], NAN, n, dir,
                                                 bias ? BB_KIND_BIAS : BB_KIND_QUALITY);
         r.group = group;
         r.headline = !sel && k == 0;
@@ -275,8 +285,10 @@ static enum bb_status score(struct bb_task_ctx *ctx, struct bbq *b, struct bb_er
     char **cont = calloc(m, sizeof *cont);
     b->m = malloc(n * sizeof *b->m);
     b->cat = malloc(n * sizeof *b->cat);
+    b->conf = malloc(n * sizeof *b->conf);
+    b->right = malloc(n * sizeof *b->right);
     enum bb_status st = BB_OK;
-    if (!req || !res || !cont || !b->m || !b->cat)
+    if (!req || !res || !cont || !b->m || !b->cat || !b->conf || !b->right)
         st = bb_fail(err, BB_E_NOMEM, "out of memory for %zu requests", m);
     for (size_t i = 0; i < n && !st; i++)
         for (int k = 0; k < 3 && !st; k++) {
@@ -298,6 +310,10 @@ static enum bb_status score(struct bb_task_ctx *ctx, struct bbq *b, struct bb_er
         }
         it->m.pred = bb_lm_argmax(it->ll, 3);
         it->pred_norm = bb_lm_argmax_norm(it->ll, bytes, 3);
+        double p[3];
+        bb_lm_softmax(it->ll, 3, p);
+        b->conf[i] = p[it->m.pred];
+        b->right[i] = it->m.pred == it->m.label;
         b->m[i] = it->m;
         b->cat[i] = it->category;
     }
@@ -314,7 +330,7 @@ static enum bb_status write_items(struct bb_task_ctx *ctx, const struct bbq *b, 
     static const char *const cols[] = {"item_id", "category", "context_condition",
                                        "question_polarity", "label", "pred", "pred_norm", "unknown",
                                        "biased", "correct", "correct_norm", "ll_ans0", "ll_ans1",
-                                       "ll_ans2"};
+                                       "ll_ans2", "confidence"};
     struct bb_items *w = NULL;
     enum bb_status st = bb_items_open(ctx, NULL, cols, sizeof cols / sizeof *cols, &w, err);
     for (size_t i = 0; i < b->n && !st; i++) {
@@ -337,6 +353,7 @@ static enum bb_status write_items(struct bb_task_ctx *ctx, const struct bbq *b, 
         bb_items_int(w, it->pred_norm == it->m.label);
         for (int k = 0; k < 3; k++)
             bb_items_num(w, it->ll[k]);
+        bb_items_num(w, b->conf[i]);
         st = bb_items_end_row(w, err);
     }
     if (w && st)

@@ -1,6 +1,8 @@
-/* probe.c: the `linear-probe` task (transfer learning) for sentence encoders,
- * following MTEB's classification protocol (AbsTaskClassification with the
- * logReg evaluator): `experiments` runs (MTEB: 10); before each, the train
+/* probe.c: the `linear-probe` task (transfer learning) for sentence encoders
+ * and language models (whose text vector is the mean over the text's tokens
+ * of the final hidden state after the last norm: BB_CAP_POOL), following
+ * MTEB's classification protocol (AbsTaskClassification with the logReg
+ * evaluator): `experiments` runs (MTEB: 10); before each, the train
  * rows' index list is shuffled again (the permutation carries over between
  * runs, as MTEB's idxs does) and the first `samples_per_label` rows of each
  * label in that order are kept (MTEB: 8; 0 keeps every row); a multinomial
@@ -18,8 +20,10 @@
  * macro_f1_sd (sample standard deviation over experiments); ece (expected
  * calibration error of the regression's softmax confidence, 10 equal-width
  * bins as the multiple-choice task's, mean over experiments, bootstrap CI
- * over test items); train_size (rows per experiment). Per item: item_id, text, label, correct (fraction of
- * experiments that got it right), prediction (of the first experiment). */
+ * over test items); train_size (rows per experiment). Per item: item_id,
+ * text, label, correct (fraction of experiments that got it right),
+ * prediction, confidence (its probability) and correct_first (0/1), the last
+ * three of the first experiment (the report's reliability diagram). */
 #include "tasks/task.h"
 
 #include <math.h>
@@ -160,7 +164,9 @@ enum bb_status bb_task_linear_probe(struct bb_task_ctx *ctx, struct bb_error *er
     double *acc = NULL, *f1 = NULL, *conf = NULL;
     bool *right = NULL;
     long *scratch = NULL;
-    enum bb_status st = bb_task_require(ctx, BB_CAP_EMBED, err);
+    /* a sentence encoder's embeddings, or a language model's mean-pooled hidden states */
+    unsigned need = bb_model_caps(ctx->model) & BB_CAP_POOL ? BB_CAP_POOL : BB_CAP_EMBED;
+    enum bb_status st = bb_task_require(ctx, need, err);
     if (st || (st = bb_task_load_table(ctx, lp->train, &tr, err)) ||
         (st = bb_task_load_table(ctx, ctx->task->dataset, &te, err)))
         goto done;
@@ -309,10 +315,11 @@ enum bb_status bb_task_linear_probe(struct bb_task_ctx *ctx, struct bb_error *er
     if ((st = bb_task_emit(ctx, &row, err)))
         goto done;
     {
-        static const char *const cols[] = {"item_id", "text", "label", "correct", "prediction"};
+        static const char *const cols[] = {"item_id",    "text",       "label",        "correct",
+                                           "prediction", "confidence", "correct_first"};
         struct bb_items *w;
         char id[32];
-        if ((st = bb_items_open(ctx, NULL, cols, 5, &w, err)))
+        if ((st = bb_items_open(ctx, NULL, cols, 7, &w, err)))
             goto done;
         for (size_t i = 0; i < nte && !st; i++) {
             size_t ok = 0;
@@ -323,6 +330,8 @@ enum bb_status bb_task_linear_probe(struct bb_task_ctx *ctx, struct bb_error *er
             bb_items_str(w, tel[i]);
             bb_items_num(w, (double)ok / (double)E);
             bb_items_str(w, names[pred[i]]);
+            bb_items_num(w, conf[i]);
+            bb_items_int(w, right[i]);
             st = bb_items_end_row(w, err);
         }
         if (st)

@@ -42,7 +42,8 @@ static const struct bb_task_type_info table[BB_SUITE_N_TASK_TYPES] = {
     [BB_TASK_CLUSTERING] = {BB_TASK_CLUSTERING, "clustering", BB_CAP_EMBED, bb_task_clustering,
                             "Clustering",
                             "none (no CI; spread over k-means restarts)"},
-    [BB_TASK_LINEAR_PROBE] = {BB_TASK_LINEAR_PROBE, "linear-probe", BB_CAP_EMBED,
+    /* the linear probe: an encoder's embeddings or a language model's pooled hidden states */
+    [BB_TASK_LINEAR_PROBE] = {BB_TASK_LINEAR_PROBE, "linear-probe", 0,
                               bb_task_linear_probe, "Linear probe (transfer)",
                               "McNemar on per-item correctness (majority of experiments)"},
 };
@@ -89,6 +90,13 @@ bool bb_task_model_fits(const struct bb_suite_task *t, unsigned caps, char *why,
             return true;
         snprintf(why, n, "%s", embed ? "its labels have no prompts (encoders need them)"
                                : "it has no template with verbalizers (language models need them)");
+        return false;
+    }
+    if (t->type == BB_TASK_LINEAR_PROBE) {
+        if (caps & (BB_CAP_EMBED | BB_CAP_POOL))
+            return true;
+        snprintf(why, n, "a linear-probe task needs a model that can embed text or pool hidden "
+                 "states");
         return false;
     }
     if (t->type == BB_TASK_COUNTERFACTUAL) {

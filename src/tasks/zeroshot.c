@@ -4,9 +4,12 @@
  * largest cosine. Rows: accuracy (headline) and macro-F1 with bootstrap 95%
  * CIs; per class (group = label name) precision, recall, F1 and support;
  * the confusion matrix as rows metric=confusion, group "gold->pred",
- * value = count (n = the gold class's size); per group accuracy when the
- * dataset maps a `group` role. Per item: item_id, text, gold, pred, correct,
- * one cosine column per label (cos_<label>) and prob_<positive label> (softmax
+ * value = count (n = the gold class's size); ece (expected calibration error,
+ * 10 equal-width bins, of the confidence: the predicted label's probability,
+ * softmax over cosines / BB_LABEL_TEMPERATURE, or over log-likelihoods for a
+ * language model), with a bootstrap CI; per group accuracy when the dataset
+ * maps a `group` role. Per item: item_id, text, gold, pred, correct,
+ * confidence, one cosine column per label (cos_<label>) and prob_<positive label> (softmax
  * over cosines / BB_LABEL_TEMPERATURE) when the task names positive_label.
  *
  * Language models (a model that scores text but does not embed): the task's
@@ -24,6 +27,7 @@
 
 #include "core/log.h"
 #include "metrics/classify.h"
+#include "metrics/lmbias.h"
 #include "model/model.h"
 
 struct zs_data {
@@ -32,6 +36,8 @@ struct zs_data {
     int cls;                /* class for precision/recall/F1 */
     const size_t *sel;      /* item subset, NULL = all */
     long *tp, *fp, *fn;     /* scratch (n_labels) */
+    const double *conf;     /* (n) the predicted label's probability */
+    const bool *right;      /* (n) */
 };
 
 static size_t item(const struct zs_data *d, int i)
@@ -48,6 +54,12 @@ static double stat_accuracy(const int *idx, size_t n, void *ctx)
         ok += d->gold[k] == d->pred[k];
     }
     return n ? (double)ok / (double)n : NAN;
+}
+
+static double stat_ece(const int *idx, size_t n, void *ctx)
+{
+    const struct zs_data *d = ctx;
+    return bb_lm_ece(d->conf, d->right, idx, n, 10);
 }
 
 static void count(const int *idx, size_t n, struct zs_data *d)
@@ -194,11 +206,12 @@ static enum bb_status column_name(char **name, const char *prefix, const char *l
 
 static enum bb_status write_items(struct bb_task_ctx *ctx, const struct bb_table *t, int cg,
                                   const char **texts, const int *gold, const int *pred,
-                                  const double *cos, size_t n, bool lm, struct bb_error *err)
+                                  const double *cos, const double *conf, size_t n, bool lm,
+                                  struct bb_error *err)
 {
     const struct bb_suite_zero_shot *z = &ctx->task->u.zero_shot;
     size_t L = z->labels.n, nc = 0;
-    const char **cols = calloc(8 + L, sizeof *cols);
+    const char **cols = calloc(9 + L, sizeof *cols);
     char **names = calloc(L + 1, sizeof *names);
     struct bb_items *w = NULL;
     enum bb_status st = BB_OK;
@@ -209,7 +222,7 @@ static enum bb_status write_items(struct bb_task_ctx *ctx, const struct bb_table
         goto done;
     }
     cols[nc++] = "item_id", cols[nc++] = "text", cols[nc++] = "gold", cols[nc++] = "pred";
-    cols[nc++] = "correct";
+    cols[nc++] = "correct", cols[nc++] = "confidence";
     for (size_t l = 0; l < L && !st; l++)
         st = column_name(&names[l], lm ? "ll_" : "cos_", z->labels.v[l].name, &cols[nc++], err);
     if (!st && z->has_positive_label)
@@ -224,6 +237,7 @@ static enum bb_status write_items(struct bb_task_ctx *ctx, const struct bb_table
         bb_items_str(w, z->labels.v[gold[i]].name);
         bb_items_str(w, z->labels.v[pred[i]].name);
         bb_items_int(w, gold[i] == pred[i]);
+        bb_items_num(w, conf[i]);
         for (size_t l = 0; l < L; l++)
             bb_items_num(w, cos[i * L + l]);
         if (z->has_positive_label) {
@@ -253,7 +267,8 @@ enum bb_status bb_task_zeroshot(struct bb_task_ctx *ctx, struct bb_error *err)
     struct bb_table *t = NULL;
     const char **texts = NULL, **grp = NULL;
     int *gold = NULL, *pred = NULL, ct, cl, cg;
-    double *cos = NULL;
+    double *cos = NULL, *conf = NULL, *probs = NULL;
+    bool *right = NULL;
     float *emb = NULL, *lab = NULL;
     long *scratch = NULL;
     enum bb_status st = bb_task_load_table(ctx, ctx->task->dataset, &t, err);
@@ -278,7 +293,11 @@ enum bb_status bb_task_zeroshot(struct bb_task_ctx *ctx, struct bb_error *err)
     emb = malloc(n * (size_t)dim * sizeof *emb); // (n, dim)
     lab = malloc(nl * (size_t)dim * sizeof *lab); // (labels, dim)
     scratch = malloc(3 * nl * sizeof *scratch);
-    if (!texts || !grp || !gold || !pred || !cos || !emb || !lab || !scratch) {
+    conf = malloc(n * sizeof *conf);
+    right = malloc(n * sizeof *right);
+    probs = malloc(nl * sizeof *probs);
+    if (!texts || !grp || !gold || !pred || !cos || !emb || !lab || !scratch || !conf || !right ||
+        !probs) {
         st = bb_fail(err, BB_E_NOMEM, "out of memory for %zu texts", n);
         goto done;
     }
@@ -315,20 +334,28 @@ enum bb_status bb_task_zeroshot(struct bb_task_ctx *ctx, struct bb_error *err)
         if (!lm)
             bb_vec_cosines(emb + i * (size_t)dim, lab, nl, dim, cos + i * nl);
         pred[i] = (int)bb_vec_argmax(cos + i * nl, nl);
+        bb_vec_softmax(cos + i * nl, nl, lm ? 1.0 : BB_LABEL_TEMPERATURE, probs);
+        conf[i] = probs[pred[i]];
+        right[i] = pred[i] == gold[i];
         const char *g = cg >= 0 ? bb_table_get(t, i, cg) : NULL;
         grp[i] = g ? g : "";
     }
     struct zs_data d = {.gold = gold, .pred = pred, .n_labels = nl,
-                        .tp = scratch, .fp = scratch + nl, .fn = scratch + 2 * nl};
+                        .tp = scratch, .fp = scratch + nl, .fn = scratch + 2 * nl,
+                        .conf = conf, .right = right};
     st = emit(ctx, &d, "accuracy", NULL, n, stat_accuracy, true, err);
     if (!st)
         st = emit(ctx, &d, "macro_f1", NULL, n, stat_macro_f1, false, err);
+    if (!st) {
+        struct bb_task_row r = bb_task_row_make("ece", NAN, (long)n, BB_DIR_LOWER, BB_KIND_QUALITY);
+        st = bb_task_emit_boot(ctx, &r, n, stat_ece, &d, "ece/all", err);
+    }
     if (!st)
         st = emit_classes(ctx, &d, n, err);
     if (!st && cg >= 0)
         st = bb_task_each_group(ctx, grp, n, emit_group, &d, err); /* sorted groups */
     if (!st)
-        st = write_items(ctx, t, cg, texts, gold, pred, cos, n, lm, err);
+        st = write_items(ctx, t, cg, texts, gold, pred, cos, conf, n, lm, err);
 done:
     bb_table_free(t);
     free(texts);
@@ -336,6 +363,9 @@ done:
     free(gold);
     free(pred);
     free(cos);
+    free(conf);
+    free(right);
+    free(probs);
     free(emb);
     free(lab);
     free(scratch);
