@@ -15,7 +15,7 @@
 #include "model/config.h"
 #include "model/decoder.h"
 #include "model/model_int.h"
-#include "model/safetensors.h"
+#include "model/tensors.h"
 #include "core/paths.h"
 
 struct bb_model {
@@ -64,11 +64,11 @@ static enum bb_status load_weights(struct bb_model *m, struct bb_backend *be,
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/model.safetensors", m->dir);
-    struct bb_safetensors *st = NULL;
-    enum bb_status s = bb_safetensors_open(path, &st, err);
+    struct bb_tensor_source *src = NULL;
+    enum bb_status s = bb_tensors_open(path, &src, err);
     if (!s)
-        s = m->arch->load(&m->cfg, st, be, opts, &m->state, err);
-    bb_safetensors_close(st);
+        s = m->arch->load(&m->cfg, src, be, opts, &m->state, err);
+    bb_tensors_close(src);
     return s;
 }
 
