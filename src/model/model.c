@@ -259,27 +259,25 @@ static enum bb_status host_ensure(struct bb_model *m, size_t n_tok, int b, struc
     return BB_OK;
 }
 
-/* Tokens of one sequence after truncation to max_seq: the first max_seq-1
- * and the last (the closing [SEP]), as the tokenizer's own truncation does. */
+/* Tokens of one sequence after truncation to max_seq (bb_tokenizer_truncate). */
 static int seq_len(const struct bb_model *m, const struct bb_encoding *e)
 {
     return e->n > m->max_seq ? m->max_seq : e->n;
 }
 
+/* Row i of the padded batch (t): e cut to max_seq by the tokenizer, then padding. */
 static enum bb_status pack_one(struct bb_model *m, const struct bb_encoding *e, int i, int t,
                                struct bb_error *err)
 {
-    int len = seq_len(m, e);
     int32_t *row = m->ids + (size_t)i * (size_t)t; // (t)
-    if (len < 1)
+    if (e->n < 1)
         return bb_fail(err, BB_E_INPUT, "batch item %d: empty token sequence", i);
-    for (int j = 0; j < len; j++) {
-        int32_t id = (j == len - 1 && e->n > len) ? e->ids[e->n - 1] : e->ids[j];
-        if (id < 0 || id >= m->cfg.vocab_size)
+    int len = bb_tokenizer_truncate(m->tok, e->ids, e->n, m->max_seq, row);
+    for (int j = 0; j < len; j++)
+        if (row[j] < 0 || row[j] >= m->cfg.vocab_size)
             return bb_fail(err, BB_E_INPUT, "batch item %d: token id %d at position %d is "
-                           "outside the vocabulary (0 .. %d)", i, id, j, m->cfg.vocab_size - 1);
-        row[j] = id;
-    }
+                           "outside the vocabulary (0 .. %d)", i, row[j], j,
+                           m->cfg.vocab_size - 1);
     for (int j = len; j < t; j++)
         row[j] = m->pad_id;
     m->lengths[i] = len;
