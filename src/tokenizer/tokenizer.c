@@ -44,6 +44,14 @@ bool bb_tok_push(struct bb_encoding *enc, int32_t id)
     return true;
 }
 
+uint32_t bb_tok_hash(const char *s, size_t n) /* FNV-1a, folded to 32 bits */
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+    return (uint32_t)(h ^ (h >> 32));
+}
+
 struct bb_tokenizer *bb_tok_new(void)
 {
     struct bb_tokenizer *t = calloc(1, sizeof *t);
