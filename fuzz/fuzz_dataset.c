@@ -1,11 +1,11 @@
 /* fuzz_dataset.c: libFuzzer harness for the dataset reader (src/suite/dataset.c):
- * CSV, TSV, JSON Lines and whole JSON documents, plus the SEAT/WEAT and word
- * list loaders and the Python list splitter.
+ * CSV, TSV, JSON Lines and whole JSON documents, plus the SEAT/WEAT loader
+ * and the Python list splitter.
  *
  * Input: one option byte, then the file. The byte picks the format (bits 0-1:
  * csv, tsv, jsonl, json), header (bit 2), quoting off (bit 3), bad rows
  * skipped (bit 4), extra fields allowed (bit 5), a role -> column map (bit 6)
- * and, for json, also the SEAT / word-list loaders (bit 7). Every cell of a
+ * and, for json, also the SEAT loader (bit 7). Every cell of a
  * loaded table is read through every accessor. */
 #include <stdlib.h>
 #include <string.h>
@@ -83,13 +83,6 @@ BB_FUZZ_TARGET(dataset)
         bb_fuzz_confine(true);
         if (!bb_seat_load(path, &seat, &err))
             bb_seat_free(&seat);
-        struct bb_word_lists wl;
-        if (!bb_word_lists_load(path, &wl, &err)) {
-            if (wl.n)
-                bb_word_lists_get(&wl, wl.sets[0].name);
-            bb_word_lists_get(&wl, "flowers");
-            bb_word_lists_free(&wl);
-        }
         bb_fuzz_confine(false);
     }
     return 0;

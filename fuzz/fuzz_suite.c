@@ -1,4 +1,4 @@
-/* fuzz_suite.c: libFuzzer harness for the YAML suite reader (src/suite/suite.c).
+/* fuzz_suite.c: libFuzzer harness for the YAML suite reader (src/suite/suite.c, suite_yaml.c).
  *
  * Input: suite.yaml, then optional included files split on "\n#@@\n" and
  * written beside it as 1.yaml, 2.yaml, ... (so "include: [1.yaml]" reaches

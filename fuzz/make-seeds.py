@@ -39,7 +39,7 @@ put("suite", "include-cycle", b"include: 1.yaml\n" + SEP + b"include: suite.yaml
 put("suite", "include-outside", b"include: [/etc/passwd, ../x.yaml, /dev/stdin]\n")
 
 # ---- dataset: option byte (bits 0-1 format, 2 no header, 3 quoting off,
-# 4 skip bad rows, 5 extra fields, 6 column map, 7 seat/word lists) + file ----
+# 4 skip bad rows, 5 extra fields, 6 column map, 7 seat) + file ----
 FMT = {".csv": 0, ".tsv": 1, ".txt": 1, ".jsonl": 2, ".json": 3}
 files = sorted(glob.glob("tests/data/datasets/*") + glob.glob("tests/data/run/*.csv") +
                glob.glob("tests/data/run/*.tsv") + glob.glob("tests/data/bias/*.csv") +

@@ -36,7 +36,7 @@ st() {
   head -c "${3:-0}" /dev/zero >>"$T/$1/model.safetensors"
 }
 
-echo "1..35"
+echo "1..39"
 for c in "" devices tokenize embed fetch; do
   "$B" $c --help >"$T/out" 2>&1; rc=$?
   [ $rc = 0 ] && grep -q "^usage: biasbench" "$T/out"; ok $? "biasbench${c:+ $c} --help prints usage and exits 0"
@@ -98,4 +98,14 @@ expect 2 "$T/bad.csv" "malformed input CSV names the file" -- embed --model "$M"
 expect 2 "expected one model id" "fetch without an id" -- fetch
 BIASBENCH_CONNECT_TIMEOUT=3 HF_ENDPOINT=http://127.0.0.1:9 expect 2 "cannot reach" "fetch where the hub cannot be reached" -- fetch --dest "$T/fetched" org/model
 [ ! -e "$T/fetched" ]; ok $? "a failed fetch leaves no model folder"
+printf 'word,list\nrose,flowers\n' >"$T/src.csv"
+sum=$(sha256sum "$T/src.csv" | cut -c1-64)
+"$B" fetch --dest "$T/got/src.csv" --sha256 "$sum" "file://$T/src.csv" >"$T/out" 2>"$T/err"; rc=$?
+[ $rc = 0 ] && cmp -s "$T/src.csv" "$T/got/src.csv"; ok $? "fetch URL --sha256 downloads one file"
+bad=$(printf '%064d' 0)
+echo old >"$T/kept.csv"
+expect 2 "sha256 mismatch" "fetch URL with the wrong sha256" -- fetch --dest "$T/kept.csv" --sha256 "$bad" "file://$T/src.csv"
+[ "$(cat "$T/kept.csv")" = old ] && ! ls "$T"/kept.csv.part* >/dev/null 2>&1
+ok $? "a download that fails its checksum is discarded and FILE left as it was"
+expect 2 "a URL needs --dest FILE" "fetch URL without --dest" -- fetch "file://$T/src.csv"
 exit $((fails > 0))

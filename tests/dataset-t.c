@@ -312,16 +312,6 @@ static void test_seat_fixtures(void)
     is_int(BB_E_INPUT, st, "seat-bad fails");
     contains(err.msg, "seat-bad.jsonl: attr1.examples[1]: expected a non-empty string, found a number",
              "seat-bad message");
-    struct bb_word_lists wl;
-    st = bb_word_lists_load(test_src_path("tests/data/datasets/wordlists.json"), &wl, &err);
-    is_int(BB_OK, st, "word lists load");
-    if (st == BB_OK) {
-        is_int(2, (long long)wl.n, "2 lists");
-        const struct bb_word_set *ws = bb_word_lists_get(&wl, "insects");
-        is_int(3, ws ? (long long)ws->n : -1, "insects has 3");
-        ok(bb_word_lists_get(&wl, "nope") == NULL, "unknown list -> NULL");
-        bb_word_lists_free(&wl);
-    }
 }
 
 /* ---- the real shared datasets ---------------------------------------------------- */
@@ -457,17 +447,6 @@ static void test_shared_json(void)
         bb_seat_free(&st);
     } else {
         diag("%s", err.msg);
-    }
-    struct bb_word_lists wl;
-    if (!(path = shared("weat-wefe/WEAT.json")))
-        return;
-    rc = bb_word_lists_load(path, &wl, &err);
-    is_int(BB_OK, rc, "WEFE WEAT.json loads");
-    if (rc == BB_OK) {
-        is_int(30, (long long)wl.n, "WEFE: 30 lists");
-        const struct bb_word_set *ws = bb_word_lists_get(&wl, "flowers");
-        is_int(25, ws ? (long long)ws->n : -1, "WEFE flowers: 25 words");
-        bb_word_lists_free(&wl);
     }
 }
 

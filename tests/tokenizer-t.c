@@ -201,6 +201,16 @@ static void check_basics(struct bb_tokenizer *tok, const struct items *hard)
     bb_tokenizer_encode(tok, h, strlen(h), &enc, &err);
     ok(enc.n == 2 && enc.ids[0] == 101 && enc.ids[1] == 102, "max_len 2 -> [CLS] [SEP]");
     bb_tokenizer_set_max_len(tok, 256);
+    /* truncating an encoding made elsewhere: [SEP] kept when it closes it, else a plain cut */
+    static const int32_t six[] = {101, 7592, 1010, 2088, 999, 102}, raw[] = {7592, 1010, 2088};
+    int32_t cut[6] = {0};
+    int n = bb_tokenizer_truncate(tok, six, 6, 4, cut);
+    ok(n == 4 && cut[0] == 101 && cut[1] == 7592 && cut[2] == 1010 && cut[3] == 102,
+       "truncate 6 -> 4 keeps [CLS] w w and the closing [SEP] (%d ids, last %d)", n, cut[3]);
+    n = bb_tokenizer_truncate(tok, raw, 3, 2, cut);
+    ok(n == 2 && cut[0] == 7592 && cut[1] == 1010, "truncate without a closing [SEP]: first 2");
+    n = bb_tokenizer_truncate(tok, six, 6, 8, cut);
+    ok(n == 6 && cut[5] == 102 && cut[3] == 2088, "truncate to more than n copies all 6");
     static const char bad[] = "caf\xc3\xa9\xff\xfe \xe4\xb8";
     static const int32_t cafe[] = {101, 7668, 102};
     enum bb_status st = bb_tokenizer_encode(tok, bad, sizeof bad - 1, &enc, &err);

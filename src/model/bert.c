@@ -8,9 +8,9 @@
 #include <string.h>
 
 #include "model/config.h"
-#include "model/loader.h"
+#include "model/encoder.h"
 #include "model/model.h"
-#include "model/safetensors.h"
+#include "model/tensors.h"
 
 /* BERT is the plain encoder: nothing beyond what struct bb_encoder holds. */
 struct bert {
@@ -41,9 +41,9 @@ static enum bb_status load_embeddings(const struct bb_loader *L, struct bert *m,
 
 static void bert_free(void *state);
 
-static enum bb_status bert_load(const struct bb_model_config *cfg, struct bb_safetensors *st,
-                                struct bb_backend *be, const struct bb_model_opts *opts,
-                                void **state, struct bb_error *err)
+static enum bb_status bert_load(const struct bb_model_config *cfg,
+                                const struct bb_tensor_source *src, struct bb_backend *be,
+                                const struct bb_model_opts *opts, void **state, struct bb_error *err)
 {
     *state = NULL;
     struct bert *m = calloc(1, sizeof *m);
@@ -52,7 +52,7 @@ static enum bb_status bert_load(const struct bb_model_config *cfg, struct bb_saf
     m->e.cfg = *cfg;
     m->e.be = be;
     struct bb_loader L;
-    bb_loader_init(&L, st, be, cfg, opts, "bert.");
+    bb_loader_init(&L, src, be, cfg, opts, "bert.");
     enum bb_status s = load_embeddings(&L, m, err);
     if (!s)
         s = bb_encoder_load_layers(&m->e, &L, &bert_attn, err);

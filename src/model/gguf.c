@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#define GGUF_MAX_DIMS 4 /* ggml's GGML_MAX_DIMS */
+
 #define GGUF_MAGIC "GGUF"
 #define DEFAULT_ALIGNMENT 32u
 #define MIN_KV_BYTES 13u     /* key length (8), value type (4), a 1-byte value */
@@ -428,13 +430,13 @@ static enum bb_status read_tinfo(struct bb_gguf *g, struct rd *r, int i, struct 
         return bb_fail(err, BB_E_INPUT, "%s: tensor '%s': n_dims is past the end of the file "
                        "(truncated?)", r->file, name);
     uint32_t nd = rd_u32(r);
-    if (nd < 1 || nd > BB_TENSOR_MAX_DIMS)
+    if (nd < 1 || nd > GGUF_MAX_DIMS)
         return bb_fail(err, BB_E_INPUT, "%s: tensor '%s': n_dims %u (1 to %d expected)", r->file,
-                       name, nd, BB_TENSOR_MAX_DIMS);
+                       name, nd, GGUF_MAX_DIMS);
     if (!rd_has(r, 8ull * nd + 12))
         return bb_fail(err, BB_E_INPUT, "%s: tensor '%s': dimensions, type and offset run past "
                        "the end of the file (truncated?)", r->file, name);
-    uint64_t ne[BB_TENSOR_MAX_DIMS];
+    uint64_t ne[GGUF_MAX_DIMS];
     for (uint32_t d = 0; d < nd; d++)
         ne[d] = rd_u64(r);
     ti->ggml_type = rd_u32(r);

@@ -16,7 +16,7 @@
 #include "model/config.h"
 #include "model/decoder.h"
 #include "model/model_int.h"
-#include "model/safetensors.h"
+#include "model/tensors.h"
 #include "core/paths.h"
 
 struct bb_model {
@@ -67,11 +67,11 @@ static enum bb_status load_weights(struct bb_model *m, struct bb_backend *be,
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/model.safetensors", m->dir);
-    struct bb_safetensors *st = NULL;
-    enum bb_status s = bb_safetensors_open(path, &st, err);
+    struct bb_tensor_source *src = NULL;
+    enum bb_status s = bb_tensors_open(path, &src, err);
     if (!s)
-        s = m->arch->load(&m->cfg, st, be, opts, &m->state, err);
-    bb_safetensors_close(st);
+        s = m->arch->load(&m->cfg, src, be, opts, &m->state, err);
+    bb_tensors_close(src);
     return s;
 }
 
@@ -282,28 +282,25 @@ static enum bb_status require_vectors(const struct bb_model *m, struct bb_error 
     return bb_model_require(m, m->lm ? BB_CAP_POOL : BB_CAP_EMBED, NULL, err);
 }
 
-/* Tokens of one sequence after truncation to max_seq: for an encoder the
- * first max_seq-1 and the last (the closing [SEP]), as the tokenizer's own
- * truncation does; for a decoder the first max_seq. */
+/* Tokens of one sequence after truncation to max_seq (bb_tokenizer_truncate). */
 static int seq_len(const struct bb_model *m, const struct bb_encoding *e)
 {
     return e->n > m->max_seq ? m->max_seq : e->n;
 }
 
+/* Row i of the padded batch (t): e cut to max_seq by the tokenizer, then padding. */
 static enum bb_status pack_one(struct bb_model *m, const struct bb_encoding *e, int i, int t,
                                struct bb_error *err)
 {
-    int len = seq_len(m, e);
     int32_t *row = m->ids + (size_t)i * (size_t)t; // (t)
-    if (len < 1)
+    if (e->n < 1)
         return bb_fail(err, BB_E_INPUT, "batch item %d: empty token sequence", i);
-    for (int j = 0; j < len; j++) {
-        int32_t id = (!m->lm && j == len - 1 && e->n > len) ? e->ids[e->n - 1] : e->ids[j];
-        if (id < 0 || id >= m->cfg.vocab_size)
+    int len = bb_tokenizer_truncate(m->tok, e->ids, e->n, m->max_seq, row);
+    for (int j = 0; j < len; j++)
+        if (row[j] < 0 || row[j] >= m->cfg.vocab_size)
             return bb_fail(err, BB_E_INPUT, "batch item %d: token id %d at position %d is "
-                           "outside the vocabulary (0 .. %d)", i, id, j, m->cfg.vocab_size - 1);
-        row[j] = id;
-    }
+                           "outside the vocabulary (0 .. %d)", i, row[j], j,
+                           m->cfg.vocab_size - 1);
     for (int j = len; j < t; j++)
         row[j] = m->pad_id;
     m->lengths[i] = len;

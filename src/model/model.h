@@ -131,13 +131,13 @@ enum bb_status bb_model_generate(struct bb_model *m, const int32_t *prompt, int 
 
 /* ---- internal to src/model: architecture entry points ------------------- */
 struct bb_model_config;
-struct bb_safetensors;
+struct bb_tensor_source;
 
 struct bb_arch {
     const char *name;       /* "bert" */
     const char *model_type; /* config.json model_type it serves */
     /* Check every tensor against cfg and upload the weights; *state is the arch's own. */
-    enum bb_status (*load)(const struct bb_model_config *cfg, struct bb_safetensors *st,
+    enum bb_status (*load)(const struct bb_model_config *cfg, const struct bb_tensor_source *src,
                            struct bb_backend *be, const struct bb_model_opts *opts, void **state,
                            struct bb_error *err);
     /* ids (b, t) int32 padded, lengths (b) in 1..t -> out (b, dim) on the host. */

@@ -11,9 +11,9 @@
 #include <string.h>
 
 #include "model/config.h"
-#include "model/loader.h"
+#include "model/encoder.h"
 #include "model/model.h"
-#include "model/safetensors.h"
+#include "model/tensors.h"
 
 /* transformers hard-codes these: MPNetEmbeddings.padding_idx = 1, and
  * MPNetEncoder.compute_position_bias buckets with its defaults whatever
@@ -100,9 +100,9 @@ static enum bb_status load_embeddings(const struct bb_loader *L, struct mpnet *m
 
 static void mpnet_free(void *state);
 
-static enum bb_status mpnet_load(const struct bb_model_config *cfg, struct bb_safetensors *st,
-                                 struct bb_backend *be, const struct bb_model_opts *opts,
-                                 void **state, struct bb_error *err)
+static enum bb_status mpnet_load(const struct bb_model_config *cfg,
+                                 const struct bb_tensor_source *src, struct bb_backend *be,
+                                 const struct bb_model_opts *opts, void **state, struct bb_error *err)
 {
     *state = NULL;
     struct mpnet *m = calloc(1, sizeof *m);
@@ -111,7 +111,7 @@ static enum bb_status mpnet_load(const struct bb_model_config *cfg, struct bb_sa
     m->e.cfg = *cfg;
     m->e.be = be;
     struct bb_loader L;
-    bb_loader_init(&L, st, be, cfg, opts, "mpnet.");
+    bb_loader_init(&L, src, be, cfg, opts, "mpnet.");
     enum bb_status s = load_embeddings(&L, m, err);
     if (!s)
         s = bb_encoder_load_layers(&m->e, &L, &mpnet_attn, err);

@@ -7,8 +7,8 @@
  * F8...) is still listed, with dtype BB_DTYPE_COUNT ("no biasbench dtype"),
  * numel, shape and bytes as in the file, so that inspect can count it and a
  * loader that asks for it refuses it by its dtype. A safetensors tensor of
- * rank 0 is listed as shape {1}; one of rank above 4 is refused at open
- * (BB_E_UNSUPPORTED). Tensor names are unique across shards; every name of an
+ * rank 0 is listed as shape {1}; one of rank above BB_TENSOR_MAX_DIMS is refused at
+ * open (BB_E_UNSUPPORTED). Tensor names are unique across shards; every name of an
  * index's weight_map must be in the shard it names. */
 #include "model/tensors.h"
 
@@ -120,6 +120,7 @@ static enum bb_status add_shard(struct st_source *s, struct bb_safetensors *st,
         y->name = x->name;
         if (!bb_st_dtype_to_bb(x->dtype, &y->dtype))
             y->dtype = BB_DTYPE_COUNT;
+        y->file_dtype = bb_st_dtype_name(x->dtype);
         y->ndim = x->ndim ? x->ndim : 1;
         y->shape[0] = 1;
         for (int d = 0; d < x->ndim; d++)

@@ -16,11 +16,12 @@
 #include "backend/backend.h"
 #include "core/status.h"
 
-#define BB_TENSOR_MAX_DIMS 4
+#define BB_TENSOR_MAX_DIMS 8 /* safetensors' own limit; a GGUF tensor has at most 4 */
 
 struct bb_tensor {
     const char *name;
-    enum bb_dtype dtype; /* float or ggml block type */
+    enum bb_dtype dtype; /* float or ggml block type; BB_DTYPE_COUNT: none of ours */
+    const char *file_dtype; /* the container's name for it ("I64"), for messages; may be NULL */
     int ndim;
     int64_t shape[BB_TENSOR_MAX_DIMS]; /* outermost first */
     int64_t numel;

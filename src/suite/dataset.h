@@ -1,7 +1,7 @@
 /* dataset.h: load evaluation datasets (CSV/TSV through libcsv, JSON Lines,
  * whole JSON documents) into a table of UTF-8 strings with named columns,
  * per-row source line numbers, a role -> column mapping, a bad-row policy and
- * the file's sha256; plus SEAT/WEAT word-set files and WEFE word lists.
+ * the file's sha256; plus SEAT/WEAT word-set files.
  *
  * A table cell is either missing (bb_table_get returns NULL: a JSON key absent
  * or null in that row) or a string. JSON cells: strings as they are, numbers
@@ -141,18 +141,5 @@ struct bb_seat_test {
 
 enum bb_status bb_seat_load(const char *path, struct bb_seat_test *out, struct bb_error *err);
 void bb_seat_free(struct bb_seat_test *t);
-
-/* WEFE-style word lists: one JSON object {list_name: [words], ...}, kept in
- * file order. */
-struct bb_word_lists {
-    struct bb_word_set *sets;
-    size_t n;
-};
-
-enum bb_status bb_word_lists_load(const char *path, struct bb_word_lists *out,
-                                  struct bb_error *err);
-/* The list called name, or NULL. */
-const struct bb_word_set *bb_word_lists_get(const struct bb_word_lists *wl, const char *name);
-void bb_word_lists_free(struct bb_word_lists *wl);
 
 #endif

@@ -78,14 +78,6 @@ struct bb_bpe {
 
 /* ---- tables ------------------------------------------------------------------- */
 
-static uint32_t hash_str(const char *s, size_t n)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
-    return (uint32_t)(h ^ (h >> 32));
-}
-
 static uint32_t hash_pair(uint64_t key)
 {
     key *= 0x9E3779B97F4A7C15ULL;
@@ -96,7 +88,7 @@ int32_t bb_bpe_token_id(const struct bb_bpe *b, const char *s, size_t n)
 {
     if (!b->vs)
         return -1;
-    for (uint32_t i = hash_str(s, n) & b->vmask;; i = (i + 1) & b->vmask) {
+    for (uint32_t i = bb_tok_hash(s, n) & b->vmask;; i = (i + 1) & b->vmask) {
         const struct vslot *sl = &b->vs[i];
         if (sl->id < 0)
             return -1;
@@ -116,7 +108,7 @@ static bool vocab_grow(struct bb_bpe *b)
     for (uint32_t i = 0; b->vs && i <= b->vmask; i++) {
         if (b->vs[i].id < 0)
             continue;
-        uint32_t j = hash_str(b->arena + b->vs[i].off, b->vs[i].len) & (size - 1);
+        uint32_t j = bb_tok_hash(b->arena + b->vs[i].off, b->vs[i].len) & (size - 1);
         while (vs[j].id >= 0)
             j = (j + 1) & (size - 1);
         vs[j] = b->vs[i];
@@ -166,7 +158,7 @@ enum bb_status bb_bpe_add_token(struct bb_bpe *b, const char *s, size_t n, int32
     }
     if ((!b->vs || 2 * (b->vused + 1) > b->vmask + 1) && !vocab_grow(b))
         return bb_fail(err, BB_E_NOMEM, "%s: out of memory for the vocabulary", what);
-    uint32_t i = hash_str(s, n) & b->vmask;
+    uint32_t i = bb_tok_hash(s, n) & b->vmask;
     for (; b->vs[i].id >= 0; i = (i + 1) & b->vmask)
         if (b->vs[i].len == n && !memcmp(b->arena + b->vs[i].off, s, n))
             break;

@@ -44,6 +44,8 @@ struct bb_tokenizer {
 /* A fresh tokenizer with every special id -1 (NULL when out of memory). */
 struct bb_tokenizer *bb_tok_new(void);
 bool bb_tok_push(struct bb_encoding *enc, int32_t id);
+/* Hash of n bytes for the vocabulary tables (open addressing in bpe.c, wordpiece.c). */
+uint32_t bb_tok_hash(const char *s, size_t n);
 
 /* WordPiece: tokenizer.json (given as text in buf, len; modified) or vocab.txt in dir. */
 enum bb_status bb_wordpiece_load(struct bb_tokenizer *t, const char *dir, struct bb_error *err);

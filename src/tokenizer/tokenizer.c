@@ -44,6 +44,14 @@ bool bb_tok_push(struct bb_encoding *enc, int32_t id)
     return true;
 }
 
+uint32_t bb_tok_hash(const char *s, size_t n) /* FNV-1a, folded to 32 bits */
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+    return (uint32_t)(h ^ (h >> 32));
+}
+
 struct bb_tokenizer *bb_tok_new(void)
 {
     struct bb_tokenizer *t = calloc(1, sizeof *t);
@@ -182,6 +190,26 @@ void bb_encoding_free(struct bb_encoding *enc)
     free(enc->ids);
     enc->ids = NULL;
     enc->n = enc->cap = 0;
+}
+
+/* ids (n) end with the k closing template specials */
+static bool ends_with_suffix(const struct bb_tokenizer *tok, const int32_t *ids, int n, int k)
+{
+    for (int i = 0; i < k; i++)
+        if (ids[n - k + i] != tok->suf[tok->n_suf - k + i])
+            return false;
+    return true;
+}
+
+int bb_tokenizer_truncate(const struct bb_tokenizer *tok, const int32_t *ids, int n, int max_len,
+                          int32_t *out)
+{
+    int len = n < max_len ? n : max_len, k = tok->n_suf < len ? tok->n_suf : len;
+    if (len < n && !ends_with_suffix(tok, ids, n, k))
+        k = 0;
+    memcpy(out, ids, (size_t)(len - k) * sizeof *out);              /* leading tokens */
+    memcpy(out + len - k, ids + n - k, (size_t)k * sizeof *out);    /* closing specials */
+    return len;
 }
 
 const char *bb_tokenizer_kind(const struct bb_tokenizer *tok) { return tok->ops->kind; }

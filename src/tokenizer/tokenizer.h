@@ -71,5 +71,11 @@ enum bb_status bb_tokenizer_decode(const struct bb_tokenizer *tok, const int32_t
                                    bool skip_special, char **out, size_t *out_len,
                                    struct bb_error *err);
 void bb_encoding_free(struct bb_encoding *enc);
+/* out (min(n, max_len)) = ids (n) cut to max_len tokens the way encode's truncation cuts: when
+   ids end with the closing template specials (WordPiece [SEP]), those are kept and the text
+   tokens before them shortened; otherwise the first max_len ids. Returns the length. For
+   encodings made elsewhere (latency batches, tests) that a model must fit to its length. */
+int bb_tokenizer_truncate(const struct bb_tokenizer *tok, const int32_t *ids, int n, int max_len,
+                          int32_t *out);
 
 #endif

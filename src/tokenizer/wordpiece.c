@@ -56,17 +56,9 @@ struct wordpiece {
 
 /* ---- vocabulary ------------------------------------------------------------ */
 
-static uint32_t hash_bytes(const char *s, size_t n)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
-    return (uint32_t)(h ^ (h >> 32));
-}
-
 static int32_t vocab_find(const struct wordpiece *t, const char *s, size_t n)
 {
-    for (uint32_t i = hash_bytes(s, n) & t->mask;; i = (i + 1) & t->mask) {
+    for (uint32_t i = bb_tok_hash(s, n) & t->mask;; i = (i + 1) & t->mask) {
         const struct vocab_slot *sl = &t->slots[i];
         if (sl->id < 0)
             return -1;
@@ -122,7 +114,7 @@ static bool vocab_grow(struct wordpiece *t)
     for (uint32_t i = 0; i <= t->mask; i++) {
         if (old[i].id < 0)
             continue;
-        uint32_t j = hash_bytes(t->arena + old[i].off, old[i].len) & (size - 1);
+        uint32_t j = bb_tok_hash(t->arena + old[i].off, old[i].len) & (size - 1);
         while (sl[j].id >= 0)
             j = (j + 1) & (size - 1);
         sl[j] = old[i];
@@ -142,7 +134,7 @@ static enum bb_status vocab_put(struct wordpiece *t, const char *s, size_t n, in
                        what, s, MAX_VOCAB_ID - 1, (int)id);
     if (2 * (t->used + 1) > t->mask + 1 && !vocab_grow(t))
         return bb_fail(err, BB_E_NOMEM, "%s: out of memory growing the vocabulary", what);
-    uint32_t i = hash_bytes(s, n) & t->mask;
+    uint32_t i = bb_tok_hash(s, n) & t->mask;
     while (t->slots[i].id >= 0) {
         struct vocab_slot *sl = &t->slots[i];
         if (sl->len == n && !memcmp(t->arena + sl->off, s, n)) {
