@@ -3,7 +3,7 @@
 apart from timings? (issue 7's check: `biasbench run suites/default.yaml`
 before and after a change.)
 
-results.csv: rows of kind timing are dropped. BASE may be in the format from
+results.csv: rows of kind timing are dropped, and the unit column. BASE may be in the format from
 before p_adjusted/adjust_method were columns: its adjusted-p rows
 (<metric>_p_<holm|bh>, p_<holm|bh>) are dropped from the comparison and
 checked to reappear, same text, as p_adjusted cells of NEW. NEW's two
@@ -19,8 +19,12 @@ OLD = re.compile(r'^(?:(.+)_)?p_(holm|bh)$')
 
 
 def lines(path):
+    """Header and rows, without the unit column (last, since issue 13): a
+    constant of the metric, so runs from before and after it compare."""
     with open(path, newline='') as f:
         ls = f.read().splitlines(keepends=True)
+    if ls and ls[0].rstrip('\n').endswith(',unit'):
+        ls = [l.rstrip('\n').rsplit(',', 1)[0] + '\n' for l in ls]
     return ls[0], ls[1:]
 
 

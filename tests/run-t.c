@@ -110,7 +110,8 @@ static char *non_timing(const char *dir)
     char *out = calloc(strlen(s) + 1, 1);
     for (char *line = strtok(s, "\n"); line; line = strtok(NULL, "\n")) {
         size_t len = strlen(line);
-        if (len >= 7 && !strcmp(line + len - 7, ",timing"))
+        /* kind is unquoted: ",timing" last, or ",timing," before the unit column */
+        if ((len >= 7 && !strcmp(line + len - 7, ",timing")) || strstr(line, ",timing,"))
             continue;
         strcat(out, line);
         strcat(out, "\n");
