@@ -554,8 +554,8 @@ static char *non_timing(const char *dir)
     char *out = calloc(strlen(s) + 1, 1);
     for (char *line = strtok(s, "\n"); line; line = strtok(NULL, "\n")) {
         size_t len = strlen(line);
-        if (len >= 7 && !strcmp(line + len - 7, ",timing"))
-            continue;
+        if ((len >= 7 && !strcmp(line + len - 7, ",timing")) || strstr(line, ",timing,"))
+            continue; /* kind is unquoted, before the unit column */
         strcat(out, line);
         strcat(out, "\n");
     }

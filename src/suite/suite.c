@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "suite/suite_yaml.h"
+#include "core/rescache.h"
 
 static const char *const task_type_names[] = {
     "similarity", "zero-shot-classification", "association", "counterfactual", "latency",
