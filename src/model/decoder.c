@@ -844,8 +844,10 @@ static enum bb_status check_ids(const struct bb_lm *lm, const int32_t *ids, size
     return BB_OK;
 }
 
-enum bb_status bb_lm_score(struct bb_lm *lm, const int32_t *ids, const int32_t *tgt, int b, int t,
-                           float *lp, int32_t *am, struct bb_error *err)
+/* The whole-sequence forward pass (no KV cache) of ids (b, t) up to the final
+ * norm: the hidden states are in lm->s.h (b * t, C) afterwards. */
+static enum bb_status forward_full(struct bb_lm *lm, const int32_t *ids, int b, int t,
+                                   struct bb_error *err)
 {
     if (b < 1 || t < 1 || t > lm->hp.n_ctx)
         return bb_fail(err, BB_E_INPUT, "a batch of %d sequences of %d tokens: expected at least "
@@ -859,6 +861,14 @@ enum bb_status bb_lm_score(struct bb_lm *lm, const int32_t *ids, const int32_t *
         s = upload_inputs(lm, ids, n, 0, t, err);
     if (!s)
         s = body(lm, n, &kv, err);
+    return s;
+}
+
+enum bb_status bb_lm_score(struct bb_lm *lm, const int32_t *ids, const int32_t *tgt, int b, int t,
+                           float *lp, int32_t *am, struct bb_error *err)
+{
+    int n = b * t;
+    enum bb_status s = forward_full(lm, ids, b, t, err);
     struct lm_scratch *sc = &lm->s;
     for (int r0 = 0; !s && r0 < n; r0 += sc->cap_logit) {
         int r = n - r0 < sc->cap_logit ? n - r0 : sc->cap_logit;
@@ -906,18 +916,8 @@ static enum bb_status kv_ensure(struct bb_lm *lm, int t_cap, struct bb_error *er
 enum bb_status bb_lm_hidden(struct bb_lm *lm, const int32_t *ids, int b, int t, float *h,
                             struct bb_error *err)
 {
-    if (b < 1 || t < 1 || t > lm->hp.n_ctx)
-        return bb_fail(err, BB_E_INPUT, "a batch of %d sequences of %d tokens: expected at least "
-                       "one and at most the context length %d", b, t, lm->hp.n_ctx);
     int n = b * t;
-    struct kv_view kv = {false, b, t, 0, t};
-    enum bb_status s = check_ids(lm, ids, (size_t)n, err);
-    if (!s)
-        s = scratch_ensure(lm, n, err);
-    if (!s)
-        s = upload_inputs(lm, ids, n, 0, t, err);
-    if (!s)
-        s = body(lm, n, &kv, err); // h (n, C)
+    enum bb_status s = forward_full(lm, ids, b, t, err); // h (n, C)
     if (!s)
         s = bb_backend_download(lm->be, lm->s.h, 0, h, (size_t)n * (size_t)lm->hp.n_embd * 4, err);
     return s;
