@@ -28,7 +28,7 @@ sed 's/"id": "m",/"id": "m", "source": "synthetic"}, {"id": "m2",/' "$G/base/man
 chmod -R u+w "$R"
 
 "$B" compare "$R" --models m,m2 --format csv >"$T/cmp.csv" 2>"$T/err"; rc=$?
-[ $rc = 0 ] && head -1 "$T/cmp.csv" | grep -q ',note,p_floor,verdict$'
+[ $rc = 0 ] && head -1 "$T/cmp.csv" | grep -q ',note,perturbation,p_floor,verdict$'
 ok $? "compare --format csv: p_floor and verdict columns (exit $rc)"
 [ $rc = 0 ] || sed 's/^/#   /' "$T/err"
 

@@ -1492,7 +1492,7 @@ static void write_csv(const struct bb_comparison *c, FILE *fp)
 {
     fputs("task,dataset,model_a,model_b,variant,group,metric,kind,higher_is_better,value_a,"
           "value_b,diff,diff_ci_low,diff_ci_high,p_value,p_bh,significant,method,n_paired,note,"
-          "p_floor,verdict,perturbation\n",
+          "perturbation,p_floor,verdict\n",
           fp);
     for (size_t i = 0; i < c->n; i++) {
         const struct bb_cmp *x = &c->v[i];
@@ -1509,12 +1509,12 @@ static void write_csv(const struct bb_comparison *c, FILE *fp)
         fprintf(fp, ",%ld,", x->n_paired);
         csv_str(fp, x->note);
         fputc(',', fp);
+        csv_str(fp, x->a->perturbation ? x->a->perturbation : "");
+        fputc(',', fp);
         num(fp, x->p_floor);
         char vd[160];
         fputc(',', fp);
         csv_str(fp, bb_cmp_verdict(x, c->alpha, vd, sizeof vd));
-        fputc(',', fp);
-        csv_str(fp, x->a->perturbation ? x->a->perturbation : "");
         fputc('\n', fp);
     }
 }
