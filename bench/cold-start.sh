@@ -54,7 +54,8 @@ for r in $(seq "$reps"); do
   rm -rf "$tmp/pocl" "$tmp/bb"
   mkdir -p "$tmp/pocl" "$tmp/bb"
   c=$(one "$@")
-  grep -o 'OpenCL program [^ ]* [a-z ]* in [0-9.]* s' "$tmp/log" >"$tmp/programs" || true
+  grep -oE 'OpenCL program [^ ]* [a-z ]* in [0-9.]* s( \([0-9.]* s CPU\))?' "$tmp/log" \
+    >"$tmp/programs" || true
   w=$(one "$@")
   echo "$c" >>"$tmp/cold"
   echo "$w" >>"$tmp/warm"
@@ -62,7 +63,9 @@ for r in $(seq "$reps"); do
 done
 echo "# per-program build times of the last cold run (biasbench -v -v):"
 sed 's/^/#   /' "$tmp/programs"
-awk '{s += $(NF - 1)} END {printf "#   programs together: %.3f s\n", s}' "$tmp/programs"
+# "... in W s" or "... in W s (C s CPU)" (the CPU figure from builds after this round)
+awk '{for (i = 1; i < NF; i++) if ($i == "in") w += $(i + 1); if ($NF == "CPU)") c += substr($(NF - 2), 2)}
+     END {printf "#   programs together: %.3f s wall, %.3f s CPU\n", w, c}' "$tmp/programs"
 echo "cold start median: $(cut -d' ' -f1 "$tmp/cold" | median) s wall, \
 $(cut -d' ' -f2 "$tmp/cold" | median) s cpu; warm start median: $(cut -d' ' -f1 "$tmp/warm" | median) s \
 wall, $(cut -d' ' -f2 "$tmp/warm" | median) s cpu"

@@ -113,8 +113,9 @@ bool bb_backend_supports(struct bb_backend *be, enum bb_op_kind op, enum bb_dtyp
 
 /* ---- creation ---- */
 struct bb_backend_opts {
-    const char *device;      /* OpenCL device selector: "auto", an index "0"/"1:0" (platform:device),
-                                or a case-insensitive substring of the device or platform name */
+    const char *device;      /* OpenCL device selector: "auto", an index "0"/"1:0"
+                                (platform:device), or a case-insensitive substring of the
+                                device or platform name */
     const char *kernel_dir;  /* NULL: $BIASBENCH_KERNEL_DIR, else the embedded kernels */
     const char *cache_dir;   /* program binary cache; NULL: the per-user cache, except on PoCL,
                                 which caches programs itself; "" disables */

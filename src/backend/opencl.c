@@ -1,8 +1,9 @@
 /* opencl.c: the OpenCL backend: platform/device selection, context and in-order queue, one
- * program per kernels/NAME.cl file built when a kernel of it is first needed (with an on-disk
- * binary cache, LRU-bounded), kernel-time profiling, zero-copy buffers on CPU devices, and the
- * non-GEMM ops (embed, layernorm, attention, pool). The GEMM is opencl_matmul.c's,
- * the decoder ops (rmsnorm, rope, attn_causal, ...) opencl_decoder.c's. */
+ * program per group of kernel files (the encoder's, the decoder's) built when a kernel of it
+ * is first needed (with an on-disk binary cache, LRU-bounded), kernel-time profiling,
+ * zero-copy buffers on CPU devices, and the non-GEMM ops (embed, layernorm, attention, pool).
+ * The GEMM is opencl_matmul.c's, the decoder ops (rmsnorm, rope, attn_causal, ...)
+ * opencl_decoder.c's. */
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -198,7 +199,8 @@ static int match_selector(const struct cl_dev *devs, int n, const char *sel)
         long i = strtol(sel, NULL, 10);
         return i < n ? (int)i : -1;
     }
-    if (colon && all_digits(sel, (size_t)(colon - sel)) && all_digits(colon + 1, strlen(colon + 1))) {
+    if (colon && all_digits(sel, (size_t)(colon - sel)) &&
+        all_digits(colon + 1, strlen(colon + 1))) {
         long p = strtol(sel, NULL, 10), d = strtol(colon + 1, NULL, 10);
         for (int i = 0; i < n; i++)
             if (devs[i].pi == p && devs[i].di == d)
@@ -280,26 +282,54 @@ static void fill_info(struct bb_device_info *info, cl_platform_id p, cl_device_i
     info->max_alloc = maxalloc;
 }
 
-/* ---- programs: one per kernel file, built on first use, binary-cached ----------------------
- * Each kernels/FILE.cl is its own program (common.cl, the files it needs, then FILE), built
- * the first time one of its kernels is asked for: an encoder never builds the decoder's
- * kernels, and a change to one file leaves the other files' cache entries valid. */
+/* ---- programs: one per group of kernel files, built on first use, binary-cached -----------
+ * The kernel files a model family launches are built together as one program (common.cl, then
+ * the files in the group's order), the first time one of their kernels is asked for: an
+ * encoder never builds the decoder's kernels, nor a decoder the encoder-only ones. Why groups
+ * and not one program per file or per kernel: PoCL preprocesses (for its cache key) and, when
+ * cold, parses its 0.9 MB opencl-c.h once per program, about 0.2 s of CPU per program cold and
+ * 0.03-0.07 s warm, while unused kernels of a program cost it little (it compiles a kernel's
+ * machine code at its first launch); see docs/performance.md. A file outside every group
+ * gets a program of its own. When a group fails to compile, its files are built one program
+ * each instead, so the error names the broken file and the other files' kernels still run. */
 
-#define MAX_PROGRAMS 16
+#define MAX_FILES 16
+#define MAX_GROUPS 4
+#define GROUP_FILES 6
 
-/* Kernel files that use another file's helpers, built together with it. */
+/* Kernel files that use another file's helpers, built together with it (in a file's own
+ * program; a group lists the helper file first). */
 static const char *const needs[][2] = {{"matmul_quant.cl", "matmul.cl"}};
 
+/* The groups: a kernel is built with the first group that has its file, or with a group
+ * already built that has it (GPT-2's LayerNorm comes with the decoder's program). */
+static const struct group_def {
+    const char *name;
+    const char *files[GROUP_FILES]; /* NULL-terminated when shorter */
+} groups[] = {
+    {"encoder", {"embed.cl", "layernorm.cl", "matmul.cl", "attention.cl", "pool.cl"}},
+    {"decoder", {"decoder.cl", "layernorm.cl", "matmul.cl", "matmul_quant.cl"}},
+};
+#define N_GROUPS ((int)(sizeof groups / sizeof groups[0]))
+
 struct cl_prog {
-    char file[64];   /* "attention.cl" */
-    char *own;       /* the file's own text (kernel lookup searches only this) */
-    char *src;       /* what is built: common.cl, needed files, the file, each after #line */
+    char name[64];   /* "encoder", or a file's "attention.cl" */
+    char *src;       /* what is built: common.cl, then the files, each after #line */
     cl_program prog; /* NULL until built */
+    bool failed;     /* its source did not compile (a group: build its files one by one) */
+};
+
+struct cl_file {
+    char name[64];     /* "attention.cl" */
+    char *own;         /* the file's own text (kernel lookup searches only this) */
+    bool in[MAX_GROUPS]; /* member of groups[g] */
 };
 
 struct progs {
-    int n;
-    struct cl_prog p[MAX_PROGRAMS];
+    int n;                          /* kernel files (common.cl aside) */
+    struct cl_file f[MAX_FILES];
+    struct cl_prog alone[MAX_FILES]; /* f[i] as a program of its own */
+    struct cl_prog group[MAX_GROUPS];
     char options[1024];
     char cdir[4096];   /* binary cache folder; "" disables it */
     char origin[4200]; /* where the sources came from, for messages */
@@ -371,22 +401,46 @@ static enum bb_status append_source(char **src, size_t *len, const char *name, c
     return BB_OK;
 }
 
-/* p->src = common.cl, the files p->file needs, then p->own. */
-static enum bb_status assemble(struct cl_prog *p, const char *dir, const char *common,
-                               struct bb_error *err)
+static int file_index(const struct progs *ps, const char *name)
 {
+    for (int i = 0; i < ps->n; i++)
+        if (!strcmp(ps->f[i].name, name))
+            return i;
+    return -1;
+}
+
+/* ps->alone[i].src = common.cl, the files f[i] needs, then f[i]. */
+static enum bb_status assemble_alone(struct progs *ps, int i, const char *common,
+                                     struct bb_error *err)
+{
+    struct cl_prog *p = &ps->alone[i];
     size_t len = 0;
+    snprintf(p->name, sizeof p->name, "%s", ps->f[i].name);
     enum bb_status st = append_source(&p->src, &len, "common.cl", common, err);
-    for (size_t i = 0; i < sizeof needs / sizeof needs[0] && !st; i++) {
-        if (strcmp(needs[i][0], p->file))
-            continue;
-        char *text;
-        if ((st = kernel_text(dir, needs[i][1], &text, err)) == BB_OK) {
-            st = append_source(&p->src, &len, needs[i][1], text, err);
-            free(text);
-        }
+    for (size_t k = 0; k < sizeof needs / sizeof needs[0] && !st; k++) {
+        int h = strcmp(needs[k][0], p->name) ? -1 : file_index(ps, needs[k][1]);
+        if (h >= 0)
+            st = append_source(&p->src, &len, ps->f[h].name, ps->f[h].own, err);
     }
-    return st ? st : append_source(&p->src, &len, p->file, p->own, err);
+    return st ? st : append_source(&p->src, &len, p->name, ps->f[i].own, err);
+}
+
+/* ps->group[g].src = common.cl, then the group's files that exist, in its order. */
+static enum bb_status assemble_group(struct progs *ps, int g, const char *common,
+                                     struct bb_error *err)
+{
+    struct cl_prog *p = &ps->group[g];
+    size_t len = 0;
+    snprintf(p->name, sizeof p->name, "%s", groups[g].name);
+    enum bb_status st = append_source(&p->src, &len, "common.cl", common, err);
+    for (int k = 0; k < GROUP_FILES && groups[g].files[k] && !st; k++) {
+        int i = file_index(ps, groups[g].files[k]);
+        if (i < 0)
+            continue;
+        ps->f[i].in[g] = true;
+        st = append_source(&p->src, &len, ps->f[i].name, ps->f[i].own, err);
+    }
+    return st;
 }
 
 /* Read every kernel file (no build yet): a missing file fails here, with BB_E_IO. */
@@ -397,16 +451,19 @@ static enum bb_status load_sources(struct progs *ps, const char *dir, struct bb_
     for (const struct bb_embedded_kernel *k = bb_embedded_kernels; k->name && !st; k++) {
         if (!strcmp(k->name, "common.cl"))
             continue;
-        if (ps->n == MAX_PROGRAMS || strlen(k->name) >= sizeof ps->p[0].file) {
+        if (ps->n == MAX_FILES || strlen(k->name) >= sizeof ps->f[0].name) {
             st = bb_fail(err, BB_E_INTERNAL, "too many kernel files (or name too long): %s",
                          k->name);
             break;
         }
-        struct cl_prog *p = &ps->p[ps->n++];
-        snprintf(p->file, sizeof p->file, "%s", k->name);
-        if ((st = kernel_text(dir, k->name, &p->own, err)) == BB_OK)
-            st = assemble(p, dir, common, err);
+        struct cl_file *f = &ps->f[ps->n++];
+        snprintf(f->name, sizeof f->name, "%s", k->name);
+        st = kernel_text(dir, k->name, &f->own, err);
     }
+    for (int i = 0; i < ps->n && !st; i++)
+        st = assemble_alone(ps, i, common, err);
+    for (int g = 0; g < N_GROUPS && g < MAX_GROUPS && !st; g++)
+        st = assemble_group(ps, g, common, err);
     free(common);
     if (!st && ps->n == 0)
         st = bb_fail(err, BB_E_INTERNAL, "no kernel sources are embedded");
@@ -428,7 +485,7 @@ static enum bb_status build_failed(struct bb_cl *cl, cl_program prog, cl_int rc,
         log[0] = '\0';
     bb_fail(err, BB_E_DEVICE,
             "OpenCL program build failed (%s, kernels from %s; failing file: %s); build log:\n%s",
-            bb_cl_error_name(rc), origin, p->file, log && log[0] ? log : "(empty)");
+            bb_cl_error_name(rc), origin, p->name, log && log[0] ? log : "(empty)");
     free(log);
     return BB_E_DEVICE;
 }
@@ -446,8 +503,9 @@ static enum bb_status build_from_source(struct bb_cl *cl, struct cl_prog *p, con
     rc = clBuildProgram(p->prog, 1, &cl->device, options, NULL, NULL);
     bb_fault_rc(BB_FAULT_CL_BUILD, __func__, &rc, CL_OUT_OF_HOST_MEMORY);
     enum bb_status st = BB_OK;
-    if (rc == CL_BUILD_PROGRAM_FAILURE || rc == CL_COMPILE_PROGRAM_FAILURE ||
-        rc == CL_INVALID_BUILD_OPTIONS)
+    p->failed = rc == CL_BUILD_PROGRAM_FAILURE || rc == CL_COMPILE_PROGRAM_FAILURE ||
+                rc == CL_INVALID_BUILD_OPTIONS;
+    if (p->failed)
         st = build_failed(cl, p->prog, rc, p, origin, err);
     else
         st = bb_cl_check(err, rc, "clBuildProgram");
@@ -474,7 +532,7 @@ static bool build_from_cache(struct bb_cl *cl, struct cl_prog *p, const char *di
     free(bin);
     if (rc == CL_SUCCESS && status == CL_SUCCESS)
         return true;
-    bb_warn("ignoring an unusable kernel binary for %s in %s (%s); rebuilding", p->file, dir,
+    bb_warn("ignoring an unusable kernel binary for %s in %s (%s); rebuilding", p->name, dir,
             bb_cl_error_name(rc != CL_SUCCESS ? rc : status));
     if (p->prog)
         clReleaseProgram(p->prog);
@@ -490,7 +548,7 @@ static void cache_store(struct cl_prog *p, const char *dir, uint64_t key)
     if (clGetProgramInfo(p->prog, CL_PROGRAM_BINARY_SIZES, sizeof len, &len, NULL) ||
         len == 0 || !(bin = malloc(len)) ||
         clGetProgramInfo(p->prog, CL_PROGRAM_BINARIES, sizeof bin, &bin, NULL)) {
-        bb_warn("kernel binary cache: the device gave no program binary for %s", p->file);
+        bb_warn("kernel binary cache: the device gave no program binary for %s", p->name);
     } else if (bb_cl_cache_store(dir, key, bin, len, &err) ||
                bb_cl_cache_trim(dir, bb_cl_cache_limit(), key, &err)) {
         bb_warn("kernel binary cache: %s", err.msg);
@@ -560,11 +618,19 @@ static enum bb_status programs_init(struct bb_cl *cl, const struct bb_backend_op
     return load_sources(ps, dir, err);
 }
 
-/* Build (or load from the cache) one file's program; time and outcome go to the device info. */
+static double thread_cpu(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts))
+        return 0.0;
+    return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
+/* Build (or load from the cache) one program; time and outcome go to the device info. */
 static enum bb_status program_build(struct bb_cl *cl, struct cl_prog *p, struct bb_error *err)
 {
     struct progs *ps = cl->progs;
-    double t0 = bb_now();
+    double t0 = bb_now(), c0 = thread_cpu();
     uint64_t key = cache_key(cl, p->src, ps->options);
     bool hit = ps->cdir[0] && build_from_cache(cl, p, ps->cdir, key);
     enum bb_status st = BB_OK;
@@ -581,7 +647,8 @@ static enum bb_status program_build(struct bb_cl *cl, struct cl_prog *p, struct 
     cl->cache_hit = ps->built == 0;
     cl->be->info.build_seconds = cl->build_seconds;
     cl->be->info.program_cached = cl->cache_hit;
-    bb_debug("OpenCL program %s %s in %.3f s", p->file, hit ? "loaded from cache" : "built", dt);
+    bb_debug("OpenCL program %s %s in %.3f s (%.3f s CPU)", p->name,
+             hit ? "loaded from cache" : "built", dt, thread_cpu() - c0);
     return BB_OK;
 }
 
@@ -598,30 +665,66 @@ static bool has_ident(const char *text, const char *name)
     return false;
 }
 
-/* The built program of the kernel file that defines kernel `name`. */
+/* The group program to build file i with: one already built that has it, else the first
+ * that has it and has not failed to compile; NULL: none (the file is built alone). */
+static struct cl_prog *group_of(struct progs *ps, int i)
+{
+    struct cl_prog *first = NULL;
+    for (int g = 0; g < N_GROUPS && g < MAX_GROUPS; g++) {
+        if (!ps->f[i].in[g])
+            continue;
+        if (ps->group[g].prog)
+            return &ps->group[g];
+        if (!first && !ps->group[g].failed)
+            first = &ps->group[g];
+    }
+    return first;
+}
+
+/* The built program that has kernel `name`: its file's group (built now if need be), or its
+ * file alone (a file outside every group, or one of a group that failed to compile). */
 static enum bb_status program_of(struct bb_cl *cl, const char *name, cl_program *out,
                                  struct bb_error *err)
 {
     struct progs *ps = cl->progs;
-    for (int i = 0; i < ps->n; i++) {
-        struct cl_prog *p = &ps->p[i];
-        if (!has_ident(p->own, name))
-            continue;
-        enum bb_status st = p->prog ? BB_OK : program_build(cl, p, err);
-        *out = p->prog;
+    int i = 0;
+    while (i < ps->n && !has_ident(ps->f[i].own, name))
+        i++;
+    if (i == ps->n)
+        return bb_fail(err, BB_E_INTERNAL, "no kernel file defines kernel %s", name);
+    struct cl_prog *p = ps->alone[i].prog ? &ps->alone[i] : group_of(ps, i);
+    enum bb_status st = p && !p->prog ? program_build(cl, p, err) : BB_OK;
+    if (p && p->failed && p != &ps->alone[i]) {
+        bb_warn("OpenCL program %s failed to compile; building its kernel files one program "
+                "each", p->name);
+        p = NULL;
+    } else if (st) {
         return st;
     }
-    return bb_fail(err, BB_E_INTERNAL, "no kernel file defines kernel %s", name);
+    if (!p) {
+        p = &ps->alone[i];
+        if (!p->prog && (st = program_build(cl, p, err)))
+            return st;
+    }
+    *out = p->prog;
+    return BB_OK;
+}
+
+static void program_free(struct cl_prog *p)
+{
+    if (p->prog)
+        clReleaseProgram(p->prog);
+    free(p->src);
 }
 
 static void programs_free(struct progs *ps)
 {
     for (int i = 0; ps && i < ps->n; i++) {
-        if (ps->p[i].prog)
-            clReleaseProgram(ps->p[i].prog);
-        free(ps->p[i].own);
-        free(ps->p[i].src);
+        program_free(&ps->alone[i]);
+        free(ps->f[i].own);
     }
+    for (int g = 0; ps && g < MAX_GROUPS; g++)
+        program_free(&ps->group[g]);
     free(ps);
 }
 
@@ -799,7 +902,8 @@ enum bb_status bb_cl_launch_at(struct bb_cl *cl, cl_kernel k, cl_uint dims, cons
         if (rc == CL_SUCCESS) {
             p->k[p->n] = k;
             /* GEMMs keep their weight's panel count; other kernels one row each */
-            p->g[p->n++] = dims > 1 && !strncmp(cl_kname(k, kn), "bb_matmul", 9) ? global[dims - 1] : 0;
+            bool gemm = dims > 1 && !strncmp(cl_kname(k, kn), "bb_matmul", 9);
+            p->g[p->n++] = gemm ? global[dims - 1] : 0;
         }
     } else {
         rc = clEnqueueNDRangeKernel(cl->queue, k, dims, offset, global, local, 0, NULL, NULL);
@@ -1069,8 +1173,10 @@ static void cl_free(struct bb_backend *be)
 {
     struct bb_cl *cl = bb_cl_of(be);
     if (cl) {
-        if (cl->queue)
-            clFinish(cl->queue);
+        cl_int rc = cl->queue ? clFinish(cl->queue) : CL_SUCCESS;
+        if (rc != CL_SUCCESS) /* teardown cannot fail: say so, then release all the same */
+            bb_warn("OpenCL: clFinish before freeing the backend failed: %s (%d)",
+                    bb_cl_error_name(rc), (int)rc);
         if (cl->prof) {
             struct prof *p = cl->prof;
             if (p->at_exit)

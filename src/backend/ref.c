@@ -398,9 +398,10 @@ static enum bb_status ref_attention(struct bb_backend *be, struct bb_buffer *qkv
     return BB_OK;
 }
 
-static enum bb_status ref_pool(struct bb_backend *be, struct bb_buffer *x, struct bb_buffer *lengths,
-                               struct bb_buffer *out, int b, int t, int c, enum bb_pool_mode mode,
-                               bool normalize, struct bb_error *err)
+static enum bb_status ref_pool(struct bb_backend *be, struct bb_buffer *x,
+                               struct bb_buffer *lengths, struct bb_buffer *out, int b, int t,
+                               int c, enum bb_pool_mode mode, bool normalize,
+                               struct bb_error *err)
 {
     (void)be;
     size_t bb = (size_t)b, tt = (size_t)t, cc = (size_t)c;
