@@ -508,8 +508,9 @@ static enum bb_status try_layernorm(struct bb_backend *be, struct bb_error *err)
     return st;
 }
 
-/* Programs are built per kernel file on first use: a broken file fails the first op that
- * needs it (with the build log), and the other files' ops still run. */
+/* Programs are built per group of kernel files on first use; a group that fails to compile is
+ * built one file at a time: a broken file fails the first op that needs it (with the build
+ * log, naming the file), and the other files' ops still run. */
 static void test_kernel_dir(void)
 {
     char good[4096], bad[4096];
@@ -585,7 +586,7 @@ static void find_entry(const char *dir, char *out, size_t n)
         closedir(d);
 }
 
-/* A backend on cache folder dir that has built layernorm.cl's program (the only one). */
+/* A backend on cache folder dir that has built the encoder's program (the only one). */
 static struct bb_backend *open_cached(const char *dir, const char *what)
 {
     struct bb_backend *be = NULL;
@@ -676,7 +677,7 @@ static void test_cache(void)
     bb_backend_free(be);
     find_entry(dir, entry, sizeof entry);
     ok(entry[0] != '\0', "a cache entry was written in %s", dir);
-    is_int(1, count_entries(dir), "one entry: only layernorm.cl's program was built");
+    is_int(1, count_entries(dir), "one entry: only the encoder's program was built");
 
     be = open_cached(dir, "warm cache");
     ok(be->info.program_cached, "second build loads the program from the cache");
@@ -708,24 +709,26 @@ static void test_cache(void)
     works(be, "after truncation");
     bb_backend_free(be);
 
-    /* a second program under a bound of 0 MiB evicts the first (the new one stays) */
+    /* a second program under a bound of 0 MiB evicts the first (the new one stays): RMSNorm
+     * is the decoder's program, LayerNorm the encoder's */
     setenv("BIASBENCH_KERNEL_CACHE_MB", "0", 1);
     be = open_cached(dir, "bounded cache");
     struct bb_error err = {0};
-    struct bb_buffer *x = NULL, *len = NULL, *out = NULL;
-    enum bb_status st = bb_buffer_alloc(be, 64, &x, &err);
-    st = st ? st : bb_buffer_alloc(be, 4, &len, &err);
-    st = st ? st : bb_buffer_alloc(be, 64, &out, &err);
-    int one = 1;
-    st = st ? st : bb_backend_upload(be, len, 0, &one, sizeof one, &err);
-    st = st ? st : bb_op_pool(be, x, len, out, 1, 1, 8, BB_POOL_CLS, false, &err);
+    struct bb_buffer *x = NULL, *g = NULL, *out = NULL;
+    float ones[16] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+    enum bb_status st = bb_buffer_alloc(be, sizeof ones, &x, &err);
+    st = st ? st : bb_buffer_alloc(be, sizeof ones, &g, &err);
+    st = st ? st : bb_buffer_alloc(be, sizeof ones, &out, &err);
+    st = st ? st : bb_backend_upload(be, x, 0, ones, sizeof ones, &err);
+    st = st ? st : bb_backend_upload(be, g, 0, ones, sizeof ones, &err);
+    st = st ? st : bb_op_rmsnorm(be, x, g, out, 1, 16, 1e-6f, &err);
     st = st ? st : bb_backend_sync(be, &err);
     unsetenv("BIASBENCH_KERNEL_CACHE_MB");
     ok(st == BB_OK && count_entries(dir) == 1 && !exists(entry),
-       "BIASBENCH_KERNEL_CACHE_MB=0: pool.cl's new entry evicted layernorm.cl's (%d left)",
-       count_entries(dir));
+       "BIASBENCH_KERNEL_CACHE_MB=0: the decoder program's new entry evicted the encoder "
+       "program's (%d left)%s%s", count_entries(dir), st ? ": " : "", st ? err.msg : "");
     bb_buffer_free(be, x);
-    bb_buffer_free(be, len);
+    bb_buffer_free(be, g);
     bb_buffer_free(be, out);
     bb_backend_free(be);
 }
