@@ -1,6 +1,7 @@
-/* cl_cache.h: the on-disk cache of built OpenCL program binaries (one entry per kernel file's
- * program), keyed by a hash of the source, build options and device/driver/platform identity,
- * and kept under a size bound by evicting the least recently used entries. */
+/* cl_cache.h: the on-disk cache of built OpenCL program binaries (one entry per program, a
+ * group of kernel files or one file), keyed by a hash of the source, build options and
+ * device/driver/platform identity, and kept under a size bound by evicting the least recently
+ * used entries. */
 #ifndef BB_CL_CACHE_H
 #define BB_CL_CACHE_H
 

@@ -18,7 +18,7 @@ struct bb_cl {
     cl_device_id device;
     cl_context ctx;
     cl_command_queue queue;   /* in-order; ops are enqueued without host syncs */
-    void *progs;              /* opencl.c's programs, one per kernel file, built on first use */
+    void *progs;              /* opencl.c's programs, one per kernel-file group, built on use */
     bool is_cpu;              /* CL_DEVICE_TYPE_CPU: zero-copy host buffers */
     double build_seconds;     /* program build (or binary load) time so far, all programs */
     bool cache_hit;           /* every program built so far came from the binary cache */
