@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include "backend/cl_cache.h"
@@ -21,6 +22,7 @@
 #include "core/paths.h"
 
 #define LOCAL_1D 64 /* fixed local size: PoCL compiles again for each new one */
+#define HUGE_PAGE (2u << 20) /* zero-copy buffers this large go on transparent huge pages */
 #define MAX_KERNELS 64
 
 /* ---- errors ----------------------------------------------------------- */
@@ -971,7 +973,16 @@ enum bb_status bb_cl_buffer_new(struct bb_cl *cl, size_t bytes, struct bb_buffer
     if (!b)
         return bb_fail(err, BB_E_NOMEM, "out of memory allocating a buffer");
     if (cl->is_cpu) { /* zero-copy: the device works on this host memory */
-        host = aligned_alloc(4096, alloc);
+        /* weights: 2 MiB pages where the kernel allows (THP "madvise"), 1/512 of the page
+         * faults of a start (MiniLM: about 22,000 fewer) and of the GEMMs' TLB misses */
+        bool huge = alloc >= HUGE_PAGE;
+        if (huge)
+            alloc = (alloc + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
+        host = aligned_alloc(huge ? HUGE_PAGE : 4096, alloc);
+#ifdef MADV_HUGEPAGE
+        if (host && huge)
+            madvise(host, alloc, MADV_HUGEPAGE); /* advice only: its failure changes nothing */
+#endif
         if (!host) {
             free(b);
             return bb_fail(err, BB_E_NOMEM, "cannot allocate %zu bytes of host memory", alloc);
