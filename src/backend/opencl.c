@@ -313,6 +313,7 @@ static const struct group_def {
     {"decoder", {"decoder.cl", "layernorm.cl", "matmul.cl", "matmul_quant.cl"}},
 };
 #define N_GROUPS ((int)(sizeof groups / sizeof groups[0]))
+_Static_assert(sizeof groups / sizeof groups[0] <= MAX_GROUPS, "raise MAX_GROUPS");
 
 struct cl_prog {
     char name[64];   /* "encoder", or a file's "attention.cl" */
@@ -464,7 +465,7 @@ static enum bb_status load_sources(struct progs *ps, const char *dir, struct bb_
     }
     for (int i = 0; i < ps->n && !st; i++)
         st = assemble_alone(ps, i, common, err);
-    for (int g = 0; g < N_GROUPS && g < MAX_GROUPS && !st; g++)
+    for (int g = 0; g < N_GROUPS && !st; g++)
         st = assemble_group(ps, g, common, err);
     free(common);
     if (!st && ps->n == 0)
@@ -672,7 +673,7 @@ static bool has_ident(const char *text, const char *name)
 static struct cl_prog *group_of(struct progs *ps, int i)
 {
     struct cl_prog *first = NULL;
-    for (int g = 0; g < N_GROUPS && g < MAX_GROUPS; g++) {
+    for (int g = 0; g < N_GROUPS; g++) {
         if (!ps->f[i].in[g])
             continue;
         if (ps->group[g].prog)
