@@ -2,7 +2,8 @@
  * the typed schema. suite_yaml.c reads the files into one merged node tree
  * with positions; here the tree is checked and converted into the typed
  * structs (scalars, fields, references by id, models, datasets, tasks per
- * type, gates), collecting every problem as a diagnostic; and the lookups. */
+ * type through their rows in task_schema.c, gates), collecting every problem
+ * as a diagnostic; and the lookups. */
 #include "suite.h"
 #include "suite/perturb.h"
 
@@ -903,7 +904,7 @@ static void conv_labels(struct ctx *c, const struct node *v, const char *path,
     }
 }
 
-/* ---- tasks: per type ---------------------------------------------------------------- */
+/* ---- tasks: per type (each ts_conv_TYPE is the conv of TYPE's row, task_schema.c) ---- */
 
 static const char *const similarity_roles[] = {"s1", "s2", "score", NULL};
 static const char *const zero_shot_roles[] = {"text", "label", NULL};
