@@ -20,57 +20,35 @@ static const char usage_text[] =
     BB_CLI_MODEL_HELP
     "      --prefix-token P bos, eos or none: the token put before each text (default:\n"
     "                       BOS if the model defines one, else EOS, as lm-evaluation-harness)\n"
-    "  -i, --input FILE     read texts from a CSV (or .tsv) file ...\n"
-    "  -c, --column COL     ... from this column: a header name or a 0-based index (default 0)\n"
-    "      --no-header      the input file has no header row\n"
-    "  -f, --format F       csv (default: text,position,id,piece,logprob) or json\n"
-    "  -o, --output FILE    write here (default standard output); written atomically\n";
+    BB_TEXTIO_HELP("text,position,id,piece,logprob");
 
 struct score_opts {
     struct bb_cli_model m;
-    const char *input, *column, *output, *prefix;
-    bool json, header;
+    struct bb_textio io;
+    const char *prefix;
 };
 
 static int parse(int argc, char **argv, struct score_opts *o, struct bb_error *err)
 {
     static const struct option longopts[] = {
-        {"help", no_argument, NULL, 'h'},        BB_CLI_MODEL_LONGOPTS,
-        {"input", required_argument, NULL, 'i'}, {"column", required_argument, NULL, 'c'},
-        {"no-header", no_argument, NULL, 'N'},   {"format", required_argument, NULL, 'f'},
-        {"output", required_argument, NULL, 'o'}, {"prefix-token", required_argument, NULL, 'P'},
-        {0}};
+        {"help", no_argument, NULL, 'h'}, BB_CLI_MODEL_LONGOPTS, BB_TEXTIO_LONGOPTS,
+        {"prefix-token", required_argument, NULL, 'P'}, {0}};
     int opt;
     enum bb_status st;
     optind = 1;
-    while ((opt = getopt_long(argc, argv, "hm:b:d:p:B:i:c:f:o:", longopts, NULL)) != -1) {
-        if (bb_cli_model_option(&o->m, opt, optarg, err, &st)) {
-            if (st)
-                return st;
-            continue;
-        }
+    while ((opt = bb_cli_getopt(argc, argv, "", longopts, &o->m, &o->io, err, &st)) != -1) {
         switch (opt) {
         case 'h': fputs(usage_text, stdout); exit(0);
-        case 'i': o->input = optarg; break;
-        case 'c': o->column = optarg; break;
-        case 'N': o->header = false; break;
-        case 'o': o->output = optarg; break;
         case 'P':
             if (strcmp(optarg, "bos") && strcmp(optarg, "eos") && strcmp(optarg, "none"))
                 return bb_fail(err, BB_E_USAGE, "--prefix-token: expected bos, eos or none, "
                                "found '%s'", optarg);
             o->prefix = optarg;
             break;
-        case 'f':
-            if (strcmp(optarg, "csv") && strcmp(optarg, "json"))
-                return bb_fail(err, BB_E_USAGE, "--format: expected 'csv' or 'json', found '%s'",
-                               optarg);
-            o->json = !strcmp(optarg, "json");
-            break;
         default: return bb_fail(err, BB_E_USAGE, "see 'biasbench score --help'");
         }
     }
-    return BB_OK;
+    return st;
 }
 
 /* The prefix token id, or -1 for none. */
@@ -212,8 +190,9 @@ static void print_summary(const struct bb_textlist *tl, const struct scored *r)
 
 int bb_cmd_score(int argc, char **argv)
 {
-    struct score_opts o = {.output = "-", .header = true};
+    struct score_opts o = {0};
     bb_cli_model_defaults(&o.m);
+    bb_textio_defaults(&o.io);
     struct bb_error err = {0};
     struct bb_textlist tl = {0};
     struct bb_backend *be = NULL;
@@ -222,18 +201,8 @@ int bb_cmd_score(int argc, char **argv)
     struct scored *r = NULL;
     int32_t prefix = -1;
     enum bb_status st = parse(argc, argv, &o, &err);
-    if (st)
-        goto done;
-    if (o.input) {
-        const char *dot = strrchr(o.input, '.');
-        char delim = dot && !strcmp(dot, ".tsv") ? '\t' : ',';
-        st = optind < argc ? bb_fail(&err, BB_E_USAGE, "give texts either as arguments or with "
-                                     "--input, not both")
-                           : bb_textlist_from_csv(&tl, o.input, o.column ? o.column : "0", delim,
-                                                  o.header, &err);
-    } else {
-        st = bb_textlist_from_args_or_stdin(&tl, argc - optind, argv + optind, &err);
-    }
+    if (!st)
+        st = bb_textio_read(&o.io, argc - optind, argv + optind, &tl, &err);
     if (st || (st = bb_cli_open_model(&o.m, &be, &model, &err)) ||
         (st = bb_model_require(model, BB_CAP_LOGLIK, o.m.model, &err)) ||
         (st = prefix_id(model, o.prefix, &prefix, &err)))
@@ -244,16 +213,16 @@ int bb_cmd_score(int argc, char **argv)
     }
     if ((st = tokenize(model, &tl, prefix, r, &err)) ||
         (st = score_all(model, tl.n, o.m.batch, r, &err)) ||
-        (st = bb_fileout_open(&fo, o.output, &err)))
+        (st = bb_fileout_open(&fo, o.io.output, &err)))
         goto done;
-    if (o.json)
+    if (o.io.json)
         write_json(fo.fp, model, &tl, r, o.m.model);
     else
         write_csv(fo.fp, model, &tl, r);
     if (!(st = bb_fileout_commit(&fo, &err)))
         print_summary(&tl, r);
     if (!st)
-        st = bb_cli_profile_finish(&o.m, be, o.output, &err);
+        st = bb_cli_profile_finish(&o.m, be, o.io.output, &err);
 done:
     bb_fileout_abort(&fo);
     for (size_t i = 0; r && i < tl.n; i++) {

@@ -3,6 +3,7 @@
 #ifndef BB_TEXTIN_H
 #define BB_TEXTIN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "core/status.h"
@@ -19,5 +20,32 @@ enum bb_status bb_textlist_from_args_or_stdin(struct bb_textlist *tl, int argc, 
 enum bb_status bb_textlist_from_csv(struct bb_textlist *tl, const char *path, const char *column,
                                     char delimiter, int header, struct bb_error *err);
 void bb_textlist_free(struct bb_textlist *tl);
+
+/* The text-in, table-out options of embed and score: where the texts come from
+ * and where the rows go. */
+struct bb_textio {
+    const char *input, *column, *output; /* --input FILE, --column COL, --output FILE */
+    bool json, header;                   /* --format json; false with --no-header */
+};
+void bb_textio_defaults(struct bb_textio *o);
+/* Handle one of these options (getopt's current opt/optarg); true if it was one. */
+bool bb_textio_option(struct bb_textio *o, int opt, const char *arg, struct bb_error *err,
+                      enum bb_status *st);
+/* The texts: the column of --input (a .tsv file is tab-separated), or the arguments left
+ * after the options, or the lines of stdin; --input and arguments together are an error. */
+enum bb_status bb_textio_read(const struct bb_textio *o, int argc, char **argv,
+                              struct bb_textlist *tl, struct bb_error *err);
+#define BB_TEXTIO_SHORTOPTS "i:c:f:o:"
+#define BB_TEXTIO_LONGOPTS \
+    {"input", required_argument, NULL, 'i'}, {"column", required_argument, NULL, 'c'}, \
+    {"no-header", no_argument, NULL, 'N'}, {"format", required_argument, NULL, 'f'}, \
+    {"output", required_argument, NULL, 'o'}
+/* The help lines; csv_columns says what a CSV row holds. */
+#define BB_TEXTIO_HELP(csv_columns) \
+    "  -i, --input FILE     read texts from a CSV (or .tsv) file ...\n" \
+    "  -c, --column COL     ... from this column: a header name or a 0-based index (default 0)\n" \
+    "      --no-header      the input file has no header row\n" \
+    "  -f, --format F       csv (default: " csv_columns ") or json\n" \
+    "  -o, --output FILE    write here (default standard output); written atomically\n"
 
 #endif

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "paths.h"
 
 #define BB_DEFAULT_CONNECT_TIMEOUT 15L
 #define BB_STALL_SECONDS           60L /* abort a transfer that moved no byte for this long */
@@ -555,17 +556,7 @@ enum bb_status bb_fetch_make_parents(const char *path, struct bb_error *err)
     if (!slash || slash == buf)
         return BB_OK;
     *slash = '\0';
-    for (char *p = buf + 1;; p++) {
-        if (*p != '/' && *p != '\0')
-            continue;
-        char c = *p;
-        *p = '\0';
-        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-            return bb_fail(err, BB_E_IO, "%s: cannot create folder: %s", buf, strerror(errno));
-        if (!c)
-            return BB_OK;
-        *p = '/';
-    }
+    return bb_path_mkdir_p(buf, err);
 }
 
 enum bb_status bb_download_file(const char *url, const char *dest, const char *expected_sha256,

@@ -118,25 +118,6 @@ static void utc_now(char *buf, size_t n, bool compact)
     strftime(buf, n, compact ? "%Y%m%dT%H%M%SZ" : "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static enum bb_status mkdir_p(const char *path, struct bb_error *err)
-{
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = 0;
-        if (mkdir(tmp, 0777) && errno != EEXIST)
-            return bb_fail(err, BB_E_IO, "%s: cannot create: %s", tmp, strerror(errno));
-        *p = '/';
-    }
-    if (mkdir(tmp, 0777) && errno != EEXIST)
-        return bb_fail(err, BB_E_IO, "%s: cannot create: %s", tmp, strerror(errno));
-    if (!bb_path_is_dir(tmp))
-        return bb_fail(err, BB_E_IO, "%s: exists and is not a folder", tmp);
-    return BB_OK;
-}
-
 static bool task_has_model(const struct bb_suite_task *t, const struct run_model *m)
 {
     if (m->is_adhoc)
@@ -976,7 +957,8 @@ static enum bb_status make_dir(struct run *R, struct bb_error *err)
     snprintf(mf, sizeof mf, "%s/manifest.json", R->dir);
     enum bb_status st;
     /* lock before looking: a run still writing DIR is refused, never interleaved */
-    if ((st = mkdir_p(R->dir, err)) || (st = bb_runlock_acquire(&R->lock, R->dir, err)))
+    if ((st = bb_path_mkdir_p(R->dir, err)) ||
+        (st = bb_runlock_acquire(&R->lock, R->dir, err)))
         return st;
     if (R->o->resume) /* resume.c checked that it holds an unfinished run; its files stay */
         return BB_OK;
