@@ -626,9 +626,11 @@ static enum bb_status load_model(struct run *R, struct run_model *rm, struct bb_
         return st;
     }
     if (R->rc && rm->sha256[0]) {
-        char ns[600];
+        char ns[1536];
         const struct bb_device_info *dev = bb_backend_info(R->be);
-        snprintf(ns, sizeof ns, "%s|%s|%s|%s|%s|%s|%s", bb_rescache_build_id(), rm->sha256,
+        /* kernels read from BIASBENCH_KERNEL_DIR: their hash, so an edited kernel misses */
+        snprintf(ns, sizeof ns, "%s%s%s|%s|%s|%s|%s|%s|%s", bb_rescache_build_id(),
+                 dev->kernel_sha256[0] ? "+kernels:" : "", dev->kernel_sha256, rm->sha256,
                  bb_model_arch(*out), R->backend_name, dev->name, dev->driver,
                  bb_suite_precision_name(s->precision));
         bb_model_set_rescache(*out, R->rc, ns);
@@ -1063,10 +1065,6 @@ static void open_cache(struct run *R)
     struct bb_error e = {0};
     if (R->o->no_cache || bb_rescache_off_by_env())
         return;
-    if (getenv("BIASBENCH_KERNEL_DIR") && *getenv("BIASBENCH_KERNEL_DIR")) {
-        bb_info("result cache off: BIASBENCH_KERNEL_DIR replaces the built-in kernels");
-        return;
-    }
     uint64_t max = R->o->cache_max; /* --cache-size, BIASBENCH_CACHE_MAX, the suite's, 1 GiB */
     const char *env = getenv("BIASBENCH_CACHE_MAX");
     if (!max && !(env && *env))
