@@ -71,18 +71,29 @@ static void make_vectors(void)
 }
 
 /* The numbers of an association result that its CI-less twin would differ in. */
-static bool assoc_same(const struct bb_assoc_result *a, const struct bb_assoc_result *b)
+static bool assoc_same(const void *x, const void *y)
 {
+    const struct bb_assoc_result *a = x, *b = y;
     return same(a->w.effect_size, b->w.effect_size) && same(a->ci_low, b->ci_low) &&
            same(a->ci_high, b->ci_high);
 }
 
-static enum bb_status assoc(struct bb_assoc_result *r, struct bb_error *err)
+static enum bb_status assoc(void *r, struct bb_error *err)
 {
     const size_t d = 3;
     struct bb_weat_sets s = {g_vec, g_vec + 4 * d, g_vec + 8 * d, g_vec + 11 * d, 4, 4, 3, 3, d};
     struct bb_assoc_opts o = {1000, 3, {50, 0.95, 7}};
     return bb_assoc_run(&s, &o, r, err);
+}
+
+static bool assoc_has_ci(const void *x)
+{
+    return !isnan(((const struct bb_assoc_result *)x)->ci_low);
+}
+
+static void assoc_free(void *r)
+{
+    bb_assoc_result_free(r);
 }
 
 /* Three sets of four sentences (two per group), gold labels of both kinds in each group. */
@@ -93,8 +104,9 @@ static const int CF_PRED[12] = {1, 1, 0, 0, 1, 1, 1, 0, 1, 0, 1, 0};
 static const int CF_LABEL[12] = {1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0};
 static const char *const CF_GROUPS[2] = {"g=a", "g=b"};
 
-static bool cf_same(const struct bb_cf_result *a, const struct bb_cf_result *b)
+static bool cf_same(const void *x, const void *y)
 {
+    const struct bb_cf_result *a = x, *b = y;
     bool eq = a->n_groups == b->n_groups && a->n_gaps == b->n_gaps && a->has_eo == b->has_eo &&
               same(a->dp.difference, b->dp.difference) && same(a->dp_diff_low, b->dp_diff_low) &&
               same(a->dp_diff_high, b->dp_diff_high) && same(a->dp_ratio_low, b->dp_ratio_low) &&
@@ -107,7 +119,7 @@ static bool cf_same(const struct bb_cf_result *a, const struct bb_cf_result *b)
     return eq;
 }
 
-static enum bb_status cf(struct bb_cf_result *r, struct bb_error *err)
+static enum bb_status cf(void *r, struct bb_error *err)
 {
     struct bb_cf_input in = {12, CF_SCORE, CF_SET, 3, CF_PRED, CF_LABEL};
     struct bb_cf_grouping g = {"g", 2, CF_GROUPS, CF_GID};
@@ -115,19 +127,33 @@ static enum bb_status cf(struct bb_cf_result *r, struct bb_error *err)
     return bb_cf_analyze(&in, &g, &o, r, err);
 }
 
-/* ---- the sweeps ----------------------------------------------------------------- */
-
-static bool says_memory(const char *msg)
+static bool cf_has_cis(const void *x)
 {
-    return strstr(msg, "memory") != NULL;
+    const struct bb_cf_result *r = x;
+    return r->has_eo && !isnan(r->eo_diff_low) && !isnan(r->dp_diff_low);
 }
 
-static void sweep_assoc(void)
+static void cf_free(void *r)
 {
-    struct bb_assoc_result clean, r;
+    bb_cf_result_free(r);
+}
+
+/* ---- the sweep ------------------------------------------------------------------ */
+
+struct subject {
+    const char *name;
+    enum bb_status (*run)(void *res, struct bb_error *err);
+    bool (*has_cis)(const void *res);           /* the clean run has the CIs at stake */
+    bool (*same)(const void *a, const void *b); /* two results agree */
+    void (*release)(void *res);
+};
+
+/* Run s cleanly into clean, then with its Kth allocation failing into res, K = 1, 2, ... */
+static void sweep(const struct subject *s, void *clean, void *res)
+{
     struct bb_error err = {0};
-    if (!ok(assoc(&clean, &err) == BB_OK && !isnan(clean.ci_low), "association, clean: %s",
-            err.msg[0] ? err.msg : "effect size and a CI"))
+    if (!ok(s->run(clean, &err) == BB_OK && s->has_cis(clean), "%s, clean: %s", s->name,
+            err.msg[0] ? err.msg : "every CI present"))
         return;
     unsigned long k, bad = 0, first_bad = 0;
     for (k = 1; k < 100000; k++) {
@@ -135,57 +161,33 @@ static void sweep_assoc(void)
         g_calls = 0;
         g_fail_at = k;
         g_armed = true;
-        enum bb_status st = assoc(&r, &e);
+        enum bb_status st = s->run(res, &e);
         g_armed = false;
         bool reached = g_calls >= k;
-        bool fine = st == BB_E_NOMEM ? says_memory(e.msg) : st == BB_OK && assoc_same(&clean, &r);
+        bool fine = st == BB_E_NOMEM ? strstr(e.msg, "memory") != NULL
+                                     : st == BB_OK && s->same(clean, res);
         if (st == BB_OK)
-            bb_assoc_result_free(&r);
+            s->release(res);
         if (!fine && !bad++)
             first_bad = k;
         if (!reached)
             break;
     }
-    ok(bad == 0, "association: each of its %lu allocations, failed, gives BB_E_NOMEM or the "
-       "clean result (%lu do neither, the first: allocation %lu)", k - 1, bad, first_bad);
-    bb_assoc_result_free(&clean);
-}
-
-static void sweep_cf(void)
-{
-    struct bb_cf_result clean, r;
-    struct bb_error err = {0};
-    if (!ok(cf(&clean, &err) == BB_OK && clean.has_eo && !isnan(clean.eo_diff_low) &&
-            !isnan(clean.dp_diff_low), "counterfactual, clean: %s",
-            err.msg[0] ? err.msg : "means, gaps, parity and equalized odds with CIs"))
-        return;
-    unsigned long k, bad = 0, first_bad = 0;
-    for (k = 1; k < 100000; k++) {
-        struct bb_error e = {0};
-        g_calls = 0;
-        g_fail_at = k;
-        g_armed = true;
-        enum bb_status st = cf(&r, &e);
-        g_armed = false;
-        bool reached = g_calls >= k;
-        bool fine = st == BB_E_NOMEM ? says_memory(e.msg) : st == BB_OK && cf_same(&clean, &r);
-        if (st == BB_OK)
-            bb_cf_result_free(&r);
-        if (!fine && !bad++)
-            first_bad = k;
-        if (!reached)
-            break;
-    }
-    ok(bad == 0, "counterfactual: each of its %lu allocations, failed, gives BB_E_NOMEM or the "
-       "clean result (%lu do neither, the first: allocation %lu)", k - 1, bad, first_bad);
-    bb_cf_result_free(&clean);
+    ok(bad == 0, "%s: each of its %lu allocations, failed, gives BB_E_NOMEM or the clean "
+       "result (%lu do neither, the first: allocation %lu)", s->name, k - 1, bad, first_bad);
+    s->release(clean);
 }
 
 int main(void)
 {
+    static const struct subject assoc_s = {"association", assoc, assoc_has_ci, assoc_same,
+                                           assoc_free};
+    static const struct subject cf_s = {"counterfactual", cf, cf_has_cis, cf_same, cf_free};
+    struct bb_assoc_result a0, a1;
+    struct bb_cf_result c0, c1;
     plan(4);
     make_vectors();
-    sweep_assoc();
-    sweep_cf();
+    sweep(&assoc_s, &a0, &a1);
+    sweep(&cf_s, &c0, &c1);
     return tap_failures() ? 1 : 0;
 }
