@@ -14,21 +14,11 @@ B=${BIASBENCH:-./biasbench}
 case $B in /*) ;; *) B=$PWD/$B ;; esac
 S=$(cd "${srcdir:-.}" && pwd)
 D=$S/tests/data/trust
-n=0
-fails=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fails=$((fails + 1)); fi; }
+. "$S/tests/tap.sh" # ok, expect; skip as below
 skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
 T=$(mktemp -d "${TMPDIR:-/tmp}/bb-trust-XXXXXX")
 trap 'rm -rf "$T"' EXIT
 export BIASBENCH_COLD_START=off
-
-# expect CODE SUBSTRING DESCRIPTION -- ARGS...: exit code and a stderr substring
-expect() {
-  code=$1 want=$2 what=$3; shift 4
-  "$B" "$@" >"$T/out" 2>"$T/err"; rc=$?
-  if [ "$rc" = "$code" ] && grep -qF -- "$want" "$T/err"; then ok 0 "$what (exit $rc)"
-  else ok 1 "$what"; echo "#   wanted exit $code and stderr containing: $want"; echo "#   got exit $rc:"; sed 's/^/#   /' "$T/err" | tail -5; fi
-}
 
 cache=${BIASBENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/biasbench}
 M=

@@ -20,12 +20,7 @@ static const char usage_text[] =
     BB_CLI_MODEL_HELP
     BB_TEXTIO_HELP("index,text,e0..eN");
 
-struct embed_opts {
-    struct bb_cli_model m;
-    struct bb_textio io;
-};
-
-static int parse(int argc, char **argv, struct embed_opts *o, struct bb_error *err)
+static int parse(int argc, char **argv, struct bb_textjob *o, struct bb_error *err)
 {
     static const struct option longopts[] = {
         {"help", no_argument, NULL, 'h'}, BB_CLI_MODEL_LONGOPTS, BB_TEXTIO_LONGOPTS, {0}};
@@ -76,40 +71,30 @@ static void write_json(FILE *fp, const struct bb_textlist *tl, const float *emb,
 
 int bb_cmd_embed(int argc, char **argv)
 {
-    struct embed_opts o;
-    bb_cli_model_defaults(&o.m);
-    bb_textio_defaults(&o.io);
+    struct bb_textjob j;
     struct bb_error err = {0};
-    struct bb_textlist tl = {0};
-    struct bb_backend *be = NULL;
-    struct bb_model *model = NULL;
-    struct bb_fileout fo = {0};
     float *emb = NULL;
-    enum bb_status st = parse(argc, argv, &o, &err);
-    if (st || (st = bb_textio_read(&o.io, argc - optind, argv + optind, &tl, &err)) ||
-        (st = bb_cli_open_model(&o.m, &be, &model, &err)))
+    bb_textjob_init(&j);
+    enum bb_status st = parse(argc, argv, &j, &err);
+    if (st || (st = bb_textjob_open(&j, argc, argv, &err)))
         goto done;
-    int dim = bb_model_dim(model);
-    emb = malloc(tl.n * (size_t)dim * sizeof *emb);
+    int dim = bb_model_dim(j.model);
+    emb = malloc(j.tl.n * (size_t)dim * sizeof *emb);
     if (!emb) {
-        st = bb_fail(&err, BB_E_NOMEM, "out of memory for %zu embeddings", tl.n);
+        st = bb_fail(&err, BB_E_NOMEM, "out of memory for %zu embeddings", j.tl.n);
         goto done;
     }
-    st = bb_model_embed_texts(model, (const char *const *)tl.items, tl.n, o.m.batch, emb, &err);
-    if (st || (st = bb_fileout_open(&fo, o.io.output, &err)))
+    st = bb_model_embed_texts(j.model, (const char *const *)j.tl.items, j.tl.n, j.m.batch, emb,
+                              &err);
+    if (st || (st = bb_fileout_open(&j.fo, j.io.output, &err)))
         goto done;
-    if (o.io.json)
-        write_json(fo.fp, &tl, emb, dim, o.m.model);
+    if (j.io.json)
+        write_json(j.fo.fp, &j.tl, emb, dim, j.m.model);
     else
-        write_csv(fo.fp, &tl, emb, dim);
-    st = bb_fileout_commit(&fo, &err);
-    if (!st)
-        st = bb_cli_profile_finish(&o.m, be, o.io.output, &err);
+        write_csv(j.fo.fp, &j.tl, emb, dim);
+    st = bb_textjob_finish(&j, &err);
 done:
-    bb_fileout_abort(&fo);
     free(emb);
-    bb_model_free(model);
-    bb_backend_free(be);
-    bb_textlist_free(&tl);
+    bb_textjob_free(&j);
     return st ? bb_cli_fail("embed", st, &err) : 0;
 }

@@ -23,8 +23,7 @@ static const char usage_text[] =
     BB_TEXTIO_HELP("text,position,id,piece,logprob");
 
 struct score_opts {
-    struct bb_cli_model m;
-    struct bb_textio io;
+    struct bb_textjob j;
     const char *prefix;
 };
 
@@ -36,7 +35,7 @@ static int parse(int argc, char **argv, struct score_opts *o, struct bb_error *e
     int opt;
     enum bb_status st;
     optind = 1;
-    while ((opt = bb_cli_getopt(argc, argv, "", longopts, &o->m, &o->io, err, &st)) != -1) {
+    while ((opt = bb_cli_getopt(argc, argv, "", longopts, &o->j.m, &o->j.io, err, &st)) != -1) {
         switch (opt) {
         case 'h': fputs(usage_text, stdout); exit(0);
         case 'P':
@@ -191,47 +190,36 @@ static void print_summary(const struct bb_textlist *tl, const struct scored *r)
 int bb_cmd_score(int argc, char **argv)
 {
     struct score_opts o = {0};
-    bb_cli_model_defaults(&o.m);
-    bb_textio_defaults(&o.io);
+    struct bb_textjob *j = &o.j;
     struct bb_error err = {0};
-    struct bb_textlist tl = {0};
-    struct bb_backend *be = NULL;
-    struct bb_model *model = NULL;
-    struct bb_fileout fo = {0};
     struct scored *r = NULL;
     int32_t prefix = -1;
+    bb_textjob_init(j);
     enum bb_status st = parse(argc, argv, &o, &err);
-    if (!st)
-        st = bb_textio_read(&o.io, argc - optind, argv + optind, &tl, &err);
-    if (st || (st = bb_cli_open_model(&o.m, &be, &model, &err)) ||
-        (st = bb_model_require(model, BB_CAP_LOGLIK, o.m.model, &err)) ||
-        (st = prefix_id(model, o.prefix, &prefix, &err)))
+    if (st || (st = bb_textjob_open(j, argc, argv, &err)) ||
+        (st = bb_model_require(j->model, BB_CAP_LOGLIK, j->m.model, &err)) ||
+        (st = prefix_id(j->model, o.prefix, &prefix, &err)))
         goto done;
-    if (!(r = calloc(tl.n ? tl.n : 1, sizeof *r))) {
-        st = bb_fail(&err, BB_E_NOMEM, "out of memory for %zu texts", tl.n);
+    if (!(r = calloc(j->tl.n ? j->tl.n : 1, sizeof *r))) {
+        st = bb_fail(&err, BB_E_NOMEM, "out of memory for %zu texts", j->tl.n);
         goto done;
     }
-    if ((st = tokenize(model, &tl, prefix, r, &err)) ||
-        (st = score_all(model, tl.n, o.m.batch, r, &err)) ||
-        (st = bb_fileout_open(&fo, o.io.output, &err)))
+    if ((st = tokenize(j->model, &j->tl, prefix, r, &err)) ||
+        (st = score_all(j->model, j->tl.n, j->m.batch, r, &err)) ||
+        (st = bb_fileout_open(&j->fo, j->io.output, &err)))
         goto done;
-    if (o.io.json)
-        write_json(fo.fp, model, &tl, r, o.m.model);
+    if (j->io.json)
+        write_json(j->fo.fp, j->model, &j->tl, r, j->m.model);
     else
-        write_csv(fo.fp, model, &tl, r);
-    if (!(st = bb_fileout_commit(&fo, &err)))
-        print_summary(&tl, r);
-    if (!st)
-        st = bb_cli_profile_finish(&o.m, be, o.io.output, &err);
+        write_csv(j->fo.fp, j->model, &j->tl, r);
+    if (!(st = bb_textjob_finish(j, &err)))
+        print_summary(&j->tl, r);
 done:
-    bb_fileout_abort(&fo);
-    for (size_t i = 0; r && i < tl.n; i++) {
+    for (size_t i = 0; r && i < j->tl.n; i++) {
         free(r[i].ids);
         free(r[i].lp);
     }
     free(r);
-    bb_model_free(model);
-    bb_backend_free(be);
-    bb_textlist_free(&tl);
+    bb_textjob_free(j);
     return st ? bb_cli_fail("score", st, &err) : 0;
 }

@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "cli.h"
+#include "core/fileout.h"
 #include "core/status.h"
 
 struct bb_textlist {
@@ -47,5 +49,23 @@ enum bb_status bb_textio_read(const struct bb_textio *o, int argc, char **argv,
     "      --no-header      the input file has no header row\n" \
     "  -f, --format F       csv (default: " csv_columns ") or json\n" \
     "  -o, --output FILE    write here (default standard output); written atomically\n"
+
+/* A command that runs a model over texts and writes one table (embed, score): its options,
+ * texts, backend, model and output file, released together. */
+struct bb_textjob {
+    struct bb_cli_model m;
+    struct bb_textio io;
+    struct bb_textlist tl;
+    struct bb_backend *be;
+    struct bb_model *model;
+    struct bb_fileout fo;
+};
+void bb_textjob_init(struct bb_textjob *j); /* the options' defaults, nothing open */
+/* After the options: the texts (bb_textio_read on the operands from optind on), the model. */
+enum bb_status bb_textjob_open(struct bb_textjob *j, int argc, char **argv,
+                               struct bb_error *err);
+/* After the table is written to j->fo: commit it, then --profile's table and files. */
+enum bb_status bb_textjob_finish(struct bb_textjob *j, struct bb_error *err);
+void bb_textjob_free(struct bb_textjob *j); /* an uncommitted output file is removed */
 
 #endif
