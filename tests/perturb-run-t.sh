@@ -60,7 +60,7 @@ ok $? "one clean row, one row per perturbation and one delta row per perturbatio
 [ "$(rows '"(support|confusion)",.*"delta:')" = 0 ] && [ "$(rows '"(support|confusion)",.*,"typo",,quality,[^,]*$')" -gt 0 ]
 ok $? "counts and confusion cells are rerun but get no delta row (no direction)"
 # field N of the sts spearman row with perturbation P ("" = clean)
-val() { awk -F, -v p="$2" -v f="$1" '$2 == "\"sts\"" && $6 == "\"all\"" && $7 == "\"spearman\"" && $15 == p { print $f }' "$C"; }
+val() { awk -F, -v p="$2" -v f="$1" '$2 == "\"sts\"" && $6 == "\"all\"" && $7 == "\"spearman\"" && $16 == p { print $f }' "$C"; }
 clean=$(val 8 ''); typo=$(val 8 '"typo"'); delta=$(val 8 '"delta:typo"'); lo=$(val 9 '"delta:typo"'); hi=$(val 10 '"delta:typo"'); p=$(val 12 '"delta:typo"')
 awk -v c="$clean" -v t="$typo" -v d="$delta" -v lo="$lo" -v hi="$hi" -v p="$p" 'BEGIN {
   e = (t - c) - d; if (e < 0) e = -e
