@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "report/doc.h"
 #include "report/report.h"
 #include "suite/suite.h"
 #include "tap.h"
@@ -355,6 +356,26 @@ static void check_main(const struct bb_suite *suite, bool have_gnuplot)
              "the findings summary alone on page one when printed");
     contains(html, "tr,figure,img,li{break-inside:avoid", "rows and charts never split across pages");
     contains(html, "td.w{overflow-wrap:anywhere}", "long tokens wrap so tables fit the page");
+    contains(html, "@top-right{content:\"Bias audit report: ",
+             "printed pages carry the title in the margin");
+    contains(html, "@bottom-right{content:\"page \" counter(page) \" of \" counter(pages)",
+             "... and 'page N of M' (no browser header: date, file URL)");
+    contains(html, "img{max-width:100%;height:auto;border:1px solid #eee;box-sizing:border-box}",
+             "an image's border stays inside the page width");
+    { /* the title inside the CSS string: nothing in it ends the string or <style> */
+        char tp[4096];
+        snprintf(tp, sizeof tp, "%s/title.html", test_tmp_dir());
+        struct bb_doc td = {.html = fopen(tp, "w")};
+        if (!td.html)
+            bail("cannot write %s", tp);
+        bb_doc_html_begin(&td, "a\"b</style><script>\\ \u00e9\n");
+        fclose(td.html);
+        char *th = test_slurp(tp, NULL);
+        contains(th ? th : "", "@top-right{content:\"a\\22 b\\3c /style\\3e \\3c script\\3e \\5c  \u00e9\\a \";",
+                 "a hostile title is CSS-escaped in the page margin");
+        ok(th && !strstr(th, "</style><script>"), "... and never closes the style element");
+        free(th);
+    }
     /* datasheets grouped by source */
     contains(md, "### Datasets from one source (2 files)", "one datasheet block for two SEAT files");
     ok(!strstr(md, "### Dataset seat-6") && !strstr(md, "### Dataset seat-heilman"),
