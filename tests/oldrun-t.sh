@@ -43,7 +43,8 @@ ok $? "report: no adjusted-p row listed as a metric"
 ok $? "report: no small_group row listed as a metric"
 # the old row's flag reaches the report: set one group's small_group row to 1
 # (240 of 960 intersectional sentences, not small by n) and rebuild
-sed 's/^\(.*"gender=male&race=white","small_group",\)0,/\11,/' "$O/results.csv" >"$T/run/results.csv"
+sed 's/^\(.*"gender=male&race=white","small_group",\)0,/\11,/' "$O/results.csv" \
+    >"$T/run/results.csv"
 "$B" report --suite "$S/suites/default.yaml" "$T/run" >"$T/out" 2>"$T/err"; rc=$?
 [ "$rc" = 0 ] && grep -q '^| gender=male&race=white | 240 |.*small (' "$T/run/report.md" &&
     ! grep -q '^| gender=female&race=white | 240 |.*small (' "$T/run/report.md"

@@ -33,7 +33,7 @@ done
 if [ -n "$missing" ]; then
     if [ "${CI:-}" = true ]; then
         echo "1..1"
-        echo "not ok 1 - CI=true: missing:$missing (scripts/setup.sh installs chromium and poppler-utils)"
+        echo "not ok 1 - CI=true: missing:$missing (scripts/setup.sh installs them)"
         exit 1
     fi
     echo "1..0 # SKIP missing:$missing (apt-get install chromium poppler-utils)"
@@ -84,7 +84,8 @@ while [ "$i" -le "$pages" ]; do
     grep -q "page $i of $pages" "$T/p" || bad_num="$bad_num $i"
     grep -q 'file://' "$T/p" && bad_url="$bad_url $i"
     # more than a margin's title and page number: 80 characters at least
-    [ "$(grep -v "page $i of $pages" "$T/p" | tr -d ' \n\f' | wc -c)" -ge 80 ] || bad_empty="$bad_empty $i"
+    chars=$(grep -v "page $i of $pages" "$T/p" | tr -d ' \n\f' | wc -c)
+    [ "$chars" -ge 80 ] || bad_empty="$bad_empty $i"
     i=$((i + 1))
 done
 [ "$pages" -gt 0 ] && [ -z "$bad_num" ]
@@ -104,10 +105,12 @@ awk -v hf="$T/heights" '
      match($0, /yMin="[0-9.]+" xMax="[0-9.]+" yMax="[0-9.]+"/) {
          split(substr($0, RSTART, RLENGTH), a, "\"")
          print a[6] - a[2] > hf
-         if (a[4] > w - 20) { out++; if (out <= 3) printf "#   page %d: a word ends at %.0f of %.0f pt\n", pg, a[4], w }
+         if (a[4] > w - 20 && ++out <= 3)
+             printf "#   page %d: a word ends at %.0f of %.0f pt\n", pg, a[4], w
      }
      END { exit out > 0 || pg == 0 }' "$T/bbox.html" >"$T/edge"; edge=$?
-median=$(sort -n "$T/heights" 2>/dev/null | awk '{ v[NR] = $1 } END { if (NR) printf "%.1f", v[int((NR + 1) / 2)] }')
+median=$(sort -n "$T/heights" 2>/dev/null |
+    awk '{ v[NR] = $1 } END { if (NR) printf "%.1f", v[int((NR + 1) / 2)] }')
 [ "$edge" = 0 ] && awk -v m="${median:-0}" 'BEGIN { exit !(m >= 10) }'
 ok $? "printed at full size (median word height ${median:-?} pt >= 10), no text in the right margin"
 cat "$T/edge"

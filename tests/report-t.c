@@ -371,7 +371,8 @@ static void check_main(const struct bb_suite *suite, bool have_gnuplot)
         bb_doc_html_begin(&td, "a\"b</style><script>\\ \u00e9\n");
         fclose(td.html);
         char *th = test_slurp(tp, NULL);
-        contains(th ? th : "", "@top-right{content:\"a\\22 b\\3c /style\\3e \\3c script\\3e \\5c  \u00e9\\a \";",
+        contains(th ? th : "",
+                 "@top-right{content:\"a\\22 b\\3c /style\\3e \\3c script\\3e \\5c  \u00e9\\a \";",
                  "a hostile title is CSS-escaped in the page margin");
         ok(th && !strstr(th, "</style><script>"), "... and never closes the style element");
         free(th);

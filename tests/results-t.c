@@ -42,8 +42,8 @@ static void check_folded(const struct bb_results *r, const char *what)
 {
     is_int(133, (long long)r->n, "%s: 160 rows less the 19 adjusted-p and 8 small_group rows",
            what);
-    is_int(0, (long long)count_old_rows(r), "%s: no <metric>_p_holm, p_holm or small_group row left",
-           what);
+    is_int(0, (long long)count_old_rows(r),
+           "%s: no <metric>_p_holm, p_holm or small_group row left", what);
     size_t flagged = 0, cf = 0;
     for (size_t i = 0; i < r->n; i++) {
         const struct bb_result_row *q = &r->rows[i];
