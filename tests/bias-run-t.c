@@ -290,6 +290,19 @@ static void check_results(const char *csv, const char *dir)
     is_int(9, count_rows(csv, "score_gap"), "pairs: 1 + 1 + 6, + 1 (cf-sim)");
     is_int(9, count_adjusted(csv, "score_gap", "holm"), "every gap has a Holm-adjusted p");
     is_int(0, count_rows(csv, "score_gap_p_holm"), "... in its own row, not in one of its own");
+    /* small_group: results.csv's 15th column (0-based 14), set on a group's rows */
+    char hline[4096], hb[64];
+    const char *nl = strchr(csv, '\n');
+    snprintf(hline, sizeof hline, "%.*s", nl ? (int)(nl - csv) : 0, csv);
+    is_string("small_group", field(hline, 14, hb, sizeof hb), "results.csv: small_group column 15");
+    is_int(0, count_rows(csv, "small_group"), "... and no small_group row of its own");
+    is_double(0, num(csv, "cf", "gender=female&race=black", "impact_ratio", 14), 0,
+              "a group of 80 of 320 sentences: small_group 0 on its impact_ratio row");
+    is_double(0, num(csv, "cf", "gender=female&race=black", "mean_score", 14), 0,
+              "... and on its mean_score row");
+    ok(isnan(num(csv, "cf", "gender", "demographic_parity_difference", 14)) &&
+           isnan(num(csv, "cf", "gender=male vs gender=female", "score_gap", 14)),
+       "... empty on a grouping's and a pair's rows");
     is_int(6, count_rows(csv, "max_abs_score_gap"), "largest gap per grouping and overall (4 + 2)");
     /* DP ratio over the four gender x race cells: lowest selection rate
      * (share of items predicted positive) over the highest */

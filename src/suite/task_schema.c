@@ -19,7 +19,7 @@ static const char *const ASSOCIATION_METRICS[] = {
     "effect_size", "abs_effect_size", "mean_abs_effect_size", "p_holm", "p_bh", "p_none", NULL};
 static const char *const COUNTERFACTUAL_METRICS[] = {
     "mean_score", "selection_rate", "scoring_rate", "impact_ratio", "impact_ratio_p_holm",
-    "impact_ratio_p_bh", "impact_ratio_p_none", "small_group", "score_gap", "score_gap_p_holm",
+    "impact_ratio_p_bh", "impact_ratio_p_none", "score_gap", "score_gap_p_holm",
     "score_gap_p_bh", "score_gap_p_none", "max_abs_score_gap", "demographic_parity_difference",
     "demographic_parity_ratio", "equalized_odds_difference", "equalized_odds_ratio", "skipped_rows",
     NULL};
