@@ -37,55 +37,43 @@ static double stat_mean(const int *idx, size_t n, void *ctx)
     return n ? s / (double)n : NAN;
 }
 
-struct srow {
-    const char *s;
-    size_t row;
-};
-
-static int cmp_srow(const void *a, const void *b)
-{
-    const struct srow *x = a, *y = b;
-    int c = strcmp(x->s, y->s);
-    return c ? c : (x->row < y->row ? -1 : x->row > y->row);
-}
-
 /* id[i] for rows i with text[i] != NULL: the index of the distinct text in
    order of first appearance (0..*m); rows with NULL text get -1. first[j]: the
    first row of distinct text j. */
 static enum bb_status dedupe(const char *const *text, size_t n, long *id, size_t *first, size_t *m,
                              struct bb_error *err)
 {
-    struct srow *s = malloc((n ? n : 1) * sizeof *s);
-    long *rep = malloc((n ? n : 1) * sizeof *rep);
-    if (!s || !rep) {
-        free(s);
-        free(rep);
-        return bb_fail(err, BB_E_NOMEM, "out of memory for %zu texts", n);
-    }
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        rep[i] = -1;
+    const char **s = calloc(n ? n : 1, sizeof *s);
+    int *sorted = malloc((n ? n : 1) * sizeof *sorted); /* id in strcmp order */
+    long *seen = malloc((n ? n : 1) * sizeof *seen);     /* strcmp order -> first appearance */
+    enum bb_status st = s && sorted && seen
+                            ? BB_OK
+                            : bb_fail(err, BB_E_NOMEM, "out of memory for %zu texts", n);
+    size_t k = 0, distinct = 0;
+    for (size_t i = 0; !st && i < n; i++)
         if (text[i])
-            s[k++] = (struct srow){text[i], i};
-    }
-    qsort(s, k, sizeof *s, cmp_srow);
-    for (size_t i = 0; i < k; i++) /* each row's representative: the first row with its text */
-        rep[s[i].row] = i && !strcmp(s[i].s, s[i - 1].s) ? rep[s[i - 1].row] : (long)s[i].row;
+            s[k++] = text[i];
+    if (!st)
+        st = bb_task_label_ids(s, k, sorted, NULL, &distinct, err);
+    for (size_t j = 0; !st && j < distinct; j++)
+        seen[j] = -1;
     *m = 0;
-    for (size_t i = 0; i < n; i++) {
+    k = 0;
+    for (size_t i = 0; !st && i < n; i++) {
         id[i] = -1;
-        if (rep[i] < 0)
+        if (!text[i])
             continue;
-        if ((size_t)rep[i] == i) {
+        int c = sorted[k++];
+        if (seen[c] < 0) {
             first[*m] = i;
-            id[i] = (long)(*m)++;
-        } else {
-            id[i] = id[rep[i]];
+            seen[c] = (long)(*m)++;
         }
+        id[i] = seen[c];
     }
     free(s);
-    free(rep);
-    return BB_OK;
+    free(sorted);
+    free(seen);
+    return st;
 }
 
 struct ret {
@@ -175,11 +163,7 @@ static enum bb_status write_items(struct bb_task_ctx *ctx, const struct ret *r,
         bb_items_str(w, r->dtext[r->dfirst[r->top[q]]]);
         st = bb_items_end_row(w, err);
     }
-    if (st) {
-        bb_items_abort(w);
-        return st;
-    }
-    return bb_items_commit(w, err);
+    return bb_items_finish(w, st, err);
 }
 
 /* Rank the corpus for every query and fill the per-query metrics. */
