@@ -346,30 +346,14 @@ static void test_matmul_act(int m, int n, int k, enum bb_dtype storage, bool bia
                             enum bb_act act)
 {
     float *wf = rnd_floats((size_t)n * k, -1, 1);
-    struct bb_weight wr, wc;
-    struct bb_error er = {0}, ec = {0};
-    check(bb_weight_upload(R, wf, BB_F32, n, k, storage, &wr, &er), &er, "ref weight");
-    check(bb_weight_upload(C, wf, BB_F32, n, k, storage, &wc, &ec), &ec, "opencl weight");
-    /* x spread so the pre-activations cover the tails (|v| up to ~20) */
-    struct pair x = pair_floats((size_t)m * k, -2, 2);
-    struct pair pb = bias ? pair_floats((size_t)n, -1, 1) : (struct pair){0};
-    struct pair pr = res ? pair_floats((size_t)m * n, -1, 1) : (struct pair){0};
-    struct pair out = res ? pr : pair_new((size_t)m * n * 4);
-    ran(BB_OP_MATMUL, bb_op_matmul(R, x.r, &wr, pb.r, pr.r, out.r, m, act, &er),
-        bb_op_matmul(C, x.c, &wc, pb.c, pr.c, out.c, m, act, &ec), &er, &ec);
     char d[160];
     snprintf(d, sizeof d, "m=%d n=%d k=%d %s %s%s%s", m, n, k, bb_dtype_name(storage),
              act_name(act), bias ? " +bias" : "", res ? " +residual(in place)" : "");
-    double e = pair_error(&out, (size_t)m * n);
+    /* x spread so the pre-activations cover the tails (|v| up to ~20) */
+    double e = pair_matmul(wf, BB_F32, storage, m, n, k, bias, res, act, 2);
     if (e > worst_act[act] || isinf(e))
         worst_act[act] = e;
     expect(BB_OP_MATMUL, e, 2e-5, d);
-    pair_free(&x);
-    if (bias)
-        pair_free(&pb);
-    pair_free(&out);
-    bb_weight_free(R, &wr);
-    bb_weight_free(C, &wc);
     free(wf);
 }
 

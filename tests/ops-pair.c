@@ -144,6 +144,29 @@ double pair_error_rows(struct pair *p, size_t n, size_t cols, const bool *row_ok
 
 double pair_error(struct pair *p, size_t n) { return pair_error_rows(p, n, 1, NULL); }
 
+double pair_matmul(const void *src, enum bb_dtype src_dtype, enum bb_dtype storage, int m, int n,
+                   int k, bool bias, bool res, enum bb_act act, float x_span)
+{
+    struct bb_weight wr, wc;
+    struct bb_error er = {0}, ec = {0};
+    check(bb_weight_upload(R, src, src_dtype, n, k, storage, &wr, &er), &er, "ref weight");
+    check(bb_weight_upload(C, src, src_dtype, n, k, storage, &wc, &ec), &ec, "opencl weight");
+    struct pair x = pair_floats((size_t)m * k, -x_span, x_span);
+    struct pair pb = bias ? pair_floats((size_t)n, -1, 1) : (struct pair){0};
+    struct pair pr = res ? pair_floats((size_t)m * n, -1, 1) : (struct pair){0};
+    struct pair out = res ? pr : pair_new((size_t)m * n * 4); /* out may alias the residual */
+    ran(BB_OP_MATMUL, bb_op_matmul(R, x.r, &wr, pb.r, pr.r, out.r, m, act, &er),
+        bb_op_matmul(C, x.c, &wc, pb.c, pr.c, out.c, m, act, &ec), &er, &ec);
+    double e = pair_error(&out, (size_t)m * n);
+    pair_free(&x);
+    if (bias)
+        pair_free(&pb);
+    pair_free(&out);
+    bb_weight_free(R, &wr);
+    bb_weight_free(C, &wc);
+    return e;
+}
+
 /* ---- points and op counts --------------------------------------------- */
 
 void expect(enum bb_op_kind op, double e, double tol, const char *desc)

@@ -52,6 +52,14 @@ double pair_error_rows(struct pair *p, size_t n, size_t cols, const bool *row_ok
 /* The same measure between two host arrays (a the reference). */
 double norm_error(const float *a, const float *b, size_t n, size_t cols, const bool *row_ok);
 
+/* A matmul on both backends, checked and counted: the weight src (n, k),
+ * handed over as src_dtype and kept as storage; x (m, k) uniform in
+ * [-x_span, x_span]; with bias, a bias (n); with res, a residual (m, n) the
+ * output is written over in place; activation act. Returns the output's error
+ * (pair_error). */
+double pair_matmul(const void *src, enum bb_dtype src_dtype, enum bb_dtype storage, int m, int n,
+                   int k, bool bias, bool res, enum bb_act act, float x_span);
+
 /* One point: error e of op within tol (and worst[op] updated). */
 void expect(enum bb_op_kind op, double e, double tol, const char *desc);
 /* An op ran on both backends (st_r, st_c its statuses, checked): count it. */

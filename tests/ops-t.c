@@ -155,29 +155,12 @@ static void test_matmul(int m, int n, int k, enum bb_dtype src_dtype, enum bb_dt
         wh[i] = src_dtype == BB_BF16 ? to_bf16(wf[i]) : to_half(wf[i]);
     }
     const void *src = src_dtype == BB_F32 ? (const void *)wf : wh;
-    struct bb_weight wr, wc;
-    struct bb_error er = {0}, ec = {0};
-    check(bb_weight_upload(R, src, src_dtype, n, k, storage, &wr, &er), &er, "ref weight");
-    check(bb_weight_upload(C, src, src_dtype, n, k, storage, &wc, &ec), &ec, "opencl weight");
-    struct pair x = pair_floats((size_t)m * k, -1, 1);
-    struct pair pb = bias ? pair_floats((size_t)n, -1, 1) : (struct pair){0};
-    struct pair pr = res ? pair_floats((size_t)m * n, -1, 1) : (struct pair){0};
-    /* with a residual, write in place over it (out may alias residual) */
-    struct pair out = res ? pr : pair_new((size_t)m * n * 4);
-    ran(BB_OP_MATMUL, bb_op_matmul(R, x.r, &wr, pb.r, pr.r, out.r, m, act, &er),
-        bb_op_matmul(C, x.c, &wc, pb.c, pr.c, out.c, m, act, &ec), &er, &ec);
     char d[160];
     snprintf(d, sizeof d, "m=%d n=%d k=%d %s->%s%s%s%s", m, n, k, bb_dtype_name(src_dtype),
              bb_dtype_name(storage), bias ? " +bias" : "", act == BB_ACT_GELU ? " gelu" : "",
              res ? " +residual(in place)" : "");
-    expect(BB_OP_MATMUL, pair_error_rows(&out, (size_t)m * n, (size_t)n, NULL), k >= 1536 ? 1e-4 : 2e-5,
-           d);
-    pair_free(&x);
-    if (bias)
-        pair_free(&pb);
-    pair_free(&out);
-    bb_weight_free(R, &wr);
-    bb_weight_free(C, &wc);
+    double e = pair_matmul(src, src_dtype, storage, m, n, k, bias, res, act, 1);
+    expect(BB_OP_MATMUL, e, k >= 1536 ? 1e-4 : 2e-5, d);
     free(wf);
     free(wh);
 }
