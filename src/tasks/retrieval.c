@@ -24,19 +24,6 @@
 static const char *const metric_names[N_METRICS] = {"ndcg_at_10",   "mrr_at_10",     "recall_at_1",
                                                     "recall_at_10", "recall_at_100", "map_at_100"};
 
-struct mean_data {
-    const double *v; /* (n) */
-};
-
-static double stat_mean(const int *idx, size_t n, void *ctx)
-{
-    const struct mean_data *d = ctx;
-    double s = 0;
-    for (size_t i = 0; i < n; i++)
-        s += d->v[idx[i]];
-    return n ? s / (double)n : NAN;
-}
-
 /* id[i] for rows i with text[i] != NULL: the index of the distinct text in
    order of first appearance (0..*m); rows with NULL text get -1. first[j]: the
    first row of distinct text j. */
@@ -270,11 +257,11 @@ enum bb_status bb_task_retrieval(struct bb_task_ctx *ctx, struct bb_error *err)
         goto done;
     score_queries(&r, dim);
     for (int k = 0; k < N_METRICS && !st; k++) {
-        struct mean_data md = {r.m[k]};
         struct bb_task_row row =
             bb_task_row_make(metric_names[k], NAN, (long)r.nq, BB_DIR_HIGHER, BB_KIND_QUALITY);
         row.headline = k == 0;
-        st = bb_task_emit_boot(ctx, &row, r.nq, stat_mean, &md, metric_names[k], err);
+        st = bb_task_emit_boot(ctx, &row, r.nq, bb_stats_mean_at, r.m[k], metric_names[k],
+                               err);
     }
     if (!st) { /* the corpus size, so a reader can judge the scores (no CI) */
         struct bb_task_row row =
