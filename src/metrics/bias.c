@@ -256,15 +256,6 @@ static enum bb_status group_means(const struct bb_cf_input *in, const struct bb_
 
 /* ---- counterfactual: paired gaps ------------------------------------------- */
 
-static double plain_mean(const int *idx, size_t n, void *vctx)
-{
-    const double *d = vctx;
-    double s = 0;
-    for (size_t i = 0; i < n; i++)
-        s += d[idx[i]];
-    return n ? s / (double)n : NAN;
-}
-
 static enum bb_status one_gap(const double *sum, const size_t *cnt, size_t n_sets, int ng,
                               const struct bb_cf_opts *opt, uint64_t k, struct bb_cf_gap *gp,
                               double *d, struct bb_error *err)
@@ -291,7 +282,7 @@ static enum bb_status one_gap(const double *sum, const size_t *cnt, size_t n_set
     struct bb_bootstrap_opts bo = opt->boot;
     bo.seed = mix_seed(opt->boot.seed ^ UINT64_C(0x5bd1e995), k);
     struct bb_ci ci;
-    if ((st = bb_stats_bootstrap_ci(m, plain_mean, d, &bo, &ci, err)))
+    if ((st = bb_stats_bootstrap_ci(m, bb_stats_mean_at, d, &bo, &ci, err)))
         return st;
     gp->ci_low = ci.low;
     gp->ci_high = ci.high;

@@ -345,3 +345,15 @@ enum bb_status bb_results_read_csv(const char *path, struct bb_results *out,
     bb_table_free(t);
     return st;
 }
+
+void bb_items_name_part(char *out, size_t n, const char *id)
+{
+    size_t k = 0;
+    for (; id && *id && k + 1 < n; id++) {
+        char c = *id;
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '.' || c == '_' || c == '-';
+        out[k++] = ok ? c : '_';
+    }
+    out[k] = 0;
+}

@@ -73,4 +73,10 @@ enum bb_status bb_results_write_csv(const struct bb_results *r, const char *path
 enum bb_status bb_results_read_csv(const char *path, struct bb_results *out,
                                    struct bb_error *err);
 
+/* A task, model or suffix id as it stands in a per-item file's name
+ * (items/<task>__<model>[__suffix].csv): every byte outside [A-Za-z0-9._-]
+ * becomes '_', cut to fit out (n bytes); NULL id -> "". The writer (tasks)
+ * and the readers (compare, fuzz/fuzz_rundata.c) name the files through it. */
+void bb_items_name_part(char *out, size_t n, const char *id);
+
 #endif
