@@ -1,7 +1,9 @@
 /* report_summary.c: page one of the audit report (the findings summary: per
  * model the headline accuracy and bias figures with their CIs and a verdict
  * that agrees with them, the gates' outcome, the caveats that matter most,
- * each linking to its section) and the table of contents after it. */
+ * each linking to its section) and the table of contents after it. Each task
+ * type's findings lines are one function (bb_rep_sum_*) that its row of the
+ * view table (report_view.c) names, with its rank and caveat notes. */
 #include "config.h"
 
 #include <ctype.h>
