@@ -14,12 +14,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "model/model.h"
 #include "report/report.h"
-#include "report/report_view.h"
 #include "suite/suite.h"
-#include "tasks/task.h"
 #include "tap.h"
+/* the task-type tables (check_type_tables) */
+#include "model/model.h"
+#include "report/report_view.h"
+#include "tasks/task.h"
 
 static struct bb_results res, res2;
 static struct bb_results *cur = &res; /* the set add() appends to */
