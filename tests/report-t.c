@@ -18,6 +18,10 @@
 #include "report/report.h"
 #include "suite/suite.h"
 #include "tap.h"
+/* the task-type tables (check_type_tables) */
+#include "model/model.h"
+#include "report/report_view.h"
+#include "tasks/task.h"
 
 static struct bb_results res, res2;
 static struct bb_results *cur = &res; /* the set add() appends to */
@@ -765,6 +769,34 @@ static void check_cmd(void)
     free(dir);
 }
 
+/* Every task type has a row in the task-type table (tasks/registry.c) and in the report's
+ * view table (report/report_view.c): a type added to the enum without its rows fails here. */
+static void check_type_tables(void)
+{
+    for (int t = 0; t < BB_SUITE_N_TASK_TYPES; t++) {
+        const char *name = bb_suite_task_type_name((enum bb_suite_task_type)t);
+        const struct bb_task_type_info *ti = bb_task_type_info((enum bb_suite_task_type)t);
+        const struct bb_report_task_view *v = bb_rep_view(t);
+        ok(ti && (int)ti->type == t && !strcmp(ti->name, name) && ti->run &&
+               ti->report_section && ti->compare,
+           "task type %s: its row in the task-type table", name);
+        ok(v && v->section, "task type %s: its row in the report's view table", name);
+        ok(v && !v->summary == !v->summary_rank && (!v->matrix[1].title || v->matrix[0].title) &&
+               !v->calib.conf == !v->calib.correct && !v->calib.conf == !v->calib.what,
+           "task type %s: its view row is consistent (summary and rank, columns, calibration)",
+           name);
+    }
+    ok(!bb_rep_view(-1) && !bb_rep_view(BB_SUITE_N_TASK_TYPES), "no view row outside the enum");
+    unsigned lm = 1u << BB_TASK_PAIRS | 1u << BB_TASK_STEREOSET | 1u << BB_TASK_BBQ |
+                  1u << BB_TASK_CHOICE | 1u << BB_TASK_PERPLEXITY;
+    ok(bb_task_type_mask(BB_CAP_LOGLIK) == lm,
+       "the likelihood tasks (compare's paired tests) are the types that need BB_CAP_LOGLIK");
+    ok(bb_task_type_mask(BB_CAP_EMBED) ==
+           (1u << BB_TASK_SIMILARITY | 1u << BB_TASK_ASSOCIATION | 1u << BB_TASK_LATENCY |
+            1u << BB_TASK_RETRIEVAL | 1u << BB_TASK_CLUSTERING),
+       "the embedding-only types: similarity, association, latency, retrieval, clustering");
+}
+
 int main(void)
 {
     struct bb_suite *suite = NULL;
@@ -779,6 +811,7 @@ int main(void)
     if (!have_gnuplot)
         diag("gnuplot not on PATH: image checks skipped");
     plan_lazy();
+    check_type_tables();
     check_main(suite, have_gnuplot);
     check_no_gnuplot(suite);
     check_failing_gnuplot(suite);

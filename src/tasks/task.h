@@ -140,6 +140,9 @@ const struct bb_task_type_info *bb_task_type_info(enum bb_suite_task_type t);
 bool bb_task_model_fits(const struct bb_suite_task *t, unsigned caps, char *why, size_t n);
 /* The run function of a task type (bb_task_type_info(t)->run, or NULL). */
 bb_task_fn bb_task_runner(enum bb_suite_task_type t);
+/* The task types (bits 1u << type) whose model capability includes every bit of caps
+   (BB_CAP_*): bb_task_type_mask(BB_CAP_LOGLIK) are the likelihood tasks. */
+unsigned bb_task_type_mask(unsigned caps);
 
 /* ---- language models (lmcommon.c) ------------------------------------------------ */
 
