@@ -1,5 +1,5 @@
-/* fuzz-common.c: sandbox directory, input splitting and the fopen confinement
- * the harnesses share (fuzz-common.h). */
+/* fuzz-common.c: sandbox directory, input splitting, the fopen confinement
+ * and the tokenizer encode check the harnesses share (fuzz-common.h). */
 #include "fuzz-common.h"
 
 #include <errno.h>
@@ -13,6 +13,7 @@
 
 #include "core/log.h"
 #include "core/status.h"
+#include "tokenizer/tokenizer.h"
 
 static char g_dir[PATH_MAX];
 static char g_real[PATH_MAX];
@@ -118,6 +119,21 @@ size_t bb_fuzz_split(const uint8_t *data, size_t size, struct bb_fuzz_part *part
     return k;
 }
 
+size_t bb_fuzz_files(const uint8_t *data, size_t size, const char *const *names,
+                     struct bb_fuzz_part *parts, size_t n)
+{
+    size_t np = bb_fuzz_split(data, size, parts, n);
+    for (size_t i = 0; i < n; i++) {
+        if (!names[i])
+            continue;
+        if (i < np && parts[i].n)
+            bb_fuzz_write(names[i], parts[i].p, parts[i].n);
+        else
+            bb_fuzz_remove(names[i]);
+    }
+    return np;
+}
+
 char *bb_fuzz_strdup(const uint8_t *data, size_t size)
 {
     char *s = malloc(size + 1);
@@ -169,4 +185,19 @@ void bb_fuzz_note(const char *harness, int status, const struct bb_error *err)
     if (verbose)
         fprintf(stderr, "%s: %s: %s\n", harness, bb_status_name((enum bb_status)status),
                 status && err ? err->msg : "ok");
+}
+
+void bb_fuzz_encode_check(const struct bb_tokenizer *tok, const char *text, size_t len)
+{
+    struct bb_encoding enc = {0};
+    struct bb_error err = {0};
+    if (!bb_tokenizer_encode(tok, text, len, &enc, &err)) {
+        int vs = bb_tokenizer_vocab_size(tok);
+        if (enc.n < 0 || enc.n > bb_tokenizer_max_len(tok))
+            abort(); /* truncation ignored */
+        for (int i = 0; i < enc.n; i++)
+            if (enc.ids[i] < 0 || enc.ids[i] >= vs || !bb_tokenizer_piece(tok, enc.ids[i]))
+                abort(); /* an id without an embedding row or a piece */
+    }
+    bb_encoding_free(&enc);
 }

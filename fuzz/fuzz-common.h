@@ -48,6 +48,11 @@ void bb_fuzz_write(const char *name, const void *data, size_t size);
 void bb_fuzz_remove(const char *name);
 /* Split data on BB_FUZZ_SEP into at most max parts; returns the count (>= 1). */
 size_t bb_fuzz_split(const uint8_t *data, size_t size, struct bb_fuzz_part *parts, size_t max);
+/* Split data (bb_fuzz_split, at most n parts) and write part i as the file
+ * names[i] (bb_fuzz_write), or remove that file when the part is empty or not
+ * given; a NULL name is a part that is no file. Returns the number of parts. */
+size_t bb_fuzz_files(const uint8_t *data, size_t size, const char *const *names,
+                     struct bb_fuzz_part *parts, size_t n);
 /* A NUL-terminated copy of the bytes (free it). */
 char *bb_fuzz_strdup(const uint8_t *data, size_t size);
 /* /dev/null for output the harness does not need. */
@@ -59,5 +64,10 @@ void bb_fuzz_note(const char *harness, int status, const struct bb_error *err);
 /* While true, fopen of anything outside the sandbox fails with EACCES (the
  * harnesses linked with -Wl,--wrap=fopen: suite includes stay inside). */
 void bb_fuzz_confine(bool on);
+/* Encode len bytes of text with tok (special tokens, truncation); on success
+ * abort() unless the encoding fits the tokenizer's max_len and every id lies
+ * inside the vocabulary and has a piece. */
+struct bb_tokenizer;
+void bb_fuzz_encode_check(const struct bb_tokenizer *tok, const char *text, size_t len);
 
 #endif

@@ -16,13 +16,7 @@ BB_FUZZ_TARGET(config)
     static const char *const names[] = {"m/config.json", "m/modules.json",
                                         "m/1_Pooling/config.json", "m/sentence_bert_config.json"};
     struct bb_fuzz_part part[4];
-    size_t np = bb_fuzz_split(data, size, part, 4);
-    for (size_t i = 0; i < 4; i++) {
-        if (i < np && part[i].n)
-            bb_fuzz_write(names[i], part[i].p, part[i].n);
-        else
-            bb_fuzz_remove(names[i]);
-    }
+    bb_fuzz_files(data, size, names, part, 4);
     char dir[4096];
     bb_fuzz_path(dir, sizeof dir, "m");
     struct bb_model_config cfg;

@@ -14,19 +14,7 @@
 
 #include "compare/compare.h"
 #include "fuzz-common.h"
-
-/* compare.c's file_part: the id with every byte outside [A-Za-z0-9._-] as '_'. */
-static void file_part(const char *id, char *out, size_t n)
-{
-    size_t k = 0;
-    for (; id[k] && k + 1 < n; k++) {
-        char c = id[k];
-        bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                  c == '.' || c == '_' || c == '-';
-        out[k] = ok ? c : '_';
-    }
-    out[k] = 0;
-}
+#include "metrics/results.h"
 
 static char g_items[2][1024]; /* item files written by the previous input */
 
@@ -61,8 +49,8 @@ BB_FUZZ_TARGET(rundata)
         return 0;
     if (np > 2 && r.results.n > 0) {
         char ft[256], fm[256];
-        file_part(r.results.rows[0].task, ft, sizeof ft);
-        file_part(r.results.rows[0].model, fm, sizeof fm);
+        bb_items_name_part(ft, sizeof ft, r.results.rows[0].task);
+        bb_items_name_part(fm, sizeof fm, r.results.rows[0].model);
         if (strlen(ft) + strlen(fm) + 11 > 255)
             goto compare; /* a file name the file system refuses: compare.c finds none either */
         snprintf(g_items[0], sizeof g_items[0], "run/items/%s__%s.csv", ft, fm);

@@ -17,35 +17,12 @@
 #include "fuzz-common.h"
 #include "tokenizer/tokenizer.h"
 
-static void encode_check(const struct bb_tokenizer *tok, const char *text, size_t len)
-{
-    struct bb_encoding enc = {0};
-    struct bb_error err = {0};
-    if (!bb_tokenizer_encode(tok, text, len, &enc, &err)) {
-        int vs = bb_tokenizer_vocab_size(tok);
-        for (int i = 0; i < enc.n; i++)
-            if (enc.ids[i] < 0 || enc.ids[i] >= vs)
-                abort(); /* an id without an embedding row */
-        if (enc.n > bb_tokenizer_max_len(tok))
-            abort(); /* truncation ignored */
-    }
-    bb_encoding_free(&enc);
-}
-
 BB_FUZZ_TARGET(tokenizer)
 {
     static const char *const names[] = {"tok/tokenizer.json", NULL, "tok/tokenizer_config.json",
                                         "tok/vocab.txt", "tok/sentence_bert_config.json"};
     struct bb_fuzz_part part[5];
-    size_t np = bb_fuzz_split(data, size, part, 5);
-    for (size_t i = 0; i < 5; i++) {
-        if (!names[i])
-            continue;
-        if (i < np && part[i].n)
-            bb_fuzz_write(names[i], part[i].p, part[i].n);
-        else
-            bb_fuzz_remove(names[i]);
-    }
+    size_t np = bb_fuzz_files(data, size, names, part, 5);
     char dir[4096];
     bb_fuzz_path(dir, sizeof dir, "tok");
     struct bb_tokenizer *tok = NULL;
@@ -74,14 +51,14 @@ BB_FUZZ_TARGET(tokenizer)
     for (int id = -1; id <= vs && id < 4096; id++)
         bb_tokenizer_piece(tok, id);
     if (np > 1)
-        encode_check(tok, (const char *)part[1].p, part[1].n);
+        bb_fuzz_encode_check(tok, (const char *)part[1].p, part[1].n);
     static const char *const fixed[] = {"", "Hello, world!", "The nurse said she was tired.",
                                         "na\xc3\xafve caf\xc3\xa9 \xe4\xb8\xad\xe6\x96\x87",
                                         "\xff\xfe broken \xc3"};
     for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)
-        encode_check(tok, fixed[i], strlen(fixed[i]));
+        bb_fuzz_encode_check(tok, fixed[i], strlen(fixed[i]));
     bb_tokenizer_set_max_len(tok, 3);
-    encode_check(tok, "one two three four five", 23);
+    bb_fuzz_encode_check(tok, "one two three four five", 23);
     bb_tokenizer_free(tok);
     return 0;
 }

@@ -6,9 +6,11 @@ before and after a change.)
 results.csv: rows of kind timing are dropped. BASE may be in the format from
 before p_adjusted/adjust_method were columns: its adjusted-p rows
 (<metric>_p_<holm|bh>, p_<holm|bh>) are dropped from the comparison and
-checked to reappear, same text, as p_adjusted cells of NEW. The columns
-both files have, less p_adjusted, adjust_method, perturbation and unit
-(added since), must be identical cell for cell.
+checked to reappear, same text, as p_adjusted cells of NEW. BASE's
+small_group rows (before the flag was a column) are checked to reappear as
+the small_group cells of NEW's rows of that group. The columns both files
+have must be identical cell for cell (p_adjusted, adjust_method,
+small_group, perturbation and unit are compared where BASE has them too).
 items/: every per-item file but latency's must be byte-identical.
 Exit 0 when the same, 1 when not."""
 import csv
@@ -26,8 +28,9 @@ def table(path):
         return head, [dict(zip(head, row)) for row in r]
 
 
-# columns added since the first format: compared apart (adjusted p) or not at all
-ADDED = ('p_adjusted', 'adjust_method', 'perturbation', 'unit')
+# columns added since the first format: compared apart (adjusted p, small_group) or, where BASE
+# lacks them, not at all
+ADDED = ('p_adjusted', 'adjust_method', 'small_group', 'perturbation', 'unit')
 KEY = ('task', 'dataset', 'model', 'variant', 'group')
 
 
@@ -35,10 +38,13 @@ def main(base, new):
     bh, brows = table(os.path.join(base, 'results.csv'))
     nh, nrows = table(os.path.join(new, 'results.csv'))
     old_fmt = 'p_adjusted' not in bh
-    cols = [c for c in bh if c in nh and c not in ADDED]
-    b_keep, b_adj = [], {}
+    cols = [c for c in bh if c in nh]  # columns added since are compared apart or not
+    b_keep, b_adj, b_small = [], {}, {}
     for r in brows:
         if r['kind'] == 'timing':
+            continue
+        if r['metric'] == 'small_group' and 'small_group' in nh:
+            b_small[tuple(r[k] for k in KEY)] = float(r['value'])
             continue
         m = OLD.match(r['metric']) if old_fmt else None
         if m:
@@ -55,8 +61,9 @@ def main(base, new):
     same = b_keep == n_keep
     if same:
         print('results.csv: %d non-timing rows identical cell for cell over the %d shared '
-              'columns (not %s; BASE less %d adjusted-p rows)'
-              % (len(b_keep), len(cols), '/'.join(ADDED), len(b_adj)))
+              'columns (not in BASE: %s; BASE less %d adjusted-p rows)'
+              % (len(b_keep), len(cols), ', '.join(c for c in ADDED if c not in cols) or
+                 'none', len(b_adj)))
     else:
         print('results.csv: non-timing rows differ (%d vs %d rows)' % (len(b_keep), len(n_keep)))
         for a, b in zip(b_keep, n_keep):
@@ -75,6 +82,17 @@ def main(base, new):
         print('adjusted p: %d old rows, all in p_adjusted cells of NEW (%d cells): %s'
               % (len(b_adj), len(n_adj), 'yes' if not missing else 'NO, %d missing' % missing))
     same = same and not missing
+    bad = 0
+    for key, val in b_small.items():
+        cells = [r['small_group'] for r in nrows
+                 if tuple(r[k] for k in KEY) == key and r.get('small_group')]
+        if not cells or any(float(c) != val for c in cells):
+            bad += 1
+            print('  small_group flag not carried over:', *key, val)
+    if b_small:
+        print('small_group: %d old rows, all as flags on their group\'s rows of NEW: %s'
+              % (len(b_small), 'yes' if not bad else 'NO, %d missing' % bad))
+    same = same and not bad
     bi = sorted(os.listdir(os.path.join(base, 'items')))
     ni = sorted(os.listdir(os.path.join(new, 'items')))
     if bi != ni:

@@ -39,6 +39,7 @@ DEBIAN_PACKAGES=(
     libcsv-dev ocl-icd-opencl-dev opencl-headers libpcre2-dev     # pcre2: BPE pre-tokenizer regexes
     pocl-opencl-icd clinfo                                        # OpenCL CPU device
     gnuplot-nox                                                   # charts
+    chromium poppler-utils                                        # tests/report-pdf-t.sh
     libopenblas-dev                                               # op benchmark's reference GEMM
     clang libclang-rt-14-dev                                      # sanitizer build
     unzip curl ca-certificates                                    # this script

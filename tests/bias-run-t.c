@@ -84,24 +84,34 @@ static const char *field(const char *line, int k, char *buf, size_t n)
     return buf;
 }
 
+/* The next line of csv from *p into line (a line too long for it is passed
+ * over); false at the end. */
+static bool next_line(const char **p, char *line, size_t n)
+{
+    while (*p && **p) {
+        const char *e = strchr(*p, '\n');
+        size_t len = e ? (size_t)(e - *p) : strlen(*p);
+        const char *at = *p;
+        *p = e ? e + 1 : NULL;
+        if (len < n) {
+            memcpy(line, at, len);
+            line[len] = 0;
+            return true;
+        }
+    }
+    return false;
+}
+
 /* The results.csv line for task/dataset/group/metric, or NULL. */
 static const char *find_row(const char *csv, const char *task, const char *group,
                             const char *metric, char *line, size_t n)
 {
-    for (const char *p = csv; p && *p;) {
-        const char *e = strchr(p, '\n');
-        size_t len = e ? (size_t)(e - p) : strlen(p);
-        if (len < n) {
-            memcpy(line, p, len);
-            line[len] = 0;
-            char a[256], b[256], c[256];
-            if (!strcmp(field(line, 1, a, sizeof a), task) &&
-                !strcmp(field(line, 5, b, sizeof b), group) &&
-                !strcmp(field(line, 6, c, sizeof c), metric))
-                return line;
-        }
-        p = e ? e + 1 : NULL;
-    }
+    char a[256], b[256], c[256];
+    for (const char *p = csv; next_line(&p, line, n);)
+        if (!strcmp(field(line, 1, a, sizeof a), task) &&
+            !strcmp(field(line, 5, b, sizeof b), group) &&
+            !strcmp(field(line, 6, c, sizeof c), metric))
+            return line;
     return NULL;
 }
 
@@ -115,20 +125,16 @@ static double num(const char *csv, const char *task, const char *group, const ch
     return *buf ? strtod(buf, NULL) : NAN;
 }
 
-static int count_rows(const char *csv, const char *metric)
+/* Rows of metric; with method, only those whose adjust_method (column 13) is
+ * method and whose p_adjusted (column 12) is set. */
+static int count_rows(const char *csv, const char *metric, const char *method)
 {
     int k = 0;
-    char line[4096], buf[256];
-    for (const char *p = csv; p && *p;) {
-        const char *e = strchr(p, '\n');
-        size_t len = e ? (size_t)(e - p) : strlen(p);
-        if (len < sizeof line) {
-            memcpy(line, p, len);
-            line[len] = 0;
-            k += !strcmp(field(line, 6, buf, sizeof buf), metric);
-        }
-        p = e ? e + 1 : NULL;
-    }
+    char line[4096], buf[256], m[64], pa[64];
+    for (const char *p = csv; next_line(&p, line, sizeof line);)
+        k += !strcmp(field(line, 6, buf, sizeof buf), metric) &&
+             (!method ||
+              (!strcmp(field(line, 13, m, sizeof m), method) && *field(line, 12, pa, sizeof pa)));
     return k;
 }
 
@@ -171,26 +177,6 @@ static int csv_split(const char *line, char f[][256], int nf)
         if (*p != ',')
             break;
         p++;
-    }
-    return k;
-}
-
-/* Rows of metric whose adjust_method (column 13) is method and p_adjusted
- * (column 12) is set. */
-static int count_adjusted(const char *csv, const char *metric, const char *method)
-{
-    int k = 0;
-    char line[4096], buf[256], m[64], pa[64];
-    for (const char *p = csv; p && *p;) {
-        const char *e = strchr(p, '\n');
-        size_t len = e ? (size_t)(e - p) : strlen(p);
-        if (len < sizeof line) {
-            memcpy(line, p, len);
-            line[len] = 0;
-            k += !strcmp(field(line, 6, buf, sizeof buf), metric) &&
-                 !strcmp(field(line, 13, m, sizeof m), method) && *field(line, 12, pa, sizeof pa);
-        }
-        p = e ? e + 1 : NULL;
     }
     return k;
 }
@@ -275,8 +261,8 @@ static void check_results(const char *csv, const char *dir)
     is_double(fabs(es), num(csv, "seat", "all", "abs_effect_size", 7), 1e-9, "abs_effect_size");
     is_double(p, num(csv, "seat", "all", "effect_size", 12), 1e-9,
               "one test: Holm leaves p as is (p_adjusted)");
-    is_int(1, count_adjusted(csv, "effect_size", "holm"), "adjust_method holm");
-    is_int(0, count_rows(csv, "p_holm"), "no adjusted-p rows of their own");
+    is_int(1, count_rows(csv, "effect_size", "holm"), "adjust_method holm");
+    is_int(0, count_rows(csv, "p_holm", NULL), "no adjusted-p rows of their own");
     /* counterfactual: 4 templates x 80 names */
     is_double(160, num(csv, "cf", "gender=female", "mean_score", 10), 0, "female n = 4 x 40");
     is_double(80, num(csv, "cf", "gender=female&race=black", "mean_score", 10), 0,
@@ -286,11 +272,27 @@ static void check_results(const char *csv, const char *dir)
     is_int(320, (long long)n, "cf per-item file read back: 320 items");
     is_double(mean_score(it, n, "female", -1), num(csv, "cf", "gender=female", "mean_score", 7),
               1e-8, "female mean p(positive) = the mean of the 160 female items' scores");
-    is_int(10, count_rows(csv, "mean_score"), "groups: 2 gender + 2 race + 4 intersections, + 2 (cf-sim)");
-    is_int(9, count_rows(csv, "score_gap"), "pairs: 1 + 1 + 6, + 1 (cf-sim)");
-    is_int(9, count_adjusted(csv, "score_gap", "holm"), "every gap has a Holm-adjusted p");
-    is_int(0, count_rows(csv, "score_gap_p_holm"), "... in its own row, not in one of its own");
-    is_int(6, count_rows(csv, "max_abs_score_gap"), "largest gap per grouping and overall (4 + 2)");
+    is_int(10, count_rows(csv, "mean_score", NULL),
+           "groups: 2 gender + 2 race + 4 intersections, + 2 (cf-sim)");
+    is_int(9, count_rows(csv, "score_gap", NULL), "pairs: 1 + 1 + 6, + 1 (cf-sim)");
+    is_int(9, count_rows(csv, "score_gap", "holm"), "every gap has a Holm-adjusted p");
+    is_int(0, count_rows(csv, "score_gap_p_holm", NULL),
+           "... in its own row, not in one of its own");
+    /* small_group: results.csv's 15th column (0-based 14), set on a group's rows */
+    char hline[4096], hb[64];
+    const char *nl = strchr(csv, '\n');
+    snprintf(hline, sizeof hline, "%.*s", nl ? (int)(nl - csv) : 0, csv);
+    is_string("small_group", field(hline, 14, hb, sizeof hb), "results.csv: small_group column 15");
+    is_int(0, count_rows(csv, "small_group", NULL), "... and no small_group row of its own");
+    is_double(0, num(csv, "cf", "gender=female&race=black", "impact_ratio", 14), 0,
+              "a group of 80 of 320 sentences: small_group 0 on its impact_ratio row");
+    is_double(0, num(csv, "cf", "gender=female&race=black", "mean_score", 14), 0,
+              "... and on its mean_score row");
+    ok(isnan(num(csv, "cf", "gender", "demographic_parity_difference", 14)) &&
+           isnan(num(csv, "cf", "gender=male vs gender=female", "score_gap", 14)),
+       "... empty on a grouping's and a pair's rows");
+    is_int(6, count_rows(csv, "max_abs_score_gap", NULL),
+           "largest gap per grouping and overall (4 + 2)");
     /* DP ratio over the four gender x race cells: lowest selection rate
      * (share of items predicted positive) over the highest */
     double lo = INFINITY, hi = -INFINITY;

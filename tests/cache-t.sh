@@ -6,7 +6,8 @@
 # result_cache and --verbose); a corrupt or truncated entry is detected,
 # counted and recomputed; hits refresh an entry's age and eviction removes
 # the least recently used first, to the bound; --no-cache writes nothing;
-# `biasbench cache stats|clear|trim`; bad sizes are refused (exit 2). The same
+# `biasbench cache stats|clear|trim`; bad sizes are refused (exit 2); kernels
+# from BIASBENCH_KERNEL_DIR keep the cache on, and an edited one misses. The same
 # equality for a decoder's per-token log-probs when SmolLM2 is at hand.
 set -u
 B=${BIASBENCH:-./biasbench}
@@ -159,6 +160,26 @@ ok $? "cache clear removes every entry"
 "$B" cache frob >/dev/null 2>"$T/frob"; rc=$?
 [ "$rc" = 2 ] && grep -q "expected 'stats', 'clear' or 'trim'" "$T/frob"
 ok $? "cache frob: exit 2 with the subcommands"
+
+# kernels read from a folder (BIASBENCH_KERNEL_DIR): the cache stays on, keyed by their text
+run kembedded
+mkdir -p "$T/k" && cp "$S"/kernels/*.cl "$T/k/"
+BIASBENCH_KERNEL_DIR=$T/k; export BIASBENCH_KERNEL_DIR
+run kdir1
+run kdir2
+[ "$(mval "$T/kdir1" enabled)" = true ] && [ "$(mval "$T/kdir1" computed)" = 44 ] &&
+  [ "$(mval "$T/kdir2" computed)" = 0 ] && [ "$(mval "$T/kdir2" hits)" = 44 ]
+ok $? "BIASBENCH_KERNEL_DIR: the cache stays on; kernels from a folder miss the embedded kernels' \
+entries (computed $(mval "$T/kdir1" computed)), the same folder again reads all 44 back \
+(hits $(mval "$T/kdir2" hits))"
+printf '\n/* edited */\n' >>"$T/k/pool.cl"
+run kdir3
+[ "$rc" = 0 ] && [ "$(mval "$T/kdir3" computed)" = 44 ] && [ "$(mval "$T/kdir3" hits)" = 0 ]
+ok $? "an edited kernel in BIASBENCH_KERNEL_DIR: all 44 texts miss and are computed again \
+(computed $(mval "$T/kdir3" computed), hits $(mval "$T/kdir3" hits))"
+same "$T/base" "$T/kdir2" && same "$T/base" "$T/kdir3"
+ok $? "kernels from a folder, read back and recomputed: results byte-identical"
+unset BIASBENCH_KERNEL_DIR
 
 # decoders: per-token log-probs through the cache
 if [ -e "$T/models/SmolLM2-135M-Instruct" ]; then

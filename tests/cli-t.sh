@@ -15,13 +15,6 @@ done
 T=$(mktemp -d "${TMPDIR:-/tmp}/bb-cli-XXXXXX")
 trap 'rm -rf "$T"' EXIT
 
-# expect CODE SUBSTRING DESCRIPTION -- ARGS...: run biasbench, check exit code and stderr
-expect() {
-  code=$1 want=$2 what=$3; shift 4
-  "$B" "$@" >"$T/out" 2>"$T/err"; rc=$?
-  if [ "$rc" = "$code" ] && grep -qF -- "$want" "$T/err"; then ok 0 "$what (exit $rc)"
-  else ok 1 "$what"; echo "#   wanted exit $code and stderr containing: $want"; echo "#   got exit $rc:"; sed 's/^/#   /' "$T/err" | tail -5; fi
-}
 # a model folder with the real config and tokenizer files and no weights
 mkmodel() {
   mkdir -p "$T/$1"

@@ -471,11 +471,7 @@ static void encoder_refuses(struct bb_backend *ref)
 int main(void)
 {
     plan_lazy();
-    struct bb_backend *ref = NULL, *ocl = NULL;
-    struct bb_error err = {0};
-    if (bb_backend_create("ref", NULL, &ref, &err))
-        bail("ref backend: %s", err.msg);
-    ocl = golden_opencl_backend();
+    struct bb_backend *ref = golden_ref_backend(), *ocl = golden_opencl_backend();
     encoder_refuses(ref);
     static const char *const names[] = {"llama", "llama-q8_0", "qwen2", "gpt2"};
     for (size_t i = 0; i < sizeof names / sizeof *names; i++) {

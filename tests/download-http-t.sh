@@ -3,14 +3,14 @@
 # end against tests/httpd-fake, a local HTTP server on 127.0.0.1 that this test
 # starts (HF_ENDPOINT points biasbench at it) and that can lie: sha256 checks
 # against the repository listing and X-Linked-Etag, a weights file cut off and
-# resumed with Range (and a server that ignores Range), a server that lies about
-# sizes, a redirect loop, listings with '../' and absolute names (refused,
-# nothing written outside the model folder), a 10 GB config.json (refused by
-# the per-kind size limit), a truncated config (no half file), a second fetch
-# into the same folder (locked). TLS: against `openssl s_server` with a
-# self-signed certificate, verification fails, trusting the certificate through
-# BIASBENCH_CA_BUNDLE works, a certificate for another host name fails, and no
-# environment variable turns verification off.
+# resumed with Range (and a server that ignores Range or answers it with 416), a
+# server that lies about sizes, a redirect loop, listings with '../' and
+# absolute names (refused, nothing written outside the model folder), a 10 GB
+# config.json (refused by the per-kind size limit), a truncated config (no half
+# file), a second fetch into the same folder (locked). TLS: against `openssl
+# s_server` with a self-signed certificate, verification fails, trusting the
+# certificate through BIASBENCH_CA_BUNDLE works, a certificate for another host
+# name fails, and no environment variable turns verification off.
 set -u
 S=$(cd "${srcdir:-.}" && pwd)
 . "$S/tests/tap.sh"
@@ -25,7 +25,7 @@ cleanup() { for p in $pids; do kill "$p" 2>/dev/null; done; rm -rf "$T"; }
 trap cleanup EXIT
 unset HF_TOKEN BIASBENCH_CA_BUNDLE
 export BIASBENCH_CONNECT_TIMEOUT=60 # covers the TLS handshake: generous for a loaded CI machine
-echo "1..69"
+echo "1..71"
 
 # ---- the fake hub ---------------------------------------------------------------------
 HUB=$T/hub
@@ -169,6 +169,17 @@ mkdir -p "$M/small.part"; cp "$HUB/org/small/resolve/main/model.safetensors" "$M
 fetch small
 [ "$rc" = 0 ] && ! requested "/org/small/resolve/main/model.safetensors"
 ok $? "a partial file that is already whole: verified, not asked for again (exit $rc)"
+repo nores; listing nores
+printf '@range416\n' >"$HUB/org/nores/resolve/main/model.safetensors.hdr"
+mkdir -p "$M/nores.part"
+head -c 5000 "$HUB/org/nores/resolve/main/model.safetensors" >"$M/nores.part/model.safetensors.incomplete"
+: >"$T/requests.log"
+fetch nores
+[ "$rc" = 0 ] && requested "model.safetensors range=5000" && requested "model.safetensors range=-1"
+ok $? "a server that answers the resume with HTTP 416: asked from byte 5000, then for the whole file (exit $rc)"
+cmp -s "$M/nores/model.safetensors" "$HUB/org/nores/resolve/main/model.safetensors" &&
+  [ ! -e "$M/nores.part" ]
+ok $? "... the whole file arrives byte for byte and no partial is left"
 
 # ---- lying servers ---------------------------------------------------------------------------
 repo liar; listing liar

@@ -25,6 +25,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bb-run.h"
 #include "tap.h"
 
 #define PER_CALL_MAX 12 /* kinds with at most this many calls are swept per call, else per site */
@@ -62,17 +63,6 @@ struct job {
 };
 static struct job g_jobs[PARALLEL];
 static int g_n_jobs;
-
-/* text on the TAP stream as diagnostics, one "# " line per line. */
-static void diag_text(const char *what, const char *text)
-{
-    diag("%s:", what);
-    for (const char *p = text ? text : "(none)"; *p;) {
-        size_t n = strcspn(p, "\n");
-        diag("  %.*s", (int)(n > 400 ? 400 : n), p);
-        p += n + (p[n] == '\n');
-    }
-}
 
 /* Start the fixture run into dir with BIASBENCH_FAULT=fault (NULL: unset)
  * and BIASBENCH_CACHE=cache, stderr to errf. */
@@ -140,7 +130,7 @@ static void leftover(const char *dir, char *out, size_t n)
  * (the tasks that finished; all of it when the run succeeded). */
 static bool results_ok(const char *dir, bool success, char *why, size_t n)
 {
-    char p[4200];
+    char p[4300];
     snprintf(p, sizeof p, "%s/results.csv", dir);
     size_t len = 0;
     char *r = test_slurp(p, &len);
@@ -177,7 +167,7 @@ static bool names(const char *s, const char *needle)
  * error (naming needle) and failed_at. */
 static bool manifest_ok(const char *dir, bool success, const char *needle, char *why, size_t n)
 {
-    char p[4200];
+    char p[4300];
     snprintf(p, sizeof p, "%s/manifest.json", dir);
     json_error_t je;
     json_t *m = json_load_file(p, 0, &je);
@@ -251,7 +241,7 @@ static void check_job(const struct job *j)
        have_dir ? "" : ", no folder");
     if (!good) {
         diag("%s", why);
-        diag_text("stderr", err);
+        test_diag_text("stderr", err);
     }
     free(err);
 }
@@ -331,11 +321,7 @@ static void sweep_cold_build(struct kind *k)
 int main(void)
 {
     plan_lazy();
-    g_bin = getenv("BIASBENCH");
-    if (!g_bin || !*g_bin)
-        g_bin = "./biasbench";
-    if (access(g_bin, X_OK))
-        bail("%s: not found (set BIASBENCH)", g_bin);
+    g_bin = test_bb_bin();
     char models[4200], dir[4200], p[4300], *err = NULL;
     snprintf(models, sizeof models, "%s", test_src_path("tests/data/models"));
     setenv("BIASBENCH_MODELS", models, 1);

@@ -1,7 +1,8 @@
 /* golden-io.c: the readers the golden tests share (see golden-io.h): the
  * STS-B CSV, the BBGOLD1 embedding golden, golden keys to texts, vector
  * comparison, the keyed sources of the token-id goldens, and the model
- * loading, OpenCL backend and f16 checks of the embedding tests. */
+ * loading, OpenCL backend and f16 checks of the embedding tests, and their
+ * golden runs on either backend. */
 #include "golden-io.h"
 
 #include <csv.h>
@@ -10,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend/backend_impl.h" /* op counts */
+#include "core/log.h"
 #include "core/sha256.h"
 #include "tap.h"
 
@@ -336,6 +339,72 @@ int parse_ids(char *s, int32_t **ids, int *cap)
     return n;
 }
 
+static void report_mismatch(const struct bb_tokenizer *tok, const char *key, const int32_t *want,
+                            int nw, const struct bb_encoding *got)
+{
+    int p = 0;
+    while (p < nw && p < got->n && want[p] == got->ids[p])
+        p++;
+    ok(false, "%s matches HF tokenizers", key);
+    const char *pw = p < nw ? bb_tokenizer_piece(tok, want[p]) : "(end)";
+    const char *pg = p < got->n ? bb_tokenizer_piece(tok, got->ids[p]) : "(end)";
+    diag("first difference at position %d: want %d '%s', got %d '%s' (lengths %d / %d)", p,
+         p < nw ? want[p] : -1, pw ? pw : "?", p < got->n ? got->ids[p] : -1, pg ? pg : "?",
+         nw, got->n);
+}
+
+int golden_tok_check(const struct bb_tokenizer *tok, const char *golden, const char *header_needs,
+                     const struct items *src, int limit, int *total, int *shown)
+{
+    size_t len;
+    char *buf = test_slurp_or_bail(golden, &len);
+    int count = -1, lines = 0, matched = 0, hint = 0, cap = 0;
+    int32_t *want = NULL;
+    struct bb_encoding enc = {0};
+    struct bb_error err = {0};
+    char *save = NULL;
+    for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        if (line[0] == '#') {
+            const char *c = strstr(line, " count=");
+            if (!strstr(line, "biasbench-tokenizer-golden v1") || !c ||
+                (header_needs && !strstr(line, header_needs)))
+                bail("%s: not a biasbench-tokenizer-golden v1 file%s%s", golden,
+                     header_needs ? " with " : "", header_needs ? header_needs : "");
+            count = atoi(c + 7);
+            continue;
+        }
+        char *tab = strchr(line, '\t');
+        if (limit && lines == limit) {
+            count = lines;
+            break;
+        }
+        if (!tab)
+            bail("%s: line without a tab", golden);
+        *tab = '\0';
+        lines++;
+        int nw = parse_ids(tab + 1, &want, &cap);
+        const struct item *x = items_find(src, line, &hint);
+        if (!x) {
+            if ((*shown)++ < 20)
+                ok(false, "%s: text found in the source", line);
+            continue;
+        }
+        if (bb_tokenizer_encode(tok, x->text, x->len, &enc, &err))
+            bail("%s: encode failed: %s", line, err.msg);
+        bool same = enc.n == nw && !memcmp(enc.ids, want, (size_t)nw * sizeof *want);
+        matched += same;
+        if (!same && (*shown)++ < 20)
+            report_mismatch(tok, line, want, nw, &enc);
+    }
+    if (count != lines)
+        diag("%s: header count %d but %d lines", golden, count, lines);
+    *total = count == lines ? lines : -1;
+    bb_encoding_free(&enc);
+    free(want);
+    free(buf);
+    return matched;
+}
+
 /* ---- running a model on the goldens ------------------------------------------ */
 
 struct bb_model *golden_model_load(const char *dir, struct bb_backend *be, enum bb_dtype w,
@@ -357,6 +426,15 @@ void golden_encode(struct bb_model *m, const char *text, struct bb_encoding *e)
     struct bb_error err = {0};
     if (bb_tokenizer_encode(bb_model_tokenizer(m), text, strlen(text), e, &err))
         bail("tokenize: %s", err.msg);
+}
+
+struct bb_backend *golden_ref_backend(void)
+{
+    struct bb_backend *be = NULL;
+    struct bb_error err = {0};
+    if (bb_backend_create("ref", NULL, &be, &err))
+        bail("ref backend: %s", err.msg);
+    return be;
 }
 
 struct bb_backend *golden_opencl_backend(void)
@@ -450,4 +528,115 @@ void golden_check_meta(const char *bin, const char *model_dir)
             "%s.meta: model_sha256 is the test model's model.safetensors (%.12s…)", base, got))
         diag("    wanted: %s\n#       got: %s", have ? want : "(no model_sha256 line)", got);
     free(meta);
+}
+
+/* ---- an embedding model against its golden, end to end ------------------------- */
+
+void golden_set_open(struct golden_set *s, const char *model, const char *bin)
+{
+    char rel[256];
+    snprintf(rel, sizeof rel, "tests/golden/%s", bin);
+    s->model_dir = test_model_dir(model);
+    golden_load(test_src_path(rel), &s->g);
+    golden_check_meta(test_src_path(rel), s->model_dir);
+    csv_read(test_shared_data(s->g.source), &s->csv);
+    s->texts = calloc(s->g.count, sizeof *s->texts);
+    if (!s->texts)
+        bail("%s: out of memory for %u texts", bin, s->g.count);
+    for (uint32_t i = 0; i < s->g.count; i++)
+        s->texts[i] = key_text(&s->csv, s->g.keys[2 * i], s->g.keys[2 * i + 1]);
+}
+
+void golden_set_free(struct golden_set *s)
+{
+    for (uint32_t i = 0; s->texts && i < s->g.count; i++)
+        free(s->texts[i]);
+    free(s->texts);
+    golden_free(&s->g);
+    csv_rows_free(&s->csv);
+}
+
+/* Embed the first n golden texts with m into out (n, dim) and check them. */
+static void embed_check(struct bb_model *m, const struct golden_set *s, const struct golden_run *r,
+                        size_t n, const char *what, float *out)
+{
+    struct bb_error err = {0};
+    double t0 = bb_now();
+    enum bb_status st = bb_model_embed_texts(m, (const char *const *)s->texts, n, 32, out, &err);
+    double dt = bb_now() - t0;
+    if (!is_int(BB_OK, st, "%s: embed %zu golden %s", what, n, r->noun)) {
+        diag("%s", err.msg);
+        return;
+    }
+    struct cmp c = compare(out, s->g.vec, n, s->g.dim);
+    ok(c.worst_cos >= 0.99999, "%s: worst cosine to sentence-transformers %.8f >= 0.99999 "
+       "over %zu %s (item %zu: row %u col %u)", what, c.worst_cos, n, r->noun, c.worst_i,
+       s->g.keys[2 * c.worst_i], s->g.keys[2 * c.worst_i + 1]);
+    if (r->max_abs > 0)
+        ok(c.max_abs <= r->max_abs, "%s: max abs diff %.3g <= %g over %zu x %u", what, c.max_abs,
+           r->max_abs, n, s->g.dim);
+    diag("%s: 1 - worst cosine = %.3g, max abs diff %.3g; %zu %s in %.2f s (%.1f/s, batch 32)",
+         what, 1.0 - c.worst_cos, c.max_abs, n, r->noun, dt, n / dt);
+}
+
+void golden_run_ref(const struct golden_set *s, const struct golden_run *r)
+{
+    struct bb_backend *be = golden_ref_backend();
+    struct bb_model *m = golden_model_load(s->model_dir, be, BB_F32, "ref");
+    if (m) {
+        size_t n = golden_limit(s->g.count < r->ref_max ? s->g.count : r->ref_max);
+        float *out = malloc(n * s->g.dim * sizeof(float));
+        embed_check(m, s, r, n, "ref", out);
+        free(out);
+        if (r->extra)
+            r->extra(m, s, "ref");
+    }
+    bb_model_free(m);
+    bb_backend_free(be);
+}
+
+/* The forwards since `before` ran every op of an L-layer encoder on be:
+ * the number of forwards is read from the pool count (batches hold at most
+ * 32 texts, fewer where padding would dominate). */
+static void op_counts(const struct bb_backend *be, const uint64_t *before, int n_layers,
+                      size_t n_texts, const struct bb_backend *spy)
+{
+    const uint64_t per[BB_OP_COUNT] = {1, 4 * (uint64_t)n_layers, 1 + 2 * (uint64_t)n_layers,
+                                       (uint64_t)n_layers, 1};
+    uint64_t n_batches = be->op_count[BB_OP_POOL] - before[BB_OP_POOL];
+    ok(n_batches >= (n_texts + 31) / 32 && n_batches <= n_texts,
+       "%llu forwards for %zu texts at batch size 32", (unsigned long long)n_batches, n_texts);
+    for (int k = 0; k < BB_OP_COUNT; k++)
+        is_int((long long)(per[k] * n_batches), (long long)(be->op_count[k] - before[k]),
+               "opencl ran every '%s' op itself (%llu per forward of %d layers)",
+               bb_op_name((enum bb_op_kind)k), (unsigned long long)per[k], n_layers);
+    uint64_t spied = 0;
+    for (int k = 0; k < BB_OP_COUNT; k++)
+        spied += spy->op_count[k];
+    is_int(0, (long long)spied, "a separately created ref backend ran no op");
+}
+
+void golden_run_opencl(const struct golden_set *s, const struct golden_run *r)
+{
+    struct bb_backend *be = golden_opencl_backend();
+    if (!be)
+        return;
+    struct bb_backend *spy = golden_ref_backend();
+    struct bb_model *m = golden_model_load(s->model_dir, be, BB_F32, "opencl");
+    if (m) {
+        size_t n = golden_limit(s->g.count);
+        float *out = malloc(n * s->g.dim * sizeof(float));
+        uint64_t before[BB_OP_COUNT];
+        memcpy(before, be->op_count, sizeof before);
+        embed_check(m, s, r, n, "opencl", out);
+        op_counts(be, before, r->n_layers, n, spy);
+        if (r->extra)
+            r->extra(m, s, "opencl");
+        bb_model_free(m);
+        golden_f16_check(s->model_dir, be, s->texts, &s->g, out, n < r->f16_max ? n : r->f16_max,
+                         r->noun);
+        free(out);
+    }
+    bb_backend_free(spy);
+    bb_backend_free(be);
 }

@@ -73,6 +73,14 @@ void items_free(struct items *it);
 
 /* Space-separated ids of a golden line into *ids (grown, caller frees). */
 int parse_ids(char *s, int32_t **ids, int *cap);
+/* Compare the lines of a token-id golden (biasbench-tokenizer-golden v1, from
+ * tests/reference/make_tokenizer_golden.py or make_mpnet_golden.py; its header
+ * must also hold header_needs unless that is NULL) with tok's encodings of
+ * their texts in src: the first `limit` lines, or all when 0. Returns the
+ * number matched; *total gets the lines checked (-1 when the header's count
+ * disagrees). A mismatch or a missing text is a failed point while *shown < 20. */
+int golden_tok_check(const struct bb_tokenizer *tok, const char *golden, const char *header_needs,
+                     const struct items *src, int limit, int *total, int *shown);
 
 /* ---- running a model on the goldens (these assert through tap.h) ---- */
 
@@ -82,6 +90,8 @@ struct bb_model *golden_model_load(const char *dir, struct bb_backend *be, enum 
                                    const char *what);
 /* Tokenize text with m's tokenizer; bails on failure. */
 void golden_encode(struct bb_model *m, const char *text, struct bb_encoding *e);
+/* A ref backend; bails when it cannot be created. */
+struct bb_backend *golden_ref_backend(void);
 /* The OpenCL backend on device "auto", asserting it is created; NULL when it
  * is not (a skip when there is no device, a failure under CI). */
 struct bb_backend *golden_opencl_backend(void);
@@ -96,5 +106,36 @@ void golden_f16_check(const char *dir, struct bb_backend *be, char *const *texts
  * not record it), that its golden_sha256 is BIN's and its model_sha256 is
  * model_dir/model.safetensors' (the golden belongs to this model). */
 void golden_check_meta(const char *bin, const char *model_dir);
+
+/* ---- an embedding model against its golden, end to end (embed-t, mpnet-t) ---- */
+
+struct golden_set {
+    const char *model_dir;
+    struct golden g;
+    char **texts;        /* (g.count) the text of each key */
+    struct csv_rows csv; /* the golden's source CSV */
+};
+/* Model `model` (test_model_dir) and its golden tests/golden/<bin>: the
+ * golden and its sidecar (golden_check_meta), the CSV and every key's text. */
+void golden_set_open(struct golden_set *s, const char *model, const char *bin);
+void golden_set_free(struct golden_set *s);
+
+/* What one model's golden runs check. */
+struct golden_run {
+    const char *noun;        /* what the texts are called in messages: "sentences" */
+    double max_abs;          /* > 0: a point for the largest absolute difference too */
+    int n_layers;            /* the op counts per forward follow from it */
+    size_t ref_max, f16_max; /* texts the ref backend and the f16 weights embed at most */
+    /* The model's own checks on a loaded model; what: "ref" or "opencl". */
+    void (*extra)(struct bb_model *m, const struct golden_set *s, const char *what);
+};
+/* On the ref backend: the model loads, its first ref_max texts (golden_limit)
+ * match the golden (worst cosine >= 0.99999), then r->extra. */
+void golden_run_ref(const struct golden_set *s, const struct golden_run *r);
+/* On OpenCL (golden_opencl_backend): as golden_run_ref over every text; every
+ * op of each forward ran on OpenCL (embed 1, matmul 4L, layernorm 1+2L,
+ * attention L, pool 1 and nothing else, one point per op) and none on a
+ * separately created ref backend; r->extra; then golden_f16_check. */
+void golden_run_opencl(const struct golden_set *s, const struct golden_run *r);
 
 #endif

@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bb-run.h"
 #include "golden-io.h"
 #include "tap.h"
 
@@ -36,18 +37,7 @@ static int run_bb(const char *const *args, const char *log)
     for (; args[n - 1] && n < 31; n++)
         argv[n] = args[n - 1];
     argv[n] = NULL;
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid == 0) {
-        if (!freopen(log, "w", stdout) || !freopen(log, "a", stderr))
-            _exit(126);
-        execv(g_bin, (char *const *)argv);
-        _exit(127);
-    }
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
-    return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+    return test_wait_rc(test_spawn(argv, log, log));
 }
 
 /* The value of the spearman row of task stsb in dir/results.csv, or NaN. */
@@ -195,11 +185,7 @@ int main(void)
          "tests/golden/mpnet-embed.bin", 83.42},
     };
     plan(3 * (int)(sizeof H / sizeof H[0]));
-    g_bin = getenv("BIASBENCH");
-    if (!g_bin || !*g_bin)
-        g_bin = "./biasbench";
-    if (access(g_bin, X_OK))
-        bail("%s: not found (set BIASBENCH)", g_bin);
+    g_bin = test_bb_bin();
     /* the data root holding stsb/stsb-en-test.csv, as the suites name it */
     static char root[4096];
     const char *csv = test_shared_data("stsb/stsb-en-test.csv");

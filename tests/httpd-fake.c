@@ -8,12 +8,16 @@
  * usage: httpd-fake ROOT PORTFILE LOGFILE [IDLE]
  *
  * GET /a/b?q serves ROOT/a/b (the query is dropped); "Range: bytes=N-" gets a
- * 206 with Content-Range. A sidecar ROOT/a/b.hdr changes the answer, one line
- * each (the file itself may then be absent: an empty body):
+ * 206 with Content-Range or, for N at or past the end of the file, a 416
+ * (Range Not Satisfiable) whose Content-Range gives the size, as real servers
+ * answer. A sidecar ROOT/a/b.hdr changes the answer, one line each (the file
+ * itself may then be absent: an empty body):
  *   @status CODE    answer CODE (e.g. 302 with a Location line)
  *   @length N       send "Content-Length: N" whatever the body's size
  *   @send N         send only the first N bytes of the body, then close
  *   @norange        ignore Range (always 200 and the whole file)
+ *   @range416       answer every Range request with 416 (a server that will
+ *                   not resume this file; a request without Range gets it all)
  *   Name: value     any other line is sent as a header, verbatim
  */
 #ifndef _GNU_SOURCE
@@ -40,7 +44,7 @@ struct answer {
     int status;
     long long length; /* -1: the body's own size */
     long long send;   /* -1: the whole body */
-    bool norange;
+    bool norange, range416;
     char headers[4096];
 };
 
@@ -96,6 +100,8 @@ static void read_sidecar(const char *file, struct answer *a)
             a->send = atoll(line + 6);
         else if (!strcmp(line, "@norange"))
             a->norange = true;
+        else if (!strcmp(line, "@range416"))
+            a->range416 = true;
         else if (line[0] && strlen(a->headers) + strlen(line) + 3 < sizeof a->headers) {
             strcat(a->headers, line);
             strcat(a->headers, "\r\n");
@@ -113,6 +119,7 @@ static const char *reason(int status)
     case 301: return "Moved Permanently";
     case 302: return "Found";
     case 404: return "Not Found";
+    case 416: return "Range Not Satisfiable";
     default: return "Status";
     }
 }
@@ -132,7 +139,12 @@ static void answer(int fd, const char *target, long long range_from)
         a.status = 404;
     long long from = 0;
     char extra[128] = "";
-    if (a.status == 200 && range_from >= 0 && !a.norange && range_from < size) {
+    bool ranged = a.status == 200 && range_from >= 0 && !a.norange;
+    if (ranged && (a.range416 || range_from >= size)) {
+        a.status = 416;
+        from = size; /* no body */
+        snprintf(extra, sizeof extra, "Content-Range: bytes */%lld\r\n", size);
+    } else if (ranged) {
         from = range_from;
         a.status = 206;
         snprintf(extra, sizeof extra, "Content-Range: bytes %lld-%lld/%lld\r\n", from, size - 1,

@@ -6,9 +6,7 @@
 # a message naming the problem.
 set -u
 B=${BIASBENCH:-./biasbench}
-n=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
-skip() { n=$((n + 1)); echo "ok $n # SKIP $1"; }
+. "${srcdir:-.}/tests/tap.sh" # ok, skip, expect
 
 cache=${BIASBENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/biasbench}
 find_model() {  # NAME FILE: the folder holding FILE, or empty
@@ -24,13 +22,6 @@ fi
 T=$(mktemp -d "${TMPDIR:-/tmp}/bb-inspect-XXXXXX")
 trap 'rm -rf "$T"' EXIT
 
-# expect CODE SUBSTRING DESCRIPTION -- ARGS...: run biasbench, check exit code and stderr
-expect() {
-  code=$1 want=$2 what=$3; shift 4
-  "$B" "$@" >"$T/out" 2>"$T/err"; rc=$?
-  if [ "$rc" = "$code" ] && grep -qF -- "$want" "$T/err"; then ok 0 "$what (exit $rc)"
-  else ok 1 "$what"; echo "#   wanted exit $code and stderr containing: $want"; echo "#   got exit $rc:"; sed 's/^/#   /' "$T/err" | tail -5; fi
-}
 # has FILE DESCRIPTION LINE...: every LINE (a fixed string) is in FILE
 has() {
   f=$1 what=$2; shift 2

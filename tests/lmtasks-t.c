@@ -24,6 +24,7 @@
 #include "compare/compare.h"
 #include "suite/dataset.h"
 #include "metrics/table.h"
+#include "bb-run.h"
 #include "tap.h"
 
 static const char *g_bin;
@@ -31,33 +32,7 @@ static char g_suite[4096], g_data[4096];
 
 static int run_bb(const char *const *args, char **err_out)
 {
-    char e[4200], o[4200];
-    snprintf(o, sizeof o, "%s/stdout.txt", test_tmp_dir());
-    snprintf(e, sizeof e, "%s/stderr.txt", test_tmp_dir());
-    const char *argv[64] = {g_bin};
-    size_t n = 1;
-    for (; args[n - 1] && n < 63; n++)
-        argv[n] = args[n - 1];
-    argv[n] = NULL;
-    fflush(stdout);
-    fflush(stderr);
-    pid_t pid = fork();
-    if (pid == 0) {
-        FILE *fo = freopen(o, "w", stdout), *fe = freopen(e, "w", stderr);
-        (void)fo, (void)fe;
-        execv(g_bin, (char *const *)argv);
-        _exit(127);
-    }
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
-    size_t len;
-    char *txt = test_slurp(e, &len);
-    if (err_out)
-        *err_out = txt ? txt : strdup("");
-    else
-        free(txt);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return test_run_bin(g_bin, args, NULL, err_out);
 }
 
 static int run_task(const char *task, const char *model, const char *out, char **err)

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "backend/backend.h"
+#include "golden-io.h" /* golden_ref_backend */
 #include "model/config.h"
 #include "model/loader.h"
 #include "model/tensors.h"
@@ -44,10 +45,8 @@ static double max_diff(const float *a, const float *b, size_t n, double *amax)
 int main(void)
 {
     plan_lazy();
-    struct bb_backend *be = NULL;
+    struct bb_backend *be = golden_ref_backend();
     struct bb_error err = {0};
-    if (bb_backend_create("ref", NULL, &be, &err))
-        bail("ref backend: %s", err.msg);
     struct bb_tensor_source *hf = open_src("tests/data/models/tiny-llama-hf");
     struct bb_tensor_source *gg = open_src("tests/data/models/tiny-llama-q8_0.gguf");
     struct bb_model_config cfg = {0};

@@ -11,137 +11,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "backend/backend_impl.h" /* op counts, device info */
+#include "ops-pair.h" /* R, C, pair_*, rnd_*, expect, ran */
 #include "tap.h"
 
-static struct bb_backend *R, *C; /* the oracle and the backend under test */
-static long want_count[2][BB_OP_COUNT];
-
-/* ---- seeded PRNG (splitmix64) ----------------------------------------- */
-
-static uint64_t rng = 0xdec0de5eed99ULL;
-
-static uint64_t rnd_u64(void)
-{
-    uint64_t z = (rng += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-static float rnd_uniform(float lo, float hi)
-{
-    double u = (double)(rnd_u64() >> 11) * (1.0 / 9007199254740992.0); /* [0, 1), 53 bits */
-    return (float)(lo + (hi - lo) * u);
-}
-
-static int rnd_int(int lo, int hi) { return lo + (int)(rnd_u64() % (uint64_t)(hi - lo + 1)); }
-
-/* ---- buffers on both backends ----------------------------------------- */
-
-struct pair {
-    struct bb_buffer *r, *c;
-    size_t bytes;
-};
-
-static void check(enum bb_status st, const struct bb_error *err, const char *what)
-{
-    if (st)
-        bail("%s: %s", what, err->msg);
-}
-
-static struct pair pair_new(size_t bytes)
-{
-    struct bb_error err = {0};
-    struct pair p = {NULL, NULL, bytes};
-    check(bb_buffer_alloc(R, bytes, &p.r, &err), &err, "ref alloc");
-    check(bb_buffer_alloc(C, bytes, &p.c, &err), &err, "opencl alloc");
-    return p;
-}
-
-static void pair_upload(struct pair *p, const void *data)
-{
-    struct bb_error err = {0};
-    check(bb_backend_upload(R, p->r, 0, data, p->bytes, &err), &err, "ref upload");
-    check(bb_backend_upload(C, p->c, 0, data, p->bytes, &err), &err, "opencl upload");
-}
-
-static float *rnd_floats(size_t n, float lo, float hi)
-{
-    float *v = malloc(n * sizeof *v + 4);
-    for (size_t i = 0; i < n; i++)
-        v[i] = rnd_uniform(lo, hi);
-    return v;
-}
-
-static struct pair pair_floats(size_t n, float lo, float hi)
-{
-    float *v = rnd_floats(n, lo, hi);
-    struct pair p = pair_new(n * sizeof *v);
-    pair_upload(&p, v);
-    free(v);
-    return p;
-}
-
-static struct pair pair_ints(const int32_t *v, size_t n)
-{
-    struct pair p = pair_new(n * sizeof *v);
-    pair_upload(&p, v);
-    return p;
-}
-
-static void pair_free(struct pair *p)
-{
-    bb_buffer_free(R, p->r);
-    bb_buffer_free(C, p->c);
-    p->r = p->c = NULL;
-}
-
-static void pair_download(struct pair *p, size_t n, float *a, float *b)
-{
-    struct bb_error err = {0};
-    check(bb_backend_download(R, p->r, 0, a, n * 4, &err), &err, "ref download");
-    check(bb_backend_download(C, p->c, 0, b, n * 4, &err), &err, "opencl download");
-}
-
-/* Download both; normalised max error over n floats, infinity if anything is
- * not finite. */
-static double pair_error(struct pair *p, size_t n)
-{
-    float *a = malloc(n * 4 + 4), *b = malloc(n * 4 + 4);
-    pair_download(p, n, a, b);
-    double maxdiff = 0, maxref = 0;
-    bool finite = true;
-    for (size_t i = 0; i < n; i++) {
-        if (!isfinite(b[i]) || !isfinite(a[i]))
-            finite = false;
-        maxdiff = fmax(maxdiff, fabs((double)a[i] - b[i]));
-        maxref = fmax(maxref, fabs((double)a[i]));
-    }
-    free(a);
-    free(b);
-    return finite ? maxdiff / fmax(1.0, maxref) : INFINITY;
-}
-
-static double worst[BB_OP_COUNT]; /* largest error seen per op, for the summary */
-static double worst_act[4];       /* per matmul activation */
-
-static void expect(enum bb_op_kind op, double e, double tol, const char *desc)
-{
-    if (e > worst[op] || isinf(e))
-        worst[op] = e;
-    ok(e <= tol, "%s %s: error %.2e <= %.0e", bb_op_name(op), desc, e, tol);
-}
-
-/* Run op on both backends (st_r, st_c are the statuses) and count it. */
-static void ran(enum bb_op_kind op, enum bb_status st_r, enum bb_status st_c,
-                const struct bb_error *er, const struct bb_error *ec)
-{
-    check(st_r, er, "ref op");
-    check(st_c, ec, "opencl op");
-    want_count[0][op]++;
-    want_count[1][op]++;
-}
+static double worst_act[4]; /* largest matmul error per activation */
 
 /* ---- ops -------------------------------------------------------------- */
 
@@ -473,30 +346,14 @@ static void test_matmul_act(int m, int n, int k, enum bb_dtype storage, bool bia
                             enum bb_act act)
 {
     float *wf = rnd_floats((size_t)n * k, -1, 1);
-    struct bb_weight wr, wc;
-    struct bb_error er = {0}, ec = {0};
-    check(bb_weight_upload(R, wf, BB_F32, n, k, storage, &wr, &er), &er, "ref weight");
-    check(bb_weight_upload(C, wf, BB_F32, n, k, storage, &wc, &ec), &ec, "opencl weight");
-    /* x spread so the pre-activations cover the tails (|v| up to ~20) */
-    struct pair x = pair_floats((size_t)m * k, -2, 2);
-    struct pair pb = bias ? pair_floats((size_t)n, -1, 1) : (struct pair){0};
-    struct pair pr = res ? pair_floats((size_t)m * n, -1, 1) : (struct pair){0};
-    struct pair out = res ? pr : pair_new((size_t)m * n * 4);
-    ran(BB_OP_MATMUL, bb_op_matmul(R, x.r, &wr, pb.r, pr.r, out.r, m, act, &er),
-        bb_op_matmul(C, x.c, &wc, pb.c, pr.c, out.c, m, act, &ec), &er, &ec);
     char d[160];
     snprintf(d, sizeof d, "m=%d n=%d k=%d %s %s%s%s", m, n, k, bb_dtype_name(storage),
              act_name(act), bias ? " +bias" : "", res ? " +residual(in place)" : "");
-    double e = pair_error(&out, (size_t)m * n);
+    /* x spread so the pre-activations cover the tails (|v| up to ~20) */
+    double e = pair_matmul(wf, BB_F32, storage, m, n, k, bias, res, act, 2);
     if (e > worst_act[act] || isinf(e))
         worst_act[act] = e;
     expect(BB_OP_MATMUL, e, 2e-5, d);
-    pair_free(&x);
-    if (bias)
-        pair_free(&pb);
-    pair_free(&out);
-    bb_weight_free(R, &wr);
-    bb_weight_free(C, &wc);
     free(wf);
 }
 
@@ -694,21 +551,8 @@ static void bench(void)
 int main(void)
 {
     plan_lazy();
-    struct bb_error err = {0};
-    check(bb_backend_ref_create(&R, &err), &err, "ref backend");
-    char cache[4096];
-    snprintf(cache, sizeof cache, "%s/main-cache", test_tmp_dir());
-    struct bb_backend_opts opts = {.device = "auto", .cache_dir = cache};
-    enum bb_status st = bb_backend_create("opencl", &opts, &C, &err);
-    if (st == BB_E_NODEVICE) {
-        const char *ci = getenv("CI");
-        bb_backend_free(R);
-        if (ci && !strcmp(ci, "true"))
-            bail("no OpenCL device and CI=true: %s", err.msg);
-        skip_all("no OpenCL device: %s", err.msg);
-    }
-    check(st, &err, "opencl backend");
-    diag("device: %s (%s, %s)", C->info.name, C->info.platform, C->info.version);
+    rnd_seed(0xdec0de5eed99ULL);
+    ops_open("main-cache");
 
     static const int ms[] = {1, 7, 385}, cs[] = {1, 7, 576, 577, 1536};
     for (size_t i = 0; i < 3; i++)

@@ -13,129 +13,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "backend/backend_impl.h" /* op counts, device info */
 #include "backend/cl_cache.h"
 #include "backend/kernels_embedded.h"
+#include "ops-pair.h" /* R, C, pair_*, rnd_*, expect, ran */
 #include "tap.h"
-
-static struct bb_backend *R, *C; /* the oracle and the backend under test */
-static long want_count[2][BB_OP_COUNT];
-
-/* ---- seeded PRNG (splitmix64) ----------------------------------------- */
-
-static uint64_t rng = 0x5eed1234abcdULL;
-
-static uint64_t rnd_u64(void)
-{
-    uint64_t z = (rng += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-static float rnd_uniform(float lo, float hi)
-{
-    double u = (double)(rnd_u64() >> 11) * (1.0 / 9007199254740992.0); /* [0, 1), 53 bits */
-    return (float)(lo + (hi - lo) * u);
-}
-
-static int rnd_int(int lo, int hi) { return lo + (int)(rnd_u64() % (uint64_t)(hi - lo + 1)); }
-
-/* ---- buffers on both backends ----------------------------------------- */
-
-struct pair {
-    struct bb_buffer *r, *c;
-    size_t bytes;
-};
-
-static void check(enum bb_status st, const struct bb_error *err, const char *what)
-{
-    if (st)
-        bail("%s: %s", what, err->msg);
-}
-
-static struct pair pair_new(size_t bytes)
-{
-    struct bb_error err = {0};
-    struct pair p = {NULL, NULL, bytes};
-    check(bb_buffer_alloc(R, bytes, &p.r, &err), &err, "ref alloc");
-    check(bb_buffer_alloc(C, bytes, &p.c, &err), &err, "opencl alloc");
-    return p;
-}
-
-static void pair_upload(struct pair *p, const void *data)
-{
-    struct bb_error err = {0};
-    check(bb_backend_upload(R, p->r, 0, data, p->bytes, &err), &err, "ref upload");
-    check(bb_backend_upload(C, p->c, 0, data, p->bytes, &err), &err, "opencl upload");
-}
-
-static struct pair pair_floats(size_t n, float lo, float hi)
-{
-    float *v = malloc(n * sizeof *v + 1);
-    for (size_t i = 0; i < n; i++)
-        v[i] = rnd_uniform(lo, hi);
-    struct pair p = pair_new(n * sizeof *v);
-    pair_upload(&p, v);
-    free(v);
-    return p;
-}
-
-static struct pair pair_ints(const int32_t *v, size_t n)
-{
-    struct pair p = pair_new(n * sizeof *v);
-    pair_upload(&p, v);
-    return p;
-}
-
-static void pair_free(struct pair *p)
-{
-    bb_buffer_free(R, p->r);
-    bb_buffer_free(C, p->c);
-    p->r = p->c = NULL;
-}
-
-/* Download both; normalised max error over the rows (of width `cols`) that
- * `row_ok` accepts (NULL: all), infinity if anything is not finite. */
-static double pair_error(struct pair *p, size_t n, size_t cols, const bool *row_ok)
-{
-    struct bb_error err = {0};
-    float *a = malloc(n * 4 + 4), *b = malloc(n * 4 + 4);
-    check(bb_backend_download(R, p->r, 0, a, n * 4, &err), &err, "ref download");
-    check(bb_backend_download(C, p->c, 0, b, n * 4, &err), &err, "opencl download");
-    double maxdiff = 0, maxref = 0;
-    bool finite = true;
-    for (size_t i = 0; i < n; i++) {
-        if (!isfinite(b[i]) || !isfinite(a[i]))
-            finite = false;
-        if (row_ok && !row_ok[i / cols])
-            continue;
-        maxdiff = fmax(maxdiff, fabs((double)a[i] - b[i]));
-        maxref = fmax(maxref, fabs((double)a[i]));
-    }
-    free(a);
-    free(b);
-    return finite ? maxdiff / fmax(1.0, maxref) : INFINITY;
-}
-
-static double worst[BB_OP_COUNT]; /* largest error seen per op, for the summary */
-
-static void expect(enum bb_op_kind op, double e, double tol, const char *desc)
-{
-    if (e > worst[op] || isinf(e))
-        worst[op] = e;
-    ok(e <= tol, "%s %s: error %.2e <= %.0e", bb_op_name(op), desc, e, tol);
-}
-
-/* Run op on both backends (st_r, st_c are the statuses) and count it. */
-static void ran(enum bb_op_kind op, enum bb_status st_r, enum bb_status st_c,
-                const struct bb_error *er, const struct bb_error *ec)
-{
-    check(st_r, er, "ref op");
-    check(st_c, ec, "opencl op");
-    want_count[0][op]++;
-    want_count[1][op]++;
-}
 
 /* ---- ops -------------------------------------------------------------- */
 
@@ -160,7 +41,7 @@ static void test_embed(int n_tok, int c, bool with_types)
         &er, &ec);
     char d[128];
     snprintf(d, sizeof d, "n_tok=%d c=%d%s", n_tok, c, with_types ? " types" : "");
-    expect(BB_OP_EMBED, pair_error(&out, (size_t)n_tok * c, (size_t)c, NULL), 1e-5, d);
+    expect(BB_OP_EMBED, pair_error_rows(&out, (size_t)n_tok * c, (size_t)c, NULL), 1e-5, d);
     struct pair *all[] = {&pi, &pp, &pt, &w, &pe, &te, &out};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)
         pair_free(all[i]);
@@ -180,7 +61,7 @@ static void test_layernorm(int m, int c, float eps, bool in_place)
         bb_op_layernorm(C, x.c, g.c, b.c, out.c, m, c, eps, &ec), &er, &ec);
     char d[128];
     snprintf(d, sizeof d, "m=%d c=%d eps=%g%s", m, c, eps, in_place ? " in place" : "");
-    expect(BB_OP_LAYERNORM, pair_error(&out, (size_t)m * c, (size_t)c, NULL), 1e-5, d);
+    expect(BB_OP_LAYERNORM, pair_error_rows(&out, (size_t)m * c, (size_t)c, NULL), 1e-5, d);
     pair_free(&x);
     pair_free(&g);
     pair_free(&b);
@@ -210,7 +91,7 @@ static void test_attention(int b, int t, int n_head, int hd, const int *lens, bo
         snprintf(ls + strlen(ls), sizeof ls - strlen(ls), "%s%d", bi ? "," : "", lens[bi]);
     snprintf(d, sizeof d, "b=%d t=%d heads=%d hd=%d lengths=%s%s", b, t, n_head, hd, ls,
              bias ? " pos_bias" : "");
-    expect(BB_OP_ATTENTION, pair_error(&out, (size_t)b * t * c, (size_t)c, row_ok), 1e-4, d);
+    expect(BB_OP_ATTENTION, pair_error_rows(&out, (size_t)b * t * c, (size_t)c, row_ok), 1e-4, d);
     free(row_ok);
     pair_free(&qkv);
     pair_free(&pl);
@@ -232,7 +113,7 @@ static void test_pool(int b, int t, int c, enum bb_pool_mode mode, bool normaliz
     char d[128];
     snprintf(d, sizeof d, "b=%d t=%d c=%d %s%s", b, t, c, mode == BB_POOL_CLS ? "cls" : "mean",
              normalize ? " l2" : "");
-    expect(BB_OP_POOL, pair_error(&out, (size_t)b * c, (size_t)c, NULL), 1e-5, d);
+    expect(BB_OP_POOL, pair_error_rows(&out, (size_t)b * c, (size_t)c, NULL), 1e-5, d);
     pair_free(&x);
     pair_free(&pl);
     pair_free(&out);
@@ -274,29 +155,12 @@ static void test_matmul(int m, int n, int k, enum bb_dtype src_dtype, enum bb_dt
         wh[i] = src_dtype == BB_BF16 ? to_bf16(wf[i]) : to_half(wf[i]);
     }
     const void *src = src_dtype == BB_F32 ? (const void *)wf : wh;
-    struct bb_weight wr, wc;
-    struct bb_error er = {0}, ec = {0};
-    check(bb_weight_upload(R, src, src_dtype, n, k, storage, &wr, &er), &er, "ref weight");
-    check(bb_weight_upload(C, src, src_dtype, n, k, storage, &wc, &ec), &ec, "opencl weight");
-    struct pair x = pair_floats((size_t)m * k, -1, 1);
-    struct pair pb = bias ? pair_floats((size_t)n, -1, 1) : (struct pair){0};
-    struct pair pr = res ? pair_floats((size_t)m * n, -1, 1) : (struct pair){0};
-    /* with a residual, write in place over it (out may alias residual) */
-    struct pair out = res ? pr : pair_new((size_t)m * n * 4);
-    ran(BB_OP_MATMUL, bb_op_matmul(R, x.r, &wr, pb.r, pr.r, out.r, m, act, &er),
-        bb_op_matmul(C, x.c, &wc, pb.c, pr.c, out.c, m, act, &ec), &er, &ec);
     char d[160];
     snprintf(d, sizeof d, "m=%d n=%d k=%d %s->%s%s%s%s", m, n, k, bb_dtype_name(src_dtype),
              bb_dtype_name(storage), bias ? " +bias" : "", act == BB_ACT_GELU ? " gelu" : "",
              res ? " +residual(in place)" : "");
-    expect(BB_OP_MATMUL, pair_error(&out, (size_t)m * n, (size_t)n, NULL), k >= 1536 ? 1e-4 : 2e-5,
-           d);
-    pair_free(&x);
-    if (bias)
-        pair_free(&pb);
-    pair_free(&out);
-    bb_weight_free(R, &wr);
-    bb_weight_free(C, &wc);
+    double e = pair_matmul(src, src_dtype, storage, m, n, k, bias, res, act, 1);
+    expect(BB_OP_MATMUL, e, k >= 1536 ? 1e-4 : 2e-5, d);
     free(wf);
     free(wh);
 }
@@ -795,21 +659,9 @@ static void test_bad_sizes(void)
 int main(void)
 {
     plan_lazy();
-    struct bb_error err = {0};
     test_no_platform(); /* before this process first touches OpenCL */
-    check(bb_backend_ref_create(&R, &err), &err, "ref backend");
-    char cache[4096];
-    snprintf(cache, sizeof cache, "%s/main-cache", test_tmp_dir());
-    struct bb_backend_opts opts = {.device = "auto", .cache_dir = cache};
-    enum bb_status st = bb_backend_create("opencl", &opts, &C, &err);
-    if (st == BB_E_NODEVICE) {
-        bb_backend_free(R);
-        skip_all("no OpenCL device: %s", err.msg); /* bails under CI */
-    }
-    check(st, &err, "opencl backend");
-    diag("device: %s (%s, %s, driver %s), programs built so far in %.3f s%s", C->info.name,
-         C->info.platform, C->info.version, C->info.driver, C->info.build_seconds,
-         C->info.program_cached ? " (cached)" : "");
+    rnd_seed(0x5eed1234abcdULL);
+    ops_open("main-cache");
 
     test_selection();
     test_ops();

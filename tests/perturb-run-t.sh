@@ -48,19 +48,19 @@ R=$T/r1
 ok $rc "run: the perturbed suite runs (rc $rc)"
 [ $rc = 0 ] || sed 's/^/#   /' "$T/err" | tail -5
 C=$R/results.csv
-head -1 "$C" | grep -q ',adjust_method,perturbation,higher_is_better,kind,unit$'
+head -1 "$C" | grep -q ',adjust_method,small_group,perturbation,higher_is_better,kind,unit$'
 ok $? "results.csv: perturbation before higher_is_better,kind,unit (unit last)"
 # row COUNT PATTERN: the number of lines of results.csv matching an extended regex
 rows() { grep -cE "$1" "$C"; }
-[ "$(rows '^"perturb-run","sts","pairs","minilm","f32","all","spearman",.*,"",,true,quality,[^,]*$')" = 1 ] \
-  && [ "$(rows '^"perturb-run","sts",.*"all","spearman",.*,"","(typo|shout|swap)",true,quality,[^,]*$')" = 3 ] \
-  && [ "$(rows '^"perturb-run","sts",.*"all","spearman",.*,"","delta:(typo|shout|swap)",true,quality,[^,]*$')" = 3 ] \
-  && [ "$(rows '^"perturb-run","sentiment",.*"all","accuracy",.*,"","delta:(typo|shout|swap)",true,quality,[^,]*$')" = 3 ]
+[ "$(rows '^"perturb-run","sts","pairs","minilm","f32","all","spearman",.*,"",,,true,quality,[^,]*$')" = 1 ] \
+  && [ "$(rows '^"perturb-run","sts",.*"all","spearman",.*,"",,"(typo|shout|swap)",true,quality,[^,]*$')" = 3 ] \
+  && [ "$(rows '^"perturb-run","sts",.*"all","spearman",.*,"",,"delta:(typo|shout|swap)",true,quality,[^,]*$')" = 3 ] \
+  && [ "$(rows '^"perturb-run","sentiment",.*"all","accuracy",.*,"",,"delta:(typo|shout|swap)",true,quality,[^,]*$')" = 3 ]
 ok $? "one clean row, one row per perturbation and one delta row per perturbation (sts spearman, sentiment accuracy)"
 [ "$(rows '"(support|confusion)",.*"delta:')" = 0 ] && [ "$(rows '"(support|confusion)",.*,"typo",,quality,[^,]*$')" -gt 0 ]
 ok $? "counts and confusion cells are rerun but get no delta row (no direction)"
 # field N of the sts spearman row with perturbation P ("" = clean)
-val() { awk -F, -v p="$2" -v f="$1" '$2 == "\"sts\"" && $6 == "\"all\"" && $7 == "\"spearman\"" && $15 == p { print $f }' "$C"; }
+val() { awk -F, -v p="$2" -v f="$1" '$2 == "\"sts\"" && $6 == "\"all\"" && $7 == "\"spearman\"" && $16 == p { print $f }' "$C"; }
 clean=$(val 8 ''); typo=$(val 8 '"typo"'); delta=$(val 8 '"delta:typo"'); lo=$(val 9 '"delta:typo"'); hi=$(val 10 '"delta:typo"'); p=$(val 12 '"delta:typo"')
 awk -v c="$clean" -v t="$typo" -v d="$delta" -v lo="$lo" -v hi="$hi" -v p="$p" 'BEGIN {
   e = (t - c) - d; if (e < 0) e = -e
@@ -91,7 +91,7 @@ sed -i "s#path: \.\./#path: $(cd "$D/.." && pwd)/#; s#\.\./\.\./\.\./datasets#$(
 ! cmp -s "$I/sts__minilm__perturb-typo.csv" "$T/r3/items/sts__minilm__perturb-typo.csv" \
   && cmp -s "$I/sts__minilm__perturb-shout.csv" "$T/r3/items/sts__minilm__perturb-shout.csv"
 ok $? "perturb.seed 6 instead of 5 (and bootstrap 0): other typos; rate-1 case flips the same"
-grep -qE '^"perturb-run","sts",.*"all","spearman",-?[0-9.]+,,,14,,,"","delta:typo",true,quality,[^,]*$' "$T/r3/results.csv"
+grep -qE '^"perturb-run","sts",.*"all","spearman",-?[0-9.]+,,,14,,,"",,"delta:typo",true,quality,[^,]*$' "$T/r3/results.csv"
 ok $? "bootstrap 0 (no CIs, the same run): delta rows hold the difference without CI or p"
 "$B" compare "$R" "$T/r2" --format csv >"$T/cmp.csv" 2>"$T/err"; rc=$?
 [ $rc = 0 ] && head -1 "$T/cmp.csv" | grep -q ',note,perturbation,p_floor,verdict$' \

@@ -242,10 +242,11 @@ static void test_results_column(void)
     snprintf(path, sizeof path, "%s/perturb-results.csv", test_tmp_dir());
     is_int(BB_OK, bb_results_write_csv(&r, path, &err), "results with perturbation rows written");
     char *text = test_slurp(path, NULL);
-    contains(text ? text : "", ",adjust_method,perturbation,higher_is_better,kind,unit\n",
+    contains(text ? text : "",
+             ",adjust_method,small_group,perturbation,higher_is_better,kind,unit\n",
              "header: perturbation before the last three columns");
-    contains(text ? text : "", ",10,,,\"\",,true,quality,\"0-1\"\n", "a clean row: an empty cell");
-    contains(text ? text : "", ",10,,,\"\",\"delta:typo\",true,quality,\"0-1\"\n",
+    contains(text ? text : "", ",10,,,\"\",,,true,quality,\"0-1\"\n", "a clean row: an empty cell");
+    contains(text ? text : "", ",10,,,\"\",,\"delta:typo\",true,quality,\"0-1\"\n",
              "a delta row: its id");
     free(text);
     is_int(BB_OK, bb_results_read_csv(path, &back, &err), "read back");

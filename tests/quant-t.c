@@ -13,35 +13,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "backend/backend_impl.h" /* op counts, device info */
 #include "backend/quant.h"
+#include "ops-pair.h" /* R, C (C may be NULL here), rnd_*, check, norm_error */
 #include "tap.h"
-
-static struct bb_backend *R, *C; /* the oracle and the backend under test (C may be NULL) */
-
-/* ---- seeded PRNG (splitmix64) ----------------------------------------- */
-
-static uint64_t rng = 0x9a4715eedULL;
-
-static uint64_t rnd_u64(void)
-{
-    uint64_t z = (rng += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-static float rnd_uniform(float lo, float hi)
-{
-    double u = (double)(rnd_u64() >> 11) * (1.0 / 9007199254740992.0);
-    return (float)(lo + (hi - lo) * u);
-}
-
-static void check(enum bb_status st, const struct bb_error *err, const char *what)
-{
-    if (st)
-        bail("%s: %s", what, err->msg);
-}
 
 /* ---- (1) golden files ---------------------------------------------------- */
 
@@ -199,14 +173,6 @@ static unsigned char *rand_weight(enum bb_dtype t, int n, int k)
     return w;
 }
 
-static float *rand_floats(size_t n, float lo, float hi)
-{
-    float *v = malloc(n * 4 + 4);
-    for (size_t i = 0; i < n; i++)
-        v[i] = rnd_uniform(lo, hi);
-    return v;
-}
-
 static struct bb_buffer *buf_with(struct bb_backend *be, const void *data, size_t bytes)
 {
     struct bb_error err = {0};
@@ -242,18 +208,6 @@ static float *run_matmul(struct bb_backend *be, const struct bb_weight *w, const
     return y;
 }
 
-static double norm_err(const float *a, const float *b, size_t n)
-{
-    double md = 0, mr = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!isfinite(a[i]) || !isfinite(b[i]))
-            return INFINITY;
-        md = fmax(md, fabs((double)a[i] - b[i]));
-        mr = fmax(mr, fabs((double)a[i]));
-    }
-    return md / fmax(1.0, mr);
-}
-
 /* ---- (2) ref: quantised weight == its dequantised f32 weight -------------- */
 
 static void test_ref_matmul(enum bb_dtype t, int m, int n, int k)
@@ -267,8 +221,8 @@ static void test_ref_matmul(enum bb_dtype t, int m, int n, int k)
     struct bb_weight a, b;
     check(bb_weight_upload(R, wq, t, n, k, t, &a, &err), &err, "ref quant upload");
     check(bb_weight_upload(R, wf, BB_F32, n, k, BB_F32, &b, &err), &err, "ref f32 upload");
-    float *x = rand_floats((size_t)m * k, -1, 1), *bias = rand_floats(n, -1, 1);
-    float *res = rand_floats((size_t)m * n, -1, 1);
+    float *x = rnd_floats((size_t)m * k, -1, 1), *bias = rnd_floats(n, -1, 1);
+    float *res = rnd_floats((size_t)m * n, -1, 1);
     float *ya = run_matmul(R, &a, x, bias, res, m, BB_ACT_GELU);
     float *yb = run_matmul(R, &b, x, bias, res, m, BB_ACT_GELU);
     ok(!memcmp(ya, yb, (size_t)m * n * 4), "ref matmul %s (%d, %d, %d) equals the f32 matmul "
@@ -296,12 +250,12 @@ static void test_cl_matmul(enum bb_dtype t, int m, int n, int k, bool with_bias,
     struct bb_weight wr, wc;
     check(bb_weight_upload(R, wq, t, n, k, t, &wr, &err), &err, "ref upload");
     check(bb_weight_upload(C, wq, t, n, k, t, &wc, &err), &err, "opencl upload");
-    float *x = rand_floats((size_t)m * k, -1, 1);
-    float *bias = with_bias ? rand_floats(n, -1, 1) : NULL;
-    float *res = with_res ? rand_floats((size_t)m * n, -1, 1) : NULL;
+    float *x = rnd_floats((size_t)m * k, -1, 1);
+    float *bias = with_bias ? rnd_floats(n, -1, 1) : NULL;
+    float *res = with_res ? rnd_floats((size_t)m * n, -1, 1) : NULL;
     float *yr = run_matmul(R, &wr, x, bias, res, m, act);
     float *yc = run_matmul(C, &wc, x, bias, res, m, act);
-    double e = norm_err(yr, yc, (size_t)m * n), tol = k >= 1024 ? 1e-4 : 2e-5;
+    double e = norm_error(yr, yc, (size_t)m * n, 1, NULL), tol = k >= 1024 ? 1e-4 : 2e-5;
     if (e > worst_mm || isinf(e))
         worst_mm = e;
     ok(e <= tol, "opencl matmul %s m=%d n=%d k=%d%s%s%s: error %.2e <= %.0e", bb_dtype_name(t),
@@ -329,7 +283,7 @@ static void test_get_rows(enum bb_dtype t, int n, int k, int n_ids)
     int32_t *ids = malloc((size_t)n_ids * 4 + 4);
     for (int i = 0; i < n_ids; i++)
         ids[i] = i == 0 ? n - 1 : i == 1 ? 0 : (int32_t)(rnd_u64() % (uint64_t)n);
-    float *init = rand_floats((size_t)n_ids * k, -1, 1);
+    float *init = rnd_floats((size_t)n_ids * k, -1, 1);
     bool same = true;
     for (int accumulate = 0; accumulate < 2; accumulate++) {
         float *y[2];
@@ -344,7 +298,7 @@ static void test_get_rows(enum bb_dtype t, int n, int k, int n_ids)
             bb_buffer_free(be[s], bo);
         }
         bool eq = !memcmp(y[0], y[1], (size_t)n_ids * k * 4);
-        double e = norm_err(y[0], y[1], (size_t)n_ids * k);
+        double e = norm_error(y[0], y[1], (size_t)n_ids * k, 1, NULL);
         if (e > worst_rows)
             worst_rows = e;
         ok(eq, "get_rows %s (%d, %d), %d ids%s: opencl bit-exact with ref (error %.2e)",
@@ -444,7 +398,7 @@ static void bench_types(void)
     struct bb_error err = {0};
     int n = 1536, k = 768;
     for (int m = 1; m <= 64; m += 63) {
-        float *x = rand_floats((size_t)m * k, -1, 1);
+        float *x = rnd_floats((size_t)m * k, -1, 1);
         struct bb_buffer *bx = buf_with(C, x, (size_t)m * k * 4);
         struct bb_buffer *bo = buf_with(C, NULL, (size_t)m * n * 4);
         for (size_t ti = 0; ti < sizeof types / sizeof types[0]; ti++) {
@@ -482,7 +436,7 @@ static void bench(bool quick)
                 m = 128; /* keep the LM head run short */
             char line[256];
             int o = snprintf(line, sizeof line, "n=%5d k=%4d m=%3d:", n, k, m);
-            float *x = rand_floats((size_t)m * k, -1, 1);
+            float *x = rnd_floats((size_t)m * k, -1, 1);
             struct bb_buffer *bx = buf_with(C, x, (size_t)m * k * 4);
             struct bb_buffer *bo = buf_with(C, NULL, (size_t)m * n * 4);
             for (size_t ti = 0; ti < 3; ti++) {
@@ -507,6 +461,7 @@ static void bench(bool quick)
 int main(void)
 {
     plan_lazy();
+    rnd_seed(0x9a4715eedULL);
     struct bb_error err = {0};
     for (size_t i = 0; i < N_ALL; i++)
         test_golden(all_types[i]);

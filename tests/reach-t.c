@@ -25,6 +25,7 @@
 #include "core/paths.h"
 #include "suite/dataset.h"
 #include "suite/suite.h"
+#include "bb-run.h"
 #include "tap.h"
 #include "tasks/task.h"
 
@@ -518,49 +519,7 @@ static char g_suite[4200], g_data[4200];
 
 static int run_bb(const char *const *args, char **err_text)
 {
-    const char *argv[64] = {g_bin};
-    size_t n = 1;
-    for (; args[n - 1] && n < 63; n++)
-        argv[n] = args[n - 1];
-    argv[n] = NULL;
-    char o[4200], e[4200];
-    snprintf(o, sizeof o, "%s/stdout.txt", test_tmp_dir());
-    snprintf(e, sizeof e, "%s/stderr.txt", test_tmp_dir());
-    fflush(stdout);
-    fflush(stderr);
-    pid_t pid = fork();
-    if (pid == 0) {
-        FILE *fo = freopen(o, "w", stdout), *fe = freopen(e, "w", stderr);
-        (void)fo, (void)fe;
-        execv(g_bin, (char *const *)argv);
-        _exit(127);
-    }
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
-    if (err_text)
-        *err_text = test_slurp(e, NULL);
-    return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
-}
-
-/* results.csv without its timing rows (none here, but the contract says so). */
-static char *non_timing(const char *dir)
-{
-    char p[4300];
-    snprintf(p, sizeof p, "%s/results.csv", dir);
-    char *s = test_slurp(p, NULL);
-    if (!s)
-        return NULL;
-    char *out = calloc(strlen(s) + 1, 1);
-    for (char *line = strtok(s, "\n"); line; line = strtok(NULL, "\n")) {
-        size_t len = strlen(line);
-        if ((len >= 7 && !strcmp(line + len - 7, ",timing")) || strstr(line, ",timing,"))
-            continue; /* kind is unquoted, before the unit column */
-        strcat(out, line);
-        strcat(out, "\n");
-    }
-    free(s);
-    return out;
+    return test_run_bin(g_bin, args, NULL, err_text);
 }
 
 static bool same_file(const char *a_dir, const char *b_dir, const char *rel)
@@ -680,7 +639,7 @@ static void test_lm_probe_run(void)
     if (!is_int(0, rc, "linear probe on a language model (tiny llama, pooled states): exit 0"))
         diag("stderr: %s", e ? e : "");
     free(e);
-    char *r = non_timing(out);
+    char *r = test_non_timing(out);
     double acc = r ? csv_value(r, "probe", "accuracy") : NAN;
     ok(acc >= 0 && acc <= 1, "language-model probe: accuracy in [0, 1] (%g)", acc);
     ok(r && csv_value(r, "probe", "train_size") == 6, "language-model probe: 6 train rows");
@@ -784,7 +743,7 @@ static void test_model_matrix(void)
     char *mf = test_slurp(p, NULL);
     contains(mf, "\"by\": \"model\"", "shard manifest: by model");
     free(mf);
-    char *a = non_timing(full), *b = non_timing(merged);
+    char *a = test_non_timing(full), *b = test_non_timing(merged);
     ok(a && b && !strcmp(a, b) && strstr(a, "\"gpt2\"") && strstr(a, "\"llama\""),
        "model matrix merged by model equals the unsharded run (non-timing rows, both models)");
     free(a);
@@ -816,7 +775,7 @@ static void test_encoder_zeroshot_ece(void)
                                      "--no-report", "--force", "-q", NULL},
                     NULL);
     is_int(0, rc, "zero-shot on MiniLM: exit 0");
-    char *r = non_timing(out);
+    char *r = test_non_timing(out);
     ece_matches_items(out, r, "zs", "minilm", 9);
     free(r);
 }
@@ -835,7 +794,7 @@ static void test_end_to_end(void)
     if (!is_int(0, rc, "run the fixture suite unsharded: exit 0"))
         diag("stderr: %s", e ? e : "");
     free(e);
-    char *r = non_timing(full);
+    char *r = test_non_timing(full);
     ok(r && isfinite(csv_value(r, "dup", "ndcg_at_10")) && csv_value(r, "dup", "ndcg_at_10") > 0.5,
        "retrieval: nDCG@10 of the paraphrase queries > 0.5 (%g)",
        r ? csv_value(r, "dup", "ndcg_at_10") : NAN);
@@ -878,7 +837,7 @@ static void test_end_to_end(void)
     if (!is_int(0, rc, "merge the two shards: exit 0"))
         diag("stderr: %s", e ? e : "");
     free(e);
-    char *m = non_timing(merged);
+    char *m = test_non_timing(merged);
     ok(r && m && !strcmp(r, m), "merged results.csv equals the unsharded run's (non-timing rows)");
     if (r && m && strcmp(r, m))
         diag("unsharded:\n%s\nmerged:\n%s", r, m);
@@ -915,7 +874,7 @@ static void test_end_to_end(void)
         is_int(0, system(cmdp), "4 shards at once (GNU parallel or xargs -P), merged: exit 0");
         char pm[4300];
         snprintf(pm, sizeof pm, "%s/merged", par);
-        char *r4 = non_timing(full), *m4p = non_timing(pm);
+        char *r4 = test_non_timing(full), *m4p = test_non_timing(pm);
         ok(r4 && m4p && !strcmp(r4, m4p), "4 parallel shards merged equal the unsharded run");
         free(r4);
         free(m4p);
@@ -942,8 +901,8 @@ static void test_end_to_end(void)
     contains(mf, "\"by\": \"model\"", "the shard manifest says it is by model");
     contains(mf, "\"jobs\": []", "shard 1/2 by model of a one-model run has no job");
     free(mf);
-    r = non_timing(full);
-    m = non_timing(bm);
+    r = test_non_timing(full);
+    m = test_non_timing(bm);
     ok(r && m && !strcmp(r, m), "--shard-by model merged equals the unsharded run");
     free(r);
     free(m);
@@ -993,8 +952,8 @@ static void test_end_to_end(void)
     is_int(0, system(cmd), "slurm-array.sh for indices 0-3, then slurm-merge.sh: exit 0");
     char m4[4300];
     snprintf(m4, sizeof m4, "%s/merged", out4);
-    r = non_timing(full);
-    m = non_timing(m4);
+    r = test_non_timing(full);
+    m = test_non_timing(m4);
     ok(r && m && !strcmp(r, m), "4 Slurm shards merged equal the unsharded run (non-timing rows)");
     free(r);
     free(m);

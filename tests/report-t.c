@@ -14,9 +14,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "report/doc.h"
 #include "report/report.h"
 #include "suite/suite.h"
 #include "tap.h"
+/* the task-type tables (check_type_tables) */
+#include "model/model.h"
+#include "report/report_view.h"
+#include "tasks/task.h"
 
 static struct bb_results res, res2;
 static struct bb_results *cur = &res; /* the set add() appends to */
@@ -37,6 +42,19 @@ static void add(const char *task, const char *model, const char *group, const ch
                               .higher_is_better = dir, .kind = kind};
     if (bb_results_add(cur, &r, &err))
         bail("bb_results_add: %s", err.msg);
+}
+
+/* Whether the line starting at s (NULL: no) holds needle. */
+static int line_has(const char *s, const char *needle)
+{
+    const char *eol = s ? strchr(s, '\n') : NULL, *hit = s ? strstr(s, needle) : NULL;
+    return hit && (!eol || hit < eol);
+}
+
+/* The last row added gets the task's small_group flag (results.csv column). */
+static void flag_last(int small)
+{
+    cur->rows[cur->n - 1].small_group = small ? BB_SMALL_YES : BB_SMALL_NO;
 }
 
 /* The last row added gets a task-adjusted p (results.csv p_adjusted / adjust_method). */
@@ -98,14 +116,15 @@ static void build_results(void)
                              "gender=<script>alert(1)</script>", "gender=o'brien\nset output 'x'"};
         long gn[] = {400, 400, 400, 400, 200, 200, 10, 5};
         double mean[] = {0.61, 0.64, 0.58, 0.66, 0.57, 0.67, 0.5, 0.4};
-        /* counterfactual.c's rows (the second model: without small_group, the
-         * report decides from n) */
+        /* counterfactual.c's rows (the second model: without the small_group
+         * flag, the report decides from n; the first model's flag on
+         * gender=male&race=white, 200 of 400 sentences, says small: the task's
+         * flag wins over n) */
         for (int g = 0; g < 8; g++) {
             add("cf", M, grp[g], "mean_score", mean[g], mean[g] - 0.03, mean[g] + 0.03, gn[g], NAN,
                 BB_DIR_NONE, BB_KIND_BIAS);
             if (!m)
-                add("cf", M, grp[g], "small_group", gn[g] < 20, NAN, NAN, gn[g], NAN, BB_DIR_NONE,
-                    BB_KIND_BIAS);
+                flag_last(gn[g] < 20 || g == 5);
         }
         double rate[] = {0.45, 0.55, 0.35, 0.50};
         for (int g = 0; g < 4; g++) {
@@ -285,6 +304,10 @@ static void check_main(const struct bb_suite *suite, bool have_gnuplot)
     contains(md, "| gender=female | 400 | 0.450 | [0.400, 0.500] | 0.818 |", "IR row: n, rate, CI, IR");
     contains(md, "| 0.0030 | 0.0060 |", "IR p-values Holm-adjusted within the family");
     contains(md, "small (< 2% of the factor's items)", "small cell shown and flagged");
+    const char *mw = strstr(md, "| gender=male&race=white | 200 |");
+    const char *mw2 = mw ? strstr(mw + 1, "| gender=male&race=white | 200 |") : NULL;
+    ok(line_has(mw, "small (") && mw2 && !line_has(mw2, "small ("),
+       "the task's small_group column wins over n (first model), n decides without it");
     contains(md, "Intersectional groups", "intersectional table");
     contains(md, "| gender=female&race=black | 200 |", "intersectional cell with n");
     contains(md, "race=black vs race=white", "gap row");
@@ -337,6 +360,27 @@ static void check_main(const struct bb_suite *suite, bool have_gnuplot)
              "the findings summary alone on page one when printed");
     contains(html, "tr,figure,img,li{break-inside:avoid", "rows and charts never split across pages");
     contains(html, "td.w{overflow-wrap:anywhere}", "long tokens wrap so tables fit the page");
+    contains(html, "@top-right{content:\"Bias audit report: ",
+             "printed pages carry the title in the margin");
+    contains(html, "@bottom-right{content:\"page \" counter(page) \" of \" counter(pages)",
+             "... and 'page N of M' (no browser header: date, file URL)");
+    contains(html, "img{max-width:100%;height:auto;border:1px solid #eee;box-sizing:border-box}",
+             "an image's border stays inside the page width");
+    { /* the title inside the CSS string: nothing in it ends the string or <style> */
+        char tp[4096];
+        snprintf(tp, sizeof tp, "%s/title.html", test_tmp_dir());
+        struct bb_doc td = {.html = fopen(tp, "w")};
+        if (!td.html)
+            bail("cannot write %s", tp);
+        bb_doc_html_begin(&td, "a\"b</style><script>\\ \u00e9\n");
+        fclose(td.html);
+        char *th = test_slurp(tp, NULL);
+        contains(th ? th : "",
+                 "@top-right{content:\"a\\22 b\\3c /style\\3e \\3c script\\3e \\5c  \u00e9\\a \";",
+                 "a hostile title is CSS-escaped in the page margin");
+        ok(th && !strstr(th, "</style><script>"), "... and never closes the style element");
+        free(th);
+    }
     /* datasheets grouped by source */
     contains(md, "### Datasets from one source (2 files)", "one datasheet block for two SEAT files");
     ok(!strstr(md, "### Dataset seat-6") && !strstr(md, "### Dataset seat-heilman"),
@@ -725,6 +769,34 @@ static void check_cmd(void)
     free(dir);
 }
 
+/* Every task type has a row in the task-type table (tasks/registry.c) and in the report's
+ * view table (report/report_view.c): a type added to the enum without its rows fails here. */
+static void check_type_tables(void)
+{
+    for (int t = 0; t < BB_SUITE_N_TASK_TYPES; t++) {
+        const char *name = bb_suite_task_type_name((enum bb_suite_task_type)t);
+        const struct bb_task_type_info *ti = bb_task_type_info((enum bb_suite_task_type)t);
+        const struct bb_report_task_view *v = bb_rep_view(t);
+        ok(ti && (int)ti->type == t && !strcmp(ti->name, name) && ti->run &&
+               ti->report_section && ti->compare,
+           "task type %s: its row in the task-type table", name);
+        ok(v && v->section, "task type %s: its row in the report's view table", name);
+        ok(v && !v->summary == !v->summary_rank && (!v->matrix[1].title || v->matrix[0].title) &&
+               !v->calib.conf == !v->calib.correct && !v->calib.conf == !v->calib.what,
+           "task type %s: its view row is consistent (summary and rank, columns, calibration)",
+           name);
+    }
+    ok(!bb_rep_view(-1) && !bb_rep_view(BB_SUITE_N_TASK_TYPES), "no view row outside the enum");
+    unsigned lm = 1u << BB_TASK_PAIRS | 1u << BB_TASK_STEREOSET | 1u << BB_TASK_BBQ |
+                  1u << BB_TASK_CHOICE | 1u << BB_TASK_PERPLEXITY;
+    ok(bb_task_type_mask(BB_CAP_LOGLIK) == lm,
+       "the likelihood tasks (compare's paired tests) are the types that need BB_CAP_LOGLIK");
+    ok(bb_task_type_mask(BB_CAP_EMBED) ==
+           (1u << BB_TASK_SIMILARITY | 1u << BB_TASK_ASSOCIATION | 1u << BB_TASK_LATENCY |
+            1u << BB_TASK_RETRIEVAL | 1u << BB_TASK_CLUSTERING),
+       "the embedding-only types: similarity, association, latency, retrieval, clustering");
+}
+
 int main(void)
 {
     struct bb_suite *suite = NULL;
@@ -739,6 +811,7 @@ int main(void)
     if (!have_gnuplot)
         diag("gnuplot not on PATH: image checks skipped");
     plan_lazy();
+    check_type_tables();
     check_main(suite, have_gnuplot);
     check_no_gnuplot(suite);
     check_failing_gnuplot(suite);

@@ -56,16 +56,6 @@ wait_stopped() {
     sleep 0.1; i=$((i + 1))
   done
 }
-# expect CODE SUBSTRING DESCRIPTION -- ARGS...: exit code and a stderr substring
-expect() {
-  code=$1 want=$2 what=$3; shift 4
-  "$B" "$@" >"$T/out" 2>"$T/err"; rc=$?
-  if [ "$rc" = "$code" ] && grep -qF -- "$want" "$T/err"; then ok 0 "$what (exit $rc)"
-  else
-    ok 1 "$what"; echo "#   wanted exit $code and stderr containing: $want"
-    echo "#   got exit $rc:"; sed 's/^/#   /' "$T/err" | tail -5
-  fi
-}
 
 "$B" run "$T/fx/resume.yaml" --out "$T/base" --no-report --no-cache -q >/dev/null 2>"$T/base.err"
 ok $? "an uninterrupted run (no cache) finishes"

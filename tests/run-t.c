@@ -19,71 +19,25 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bb-run.h"
 #include "tap.h"
 #include "tasks/task.h"
 
-/* Sanitizer builds leave out the whole-process cold start: LLVM's cold
- * kernel compilation leaks through libstdc++ frames that LeakSanitizer's
- * fast unwinder cannot attribute to libLLVM (tests/lsan.supp), and full
- * unwinding takes minutes. */
-#if defined(__SANITIZE_ADDRESS__)
-#define SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SANITIZED 1
-#endif
-#endif
-#ifndef SANITIZED
-#define SANITIZED 0
-#endif
+/* Sanitizer builds (TEST_SANITIZED) leave out the whole-process cold start:
+ * LLVM's cold kernel compilation leaks through libstdc++ frames that
+ * LeakSanitizer's fast unwinder cannot attribute to libLLVM (tests/lsan.supp),
+ * and full unwinding takes minutes. */
 
 static const char *g_bin;
 static char g_data[4096], g_suite[4096];
 
 /* ---- helpers ---------------------------------------------------------------------- */
 
-static pid_t spawn(const char *const *args, const char *out, const char *errf)
-{
-    fflush(stdout); /* else the child's freopen writes our buffered TAP lines again */
-    fflush(stderr);
-    pid_t pid = fork();
-    if (pid == 0) {
-        FILE *o = freopen(out, "w", stdout), *e = freopen(errf, "w", stderr);
-        (void)o, (void)e;
-        execv(g_bin, (char *const *)args);
-        _exit(127);
-    }
-    return pid;
-}
-
-static int wait_rc(pid_t pid)
-{
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
-    if (WIFSIGNALED(status))
-        return 128 + WTERMSIG(status);
-    return WEXITSTATUS(status);
-}
-
 /* Run biasbench with args (NULL-terminated, without argv[0]); stdout and
  * stderr kept in *out / *err (may be NULL). */
 static int run_bb(const char **args, char **out, char **err)
 {
-    const char *argv[64] = {g_bin};
-    size_t n = 1;
-    for (; args[n - 1] && n < 63; n++)
-        argv[n] = args[n - 1];
-    argv[n] = NULL;
-    char o[4200], e[4200];
-    snprintf(o, sizeof o, "%s/stdout.txt", test_tmp_dir());
-    snprintf(e, sizeof e, "%s/stderr.txt", test_tmp_dir());
-    int rc = wait_rc(spawn(argv, o, e));
-    if (out)
-        *out = test_slurp(o, NULL);
-    if (err)
-        *err = test_slurp(e, NULL);
-    return rc;
+    return test_run_bin(g_bin, args, out, err);
 }
 
 static void path_in(char *buf, size_t n, const char *dir, const char *rel)
@@ -97,27 +51,6 @@ static void say(char *why, size_t wn, const char *path, const char *text)
 {
     if (snprintf(why, wn, "%s: %s", path, text) >= (int)wn && wn > 4)
         memcpy(why + wn - 4, "...", 4);
-}
-
-/* results.csv lines whose kind is not timing, concatenated. */
-static char *non_timing(const char *dir)
-{
-    char p[4200];
-    path_in(p, sizeof p, dir, "results.csv");
-    char *s = test_slurp(p, NULL);
-    if (!s)
-        return NULL;
-    char *out = calloc(strlen(s) + 1, 1);
-    for (char *line = strtok(s, "\n"); line; line = strtok(NULL, "\n")) {
-        size_t len = strlen(line);
-        /* kind is the column before unit, the last (or last, in older runs) */
-        if (strstr(line, ",timing,") || (len >= 7 && !strcmp(line + len - 7, ",timing")))
-            continue;
-        strcat(out, line);
-        strcat(out, "\n");
-    }
-    free(s);
-    return out;
 }
 
 /* CSV fields of one line, counting quotes. */
@@ -401,7 +334,7 @@ static void test_run_and_manifest(const char *dir)
        "in-process cold kernel build and first forward rows");
     double cold = result_value(dir, "speed", "all", "cold_start_process_s", 0);
     double warm = result_value(dir, "speed", "all", "warm_start_process_s", 0);
-    if (SANITIZED) { /* BIASBENCH_COLD_START=off: the rows are left out, and the run says so */
+    if (TEST_SANITIZED) { /* BIASBENCH_COLD_START=off: the rows are left out, and the run says so */
         char mp[4300];
         snprintf(mp, sizeof mp, "%s/manifest.json", dir);
         json_t *m = json_load_file(mp, 0, NULL), *sk = json_object_get(m, "skipped");
@@ -429,7 +362,7 @@ static void test_determinism(const char *a, const char *b)
                     &out, &err);
     is_int(0, rc, "second run: exit 0");
     free(out), free(err);
-    char *ra = non_timing(a), *rb = non_timing(b);
+    char *ra = test_non_timing(a), *rb = test_non_timing(b);
     ok(ra && rb && strlen(ra) > 100, "non-timing rows present");
     ok(ra && rb && !strcmp(ra, rb), "same seed: identical non-timing rows");
     free(ra), free(rb);
@@ -543,30 +476,6 @@ static void test_skip_rows(void)
     free(out), free(err);
 }
 
-static void sleep_s(double s)
-{
-    struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
-    nanosleep(&ts, NULL);
-}
-
-/* waitpid with a deadline: the raw status, or -1 when the child is still
- * running after `secs` (it is then killed with SIGKILL and reaped). */
-static int wait_status(pid_t pid, double secs)
-{
-    int status = 0;
-    for (int i = 0; i < (int)(secs / 0.05); i++) {
-        pid_t r = waitpid(pid, &status, WNOHANG);
-        if (r == pid)
-            return status;
-        if (r < 0 && errno != EINTR)
-            return -2;
-        sleep_s(0.05);
-    }
-    kill(pid, SIGKILL);
-    waitpid(pid, &status, 0);
-    return -1;
-}
-
 /* Ctrl-C mid-run. tests/data/run/interrupt.yaml ends in a latency task with a
  * million warm-up passes, so the run cannot have finished when the signal is
  * sent (checked: the child is still running just before). The signal goes at
@@ -593,10 +502,10 @@ static void test_interrupt(void)
         snprintf(e, sizeof e, "%s/int-err.txt", test_tmp_dir());
         const char *argv[] = {g_bin, "run", suite, "--data-dir", g_data, "--out", d,
                               "--no-report", "-q", NULL};
-        pid_t pid = spawn(argv, o, e);
+        pid_t pid = test_spawn(argv, o, e);
         for (int i = 0; i < 600 && access(wait_for, F_OK); i++) /* up to 30 s */
-            sleep_s(0.05);
-        sleep_s(delays[k] > 0 ? delays[k] : 0);
+            test_sleep(0.05);
+        test_sleep(delays[k] > 0 ? delays[k] : 0);
         int early = 0;
         bool running = waitpid(pid, &early, WNOHANG) == 0;
         ok(running && !access(wait_for, F_OK), "SIGINT %s: the run is under way and still running", when);
@@ -608,7 +517,7 @@ static void test_interrupt(void)
             continue;
         }
         kill(pid, SIGINT);
-        int st = wait_status(pid, 30);
+        int st = test_wait_status(pid, 30);
         ok(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 130,
            "SIGINT %s: the handler ran: exit status 130, not a death by SIGINT (wait status %#x)", when,
            (unsigned)st);
@@ -628,18 +537,14 @@ int main(void)
     plan(113);
     test_helpers();
     test_model_dir("all-MiniLM-L6-v2");
-    g_bin = getenv("BIASBENCH");
-    if (!g_bin || !*g_bin)
-        g_bin = "./biasbench";
-    if (access(g_bin, X_OK))
-        bail("%s: not found (set BIASBENCH)", g_bin);
+    g_bin = test_bb_bin();
     snprintf(g_data, sizeof g_data, "%s", test_src_path("tests/data/run"));
     snprintf(g_suite, sizeof g_suite, "%s", test_src_path("tests/data/run/tiny.yaml"));
     char a[4200], b[4200];
     snprintf(a, sizeof a, "%s/run-a", test_tmp_dir());
     snprintf(b, sizeof b, "%s/run-b", test_tmp_dir());
     test_validate();
-    if (SANITIZED)
+    if (TEST_SANITIZED)
         setenv("BIASBENCH_COLD_START", "off", 1);
     else
         unsetenv("BIASBENCH_COLD_START");

@@ -23,59 +23,18 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bb-run.h"
 #include "tap.h"
 
 static const char *g_bin;
 static char g_data[4096], g_long[4096], g_tiny[4096];
 
-/* text on the TAP stream as diagnostics, one "# " line per line. */
-static void diag_text(const char *what, const char *text)
-{
-    diag("%s:", what);
-    for (const char *p = text ? text : "(none)"; *p;) {
-        size_t n = strcspn(p, "\n");
-        diag("  %.*s", (int)(n > 400 ? 400 : n), p);
-        p += n + (p[n] == '\n');
-    }
-}
-
-static void sleep_s(double s)
-{
-    struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
-    nanosleep(&ts, NULL);
-}
-
 /* Start `biasbench run SUITE --out DIR [--force]`, stderr to errf. */
 static pid_t spawn_run(const char *suite, const char *dir, bool force, const char *errf)
 {
-    fflush(stdout);
-    fflush(stderr);
-    pid_t pid = fork();
-    if (pid == 0) {
-        if (!freopen("/dev/null", "w", stdout) || !freopen(errf, "w", stderr))
-            _exit(127);
-        execl(g_bin, g_bin, "run", suite, "--data-dir", g_data, "--out", dir, "--no-report",
-              force ? "--force" : "--no-report", (char *)NULL); /* not -q: warnings */
-        _exit(127);
-    }
-    return pid;
-}
-
-/* The raw wait status, or -1 when still running after secs (then killed). */
-static int wait_status(pid_t pid, double secs)
-{
-    int status = 0;
-    for (int i = 0; i < (int)(secs / 0.05); i++) {
-        pid_t r = waitpid(pid, &status, WNOHANG);
-        if (r == pid)
-            return status;
-        if (r < 0 && errno != EINTR)
-            return -2;
-        sleep_s(0.05);
-    }
-    kill(pid, SIGKILL);
-    waitpid(pid, &status, 0);
-    return -1;
+    const char *argv[] = {g_bin, "run", suite, "--data-dir", g_data, "--out", dir, "--no-report",
+                          force ? "--force" : "--no-report", NULL}; /* not -q: warnings */
+    return test_spawn(argv, NULL, errf);
 }
 
 static bool exited_with(int st, int code)
@@ -127,8 +86,8 @@ static pid_t start_long(const char *dir, const char *errf)
     snprintf(mf, sizeof mf, "%s/manifest.json", dir);
     pid_t pid = spawn_run(g_long, dir, false, errf);
     for (int i = 0; i < 600 && access(mf, F_OK); i++) /* up to 30 s */
-        sleep_s(0.05);
-    sleep_s(0.3);
+        test_sleep(0.05);
+    test_sleep(0.3);
     return pid;
 }
 
@@ -149,7 +108,7 @@ static void test_signal(int sig, const char *name)
     bool was = running(pid) && exists(dir, "manifest.json") && exists(dir, ".biasbench.lock");
     ok(was, "%s: the run is under way (manifest and lock file written) and still running", name);
     kill(pid, sig);
-    int st = wait_status(pid, 30);
+    int st = test_wait_status(pid, 30);
     ok(exited_with(st, 128 + sig), "%s: the handler ran: exit status %d, not a death by the "
        "signal (wait status %#x)", name, 128 + sig, (unsigned)st);
     ok(was && dir_clean(dir, why, sizeof why), "%s: no temporary or lock file left %s", name, why);
@@ -170,19 +129,19 @@ static void test_second_run(void)
     snprintf(want, sizeof want, "pid %ld", (long)first);
     for (int force = 0; force < 2; force++) {
         const char *how = force ? "with --force" : "without --force";
-        int st = wait_status(spawn_run(g_long, dir, force, err2), 60);
+        int st = test_wait_status(spawn_run(g_long, dir, force, err2), 60);
         char *msg = test_slurp(err2, NULL);
         ok(exited_with(st, 2), "a second run into the same --out (%s) exits 2 (wait status %#x)",
            how, (unsigned)st);
         if (!ok(msg && strstr(msg, "in use by another biasbench run") && strstr(msg, want),
                 "its message says the folder is in use and names the first run (%s)", want))
-            diag_text("stderr", msg);
+            test_diag_text("stderr", msg);
         free(msg);
     }
     ok(running(first) && exists(dir, "manifest.json") && exists(dir, ".biasbench.lock"),
        "the first run goes on, its manifest and lock in place");
     kill(first, SIGTERM);
-    int st = wait_status(first, 30);
+    int st = test_wait_status(first, 30);
     ok(exited_with(st, 143) && dir_clean(dir, why, sizeof why),
        "the first run then ends on SIGTERM with complete files and no lock file %s", why);
 }
@@ -199,13 +158,13 @@ static void test_held_and_stale(void)
     int len = snprintf(line, sizeof line, "pid %ld started 2026-01-01T00:00:00Z\n", (long)getpid());
     bool held = fd >= 0 && !flock(fd, LOCK_EX | LOCK_NB) && write(fd, line, (size_t)len) == len;
     ok(held, "this test holds %s", lock);
-    int st = wait_status(spawn_run(g_tiny, dir, false, errf), 60);
+    int st = test_wait_status(spawn_run(g_tiny, dir, false, errf), 60);
     char *msg = test_slurp(errf, NULL), want[64];
     snprintf(want, sizeof want, "pid %ld", (long)getpid());
     if (!ok(exited_with(st, 2) && msg && strstr(msg, want) && !exists(dir, "manifest.json"),
             "a run into a folder locked by another process exits 2 naming it (%s), writes nothing",
             want))
-        diag_text("stderr", msg);
+        test_diag_text("stderr", msg);
     free(msg);
     if (fd >= 0)
         close(fd); /* the lock is gone with the descriptor; the file stays, naming a dead holder */
@@ -219,13 +178,13 @@ static void test_held_and_stale(void)
     bool wrote = f && fprintf(f, "pid %ld started 2026-01-01T00:00:00Z\n", (long)dead) > 0;
     if (f)
         fclose(f);
-    st = wait_status(spawn_run(g_tiny, dir, false, errf), 60);
+    st = test_wait_status(spawn_run(g_tiny, dir, false, errf), 60);
     msg = test_slurp(errf, NULL);
     snprintf(want, sizeof want, "pid %ld", (long)dead);
     if (!ok(wrote && exited_with(st, 0) && msg && strstr(msg, "stale lock") && strstr(msg, want) &&
                 strstr(msg, "no longer running"),
             "a lock file left by a dead process (%s) is taken over with a warning", want))
-        diag_text("stderr", msg);
+        test_diag_text("stderr", msg);
     free(msg);
     char why[4600] = "";
     ok(exists(dir, "results.csv") && dir_clean(dir, why, sizeof why),
@@ -235,11 +194,7 @@ static void test_held_and_stale(void)
 int main(void)
 {
     plan(18);
-    g_bin = getenv("BIASBENCH");
-    if (!g_bin || !*g_bin)
-        g_bin = "./biasbench";
-    if (access(g_bin, X_OK))
-        bail("%s: not found (set BIASBENCH)", g_bin);
+    g_bin = test_bb_bin();
     char models[4200];
     snprintf(models, sizeof models, "%s", test_src_path("tests/data/models"));
     setenv("BIASBENCH_MODELS", models, 1); /* the tiny fixture's model */

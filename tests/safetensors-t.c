@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "backend/backend.h"
+#include "golden-io.h" /* golden_ref_backend */
 #include "model/model.h"
 #include "model/safetensors.h"
 #include "tap.h"
@@ -503,10 +504,7 @@ static void test_hostile(void)
 int main(void)
 {
     plan_lazy();
-    struct bb_backend *be = NULL;
-    struct bb_error err = {0};
-    if (bb_backend_create("ref", NULL, &be, &err))
-        bail("ref backend: %s", err.msg);
+    struct bb_backend *be = golden_ref_backend();
     test_valid(be, "");
     test_valid(be, "bert.");
     test_folder_faults(be);

@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "suite/perturb.h"
 #include "suite/suite.h"
+#include "suite/task_schema.h"
 #include "tap.h"
 
 static void check_top(const struct bb_suite *s)
@@ -364,9 +366,50 @@ static void test_api(void)
     is_string("a.yaml", pbuf, "pos_str without one");
 }
 
+/* Every task type has a complete row in the suite layer's table (task_schema.c). */
+static void test_schema(void)
+{
+    char types[512] = "";
+    size_t used = 0;
+    for (int t = 0; t < BB_SUITE_N_TASK_TYPES; t++) {
+        const struct bb_suite_task_schema *r = bb_suite_task_schema(t);
+        bool unique = true;
+        for (int u = 0; r && r->name && u < t; u++)
+            unique &= strcmp(r->name, bb_suite_task_type_name(u)) != 0;
+        ok(r && (int)r->type == t && r->name && r->name[0] && unique && r->keys[0] &&
+               !r->keys[BB_SUITE_TASK_MAX_KEYS - 1] && r->conv && r->check &&
+               (!r->extra_dataset || r->check == ts_check_files),
+           "task type %d (%s) has a complete row, its name its own", t,
+           r && r->name ? r->name : "no row");
+        if (r && r->perturb_roles)
+            used += (size_t)snprintf(types + used, sizeof types - used, "%s%s", used ? "," : "",
+                                     r->name);
+    }
+    ok(!bb_suite_task_schema(BB_SUITE_N_TASK_TYPES) && !bb_suite_task_schema(-1),
+       "no row past the table");
+    is_string("?", bb_suite_task_type_name(BB_SUITE_N_TASK_TYPES), "no name past the table");
+    /* bb_perturb_task_types keeps its own order: the same set as the rows' */
+    char listed[512];
+    snprintf(listed, sizeof listed, "%s", bb_perturb_task_types());
+    size_t n = 0;
+    for (char *w = strtok(listed, ", "); w; w = strtok(NULL, ", ")) {
+        const char *hit = strstr(types, w);
+        size_t k = strlen(w);
+        n++;
+        ok(hit && (hit == types || hit[-1] == ',') && (!hit[k] || hit[k] == ','),
+           "perturb applies to %s: its row has perturb_roles", w);
+    }
+    size_t rows = 0;
+    for (const char *c = types; *types && c; c = strchr(c + 1, ','))
+        rows++;
+    is_int((long long)rows, (long long)n, "perturb's type list names every row with roles (%s)",
+           types);
+}
+
 int main(void)
 {
     plan_lazy();
+    test_schema();
     test_valid();
     test_bad();
     test_hostile();

@@ -7,6 +7,19 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* TEST_SANITIZED: 1 in an AddressSanitizer build (GCC or Clang), else 0.
+ * Slow checks cut their share there (the rest again with BB_TEST_FULL=1). */
+#if defined(__SANITIZE_ADDRESS__)
+#define TEST_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TEST_SANITIZED 1
+#endif
+#endif
+#ifndef TEST_SANITIZED
+#define TEST_SANITIZED 0
+#endif
+
 void plan(int n);             /* 1..n up front */
 void plan_lazy(void);         /* print 1..n at exit */
 void skip_all(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));

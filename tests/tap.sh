@@ -6,6 +6,9 @@
 #                           test_in_ci() applies the same)
 #   skip WHY                outside CI a skipped point ("ok N # SKIP WHY");
 #                           under CI a failed one: nothing skips in CI
+#   expect CODE TEXT DESCRIPTION -- ARGS...
+#                           run "$B" ARGS (stdout to $T/out, stderr to $T/err):
+#                           one point, exit status CODE and TEXT in stderr
 #   bail_or_skip_all WHY    a missing model or data before any point: Bail out!
 #                           under CI, else "1..0 # SKIP WHY"; exits
 n=0
@@ -23,6 +26,15 @@ skip() {
     ok 1 "$1 (a skip, and CI=${CI} allows none)"
   else
     n=$((n + 1)); skips=$((skips + 1)); echo "ok $n # SKIP $1"
+  fi
+}
+expect() {
+  code=$1 want=$2 what=$3; shift 4
+  "$B" "$@" >"$T/out" 2>"$T/err"; rc=$?
+  if [ "$rc" = "$code" ] && grep -qF -- "$want" "$T/err"; then ok 0 "$what (exit $rc)"
+  else
+    ok 1 "$what"; echo "#   wanted exit $code and stderr containing: $want"
+    echo "#   got exit $rc:"; sed 's/^/#   /' "$T/err" | tail -5
   fi
 }
 bail_or_skip_all() {

@@ -19,82 +19,6 @@
 /* Sanitizer builds check a subset of the goldens (DESIGN.md: about 50 STS-B
  * sentences, and here the BMP for the per-code-point check); the normal build
  * checks them all, and so does BB_TEST_FULL=1. */
-#if defined(__SANITIZE_ADDRESS__)
-#define BB_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define BB_SANITIZED 1
-#endif
-#endif
-
-/* ---- golden comparison ----------------------------------------------------------- */
-
-static void report_mismatch(const struct bb_tokenizer *tok, const char *key, const int32_t *want,
-                            int nw, const struct bb_encoding *got)
-{
-    int p = 0;
-    while (p < nw && p < got->n && want[p] == got->ids[p])
-        p++;
-    ok(false, "%s matches HF tokenizers", key);
-    const char *pw = p < nw ? bb_tokenizer_piece(tok, want[p]) : "(end)";
-    const char *pg = p < got->n ? bb_tokenizer_piece(tok, got->ids[p]) : "(end)";
-    diag("first difference at position %d: want %d '%s', got %d '%s' (lengths %d / %d)", p,
-         p < nw ? want[p] : -1, pw ? pw : "?", p < got->n ? got->ids[p] : -1, pg ? pg : "?",
-         nw, got->n);
-}
-
-/* Compare the golden lines of `golden` (the first `limit`, or all when 0) with
- * encodings of their source texts. Returns the number matched; *total gets the
- * number of lines checked (-1 when the header's count disagrees). */
-static int check_golden(const struct bb_tokenizer *tok, const char *golden,
-                        const struct items *src, int limit, int *total, int *shown)
-{
-    size_t len;
-    char *buf = test_slurp_or_bail(golden, &len);
-    int count = -1, lines = 0, matched = 0, hint = 0, cap = 0;
-    int32_t *want = NULL;
-    struct bb_encoding enc = {0};
-    struct bb_error err = {0};
-    char *save = NULL;
-    for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        if (line[0] == '#') {
-            const char *c = strstr(line, " count=");
-            if (!strstr(line, "biasbench-tokenizer-golden v1") || !c)
-                bail("%s: not a biasbench-tokenizer-golden v1 file", golden);
-            count = atoi(c + 7);
-            continue;
-        }
-        char *tab = strchr(line, '\t');
-        if (limit && lines == limit) {
-            count = lines;
-            break;
-        }
-        if (!tab)
-            bail("%s: line without a tab", golden);
-        *tab = '\0';
-        lines++;
-        int nw = parse_ids(tab + 1, &want, &cap);
-        const struct item *x = items_find(src, line, &hint);
-        if (!x) {
-            if ((*shown)++ < 20)
-                ok(false, "%s: text found in the source", line);
-            continue;
-        }
-        if (bb_tokenizer_encode(tok, x->text, x->len, &enc, &err))
-            bail("%s: encode failed: %s", line, err.msg);
-        bool same = enc.n == nw && !memcmp(enc.ids, want, (size_t)nw * sizeof *want);
-        matched += same;
-        if (!same && (*shown)++ < 20)
-            report_mismatch(tok, line, want, nw, &enc);
-    }
-    if (count != lines)
-        diag("%s: header count %d but %d lines", golden, count, lines);
-    *total = count == lines ? lines : -1;
-    bb_encoding_free(&enc);
-    free(want);
-    free(buf);
-    return matched;
-}
 
 /* ---- per-code-point behaviour ---------------------------------------------------- */
 
@@ -137,7 +61,7 @@ static void check_unicode_golden(void)
         bail("cannot open %s", path);
     char line[256], text[256];
     int blocks = 0, same = 0, shown = 0, limit = 272;
-#ifdef BB_SANITIZED
+#if TEST_SANITIZED
     if (!getenv("BB_TEST_FULL"))
         limit = 16; /* the Basic Multilingual Plane */
 #endif
@@ -312,8 +236,8 @@ static void check_vocab_txt_fallback(const struct bb_tokenizer *main_tok, const 
         return;
     }
     int total = 0, shown = 0;
-    int matched = check_golden(tok, test_src_path("tests/golden/tokenizer-hard-cases.txt"), hard,
-                               0, &total, &shown);
+    int matched = golden_tok_check(tok, test_src_path("tests/golden/tokenizer-hard-cases.txt"),
+                                   NULL, hard, 0, &total, &shown);
     is_int(hard->n, matched, "vocab.txt fallback: %d/%d hard cases match HF tokenizers",
            matched, total);
     is_int(256, bb_tokenizer_max_len(tok), "vocab.txt fallback: max_len 256");
@@ -446,20 +370,20 @@ int main(void)
     diag("loaded %s in %.1f ms", model, 1e3 * (bb_now() - t0));
 
     int total = 0, shown = 0, matched, limit = 0;
-#ifdef BB_SANITIZED
+#if TEST_SANITIZED
     if (!getenv("BB_TEST_FULL")) { /* BB_TEST_FULL=1 checks everything here too */
         limit = 50;
         diag("sanitizer build: checking the first %d STS-B strings", limit);
     }
 #endif
     t0 = bb_now();
-    matched = check_golden(tok, test_src_path("tests/golden/tokenizer-stsb-en-test.txt"), &s,
-                           limit, &total, &shown);
+    matched = golden_tok_check(tok, test_src_path("tests/golden/tokenizer-stsb-en-test.txt"), NULL,
+                               &s, limit, &total, &shown);
     diag("encoded %d STS-B strings in %.1f ms", total, 1e3 * (bb_now() - t0));
     is_int(limit ? limit : 2758, total, "stsb-en-test.csv golden: %d strings checked", total);
     is_int(total, matched, "stsb-en-test.csv: %d/%d strings match HF tokenizers", matched, total);
-    matched = check_golden(tok, test_src_path("tests/golden/tokenizer-hard-cases.txt"), &h, 0,
-                           &total, &shown);
+    matched = golden_tok_check(tok, test_src_path("tests/golden/tokenizer-hard-cases.txt"), NULL,
+                               &h, 0, &total, &shown);
     is_int(h.n, total, "tokenizer-hard-cases.txt golden holds every case");
     is_int(total, matched, "tokenizer-hard-cases.txt: %d/%d cases match HF tokenizers", matched,
            total);

@@ -14,21 +14,11 @@ B=${BIASBENCH:-./biasbench}
 case $B in /*) ;; *) B=$PWD/$B ;; esac
 S=$(cd "${srcdir:-.}" && pwd)
 D=$S/tests/data/trust
-n=0
-fails=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fails=$((fails + 1)); fi; }
+. "$S/tests/tap.sh" # ok, expect; skip as below
 skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
 T=$(mktemp -d "${TMPDIR:-/tmp}/bb-trust-XXXXXX")
 trap 'rm -rf "$T"' EXIT
 export BIASBENCH_COLD_START=off
-
-# expect CODE SUBSTRING DESCRIPTION -- ARGS...: exit code and a stderr substring
-expect() {
-  code=$1 want=$2 what=$3; shift 4
-  "$B" "$@" >"$T/out" 2>"$T/err"; rc=$?
-  if [ "$rc" = "$code" ] && grep -qF -- "$want" "$T/err"; then ok 0 "$what (exit $rc)"
-  else ok 1 "$what"; echo "#   wanted exit $code and stderr containing: $want"; echo "#   got exit $rc:"; sed 's/^/#   /' "$T/err" | tail -5; fi
-}
 
 cache=${BIASBENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/biasbench}
 M=
@@ -138,32 +128,36 @@ tasks: [{id: speed, type: latency, batch_sizes: [1, 4], seq_lens: [8, 32], warmu
 gates:
   - {metric: latency_p50_ms, task: speed, max_regression: 1.0, relative: true, significant: true}
 EOF
-"$B" run "$T/speed.yaml" --out "$T/s1" --no-report -q >/dev/null 2>"$T/err"; r1=$?
-"$B" run "$T/speed.yaml" --out "$T/s2" --no-report -q >/dev/null 2>>"$T/err"; r2=$?
-[ $r1 = 0 ] && [ $r2 = 0 ]; ok $? "two runs of a latency suite"
+# run_twice SUITE A B DESC: two honest runs of SUITE into A and B
+run_twice() {
+  "$B" run "$1" --out "$2" --no-report -q >/dev/null 2>"$T/err"; r1=$?
+  "$B" run "$1" --out "$3" --no-report -q >/dev/null 2>>"$T/err"; r2=$?
+  [ $r1 = 0 ] && [ $r2 = 0 ]; ok $? "$4"
+}
+# gate_both_ways A B DESC: A gated against B and B against A both pass (the TAP in $T/tap)
+gate_both_ways() {
+  "$B" gate --baseline "$1" --candidate "$2" >"$T/tap" 2>&1; rc1=$?
+  "$B" gate --baseline "$2" --candidate "$1" >>"$T/tap" 2>&1; rc2=$?
+  [ $rc1 = 0 ] && [ $rc2 = 0 ]; ok $? "$3"
+  [ $rc1 = 0 ] && [ $rc2 = 0 ] || grep -E "^(not ok|  message|  noise)" "$T/tap" | sed 's/^/#   /'
+}
+run_twice "$T/speed.yaml" "$T/s1" "$T/s2" "two runs of a latency suite"
 # the group "b=B,t=T" holds one comma, so metric, value, ci_low, ci_high are fields 8 to 11
 awk -F, '$8 == "\"latency_p50_ms\"" { if (!($10 != "" && $10 + 0 <= $9 + 0 && $9 + 0 <= $11 + 0)) bad = 1; c++ } END { exit !(c == 4 && !bad) }' "$T/s1/results.csv"
 ok $? "every latency median has a CI that contains it (order statistics, 8 repetitions)"
 grep -q '"latency_noise_rel"' "$T/s1/results.csv" && grep -q '"machine_probe_ms"' "$T/s1/results.csv"
 ok $? "the run records its noise floor (latency_noise_rel) and machine speed (machine_probe_ms)"
 "$B" gate --baseline "$T/s1" --candidate "$T/s1" >"$T/tap" 2>&1; ok $? "a latency run gated against itself passes"
-"$B" gate --baseline "$T/s1" --candidate "$T/s2" >"$T/tap" 2>&1; rc1=$?
-"$B" gate --baseline "$T/s2" --candidate "$T/s1" >>"$T/tap" 2>&1; rc2=$?
-[ $rc1 = 0 ] && [ $rc2 = 0 ]; ok $? "a rerun gated against the first run passes, both ways"
-[ $rc1 = 0 ] && [ $rc2 = 0 ] || grep -E "^(not ok|  message|  noise)" "$T/tap" | sed 's/^/#   /' 
+gate_both_ways "$T/s1" "$T/s2" "a rerun gated against the first run passes, both ways"
 [ "$(grep -c '^ok' "$T/tap")" = 8 ]; ok $? "... at every grid cell (4 points each way)"
 grep -q "noise_floor:" "$T/tap"; ok $? "the timing gate's diagnostics give the noise floor"
 
 # the issue's acceptance check, opt-in (two default-suite runs, minutes of CPU):
 # BIASBENCH_TEST_DEFAULT_SUITE=1 make check TESTS=tests/trust-t.sh
 if [ "${BIASBENCH_TEST_DEFAULT_SUITE:-}" = 1 ]; then
-  "$B" run "$S/suites/default.yaml" --out "$T/d1" --no-report -q >/dev/null 2>"$T/err"; r1=$?
-  "$B" run "$S/suites/default.yaml" --out "$T/d2" --no-report -q >/dev/null 2>>"$T/err"; r2=$?
-  [ $r1 = 0 ] && [ $r2 = 0 ]; ok $? "the default suite runs twice"
-  "$B" gate --baseline "$T/d1" --candidate "$T/d2" >"$T/tap" 2>&1; rc1=$?
-  "$B" gate --baseline "$T/d2" --candidate "$T/d1" >>"$T/tap" 2>&1; rc2=$?
-  [ $rc1 = 0 ] && [ $rc2 = 0 ]; ok $? "the default suite's second run passes the gates against the first, both ways"
-  [ $rc1 = 0 ] && [ $rc2 = 0 ] || grep -E "^(not ok|  message)" "$T/tap" | sed 's/^/#   /'
+  run_twice "$S/suites/default.yaml" "$T/d1" "$T/d2" "the default suite runs twice"
+  gate_both_ways "$T/d1" "$T/d2" \
+    "the default suite's second run passes the gates against the first, both ways"
 else
   echo "# not planned: two default-suite runs gated against each other (minutes of CPU;"
   echo "# opt in with BIASBENCH_TEST_DEFAULT_SUITE=1)"

@@ -100,6 +100,8 @@ struct bb_device_info {
     uint64_t max_alloc;
     double build_seconds; /* OpenCL program build (or binary cache load) time; 0 for ref */
     bool program_cached;  /* the OpenCL program came from biasbench's binary cache */
+    char kernel_sha256[65]; /* kernel sources read from a folder (BIASBENCH_KERNEL_DIR): their
+                               sha256, for result-cache keys; "" for the embedded copies */
 };
 
 /* The calls every backend answers besides the ops: its name and device, how many ops of each

@@ -20,6 +20,7 @@
 #include "core/fault.h"
 #include "core/log.h"
 #include "core/paths.h"
+#include "core/sha256.h"
 
 #define LOCAL_1D 64 /* fixed local size: PoCL compiles again for each new one */
 #define HUGE_PAGE (2u << 20) /* zero-copy buffers this large go on transparent huge pages */
@@ -618,7 +619,17 @@ static enum bb_status programs_init(struct bb_cl *cl, const struct bb_backend_op
              bb_cl_matmul_build_options(cl));
     snprintf(ps->origin, sizeof ps->origin, "%s", dir ? dir : "the embedded copies");
     cache_dir_of(cl, opts, ps->cdir, sizeof ps->cdir);
-    return load_sources(ps, dir, err);
+    enum bb_status st = load_sources(ps, dir, err);
+    if (!st && dir) { /* the build id names the embedded kernels; a folder's need a hash */
+        struct bb_sha256 h;
+        uint8_t d[BB_SHA256_DIGEST_LEN];
+        bb_sha256_init(&h);
+        for (int i = 0; i < ps->n; i++) /* each program's text, file names (#line) included */
+            bb_sha256_update(&h, ps->p[i].src, strlen(ps->p[i].src) + 1);
+        bb_sha256_final(&h, d);
+        bb_sha256_to_hex(d, cl->be->info.kernel_sha256);
+    }
+    return st;
 }
 
 static double thread_cpu(void)

@@ -15,6 +15,7 @@
 #include "model/model.h"
 #include "core/paths.h"
 #include "report/profile_chart.h"
+#include "textin.h"
 
 void bb_cli_model_defaults(struct bb_cli_model *o)
 {
@@ -40,6 +41,16 @@ enum bb_status bb_cli_parse_int(const char *opt, const char *arg, int min, int m
     return BB_OK;
 }
 
+enum bb_status bb_cli_parse_format(const char *arg, const char *plain, bool *json,
+                                   struct bb_error *err)
+{
+    if (strcmp(arg, plain) && strcmp(arg, "json"))
+        return bb_fail(err, BB_E_USAGE, "--format: expected '%s' or 'json', found '%s'", plain,
+                       arg);
+    *json = !strcmp(arg, "json");
+    return BB_OK;
+}
+
 bool bb_cli_model_option(struct bb_cli_model *o, int opt, const char *arg, struct bb_error *err,
                          enum bb_status *st)
 {
@@ -48,7 +59,8 @@ bool bb_cli_model_option(struct bb_cli_model *o, int opt, const char *arg, struc
     case 'm': o->model = arg; return true;
     case 'b':
         if (strcmp(arg, "opencl") && strcmp(arg, "ref"))
-            *st = bb_fail(err, BB_E_USAGE, "--backend: expected 'opencl' or 'ref', found '%s'", arg);
+            *st = bb_fail(err, BB_E_USAGE, "--backend: expected 'opencl' or 'ref', found '%s'",
+                          arg);
         o->backend = arg;
         return true;
     case 'd': o->device = arg; return true;
@@ -57,10 +69,31 @@ bool bb_cli_model_option(struct bb_cli_model *o, int opt, const char *arg, struc
             *st = bb_fail(err, BB_E_USAGE, "--precision: expected 'f32' or 'f16', found '%s'", arg);
         o->precision = arg;
         return true;
-    case 'B': *st = bb_cli_parse_int("--batch", arg, 1, BB_BATCH_SIZE_MAX, &o->batch, err); return true;
+    case 'B':
+        *st = bb_cli_parse_int("--batch", arg, 1, BB_BATCH_SIZE_MAX, &o->batch, err);
+        return true;
     case BB_CLI_OPT_PROFILE: o->profile = true; return true;
     }
     return false;
+}
+
+int bb_cli_getopt(int argc, char **argv, const char *extra, const struct option *longopts,
+                  struct bb_cli_model *m, struct bb_textio *io, struct bb_error *err,
+                  enum bb_status *st)
+{
+    char shortopts[64];
+    snprintf(shortopts, sizeof shortopts, "h%s%s%s", BB_CLI_MODEL_SHORTOPTS,
+             io ? BB_TEXTIO_SHORTOPTS : "", extra);
+    int opt;
+    *st = BB_OK;
+    while ((opt = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+        if (!bb_cli_model_option(m, opt, optarg, err, st) &&
+            !(io && bb_textio_option(io, opt, optarg, err, st)))
+            return opt;
+        if (*st)
+            return -1;
+    }
+    return -1;
 }
 
 bool bb_cli_bootstrap_option(struct bb_cmp_opts *o, int opt, const char *arg,
@@ -132,9 +165,8 @@ enum bb_status bb_cli_profile_finish(const struct bb_cli_model *o, struct bb_bac
     if (!o->profile || !be)
         return BB_OK;
     char dir[4096] = ".";
-    const char *slash = output && strcmp(output, "-") ? strrchr(output, '/') : NULL;
-    if (slash)
-        snprintf(dir, sizeof dir, "%.*s", slash == output ? 1 : (int)(slash - output), output);
+    if (output && strcmp(output, "-"))
+        bb_path_dir_of(output, dir, sizeof dir);
     struct bb_profile p;
     enum bb_status st = bb_backend_profile(be, &p, err);
     if (!st) {
@@ -145,6 +177,20 @@ enum bb_status bb_cli_profile_finish(const struct bb_cli_model *o, struct bb_bac
         bb_info("profile: %s/profile.csv, profile.gp, profile.svg", dir);
     bb_profile_free(&p);
     return st;
+}
+
+int bb_cli_usage(int opt, const char *usage)
+{
+    fputs(usage, opt == 'h' ? stdout : stderr);
+    return opt == 'h' ? 0 : 2;
+}
+
+int bb_cli_no_operands(const char *cmd, int argc, char **argv)
+{
+    if (optind >= argc)
+        return 0;
+    fprintf(stderr, "biasbench %s: unexpected argument '%s'\n", cmd, argv[optind]);
+    return 2;
 }
 
 int bb_cli_fail(const char *cmd, enum bb_status st, const struct bb_error *err)

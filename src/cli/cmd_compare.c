@@ -81,11 +81,14 @@ static enum bb_status parse_args(int argc, char **argv, struct cmp_args *a, bool
     if (st)
         return st;
     if (strcmp(a->format, "md") && strcmp(a->format, "html") && strcmp(a->format, "csv"))
-        return bb_fail(err, BB_E_USAGE, "--format: expected md, html or csv, found '%s'", a->format);
+        return bb_fail(err, BB_E_USAGE, "--format: expected md, html or csv, found '%s'",
+                       a->format);
     int want = a->models ? 1 : 2;
     if (argc - optind != want)
-        return bb_fail(err, BB_E_USAGE, "expected %s, found %d argument(s) (see 'biasbench compare --help')",
-                       a->models ? "one RUN with --models A,B" : "two runs, RUN_A RUN_B", argc - optind);
+        return bb_fail(err, BB_E_USAGE,
+                       "expected %s, found %d argument(s) (see 'biasbench compare --help')",
+                       a->models ? "one RUN with --models A,B" : "two runs, RUN_A RUN_B",
+                       argc - optind);
     if (a->models) {
         const char *comma = strchr(a->models, ',');
         if (!comma || comma == a->models || !comma[1] || strchr(comma + 1, ',') ||

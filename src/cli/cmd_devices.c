@@ -15,18 +15,10 @@ int bb_cmd_devices(int argc, char **argv)
     static const struct option longopts[] = {{"help", no_argument, NULL, 'h'}, {0}};
     int opt;
     optind = 1;
-    while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        if (opt == 'h') {
-            fputs(usage_text, stdout);
-            return 0;
-        }
-        fputs(usage_text, stderr);
+    if ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1)
+        return bb_cli_usage(opt, usage_text);
+    if (bb_cli_no_operands("devices", argc, argv))
         return 2;
-    }
-    if (optind < argc) {
-        fprintf(stderr, "biasbench devices: unexpected argument '%s'\n", argv[optind]);
-        return 2;
-    }
     struct bb_error err = {0};
     enum bb_status st = bb_opencl_list_devices(stdout, &err);
     return st ? bb_cli_fail("devices", st, &err) : 0;

@@ -18,50 +18,23 @@ static const char usage_text[] =
     "file) with a sentence-embedding model and write one row per text (for a causal\n"
     "language model: the mean over the text's tokens of its final hidden state).\n\n"
     BB_CLI_MODEL_HELP
-    "  -i, --input FILE     read texts from a CSV (or .tsv) file ...\n"
-    "  -c, --column COL     ... from this column: a header name or a 0-based index (default 0)\n"
-    "      --no-header      the input file has no header row\n"
-    "  -f, --format F       csv (default: index,text,e0..eN) or json\n"
-    "  -o, --output FILE    write here (default standard output); written atomically\n";
+    BB_TEXTIO_HELP("index,text,e0..eN");
 
-struct embed_opts {
-    struct bb_cli_model m;
-    const char *input, *column, *output;
-    bool json, header;
-};
-
-static int parse(int argc, char **argv, struct embed_opts *o, struct bb_error *err)
+static int parse(int argc, char **argv, struct bb_textjob *o, struct bb_error *err)
 {
     static const struct option longopts[] = {
-        {"help", no_argument, NULL, 'h'},       BB_CLI_MODEL_LONGOPTS,
-        {"input", required_argument, NULL, 'i'}, {"column", required_argument, NULL, 'c'},
-        {"no-header", no_argument, NULL, 'N'},   {"format", required_argument, NULL, 'f'},
-        {"output", required_argument, NULL, 'o'}, {0}};
+        {"help", no_argument, NULL, 'h'}, BB_CLI_MODEL_LONGOPTS, BB_TEXTIO_LONGOPTS, {0}};
     int opt;
     enum bb_status st;
     optind = 1;
-    while ((opt = getopt_long(argc, argv, "hm:b:d:p:B:i:c:f:o:", longopts, NULL)) != -1) {
-        if (bb_cli_model_option(&o->m, opt, optarg, err, &st)) {
-            if (st)
-                return st;
-            continue;
+    while ((opt = bb_cli_getopt(argc, argv, "", longopts, &o->m, &o->io, err, &st)) != -1) {
+        if (opt == 'h') {
+            fputs(usage_text, stdout);
+            exit(0);
         }
-        switch (opt) {
-        case 'h': fputs(usage_text, stdout); exit(0);
-        case 'i': o->input = optarg; break;
-        case 'c': o->column = optarg; break;
-        case 'N': o->header = false; break;
-        case 'o': o->output = optarg; break;
-        case 'f':
-            if (strcmp(optarg, "csv") && strcmp(optarg, "json"))
-                return bb_fail(err, BB_E_USAGE, "--format: expected 'csv' or 'json', found '%s'",
-                               optarg);
-            o->json = !strcmp(optarg, "json");
-            break;
-        default: return bb_fail(err, BB_E_USAGE, "see 'biasbench embed --help'");
-        }
+        return bb_fail(err, BB_E_USAGE, "see 'biasbench embed --help'");
     }
-    return BB_OK;
+    return st;
 }
 
 static void write_csv(FILE *fp, const struct bb_textlist *tl, const float *emb, int dim)
@@ -98,51 +71,30 @@ static void write_json(FILE *fp, const struct bb_textlist *tl, const float *emb,
 
 int bb_cmd_embed(int argc, char **argv)
 {
-    struct embed_opts o = {.output = "-", .header = true};
-    bb_cli_model_defaults(&o.m);
+    struct bb_textjob j;
     struct bb_error err = {0};
-    struct bb_textlist tl = {0};
-    struct bb_backend *be = NULL;
-    struct bb_model *model = NULL;
-    struct bb_fileout fo = {0};
     float *emb = NULL;
-    enum bb_status st = parse(argc, argv, &o, &err);
-    if (st)
+    bb_textjob_init(&j);
+    enum bb_status st = parse(argc, argv, &j, &err);
+    if (st || (st = bb_textjob_open(&j, argc, argv, &err)))
         goto done;
-    if (o.input) {
-        if (optind < argc) {
-            st = bb_fail(&err, BB_E_USAGE, "give texts either as arguments or with --input, not both");
-            goto done;
-        }
-        const char *dot = strrchr(o.input, '.');
-        char delim = dot && !strcmp(dot, ".tsv") ? '\t' : ',';
-        st = bb_textlist_from_csv(&tl, o.input, o.column ? o.column : "0", delim, o.header, &err);
-    } else {
-        st = bb_textlist_from_args_or_stdin(&tl, argc - optind, argv + optind, &err);
-    }
-    if (st || (st = bb_cli_open_model(&o.m, &be, &model, &err)))
-        goto done;
-    int dim = bb_model_dim(model);
-    emb = malloc(tl.n * (size_t)dim * sizeof *emb);
+    int dim = bb_model_dim(j.model);
+    emb = malloc(j.tl.n * (size_t)dim * sizeof *emb);
     if (!emb) {
-        st = bb_fail(&err, BB_E_NOMEM, "out of memory for %zu embeddings", tl.n);
+        st = bb_fail(&err, BB_E_NOMEM, "out of memory for %zu embeddings", j.tl.n);
         goto done;
     }
-    st = bb_model_embed_texts(model, (const char *const *)tl.items, tl.n, o.m.batch, emb, &err);
-    if (st || (st = bb_fileout_open(&fo, o.output, &err)))
+    st = bb_model_embed_texts(j.model, (const char *const *)j.tl.items, j.tl.n, j.m.batch, emb,
+                              &err);
+    if (st || (st = bb_fileout_open(&j.fo, j.io.output, &err)))
         goto done;
-    if (o.json)
-        write_json(fo.fp, &tl, emb, dim, o.m.model);
+    if (j.io.json)
+        write_json(j.fo.fp, &j.tl, emb, dim, j.m.model);
     else
-        write_csv(fo.fp, &tl, emb, dim);
-    st = bb_fileout_commit(&fo, &err);
-    if (!st)
-        st = bb_cli_profile_finish(&o.m, be, o.output, &err);
+        write_csv(j.fo.fp, &j.tl, emb, dim);
+    st = bb_textjob_finish(&j, &err);
 done:
-    bb_fileout_abort(&fo);
     free(emb);
-    bb_model_free(model);
-    bb_backend_free(be);
-    bb_textlist_free(&tl);
+    bb_textjob_free(&j);
     return st ? bb_cli_fail("embed", st, &err) : 0;
 }

@@ -22,6 +22,15 @@ static const char usage_text[] =
     "  -o, --dest DIR|FILE  destination folder (model) or file (URL)\n"
     "  -s, --sha256 HEX     expected sha256 of the file at URL (64 hex digits)\n";
 
+/* The exit code of a download into dest; on success, dest on stdout. */
+static int finish(enum bb_status st, const struct bb_error *err, const char *dest)
+{
+    if (st)
+        return bb_cli_fail("fetch", st, err);
+    printf("%s\n", dest);
+    return 0;
+}
+
 /* `fetch URL`: one file, checksum verified, written atomically. */
 static int fetch_url(const char *url, const char *dest, const char *sha256)
 {
@@ -30,11 +39,7 @@ static int fetch_url(const char *url, const char *dest, const char *sha256)
         return 2;
     }
     struct bb_error err = {0};
-    enum bb_status st = bb_download_file(url, dest, sha256, &err);
-    if (st)
-        return bb_cli_fail("fetch", st, &err);
-    printf("%s\n", dest);
-    return 0;
+    return finish(bb_download_file(url, dest, sha256, &err), &err, dest);
 }
 
 int bb_cmd_fetch(int argc, char **argv)
@@ -75,9 +80,5 @@ int bb_cmd_fetch(int argc, char **argv)
         dest = path;
     }
     struct bb_error err = {0};
-    enum bb_status st = bb_download_hf_model(id, rev, dest, &err);
-    if (st)
-        return bb_cli_fail("fetch", st, &err);
-    printf("%s\n", dest);
-    return 0;
+    return finish(bb_download_hf_model(id, rev, dest, &err), &err, dest);
 }

@@ -61,9 +61,11 @@ static enum bb_status parse_args(int argc, char **argv, struct gate_args *a, boo
     if (st)
         return st;
     if (!a->baseline)
-        return bb_fail(err, BB_E_USAGE, "--baseline RUN_OR_CSV is required (see 'biasbench gate --help')");
+        return bb_fail(err, BB_E_USAGE,
+                       "--baseline RUN_OR_CSV is required (see 'biasbench gate --help')");
     if (optind < argc && a->candidate)
-        return bb_fail(err, BB_E_USAGE, "unexpected argument '%s' (the candidate is given by --candidate)",
+        return bb_fail(err, BB_E_USAGE,
+                       "unexpected argument '%s' (the candidate is given by --candidate)",
                        argv[optind]);
     if (optind + 1 < argc)
         return bb_fail(err, BB_E_USAGE, "unexpected argument '%s'", argv[optind + 1]);
@@ -78,8 +80,8 @@ static enum bb_status load_suite(const struct gate_args *a, const struct bb_rund
     const char *path = a->suite ? a->suite : bb_rundata_suite_path(cand);
     if (!path)
         return bb_fail(err, BB_E_INPUT,
-                       "%s: the candidate has no manifest.json naming its suite; give --suite SUITE",
-                       cand->path);
+                       "%s: the candidate has no manifest.json naming its suite; "
+                       "give --suite SUITE", cand->path);
     struct stat sb;
     if (!a->suite && stat(path, &sb) != 0)
         return bb_fail(err, BB_E_IO,

@@ -38,12 +38,7 @@ static int parse(int argc, char **argv, struct gen_opts *o, struct bb_error *err
     int opt;
     enum bb_status st;
     optind = 1;
-    while ((opt = getopt_long(argc, argv, "hm:b:d:p:B:n:t:s:", longopts, NULL)) != -1) {
-        if (bb_cli_model_option(&o->m, opt, optarg, err, &st)) {
-            if (st)
-                return st;
-            continue;
-        }
+    while ((opt = bb_cli_getopt(argc, argv, "n:t:s:", longopts, &o->m, NULL, err, &st)) != -1) {
         char *end;
         switch (opt) {
         case 'h': fputs(usage_text, stdout); exit(0);
@@ -66,6 +61,8 @@ static int parse(int argc, char **argv, struct gen_opts *o, struct bb_error *err
         default: return bb_fail(err, BB_E_USAGE, "see 'biasbench generate --help'");
         }
     }
+    if (st)
+        return st;
     if (optind != argc - 1)
         return bb_fail(err, BB_E_USAGE, "expected one PROMPT argument (quote it), found %d",
                        argc - optind);

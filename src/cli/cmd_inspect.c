@@ -289,12 +289,7 @@ static enum bb_status add_files(json_t *info, const struct bb_tensor_source *src
         return add_file(files, src->path, err);
     enum bb_status st = bb_json_load_file(src->path, &idx, err);
     char dir[4096];
-    snprintf(dir, sizeof dir, "%s", src->path);
-    char *slash = strrchr(dir, '/');
-    if (slash)
-        *slash = 0;
-    else
-        snprintf(dir, sizeof dir, ".");
+    bb_path_dir_of(src->path, dir, sizeof dir);
     const char *name;
     json_t *v;
     json_t *seen = json_object();
@@ -408,13 +403,8 @@ static enum bb_status inspect(const char *spec, json_t *info, struct bb_error *e
         char dir[4096];
         struct stat sb;
         snprintf(dir, sizeof dir, "%s", path);
-        if (stat(path, &sb) == 0 && !S_ISDIR(sb.st_mode)) {
-            char *slash = strrchr(dir, '/');
-            if (slash)
-                *slash = 0;
-            else
-                snprintf(dir, sizeof dir, ".");
-        }
+        if (stat(path, &sb) == 0 && !S_ISDIR(sb.st_mode))
+            bb_path_dir_of(path, dir, sizeof dir);
         st = hf_info(info, dir, err);
     }
     if (!st)
@@ -431,18 +421,16 @@ int bb_cmd_inspect(int argc, char **argv)
                                              {"format", required_argument, NULL, 'f'},
                                              {0}};
     bool json = false;
+    struct bb_error err = {0};
+    enum bb_status st;
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "hf:", longopts, NULL)) != -1) {
         switch (opt) {
         case 'h': fputs(usage_text, stdout); return 0;
         case 'f':
-            if (strcmp(optarg, "text") && strcmp(optarg, "json")) {
-                fprintf(stderr, "biasbench inspect: --format: expected 'text' or 'json', found "
-                        "'%s'\n", optarg);
-                return 2;
-            }
-            json = !strcmp(optarg, "json");
+            if ((st = bb_cli_parse_format(optarg, "text", &json, &err)))
+                return bb_cli_fail("inspect", st, &err);
             break;
         default: fputs(usage_text, stderr); return 2;
         }
@@ -452,9 +440,8 @@ int bb_cmd_inspect(int argc, char **argv)
                 argc - optind, usage_text);
         return 2;
     }
-    struct bb_error err = {0};
     json_t *info = json_object();
-    enum bb_status st = inspect(argv[optind], info, &err);
+    st = inspect(argv[optind], info, &err);
     if (!st && json) {
         json_dumpf(info, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         putchar('\n');

@@ -52,23 +52,6 @@ static const char *jget_str(const json_t *o, const char *key)
     return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
-static enum bb_status mkdir_p(const char *path, struct bb_error *err)
-{
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = 0;
-        if (mkdir(tmp, 0777) && errno != EEXIST)
-            return bb_fail(err, BB_E_IO, "%s: cannot create: %s", tmp, strerror(errno));
-        *p = '/';
-    }
-    if (mkdir(tmp, 0777) && errno != EEXIST)
-        return bb_fail(err, BB_E_IO, "%s: cannot create: %s", tmp, strerror(errno));
-    return BB_OK;
-}
-
 /* The same value of key in both manifests (compared as JSON), else an error. */
 static enum bb_status same_key(const struct shard_in *a, const struct shard_in *b, const char *key,
                                struct bb_error *err)
@@ -281,7 +264,7 @@ static enum bb_status merge_items(const struct shard_in *in, size_t n, const cha
 {
     char dst_dir[4200];
     snprintf(dst_dir, sizeof dst_dir, "%s/items", out);
-    enum bb_status st = mkdir_p(dst_dir, err);
+    enum bb_status st = bb_path_mkdir_p(dst_dir, err);
     char **seen = NULL;
     size_t n_seen = 0, cap = 0;
     for (size_t i = 0; i < n && !st; i++) {
@@ -524,7 +507,7 @@ int bb_cmd_merge(int argc, char **argv)
     if (!st && !(m = merge_manifest(in, n, argc, argv)))
         st = bb_fail(&err, BB_E_NOMEM, "out of memory merging the manifests");
     if (!st)
-        st = mkdir_p(out, &err);
+        st = bb_path_mkdir_p(out, &err);
     if (!st)
         st = merge_items(in, n, out, &err);
     char path[4200];

@@ -59,17 +59,10 @@ int bb_cmd_metrics(int argc, char **argv)
             format = optarg;
             continue;
         }
-        if (opt == 'h') {
-            fputs(usage_text, stdout);
-            return 0;
-        }
-        fputs(usage_text, stderr);
-        return 2;
+        return bb_cli_usage(opt, usage_text);
     }
-    if (optind < argc) {
-        fprintf(stderr, "biasbench metrics: unexpected argument '%s'\n", argv[optind]);
+    if (bb_cli_no_operands("metrics", argc, argv))
         return 2;
-    }
     if (!strcmp(format, "md"))
         bb_metric_write_md(stdout);
     else if (!strcmp(format, "csv"))

@@ -69,13 +69,15 @@ struct run_cli {
     int n_run_opts;         /* options other than --resume, the cache's, -q and -v */
 };
 
-static enum bb_status parse_u64(const char *opt, const char *arg, uint64_t *out, struct bb_error *err)
+static enum bb_status parse_u64(const char *opt, const char *arg, uint64_t *out,
+                                struct bb_error *err)
 {
     char *end;
     errno = 0;
     unsigned long long v = strtoull(arg, &end, 10);
     if (errno || end == arg || *end || arg[0] == '-')
-        return bb_fail(err, BB_E_USAGE, "%s: expected a non-negative integer, found '%s'", opt, arg);
+        return bb_fail(err, BB_E_USAGE, "%s: expected a non-negative integer, found '%s'", opt,
+                       arg);
     *out = v;
     return BB_OK;
 }
@@ -131,7 +133,9 @@ static enum bb_status parse(int argc, char **argv, struct run_cli *c, struct bb_
         case 'R': o->no_report = true; break;
         case 'A': o->require_all = true; break;
         case 'P': o->profile = true; break;
-        case 'S': st = bb_shard_parse("--shard", optarg, &o->shard_index, &o->shard_count, err); break;
+        case 'S':
+            st = bb_shard_parse("--shard", optarg, &o->shard_index, &o->shard_count, err);
+            break;
         case 'B':
             if (strcmp(optarg, "job") && strcmp(optarg, "model"))
                 st = bb_fail(err, BB_E_USAGE, "--shard-by: expected 'job' or 'model', found '%s'",

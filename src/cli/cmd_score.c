@@ -20,57 +20,34 @@ static const char usage_text[] =
     BB_CLI_MODEL_HELP
     "      --prefix-token P bos, eos or none: the token put before each text (default:\n"
     "                       BOS if the model defines one, else EOS, as lm-evaluation-harness)\n"
-    "  -i, --input FILE     read texts from a CSV (or .tsv) file ...\n"
-    "  -c, --column COL     ... from this column: a header name or a 0-based index (default 0)\n"
-    "      --no-header      the input file has no header row\n"
-    "  -f, --format F       csv (default: text,position,id,piece,logprob) or json\n"
-    "  -o, --output FILE    write here (default standard output); written atomically\n";
+    BB_TEXTIO_HELP("text,position,id,piece,logprob");
 
 struct score_opts {
-    struct bb_cli_model m;
-    const char *input, *column, *output, *prefix;
-    bool json, header;
+    struct bb_textjob j;
+    const char *prefix;
 };
 
 static int parse(int argc, char **argv, struct score_opts *o, struct bb_error *err)
 {
     static const struct option longopts[] = {
-        {"help", no_argument, NULL, 'h'},        BB_CLI_MODEL_LONGOPTS,
-        {"input", required_argument, NULL, 'i'}, {"column", required_argument, NULL, 'c'},
-        {"no-header", no_argument, NULL, 'N'},   {"format", required_argument, NULL, 'f'},
-        {"output", required_argument, NULL, 'o'}, {"prefix-token", required_argument, NULL, 'P'},
-        {0}};
+        {"help", no_argument, NULL, 'h'}, BB_CLI_MODEL_LONGOPTS, BB_TEXTIO_LONGOPTS,
+        {"prefix-token", required_argument, NULL, 'P'}, {0}};
     int opt;
     enum bb_status st;
     optind = 1;
-    while ((opt = getopt_long(argc, argv, "hm:b:d:p:B:i:c:f:o:", longopts, NULL)) != -1) {
-        if (bb_cli_model_option(&o->m, opt, optarg, err, &st)) {
-            if (st)
-                return st;
-            continue;
-        }
+    while ((opt = bb_cli_getopt(argc, argv, "", longopts, &o->j.m, &o->j.io, err, &st)) != -1) {
         switch (opt) {
         case 'h': fputs(usage_text, stdout); exit(0);
-        case 'i': o->input = optarg; break;
-        case 'c': o->column = optarg; break;
-        case 'N': o->header = false; break;
-        case 'o': o->output = optarg; break;
         case 'P':
             if (strcmp(optarg, "bos") && strcmp(optarg, "eos") && strcmp(optarg, "none"))
                 return bb_fail(err, BB_E_USAGE, "--prefix-token: expected bos, eos or none, "
                                "found '%s'", optarg);
             o->prefix = optarg;
             break;
-        case 'f':
-            if (strcmp(optarg, "csv") && strcmp(optarg, "json"))
-                return bb_fail(err, BB_E_USAGE, "--format: expected 'csv' or 'json', found '%s'",
-                               optarg);
-            o->json = !strcmp(optarg, "json");
-            break;
         default: return bb_fail(err, BB_E_USAGE, "see 'biasbench score --help'");
         }
     }
-    return BB_OK;
+    return st;
 }
 
 /* The prefix token id, or -1 for none. */
@@ -212,57 +189,37 @@ static void print_summary(const struct bb_textlist *tl, const struct scored *r)
 
 int bb_cmd_score(int argc, char **argv)
 {
-    struct score_opts o = {.output = "-", .header = true};
-    bb_cli_model_defaults(&o.m);
+    struct score_opts o = {0};
+    struct bb_textjob *j = &o.j;
     struct bb_error err = {0};
-    struct bb_textlist tl = {0};
-    struct bb_backend *be = NULL;
-    struct bb_model *model = NULL;
-    struct bb_fileout fo = {0};
     struct scored *r = NULL;
     int32_t prefix = -1;
+    bb_textjob_init(j);
     enum bb_status st = parse(argc, argv, &o, &err);
-    if (st)
+    if (st || (st = bb_textjob_open(j, argc, argv, &err)) ||
+        (st = bb_model_require(j->model, BB_CAP_LOGLIK, j->m.model, &err)) ||
+        (st = prefix_id(j->model, o.prefix, &prefix, &err)))
         goto done;
-    if (o.input) {
-        const char *dot = strrchr(o.input, '.');
-        char delim = dot && !strcmp(dot, ".tsv") ? '\t' : ',';
-        st = optind < argc ? bb_fail(&err, BB_E_USAGE, "give texts either as arguments or with "
-                                     "--input, not both")
-                           : bb_textlist_from_csv(&tl, o.input, o.column ? o.column : "0", delim,
-                                                  o.header, &err);
-    } else {
-        st = bb_textlist_from_args_or_stdin(&tl, argc - optind, argv + optind, &err);
-    }
-    if (st || (st = bb_cli_open_model(&o.m, &be, &model, &err)) ||
-        (st = bb_model_require(model, BB_CAP_LOGLIK, o.m.model, &err)) ||
-        (st = prefix_id(model, o.prefix, &prefix, &err)))
-        goto done;
-    if (!(r = calloc(tl.n ? tl.n : 1, sizeof *r))) {
-        st = bb_fail(&err, BB_E_NOMEM, "out of memory for %zu texts", tl.n);
+    if (!(r = calloc(j->tl.n ? j->tl.n : 1, sizeof *r))) {
+        st = bb_fail(&err, BB_E_NOMEM, "out of memory for %zu texts", j->tl.n);
         goto done;
     }
-    if ((st = tokenize(model, &tl, prefix, r, &err)) ||
-        (st = score_all(model, tl.n, o.m.batch, r, &err)) ||
-        (st = bb_fileout_open(&fo, o.output, &err)))
+    if ((st = tokenize(j->model, &j->tl, prefix, r, &err)) ||
+        (st = score_all(j->model, j->tl.n, j->m.batch, r, &err)) ||
+        (st = bb_fileout_open(&j->fo, j->io.output, &err)))
         goto done;
-    if (o.json)
-        write_json(fo.fp, model, &tl, r, o.m.model);
+    if (j->io.json)
+        write_json(j->fo.fp, j->model, &j->tl, r, j->m.model);
     else
-        write_csv(fo.fp, model, &tl, r);
-    if (!(st = bb_fileout_commit(&fo, &err)))
-        print_summary(&tl, r);
-    if (!st)
-        st = bb_cli_profile_finish(&o.m, be, o.output, &err);
+        write_csv(j->fo.fp, j->model, &j->tl, r);
+    if (!(st = bb_textjob_finish(j, &err)))
+        print_summary(&j->tl, r);
 done:
-    bb_fileout_abort(&fo);
-    for (size_t i = 0; r && i < tl.n; i++) {
+    for (size_t i = 0; r && i < j->tl.n; i++) {
         free(r[i].ids);
         free(r[i].lp);
     }
     free(r);
-    bb_model_free(model);
-    bb_backend_free(be);
-    bb_textlist_free(&tl);
+    bb_textjob_free(j);
     return st ? bb_cli_fail("score", st, &err) : 0;
 }

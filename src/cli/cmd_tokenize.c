@@ -12,7 +12,8 @@ static const char usage_text[] =
     "usage: biasbench tokenize [--model M] [--format text|json] [TEXT...]\n\n"
     "Print the tokens and ids the model's tokenizer gives each TEXT (or each line\n"
     "of standard input), with the special tokens and truncation the model uses.\n\n"
-    "  -m, --model M        model folder, cache name or Hugging Face id (default all-MiniLM-L6-v2)\n"
+    "  -m, --model M        model folder, cache name or Hugging Face id "
+    "(default all-MiniLM-L6-v2)\n"
     "  -f, --format F       text (default) or json\n";
 
 static void print_text(const struct bb_tokenizer *tok, const char *text,
@@ -47,6 +48,8 @@ int bb_cmd_tokenize(int argc, char **argv)
     struct bb_cli_model mo;
     bb_cli_model_defaults(&mo);
     bool json = false;
+    struct bb_error err = {0};
+    enum bb_status st;
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "hm:f:", longopts, NULL)) != -1) {
@@ -54,22 +57,18 @@ int bb_cmd_tokenize(int argc, char **argv)
         case 'h': fputs(usage_text, stdout); return 0;
         case 'm': mo.model = optarg; break;
         case 'f':
-            if (strcmp(optarg, "text") && strcmp(optarg, "json")) {
-                fprintf(stderr, "biasbench tokenize: --format: expected 'text' or 'json', found '%s'\n", optarg);
-                return 2;
-            }
-            json = !strcmp(optarg, "json");
+            if ((st = bb_cli_parse_format(optarg, "text", &json, &err)))
+                return bb_cli_fail("tokenize", st, &err);
             break;
         default: fputs(usage_text, stderr); return 2;
         }
     }
-    struct bb_error err = {0};
     struct bb_textlist texts = {0};
     struct bb_tokenizer *tok = NULL;
     struct bb_encoding enc = {0};
     json_t *arr = json ? json_array() : NULL;
     char dir[4096];
-    enum bb_status st = bb_textlist_from_args_or_stdin(&texts, argc - optind, argv + optind, &err);
+    st = bb_textlist_from_args_or_stdin(&texts, argc - optind, argv + optind, &err);
     if (!st)
         st = bb_cli_resolve_model(mo.model, dir, sizeof dir, &err);
     if (!st)

@@ -96,7 +96,8 @@ int bb_cmd_validate(int argc, char **argv)
         return 2;
     }
     if (optind >= argc) {
-        fprintf(stderr, "biasbench validate: expected a SUITE file (see 'biasbench validate --help')\n");
+        fprintf(stderr,
+                "biasbench validate: expected a SUITE file (see 'biasbench validate --help')\n");
         return 2;
     }
     for (int i = optind; i < argc; i++) {

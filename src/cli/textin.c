@@ -1,10 +1,13 @@
 /* textin.c: gather input texts from arguments, stdin lines or a CSV/TSV column. */
 #include "textin.h"
 
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
+#include "model/model.h"
 #include "suite/dataset.h"
 
 static enum bb_status push(struct bb_textlist *tl, const char *s, size_t len, struct bb_error *err)
@@ -92,4 +95,63 @@ enum bb_status bb_textlist_from_csv(struct bb_textlist *tl, const char *path, co
     if (!st && tl->n == 0)
         st = bb_fail(err, BB_E_INPUT, "%s: no rows", path);
     return st;
+}
+
+void bb_textio_defaults(struct bb_textio *o)
+{
+    *o = (struct bb_textio){.output = "-", .header = true};
+}
+
+bool bb_textio_option(struct bb_textio *o, int opt, const char *arg, struct bb_error *err,
+                      enum bb_status *st)
+{
+    *st = BB_OK;
+    switch (opt) {
+    case 'i': o->input = arg; return true;
+    case 'c': o->column = arg; return true;
+    case 'N': o->header = false; return true;
+    case 'o': o->output = arg; return true;
+    case 'f': *st = bb_cli_parse_format(arg, "csv", &o->json, err); return true;
+    }
+    return false;
+}
+
+enum bb_status bb_textio_read(const struct bb_textio *o, int argc, char **argv,
+                              struct bb_textlist *tl, struct bb_error *err)
+{
+    if (!o->input)
+        return bb_textlist_from_args_or_stdin(tl, argc, argv, err);
+    if (argc > 0)
+        return bb_fail(err, BB_E_USAGE, "give texts either as arguments or with --input, not both");
+    const char *dot = strrchr(o->input, '.');
+    char delim = dot && !strcmp(dot, ".tsv") ? '\t' : ',';
+    return bb_textlist_from_csv(tl, o->input, o->column ? o->column : "0", delim, o->header, err);
+}
+
+void bb_textjob_init(struct bb_textjob *j)
+{
+    *j = (struct bb_textjob){0};
+    bb_cli_model_defaults(&j->m);
+    bb_textio_defaults(&j->io);
+}
+
+enum bb_status bb_textjob_open(struct bb_textjob *j, int argc, char **argv,
+                               struct bb_error *err)
+{
+    enum bb_status st = bb_textio_read(&j->io, argc - optind, argv + optind, &j->tl, err);
+    return st ? st : bb_cli_open_model(&j->m, &j->be, &j->model, err);
+}
+
+enum bb_status bb_textjob_finish(struct bb_textjob *j, struct bb_error *err)
+{
+    enum bb_status st = bb_fileout_commit(&j->fo, err);
+    return st ? st : bb_cli_profile_finish(&j->m, j->be, j->io.output, err);
+}
+
+void bb_textjob_free(struct bb_textjob *j)
+{
+    bb_fileout_abort(&j->fo);
+    bb_model_free(j->model);
+    bb_backend_free(j->be);
+    bb_textlist_free(&j->tl);
 }

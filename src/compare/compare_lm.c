@@ -22,7 +22,9 @@
 #include "metrics/lmbias.h"
 #include "metrics/stats.h"
 #include "metrics/table.h"
+#include "model/model.h"
 #include "suite/suite.h"
+#include "tasks/task.h"
 
 enum lm_kind { LM_NONE, LM_PAIRS, LM_STEREOSET, LM_BBQ, LM_CHOICE, LM_PPL };
 
@@ -210,8 +212,7 @@ static bool accuracy_metric(enum lm_kind k, const char *m, const char **col, int
 
 bool bb_compare_lm_handles(const struct bb_table *t, const char *metric)
 {
-    const unsigned lm = 1u << BB_TASK_PAIRS | 1u << BB_TASK_STEREOSET | 1u << BB_TASK_BBQ |
-                        1u << BB_TASK_CHOICE | 1u << BB_TASK_PERPLEXITY;
+    const unsigned lm = bb_task_type_mask(BB_CAP_LOGLIK); /* the likelihood tasks */
     const struct bb_metric_info *m = bb_metric_find(metric);
     return kind_of(t) != LM_NONE && m && (m->tasks & lm) &&
            (m->test == BB_TEST_MCNEMAR || m->test == BB_TEST_RECOMPUTE);

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "paths.h"
 
 #define BB_DEFAULT_CONNECT_TIMEOUT 15L
 #define BB_STALL_SECONDS           60L /* abort a transfer that moved no byte for this long */
@@ -142,6 +143,16 @@ static size_t on_header(char *line, size_t size, size_t nmemb, void *user)
     return n;
 }
 
+/* Drop the bytes kept for a resume: the file is downloaded again from its first byte. */
+static bool start_over(struct sink *s)
+{
+    if (fflush(s->f) != 0 || ftruncate(fileno(s->f), 0) != 0 || fseeko(s->f, 0, SEEK_SET) != 0)
+        return false;
+    s->offset = 0;
+    bb_sha256_init(&s->sha);
+    return true;
+}
+
 /* First body byte: is the answer what we asked for, and may it be this big? */
 static bool check_answer(struct sink *s)
 {
@@ -153,13 +164,10 @@ static bool check_answer(struct sink *s)
     if (s->offset > 0 && code == 200) { /* the server ignored Range: start again */
         bb_info("%s: the server does not resume; downloading it again from the start",
                 s->req->label);
-        if (fflush(s->f) != 0 || ftruncate(fileno(s->f), 0) != 0 ||
-            fseeko(s->f, 0, SEEK_SET) != 0) {
+        if (!start_over(s)) {
             s->stop = STOP_DISK;
             return false;
         }
-        s->offset = 0;
-        bb_sha256_init(&s->sha);
     } else if (s->offset > 0 && (code != 206 || s->range_start != s->offset)) {
         s->stop = STOP_RANGE;
         return false;
@@ -345,11 +353,9 @@ static enum fetch_outcome http_error(long code, const struct sink *s, struct bb_
                 "accepted and HF_TOKEN set",
                 url);
         return FETCH_ERROR;
-    case 416: /* our partial file is not a prefix of theirs: useless */
-        bb_fail(err, BB_E_IO,
-                "%s: the server cannot resume at byte %lld (HTTP 416); the partial "
-                "file was discarded, run the same command again",
-                url, s->offset);
+    case 416: /* transfer() starts a refused resume over: this answered a whole-file request */
+        bb_fail(err, BB_E_IO, "%s: HTTP 416 (range not satisfiable) to a request for the whole "
+                "file", url);
         return FETCH_REFUSED;
     case 429:
         bb_fail(err, BB_E_IO, "%s: rate limited (HTTP 429); try again later or set HF_TOKEN", url);
@@ -497,6 +503,24 @@ static enum fetch_outcome transfer(struct sink *s, CURL *h, struct fetch_res *re
         set_options(h, s->req, s, errbuf);
         rc = curl_easy_perform(h);
     }
+    long code = 0;
+    if (rc != CURLE_OK && s->offset > 0 && s->stop == STOP_NONE &&
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code) == CURLE_OK && code == 416) {
+        /* the server will not resume at our byte (the file changed, or it never resumes):
+           the kept bytes are of no use, so the whole file is asked for, once */
+        bb_info("%s: the server cannot resume at byte %lld (HTTP 416); downloading it again "
+                "from the start", s->req->label, s->offset);
+        if (!start_over(s))
+            return bb_fail(err, BB_E_IO, "%s: cannot truncate: %s", s->req->path,
+                           strerror(errno)), FETCH_ERROR;
+        s->started = false;
+        s->bytes = 0;
+        s->announced = s->range_start = s->header_length = -1;
+        errbuf[0] = '\0';
+        set_options(h, s->req, s, errbuf);
+        curl_easy_setopt(h, CURLOPT_RANGE, NULL);
+        rc = curl_easy_perform(h);
+    }
     if (s->progress_on)
         bb_progress_end(&s->progress);
     if (rc != CURLE_OK)
@@ -555,17 +579,7 @@ enum bb_status bb_fetch_make_parents(const char *path, struct bb_error *err)
     if (!slash || slash == buf)
         return BB_OK;
     *slash = '\0';
-    for (char *p = buf + 1;; p++) {
-        if (*p != '/' && *p != '\0')
-            continue;
-        char c = *p;
-        *p = '\0';
-        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-            return bb_fail(err, BB_E_IO, "%s: cannot create folder: %s", buf, strerror(errno));
-        if (!c)
-            return BB_OK;
-        *p = '/';
-    }
+    return bb_path_mkdir_p(buf, err);
 }
 
 enum bb_status bb_download_file(const char *url, const char *dest, const char *expected_sha256,

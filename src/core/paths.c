@@ -3,6 +3,7 @@
 
 #include "paths.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,25 @@ bool bb_path_is_dir(const char *path)
 {
     struct stat sb;
     return path && stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
+enum bb_status bb_path_mkdir_p(const char *path, struct bb_error *err)
+{
+    char tmp[4096];
+    if (snprintf(tmp, sizeof tmp, "%s", path) >= (int)sizeof tmp)
+        return bb_fail(err, BB_E_IO, "%.200s...: path too long", path);
+    for (char *p = tmp + 1;; p++) {
+        if (*p && *p != '/')
+            continue;
+        char c = *p;
+        *p = 0;
+        if (mkdir(tmp, 0777) && errno != EEXIST)
+            return bb_fail(err, BB_E_IO, "%s: cannot create: %s", tmp, strerror(errno));
+        if (!(*p = c))
+            break;
+    }
+    return bb_path_is_dir(path) ? BB_OK
+                                : bb_fail(err, BB_E_IO, "%s: exists and is not a folder", path);
 }
 
 bool bb_path_looks_like_path(const char *spec)
@@ -119,8 +139,7 @@ enum bb_status bb_paths_find_data(const char *rel, const char *data_dir, char *o
 }
 
 
-/* The folder of a file path ("." for a bare name). */
-static void dir_of(const char *file, char *out, size_t n)
+void bb_path_dir_of(const char *file, char *out, size_t n)
 {
     const char *slash = strrchr(file, '/');
     if (!slash)
@@ -141,7 +160,7 @@ enum bb_status bb_paths_find_data_near(const char *rel, const char *near_file,
         for (size_t i = 0; i < 2; i++) {
             if (!files[i] || !*files[i] || (i == 1 && near_file && !strcmp(near_file, suite_file)))
                 continue;
-            dir_of(files[i], dir, sizeof dir);
+            bb_path_dir_of(files[i], dir, sizeof dir);
             char p[4200];
             snprintf(p, sizeof p, "%s/%s", dir, rel);
             if (bb_path_exists(p) && !bb_path_is_dir(p)) {

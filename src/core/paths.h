@@ -39,5 +39,10 @@ bool bb_path_exists(const char *path);
  * a cache name or a Hugging Face id "org/name". */
 bool bb_path_looks_like_path(const char *spec);
 bool bb_path_is_dir(const char *path);
+/* The folder of a file path: "." for a bare name, "/" for a file in the root. */
+void bb_path_dir_of(const char *file, char *out, size_t n);
+/* mkdir -p: create path and any missing parents; an existing folder is fine, an existing
+ * file that is not a folder is BB_E_IO. */
+enum bb_status bb_path_mkdir_p(const char *path, struct bb_error *err);
 
 #endif

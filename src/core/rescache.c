@@ -106,25 +106,6 @@ void bb_rescache_dir(const char *root, char *out, size_t n)
     snprintf(out, n, "%s/results", base);
 }
 
-static enum bb_status mkdirs(const char *path, struct bb_error *err)
-{
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    for (char *p = tmp + 1;; p++) {
-        if (*p && *p != '/')
-            continue;
-        char c = *p;
-        *p = 0;
-        if (mkdir(tmp, 0777) && errno != EEXIST)
-            return bb_fail(err, BB_E_IO, "%s: cannot create the cache folder: %s", tmp,
-                           strerror(errno));
-        if (!(*p = c))
-            break;
-    }
-    return bb_path_is_dir(path) ? BB_OK
-                                : bb_fail(err, BB_E_IO, "%s: exists and is not a folder", path);
-}
-
 enum bb_status bb_rescache_open(const char *root, uint64_t max_bytes, struct bb_rescache **out,
                                 struct bb_error *err)
 {
@@ -136,7 +117,7 @@ enum bb_status bb_rescache_open(const char *root, uint64_t max_bytes, struct bb_
     enum bb_status st = max_bytes ? BB_OK : bb_rescache_default_max(&max_bytes, err);
     c->max_bytes = max_bytes;
     if (!st)
-        st = mkdirs(c->dir, err);
+        st = bb_path_mkdir_p(c->dir, err);
     if (st) {
         free(c);
         return st;

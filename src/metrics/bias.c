@@ -17,6 +17,18 @@ static enum bb_status nomem(struct bb_error *err)
     return bb_fail(err, BB_E_NOMEM, "bias statistics: out of memory");
 }
 
+/* A statistic that may be undefined for the data (a bootstrap whose every replicate is NaN,
+ * equalized odds without both labels in a group) only leaves its numbers empty; running out
+ * of memory while computing it is an error like any other. Keeps e's message for that. */
+static enum bb_status optional(enum bb_status st, const struct bb_error *e, struct bb_error *err)
+{
+    if (st != BB_E_NOMEM)
+        return BB_OK;
+    if (err)
+        *err = *e;
+    return st;
+}
+
 /* ---- multiple comparisons ------------------------------------------------- */
 
 enum bb_status bb_bias_adjust(const double *p, size_t m, enum bb_suite_correction c, double *adj,
@@ -98,9 +110,12 @@ enum bb_status bb_assoc_run(const struct bb_weat_sets *sets, const struct bb_ass
         struct bb_ci ci;
         struct bb_error e2 = {0};
         /* a test too degenerate for any replicate keeps NaN bounds */
-        if (bb_weat_bootstrap_ci(&out->cos, &opt->boot, &ci, &e2) == BB_OK) {
+        enum bb_status bs = bb_weat_bootstrap_ci(&out->cos, &opt->boot, &ci, &e2);
+        if (bs == BB_OK) {
             out->ci_low = ci.low;
             out->ci_high = ci.high;
+        } else if ((st = optional(bs, &e2, err))) {
+            goto done;
         }
     }
 done:
@@ -241,15 +256,6 @@ static enum bb_status group_means(const struct bb_cf_input *in, const struct bb_
 
 /* ---- counterfactual: paired gaps ------------------------------------------- */
 
-static double plain_mean(const int *idx, size_t n, void *vctx)
-{
-    const double *d = vctx;
-    double s = 0;
-    for (size_t i = 0; i < n; i++)
-        s += d[idx[i]];
-    return n ? s / (double)n : NAN;
-}
-
 static enum bb_status one_gap(const double *sum, const size_t *cnt, size_t n_sets, int ng,
                               const struct bb_cf_opts *opt, uint64_t k, struct bb_cf_gap *gp,
                               double *d, struct bb_error *err)
@@ -276,7 +282,7 @@ static enum bb_status one_gap(const double *sum, const size_t *cnt, size_t n_set
     struct bb_bootstrap_opts bo = opt->boot;
     bo.seed = mix_seed(opt->boot.seed ^ UINT64_C(0x5bd1e995), k);
     struct bb_ci ci;
-    if ((st = bb_stats_bootstrap_ci(m, plain_mean, d, &bo, &ci, err)))
+    if ((st = bb_stats_bootstrap_ci(m, bb_stats_mean_at, d, &bo, &ci, err)))
         return st;
     gp->ci_low = ci.low;
     gp->ci_high = ci.high;
@@ -464,20 +470,23 @@ static double eo_diff_stat(const int *idx, size_t n, void *v)
     return t > f ? t : f;
 }
 
-static void boot_ci(size_t n, bb_stat_fn fn, void *ctx, const struct bb_cf_opts *opt,
-                    uint64_t k, double *lo, double *hi)
+/* A bootstrap CI of a fairness statistic: NaN bounds when it is undefined for the data. */
+static enum bb_status boot_ci(size_t n, bb_stat_fn fn, void *ctx, const struct bb_cf_opts *opt,
+                              uint64_t k, double *lo, double *hi, struct bb_error *err)
 {
     *lo = *hi = NAN;
     if (opt->boot.replicates <= 0 || !n)
-        return;
+        return BB_OK;
     struct bb_bootstrap_opts bo = opt->boot;
     bo.seed = mix_seed(opt->boot.seed ^ UINT64_C(0xfa1c0ffee), k);
     struct bb_ci ci;
     struct bb_error e = {0};
-    if (bb_stats_bootstrap_ci(n, fn, ctx, &bo, &ci, &e) == BB_OK) {
-        *lo = ci.low;
-        *hi = ci.high;
-    }
+    enum bb_status st = bb_stats_bootstrap_ci(n, fn, ctx, &bo, &ci, &e);
+    if (st)
+        return optional(st, &e, err);
+    *lo = ci.low;
+    *hi = ci.high;
+    return BB_OK;
 }
 
 static enum bb_status fairness(const struct bb_cf_input *in, const struct bb_cf_grouping *g,
@@ -501,8 +510,11 @@ static enum bb_status fairness(const struct bb_cf_input *in, const struct bb_cf_
         out->groups[k].rate = rates[k];
     if ((st = bb_fairness_demographic_parity(rates, g->n_groups, &out->dp, err)))
         goto done;
-    boot_ci(r.n, dp_diff_stat, &r, opt, 1, &out->dp_diff_low, &out->dp_diff_high);
-    boot_ci(r.n, dp_ratio_stat, &r, opt, 2, &out->dp_ratio_low, &out->dp_ratio_high);
+    if ((st = boot_ci(r.n, dp_diff_stat, &r, opt, 1, &out->dp_diff_low, &out->dp_diff_high,
+                      err)) ||
+        (st = boot_ci(r.n, dp_ratio_stat, &r, opt, 2, &out->dp_ratio_low, &out->dp_ratio_high,
+                      err)))
+        goto done;
     /* equalized odds: predictions against gold labels, labelled items only */
     if (!in->pred || !in->label)
         goto done;
@@ -517,11 +529,15 @@ static enum bb_status fairness(const struct bb_cf_input *in, const struct bb_cf_
     }
     out->n_labelled = m;
     struct bb_error e2 = {0};
-    if (m && bb_fairness_equalized_odds(r.grp, r.sel, r.label, m, g->n_groups, &out->eo, NULL,
-                                        NULL, &e2) == BB_OK) {
-        out->has_eo = true;
-        boot_ci(m, eo_diff_stat, &r, opt, 3, &out->eo_diff_low, &out->eo_diff_high);
+    enum bb_status es = m ? bb_fairness_equalized_odds(r.grp, r.sel, r.label, m, g->n_groups,
+                                                       &out->eo, NULL, NULL, &e2)
+                          : BB_E_INPUT;
+    if (es) {
+        st = optional(es, &e2, err);
+        goto done;
     }
+    out->has_eo = true;
+    st = boot_ci(m, eo_diff_stat, &r, opt, 3, &out->eo_diff_low, &out->eo_diff_high, err);
 done:
     free(rates);
     rated_free(&r);

@@ -95,7 +95,8 @@ enum bb_status bb_results_write_csv(const struct bb_results *r, const char *path
     if (st)
         return st;
     fputs("suite,task,dataset,model,variant,group,metric,value,ci_low,ci_high,n,p_value,"
-          "p_adjusted,adjust_method,perturbation,higher_is_better,kind,unit\n", fo.fp);
+          "p_adjusted,adjust_method,small_group,perturbation,higher_is_better,kind,unit\n",
+          fo.fp);
     for (size_t i = 0; i < r->n; i++) {
         const struct bb_result_row *d = &r->rows[i];
         bool adj = *d->adjust_method && !isnan(d->p_adjusted);
@@ -107,6 +108,8 @@ enum bb_status bb_results_write_csv(const struct bb_results *r, const char *path
         put_num(fo.fp, d->p_value, 0);
         put_num(fo.fp, adj ? d->p_adjusted : NAN, 0);
         put_str(fo.fp, adj ? d->adjust_method : "", 0);
+        fputs(d->small_group == BB_SMALL_YES ? "1," : d->small_group == BB_SMALL_NO ? "0," : ",",
+              fo.fp);
         if (d->perturbation && *d->perturbation) /* clean rows: an empty cell */
             csv_fwrite(fo.fp, d->perturbation, strlen(d->perturbation));
         fprintf(fo.fp, ",%s,%s,",
@@ -141,7 +144,7 @@ static enum bb_status parse_num(const struct bb_table *t, size_t row, int col, d
 }
 
 /* Row i into r (strings borrowed from t). col[N_COLS], then p_adjusted,
- * adjust_method and perturbation (-1: an old file without them). */
+ * adjust_method, perturbation and small_group (-1: an old file without them). */
 static enum bb_status parse_row(const struct bb_table *t, size_t i, const int *col,
                                 struct bb_result_row *r, struct bb_error *err)
 {
@@ -175,6 +178,15 @@ static enum bb_status parse_row(const struct bb_table *t, size_t i, const int *c
     r->n = isfinite(n) ? (long)n : 0;
     r->adjust_method = col[15] < 0 ? NULL : (char *)bb_table_get(t, i, col[15]);
     r->perturbation = col[16] < 0 ? NULL : (char *)bb_table_get(t, i, col[16]);
+    const char *small = col[17] < 0 ? NULL : bb_table_get(t, i, col[17]);
+    if (blank(small))
+        r->small_group = BB_SMALL_UNSET;
+    else if (!strcmp(small, "0") || !strcmp(small, "1"))
+        r->small_group = *small == '1' ? BB_SMALL_YES : BB_SMALL_NO;
+    else
+        return bb_fail(err, BB_E_INPUT,
+                       "%s:%ld: column 'small_group': expected 0, 1 or empty, found '%s'", path,
+                       line, small);
     const char *hib = bb_table_get(t, i, col[12]), *kind = bb_table_get(t, i, col[13]);
     if (blank(hib))
         r->higher_is_better = BB_DIR_NONE;
@@ -262,6 +274,32 @@ static enum bb_status fold_old(struct bb_result_row *rows, size_t *n, struct bb_
     return BB_OK;
 }
 
+/* A file written before the small_group column: each "small_group" row (one
+ * per counterfactual group) becomes the flag of the rows of its cell and
+ * perturbation, and is dropped. */
+static void fold_small(struct bb_result_row *rows, size_t *n)
+{
+    size_t m = 0;
+    for (size_t k = 0; k < *n; k++) {
+        const struct bb_result_row *f = &rows[k];
+        if (strcmp(f->metric, "small_group"))
+            continue;
+        enum bb_small_group flag =
+            isnan(f->value) ? BB_SMALL_UNSET : f->value != 0 ? BB_SMALL_YES : BB_SMALL_NO;
+        const char *fp = f->perturbation ? f->perturbation : "";
+        for (size_t i = 0; i < *n; i++) {
+            struct bb_result_row *r = &rows[i];
+            const char *rp = r->perturbation ? r->perturbation : "";
+            if (i != k && strcmp(r->metric, "small_group") && same_cell(r, f) && !strcmp(rp, fp))
+                r->small_group = flag;
+        }
+    }
+    for (size_t k = 0; k < *n; k++)
+        if (strcmp(rows[k].metric, "small_group"))
+            rows[m++] = rows[k];
+    *n = m;
+}
+
 enum bb_status bb_results_read_csv(const char *path, struct bb_results *out,
                                    struct bb_error *err)
 {
@@ -272,13 +310,14 @@ enum bb_status bb_results_read_csv(const char *path, struct bb_results *out,
     enum bb_status st = bb_dataset_load(&spec, &t, err);
     if (st)
         return st;
-    int col[N_COLS + 3];
+    int col[N_COLS + 4];
     for (size_t k = 0; k < N_COLS && !st; k++)
         if ((col[k] = bb_table_col(t, COLS[k])) < 0)
             st = bb_fail(err, BB_E_INPUT,
                          "%s: not a biasbench results.csv: column '%s' is missing (expected the "
                          "header suite,task,dataset,model,variant,group,metric,value,ci_low,"
-                         "ci_high,n,p_value[,p_adjusted,adjust_method][,perturbation],"
+                         "ci_high,n,p_value[,p_adjusted,adjust_method][,small_group]"
+                         "[,perturbation],"
                          "higher_is_better,kind)",
                          path, COLS[k]);
     col[N_COLS] = bb_table_col(t, "p_adjusted");
@@ -287,6 +326,7 @@ enum bb_status bb_results_read_csv(const char *path, struct bb_results *out,
     if (old)
         col[N_COLS] = col[N_COLS + 1] = -1;
     col[N_COLS + 2] = bb_table_col(t, "perturbation");
+    col[N_COLS + 3] = bb_table_col(t, "small_group");
     size_t rows_in = st ? 0 : bb_table_rows(t);
     if (!st && !(rows = calloc(rows_in ? rows_in : 1, sizeof *rows)))
         st = bb_fail(err, BB_E_NOMEM, "out of memory reading %s", path);
@@ -295,6 +335,8 @@ enum bb_status bb_results_read_csv(const char *path, struct bb_results *out,
             n++;
     if (!st && old)
         st = fold_old(rows, &n, err);
+    if (!st)
+        fold_small(rows, &n);
     for (size_t i = 0; i < n && !st; i++)
         st = bb_results_add(out, &rows[i], err);
     if (!st && out->n == 0)
@@ -302,4 +344,16 @@ enum bb_status bb_results_read_csv(const char *path, struct bb_results *out,
     free(rows);
     bb_table_free(t);
     return st;
+}
+
+void bb_items_name_part(char *out, size_t n, const char *id)
+{
+    size_t k = 0;
+    for (; id && *id && k + 1 < n; id++) {
+        char c = *id;
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '.' || c == '_' || c == '-';
+        out[k++] = ok ? c : '_';
+    }
+    out[k] = 0;
 }

@@ -11,6 +11,10 @@
 
 enum bb_result_kind { BB_KIND_QUALITY = 0, BB_KIND_BIAS, BB_KIND_TIMING };
 enum bb_direction { BB_DIR_NONE = 0, BB_DIR_HIGHER, BB_DIR_LOWER };
+/* A group's size flag (the counterfactual task's per-group rows): UNSET on
+ * rows it does not apply to (an empty cell), NO / YES when the group holds at
+ * least / under 2% of the grouped sentences (0 / 1 in results.csv). */
+enum bb_small_group { BB_SMALL_UNSET = 0, BB_SMALL_NO, BB_SMALL_YES };
 
 struct bb_result_row {
     char *suite, *task, *dataset, *model, *variant, *group, *metric;
@@ -22,6 +26,7 @@ struct bb_result_row {
        not empty. */
     double p_adjusted;
     char *adjust_method;
+    enum bb_small_group small_group;
     enum bb_direction higher_is_better;
     enum bb_result_kind kind;
     /* robustness (suite `perturb:`): "" for rows measured on the data as
@@ -44,11 +49,11 @@ void bb_results_free(struct bb_results *r);
 const char *bb_result_kind_name(enum bb_result_kind k);
 
 /* Write results.csv atomically (header: suite,task,dataset,model,variant,group,
- * metric,value,ci_low,ci_high,n,p_value,p_adjusted,adjust_method,
+ * metric,value,ci_low,ci_high,n,p_value,p_adjusted,adjust_method,small_group,
  * perturbation,higher_is_better,kind,unit: the two adjusted-p columns beside
- * the p-value, then perturbation (empty for clean rows), so that the first
- * fourteen columns keep their places; unit last, the metric registry's
- * (metrics/table.h), empty for a plain number). */
+ * the p-value and the small_group flag after them, then perturbation (empty
+ * for clean rows), so that the first fourteen columns keep their places; unit
+ * last, the metric registry's (metrics/table.h), empty for a plain number). */
 enum bb_status bb_results_write_csv(const struct bb_results *r, const char *path,
                                     struct bb_error *err);
 
@@ -58,11 +63,20 @@ enum bb_status bb_results_write_csv(const struct bb_results *r, const char *path
  * columns holds the adjusted p-values as rows of their own
  * ("<metric>_p_<holm|bh>", and "p_<holm|bh>" beside an association test's
  * effect sizes): they are folded into the p_adjusted/adjust_method of the
- * rows they adjust and dropped, so old and new runs read the same. The unit
+ * rows they adjust and dropped, so old and new runs read the same. Likewise a
+ * file without the small_group column holds the flag as a "small_group" row
+ * per group: its value becomes the small_group of the rows of the same task,
+ * model, variant, dataset, perturbation and group, and the row is dropped. The unit
  * column is optional (files written before it have none): units are the
  * registry's, not stored in the rows. A file without the perturbation column
  * reads as every row perturbation "". */
 enum bb_status bb_results_read_csv(const char *path, struct bb_results *out,
                                    struct bb_error *err);
+
+/* A task, model or suffix id as it stands in a per-item file's name
+ * (items/<task>__<model>[__suffix].csv): every byte outside [A-Za-z0-9._-]
+ * becomes '_', cut to fit out (n bytes); NULL id -> "". The writer (tasks)
+ * and the readers (compare, fuzz/fuzz_rundata.c) name the files through it. */
+void bb_items_name_part(char *out, size_t n, const char *id);
 
 #endif

@@ -19,6 +19,15 @@ double bb_stats_mean(const double *x, size_t n)
     return s / (double)n;
 }
 
+double bb_stats_mean_at(const int *idx, size_t n, void *ctx)
+{
+    const double *x = ctx;
+    double s = 0;
+    for (size_t i = 0; i < n; i++)
+        s += x[idx[i]];
+    return n ? s / (double)n : NAN;
+}
+
 double bb_stats_variance(const double *x, size_t n)
 {
     if (n < 2)

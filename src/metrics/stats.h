@@ -51,6 +51,9 @@ enum bb_status bb_stats_percentile(const double *x, size_t n, double q, double *
  * repeats) into the caller's data, ctx its data. Return NaN when the
  * statistic is undefined for this resample; that replicate is dropped. */
 typedef double (*bb_stat_fn)(const int *idx, size_t n, void *ctx);
+/* The bb_stat_fn of a plain mean: ctx is the (const double *) values, the
+ * statistic their mean over idx (NaN when n == 0). */
+double bb_stats_mean_at(const int *idx, size_t n, void *ctx);
 
 struct bb_bootstrap_opts {
     int replicates; /* B; default 1000 */

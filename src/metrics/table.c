@@ -86,10 +86,6 @@ static const struct bb_metric_info TABLE[] = {
      "p of the two-proportion z-test (n >= 30 in both cells) or Fisher's exact test, against "
      "the reference group, with the suite's correction",
      BB_TEST_NONE, T(COUNTERFACTUAL)},
-    {"small_group",
-     "1 when the group holds under 2% of the grouped sentences (still listed, "
-     "left out of the impact-ratio maximum), else 0",
-     B, NO, NAN, "—", "flag", "—", "none", BB_TEST_NONE, T(COUNTERFACTUAL)},
     {"score_gap",
      "paired gap mean_s (mean score of A in s - mean score of B in s) over "
      "counterfactual sets s holding both groups (group \"A vs B\")",

@@ -4,6 +4,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "metrics/rng.h"
 
@@ -167,14 +168,19 @@ static void s_moments(const double *s, size_t nx, size_t ny, double *mx, double 
     *sd = bb_stats_stddev(s, nx + ny);
 }
 
-double bb_weat_effect_size_idx(const struct bb_weat_cos *c, const int *idx)
+/* The doubles effect_size_in needs as scratch. */
+static size_t scratch_len(const struct bb_weat_cos *c)
+{
+    return c->na + c->nb + 2 * (c->nx + c->ny);
+}
+
+/* bb_weat_effect_size_idx in the caller's scratch w (scratch_len(c) doubles). */
+static double effect_size_in(const struct bb_weat_cos *c, const int *idx, double *w)
 {
     size_t nt = c->nx + c->ny, nat = c->na + c->nb;
     /* One weight per attribute column: (times drawn) / na for A, -(times drawn) / nb
      * for B, so s(t) = row_t . w; then every target's s once, gathered by idx. */
-    double *w = calloc(nat + 2 * nt, sizeof *w);
-    if (!w)
-        return NAN;
+    memset(w, 0, nat * sizeof *w);
     double *s_all = w + nat, *s = s_all + nt;
     for (size_t j = 0; j < c->na; j++)
         w[idx[nt + j] - (int)nt] += 1.0 / (double)c->na;
@@ -187,8 +193,15 @@ double bb_weat_effect_size_idx(const struct bb_weat_cos *c, const int *idx)
         s[t] = s_all[idx[t]];
     double mx, my, sd;
     s_moments(s, c->nx, c->ny, &mx, &my, &sd);
-    free(w);
     return sd > 0 ? (mx - my) / sd : NAN;
+}
+
+double bb_weat_effect_size_idx(const struct bb_weat_cos *c, const int *idx)
+{
+    double *w = malloc(scratch_len(c) * sizeof *w);
+    double d = w ? effect_size_in(c, idx, w) : NAN;
+    free(w);
+    return d;
 }
 
 /* ---- permutation p-value ------------------------------------------------- */
@@ -315,10 +328,18 @@ enum bb_status bb_weat_run(const struct bb_weat_cos *c, const struct bb_weat_opt
 
 /* ---- bootstraps ---------------------------------------------------------- */
 
+/* A bootstrap's statistic: the effect size in scratch allocated once, so that no replicate
+ * can lose an allocation and come out NaN (dropped as undefined) instead of failing. */
+struct es_ctx {
+    const struct bb_weat_cos *c;
+    double *w;
+};
+
 static double es_cb(const int *idx, size_t n, void *ctx)
 {
+    const struct es_ctx *e = ctx;
     (void)n;
-    return bb_weat_effect_size_idx(ctx, idx);
+    return effect_size_in(e->c, idx, e->w);
 }
 
 static void weat_strata(const struct bb_weat_cos *c, size_t sizes[4])
@@ -332,9 +353,13 @@ enum bb_status bb_weat_bootstrap_ci(const struct bb_weat_cos *c,
 {
     size_t sizes[4];
     weat_strata(c, sizes);
-    enum bb_status st = bb_stats_bootstrap_ci_strata(sizes, 4, es_cb, (void *)c, opt, out, err);
+    struct es_ctx e = {c, malloc(scratch_len(c) * sizeof *e.w)};
+    enum bb_status st =
+        e.w ? bb_stats_bootstrap_ci_strata(sizes, 4, es_cb, &e, opt, out, err)
+            : bb_fail(err, BB_E_NOMEM, "bootstrap: out of memory");
     if (st != BB_OK)
         bb_error_prefix(err, "weat: ");
+    free(e.w);
     return st;
 }
 
@@ -349,9 +374,14 @@ enum bb_status bb_weat_paired_bootstrap(const struct bb_weat_cos *m1, const stru
                        m1->nx, m2->nx, m1->ny, m2->ny, m1->na, m2->na, m1->nb, m2->nb);
     size_t sizes[4];
     weat_strata(m1, sizes);
-    enum bb_status st = bb_stats_paired_bootstrap(sizes, 4, es_cb, (void *)m1, es_cb, (void *)m2,
-                                                  opt, out, err);
+    struct es_ctx e1 = {m1, malloc(scratch_len(m1) * sizeof *e1.w)},
+                  e2 = {m2, malloc(scratch_len(m2) * sizeof *e2.w)};
+    enum bb_status st =
+        e1.w && e2.w ? bb_stats_paired_bootstrap(sizes, 4, es_cb, &e1, es_cb, &e2, opt, out, err)
+                     : bb_fail(err, BB_E_NOMEM, "paired bootstrap: out of memory");
     if (st != BB_OK)
         bb_error_prefix(err, "weat: ");
+    free(e1.w);
+    free(e2.w);
     return st;
 }

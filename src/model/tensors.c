@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 
 #include "core/json.h"
+#include "core/paths.h"
 #include "model/gguf.h"
 #include "model/safetensors.h"
 
@@ -182,12 +183,7 @@ static enum bb_status open_index(struct st_source *s, const char *index, struct 
         goto done;
     }
     char dir[4096 + 64];
-    snprintf(dir, sizeof dir, "%s", index);
-    char *slash = strrchr(dir, '/');
-    if (slash)
-        *slash = 0;
-    else
-        snprintf(dir, sizeof dir, ".");
+    bb_path_dir_of(index, dir, sizeof dir);
     const char *name;
     json_t *v;
     /* open each shard once, in the order the weight_map first names it */

@@ -13,28 +13,9 @@
 #include <string.h>
 
 #include "metrics/classify.h"
-#include "report/report_int.h"
+#include "report/report_view.h"
 
 #define N_BINS 10
-
-/* Which per-item columns hold a task type's confidence and correctness. */
-struct calib_cols {
-    int type;
-    const char *conf, *correct;
-    const char *what; /* what the confidence is */
-};
-static const struct calib_cols COLS[] = {
-    {BB_TASK_ZERO_SHOT, "confidence", "correct",
-     "the predicted label's probability (softmax over the label cosines / 0.05 for an encoder, "
-     "over the verbalizers' log-likelihoods for a language model)"},
-    {BB_TASK_BBQ, "confidence", "correct",
-     "the predicted answer's probability (softmax over the three answers' log-likelihoods)"},
-    {BB_TASK_CHOICE, "confidence", "correct",
-     "the predicted choice's probability (softmax over the choices' log-likelihoods)"},
-    {BB_TASK_LINEAR_PROBE, "confidence", "correct_first",
-     "the logistic regression's probability of its prediction; the diagram shows the first "
-     "experiment, the ECE row is the mean over experiments"},
-};
 
 /* ---- the two columns of the per-item file -------------------------------------------------- */
 
@@ -157,11 +138,9 @@ static enum bb_status draw(struct bb_rep *R, const char *task, const char *model
 enum bb_status bb_rep_calibration(struct bb_rep *R, const char *task, const char *model,
                                   struct bb_error *err)
 {
-    int type = bb_rep_task_type(R, task);
-    const struct calib_cols *cc = NULL;
-    for (size_t i = 0; i < sizeof COLS / sizeof *COLS; i++)
-        if (COLS[i].type == type)
-            cc = &COLS[i];
+    /* which per-item columns hold the confidence and correctness: the type's view row */
+    const struct bb_report_task_view *v = bb_rep_task_view(R, task);
+    const struct bb_report_task_view *cc = v && v->calib.conf ? v : NULL;
     const struct bb_result_row *e = cc ? ece_row(R, task, model) : NULL;
     if (!e)
         return BB_OK;
@@ -172,8 +151,8 @@ enum bb_status bb_rep_calibration(struct bb_rep *R, const char *task, const char
     bb_doc_p(&R->doc, "Calibration: ECE = %s (95%% CI %s; 10 equal-width confidence bins, "
              "sum over bins of the bin's share of items x |accuracy - mean confidence|; 0 = "
              "confidence matches accuracy). Confidence: %s.", bb_rep_num(R, e->value),
-             bb_rep_ci(R, e->ci_low, e->ci_high), cc->what);
-    struct calib_read rd = {.want = {cc->conf, cc->correct}};
+             bb_rep_ci(R, e->ci_low, e->ci_high), cc->calib.what);
+    struct calib_read rd = {.want = {cc->calib.conf, cc->calib.correct}};
     enum bb_status st = BB_OK;
     if (!read_pairs(path, &rd) || rd.oom || !rd.n)
         bb_doc_p(&R->doc, "No reliability diagram: items/%s__%s.csv %s.", t, m,

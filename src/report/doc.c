@@ -465,6 +465,28 @@ void bb_doc_chart(struct bb_doc *d, const char *rel_png, const char *rel_svg,
     fputs("</figcaption></figure>\n", d->html);
 }
 
+/* s inside a CSS string of a <style> element: letters, digits, spaces, some
+ * punctuation and UTF-8 bytes as they are; any other byte (quotes, backslash,
+ * '<', controls) as a CSS hex escape, so nothing ends the string or the
+ * element; redacted like HTML text. */
+static void css_text(FILE *f, const char *s, bool scrub)
+{
+    for (; s && *s; s++) {
+        size_t skip;
+        const char *rep = scrub && n_redact ? redacted_at(s, &skip) : NULL;
+        if (rep) {
+            css_text(f, rep, false);
+            s += skip - 1;
+            continue;
+        }
+        unsigned char c = (unsigned char)*s;
+        if (c >= 0x80 || isalnum(c) || strchr(" .,:;_=+-()[]/", c))
+            fputc(c, f);
+        else
+            fprintf(f, "\\%x ", c);
+    }
+}
+
 void bb_doc_html_begin(struct bb_doc *d, const char *title)
 {
     fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
@@ -484,16 +506,26 @@ void bb_doc_html_begin(struct bb_doc *d, const char *title)
           "td{font-variant-numeric:tabular-nums}\n"
           "pre{background:#f6f6f6;border:1px solid #ddd;padding:8px;overflow-x:auto;"
           "font-size:0.85em;white-space:pre-wrap;overflow-wrap:anywhere}\n"
-          "figure{margin:1em 0}img{max-width:100%;height:auto;border:1px solid #eee}\n"
+          "figure{margin:1em 0}\n"
+          "img{max-width:100%;height:auto;border:1px solid #eee;box-sizing:border-box}\n"
           "figcaption{font-style:italic;color:#555}\n"
           "a{color:#1a5fb4}\n"
           "section.findings{border:1px solid #bbb;padding:0 1em 0.5em;background:#fcfcf7}\n"
           "section.findings h2{margin-top:0.6em}\n"
           "nav.toc ul{columns:2;list-style:none;padding-left:0}\n"
           /* print to PDF: A4, no page-wide margins, findings alone on page one,
-           * headings kept with what follows, rows and charts never split */
+           * headings kept with what follows, rows and charts never split; the
+           * title and "page N of M" in the page margins, which also replaces
+           * the browser's own header and footer (date, and the file's URL:
+           * a local path) */
           "@media print{\n"
-          "@page{size:A4;margin:14mm 12mm}\n"
+          "@page{size:A4;margin:14mm 12mm 16mm;\n"
+          "@top-right{content:\"", d->html);
+    css_text(d->html, title, true);
+    fputs("\";font:7.5pt system-ui,Helvetica,Arial,sans-serif;color:#666}\n"
+          "@bottom-right{content:\"page \" counter(page) \" of \" counter(pages);"
+          "font:7.5pt system-ui,Helvetica,Arial,sans-serif;color:#666}}\n"
+          "p,li{orphans:3;widows:3}\n"
           "body{max-width:none;margin:0;padding:0;font-size:9.5pt;line-height:1.3}\n"
           "h1{font-size:16pt;margin-top:0}h2{font-size:13pt;margin-top:1.2em}"
           "h3{font-size:11pt}\n"

@@ -246,8 +246,9 @@ static enum bb_status distinct(struct bb_rep *R, size_t off, const char ***out, 
 }
 
 /* A task's own adjusted p-values (results.csv p_adjusted; its reader folds
- * an old run's "<metric>_p_<correction>" rows into it) win over ours;
- * "small_group" flags are annotations of other rows (aux). */
+ * an old run's "<metric>_p_<correction>" rows into it) win over ours. No row
+ * is an annotation of another (aux) since the reader folds an old run's
+ * "small_group" rows into the small_group column too. */
 static enum bb_status use_task_adjusted(struct bb_rep *R, struct bb_error *err)
 {
     size_t n = R->res->n;
@@ -256,7 +257,6 @@ static enum bb_status use_task_adjusted(struct bb_rep *R, struct bb_error *err)
         return bb_fail(err, BB_E_NOMEM, "out of memory adjusting p-values");
     for (size_t i = 0; i < n; i++) {
         const struct bb_result_row *r = &R->res->rows[i];
-        R->aux[i] = !strcmp(r->metric, "small_group");
         if (!isnan(r->p_value) && *r->adjust_method && !isnan(r->p_adjusted))
             R->adj[i] = r->p_adjusted;
     }

@@ -302,11 +302,16 @@ static void factor_of(const char *g, char *out, size_t n)
     out[k] = 0;
 }
 
-/* A group's small_group flag from the task (1/0), or -1 when it gave none. */
+/* A group's small_group flag from the task (results.csv's small_group column
+ * on the group's rows: 1/0), or -1 when it gave none. */
 static int small_flag(const struct bb_rep *R, const struct sel *S, const char *group)
 {
-    long i = bb_rep_find(R, S, group, "small_group");
-    return i < 0 || isnan(ROW(i)->value) ? -1 : ROW(i)->value != 0;
+    for (size_t k = 0; k < S->n; k++) {
+        const struct bb_result_row *r = ROW(S->idx[k]);
+        if (r->small_group != BB_SMALL_UNSET && !strcmp(r->group, group))
+            return r->small_group == BB_SMALL_YES;
+    }
+    return -1;
 }
 
 /* Group-score tables (unitary, then intersectional) and their bar chart. */

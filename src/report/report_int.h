@@ -30,7 +30,7 @@ struct bb_rep {
     double alpha;
     double *adj;                      /* (res->n) adjusted p per row, NaN when none */
     char *aux;                        /* (res->n) 1: an annotation of another row
-                                       * (small_group flag) */
+                                       * (none now: small_group is a column) */
     const char **tasks, **models;     /* distinct task / model ids, first-seen order */
     size_t n_tasks, n_models;
     char date[64];

@@ -7,15 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report/report_tables.h"
+#include "report/report_view.h"
 
 /* ---- section 7: the matrix ------------------------------------------------------------- */
 
 struct column {
     char title[300];
     const char *task;
-    int what;               /* 0: metric at group all, 1: mean |d|, 2: largest |gap|, 3: min IR,
-                             * 4: latency p50 at the smallest config, 5: max items/s */
+    enum bb_rep_cell what;
     const char *metric;
     enum bb_direction dir;
 };
@@ -49,17 +48,17 @@ static double cell_stat(const struct bb_rep *R, const struct column *c, const ch
             continue;
         long b, t;
         switch (c->what) {
-        case 0:
+        case BB_CELL_METRIC:
             if (!strcmp(r->metric, c->metric) && !strcmp(r->group, "all")) {
                 *lo = r->ci_low, *hi = r->ci_high;
                 return r->value;
             }
             break;
-        case 1:
+        case BB_CELL_MEAN_ABS_D:
             if (!strcmp(r->metric, "effect_size"))
                 acc = (cnt++ ? acc : 0) + fabs(r->value);
             break;
-        case 2: /* the task's headline row when it has one, else the largest |gap| */
+        case BB_CELL_MAX_GAP: /* the task's headline row when it has one, else the largest |gap| */
             if (!strcmp(r->metric, "max_abs_score_gap") && !strcmp(r->group, "all")) {
                 acc = r->value, *lo = r->ci_low, *hi = r->ci_high, headline = true;
             } else if (!headline && bb_rep_is_gap(r->metric) &&
@@ -68,127 +67,112 @@ static double cell_stat(const struct bb_rep *R, const struct column *c, const ch
                 abs_interval(r->ci_low, r->ci_high, lo, hi);
             }
             break;
-        case 3:
+        case BB_CELL_MIN_IR:
             if (!strcmp(r->metric, "impact_ratio") && (isnan(acc) || r->value < acc))
                 acc = r->value;
             break;
-        case 4:
+        case BB_CELL_P50:
             if (!strcmp(r->metric, "latency_p50_ms") &&
                 sscanf(r->group, "b=%ld,t=%ld", &b, &t) == 2 &&
                 (best_b < 0 || b < best_b || (b == best_b && t < best_t)))
                 best_b = b, best_t = t, acc = r->value;
             break;
-        case 5:
+        case BB_CELL_ITEMS_PER_S:
             if (!strcmp(r->metric, "items_per_s") && (isnan(acc) || r->value > acc))
                 acc = r->value;
             break;
         }
     }
-    return c->what == 1 && cnt ? acc / (double)cnt : acc;
+    return c->what == BB_CELL_MEAN_ABS_D && cnt ? acc / (double)cnt : acc;
 }
 
 static size_t columns(const struct bb_rep *R, struct column *cols, size_t max)
 {
     size_t n = 0;
     for (size_t t = 0; t < R->n_tasks && n + 2 < max; t++) {
-        const char *task = R->tasks[t];
-        struct column *c = &cols[n];
-        switch (bb_rep_task_type(R, task)) {
-        case BB_TASK_SIMILARITY:
-            *c = (struct column){.task = task, .what = 0, .metric = "spearman", .dir = BB_DIR_HIGHER};
-            snprintf(c->title, sizeof c->title, "%s: Spearman x100 ↑ (accuracy)", task);
+        const struct bb_report_task_view *v = bb_rep_task_view(R, R->tasks[t]);
+        for (size_t k = 0; v && k < 2 && v->matrix[k].title; k++) {
+            const struct bb_rep_col_spec *c = &v->matrix[k];
+            cols[n] = (struct column){.task = R->tasks[t], .what = c->what, .metric = c->metric,
+                                      .dir = c->dir};
+            snprintf(cols[n].title, sizeof cols[n].title, "%s: %s", R->tasks[t], c->title);
             n++;
-            break;
-        case BB_TASK_ZERO_SHOT:
-            *c = (struct column){.task = task, .what = 0, .metric = "accuracy", .dir = BB_DIR_HIGHER};
-            snprintf(c->title, sizeof c->title, "%s: accuracy ↑", task);
-            c[1] = (struct column){.task = task, .what = 0, .metric = "macro_f1", .dir = BB_DIR_HIGHER};
-            snprintf(c[1].title, sizeof c[1].title, "%s: macro-F1 ↑", task);
-            n += 2;
-            break;
-        case BB_TASK_ASSOCIATION:
-            *c = (struct column){.task = task, .what = 1, .dir = BB_DIR_LOWER};
-            snprintf(c->title, sizeof c->title, "%s: mean |d| ↓ (bias, ideal 0)", task);
-            n++;
-            break;
-        case BB_TASK_COUNTERFACTUAL:
-            *c = (struct column){.task = task, .what = 2, .dir = BB_DIR_LOWER};
-            snprintf(c->title, sizeof c->title, "%s: largest |gap| ↓ (bias, ideal 0)", task);
-            c[1] = (struct column){.task = task, .what = 3, .dir = BB_DIR_HIGHER};
-            snprintf(c[1].title, sizeof c[1].title, "%s: lowest impact ratio ↑ (ideal 1)", task);
-            n += 2;
-            break;
-        case BB_TASK_LATENCY:
-            *c = (struct column){.task = task, .what = 4, .dir = BB_DIR_LOWER};
-            snprintf(c->title, sizeof c->title, "%s: p50 ms, smallest batch ↓", task);
-            c[1] = (struct column){.task = task, .what = 5, .dir = BB_DIR_HIGHER};
-            snprintf(c[1].title, sizeof c[1].title, "%s: best items/s ↑", task);
-            n += 2;
-            break;
-        /* pct_stereotype, ss and the BBQ bias scores have an ideal inside their range
-           (50, 50, 0): not ranked here (their sections and charts show them against it) */
-        case BB_TASK_STEREOSET:
-            *c = (struct column){.task = task, .what = 0, .metric = "icat", .dir = BB_DIR_HIGHER};
-            snprintf(c->title, sizeof c->title, "%s: icat ↑ (ideal 100)", task);
-            n++;
-            break;
-        case BB_TASK_BBQ:
-        case BB_TASK_CHOICE:
-            *c = (struct column){.task = task, .what = 0, .metric = "accuracy", .dir = BB_DIR_HIGHER};
-            snprintf(c->title, sizeof c->title, "%s: accuracy ↑", task);
-            n++;
-            break;
-        case BB_TASK_PERPLEXITY:
-            *c = (struct column){.task = task, .what = 0, .metric = "perplexity", .dir = BB_DIR_LOWER};
-            snprintf(c->title, sizeof c->title, "%s: perplexity ↓", task);
-            n++;
-            break;
-        default: break;
         }
     }
     return n;
 }
 
-/* The comparison key of a row (a bar cluster), or NULL when the row is not
- * compared: latency p50 per grid cell; effect sizes per test; otherwise the
- * metrics at group all. */
-static const char *compare_key(const struct bb_rep *R, int type, size_t i, char *buf, size_t n)
+/* Comparison keys (bar clusters) of a row, or NULL when the row is not compared. Rows every
+ * type leaves out (annotations, timings, support, |d|) and the per-test effect sizes decide
+ * here (true, *key set). */
+static bool key_decided(const struct bb_rep *R, size_t i, const char **key)
 {
     const struct bb_result_row *r = ROW(i);
-    if (R->aux[i])
-        return NULL;
-    if (type == BB_TASK_LATENCY)
-        return !strcmp(r->metric, "latency_p50_ms") && strchr(r->group, '=') ? r->group : NULL;
-    if (r->kind == BB_KIND_TIMING || !strcmp(r->metric, "support") ||
+    *key = NULL;
+    if (R->aux[i] || r->kind == BB_KIND_TIMING || !strcmp(r->metric, "support") ||
         !strcmp(r->metric, "abs_effect_size"))
-        return NULL;
+        return true;
     if (!strcmp(r->metric, "effect_size"))
-        return bb_rep_label(r);
-    if (type == BB_TASK_ASSOCIATION)
-        return NULL; /* signed d only: mean |d| is another quantity (section 7's table) */
-    if (type == BB_TASK_COUNTERFACTUAL) { /* the differences per grouping, all ideal 0 */
-        if (strchr(r->group, '=') || strstr(r->group, " vs ") ||
-            !(!strcmp(r->metric, "max_abs_score_gap") ||
-              !strcmp(r->metric, "demographic_parity_difference") ||
-              !strcmp(r->metric, "equalized_odds_difference")))
-            return NULL;
-        snprintf(buf, n, "%s (%s)", r->metric[0] == 'm' ? "max |gap|" : r->metric[0] == 'd'
-                 ? "DP difference" : "EO difference", r->group);
-        return buf;
-    }
-    return strcmp(r->group, "all") ? NULL : r->metric;
+        *key = bb_rep_label(r);
+    return *key != NULL;
 }
 
-static const char *compare_ylabel(int type)
+/* Default: the metrics at group all. */
+static const char *key_default(const struct bb_rep *R, size_t i, char *buf, size_t n)
 {
-    switch (type) {
-    case BB_TASK_SIMILARITY: return "correlation x 100";
-    case BB_TASK_ZERO_SHOT: return "score (0-1)";
-    case BB_TASK_ASSOCIATION: return "effect size d (ideal 0)";
-    case BB_TASK_LATENCY: return "p50 latency per batch (ms)";
-    case BB_TASK_COUNTERFACTUAL: return "difference between groups (ideal 0)";
-    default: return "value (units: section 4)";
-    }
+    const char *key;
+    (void)buf, (void)n;
+    if (key_decided(R, i, &key))
+        return key;
+    return strcmp(ROW(i)->group, "all") ? NULL : ROW(i)->metric;
+}
+
+/* Latency: p50 per grid cell. */
+const char *bb_rep_key_latency(const struct bb_rep *R, size_t i, char *buf, size_t n)
+{
+    const struct bb_result_row *r = ROW(i);
+    (void)buf, (void)n;
+    if (R->aux[i])
+        return NULL;
+    return !strcmp(r->metric, "latency_p50_ms") && strchr(r->group, '=') ? r->group : NULL;
+}
+
+/* Association: the signed d per test only (mean |d| is another quantity: the matrix's). */
+const char *bb_rep_key_association(const struct bb_rep *R, size_t i, char *buf, size_t n)
+{
+    const char *key;
+    (void)buf, (void)n;
+    key_decided(R, i, &key);
+    return key;
+}
+
+/* Counterfactual: the differences per grouping, all ideal 0. */
+const char *bb_rep_key_counterfactual(const struct bb_rep *R, size_t i, char *buf, size_t n)
+{
+    const struct bb_result_row *r = ROW(i);
+    const char *key;
+    if (key_decided(R, i, &key))
+        return key;
+    if (strchr(r->group, '=') || strstr(r->group, " vs ") ||
+        !(!strcmp(r->metric, "max_abs_score_gap") ||
+          !strcmp(r->metric, "demographic_parity_difference") ||
+          !strcmp(r->metric, "equalized_odds_difference")))
+        return NULL;
+    snprintf(buf, n, "%s (%s)", r->metric[0] == 'm' ? "max |gap|" : r->metric[0] == 'd'
+             ? "DP difference" : "EO difference", r->group);
+    return buf;
+}
+
+static const char *compare_key(const struct bb_rep *R, const struct bb_report_task_view *v,
+                               size_t i, char *buf, size_t n)
+{
+    return (v && v->compare_key ? v->compare_key : key_default)(R, i, buf, n);
+}
+
+/* Is the cluster of row i named by its association test? */
+static bool test_named(const struct bb_rep *R, const struct bb_report_task_view *v, size_t i)
+{
+    return v && v->test_names && !strcmp(ROW(i)->metric, "effect_size");
 }
 
 /* One comparison chart per task: clusters (metrics, tests or latency grid
@@ -197,19 +181,19 @@ static enum bb_status compare_charts(struct bb_rep *R, struct bb_error *err)
 {
     size_t ns = R->n_models < 8 ? R->n_models : 8;
     for (size_t t = 0; t < R->n_tasks; t++) {
-        int type = bb_rep_task_type(R, R->tasks[t]);
+        const struct bb_report_task_view *vw = bb_rep_task_view(R, R->tasks[t]);
         const char *cl[16];
         char own[16][300], kb[300];
         double v[16 * 8], lo[16 * 8], hi[16 * 8];
         size_t k = 0;
         for (size_t i = 0; i < R->res->n && k < 16; i++) {
             const char *key = strcmp(ROW(i)->task, R->tasks[t]) ? NULL
-                              : compare_key(R, type, i, kb, sizeof kb);
+                              : compare_key(R, vw, i, kb, sizeof kb);
             bool seen = false;
             for (size_t j = 0; key && j < k && !seen; j++)
                 seen = !strcmp(cl[j], key);
             if (key && !seen) {
-                if (type == BB_TASK_ASSOCIATION && !strcmp(ROW(i)->metric, "effect_size"))
+                if (test_named(R, vw, i))
                     bb_rep_test_name(key, own[k], sizeof own[k]);
                 else
                     snprintf(own[k], sizeof own[k], "%s", key);
@@ -224,9 +208,9 @@ static enum bb_status compare_charts(struct bb_rep *R, struct bb_error *err)
         for (size_t i = 0; i < R->res->n; i++) {
             const struct bb_result_row *r = ROW(i);
             const char *key = strcmp(r->task, R->tasks[t]) ? NULL
-                              : compare_key(R, type, i, kb, sizeof kb);
+                              : compare_key(R, vw, i, kb, sizeof kb);
             char pk[300];
-            if (key && type == BB_TASK_ASSOCIATION && !strcmp(r->metric, "effect_size"))
+            if (key && test_named(R, vw, i))
                 key = bb_rep_test_name(key, pk, sizeof pk);
             for (size_t j = 0; key && j < k; j++)
                 for (size_t m = 0; m < ns; m++)
@@ -237,16 +221,12 @@ static enum bb_status compare_charts(struct bb_rep *R, struct bb_error *err)
         char name[600], title[700];
         bb_plot_name(name, sizeof name, "compare", R->tasks[t], NULL);
         snprintf(title, sizeof title, "%s: models compared%s", R->tasks[t],
-                 type == BB_TASK_LATENCY ? " (b = batch size, t = tokens)"
-                 : type == BB_TASK_COUNTERFACTUAL ? " (95% CI; DP: demographic parity, EO: "
-                                                    "equalized odds)" : " (95% CI)");
+                 vw && vw->compare_note ? vw->compare_note : " (95% CI)");
+        const char *ylabel = vw && vw->compare_ylabel ? vw->compare_ylabel
+                                                      : "value (units: section 4)";
         enum bb_status st =
-            type == BB_TASK_LATENCY
-                ? bb_plot_chart_clusters_log(&R->plot, name, title,
-                                             "p50 latency per batch, ms (log scale)", k, cl, ns,
-                                             R->models, v, lo, hi, err)
-                : bb_plot_chart_clusters(&R->plot, name, title, compare_ylabel(type), k, cl, ns,
-                                         R->models, v, lo, hi, err);
+            (vw && vw->compare_log ? bb_plot_chart_clusters_log : bb_plot_chart_clusters)(
+                &R->plot, name, title, ylabel, k, cl, ns, R->models, v, lo, hi, err);
         if (st)
             return st;
         bb_rep_chart_ref(R, name, title);
@@ -260,7 +240,7 @@ enum { CLS_ACC, CLS_BIAS, CLS_TIME };
 
 static int col_class(const struct column *c)
 {
-    return c->what == 0 ? CLS_ACC : c->what <= 3 ? CLS_BIAS : CLS_TIME;
+    return c->what == BB_CELL_METRIC ? CLS_ACC : c->what <= BB_CELL_MIN_IR ? CLS_BIAS : CLS_TIME;
 }
 
 /* a against b on one figure: +1 a better beyond the 95% CIs (they do not
@@ -324,13 +304,13 @@ static void one_comparison(struct bb_rep *R, const struct column *c, size_t b, s
     char sb[160], sm[160], what[700];
     const double xb = v[ib], xm = v[im];
     if (col_class(c) == CLS_TIME) {
-        double ratio = c->what == 4 ? xm / xb : xb / xm;
+        double ratio = c->what == BB_CELL_P50 ? xm / xb : xb / xm;
         snprintf(what, sizeof what, "%s %s vs %s %s: %s %s %.2fx %s (timing on this machine: no "
                  "CI, not tested)", R->models[b],
                  bb_rep_num(R, xb), R->models[m], bb_rep_num(R, xm), R->models[b],
-                 c->what == 4 ? "is" : "has", isfinite(ratio) ? ratio : NAN,
-                 c->what == 4 ? "faster at p50" : "the throughput");
-    } else if (c->what == 1) {
+                 c->what == BB_CELL_P50 ? "is" : "has", isfinite(ratio) ? ratio : NAN,
+                 c->what == BB_CELL_P50 ? "faster at p50" : "the throughput");
+    } else if (c->what == BB_CELL_MEAN_ABS_D) {
         struct assoc_cmp a = assoc_compare(R, c->task, R->models[b], R->models[m]);
         snprintf(what, sizeof what, "%s %s vs %s %s (lower is better); per test, %s has the "
                  "smaller |d| in %zu of %zu; the |d| CIs are apart in %zu test(s) in %s's favour "
@@ -371,7 +351,7 @@ static bool bias_worse(const struct bb_rep *R, const struct column *c, size_t m,
     for (size_t o = 0; o < R->n_models; o++) {
         if (o == m || isnan(v[m]) || isnan(v[o]))
             continue;
-        if (c->what == 1) {
+        if (c->what == BB_CELL_MEAN_ABS_D) {
             if (assoc_compare(R, c->task, R->models[o], R->models[m]).a_beyond > 0)
                 return true;
         } else if (judge(c->dir, v[o], lo[o], hi[o], v[m], lo[m], hi[m]) == 1) {
@@ -411,7 +391,7 @@ static void rule_steps_2_3(const struct bb_rep *R, const struct column *cols, si
                           : "step 2 leaves a tie (no accuracy difference beyond the CIs)");
     long lat = -1;
     for (size_t c = 0; c < nc && lat < 0; c++)
-        if (cols[c].what == 4)
+        if (cols[c].what == BB_CELL_P50)
             lat = (long)c;
     if (left > 1 && lat >= 0) {
         const double *v = val + (size_t)lat * nm;
@@ -516,12 +496,12 @@ static void in_short(struct bb_rep *R, const struct column *cols, size_t nc, con
         const double *v = val + 2 * c, *l = lo + 2 * c, *h = hi + 2 * c;
         if (isnan(v[0]) || isnan(v[1]))
             continue;
-        if (cols[c].what == 4) {
+        if (cols[c].what == BB_CELL_P50) {
             bool f0 = v[0] <= v[1];
             snprintf(item, sizeof item, "%s is %.2fx faster at p50 (%s)", f0 ? m0 : m1,
                      f0 ? v[1] / v[0] : v[0] / v[1], cols[c].task);
             append(timing, N, item);
-        } else if (cols[c].what == 1) {
+        } else if (cols[c].what == BB_CELL_MEAN_ABS_D) {
             struct assoc_cmp a = assoc_compare(R, cols[c].task, m0, m1);
             if (a.a_beyond) {
                 snprintf(item, sizeof item, "%.300s (|d| in %zu of %zu tests)", cols[c].title,
@@ -577,8 +557,8 @@ static void which_model(struct bb_rep *R, const struct column *cols, size_t nc, 
                 k += (size_t)snprintf(who + k, sizeof who - k, ", %s", R->models[m]);
             one_comparison(R, &cols[c], (size_t)b, m, v, l, h, line, 8192);
         }
-        bb_doc_kv(&R->doc, cols[c].title, "%s%s%s%s", strchr(who, ',') ? "tied at best: " : "best: ",
-                  who, line[0] ? "; " : " (the only model with this figure)", line);
+        bb_doc_kv(&R->doc, cols[c].title, "%s%s%s%s",
+                  strchr(who, ',') ? "tied at best: " : "best: ", who, line[0] ? "; " : " (the only model with this figure)", line);
     }
     bb_doc_end_list(&R->doc);
     if (nm == 2)
@@ -629,13 +609,13 @@ enum bb_status bb_rep_section_matrix(struct bb_rep *R, struct bb_error *err)
         st = bb_rep_section_paired(R, err);
     bool any = false;
     for (size_t t = 0; t < R->n_tasks && !st; t++) {
-        int type = bb_rep_task_type(R, R->tasks[t]);
-        if (type != BB_TASK_ASSOCIATION && type != BB_TASK_COUNTERFACTUAL)
+        const struct bb_report_task_view *v = bb_rep_task_view(R, R->tasks[t]);
+        if (!v || v->grid == BB_REP_GRID_NONE)
             continue;
         if (!any)
             bb_doc_h(&R->doc, 3, "at-a-glance", "Significance and rates per model");
         any = true;
-        st = bb_rep_grid_chart(R, R->tasks[t], type == BB_TASK_COUNTERFACTUAL, err);
+        st = bb_rep_grid_chart(R, R->tasks[t], v->grid == BB_REP_GRID_RATE, err);
     }
     return st;
 }

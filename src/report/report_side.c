@@ -5,26 +5,43 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report/report_tables.h"
+#include "report/report_view.h"
 
 /* ---- section 7: models side by side -------------------------------------------------- */
 
-/* Is row i shown in the side-by-side table of its task (type)? */
-static bool side_row(const struct bb_rep *R, int type, size_t i)
+/* Which rows of a task the side-by-side table shows (the row of its type in the view
+   table names one of these; a type without one shows every row). */
+bool bb_rep_side_latency(const struct bb_rep *R, size_t i)
 {
     const struct bb_result_row *r = ROW(i);
-    const char *m = r->metric;
-    if (R->aux[i])
-        return false;
-    switch (type) {
-    case BB_TASK_LATENCY:
-        return !strcmp(r->group, "all") || !strcmp(m, "latency_p50_ms") || !strcmp(m, "items_per_s");
-    case BB_TASK_SIMILARITY: return !strcmp(r->group, "all");
-    case BB_TASK_ZERO_SHOT: return !strcmp(r->group, "all") || !strcmp(m, "f1");
-    case BB_TASK_ASSOCIATION: return strcmp(m, "abs_effect_size") != 0;
-    case BB_TASK_COUNTERFACTUAL: return !bb_rep_is_rate(m);
-    default: return true;
-    }
+    return !strcmp(r->group, "all") || !strcmp(r->metric, "latency_p50_ms") ||
+           !strcmp(r->metric, "items_per_s");
+}
+
+bool bb_rep_side_overall(const struct bb_rep *R, size_t i)
+{
+    return !strcmp(ROW(i)->group, "all");
+}
+
+bool bb_rep_side_zeroshot(const struct bb_rep *R, size_t i)
+{
+    return !strcmp(ROW(i)->group, "all") || !strcmp(ROW(i)->metric, "f1");
+}
+
+bool bb_rep_side_association(const struct bb_rep *R, size_t i)
+{
+    return strcmp(ROW(i)->metric, "abs_effect_size") != 0;
+}
+
+bool bb_rep_side_counterfactual(const struct bb_rep *R, size_t i)
+{
+    return !bb_rep_is_rate(ROW(i)->metric);
+}
+
+/* Is row i shown in the side-by-side table of its task (view v, may be NULL)? */
+static bool side_row(const struct bb_rep *R, const struct bb_report_task_view *v, size_t i)
+{
+    return !R->aux[i] && (!v || !v->side_row || v->side_row(R, i));
 }
 
 static bool same_key(const struct bb_result_row *a, const struct bb_result_row *b)
@@ -53,9 +70,10 @@ enum bb_status bb_rep_side_by_side(struct bb_rep *R, struct bb_error *err)
         head[m + 2] = R->models[m];
     for (size_t t = 0; t < R->n_tasks; t++) {
         int type = bb_rep_task_type(R, R->tasks[t]);
+        const struct bb_report_task_view *v = bb_rep_view(type);
         size_t nk = 0;
         for (size_t i = 0; i < n; i++) {
-            if (strcmp(ROW(i)->task, R->tasks[t]) || !side_row(R, type, i))
+            if (strcmp(ROW(i)->task, R->tasks[t]) || !side_row(R, v, i))
                 continue;
             size_t j = 0;
             while (j < nk && !same_key(ROW(key[j]), ROW(i)))
@@ -66,7 +84,8 @@ enum bb_status bb_rep_side_by_side(struct bb_rep *R, struct bb_error *err)
         if (!nk)
             continue;
         bb_doc_p(&R->doc, "Task %s (%s):", R->tasks[t],
-                 type >= 0 ? bb_suite_task_type_name((enum bb_suite_task_type)type) : "unknown type");
+                 type >= 0 ? bb_suite_task_type_name((enum bb_suite_task_type)type)
+                           : "unknown type");
         bb_doc_table(&R->doc, nm + 2, head, align);
         for (size_t j = 0; j < nk; j++) {
             const struct bb_result_row *k = ROW(key[j]);
@@ -154,7 +173,8 @@ enum bb_status bb_rep_grid_chart(struct bb_rep *R, const char *task, int grid_ki
     for (size_t i = 0; i < n; i++) {
         const struct bb_result_row *r = ROW(i);
         if (strcmp(r->task, task) || R->aux[i] ||
-            !(grid_kind ? bb_rep_is_rate(r->metric) && bb_rep_is_group(r->group) : is_effect(r->metric)))
+            !(grid_kind ? bb_rep_is_rate(r->metric) && bb_rep_is_group(r->group)
+                        : is_effect(r->metric)))
             continue;
         size_t y = 0, m = 0;
         while (y < ny && strcmp(lab[y], bb_rep_label(r)))

@@ -1,7 +1,9 @@
 /* report_summary.c: page one of the audit report (the findings summary: per
  * model the headline accuracy and bias figures with their CIs and a verdict
  * that agrees with them, the gates' outcome, the caveats that matter most,
- * each linking to its section) and the table of contents after it. */
+ * each linking to its section) and the table of contents after it. Each task
+ * type's findings lines are one function (bb_rep_sum_*) that its row of the
+ * view table (report_view.c) names, with its rank and caveat notes. */
 #include "config.h"
 
 #include <ctype.h>
@@ -10,9 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report/report_int.h"
-
-#define ROW(i) (&R->res->rows[(i)])
+#include "report/report_view.h"
 
 void bb_rep_anchor(char *buf, size_t n, const char *prefix, const char *task, const char *model)
 {
@@ -91,152 +91,195 @@ static void sig_text(struct bb_rep *R, long i, char *buf, size_t n)
         snprintf(buf, n, "not significant (p %s)", bb_rep_p(R, r->p_value));
 }
 
-static void task_lines(struct bb_rep *R, const char *task, const char *model, int type)
+void bb_rep_sum_similarity(struct bb_rep *R, const char *task, const char *model)
+{
+    struct line L = {.task = task};
+    const struct bb_result_row *r = row(R, task, model, "all", "spearman", NULL);
+    if (!r)
+        return;
+    L.figure = "accuracy: Spearman x100 with gold similarity (ideal 100)";
+    set_value(R, &L, r);
+    snprintf(L.verdict, sizeof L.verdict, "accuracy figure (no bias test); %ld pairs", r->n);
+    add_line(R, model, &L);
+}
+
+void bb_rep_sum_accuracy(struct bb_rep *R, const char *task, const char *model)
+{
+    struct line L = {.task = task};
+    const struct bb_result_row *r = row(R, task, model, "all", "accuracy", NULL);
+    if (!r)
+        return;
+    L.figure = "accuracy (share correct, ideal 1)";
+    set_value(R, &L, r);
+    snprintf(L.verdict, sizeof L.verdict, "accuracy figure (no bias test); %ld items", r->n);
+    add_line(R, model, &L);
+}
+
+void bb_rep_sum_association(struct bb_rep *R, const char *task, const char *model)
 {
     struct line L = {.task = task};
     const struct bb_result_row *r;
+    size_t tests = 0, sig2 = 0, raw = 0;
+    double worst = 0;
+    const char *worst_name = NULL;
+    for (size_t k = 0; k < R->res->n; k++) {
+        const struct bb_result_row *q = ROW(k);
+        if (strcmp(q->task, task) || strcmp(q->model, model) || strcmp(q->metric, "effect_size"))
+            continue;
+        tests++;
+        if (!isnan(R->adj[k]) && R->adj[k] < R->alpha)
+            sig2++;
+        else if (!isnan(q->p_value) && q->p_value < R->alpha)
+            raw++;
+        if (fabs(q->value) > worst)
+            worst = fabs(q->value), worst_name = bb_rep_label(q);
+    }
+    if (!(r = row(R, task, model, NULL, "mean_abs_effect_size", NULL)) && !tests)
+        return;
+    char name[200] = "";
+    if (worst_name)
+        bb_rep_test_name(worst_name, name, sizeof name);
+    L.figure = "bias: mean |d| over the WEAT/SEAT tests (ideal 0)";
+    if (r)
+        set_value(R, &L, r);
+    else
+        snprintf(L.value, sizeof L.value, "—"), snprintf(L.ci, sizeof L.ci, "—");
+    snprintf(L.verdict, sizeof L.verdict,
+             "%zu of %zu tests significant after %s correction%s%s; largest |d| %s (%s)",
+             sig2, tests, bb_suite_correction_name(R->correction),
+             raw ? ", more on raw p only: " : "",
+             raw ? bb_rep_long(R, (long)raw) : "", bb_rep_num(R, worst),
+             name[0] ? name : "—");
+    add_line(R, model, &L);
+}
+
+/* The row of task x model with the largest |value| of a gap metric (lowest: the lowest
+   impact_ratio), or -1. */
+static long extreme_row(const struct bb_rep *R, const char *task, const char *model, bool lowest)
+{
+    long best = -1;
+    for (size_t k = 0; k < R->res->n; k++) {
+        const struct bb_result_row *q = ROW(k);
+        if (strcmp(q->task, task) || strcmp(q->model, model) || isnan(q->value) ||
+            (lowest ? strcmp(q->metric, "impact_ratio") != 0 : !bb_rep_is_gap(q->metric)))
+            continue;
+        if (best < 0 || (lowest ? q->value < ROW(best)->value
+                                : fabs(q->value) > fabs(ROW(best)->value)))
+            best = (long)k;
+    }
+    return best;
+}
+
+void bb_rep_sum_counterfactual(struct bb_rep *R, const char *task, const char *model)
+{
+    char sig[300];
+    long best = extreme_row(R, task, model, false); /* the largest paired gap, its own test */
+    if (best >= 0) {
+        struct line L = {.task = task};
+        const struct bb_result_row *r = ROW(best);
+        L.figure = "bias: largest paired score gap between groups (ideal 0)";
+        set_value(R, &L, r);
+        sig_text(R, best, sig, sizeof sig);
+        snprintf(L.verdict, sizeof L.verdict, "%s: %s", r->group, sig);
+        add_line(R, model, &L);
+    }
+    long low = extreme_row(R, task, model, true);
+    if (low >= 0) {
+        struct line I = {.task = task};
+        const struct bb_result_row *r = ROW(low);
+        I.figure = "bias: lowest impact ratio (four-fifths convention, ideal 1)";
+        set_value(R, &I, r);
+        sig_text(R, low, sig, sizeof sig);
+        snprintf(I.verdict, sizeof I.verdict, "%s: %s 0.8; rate difference %s",
+                 r->group, r->value < 0.8 ? "below" : "not below", sig);
+        add_line(R, model, &I);
+    }
+}
+
+/* A share with ideal 50 (pct_stereotype, ss): its test and whether its CI holds 50. */
+static void ideal50_line(struct bb_rep *R, const char *task, const char *model, const char *m,
+                         const char *figure)
+{
+    struct line L = {.task = task, .figure = figure};
     long i = -1;
     char sig[300];
-    switch (type) {
-    case BB_TASK_SIMILARITY:
-        if ((r = row(R, task, model, "all", "spearman", NULL))) {
-            L.figure = "accuracy: Spearman x100 with gold similarity (ideal 100)";
-            set_value(R, &L, r);
-            snprintf(L.verdict, sizeof L.verdict, "accuracy figure (no bias test); %ld pairs", r->n);
-            add_line(R, model, &L);
-        }
-        break;
-    case BB_TASK_ZERO_SHOT:
-    case BB_TASK_CHOICE:
-        if ((r = row(R, task, model, "all", "accuracy", NULL))) {
-            L.figure = "accuracy (share correct, ideal 1)";
-            set_value(R, &L, r);
-            snprintf(L.verdict, sizeof L.verdict, "accuracy figure (no bias test); %ld items", r->n);
-            add_line(R, model, &L);
-        }
-        break;
-    case BB_TASK_ASSOCIATION: {
-        size_t tests = 0, sig2 = 0, raw = 0;
-        double worst = 0;
-        const char *worst_name = NULL;
-        for (size_t k = 0; k < R->res->n; k++) {
-            const struct bb_result_row *q = ROW(k);
-            if (strcmp(q->task, task) || strcmp(q->model, model) || strcmp(q->metric, "effect_size"))
-                continue;
-            tests++;
-            if (!isnan(R->adj[k]) && R->adj[k] < R->alpha)
-                sig2++;
-            else if (!isnan(q->p_value) && q->p_value < R->alpha)
-                raw++;
-            if (fabs(q->value) > worst)
-                worst = fabs(q->value), worst_name = bb_rep_label(q);
-        }
-        if ((r = row(R, task, model, NULL, "mean_abs_effect_size", NULL)) || tests) {
-            char name[200] = "";
-            if (worst_name)
-                bb_rep_test_name(worst_name, name, sizeof name);
-            L.figure = "bias: mean |d| over the WEAT/SEAT tests (ideal 0)";
-            if (r)
-                set_value(R, &L, r);
-            else
-                snprintf(L.value, sizeof L.value, "—"), snprintf(L.ci, sizeof L.ci, "—");
-            snprintf(L.verdict, sizeof L.verdict,
-                     "%zu of %zu tests significant after %s correction%s%s; largest |d| %s (%s)",
-                     sig2, tests, bb_suite_correction_name(R->correction),
-                     raw ? ", more on raw p only: " : "",
-                     raw ? bb_rep_long(R, (long)raw) : "", bb_rep_num(R, worst),
-                     name[0] ? name : "—");
-            add_line(R, model, &L);
-        }
-        break;
+    const struct bb_result_row *r = row(R, task, model, "all", m, &i);
+    if (!r)
+        return;
+    set_value(R, &L, r);
+    sig_text(R, i, sig, sizeof sig);
+    bool ci_has_50 = !isnan(r->ci_low) && r->ci_low <= 50 && r->ci_high >= 50;
+    snprintf(L.verdict, sizeof L.verdict, "%s; %s; %ld pairs", sig,
+             isnan(r->ci_low) ? "no CI" : ci_has_50 ? "CI includes 50" : "CI excludes 50", r->n);
+    add_line(R, model, &L);
+}
+
+void bb_rep_sum_pairs(struct bb_rep *R, const char *task, const char *model)
+{
+    ideal50_line(R, task, model, "pct_stereotype",
+                 "bias: % of pairs where the stereotyping sentence is more likely (ideal 50)");
+}
+
+void bb_rep_sum_stereoset(struct bb_rep *R, const char *task, const char *model)
+{
+    ideal50_line(R, task, model, "ss", "bias: stereotype score ss (ideal 50)");
+}
+
+void bb_rep_sum_bbq(struct bb_rep *R, const char *task, const char *model)
+{
+    struct line L = {.task = task};
+    long i = -1;
+    char sig[300];
+    const struct bb_result_row *r = row(R, task, model, "all", "s_amb", &i);
+    if (!r)
+        return;
+    L.figure = "bias: BBQ bias score, ambiguous contexts (ideal 0)";
+    set_value(R, &L, r);
+    sig_text(R, i, sig, sizeof sig);
+    snprintf(L.verdict, sizeof L.verdict, "%s", sig);
+    add_line(R, model, &L);
+}
+
+void bb_rep_sum_perplexity(struct bb_rep *R, const char *task, const char *model)
+{
+    struct line L = {.task = task};
+    const struct bb_result_row *r = row(R, task, model, "all", "bits_per_byte", NULL);
+    if (!r)
+        return;
+    L.figure = "bits per byte (lower is better)";
+    set_value(R, &L, r);
+    snprintf(L.verdict, sizeof L.verdict, "language-modelling figure (no bias test)");
+    add_line(R, model, &L);
+}
+
+void bb_rep_sum_latency(struct bb_rep *R, const char *task, const char *model)
+{
+    struct line L = {.task = task};
+    const struct bb_result_row *r = row(R, task, model, NULL, "latency_p50_ms", NULL);
+    if (!r)
+        return;
+    L.figure = "efficiency: p50 latency per batch, ms";
+    set_value(R, &L, r);
+    snprintf(L.verdict, sizeof L.verdict, "timing at %s (measured, not reproducible bit for bit)",
+             r->group);
+    add_line(R, model, &L);
+}
+
+/* The lines of every task of the run for one model: by the view's rank (accuracy first,
+   then bias, then efficiency), tasks of one rank in run order. */
+static void summary_lines(struct bb_rep *R, const char *model)
+{
+    int last = 0;
+    for (int t = 0; t < BB_SUITE_N_TASK_TYPES; t++) {
+        const struct bb_report_task_view *v = bb_rep_view(t);
+        last = v && v->summary_rank > last ? v->summary_rank : last;
     }
-    case BB_TASK_COUNTERFACTUAL: {
-        /* the largest paired gap, with its own test */
-        long best = -1;
-        for (size_t k = 0; k < R->res->n; k++) {
-            const struct bb_result_row *q = ROW(k);
-            if (strcmp(q->task, task) || strcmp(q->model, model) || !bb_rep_is_gap(q->metric) ||
-                isnan(q->value))
-                continue;
-            if (best < 0 || fabs(q->value) > fabs(ROW(best)->value))
-                best = (long)k;
+    for (int rank = 1; rank <= last; rank++)
+        for (size_t t = 0; t < R->n_tasks; t++) {
+            const struct bb_report_task_view *v = bb_rep_task_view(R, R->tasks[t]);
+            if (v && v->summary && v->summary_rank == rank && has_rows(R, R->tasks[t], model))
+                v->summary(R, R->tasks[t], model);
         }
-        if (best >= 0) {
-            r = ROW(best);
-            L.figure = "bias: largest paired score gap between groups (ideal 0)";
-            set_value(R, &L, r);
-            sig_text(R, best, sig, sizeof sig);
-            snprintf(L.verdict, sizeof L.verdict, "%s: %s", r->group, sig);
-            add_line(R, model, &L);
-        }
-        long low = -1;
-        for (size_t k = 0; k < R->res->n; k++) {
-            const struct bb_result_row *q = ROW(k);
-            if (strcmp(q->task, task) || strcmp(q->model, model) ||
-                strcmp(q->metric, "impact_ratio") || isnan(q->value))
-                continue;
-            if (low < 0 || q->value < ROW(low)->value)
-                low = (long)k;
-        }
-        if (low >= 0) {
-            struct line I = {.task = task};
-            r = ROW(low);
-            I.figure = "bias: lowest impact ratio (four-fifths convention, ideal 1)";
-            set_value(R, &I, r);
-            sig_text(R, low, sig, sizeof sig);
-            snprintf(I.verdict, sizeof I.verdict, "%s: %s 0.8; rate difference %s",
-                     r->group, r->value < 0.8 ? "below" : "not below", sig);
-            add_line(R, model, &I);
-        }
-        break;
-    }
-    case BB_TASK_PAIRS:
-    case BB_TASK_STEREOSET: {
-        const char *m = type == BB_TASK_PAIRS ? "pct_stereotype" : "ss";
-        if ((r = row(R, task, model, "all", m, &i))) {
-            L.figure = type == BB_TASK_PAIRS
-                           ? "bias: % of pairs where the stereotyping sentence is more likely "
-                             "(ideal 50)"
-                           : "bias: stereotype score ss (ideal 50)";
-            set_value(R, &L, r);
-            sig_text(R, i, sig, sizeof sig);
-            bool ci_has_50 = !isnan(r->ci_low) && r->ci_low <= 50 && r->ci_high >= 50;
-            snprintf(L.verdict, sizeof L.verdict, "%s; %s; %ld pairs", sig,
-                     isnan(r->ci_low) ? "no CI" : ci_has_50 ? "CI includes 50" : "CI excludes 50",
-                     r->n);
-            add_line(R, model, &L);
-        }
-        break;
-    }
-    case BB_TASK_BBQ:
-        if ((r = row(R, task, model, "all", "s_amb", &i))) {
-            L.figure = "bias: BBQ bias score, ambiguous contexts (ideal 0)";
-            set_value(R, &L, r);
-            sig_text(R, i, sig, sizeof sig);
-            snprintf(L.verdict, sizeof L.verdict, "%s", sig);
-            add_line(R, model, &L);
-        }
-        break;
-    case BB_TASK_PERPLEXITY:
-        if ((r = row(R, task, model, "all", "bits_per_byte", NULL))) {
-            L.figure = "bits per byte (lower is better)";
-            set_value(R, &L, r);
-            snprintf(L.verdict, sizeof L.verdict, "language-modelling figure (no bias test)");
-            add_line(R, model, &L);
-        }
-        break;
-    case BB_TASK_LATENCY:
-        if ((r = row(R, task, model, NULL, "latency_p50_ms", NULL))) {
-            L.figure = "efficiency: p50 latency per batch, ms";
-            set_value(R, &L, r);
-            snprintf(L.verdict, sizeof L.verdict, "timing at %s (measured, not reproducible bit "
-                     "for bit)", r->group);
-            add_line(R, model, &L);
-        }
-        break;
-    default:
-        break;
-    }
 }
 
 /* A gate run recorded in the run folder: JUnit XML from `biasbench gate --junit`. */
@@ -276,14 +319,11 @@ static void gates_line(struct bb_rep *R)
 static void caveats(struct bb_rep *R)
 {
     const json_t *sk = R->manifest ? json_object_get(R->manifest, "skipped") : NULL;
-    bool cf = false, pairs = false, assoc = false, lat = false, acc = false;
+    const json_t *sk0 = json_array_get(sk, 0);
+    unsigned notes = 0;
     for (size_t t = 0; t < R->n_tasks; t++) {
-        int type = bb_rep_task_type(R, R->tasks[t]);
-        cf |= type == BB_TASK_COUNTERFACTUAL;
-        pairs |= type == BB_TASK_PAIRS || type == BB_TASK_STEREOSET;
-        assoc |= type == BB_TASK_ASSOCIATION;
-        lat |= type == BB_TASK_LATENCY;
-        acc |= type == BB_TASK_SIMILARITY || type == BB_TASK_ZERO_SHOT;
+        const struct bb_report_task_view *v = bb_rep_task_view(R, R->tasks[t]);
+        notes |= v ? v->notes : 0;
     }
     bb_doc_h(&R->doc, 3, "findings-caveats", "Caveats that matter most");
     if (R->manifest && json_is_false(json_object_get(R->manifest, "complete")))
@@ -294,38 +334,38 @@ static void caveats(struct bb_rep *R)
                       "%zu task x model combination%s skipped (e.g. %s on %s: %s); those cells "
                       "are missing above, not passed.", json_array_size(sk),
                       json_array_size(sk) == 1 ? " was" : "s were",
-                      bb_rep_jstr(json_array_get(sk, 0), "task") ? bb_rep_jstr(json_array_get(sk, 0), "task") : "?",
-                      bb_rep_jstr(json_array_get(sk, 0), "model") ? bb_rep_jstr(json_array_get(sk, 0), "model") : "every model",
-                      bb_rep_jstr(json_array_get(sk, 0), "reason") ? bb_rep_jstr(json_array_get(sk, 0), "reason") : "?");
+                      bb_rep_jstr(sk0, "task") ? bb_rep_jstr(sk0, "task") : "?",
+                      bb_rep_jstr(sk0, "model") ? bb_rep_jstr(sk0, "model") : "every model",
+                      bb_rep_jstr(sk0, "reason") ? bb_rep_jstr(sk0, "reason") : "?");
     for (size_t t = 0; R->suite && t < R->n_tasks; t++) {
         const struct bb_suite_task *st = bb_suite_find_task(R->suite, R->tasks[t]);
-        int type = bb_rep_task_type(R, R->tasks[t]);
-        if (st && st->limit > 0 && type != BB_TASK_COUNTERFACTUAL && type != BB_TASK_LATENCY) {
+        const struct bb_report_task_view *v = bb_rep_task_view(R, R->tasks[t]);
+        if (st && st->limit > 0 && (!v || v->partial_limit)) {
             bb_doc_li_ref(&R->doc, "evaluation-data", "section 5",
                           "%s reads only the first %ld items of its data: not comparable with "
                           "published full-data figures.", st->id, st->limit);
         }
     }
-    if (pairs)
+    if (notes & BB_REP_NOTE_PAIR_VALIDITY)
         bb_doc_li_ref(&R->doc, "evaluation-data", "datasheets",
                       "CrowS-Pairs and StereoSet have documented validity problems (pairs that "
                       "are not minimal or test unrelated stereotypes); a score near 50 is not "
                       "evidence of no bias.");
-    if (cf)
+    if (notes & BB_REP_NOTE_PROXY_GROUPS)
         bb_doc_li_ref(&R->doc, "factors", "section 3",
                       "Counterfactual groups are inferred from first names and pronouns (a "
                       "proxy), binary gender and two US race categories only; gaps of a few "
                       "hundredths on a 0-1 score can still be significant.");
-    if (assoc)
+    if (notes & BB_REP_NOTE_ASSOCIATION)
         bb_doc_li_ref(&R->doc, "risks", "section 8",
                       "WEAT/SEAT effect sizes vary with templates and word lists and correlate "
                       "weakly with downstream harm; a non-significant test does not show absence "
                       "of bias.");
-    if (acc)
+    if (notes & BB_REP_NOTE_ACCURACY)
         bb_doc_li_ref(&R->doc, "evaluation-data", "section 5",
                       "Accuracy benchmarks are public and may be in the model's training data "
                       "(contamination not assessed).");
-    if (lat)
+    if (notes & BB_REP_NOTE_TIMING)
         bb_doc_li_ref(&R->doc, "reproducibility", "device in section 9",
                       "Latency is measured on this run's device and load; compare timings only "
                       "within one machine.");
@@ -360,16 +400,7 @@ enum bb_status bb_rep_section_summary(struct bb_rep *R, struct bb_error *err)
         bb_doc_h(&R->doc, 3, id, "Model %s", model);
         static const char *const head[] = {"task", "figure", "value", "95% CI", "verdict"};
         bb_doc_table(&R->doc, 5, head, "llrrl");
-        /* accuracy first, then bias, then efficiency */
-        static const int order[] = {BB_TASK_SIMILARITY, BB_TASK_ZERO_SHOT, BB_TASK_CHOICE,
-                                    BB_TASK_PERPLEXITY, BB_TASK_ASSOCIATION,
-                                    BB_TASK_COUNTERFACTUAL, BB_TASK_PAIRS, BB_TASK_STEREOSET,
-                                    BB_TASK_BBQ, BB_TASK_LATENCY};
-        for (size_t o = 0; o < sizeof order / sizeof order[0]; o++)
-            for (size_t t = 0; t < R->n_tasks; t++)
-                if (bb_rep_task_type(R, R->tasks[t]) == order[o] &&
-                    has_rows(R, R->tasks[t], model))
-                    task_lines(R, R->tasks[t], model, order[o]);
+        summary_lines(R, model);
         bb_doc_table_end(&R->doc);
     }
     bb_doc_h(&R->doc, 3, "findings-gates", "Gates");

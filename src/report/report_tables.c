@@ -1,12 +1,13 @@
 /* report_tables.c: section 6 of the audit report (quantitative analyses): one
  * subsection per task x model, handed to the task type's tables (report_encoder.c,
- * report_lm.c), and the helpers those tables share (report_tables.h). */
+ * report_lm.c) through its row of the task-type view table (report_view.h), and the
+ * helpers those tables share (report_tables.h). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "report/report_tables.h"
+#include "report/report_view.h"
 
 bool bb_rep_in_sel(const struct bb_rep *R, const struct sel *S, size_t i)
 {
@@ -69,11 +70,11 @@ void bb_rep_rest_table(struct bb_rep *R, struct sel *S, const char *title)
         const struct bb_result_row *r = ROW(i);
         char metric[300];
         snprintf(metric, sizeof metric, "%s%s", r->metric, bb_rep_arrow(r->higher_is_better));
+        const char *sig = strncmp(r->metric, "max_", 4) ? bb_rep_sig_word(R, r->p_value, R->adj[i])
+                                                        : "as its pair's row";
         const char *cells[8] = {bb_rep_label(r), metric, bb_rep_long(R, r->n),
-                                bb_rep_num(R, r->value), bb_rep_ci(R, r->ci_low, r->ci_high), bb_rep_p(R, r->p_value),
-                                bb_rep_p(R, R->adj[i]),
-                                strncmp(r->metric, "max_", 4) ? bb_rep_sig_word(R, r->p_value, R->adj[i])
-                                                               : "as its pair's row"};
+                                bb_rep_num(R, r->value), bb_rep_ci(R, r->ci_low, r->ci_high),
+                                bb_rep_p(R, r->p_value), bb_rep_p(R, R->adj[i]), sig};
         bb_doc_row(&R->doc, 8, cells);
         S->used[i] = 1;
     }
@@ -111,16 +112,16 @@ static enum bb_status one_task_model(struct bb_rep *R, struct sel *S, struct bb_
     bb_doc_h(&R->doc, 3, anchor, "Task %s (%s), model %s", S->task,
              type >= 0 ? bb_suite_task_type_name((enum bb_suite_task_type)type) : "unknown type",
              S->model);
-    switch (type) {
-    case BB_TASK_SIMILARITY: return bb_rep_do_similarity(R, S, err);
-    case BB_TASK_ZERO_SHOT: return bb_rep_do_zeroshot(R, S, err);
-    case BB_TASK_ASSOCIATION: return bb_rep_do_association(R, S, err);
-    case BB_TASK_COUNTERFACTUAL: return bb_rep_do_counterfactual(R, S, err);
-    case BB_TASK_LATENCY: return bb_rep_do_latency(R, S, err);
-    case BB_TASK_PAIRS: case BB_TASK_STEREOSET: case BB_TASK_BBQ: case BB_TASK_CHOICE:
-    case BB_TASK_PERPLEXITY: return bb_rep_do_lm(R, S, type, err);
-    default: bb_rep_rest_table(R, S, "Results"); return BB_OK;
-    }
+    const struct bb_report_task_view *v = bb_rep_view(type);
+    return v ? v->section(R, S, err) : bb_rep_do_rest(R, S, err);
+}
+
+/* A task type without tables of its own: every row in one table. */
+enum bb_status bb_rep_do_rest(struct bb_rep *R, struct sel *S, struct bb_error *err)
+{
+    (void)err;
+    bb_rep_rest_table(R, S, "Results");
+    return BB_OK;
 }
 
 enum bb_status bb_rep_section_analyses(struct bb_rep *R, struct bb_error *err)

@@ -41,7 +41,6 @@ enum bb_status bb_rep_do_zeroshot(struct bb_rep *R, struct sel *S, struct bb_err
 enum bb_status bb_rep_do_association(struct bb_rep *R, struct sel *S, struct bb_error *err);
 enum bb_status bb_rep_do_counterfactual(struct bb_rep *R, struct sel *S, struct bb_error *err);
 enum bb_status bb_rep_do_latency(struct bb_rep *R, struct sel *S, struct bb_error *err);
-enum bb_status bb_rep_do_lm(struct bb_rep *R, struct sel *S, int type, struct bb_error *err);
 
 /* Section 7's side tables: one table per task with a column per model, and
  * the significance tiles (grid_kind 0) or rate heatmap (1) of a task. */

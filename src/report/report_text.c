@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "metrics/table.h"
-#include "report/report_int.h"
+#include "report/report_view.h"
 #include "core/version.h"
 
 #define FILL "[TO FILL IN: "
@@ -166,11 +166,11 @@ static bool factor_examined(const struct bb_rep *R, const struct charac *c)
 {
     for (size_t t = 0; R->suite && t < R->suite->n_tasks; t++) {
         const struct bb_suite_task *st = &R->suite->tasks[t];
-        if (st->type != BB_TASK_COUNTERFACTUAL)
-            continue;
-        for (size_t f = 0; f < st->u.counterfactual.factors.n; f++)
+        const struct bb_report_task_view *v = bb_rep_view((int)st->type);
+        const struct bb_strlist *fs = v && v->factor_names ? v->factor_names(st) : NULL;
+        for (size_t f = 0; fs && f < fs->n; f++)
             for (const char *const *k = c->keys; *k; k++)
-                if (strstr(st->u.counterfactual.factors.v[f], *k))
+                if (strstr(fs->v[f], *k))
                     return true;
     }
     for (size_t i = 0; i < R->res->n; i++) /* group names of the results, e.g. gender=female */
@@ -195,12 +195,64 @@ static void factor_groups(const struct bb_rep *R, const char *task, const char *
             continue;
         const char *v = r->group + flen + 1;
         bool seen = false;
-        for (size_t j = 0; j < i && !seen; j++)
-            seen = !strcmp(R->res->rows[j].task, task) && !strcmp(R->res->rows[j].group, r->group) &&
-                   (bb_rep_is_score(R->res->rows[j].metric) || bb_rep_is_rate(R->res->rows[j].metric));
+        for (size_t j = 0; j < i && !seen; j++) {
+            const struct bb_result_row *q = &R->res->rows[j];
+            seen = !strcmp(q->task, task) && !strcmp(q->group, r->group) &&
+                   (bb_rep_is_score(q->metric) || bb_rep_is_rate(q->metric));
+        }
         if (!seen)
             k += (size_t)snprintf(buf + k, n - k, "%s%s", k ? ", " : "", v);
     }
+}
+
+/* Section 3 for a counterfactual task: its factors and the groups seen per factor. */
+void bb_rep_factors_counterfactual(struct bb_rep *R, const struct bb_suite_task *st)
+{
+    const struct bb_suite_counterfactual *cf = &st->u.counterfactual;
+    char groups[1024], fill[512];
+    size_t k = 0;
+    fill[0] = 0;
+    for (size_t f = 0; f < cf->n_fillers && k + 1 < sizeof fill; f++)
+        k += (size_t)snprintf(fill + k, sizeof fill - k, "%s{%s} from dataset %s",
+                              f ? ", " : "", cf->fillers[f].placeholder,
+                              cf->fillers[f].dataset ? cf->fillers[f].dataset->id : "?");
+    bb_doc_lead(&R->doc, st->id, "(counterfactual probe): disaggregated by %zu factor(s) "
+                "and, where two or more are given, their intersections. Templates are "
+                "filled with %s. Group membership is not self-reported: it is the "
+                "attribute the filler list assigns to each filler (for first names, "
+                "the group the name is commonly perceived to signal, as in the "
+                "WEAT/Caliskan name lists). Names are used because they let two "
+                "sentences differ only in the group signal, so score differences can be "
+                "attributed to it; they are a proxy, and people with a name may not "
+                "belong to the group it is listed under.",
+                cf->factors.n, fill[0] ? fill : "filler lists");
+    for (size_t f = 0; f < cf->factors.n; f++) {
+        factor_groups(R, st->id, cf->factors.v[f], groups, sizeof groups);
+        bb_doc_kv(&R->doc, cf->factors.v[f], "%s",
+                  groups[0] ? groups : "no groups in the results (task not run)");
+    }
+    bb_doc_end_list(&R->doc);
+}
+
+const struct bb_strlist *bb_rep_cf_factors(const struct bb_suite_task *t)
+{
+    return &t->u.counterfactual.factors;
+}
+
+/* Section 3 for an association task: its tests' target sets are the groups. */
+void bb_rep_factors_association(struct bb_rep *R, const struct bb_suite_task *st)
+{
+    char tests[1024];
+    size_t k = 0;
+    tests[0] = 0;
+    for (size_t d = 0; d < st->u.association.n_datasets && k + 1 < sizeof tests; d++)
+        k += (size_t)snprintf(tests + k, sizeof tests - k, "%s%s", d ? ", " : "",
+                              st->u.association.datasets[d]->id);
+    bb_doc_lead(&R->doc, st->id, "(association test, WEAT/SEAT): compares how close the "
+                "model puts two target concepts (e.g. names of two groups) to two "
+                "attribute concepts (e.g. pleasant vs unpleasant words). Groups are the "
+                "target word/sentence sets the test files define, not people: %s.",
+                tests[0] ? tests : "(none)");
 }
 
 enum bb_status bb_rep_section_factors(struct bb_rep *R, struct bb_error *err)
@@ -210,50 +262,15 @@ enum bb_status bb_rep_section_factors(struct bb_rep *R, struct bb_error *err)
     bb_doc_h(&R->doc, 2, "factors", "3. Factors");
     for (size_t t = 0; R->suite && t < R->suite->n_tasks; t++) {
         const struct bb_suite_task *st = &R->suite->tasks[t];
-        if (st->type == BB_TASK_COUNTERFACTUAL) {
-            const struct bb_suite_counterfactual *cf = &st->u.counterfactual;
-            char groups[1024], fill[512];
-            size_t k = 0;
-            fill[0] = 0;
-            for (size_t f = 0; f < cf->n_fillers && k + 1 < sizeof fill; f++)
-                k += (size_t)snprintf(fill + k, sizeof fill - k, "%s{%s} from dataset %s",
-                                      f ? ", " : "", cf->fillers[f].placeholder,
-                                      cf->fillers[f].dataset ? cf->fillers[f].dataset->id : "?");
-            bb_doc_lead(&R->doc, st->id, "(counterfactual probe): disaggregated by %zu factor(s) "
-                        "and, where two or more are given, their intersections. Templates are "
-                        "filled with %s. Group membership is not self-reported: it is the "
-                        "attribute the filler list assigns to each filler (for first names, "
-                        "the group the name is commonly perceived to signal, as in the "
-                        "WEAT/Caliskan name lists). Names are used because they let two "
-                        "sentences differ only in the group signal, so score differences can be "
-                        "attributed to it; they are a proxy, and people with a name may not "
-                        "belong to the group it is listed under.",
-                        cf->factors.n, fill[0] ? fill : "filler lists");
-            for (size_t f = 0; f < cf->factors.n; f++) {
-                factor_groups(R, st->id, cf->factors.v[f], groups, sizeof groups);
-                bb_doc_kv(&R->doc, cf->factors.v[f], "%s",
-                          groups[0] ? groups : "no groups in the results (task not run)");
-            }
-            bb_doc_end_list(&R->doc);
-            any = true;
-        } else if (st->type == BB_TASK_ASSOCIATION) {
-            char tests[1024];
-            size_t k = 0;
-            tests[0] = 0;
-            for (size_t d = 0; d < st->u.association.n_datasets && k + 1 < sizeof tests; d++)
-                k += (size_t)snprintf(tests + k, sizeof tests - k, "%s%s", d ? ", " : "",
-                                      st->u.association.datasets[d]->id);
-            bb_doc_lead(&R->doc, st->id, "(association test, WEAT/SEAT): compares how close the "
-                        "model puts two target concepts (e.g. names of two groups) to two "
-                        "attribute concepts (e.g. pleasant vs unpleasant words). Groups are the "
-                        "target word/sentence sets the test files define, not people: %s.",
-                        tests[0] ? tests : "(none)");
+        const struct bb_report_task_view *v = bb_rep_view((int)st->type);
+        if (v && v->factors) {
+            v->factors(R, st);
             any = true;
         }
     }
     for (size_t i = 0; i < R->n_tasks; i++) {
-        int ty = bb_rep_task_type(R, R->tasks[i]);
-        if (ty != BB_TASK_SIMILARITY && ty != BB_TASK_ZERO_SHOT)
+        const struct bb_report_task_view *v = bb_rep_task_view(R, R->tasks[i]);
+        if (!v || !v->group_column)
             continue;
         for (size_t k = 0; k < R->res->n; k++) {
             const struct bb_result_row *r = &R->res->rows[k];
@@ -376,6 +393,39 @@ static const json_t *manifest_dataset(const struct bb_rep *R, const char *id)
     return NULL;
 }
 
+/* How task st uses ds (as its view says), or NULL when it does not. */
+static const char *task_data_use(const struct bb_suite_task *st, const struct bb_suite_dataset *ds)
+{
+    const struct bb_report_task_view *v = bb_rep_view((int)st->type);
+    const char *how = NULL, *other = v && v->other_data ? v->other_data(st, ds) : NULL;
+    if (st->dataset == ds)
+        how = v && v->data_use ? v->data_use : "labelled texts, used as given (first rows "
+                                               "when the task sets a limit)";
+    return other ? other : how;
+}
+
+const char *bb_rep_use_association(const struct bb_suite_task *st,
+                                   const struct bb_suite_dataset *ds)
+{
+    for (size_t d = 0; d < st->u.association.n_datasets; d++)
+        if (st->u.association.datasets[d] == ds)
+            return "target and attribute sets of one association test, used as given";
+    return NULL;
+}
+
+const char *bb_rep_use_counterfactual(const struct bb_suite_task *st,
+                                      const struct bb_suite_dataset *ds)
+{
+    const char *how = NULL;
+    if (st->u.counterfactual.templates == ds)
+        how = "templates, each filled with every combination of fillers";
+    for (size_t f = 0; f < st->u.counterfactual.n_fillers; f++)
+        if (st->u.counterfactual.fillers[f].dataset == ds)
+            how = "filler list: entries with their group attributes, substituted into the "
+                  "templates";
+    return how;
+}
+
 /* How the dataset is used and how its instances are built. */
 static void dataset_use(const struct bb_rep *R, const struct bb_suite_dataset *ds, char *buf,
                         size_t n)
@@ -384,23 +434,7 @@ static void dataset_use(const struct bb_rep *R, const struct bb_suite_dataset *d
     buf[0] = 0;
     for (size_t t = 0; R->suite && t < R->suite->n_tasks && k + 1 < n; t++) {
         const struct bb_suite_task *st = &R->suite->tasks[t];
-        const char *how = NULL;
-        if (st->dataset == ds)
-            how = st->type == BB_TASK_SIMILARITY ? "sentence pairs with gold scores, used as given"
-                                                 : "labelled texts, used as given (first rows "
-                                                   "when the task sets a limit)";
-        if (st->type == BB_TASK_ASSOCIATION)
-            for (size_t d = 0; d < st->u.association.n_datasets; d++)
-                if (st->u.association.datasets[d] == ds)
-                    how = "target and attribute sets of one association test, used as given";
-        if (st->type == BB_TASK_COUNTERFACTUAL) {
-            if (st->u.counterfactual.templates == ds)
-                how = "templates, each filled with every combination of fillers";
-            for (size_t f = 0; f < st->u.counterfactual.n_fillers; f++)
-                if (st->u.counterfactual.fillers[f].dataset == ds)
-                    how = "filler list: entries with their group attributes, substituted into "
-                          "the templates";
-        }
+        const char *how = task_data_use(st, ds);
         if (how)
             k += (size_t)snprintf(buf + k, n - k, "%stask %s (%s): %s", k ? "; " : "", st->id,
                                   bb_suite_task_type_name(st->type), how);
@@ -428,25 +462,10 @@ static int dataset_kind(const struct bb_rep *R, const struct bb_suite_dataset *d
     int kind = 0;
     for (size_t t = 0; R->suite && t < R->suite->n_tasks; t++) {
         const struct bb_suite_task *st = &R->suite->tasks[t];
-        bool uses = st->dataset == ds;
-        if (st->type == BB_TASK_ASSOCIATION)
-            for (size_t d = 0; d < st->u.association.n_datasets; d++)
-                uses |= st->u.association.datasets[d] == ds;
-        if (st->type == BB_TASK_COUNTERFACTUAL) {
-            uses |= st->u.counterfactual.templates == ds;
-            for (size_t f = 0; f < st->u.counterfactual.n_fillers; f++)
-                uses |= st->u.counterfactual.fillers[f].dataset == ds;
-        }
-        if (!uses)
+        if (!task_data_use(st, ds))
             continue;
-        switch (st->type) {
-        case BB_TASK_SIMILARITY: case BB_TASK_ZERO_SHOT: case BB_TASK_CHOICE:
-        case BB_TASK_PERPLEXITY: case BB_TASK_LATENCY:
-            kind |= 1;
-            break;
-        default:
-            kind |= 2;
-        }
+        const struct bb_report_task_view *v = bb_rep_view((int)st->type);
+        kind |= v && v->accuracy_data ? 1 : 2;
     }
     return kind;
 }
@@ -593,7 +612,8 @@ enum bb_status bb_rep_section_data(struct bb_rep *R, struct bb_error *err)
             continue;
         size_t n = 0;
         for (size_t j = i; j < nd; j++)
-            if (!done[j] && (j == i || same_sheet(&R->suite->datasets[i], &R->suite->datasets[j]))) {
+            if (!done[j] &&
+                (j == i || same_sheet(&R->suite->datasets[i], &R->suite->datasets[j]))) {
                 grp[n++] = &R->suite->datasets[j];
                 done[j] = true;
             }
@@ -608,33 +628,33 @@ enum bb_status bb_rep_section_data(struct bb_rep *R, struct bb_error *err)
 enum bb_status bb_rep_section_risks(struct bb_rep *R, struct bb_error *err)
 {
     (void)err;
-    bool has[5] = {false};
+    unsigned notes = 0;
     for (size_t i = 0; i < R->n_tasks; i++) {
-        int t = bb_rep_task_type(R, R->tasks[i]);
-        if (t >= 0 && t < 5)
-            has[t] = true;
+        const struct bb_report_task_view *v = bb_rep_task_view(R, R->tasks[i]);
+        notes |= v ? v->notes : 0;
     }
+    bool cf = notes & BB_REP_NOTE_PROXY_GROUPS, assoc = notes & BB_REP_NOTE_ASSOCIATION;
     bb_doc_h(&R->doc, 2, "risks", "8. Risks, limitations and recommendations");
     bb_doc_li(&R->doc, "These probes measure associations and score differences of an encoder on "
               "constructed or benchmark inputs. They cannot show how a system built on the model "
               "treats real people, nor harms that arise downstream (ranking, allocation, "
               "moderation).");
-    if (has[BB_TASK_COUNTERFACTUAL])
+    if (cf)
         bb_doc_li(&R->doc, "Counterfactual templates use group signals (names, terms) as proxies; "
                   "results depend on the templates and lists chosen and do not cover how the "
                   "groups are written about in the wild. A small gap is not proof of fairness.");
-    if (has[BB_TASK_ASSOCIATION])
+    if (assoc)
         bb_doc_li(&R->doc, "WEAT/SEAT effect sizes are known to vary with templates and word "
                   "choice and to correlate weakly with downstream bias; a non-significant test "
                   "does not show absence of bias.");
-    if (has[BB_TASK_COUNTERFACTUAL]) {
+    if (cf) {
         bb_doc_li(&R->doc, "Impact ratios here follow the four-fifths convention of employment "
                   "selection as a reading aid; they are not a legal compliance determination "
                   "(LL144 and the Uniform Guidelines apply to hiring tools, not to this model).");
         bb_doc_li(&R->doc, "Intersectional cells are smaller than unitary ones; wide CIs and "
                   "cells flagged small must not be read as evidence either way.");
     }
-    if (has[BB_TASK_SIMILARITY] || has[BB_TASK_ZERO_SHOT])
+    if (notes & BB_REP_NOTE_ACCURACY)
         bb_doc_li(&R->doc, "Accuracy on public benchmarks may be inflated if the benchmark was in "
                   "the model's training data (see the datasheets of section 5).");
     bb_doc_li(&R->doc, "Only English (or the languages listed in section 1) and only the "
@@ -644,10 +664,10 @@ enum bb_status bb_rep_section_risks(struct bb_rep *R, struct bb_error *err)
                 "Statistical/computational bias: touched%s. Systemic bias: touched only "
                 "indirectly%s. Human-cognitive bias (of annotators, developers, users): not "
                 "examined by these probes.",
-                has[BB_TASK_COUNTERFACTUAL] || has[BB_TASK_ASSOCIATION]
+                cf || assoc
                     ? " (score and rate disparities between groups, association strength)"
                     : " only through accuracy on benchmark data (no bias probe ran)",
-                has[BB_TASK_ASSOCIATION] ? ", through societal stereotypes the association tests "
+                assoc ? ", through societal stereotypes the association tests "
                                            "find encoded in the model"
                                          : "");
     bb_doc_lead(&R->doc, "Recommendations.",

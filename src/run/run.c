@@ -118,25 +118,6 @@ static void utc_now(char *buf, size_t n, bool compact)
     strftime(buf, n, compact ? "%Y%m%dT%H%M%SZ" : "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static enum bb_status mkdir_p(const char *path, struct bb_error *err)
-{
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = 0;
-        if (mkdir(tmp, 0777) && errno != EEXIST)
-            return bb_fail(err, BB_E_IO, "%s: cannot create: %s", tmp, strerror(errno));
-        *p = '/';
-    }
-    if (mkdir(tmp, 0777) && errno != EEXIST)
-        return bb_fail(err, BB_E_IO, "%s: cannot create: %s", tmp, strerror(errno));
-    if (!bb_path_is_dir(tmp))
-        return bb_fail(err, BB_E_IO, "%s: exists and is not a folder", tmp);
-    return BB_OK;
-}
-
 static bool task_has_model(const struct bb_suite_task *t, const struct run_model *m)
 {
     if (m->is_adhoc)
@@ -645,9 +626,11 @@ static enum bb_status load_model(struct run *R, struct run_model *rm, struct bb_
         return st;
     }
     if (R->rc && rm->sha256[0]) {
-        char ns[600];
+        char ns[1536];
         const struct bb_device_info *dev = bb_backend_info(R->be);
-        snprintf(ns, sizeof ns, "%s|%s|%s|%s|%s|%s|%s", bb_rescache_build_id(), rm->sha256,
+        /* kernels read from BIASBENCH_KERNEL_DIR: their hash, so an edited kernel misses */
+        snprintf(ns, sizeof ns, "%s%s%s|%s|%s|%s|%s|%s|%s", bb_rescache_build_id(),
+                 dev->kernel_sha256[0] ? "+kernels:" : "", dev->kernel_sha256, rm->sha256,
                  bb_model_arch(*out), R->backend_name, dev->name, dev->driver,
                  bb_suite_precision_name(s->precision));
         bb_model_set_rescache(*out, R->rc, ns);
@@ -976,7 +959,8 @@ static enum bb_status make_dir(struct run *R, struct bb_error *err)
     snprintf(mf, sizeof mf, "%s/manifest.json", R->dir);
     enum bb_status st;
     /* lock before looking: a run still writing DIR is refused, never interleaved */
-    if ((st = mkdir_p(R->dir, err)) || (st = bb_runlock_acquire(&R->lock, R->dir, err)))
+    if ((st = bb_path_mkdir_p(R->dir, err)) ||
+        (st = bb_runlock_acquire(&R->lock, R->dir, err)))
         return st;
     if (R->o->resume) /* resume.c checked that it holds an unfinished run; its files stay */
         return BB_OK;
@@ -1081,10 +1065,6 @@ static void open_cache(struct run *R)
     struct bb_error e = {0};
     if (R->o->no_cache || bb_rescache_off_by_env())
         return;
-    if (getenv("BIASBENCH_KERNEL_DIR") && *getenv("BIASBENCH_KERNEL_DIR")) {
-        bb_info("result cache off: BIASBENCH_KERNEL_DIR replaces the built-in kernels");
-        return;
-    }
     uint64_t max = R->o->cache_max; /* --cache-size, BIASBENCH_CACHE_MAX, the suite's, 1 GiB */
     const char *env = getenv("BIASBENCH_CACHE_MAX");
     if (!max && !(env && *env))

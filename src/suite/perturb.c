@@ -11,6 +11,7 @@
 #include <utf8proc.h>
 
 #include "suite/suite.h"
+#include "suite/task_schema.h"
 
 const char *const bb_perturb_kind_names[BB_PERTURB_N_KINDS + 1] = {
     "typo", "swap",       "drop",        "insert", "keyboard",
@@ -29,17 +30,8 @@ static const char MARKS[] = ",.;:!?";
 
 const char *const *bb_perturb_text_roles(int task_type)
 {
-    static const char *const pair[] = {"s1", "s2", NULL}, *const text[] = {"text", NULL},
-                             *const query[] = {"query", NULL};
-    switch (task_type) {
-    case BB_TASK_SIMILARITY: return pair;
-    case BB_TASK_ZERO_SHOT:
-    case BB_TASK_CLUSTERING:
-    case BB_TASK_LINEAR_PROBE:
-    case BB_TASK_PERPLEXITY: return text;
-    case BB_TASK_RETRIEVAL: return query;
-    default: return NULL;
-    }
+    const struct bb_suite_task_schema *ts = bb_suite_task_schema(task_type);
+    return ts ? ts->perturb_roles : NULL;
 }
 
 bool bb_perturb_applies(const struct bb_suite *s, const struct bb_suite_task *t)
@@ -55,6 +47,8 @@ bool bb_perturb_applies(const struct bb_suite *s, const struct bb_suite_task *t)
     return false;
 }
 
+/* In its own order, which messages have always used; tests/suite-t.c checks
+ * that it names exactly the types whose row has perturb_roles. */
 const char *bb_perturb_task_types(void)
 {
     return "similarity, zero-shot-classification, clustering, linear-probe, perplexity, retrieval";

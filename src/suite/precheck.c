@@ -4,6 +4,7 @@
  * the suite position of the thing to fix. */
 #include "precheck.h"
 #include "suite/perturb.h"
+#include "suite/task_schema.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -15,33 +16,10 @@
 
 /* ---- metric names ------------------------------------------------------------------ */
 
-static const char *const SIMILARITY[] = {"spearman", "pearson", "skipped_rows", NULL};
-static const char *const ZERO_SHOT[] = {"accuracy", "macro_f1", "precision", "recall", "f1",
-                                        "support", "confusion", "skipped_rows", NULL};
-static const char *const ASSOCIATION[] = {"effect_size", "abs_effect_size", "mean_abs_effect_size",
-                                          "p_holm", "p_bh", "p_none", NULL};
-static const char *const COUNTERFACTUAL[] = {
-    "mean_score", "selection_rate", "scoring_rate", "impact_ratio", "impact_ratio_p_holm",
-    "impact_ratio_p_bh", "impact_ratio_p_none", "small_group", "score_gap", "score_gap_p_holm",
-    "score_gap_p_bh", "score_gap_p_none", "max_abs_score_gap", "demographic_parity_difference",
-    "demographic_parity_ratio", "equalized_odds_difference", "equalized_odds_ratio", "skipped_rows",
-    NULL};
-static const char *const LATENCY[] = {
-    "latency_mean_ms", "latency_stddev_ms", "latency_p50_ms", "latency_p90_ms", "latency_p99_ms",
-    "items_per_s", "tokens_per_s", "latency_noise_rel", "machine_probe_ms", "model_load_s", "peak_rss_mb",
-    "kernel_build_s", "kernel_build_warm_s", "kernel_build_cold_s", "first_forward_cold_ms",
-    "warm_start_process_s", "cold_start_process_s", NULL};
-
 static const char *const *metrics_of(enum bb_suite_task_type t)
 {
-    switch ((int)t) {
-    case BB_TASK_SIMILARITY: return SIMILARITY;
-    case BB_TASK_ZERO_SHOT: return ZERO_SHOT;
-    case BB_TASK_ASSOCIATION: return ASSOCIATION;
-    case BB_TASK_COUNTERFACTUAL: return COUNTERFACTUAL;
-    case BB_TASK_LATENCY: return LATENCY;
-    default: return NULL; /* a task type this table does not know: anything goes */
-    }
+    const struct bb_suite_task_schema *ts = bb_suite_task_schema(t);
+    return ts ? ts->metrics : NULL; /* NULL: a type without a list: anything goes */
 }
 
 bool bb_precheck_metric_known(enum bb_suite_task_type t, const char *metric, bool *type_known)
@@ -121,7 +99,7 @@ struct loaded {
     struct bb_table *table;   /* tables only */
 };
 
-struct ctx {
+struct precheck_ctx {
     const struct bb_suite *s;
     const struct bb_precheck_opts *o;
     struct bb_precheck *out;
@@ -129,7 +107,7 @@ struct ctx {
     struct bb_error *err;
 };
 
-static size_t ds_index(const struct ctx *C, const struct bb_suite_dataset *d)
+static size_t ds_index(const struct precheck_ctx *C, const struct bb_suite_dataset *d)
 {
     return (size_t)(d - C->s->datasets);
 }
@@ -146,7 +124,7 @@ static enum bb_dataset_format format_of(enum bb_suite_format f)
 }
 
 /* Find and parse dataset d (a table, or a SEAT file when seat). */
-static struct loaded *load(struct ctx *C, const struct bb_suite_dataset *d, bool seat)
+static struct loaded *load(struct precheck_ctx *C, const struct bb_suite_dataset *d, bool seat)
 {
     struct loaded *L = &C->ds[ds_index(C, d)];
     if (L->tried)
@@ -205,9 +183,9 @@ static const char *at(struct bb_suite_pos p, char *buf, size_t n)
 
 /* Dataset d of task t (index ti) as role holder: found, parsed, with roles.
  * Returns the table (NULL when missing or broken: already reported). */
-static const struct bb_table *need(struct ctx *C, size_t ti, const struct bb_suite_dataset *d,
-                                   bool seat, const char *const *roles, size_t n_roles,
-                                   enum bb_status *st)
+static const struct bb_table *need(struct precheck_ctx *C, size_t ti,
+                                   const struct bb_suite_dataset *d, bool seat,
+                                   const char *const *roles, size_t n_roles, enum bb_status *st)
 {
     const struct bb_suite_task *t = &C->s->tasks[ti];
     struct loaded *L = load(C, d, seat);
@@ -237,7 +215,7 @@ static const struct bb_table *need(struct ctx *C, size_t ti, const struct bb_sui
     return L->table;
 }
 
-static enum bb_status check_similarity(struct ctx *C, size_t ti)
+enum bb_status ts_check_similarity(struct precheck_ctx *C, size_t ti)
 {
     const struct bb_suite_task *t = &C->s->tasks[ti];
     static const char *const roles[] = {"s1", "s2", "score"};
@@ -261,7 +239,7 @@ static enum bb_status check_similarity(struct ctx *C, size_t ti)
     return st;
 }
 
-static enum bb_status check_zero_shot(struct ctx *C, size_t ti)
+enum bb_status ts_check_zero_shot(struct precheck_ctx *C, size_t ti)
 {
     static const char *const roles[] = {"text", "label"};
     enum bb_status st = BB_OK;
@@ -269,7 +247,7 @@ static enum bb_status check_zero_shot(struct ctx *C, size_t ti)
     return st;
 }
 
-static enum bb_status check_association(struct ctx *C, size_t ti)
+enum bb_status ts_check_association(struct precheck_ctx *C, size_t ti)
 {
     const struct bb_suite_association *a = &C->s->tasks[ti].u.association;
     enum bb_status st = BB_OK;
@@ -280,19 +258,23 @@ static enum bb_status check_association(struct ctx *C, size_t ti)
 
 /* The likelihood, retrieval, clustering and probe tasks check their columns
  * themselves when they run; here every file they read must be found and parse. */
-static enum bb_status check_lm(struct ctx *C, size_t ti)
+enum bb_status ts_check_files(struct precheck_ctx *C, size_t ti)
 {
     const struct bb_suite_task *t = &C->s->tasks[ti];
+    const struct bb_suite_task_schema *ts = bb_suite_task_schema(t->type);
+    const struct bb_suite_dataset *d;
     enum bb_status st = BB_OK;
     if (t->dataset)
         need(C, ti, t->dataset, false, NULL, 0, &st);
-    if (!st && t->type == BB_TASK_PAIRS && t->u.pairs.less_dataset)
-        need(C, ti, t->u.pairs.less_dataset, false, NULL, 0, &st);
-    for (size_t i = 0; !st && t->type == BB_TASK_BBQ && i < t->u.bbq.n_datasets; i++)
-        need(C, ti, t->u.bbq.datasets[i], false, NULL, 0, &st);
-    if (!st && t->type == BB_TASK_LINEAR_PROBE && t->u.linear_probe.train)
-        need(C, ti, t->u.linear_probe.train, false, NULL, 0, &st);
+    for (size_t i = 0; !st && ts->extra_dataset && (d = ts->extra_dataset(t, i)); i++)
+        need(C, ti, d, false, NULL, 0, &st);
     return st;
+}
+
+enum bb_status ts_check_nothing(struct precheck_ctx *C, size_t ti)
+{
+    (void)C, (void)ti;
+    return BB_OK;
 }
 
 /* Is {name} (len bytes) a filler of cf? Also {Name} for filler `name`. */
@@ -311,7 +293,7 @@ static bool has_filler(const struct bb_suite_counterfactual *cf, const char *nam
     return false;
 }
 
-static enum bb_status check_counterfactual(struct ctx *C, size_t ti)
+enum bb_status ts_check_counterfactual(struct precheck_ctx *C, size_t ti)
 {
     const struct bb_suite_task *t = &C->s->tasks[ti];
     const struct bb_suite_counterfactual *cf = &t->u.counterfactual;
@@ -363,7 +345,7 @@ static enum bb_status check_counterfactual(struct ctx *C, size_t ti)
 
 /* Every dataset that failed to parse, once, at its suite position. */
 /* The filler lists of the names perturbations of a perturbed task (perturb.h). */
-static enum bb_status check_perturb(struct ctx *C, size_t ti)
+static enum bb_status check_perturb(struct precheck_ctx *C, size_t ti)
 {
     enum bb_status st = BB_OK;
     if (!bb_perturb_applies(C->s, &C->s->tasks[ti]))
@@ -378,7 +360,7 @@ static enum bb_status check_perturb(struct ctx *C, size_t ti)
     return st;
 }
 
-static enum bb_status report_broken(struct ctx *C)
+static enum bb_status report_broken(struct precheck_ctx *C)
 {
     enum bb_status st = BB_OK;
     char pos[512];
@@ -395,7 +377,7 @@ static enum bb_status report_broken(struct ctx *C)
     return st;
 }
 
-static enum bb_status check_models(struct ctx *C)
+static enum bb_status check_models(struct precheck_ctx *C)
 {
     enum bb_status st = BB_OK;
     char pos[512], path[4096];
@@ -409,7 +391,7 @@ static enum bb_status check_models(struct ctx *C)
     return st;
 }
 
-static enum bb_status check_gates(struct ctx *C)
+static enum bb_status check_gates(struct precheck_ctx *C)
 {
     enum bb_status st = BB_OK;
     char pos[512];
@@ -448,7 +430,7 @@ enum bb_status bb_precheck_suite(const struct bb_suite *s, const struct bb_prech
 {
     memset(out, 0, sizeof *out);
     out->n_tasks = s->n_tasks;
-    struct ctx C = {.s = s, .o = o, .out = out, .err = err};
+    struct precheck_ctx C = {.s = s, .o = o, .out = out, .err = err};
     size_t nt = s->n_tasks ? s->n_tasks : 1;
     C.ds = calloc(s->n_datasets ? s->n_datasets : 1, sizeof *C.ds);
     out->task_missing_data = calloc(nt, sizeof *out->task_missing_data);
@@ -459,16 +441,9 @@ enum bb_status bb_precheck_suite(const struct bb_suite *s, const struct bb_prech
     for (size_t i = 0; i < s->n_tasks && !st; i++) {
         if (o->task_selected && !o->task_selected[i])
             continue;
-        switch ((int)s->tasks[i].type) {
-        case BB_TASK_SIMILARITY: st = check_similarity(&C, i); break;
-        case BB_TASK_ZERO_SHOT: st = check_zero_shot(&C, i); break;
-        case BB_TASK_ASSOCIATION: st = check_association(&C, i); break;
-        case BB_TASK_COUNTERFACTUAL: st = check_counterfactual(&C, i); break;
-        case BB_TASK_PAIRS: case BB_TASK_STEREOSET: case BB_TASK_BBQ: case BB_TASK_CHOICE:
-        case BB_TASK_PERPLEXITY: case BB_TASK_RETRIEVAL: case BB_TASK_CLUSTERING:
-        case BB_TASK_LINEAR_PROBE: st = check_lm(&C, i); break;
-        default: break; /* latency reads no data */
-        }
+        const struct bb_suite_task_schema *ts = bb_suite_task_schema(s->tasks[i].type);
+        if (ts)
+            st = ts->check(&C, i);
         if (!st)
             st = check_perturb(&C, i);
     }

@@ -2,7 +2,8 @@
  * the typed schema. suite_yaml.c reads the files into one merged node tree
  * with positions; here the tree is checked and converted into the typed
  * structs (scalars, fields, references by id, models, datasets, tasks per
- * type, gates), collecting every problem as a diagnostic; and the lookups. */
+ * type through their rows in task_schema.c, gates), collecting every problem
+ * as a diagnostic; and the lookups. */
 #include "suite.h"
 #include "suite/perturb.h"
 
@@ -13,11 +14,9 @@
 #include <string.h>
 
 #include "suite/suite_yaml.h"
+#include "suite/task_schema.h"
 #include "core/rescache.h"
 
-static const char *const task_type_names[] = {
-    "similarity", "zero-shot-classification", "association", "counterfactual", "latency",
-    "pairs", "stereoset", "bbq", "multiple-choice", "perplexity", "retrieval", "clustering", "linear-probe", NULL};
 static const char *const normalization_names[] = {"token", "sum", NULL};
 static const char *const average_names[] = {"contexts", "target", NULL};
 static const char *const format_names[] = {"csv", "tsv", "jsonl", "json", NULL};
@@ -30,7 +29,8 @@ static const char *const score_type_names[] = {"zero-shot", "similarity", NULL};
 
 const char *bb_suite_task_type_name(enum bb_suite_task_type t)
 {
-    return (unsigned)t < BB_SUITE_N_TASK_TYPES ? task_type_names[t] : "?";
+    const struct bb_suite_task_schema *ts = bb_suite_task_schema(t);
+    return ts ? ts->name : "?";
 }
 const char *bb_suite_format_name(enum bb_suite_format f)
 {
@@ -76,8 +76,8 @@ static bool conv_id(struct ctx *c, const struct node *v, const char *path, const
     if (!good) {
         char buf[96];
         sy_report(c, v->pos, path,
-               "expected an id (letters, digits, '-', '_', '.'; not starting with '.' or '-'), found %s",
-               sy_describe(v, buf, sizeof buf));
+                  "expected an id (letters, digits, '-', '_', '.'; not starting with '.' or '-'), "
+                  "found %s", sy_describe(v, buf, sizeof buf));
         return false;
     }
     *out = v->str;
@@ -362,7 +362,8 @@ static long resolve(struct ctx *c, const struct node *v, const char *path, const
         for (size_t i = 0; i < n && used < sizeof hint - 8; i++) {
             const char *id = *(const char *const *)((const char *)base + i * stride + off);
             if (id)
-                used += (size_t)snprintf(hint + used, sizeof hint - used, "%s%s", shown++ ? ", " : "", id);
+                used += (size_t)snprintf(hint + used, sizeof hint - used, "%s%s",
+                                         shown++ ? ", " : "", id);
         }
         if (shown && used < sizeof hint - 1)
             snprintf(hint + used, sizeof hint - used, ")");
@@ -455,9 +456,10 @@ static void conv_metadata(struct ctx *c, const struct node *root)
 static void conv_defaults(struct ctx *c, const struct node *root)
 {
     struct bb_suite_defaults *d = &c->s->defaults;
-    *d = (struct bb_suite_defaults){.batch_size = 32, .limit = 0, .backend = BB_SUITE_BACKEND_OPENCL,
-                                    .device = "auto", .bootstrap = 1000, .permutations = 100000,
-                                    .alpha = 0.05, .correction = BB_SUITE_CORRECTION_HOLM};
+    *d = (struct bb_suite_defaults){.batch_size = 32, .limit = 0,
+                                    .backend = BB_SUITE_BACKEND_OPENCL, .device = "auto",
+                                    .bootstrap = 1000, .permutations = 100000, .alpha = 0.05,
+                                    .correction = BB_SUITE_CORRECTION_HOLM};
     char p[512];
     const struct node *m = fmap(&(struct field){c, root, ""}, "defaults", false, p, sizeof p);
     if (!m)
@@ -494,7 +496,8 @@ static void conv_defaults(struct ctx *c, const struct node *root)
 
 /* ---- models ------------------------------------------------------------------ */
 
-static void conv_model(struct ctx *c, const struct node *m, const char *path, struct bb_suite_model *md)
+static void conv_model(struct ctx *c, const struct node *m, const char *path,
+                       struct bb_suite_model *md)
 {
     struct field f = {c, m, path};
     int e;
@@ -553,7 +556,8 @@ static bool is_tabular(enum bb_suite_format f)
 static bool format_from_path(const char *path, enum bb_suite_format *out)
 {
     static const struct { const char *ext; enum bb_suite_format f; } map[] = {
-        {".csv", BB_SUITE_CSV}, {".tsv", BB_SUITE_TSV}, {".jsonl", BB_SUITE_JSONL}, {".json", BB_SUITE_JSON}};
+        {".csv", BB_SUITE_CSV}, {".tsv", BB_SUITE_TSV}, {".jsonl", BB_SUITE_JSONL},
+        {".json", BB_SUITE_JSON}};
     const char *dot = strrchr(path, '.');
     for (size_t i = 0; dot && i < sizeof map / sizeof *map; i++) {
         if (!strcasecmp(dot, map[i].ext)) {
@@ -689,8 +693,8 @@ static void conv_dataset(struct ctx *c, const struct node *m, const char *path,
     } else if (!sy_map_get(m, "format") && have_path && !format_from_path(ds->path, &ds->format)) {
         sy_join_path(p, sizeof p, path, "path");
         sy_report(c, ds->path_pos, p,
-               "cannot tell the format from the name '%s'; set format to one of csv, tsv, jsonl, json",
-               ds->path);
+                  "cannot tell the format from the name '%s'; set format to one of csv, tsv, "
+                  "jsonl, json", ds->path);
     }
     conv_csv_options(c, m, path, ds);
     conv_columns(c, m, path, ds);
@@ -711,32 +715,14 @@ static void conv_datasets(struct ctx *c, const struct node *root)
         if (l->items[i]->kind == N_MAP)
             conv_dataset(c, l->items[i], p, &c->s->datasets[i]);
         check_dup_id(c, c->s->datasets, i, sizeof *c->s->datasets,
-                     offsetof(struct bb_suite_dataset, id), offsetof(struct bb_suite_dataset, pos), p,
-                     "dataset");
+                     offsetof(struct bb_suite_dataset, id),
+                     offsetof(struct bb_suite_dataset, pos), p, "dataset");
     }
 }
 
 /* ---- tasks: shared parts ---------------------------------------------------------- */
 
 static const char *const task_common_keys[] = {"id", "type", "models", NULL};
-static const char *const task_type_keys[BB_SUITE_N_TASK_TYPES][9] = {
-    [BB_TASK_SIMILARITY] = {"dataset", "limit", "batch_size", "score_range", NULL},
-    [BB_TASK_ZERO_SHOT] = {"dataset", "limit", "batch_size", "labels", "positive_label", "template",
-                           NULL},
-    [BB_TASK_PAIRS] = {"dataset", "limit", "batch_size", "paired_dataset", "strip_markup",
-                       "bias_type", NULL},
-    [BB_TASK_STEREOSET] = {"dataset", "limit", "batch_size", "normalization", "average", NULL},
-    [BB_TASK_BBQ] = {"datasets", "limit", "batch_size", "prompt", NULL},
-    [BB_TASK_CHOICE] = {"dataset", "limit", "batch_size", "prompt", "continuation", "choices", NULL},
-    [BB_TASK_PERPLEXITY] = {"dataset", "limit", "batch_size", "max_length", "stride", NULL},
-    [BB_TASK_ASSOCIATION] = {"datasets", "batch_size", "permutations", NULL},
-    [BB_TASK_COUNTERFACTUAL] = {"templates", "fillers", "factors", "score", "limit", "batch_size", NULL},
-    [BB_TASK_LATENCY] = {"batch_sizes", "seq_lens", "warmup", "repetitions", NULL},
-    [BB_TASK_RETRIEVAL] = {"dataset", "limit", "batch_size", "min_score", NULL},
-    [BB_TASK_CLUSTERING] = {"dataset", "limit", "batch_size", "k", "restarts", "max_iter", NULL},
-    [BB_TASK_LINEAR_PROBE] = {"dataset", "train_dataset", "limit", "batch_size", "experiments",
-                              "samples_per_label", "c", "max_iter", NULL},
-};
 
 struct type_arg {
     int type;
@@ -748,13 +734,16 @@ static const char *task_key_elsewhere(const char *key, const void *arg)
     struct type_arg *ta = (struct type_arg *)arg;
     size_t used = 0;
     ta->buf[0] = '\0';
-    for (int t = 0; t < BB_SUITE_N_TASK_TYPES; t++)
-        if (sy_in_list(task_type_keys[t], key))
+    for (int t = 0; t < BB_SUITE_N_TASK_TYPES; t++) {
+        const struct bb_suite_task_schema *ts = bb_suite_task_schema(t);
+        if (sy_in_list(ts->keys, key))
             used += (size_t)snprintf(ta->buf + used, sizeof ta->buf - used, "%s%s",
-                                     used ? ", " : "it belongs to tasks of type ", task_type_names[t]);
+                                     used ? ", " : "it belongs to tasks of type ", ts->name);
+    }
     if (!used)
         return NULL;
-    snprintf(ta->buf + used, sizeof ta->buf - used, "; this task is %s", task_type_names[ta->type]);
+    snprintf(ta->buf + used, sizeof ta->buf - used, "; this task is %s",
+             bb_suite_task_type_name(ta->type));
     return ta->buf;
 }
 
@@ -768,9 +757,10 @@ static void check_task_keys(struct ctx *c, const struct node *m, const char *pat
     for (int t = 0; t < BB_SUITE_N_TASK_TYPES; t++) {
         if (type >= 0 && t != type)
             continue;
-        for (size_t i = 0; task_type_keys[t][i] && n < 63; i++) {
-            if (!sy_in_list(valid, task_type_keys[t][i])) {
-                valid[n++] = task_type_keys[t][i];
+        const char *const *keys = bb_suite_task_schema(t)->keys;
+        for (size_t i = 0; keys[i] && n < 63; i++) {
+            if (!sy_in_list(valid, keys[i])) {
+                valid[n++] = keys[i];
                 valid[n] = NULL;
             }
         }
@@ -914,14 +904,14 @@ static void conv_labels(struct ctx *c, const struct node *v, const char *path,
     }
 }
 
-/* ---- tasks: per type ---------------------------------------------------------------- */
+/* ---- tasks: per type (each ts_conv_TYPE is the conv of TYPE's row, task_schema.c) ---- */
 
 static const char *const similarity_roles[] = {"s1", "s2", "score", NULL};
 static const char *const zero_shot_roles[] = {"text", "label", NULL};
 static const char *const template_roles[] = {"template", NULL};
 static const char *const filler_roles[] = {"value", NULL};
 
-static void conv_similarity(struct ctx *c, const struct field *f, struct bb_suite_task *t)
+void ts_conv_similarity(struct ctx *c, const struct field *f, struct bb_suite_task *t)
 {
     char p[512];
     const struct node *v = fget(f, "dataset", true, p, sizeof p);
@@ -947,7 +937,7 @@ static void conv_similarity(struct ctx *c, const struct field *f, struct bb_suit
     s->has_score_range = good && s->score_min < s->score_max;
 }
 
-static void conv_zero_shot(struct ctx *c, const struct field *f, struct bb_suite_task *t)
+void ts_conv_zero_shot(struct ctx *c, const struct field *f, struct bb_suite_task *t)
 {
     char p[512];
     const struct node *v = fget(f, "dataset", true, p, sizeof p);
@@ -970,7 +960,7 @@ static void conv_zero_shot(struct ctx *c, const struct field *f, struct bb_suite
     z->positive_label = i >= 0 ? (size_t)i : 0;
 }
 
-static void conv_association(struct ctx *c, const struct field *f, struct bb_suite_task *t)
+void ts_conv_association(struct ctx *c, const struct field *f, struct bb_suite_task *t)
 {
     struct bb_suite_association *a = &t->u.association;
     char p[512];
@@ -989,8 +979,8 @@ static void conv_association(struct ctx *c, const struct field *f, struct bb_sui
         const struct bb_suite_dataset *ds = resolve_dataset(c, v->items[i], ip);
         if (ds && ds->format != BB_SUITE_JSON)
             sy_report(c, v->items[i]->pos, ip,
-                   "dataset '%s' has format %s; association tests read WEAT/SEAT json files (format: json)",
-                   ds->id, bb_suite_format_name(ds->format));
+                      "dataset '%s' has format %s; association tests read WEAT/SEAT json files "
+                      "(format: json)", ds->id, bb_suite_format_name(ds->format));
         else if (ds)
             a->datasets[a->n_datasets++] = ds;
     }
@@ -1012,8 +1002,8 @@ static void conv_fillers(struct ctx *c, const struct node *v, const char *p,
         sy_join_path(ip, sizeof ip, p, v->keys[i]->str);
         if (!is_role_name(v->keys[i]->str) || strchr(v->keys[i]->str, '-')) {
             sy_report(c, v->keys[i]->pos, ip,
-                   "expected a placeholder name (a letter or '_', then letters, digits, '_'), found '%s'",
-                   v->keys[i]->str);
+                      "expected a placeholder name (a letter or '_', then letters, digits, '_'), "
+                      "found '%s'", v->keys[i]->str);
             continue;
         }
         const struct bb_suite_dataset *ds =
@@ -1080,7 +1070,7 @@ static void conv_score(struct ctx *c, const struct node *v, const char *p,
         cf->positive_label = (size_t)i;
 }
 
-static void conv_counterfactual(struct ctx *c, const struct field *f, struct bb_suite_task *t)
+void ts_conv_counterfactual(struct ctx *c, const struct field *f, struct bb_suite_task *t)
 {
     struct bb_suite_counterfactual *cf = &t->u.counterfactual;
     char p[512];
@@ -1097,7 +1087,7 @@ static void conv_counterfactual(struct ctx *c, const struct field *f, struct bb_
         conv_score(c, v, p, cf);
 }
 
-static void conv_latency(struct ctx *c, const struct field *f, struct bb_suite_task *t)
+void ts_conv_latency(struct ctx *c, const struct field *f, struct bb_suite_task *t)
 {
     static long default_batches[] = {1, 8, 32}, default_lens[] = {16, 64, 128};
     struct bb_suite_latency *l = &t->u.latency;
@@ -1123,18 +1113,19 @@ static void conv_latency(struct ctx *c, const struct field *f, struct bb_suite_t
 static const char *const pairs_roles[] = {"more", "less", NULL};
 static const char *const pairs_more_roles[] = {"more", NULL};
 static const char *const pairs_less_roles[] = {"less", NULL};
-static const char *const stereoset_roles[] = {"stereotype", "anti_stereotype", "unrelated", "domain",
-                                              NULL};
+static const char *const stereoset_roles[] = {"stereotype", "anti_stereotype", "unrelated",
+                                              "domain", NULL};
 static const char *const text_roles[] = {"text", NULL};
 static const char *const label_roles[] = {"label", NULL};
 
-static void conv_pairs(struct ctx *c, const struct field *f, struct bb_suite_task *t)
+void ts_conv_pairs(struct ctx *c, const struct field *f, struct bb_suite_task *t)
 {
     struct bb_suite_pairs *pr = &t->u.pairs;
     char p[512];
     const struct node *lv = fget(f, "paired_dataset", false, p, sizeof p);
     if (lv)
-        pr->less_dataset = task_dataset(c, lv, p, "a pairs task's paired_dataset", pairs_less_roles);
+        pr->less_dataset = task_dataset(c, lv, p, "a pairs task's paired_dataset",
+                                        pairs_less_roles);
     const struct node *v = fget(f, "dataset", true, p, sizeof p);
     if (v)
         t->dataset = task_dataset(c, v, p, "a pairs task",
@@ -1143,7 +1134,7 @@ static void conv_pairs(struct ctx *c, const struct field *f, struct bb_suite_tas
     fstr(f, "bias_type", false, &pr->bias_type, NULL);
 }
 
-static void conv_stereoset(struct ctx *c, const struct field *f, struct bb_suite_task *t)
+void ts_conv_stereoset(struct ctx *c, const struct field *f, struct bb_suite_task *t)
 {
     struct bb_suite_stereoset *ss = &t->u.stereoset;
     char p[512];
@@ -1161,7 +1152,7 @@ static void conv_stereoset(struct ctx *c, const struct field *f, struct bb_suite
                   "average: target needs a 'target' column role in dataset '%s'", t->dataset->id);
 }
 
-static void conv_bbq(struct ctx *c, const struct field *f, struct bb_suite_task *t)
+void ts_conv_bbq(struct ctx *c, const struct field *f, struct bb_suite_task *t)
 {
     struct bb_suite_bbq *b = &t->u.bbq;
     char p[512];
@@ -1189,7 +1180,8 @@ static void conv_bbq(struct ctx *c, const struct field *f, struct bb_suite_task 
 
 /* The {name} placeholders of a template must be roles of ds (or "choice"). */
 static void check_placeholders(struct ctx *c, const struct field *f, const char *key,
-                               const char *tpl, const struct bb_suite_dataset *ds, bool allow_choice)
+                               const char *tpl, const struct bb_suite_dataset *ds,
+                               bool allow_choice)
 {
     char p[512];
     const struct node *v = fget(f, key, false, p, sizeof p);
@@ -1212,7 +1204,7 @@ static void check_placeholders(struct ctx *c, const struct field *f, const char 
     }
 }
 
-static void conv_choice(struct ctx *c, const struct field *f, struct bb_suite_task *t)
+void ts_conv_choice(struct ctx *c, const struct field *f, struct bb_suite_task *t)
 {
     struct bb_suite_choice *mc = &t->u.choice;
     char p[512];
@@ -1242,7 +1234,7 @@ static void conv_choice(struct ctx *c, const struct field *f, struct bb_suite_ta
         }
 }
 
-static void conv_perplexity(struct ctx *c, const struct field *f, struct bb_suite_task *t)
+void ts_conv_perplexity(struct ctx *c, const struct field *f, struct bb_suite_task *t)
 {
     char p[512];
     const struct node *v = fget(f, "dataset", true, p, sizeof p);
@@ -1252,7 +1244,7 @@ static void conv_perplexity(struct ctx *c, const struct field *f, struct bb_suit
     flong(f, "stride", 1, 1 << 20, &t->u.perplexity.stride);
 }
 
-static void conv_retrieval(struct ctx *c, const struct field *f, struct bb_suite_task *t)
+void ts_conv_retrieval(struct ctx *c, const struct field *f, struct bb_suite_task *t)
 {
     static const char *const roles[] = {"query", "document", NULL};
     struct bb_suite_retrieval *r = &t->u.retrieval;
@@ -1266,7 +1258,7 @@ static void conv_retrieval(struct ctx *c, const struct field *f, struct bb_suite
                t->dataset->id);
 }
 
-static void conv_clustering(struct ctx *c, const struct field *f, struct bb_suite_task *t)
+void ts_conv_clustering(struct ctx *c, const struct field *f, struct bb_suite_task *t)
 {
     static const char *const roles[] = {"text", "label", NULL};
     struct bb_suite_clustering *cl = &t->u.clustering;
@@ -1281,7 +1273,7 @@ static void conv_clustering(struct ctx *c, const struct field *f, struct bb_suit
     flong(f, "max_iter", 1, 100000, &cl->max_iter);
 }
 
-static void conv_linear_probe(struct ctx *c, const struct field *f, struct bb_suite_task *t)
+void ts_conv_linear_probe(struct ctx *c, const struct field *f, struct bb_suite_task *t)
 {
     static const char *const roles[] = {"text", "label", NULL};
     struct bb_suite_linear_probe *lp = &t->u.linear_probe;
@@ -1305,39 +1297,38 @@ static void conv_linear_probe(struct ctx *c, const struct field *f, struct bb_su
     }
 }
 
-static void conv_task(struct ctx *c, const struct node *m, const char *path, struct bb_suite_task *t)
+/* The type names in enum order, NULL-terminated (for fenum). */
+static void task_type_names(const char *names[BB_SUITE_N_TASK_TYPES + 1])
+{
+    for (int t = 0; t < BB_SUITE_N_TASK_TYPES; t++)
+        names[t] = bb_suite_task_schema(t)->name;
+    names[BB_SUITE_N_TASK_TYPES] = NULL;
+}
+
+/* The task's keys through its type's row (task_schema.c). */
+static void conv_task(struct ctx *c, const struct node *m, const char *path,
+                      struct bb_suite_task *t)
 {
     struct field f = {c, m, path};
+    const char *names[BB_SUITE_N_TASK_TYPES + 1];
     int type = -1;
     t->pos = m->pos;
     t->limit = c->s->defaults.limit;
     t->batch_size = c->s->defaults.batch_size;
     fid(&f, "id", &t->id);
-    fenum(&f, "type", task_type_names, true, &type);
+    task_type_names(names);
+    fenum(&f, "type", names, true, &type);
     check_task_keys(c, m, path, type);
     conv_task_models(c, m, path, t);
-    if (type < 0)
+    const struct bb_suite_task_schema *ts = type >= 0 ? bb_suite_task_schema(type) : NULL;
+    if (!ts)
         return;
-    if (sy_in_list(task_type_keys[type], "limit"))
+    if (sy_in_list(ts->keys, "limit"))
         flong(&f, "limit", 0, LONG_MAX, &t->limit);
-    if (sy_in_list(task_type_keys[type], "batch_size"))
+    if (sy_in_list(ts->keys, "batch_size"))
         flong(&f, "batch_size", 1, BB_BATCH_SIZE_MAX, &t->batch_size);
-    t->type = (enum bb_suite_task_type)type;
-    switch (t->type) {
-    case BB_TASK_SIMILARITY: conv_similarity(c, &f, t); break;
-    case BB_TASK_ZERO_SHOT: conv_zero_shot(c, &f, t); break;
-    case BB_TASK_ASSOCIATION: conv_association(c, &f, t); break;
-    case BB_TASK_COUNTERFACTUAL: conv_counterfactual(c, &f, t); break;
-    case BB_TASK_LATENCY: conv_latency(c, &f, t); break;
-    case BB_TASK_PAIRS: conv_pairs(c, &f, t); break;
-    case BB_TASK_STEREOSET: conv_stereoset(c, &f, t); break;
-    case BB_TASK_BBQ: conv_bbq(c, &f, t); break;
-    case BB_TASK_CHOICE: conv_choice(c, &f, t); break;
-    case BB_TASK_PERPLEXITY: conv_perplexity(c, &f, t); break;
-    case BB_TASK_RETRIEVAL: conv_retrieval(c, &f, t); break;
-    case BB_TASK_CLUSTERING: conv_clustering(c, &f, t); break;
-    case BB_TASK_LINEAR_PROBE: conv_linear_probe(c, &f, t); break;
-    }
+    t->type = ts->type;
+    ts->conv(c, &f, t);
 }
 
 static void conv_tasks(struct ctx *c, const struct node *root)
@@ -1358,7 +1349,8 @@ static void conv_tasks(struct ctx *c, const struct node *root)
 
 /* ---- gates ------------------------------------------------------------------------ */
 
-static void conv_gate(struct ctx *c, const struct node *m, const char *path, struct bb_suite_gate *g)
+static void conv_gate(struct ctx *c, const struct node *m, const char *path,
+                      struct bb_suite_gate *g)
 {
     struct field f = {c, m, path};
     char p[512];
@@ -1510,7 +1502,8 @@ static void conv_suite(struct ctx *c, const struct node *root)
     long version;
     if (!v)
         sy_report_missing(c, root, "", "version");
-    else if (conv_long(c, v, "version", 0, LONG_MAX, &version) && version != BB_SUITE_FORMAT_VERSION)
+    else if (conv_long(c, v, "version", 0, LONG_MAX, &version) &&
+             version != BB_SUITE_FORMAT_VERSION)
         sy_report(c, v->pos, "version",
                   "unsupported format version %ld (this biasbench reads version %d)", version,
                   BB_SUITE_FORMAT_VERSION);

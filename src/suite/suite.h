@@ -34,7 +34,11 @@ struct bb_strlist {
 };
 
 enum bb_suite_backend { BB_SUITE_BACKEND_OPENCL, BB_SUITE_BACKEND_REF };
-enum bb_suite_correction { BB_SUITE_CORRECTION_HOLM, BB_SUITE_CORRECTION_BH, BB_SUITE_CORRECTION_NONE };
+enum bb_suite_correction {
+    BB_SUITE_CORRECTION_HOLM,
+    BB_SUITE_CORRECTION_BH,
+    BB_SUITE_CORRECTION_NONE
+};
 enum bb_suite_precision { BB_SUITE_F32, BB_SUITE_F16 };
 enum bb_suite_format { BB_SUITE_CSV, BB_SUITE_TSV, BB_SUITE_JSONL, BB_SUITE_JSON };
 enum bb_suite_on_bad_row { BB_SUITE_BAD_ROW_ERROR, BB_SUITE_BAD_ROW_SKIP };
@@ -55,6 +59,7 @@ enum bb_suite_task_type {
     BB_TASK_CLUSTERING,     /* "clustering" */
     BB_TASK_LINEAR_PROBE    /* "linear-probe" */
 };
+/* Each type has its row in the suite layer's table (suite/task_schema.h). */
 #define BB_SUITE_N_TASK_TYPES 13
 enum bb_suite_score_type { BB_SCORE_ZERO_SHOT, BB_SCORE_SIMILARITY };
 
@@ -72,7 +77,8 @@ struct bb_suite_defaults {
     long permutations;              /* >= 1, default 100000 */
     double alpha;                   /* 0 < alpha < 1, default 0.05 */
     enum bb_suite_correction correction; /* default holm */
-    uint64_t cache_size;            /* result cache bound in bytes (docs/caching.md); 0: not given */
+    uint64_t cache_size;            /* result cache bound in bytes (docs/caching.md);
+                                       0: not given */
 };
 
 struct bb_suite_model {
@@ -110,7 +116,8 @@ struct bb_suite_dataset {
     struct bb_suite_column *columns;
     enum bb_suite_on_bad_row on_bad_row; /* default error */
     bool drop_extra_fields;         /* csv/tsv: extra_fields: drop (rows with more fields
-                                       than the header/first row keep the first ones); default error */
+                                       than the header/first row keep the first ones);
+                                       default error */
     struct bb_suite_datasheet datasheet;
 };
 

@@ -248,12 +248,8 @@ enum bb_status bb_task_association(struct bb_task_ctx *ctx, struct bb_error *err
     }
     if (!st)
         st = emit_all(ctx, t, a->n_datasets, err);
-    if (!st)
-        st = bb_items_commit(w, err), w = NULL;
-    if (!st)
-        st = bb_items_commit(wc, err), wc = NULL;
-    bb_items_abort(w);
-    bb_items_abort(wc);
+    st = bb_items_finish(w, st, err);
+    st = bb_items_finish(wc, st, err);
     for (size_t i = 0; t && i < a->n_datasets; i++)
         bb_assoc_result_free(&t[i].r);
     free(t);

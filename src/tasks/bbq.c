@@ -356,10 +356,7 @@ static enum bb_status write_items(struct bb_task_ctx *ctx, const struct bbq *b, 
         bb_items_num(w, b->conf[i]);
         st = bb_items_end_row(w, err);
     }
-    if (w && st)
-        bb_items_abort(w);
-    else if (w)
-        st = bb_items_commit(w, err);
+    st = bb_items_finish(w, st, err);
     return st;
 }
 

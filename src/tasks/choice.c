@@ -270,10 +270,7 @@ static enum bb_status write_items(struct bb_task_ctx *ctx, const struct bb_table
             bb_items_num(w, j < m->k[i] ? m->ll[i * MAX_CHOICES + j] : NAN);
         st = bb_items_end_row(w, err);
     }
-    if (w && st)
-        bb_items_abort(w);
-    else if (w)
-        st = bb_items_commit(w, err);
+    st = bb_items_finish(w, st, err);
     free(cols);
     free(llnames);
     return st;

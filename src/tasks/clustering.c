@@ -21,40 +21,6 @@
 #include "metrics/clustering.h"
 #include "model/model.h"
 
-struct lab {
-    const char *s;
-    size_t i;
-};
-
-static int cmp_lab(const void *a, const void *b)
-{
-    const struct lab *x = a, *y = b;
-    int c = strcmp(x->s, y->s);
-    return c ? c : (x->i < y->i ? -1 : x->i > y->i);
-}
-
-/* lab[i]: index of label text[i] among the distinct labels in sorted order. */
-static enum bb_status label_ids(const char *const *text, size_t n, int *lab, size_t *m,
-                                struct bb_error *err)
-{
-    struct lab *s = malloc((n ? n : 1) * sizeof *s);
-    if (!s)
-        return bb_fail(err, BB_E_NOMEM, "out of memory for %zu labels", n);
-    for (size_t i = 0; i < n; i++)
-        s[i] = (struct lab){text[i], i};
-    qsort(s, n, sizeof *s, cmp_lab);
-    *m = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (i && strcmp(s[i].s, s[i - 1].s))
-            (*m)++;
-        lab[s[i].i] = (int)*m;
-    }
-    if (n)
-        (*m)++;
-    free(s);
-    return BB_OK;
-}
-
 static enum bb_status emit(struct bb_task_ctx *ctx, const char *metric, double v, size_t n,
                            enum bb_direction dir, bool headline, struct bb_error *err)
 {
@@ -102,7 +68,7 @@ enum bb_status bb_task_clustering(struct bb_task_ctx *ctx, struct bb_error *err)
             goto done;
         }
     }
-    if ((st = label_ids(labels, n, lab, &m, err)))
+    if ((st = bb_task_label_ids(labels, n, lab, NULL, &m, err)))
         goto done;
     size_t k = cp->k > 0 ? (size_t)cp->k : m;
     if (m < 2 || k < 2 || k > n) {
@@ -161,10 +127,7 @@ enum bb_status bb_task_clustering(struct bb_task_ctx *ctx, struct bb_error *err)
             bb_items_int(w, best[i]);
             st = bb_items_end_row(w, err);
         }
-        if (st)
-            bb_items_abort(w);
-        else
-            st = bb_items_commit(w, err);
+        st = bb_items_finish(w, st, err);
     }
 done:
     bb_table_free(t);

@@ -571,6 +571,42 @@ done:
     return st;
 }
 
+struct label_at {
+    const char *s;
+    size_t i;
+};
+
+static int cmp_label_at(const void *a, const void *b)
+{
+    const struct label_at *x = a, *y = b;
+    int c = strcmp(x->s, y->s);
+    return c ? c : (x->i < y->i ? -1 : x->i > y->i);
+}
+
+enum bb_status bb_task_label_ids(const char *const *labels, size_t n, int *ids, const char **names,
+                                 size_t *m, struct bb_error *err)
+{
+    struct label_at *s = malloc((n ? n : 1) * sizeof *s);
+    if (!s)
+        return bb_fail(err, BB_E_NOMEM, "out of memory for %zu labels", n);
+    for (size_t i = 0; i < n; i++)
+        s[i] = (struct label_at){labels[i], i};
+    qsort(s, n, sizeof *s, cmp_label_at);
+    *m = 0;
+    for (size_t i = 0; i < n; i++) {
+        bool fresh = !i || strcmp(s[i].s, s[i - 1].s);
+        if (fresh && i)
+            (*m)++;
+        if (fresh && names)
+            names[*m] = s[i].s;
+        ids[s[i].i] = (int)*m;
+    }
+    if (n)
+        (*m)++;
+    free(s);
+    return BB_OK;
+}
+
 /* ---- result rows ------------------------------------------------------------------------ */
 
 struct bb_task_row bb_task_row_make(const char *metric, double v, long n, enum bb_direction dir,
@@ -677,19 +713,6 @@ static void csv_cell(FILE *f, const char *s)
     fputc('"', f);
 }
 
-/* A file name part from an id: anything but [A-Za-z0-9._-] becomes '_'. */
-static void safe_name(char *out, size_t n, const char *id)
-{
-    size_t k = 0;
-    for (; id && *id && k + 1 < n; id++) {
-        char c = *id;
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                  c == '.' || c == '_' || c == '-';
-        out[k++] = ok ? c : '_';
-    }
-    out[k] = 0;
-}
-
 enum bb_status bb_items_open(struct bb_task_ctx *ctx, const char *suffix, const char *const *cols,
                              size_t ncols, struct bb_items **out, struct bb_error *err)
 {
@@ -703,9 +726,9 @@ enum bb_status bb_items_open(struct bb_task_ctx *ctx, const char *suffix, const 
     struct bb_items *w = calloc(1, sizeof *w);
     if (!w)
         return bb_fail(err, BB_E_NOMEM, "out of memory opening a per-item file");
-    safe_name(t, sizeof t, ctx->task->id);
-    safe_name(m, sizeof m, ctx->model_id);
-    safe_name(s, sizeof s, suffix);
+    bb_items_name_part(t, sizeof t, ctx->task->id);
+    bb_items_name_part(m, sizeof m, ctx->model_id);
+    bb_items_name_part(s, sizeof s, suffix);
     snprintf(tm, sizeof tm, "%s__%s", t, m);
     if (ctx->perturb) { /* a robustness rerun: ids are file-name safe (suite.c) */
         size_t k = strlen(tm);
@@ -782,4 +805,15 @@ void bb_items_abort(struct bb_items *w)
         return;
     bb_fileout_abort(&w->fo);
     free(w);
+}
+
+enum bb_status bb_items_finish(struct bb_items *w, enum bb_status st, struct bb_error *err)
+{
+    if (!w)
+        return st;
+    if (st) {
+        bb_items_abort(w);
+        return st;
+    }
+    return bb_items_commit(w, err);
 }

@@ -36,8 +36,10 @@
  *       p_value = z-test (both n >= 30) or Fisher vs that group; higher is
  *       better, ideal 1; the report labels it "impact ratio (four-fifths
  *       convention)"; p_adjusted / adjust_method: adjusted over every
- *       impact-ratio test of the task), small_group (1 when n < 2% of the
- *       grouped sentences: still listed, left out of the IR maximum)
+ *       impact-ratio test of the task)
+ *     each with results.csv's small_group column 1 when n < 2% of the grouped
+ *     sentences (the group is still listed, but left out of the IR maximum),
+ *     else 0 (empty on every other row)
  *   per pair of groups of one grouping (group "A vs B"):
  *     score_gap = mean over sets of (mean_A - mean_B) in that set; CI:
  *       bootstrap over sets; p_value: sign-flip permutation test over sets;
@@ -417,6 +419,7 @@ struct emitter {
     const char *corr; /* "holm", "bh"; NULL for none */
     enum bb_status st;
     struct bb_error *err;
+    enum bb_small_group small; /* the small_group flag of the rows emitted now */
 };
 
 /* A row; p_adj: its p adjusted over the task's family (NAN: none). */
@@ -434,6 +437,8 @@ static void row_adj(struct emitter *e, const char *metric, const char *group, do
     if (e->corr && !isnan(p_adj))
         r.p_adjusted = p_adj, r.adjust_method = e->corr;
     e->st = bb_task_emit(e->ctx, &r, e->err);
+    if (!e->st && e->small) /* a flag of the row, not a metric: set on the row just added */
+        e->ctx->results->rows[e->ctx->results->n - 1].small_group = e->small;
 }
 
 static void row(struct emitter *e, const char *metric, const char *group, double v, double lo,
@@ -460,13 +465,13 @@ static void emit_groups(struct emitter *e, const struct grouping *g, const doubl
     for (int k = 0; k < g->n_groups; k++) {
         const struct bb_cf_group_stat *s = &g->res.groups[k];
         const char *name = g->names[k];
+        e->small = s->rate.small ? BB_SMALL_YES : BB_SMALL_NO;
         row(e, "mean_score", name, s->mean, s->ci_low, s->ci_high, (long)s->n, NAN, BB_DIR_NONE);
         row(e, similarity ? "scoring_rate" : "selection_rate", name, s->rate.rate, s->rate.ci_low,
             s->rate.ci_high, (long)s->rate.n, NAN, BB_DIR_NONE);
         row_adj(e, "impact_ratio", name, s->rate.impact_ratio, NAN, NAN, (long)s->rate.n,
                 s->rate.p_value, ir_adj[k], BB_DIR_HIGHER);
-        row(e, "small_group", name, s->rate.small ? 1 : 0, NAN, NAN, (long)s->rate.n, NAN,
-            BB_DIR_NONE);
+        e->small = BB_SMALL_UNSET;
     }
 }
 
@@ -518,7 +523,7 @@ static enum bb_status emit_all(struct bb_task_ctx *ctx, struct grouping *g, size
     double *p = malloc((m_gap + m_ir + 1) * sizeof *p), *adj = malloc((m_gap + m_ir + 1) * sizeof *adj);
     struct emitter e = {ctx, ctx->task->u.counterfactual.templates->id,
                         c == BB_SUITE_CORRECTION_NONE ? NULL : bb_suite_correction_name(c), BB_OK,
-                        err};
+                        err, BB_SMALL_UNSET};
     if (!p || !adj) {
         e.st = bb_fail(err, BB_E_NOMEM, "counterfactual: out of memory");
         goto done;

@@ -190,10 +190,7 @@ enum bb_status bb_task_perplexity(struct bb_task_ctx *ctx, struct bb_error *err)
             bb_items_int(w, p.windows[i]);
             st = bb_items_end_row(w, err);
         }
-        if (w && st)
-            bb_items_abort(w);
-        else if (w)
-            st = bb_items_commit(w, err);
+        st = bb_items_finish(w, st, err);
     }
     ppl_free(&p);
     bb_table_free(t);

@@ -37,54 +37,31 @@
 #include "metrics/rng.h"
 #include "model/model.h"
 
-struct lab {
-    const char *s;
-    size_t i;
-};
-
-static int cmp_lab(const void *a, const void *b)
-{
-    const struct lab *x = a, *y = b;
-    int c = strcmp(x->s, y->s);
-    return c ? c : (x->i < y->i ? -1 : x->i > y->i);
-}
-
-/* The distinct labels of a and b together, sorted; names[] borrowed. */
+/* The labels of the train rows a (na) and the test rows b (nb) as class ids
+ * ya, yb into their distinct values, sorted (*names, borrowed; *m of them). */
 static enum bb_status label_set(const char *const *a, size_t na, const char *const *b, size_t nb,
-                                const char ***names, size_t *m, struct bb_error *err)
+                                int *ya, int *yb, const char ***names, size_t *m,
+                                struct bb_error *err)
 {
     size_t n = na + nb;
-    struct lab *s = malloc((n ? n : 1) * sizeof *s);
+    const char **all = malloc((n ? n : 1) * sizeof *all);
+    int *ids = malloc((n ? n : 1) * sizeof *ids);
     *names = malloc((n ? n : 1) * sizeof **names);
-    if (!s || !*names) {
-        free(s);
-        return bb_fail(err, BB_E_NOMEM, "out of memory for %zu labels", n);
+    enum bb_status st = all && ids && *names
+                            ? BB_OK
+                            : bb_fail(err, BB_E_NOMEM, "out of memory for %zu labels", n);
+    if (!st) {
+        memcpy(all, a, na * sizeof *all);
+        memcpy(all + na, b, nb * sizeof *all);
+        st = bb_task_label_ids(all, n, ids, *names, m, err);
     }
-    for (size_t i = 0; i < n; i++)
-        s[i] = (struct lab){i < na ? a[i] : b[i - na], i};
-    qsort(s, n, sizeof *s, cmp_lab);
-    *m = 0;
-    for (size_t i = 0; i < n; i++)
-        if (!i || strcmp(s[i].s, s[i - 1].s))
-            (*names)[(*m)++] = s[i].s;
-    free(s);
-    return BB_OK;
-}
-
-static int find_label(const char *const *names, size_t m, const char *s)
-{
-    size_t lo = 0, hi = m;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        int c = strcmp(names[mid], s);
-        if (!c)
-            return (int)mid;
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
+    if (!st) {
+        memcpy(ya, ids, na * sizeof *ya);
+        memcpy(yb, ids + na, nb * sizeof *yb);
     }
-    return -1;
+    free(all);
+    free(ids);
+    return st;
 }
 
 struct probe_stat {
@@ -177,12 +154,14 @@ enum bb_status bb_task_linear_probe(struct bb_task_ctx *ctx, struct bb_error *er
     trl = malloc((ntr ? ntr : 1) * sizeof *trl);
     tet = malloc((nte ? nte : 1) * sizeof *tet);
     tel = malloc((nte ? nte : 1) * sizeof *tel);
-    if (!trt || !trl || !tet || !tel) {
+    ytr = malloc((ntr ? ntr : 1) * sizeof *ytr);
+    yte = malloc((nte ? nte : 1) * sizeof *yte);
+    if (!trt || !trl || !tet || !tel || !ytr || !yte) {
         st = bb_fail(err, BB_E_NOMEM, "out of memory for %zu + %zu rows", ntr, nte);
         goto done;
     }
     if ((st = read_rows(tr, ntr, trt, trl, err)) || (st = read_rows(te, nte, tet, tel, err)) ||
-        (st = label_set(trl, ntr, tel, nte, &names, &k, err)))
+        (st = label_set(trl, ntr, tel, nte, ytr, yte, &names, &k, err)))
         goto done;
     if (ntr < 2 || nte < 2 || k < 2) {
         st = bb_fail(err, BB_E_INPUT,
@@ -191,23 +170,17 @@ enum bb_status bb_task_linear_probe(struct bb_task_ctx *ctx, struct bb_error *er
                      bb_table_path(te), ntr, nte, k);
         goto done;
     }
-    ytr = malloc(ntr * sizeof *ytr);
-    yte = malloc(nte * sizeof *yte);
     perm = malloc(ntr * sizeof *perm);
     chosen = malloc(E * ntr * sizeof *chosen); /* per experiment, its train rows */
     size_t *n_chosen = NULL;
     count = calloc(k, sizeof *count);
     slot = malloc(ntr * sizeof *slot);
-    if (!ytr || !yte || !perm || !chosen || !count || !slot ||
+    if (!perm || !chosen || !count || !slot ||
         !(n_chosen = calloc(E, sizeof *n_chosen))) {
         st = bb_fail(err, BB_E_NOMEM, "out of memory for %zu train rows", ntr);
         free(n_chosen);
         goto done;
     }
-    for (size_t i = 0; i < ntr; i++)
-        ytr[i] = find_label(names, k, trl[i]);
-    for (size_t i = 0; i < nte; i++)
-        yte[i] = find_label(names, k, tel[i]);
     /* MTEB's undersampling: reshuffle the same index list before each experiment */
     struct bb_rng rng;
     bb_rng_seed(&rng, bb_task_subseed(ctx, "undersample"));
@@ -334,10 +307,7 @@ enum bb_status bb_task_linear_probe(struct bb_task_ctx *ctx, struct bb_error *er
             bb_items_int(w, right[i]);
             st = bb_items_end_row(w, err);
         }
-        if (st)
-            bb_items_abort(w);
-        else
-            st = bb_items_commit(w, err);
+        st = bb_items_finish(w, st, err);
     }
 done:
     bb_table_free(tr);

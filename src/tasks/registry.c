@@ -1,9 +1,9 @@
 /* registry.c: the task-type table (issue 7, first step): one row per task
  * type with its suite name, the model capability it needs, its run function,
  * its report section title and how `compare` tests it. The runner dispatches
- * through it (bb_task_runner, bb_task_type_info); the suite parser keeps its
- * own key table (suite.c) and the report/compare modules still switch on the
- * type for their section bodies. */
+ * through it (bb_task_runner, bb_task_type_info), compare finds the likelihood
+ * tasks in it (bb_task_type_mask); the suite parser keeps its own key table
+ * (suite.c) and the report has its own view table (report/report_view.c). */
 #include "tasks/task.h"
 
 #include <stdio.h>
@@ -57,6 +57,15 @@ bb_task_fn bb_task_runner(enum bb_suite_task_type t)
 {
     const struct bb_task_type_info *i = bb_task_type_info(t);
     return i ? i->run : NULL;
+}
+
+unsigned bb_task_type_mask(unsigned caps)
+{
+    unsigned mask = 0;
+    for (int t = 0; t < BB_SUITE_N_TASK_TYPES; t++)
+        if (table[t].run && caps && (table[t].caps & caps) == caps)
+            mask |= 1u << t;
+    return mask;
 }
 
 /* Labels all with prompts (encoders) / all with verbalizers (language models). */

@@ -24,68 +24,43 @@
 static const char *const metric_names[N_METRICS] = {"ndcg_at_10",   "mrr_at_10",     "recall_at_1",
                                                     "recall_at_10", "recall_at_100", "map_at_100"};
 
-struct mean_data {
-    const double *v; /* (n) */
-};
-
-static double stat_mean(const int *idx, size_t n, void *ctx)
-{
-    const struct mean_data *d = ctx;
-    double s = 0;
-    for (size_t i = 0; i < n; i++)
-        s += d->v[idx[i]];
-    return n ? s / (double)n : NAN;
-}
-
-struct srow {
-    const char *s;
-    size_t row;
-};
-
-static int cmp_srow(const void *a, const void *b)
-{
-    const struct srow *x = a, *y = b;
-    int c = strcmp(x->s, y->s);
-    return c ? c : (x->row < y->row ? -1 : x->row > y->row);
-}
-
 /* id[i] for rows i with text[i] != NULL: the index of the distinct text in
    order of first appearance (0..*m); rows with NULL text get -1. first[j]: the
    first row of distinct text j. */
 static enum bb_status dedupe(const char *const *text, size_t n, long *id, size_t *first, size_t *m,
                              struct bb_error *err)
 {
-    struct srow *s = malloc((n ? n : 1) * sizeof *s);
-    long *rep = malloc((n ? n : 1) * sizeof *rep);
-    if (!s || !rep) {
-        free(s);
-        free(rep);
-        return bb_fail(err, BB_E_NOMEM, "out of memory for %zu texts", n);
-    }
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        rep[i] = -1;
+    const char **s = calloc(n ? n : 1, sizeof *s);
+    int *sorted = malloc((n ? n : 1) * sizeof *sorted); /* id in strcmp order */
+    long *seen = malloc((n ? n : 1) * sizeof *seen);     /* strcmp order -> first appearance */
+    enum bb_status st = s && sorted && seen
+                            ? BB_OK
+                            : bb_fail(err, BB_E_NOMEM, "out of memory for %zu texts", n);
+    size_t k = 0, distinct = 0;
+    for (size_t i = 0; !st && i < n; i++)
         if (text[i])
-            s[k++] = (struct srow){text[i], i};
-    }
-    qsort(s, k, sizeof *s, cmp_srow);
-    for (size_t i = 0; i < k; i++) /* each row's representative: the first row with its text */
-        rep[s[i].row] = i && !strcmp(s[i].s, s[i - 1].s) ? rep[s[i - 1].row] : (long)s[i].row;
+            s[k++] = text[i];
+    if (!st)
+        st = bb_task_label_ids(s, k, sorted, NULL, &distinct, err);
+    for (size_t j = 0; !st && j < distinct; j++)
+        seen[j] = -1;
     *m = 0;
-    for (size_t i = 0; i < n; i++) {
+    k = 0;
+    for (size_t i = 0; !st && i < n; i++) {
         id[i] = -1;
-        if (rep[i] < 0)
+        if (!text[i])
             continue;
-        if ((size_t)rep[i] == i) {
+        int c = sorted[k++];
+        if (seen[c] < 0) {
             first[*m] = i;
-            id[i] = (long)(*m)++;
-        } else {
-            id[i] = id[rep[i]];
+            seen[c] = (long)(*m)++;
         }
+        id[i] = seen[c];
     }
     free(s);
-    free(rep);
-    return BB_OK;
+    free(sorted);
+    free(seen);
+    return st;
 }
 
 struct ret {
@@ -175,11 +150,7 @@ static enum bb_status write_items(struct bb_task_ctx *ctx, const struct ret *r,
         bb_items_str(w, r->dtext[r->dfirst[r->top[q]]]);
         st = bb_items_end_row(w, err);
     }
-    if (st) {
-        bb_items_abort(w);
-        return st;
-    }
-    return bb_items_commit(w, err);
+    return bb_items_finish(w, st, err);
 }
 
 /* Rank the corpus for every query and fill the per-query metrics. */
@@ -286,11 +257,11 @@ enum bb_status bb_task_retrieval(struct bb_task_ctx *ctx, struct bb_error *err)
         goto done;
     score_queries(&r, dim);
     for (int k = 0; k < N_METRICS && !st; k++) {
-        struct mean_data md = {r.m[k]};
         struct bb_task_row row =
             bb_task_row_make(metric_names[k], NAN, (long)r.nq, BB_DIR_HIGHER, BB_KIND_QUALITY);
         row.headline = k == 0;
-        st = bb_task_emit_boot(ctx, &row, r.nq, stat_mean, &md, metric_names[k], err);
+        st = bb_task_emit_boot(ctx, &row, r.nq, bb_stats_mean_at, r.m[k], metric_names[k],
+                               err);
     }
     if (!st) { /* the corpus size, so a reader can judge the scores (no CI) */
         struct bb_task_row row =

@@ -98,11 +98,7 @@ static enum bb_status write_items(struct bb_task_ctx *ctx, const struct bb_table
             bb_items_str(w, bb_table_get(t, i, cg));
         st = bb_items_end_row(w, err);
     }
-    if (st) {
-        bb_items_abort(w);
-        return st;
-    }
-    return bb_items_commit(w, err);
+    return bb_items_finish(w, st, err);
 }
 
 /* Read the gold scores and texts of the first n rows, checking score_range. */

@@ -140,6 +140,9 @@ const struct bb_task_type_info *bb_task_type_info(enum bb_suite_task_type t);
 bool bb_task_model_fits(const struct bb_suite_task *t, unsigned caps, char *why, size_t n);
 /* The run function of a task type (bb_task_type_info(t)->run, or NULL). */
 bb_task_fn bb_task_runner(enum bb_suite_task_type t);
+/* The task types (bits 1u << type) whose model capability includes every bit of caps
+   (BB_CAP_*): bb_task_type_mask(BB_CAP_LOGLIK) are the likelihood tasks. */
+unsigned bb_task_type_mask(unsigned caps);
 
 /* ---- language models (lmcommon.c) ------------------------------------------------ */
 
@@ -240,6 +243,11 @@ int bb_task_dim(const struct bb_task_ctx *ctx);
  * each, average, normalise again -> out (n_labels, dim). */
 enum bb_status bb_task_label_embeddings(struct bb_task_ctx *ctx, const struct bb_suite_labels *labels,
                                         float *out, struct bb_error *err);
+/* Class ids of string labels: ids[i] is the index of labels[i] among the
+ * distinct labels in strcmp order (0 .. *m - 1); names (NULL, or room for n)
+ * gets those distinct labels in that order, borrowed from labels. */
+enum bb_status bb_task_label_ids(const char *const *labels, size_t n, int *ids, const char **names,
+                                 size_t *m, struct bb_error *err);
 /* Cosines to the labels (bb_vec_cosines), label probabilities
  * (bb_vec_softmax with T = BB_LABEL_TEMPERATURE for encoders, 1 over
  * log-likelihoods for language models) and the prediction (bb_vec_argmax):
@@ -296,6 +304,9 @@ enum bb_status bb_items_end_row(struct bb_items *w, struct bb_error *err);
 enum bb_status bb_items_commit(struct bb_items *w, struct bb_error *err);
 /* Remove the temporary and free (error paths). NULL is fine. */
 void bb_items_abort(struct bb_items *w);
+/* The end of writing w (NULL: never opened): st from the rows written, then
+ * bb_items_abort when st is an error, else bb_items_commit. Returns the status. */
+enum bb_status bb_items_finish(struct bb_items *w, enum bb_status st, struct bb_error *err);
 
 /* ---- progress ----------------------------------------------------------------- */
 

@@ -248,10 +248,7 @@ static enum bb_status write_items(struct bb_task_ctx *ctx, const struct bb_table
             bb_items_str(w, bb_table_get(t, i, cg));
         st = bb_items_end_row(w, err);
     }
-    if (w && st)
-        bb_items_abort(w);
-    else if (w)
-        st = bb_items_commit(w, err);
+    st = bb_items_finish(w, st, err);
 done:
     for (size_t l = 0; names && l <= L; l++)
         free(names[l]);

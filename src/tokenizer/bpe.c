@@ -44,7 +44,6 @@ struct step {
     bool invert;
 };
 
-struct vslot { uint32_t off, len; int32_t id; };       /* id < 0: empty */
 struct mslot { uint64_t key; int32_t rank, id; };     /* rank < 0: empty */
 
 struct added {
@@ -55,10 +54,7 @@ struct added {
 };
 
 struct bb_bpe {
-    char *arena;                   /* token strings, NUL-terminated */
-    size_t arena_len, arena_cap;
-    struct vslot *vs;              /* string -> id, open addressing */
-    uint32_t vmask, vused;
+    struct bb_tok_vocab v;         /* token string -> id */
     uint32_t *piece_off;           /* (n_ids) arena offset, UINT32_MAX: none */
     int n_ids, cap_ids;
     struct mslot *ms;              /* (a, b) -> rank, merged id */
@@ -86,56 +82,7 @@ static uint32_t hash_pair(uint64_t key)
 
 int32_t bb_bpe_token_id(const struct bb_bpe *b, const char *s, size_t n)
 {
-    if (!b->vs)
-        return -1;
-    for (uint32_t i = bb_tok_hash(s, n) & b->vmask;; i = (i + 1) & b->vmask) {
-        const struct vslot *sl = &b->vs[i];
-        if (sl->id < 0)
-            return -1;
-        if (sl->len == n && !memcmp(b->arena + sl->off, s, n))
-            return sl->id;
-    }
-}
-
-static bool vocab_grow(struct bb_bpe *b)
-{
-    uint32_t size = b->vs ? 2 * (b->vmask + 1) : 1024;
-    struct vslot *vs = malloc(size * sizeof *vs);
-    if (!vs)
-        return false;
-    for (uint32_t i = 0; i < size; i++)
-        vs[i].id = -1;
-    for (uint32_t i = 0; b->vs && i <= b->vmask; i++) {
-        if (b->vs[i].id < 0)
-            continue;
-        uint32_t j = bb_tok_hash(b->arena + b->vs[i].off, b->vs[i].len) & (size - 1);
-        while (vs[j].id >= 0)
-            j = (j + 1) & (size - 1);
-        vs[j] = b->vs[i];
-    }
-    free(b->vs);
-    b->vs = vs;
-    b->vmask = size - 1;
-    return true;
-}
-
-static uint32_t arena_add(struct bb_bpe *b, const char *s, size_t n)
-{
-    if (b->arena_len + n + 1 > b->arena_cap) {
-        size_t cap = b->arena_cap ? b->arena_cap : 1 << 16;
-        while (cap < b->arena_len + n + 1)
-            cap *= 2;
-        char *a = cap <= UINT32_MAX ? realloc(b->arena, cap) : NULL;
-        if (!a)
-            return UINT32_MAX;
-        b->arena = a;
-        b->arena_cap = cap;
-    }
-    uint32_t off = (uint32_t)b->arena_len;
-    memcpy(b->arena + off, s, n);
-    b->arena[off + n] = '\0';
-    b->arena_len += n + 1;
-    return off;
+    return bb_tok_vocab_find(&b->v, s, n);
 }
 
 enum bb_status bb_bpe_add_token(struct bb_bpe *b, const char *s, size_t n, int32_t id,
@@ -156,21 +103,9 @@ enum bb_status bb_bpe_add_token(struct bb_bpe *b, const char *s, size_t n, int32
         b->piece_off = po;
         b->cap_ids = cap;
     }
-    if ((!b->vs || 2 * (b->vused + 1) > b->vmask + 1) && !vocab_grow(b))
+    uint32_t off;
+    if (!bb_tok_vocab_put(&b->v, s, n, id, &off)) /* a later duplicate wins */
         return bb_fail(err, BB_E_NOMEM, "%s: out of memory for the vocabulary", what);
-    uint32_t i = bb_tok_hash(s, n) & b->vmask;
-    for (; b->vs[i].id >= 0; i = (i + 1) & b->vmask)
-        if (b->vs[i].len == n && !memcmp(b->arena + b->vs[i].off, s, n))
-            break;
-    uint32_t off = arena_add(b, s, n);
-    if (off == UINT32_MAX)
-        return bb_fail(err, BB_E_NOMEM, "%s: out of memory for the vocabulary", what);
-    if (b->vs[i].id < 0) {
-        b->vused++;
-        b->vs[i] = (struct vslot){off, (uint32_t)n, id}; /* a later duplicate wins */
-    } else {
-        b->vs[i].id = id;
-    }
     if (b->piece_off[id] == UINT32_MAX)
         b->piece_off[id] = off;
     if (id >= b->n_ids)
@@ -246,7 +181,7 @@ enum bb_status bb_bpe_add_special(struct bb_bpe *b, int32_t id, bool special,
     if (id < 0 || id >= b->n_ids || b->piece_off[id] == UINT32_MAX)
         return bb_fail(err, BB_E_INPUT, "tokenizer: added token id %d is not in the vocabulary",
                        (int)id);
-    const char *s = b->arena + b->piece_off[id];
+    const char *s = b->v.arena + b->piece_off[id];
     struct added *a = realloc(b->added, (size_t)(b->n_added + 1) * sizeof *a);
     if (!a)
         return bb_fail(err, BB_E_NOMEM, "tokenizer: out of memory");
@@ -690,7 +625,7 @@ static const char *bpe_piece(const struct bb_tokenizer *t, int id)
     const struct bb_bpe *b = t->impl;
     if (id < 0 || id >= b->n_ids || b->piece_off[id] == UINT32_MAX)
         return NULL;
-    return b->arena + b->piece_off[id];
+    return b->v.arena + b->piece_off[id];
 }
 
 static bool bpe_is_special(const struct bb_tokenizer *t, int id)
@@ -752,8 +687,7 @@ void bb_bpe_free(struct bb_bpe *b)
         pcre2_code_free(b->steps[i].re);
     free(b->added);
     free(b->special);
-    free(b->arena);
-    free(b->vs);
+    bb_tok_vocab_free(&b->v);
     free(b->ms);
     free(b->piece_off);
     free(b);
@@ -895,43 +829,24 @@ static enum bb_status json_model(struct bb_tokenizer *t, struct bb_bpe *b, const
     return json_merges(b, json_object_get(m, "merges"), what, err);
 }
 
-static enum bb_status json_added(struct bb_bpe *b, const json_t *arr, const char *what,
+/* One of added_tokens (bb_tok_json_added). */
+static enum bb_status json_added(void *ctx, const struct bb_tok_added *a, const char *field,
                                  struct bb_error *err)
 {
-    size_t i;
-    json_t *v;
-    if (!arr || json_is_null(arr))
-        return BB_OK;
-    if (!json_is_array(arr))
-        return bb_fail(err, BB_E_INPUT, "%s: field 'added_tokens': expected an array", what);
-    json_array_foreach(arr, i, v) {
-        char field[256];
-        snprintf(field, sizeof field, "%.200s: added_tokens[%zu]", what, i);
-        const char *content = NULL;
-        long long id = -1;
-        bool special = false, lstrip = false, rstrip = false, single = false;
-        enum bb_status st;
-        if ((st = bb_json_get_string(v, "content", field, true, &content, err)) ||
-            (st = bb_json_get_int(v, "id", field, true, &id, err)) ||
-            (st = bb_json_get_bool(v, "special", field, false, &special, err)) ||
-            (st = bb_json_get_bool(v, "lstrip", field, false, &lstrip, err)) ||
-            (st = bb_json_get_bool(v, "rstrip", field, false, &rstrip, err)) ||
-            (st = bb_json_get_bool(v, "single_word", field, false, &single, err)))
-            return st;
-        if (single)
-            return bb_fail(err, BB_E_UNSUPPORTED, "%s: single_word added tokens are not supported",
-                           field);
-        if (id < 0 || id >= MAX_ID)
-            return bb_fail(err, BB_E_INPUT, "%s: id %lld out of range", field, id);
-        int32_t have = bb_bpe_token_id(b, content, strlen(content));
-        if (have != id && (st = bb_bpe_add_token(b, content, strlen(content), (int32_t)id, field,
-                                                 err)))
-            return st;
-        if ((st = bb_bpe_add_special(b, (int32_t)id, special, err)))
-            return st;
-        b->added[b->n_added - 1].lstrip = lstrip;
-        b->added[b->n_added - 1].rstrip = rstrip;
-    }
+    struct bb_bpe *b = ctx;
+    if (a->single_word)
+        return bb_fail(err, BB_E_UNSUPPORTED, "%s: single_word added tokens are not supported",
+                       field);
+    if (a->id < 0 || a->id >= MAX_ID)
+        return bb_fail(err, BB_E_INPUT, "%s: id %lld out of range", field, a->id);
+    size_t n = strlen(a->content);
+    int32_t have = bb_bpe_token_id(b, a->content, n);
+    enum bb_status st;
+    if ((have != a->id && (st = bb_bpe_add_token(b, a->content, n, (int32_t)a->id, field, err))) ||
+        (st = bb_bpe_add_special(b, (int32_t)a->id, a->special, err)))
+        return st;
+    b->added[b->n_added - 1].lstrip = a->lstrip;
+    b->added[b->n_added - 1].rstrip = a->rstrip;
     return BB_OK;
 }
 
@@ -1190,7 +1105,8 @@ enum bb_status bb_bpe_load_dir(struct bb_tokenizer *t, const char *dir, struct b
     }
     const char *dec = json_string_value(json_object_get(json_object_get(root, "decoder"), "type"));
     if (!(st = json_model(t, b, json_object_get(root, "model"), path, err)) &&
-        !(st = json_added(b, json_object_get(root, "added_tokens"), path, err)) &&
+        !(st = bb_tok_json_added(json_object_get(root, "added_tokens"), path, false, json_added,
+                                 b, err)) &&
         !(st = json_normalizer(b, json_object_get(root, "normalizer"), path, err)) &&
         !(st = json_pretok(b, json_object_get(root, "pre_tokenizer"), path, &byte_level, err))) {
         if (!byte_level)

@@ -44,8 +44,44 @@ struct bb_tokenizer {
 /* A fresh tokenizer with every special id -1 (NULL when out of memory). */
 struct bb_tokenizer *bb_tok_new(void);
 bool bb_tok_push(struct bb_encoding *enc, int32_t id);
-/* Hash of n bytes for the vocabulary tables (open addressing in bpe.c, wordpiece.c). */
-uint32_t bb_tok_hash(const char *s, size_t n);
+/* The string -> id vocabulary of bpe.c and wordpiece.c: strings kept
+ * NUL-terminated in one arena (offsets fit 32 bits), found through an
+ * open-addressing table (power-of-two size, grown when half full). All zero is
+ * an empty table. */
+struct bb_tok_vslot { uint32_t off, len; int32_t id; }; /* id < 0: empty */
+struct bb_tok_vocab {
+    char *arena;
+    size_t arena_len, arena_cap;
+    struct bb_tok_vslot *slots; /* (mask + 1) */
+    uint32_t mask, used;
+};
+/* The id of s, n (-1: none). */
+int32_t bb_tok_vocab_find(const struct bb_tok_vocab *v, const char *s, size_t n);
+/* Room for n entries without growing (an empty table only); false: out of memory. */
+bool bb_tok_vocab_reserve(struct bb_tok_vocab *v, size_t n);
+/* Copy s, n into the arena: its offset, or UINT32_MAX when out of memory. */
+uint32_t bb_tok_vocab_arena_add(struct bb_tok_vocab *v, const char *s, size_t n);
+/* Insert s, n -> id, or give an entry already there id instead (a later
+ * duplicate wins, as in a dict); *off (NULL: not wanted) gets the arena offset
+ * of the entry's string. false: out of memory. */
+bool bb_tok_vocab_put(struct bb_tok_vocab *v, const char *s, size_t n, int32_t id, uint32_t *off);
+/* Free and empty (all zero again). */
+void bb_tok_vocab_free(struct bb_tok_vocab *v);
+
+/* One entry of tokenizer.json's added_tokens, its fields read. */
+struct bb_tok_added {
+    const char *content; /* borrowed from the JSON */
+    long long id;
+    bool special, lstrip, rstrip, single_word, normalized;
+};
+/* Read every entry of added_tokens (arr; NULL or JSON null: none), the
+ * optional booleans false when absent but special (special_default), and hand
+ * each to fn with field, its name in messages ("<what>: added_tokens[i]"). */
+struct json_t;
+enum bb_status bb_tok_json_added(const struct json_t *arr, const char *what, bool special_default,
+                                 enum bb_status (*fn)(void *ctx, const struct bb_tok_added *a,
+                                                      const char *field, struct bb_error *err),
+                                 void *ctx, struct bb_error *err);
 
 /* WordPiece: tokenizer.json (given as text in buf, len; modified) or vocab.txt in dir. */
 enum bb_status bb_wordpiece_load(struct bb_tokenizer *t, const char *dir, struct bb_error *err);

@@ -1,7 +1,8 @@
 /* tokenizer.c: the tokenizer interface (tokenizer.h) over its implementations:
  * loading dispatched on tokenizer.json's model.type, the template special
- * tokens and truncation that keeps the closing special, decoding, and the
- * accessors every kind shares. */
+ * tokens and truncation that keeps the closing special, decoding, the
+ * accessors every kind shares, and the vocabulary table of bpe.c and
+ * wordpiece.c. */
 #include "tokenizer/tokenizer-impl.h"
 
 #include <limits.h>
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/json.h"
 #include "core/paths.h"
 
 bool bb_strbuf_add(struct bb_strbuf *b, const char *s, size_t n)
@@ -44,13 +46,142 @@ bool bb_tok_push(struct bb_encoding *enc, int32_t id)
     return true;
 }
 
-uint32_t bb_tok_hash(const char *s, size_t n) /* FNV-1a, folded to 32 bits */
+/* ---- the vocabulary table ------------------------------------------------------------ */
+
+static uint32_t vocab_hash(const char *s, size_t n) /* FNV-1a, folded to 32 bits */
 {
     uint64_t h = 1469598103934665603ULL;
     for (size_t i = 0; i < n; i++)
         h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
     return (uint32_t)(h ^ (h >> 32));
 }
+
+int32_t bb_tok_vocab_find(const struct bb_tok_vocab *v, const char *s, size_t n)
+{
+    if (!v->slots)
+        return -1;
+    for (uint32_t i = vocab_hash(s, n) & v->mask;; i = (i + 1) & v->mask) {
+        const struct bb_tok_vslot *sl = &v->slots[i];
+        if (sl->id < 0)
+            return -1;
+        if (sl->len == n && !memcmp(v->arena + sl->off, s, n))
+            return sl->id;
+    }
+}
+
+/* Move the entries into a table of `size` slots (a power of two). */
+static bool vocab_resize(struct bb_tok_vocab *v, uint32_t size)
+{
+    struct bb_tok_vslot *sl = malloc(size * sizeof *sl);
+    if (!sl)
+        return false;
+    for (uint32_t i = 0; i < size; i++)
+        sl[i].id = -1;
+    for (uint32_t i = 0; v->slots && i <= v->mask; i++) {
+        if (v->slots[i].id < 0)
+            continue;
+        uint32_t j = vocab_hash(v->arena + v->slots[i].off, v->slots[i].len) & (size - 1);
+        while (sl[j].id >= 0)
+            j = (j + 1) & (size - 1);
+        sl[j] = v->slots[i];
+    }
+    free(v->slots);
+    v->slots = sl;
+    v->mask = size - 1;
+    return true;
+}
+
+bool bb_tok_vocab_reserve(struct bb_tok_vocab *v, size_t n)
+{
+    uint32_t size = 1024;
+    while (size < 2 * n + 16)
+        size *= 2;
+    return size <= v->mask + 1 || vocab_resize(v, size);
+}
+
+uint32_t bb_tok_vocab_arena_add(struct bb_tok_vocab *v, const char *s, size_t n)
+{
+    if (v->arena_len + n + 1 > v->arena_cap) {
+        size_t cap = v->arena_cap ? v->arena_cap : 1 << 16;
+        while (cap < v->arena_len + n + 1)
+            cap *= 2;
+        char *a = cap <= UINT32_MAX ? realloc(v->arena, cap) : NULL;
+        if (!a)
+            return UINT32_MAX;
+        v->arena = a;
+        v->arena_cap = cap;
+    }
+    uint32_t off = (uint32_t)v->arena_len;
+    memcpy(v->arena + off, s, n);
+    v->arena[off + n] = '\0';
+    v->arena_len += n + 1;
+    return off;
+}
+
+bool bb_tok_vocab_put(struct bb_tok_vocab *v, const char *s, size_t n, int32_t id, uint32_t *off)
+{
+    if ((!v->slots || 2 * (v->used + 1) > v->mask + 1) &&
+        !vocab_resize(v, v->slots ? 2 * (v->mask + 1) : 1024))
+        return false;
+    uint32_t i = vocab_hash(s, n) & v->mask;
+    for (; v->slots[i].id >= 0; i = (i + 1) & v->mask) {
+        struct bb_tok_vslot *sl = &v->slots[i];
+        if (sl->len == n && !memcmp(v->arena + sl->off, s, n)) {
+            sl->id = id;
+            if (off)
+                *off = sl->off;
+            return true;
+        }
+    }
+    uint32_t o = bb_tok_vocab_arena_add(v, s, n);
+    if (o == UINT32_MAX)
+        return false;
+    v->slots[i] = (struct bb_tok_vslot){o, (uint32_t)n, id};
+    v->used++;
+    if (off)
+        *off = o;
+    return true;
+}
+
+void bb_tok_vocab_free(struct bb_tok_vocab *v)
+{
+    free(v->slots);
+    free(v->arena);
+    *v = (struct bb_tok_vocab){0};
+}
+
+/* ---- tokenizer.json's added_tokens -------------------------------------------------------- */
+
+enum bb_status bb_tok_json_added(const json_t *arr, const char *what, bool special_default,
+                                 enum bb_status (*fn)(void *ctx, const struct bb_tok_added *a,
+                                                      const char *field, struct bb_error *err),
+                                 void *ctx, struct bb_error *err)
+{
+    size_t i;
+    json_t *v;
+    if (!arr || json_is_null(arr))
+        return BB_OK;
+    if (!json_is_array(arr))
+        return bb_fail(err, BB_E_INPUT, "%s: field 'added_tokens': expected an array", what);
+    json_array_foreach(arr, i, v) {
+        char field[4200];
+        snprintf(field, sizeof field, "%.4000s: added_tokens[%zu]", what, i);
+        struct bb_tok_added a = {.id = -1, .special = special_default};
+        enum bb_status st;
+        if ((st = bb_json_get_string(v, "content", field, true, &a.content, err)) ||
+            (st = bb_json_get_int(v, "id", field, true, &a.id, err)) ||
+            (st = bb_json_get_bool(v, "normalized", field, false, &a.normalized, err)) ||
+            (st = bb_json_get_bool(v, "lstrip", field, false, &a.lstrip, err)) ||
+            (st = bb_json_get_bool(v, "rstrip", field, false, &a.rstrip, err)) ||
+            (st = bb_json_get_bool(v, "single_word", field, false, &a.single_word, err)) ||
+            (st = bb_json_get_bool(v, "special", field, false, &a.special, err)) ||
+            (st = fn(ctx, &a, field, err)))
+            return st;
+    }
+    return BB_OK;
+}
+
+/* ---- the common part ------------------------------------------------------------------ */
 
 struct bb_tokenizer *bb_tok_new(void)
 {

@@ -18,7 +18,6 @@
 #define MAX_SPECIALS BB_TOK_MAX_TEMPLATE
 #define MAX_VOCAB_ID (1 << 24)  /* sanity bound on ids read from files */
 
-struct vocab_slot { uint32_t off, len; int32_t id; };  /* id < 0: empty */
 
 struct added_token {
     char *content;  /* as written in the file (its piece) */
@@ -29,10 +28,7 @@ struct added_token {
 };
 
 struct wordpiece {
-    char *arena;                 /* every piece string, NUL-terminated */
-    size_t arena_len, arena_cap;
-    struct vocab_slot *slots;    /* open addressing, power-of-two size */
-    uint32_t mask, used;
+    struct bb_tok_vocab v;       /* piece -> id; its arena holds every piece string */
     bool vocab_ready;            /* model.vocab already read by the fast path */
     uint32_t *piece_off;         /* (n_ids) arena offset of id's piece, UINT32_MAX: none */
     int n_ids;
@@ -56,73 +52,12 @@ struct wordpiece {
 
 /* ---- vocabulary ------------------------------------------------------------ */
 
-static int32_t vocab_find(const struct wordpiece *t, const char *s, size_t n)
-{
-    for (uint32_t i = bb_tok_hash(s, n) & t->mask;; i = (i + 1) & t->mask) {
-        const struct vocab_slot *sl = &t->slots[i];
-        if (sl->id < 0)
-            return -1;
-        if (sl->len == n && !memcmp(t->arena + sl->off, s, n))
-            return sl->id;
-    }
-}
-
 static enum bb_status vocab_init(struct wordpiece *t, size_t n_entries, struct bb_error *err)
 {
-    uint32_t size = 1024;
-    while (size < 2 * n_entries + 16)
-        size *= 2;
-    t->slots = malloc(size * sizeof *t->slots);
-    if (!t->slots)
+    if (!bb_tok_vocab_reserve(&t->v, n_entries))
         return bb_fail(err, BB_E_NOMEM, "tokenizer: out of memory for %zu vocab entries",
                        n_entries);
-    for (uint32_t i = 0; i < size; i++)
-        t->slots[i].id = -1;
-    t->mask = size - 1;
     return BB_OK;
-}
-
-/* Copy s into the arena; returns its offset or UINT32_MAX on failure. */
-static uint32_t arena_add(struct wordpiece *t, const char *s, size_t n)
-{
-    if (t->arena_len + n + 1 > t->arena_cap) {
-        size_t cap = t->arena_cap ? t->arena_cap : 1 << 16;
-        while (cap < t->arena_len + n + 1)
-            cap *= 2;
-        char *a = realloc(t->arena, cap);
-        if (!a || cap > UINT32_MAX)
-            return UINT32_MAX;
-        t->arena = a;
-        t->arena_cap = cap;
-    }
-    uint32_t off = (uint32_t)t->arena_len;
-    memcpy(t->arena + off, s, n);
-    t->arena[off + n] = '\0';
-    t->arena_len += n + 1;
-    return off;
-}
-
-/* Double the table when it is half full. */
-static bool vocab_grow(struct wordpiece *t)
-{
-    uint32_t size = 2 * (t->mask + 1);
-    struct vocab_slot *old = t->slots, *sl = malloc(size * sizeof *sl);
-    if (!sl)
-        return false;
-    for (uint32_t i = 0; i < size; i++)
-        sl[i].id = -1;
-    for (uint32_t i = 0; i <= t->mask; i++) {
-        if (old[i].id < 0)
-            continue;
-        uint32_t j = bb_tok_hash(t->arena + old[i].off, old[i].len) & (size - 1);
-        while (sl[j].id >= 0)
-            j = (j + 1) & (size - 1);
-        sl[j] = old[i];
-    }
-    free(old);
-    t->slots = sl;
-    t->mask = size - 1;
-    return true;
 }
 
 /* Insert or overwrite piece -> id (a later duplicate wins, as in a dict). */
@@ -132,22 +67,8 @@ static enum bb_status vocab_put(struct wordpiece *t, const char *s, size_t n, in
     if (id < 0 || id >= MAX_VOCAB_ID)
         return bb_fail(err, BB_E_INPUT, "%s: vocab entry '%.40s': expected an id in 0..%d, found %d",
                        what, s, MAX_VOCAB_ID - 1, (int)id);
-    if (2 * (t->used + 1) > t->mask + 1 && !vocab_grow(t))
-        return bb_fail(err, BB_E_NOMEM, "%s: out of memory growing the vocabulary", what);
-    uint32_t i = bb_tok_hash(s, n) & t->mask;
-    while (t->slots[i].id >= 0) {
-        struct vocab_slot *sl = &t->slots[i];
-        if (sl->len == n && !memcmp(t->arena + sl->off, s, n)) {
-            sl->id = id;
-            return BB_OK;
-        }
-        i = (i + 1) & t->mask;
-    }
-    uint32_t off = arena_add(t, s, n);
-    if (off == UINT32_MAX)
+    if (!bb_tok_vocab_put(&t->v, s, n, id, NULL))
         return bb_fail(err, BB_E_NOMEM, "%s: out of memory storing the vocabulary", what);
-    t->slots[i] = (struct vocab_slot){off, (uint32_t)n, id};
-    t->used++;
     if (n > t->max_piece_bytes)
         t->max_piece_bytes = n;
     return BB_OK;
@@ -156,10 +77,11 @@ static enum bb_status vocab_put(struct wordpiece *t, const char *s, size_t n, in
 /* Build the id -> piece table from the hash table and the added tokens. */
 static enum bb_status build_id_table(struct wordpiece *t, struct bb_error *err)
 {
+    const struct bb_tok_vocab *v = &t->v;
     int32_t max_id = -1;
-    for (uint32_t i = 0; i <= t->mask; i++)
-        if (t->slots[i].id > max_id)
-            max_id = t->slots[i].id;
+    for (uint32_t i = 0; v->slots && i <= v->mask; i++)
+        if (v->slots[i].id > max_id)
+            max_id = v->slots[i].id;
     for (int i = 0; i < t->n_added; i++)
         if (t->added[i].id > max_id)
             max_id = t->added[i].id;
@@ -169,8 +91,8 @@ static enum bb_status build_id_table(struct wordpiece *t, struct bb_error *err)
         return bb_fail(err, BB_E_NOMEM, "tokenizer: out of memory for %d ids", t->n_ids);
     for (int i = 0; i < t->n_ids; i++)
         t->piece_off[i] = UINT32_MAX;
-    for (uint32_t i = 0; i <= t->mask; i++) {
-        const struct vocab_slot *sl = &t->slots[i];
+    for (uint32_t i = 0; v->slots && i <= v->mask; i++) {
+        const struct bb_tok_vslot *sl = &v->slots[i];
         if (sl->id >= 0 && (t->piece_off[sl->id] == UINT32_MAX || sl->off < t->piece_off[sl->id]))
             t->piece_off[sl->id] = sl->off;
     }
@@ -178,7 +100,7 @@ static enum bb_status build_id_table(struct wordpiece *t, struct bb_error *err)
         const struct added_token *a = &t->added[i];
         if (t->piece_off[a->id] != UINT32_MAX)
             continue;
-        t->piece_off[a->id] = arena_add(t, a->content, strlen(a->content));
+        t->piece_off[a->id] = bb_tok_vocab_arena_add(&t->v, a->content, strlen(a->content));
         if (t->piece_off[a->id] == UINT32_MAX)
             return bb_fail(err, BB_E_NOMEM, "tokenizer: out of memory");
     }
@@ -346,7 +268,7 @@ static bool wordpiece_pieces(struct work *w, size_t n, bool *nomem)
         size_t j = n;
         for (; j > i; j--) {
             size_t klen = plen + w->off[j] - w->off[i];
-            if (klen <= t->max_piece_bytes && (id = vocab_find(t, k, klen)) >= 0)
+            if (klen <= t->max_piece_bytes && (id = bb_tok_vocab_find(&t->v, k, klen)) >= 0)
                 break;
         }
         if (id < 0)
@@ -514,7 +436,7 @@ static int32_t token_id(const struct wordpiece *t, const char *s)
     for (int i = 0; i < t->n_added; i++)
         if (!t->added[i].normalized && !strcmp(t->added[i].content, s))
             return t->added[i].id;
-    return vocab_find(t, s, strlen(s));
+    return bb_tok_vocab_find(&t->v, s, strlen(s));
 }
 
 static enum bb_status read_vocab_json(struct wordpiece *t, const json_t *vocab,
@@ -625,39 +547,20 @@ static enum bb_status add_token(struct wordpiece *t, const char *content, int32_
     return BB_OK;
 }
 
-static enum bb_status read_added_tokens(struct wordpiece *t, const json_t *arr,
-                                        const char *what, struct bb_error *err)
+/* One of added_tokens (bb_tok_json_added). */
+static enum bb_status read_added_token(void *ctx, const struct bb_tok_added *a, const char *field,
+                                       struct bb_error *err)
 {
-    size_t i;
-    json_t *v;
-    if (!arr || json_is_null(arr))
-        return BB_OK;
-    if (!json_is_array(arr))
-        return bb_fail(err, BB_E_INPUT, "%s: field 'added_tokens': expected an array", what);
-    json_array_foreach(arr, i, v) {
-        char field[4200];
-        snprintf(field, sizeof field, "%.4000s: added_tokens[%zu]", what, i);
-        const char *content = NULL;
-        long long id = -1;
-        bool norm = false, lstrip = false, rstrip = false, single = false, special = true;
-        enum bb_status st;
-        if ((st = bb_json_get_string(v, "content", field, true, &content, err)) ||
-            (st = bb_json_get_int(v, "id", field, true, &id, err)) ||
-            (st = bb_json_get_bool(v, "normalized", field, false, &norm, err)) ||
-            (st = bb_json_get_bool(v, "lstrip", field, false, &lstrip, err)) ||
-            (st = bb_json_get_bool(v, "rstrip", field, false, &rstrip, err)) ||
-            (st = bb_json_get_bool(v, "single_word", field, false, &single, err)) ||
-            (st = bb_json_get_bool(v, "special", field, false, &special, err)))
-            return st;
-        if (id < 0 || id >= MAX_VOCAB_ID)
-            return bb_fail(err, BB_E_INPUT, "%s: field 'id': expected 0..%d, found %lld", field,
-                           MAX_VOCAB_ID - 1, id);
-        if ((st = add_token(t, content, (int32_t)id, norm, err)))
-            return st;
-        struct added_token *a = &t->added[t->n_added - 1];
-        a->lstrip = lstrip, a->rstrip = rstrip, a->single_word = single;
-        a->special = special;
-    }
+    struct wordpiece *t = ctx;
+    if (a->id < 0 || a->id >= MAX_VOCAB_ID)
+        return bb_fail(err, BB_E_INPUT, "%s: field 'id': expected 0..%d, found %lld", field,
+                       MAX_VOCAB_ID - 1, a->id);
+    enum bb_status st = add_token(t, a->content, (int32_t)a->id, a->normalized, err);
+    if (st)
+        return st;
+    struct added_token *tk = &t->added[t->n_added - 1];
+    tk->lstrip = a->lstrip, tk->rstrip = a->rstrip, tk->single_word = a->single_word;
+    tk->special = a->special;
     return BB_OK;
 }
 
@@ -843,7 +746,7 @@ static enum bb_status read_model(struct wordpiece *t, const json_t *m, const cha
     t->max_chars = (int)max_chars;
     if (!t->vocab_ready && (st = read_vocab_json(t, json_object_get(m, "vocab"), what, err)))
         return st;
-    if ((t->unk_id = vocab_find(t, unk, strlen(unk))) < 0)
+    if ((t->unk_id = bb_tok_vocab_find(&t->v, unk, strlen(unk))) < 0)
         return bb_fail(err, BB_E_INPUT, "%s: model.unk_token '%s' is not in model.vocab", what,
                        unk);
     return BB_OK;
@@ -1040,7 +943,8 @@ static bool sc_vocab(struct wordpiece *t, struct scan *s, char *key)
         if (s->p >= s->end || *s->p++ != ':')
             return false;
         sc_ws(s);
-        if (!sc_int(s, &id) || id < 0 || id >= MAX_VOCAB_ID || vocab_find(t, key, n) >= 0 ||
+        if (!sc_int(s, &id) || id < 0 || id >= MAX_VOCAB_ID ||
+            bb_tok_vocab_find(&t->v, key, n) >= 0 ||
             vocab_put(t, key, n, (int32_t)id, "", NULL))
             return false;
         sc_ws(s);
@@ -1055,12 +959,8 @@ static bool sc_vocab(struct wordpiece *t, struct scan *s, char *key)
 
 static void vocab_reset(struct wordpiece *t)
 {
-    free(t->slots);
-    free(t->arena);
-    t->slots = NULL;
-    t->arena = NULL;
-    t->arena_len = t->arena_cap = t->max_piece_bytes = 0;
-    t->mask = t->used = 0;
+    bb_tok_vocab_free(&t->v);
+    t->max_piece_bytes = 0;
 }
 
 /* Parse model.vocab of the tokenizer.json text in buf directly and blank it
@@ -1114,7 +1014,8 @@ static enum bb_status load_tokenizer_json(struct wordpiece *t, const char *path,
         goto done;
     }
     if ((st = read_model(t, json_object_get(root, "model"), path, err)) ||
-        (st = read_added_tokens(t, json_object_get(root, "added_tokens"), path, err)) ||
+        (st = bb_tok_json_added(json_object_get(root, "added_tokens"), path, true, read_added_token,
+                                  t, err)) ||
         (st = read_normalizer(t, json_object_get(root, "normalizer"), path, err)) ||
         (st = read_pretokenizer(t, json_object_get(root, "pre_tokenizer"), path, err)) ||
         (st = read_post_processor(t, json_object_get(root, "post_processor"), path, err)) ||
@@ -1160,7 +1061,7 @@ static enum bb_status load_vocab_txt(struct wordpiece *t, const char *path, cons
     int32_t ids[5];
     for (int i = 0; i < 5; i++) {
         const char *s = config_token(cfg, keys[i], dflt[i]);
-        ids[i] = s ? vocab_find(t, s, strlen(s)) : -1;
+        ids[i] = s ? bb_tok_vocab_find(&t->v, s, strlen(s)) : -1;
         if (ids[i] >= 0 && (st = add_token(t, s, ids[i], false, err)))
             return st;
         if (ids[i] < 0 && i != 2 && i != 4)
@@ -1266,9 +1167,8 @@ static void wp_free(void *impl)
         free(tok->added[i].content);
     }
     free(tok->added);
-    free(tok->slots);
+    bb_tok_vocab_free(&tok->v);
     free(tok->piece_off);
-    free(tok->arena);
     free(tok);
 }
 
@@ -1277,7 +1177,7 @@ static const char *wp_piece(const struct bb_tokenizer *base, int id)
     const struct wordpiece *tok = base->impl;
     if (id < 0 || id >= tok->n_ids || tok->piece_off[id] == UINT32_MAX)
         return NULL;
-    return tok->arena + tok->piece_off[id];
+    return tok->v.arena + tok->piece_off[id];
 }
 
 static bool wp_is_special(const struct bb_tokenizer *base, int id)

@@ -4,21 +4,71 @@
   make_mpnet_golden.py) and the writer of their BBGOLD1 file, which
   tests/golden-io.c reads.
 - The WEAT formulas of weat_reference.py and seat_reference.py: WEFE's
-  effect size and statistic, sent-bias's per-word association s(w), and the
-  exact one-sided permutation p-value.
+  effect size and statistic, sent-bias's per-word association s(w), the two
+  checked against each other, and the exact one-sided permutation p-value.
+- A file's sha256 (every script that records its inputs), and the hand-written
+  hard cases of the token-id goldens (make_tokenizer_golden.py,
+  make_bpe_golden.py) with their escapes decoded as tests/golden-io.c does.
 
 Heavy packages (numpy, gensim, wefe) are imported inside the functions:
 the scripts run in two virtual environments and each needs only its part.
 """
 import csv
+import hashlib
 import itertools
 import math
+import os
+import re
 import struct
+import sys
 
 SOURCE = "stsb/stsb-en-test.csv"  # relative to the shared datasets root
 LONG_ROWS = 20                    # rows joined into one long text (tests/golden-io.h)
 LONG_STARTS = (0, 300, 600, 900)
 TIE_SLACK = 1e-12                 # as src/metrics/weat.c
+
+
+# ---- files and the hard cases of the token-id goldens -------------------------------
+
+def sha256_file(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+ESCAPE = re.compile(rb"\\(\\|t|n|r|x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|.?)")
+
+
+def decode_case(raw, where):
+    """Apply the escapes documented at the top of tokenizer-hard-cases.txt."""
+
+    def one(m):
+        e = m.group(1)
+        if e == b"\\":
+            return b"\\"
+        if e in (b"t", b"n", b"r"):
+            return {b"t": b"\t", b"n": b"\n", b"r": b"\r"}[e]
+        if e[:1] == b"x" and len(e) == 3:
+            return bytes([int(e[1:], 16)])
+        if e[:1] in (b"u", b"U") and len(e) in (5, 9):
+            return chr(int(e[1:], 16)).encode("utf-8", "surrogatepass")
+        sys.exit("%s: bad escape \\%s" % (where, e.decode("latin-1")))
+
+    return ESCAPE.sub(one, raw)
+
+
+def hard_cases(path):
+    """(key "NAME:LINE", text) of each '|' line of a hard-cases file."""
+    name = os.path.basename(path)
+    with open(path, "rb") as f:
+        for lineno, line in enumerate(f, 1):
+            line = line.rstrip(b"\n")
+            if line.startswith(b"|"):
+                text = decode_case(line[1:], "%s:%d" % (name, lineno))
+                # what HF sees when biasbench is given these bytes
+                yield "%s:%d" % (name, lineno), text.decode("utf-8", errors="replace")
 
 
 # ---- embedding goldens ------------------------------------------------------------
@@ -70,20 +120,11 @@ def write_meta(bin_path, model_dir, generator):
     """The sidecar BIN.meta that tests/golden-io.c (golden_check_meta) checks:
     the versions of sentence-transformers, transformers and torch this run
     used, the golden's sha256 and the model's (model.safetensors)."""
-    import hashlib
-    import os
-
     import sentence_transformers
     import torch
     import transformers
 
-    def sha(path):
-        h = hashlib.sha256()
-        with open(path, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                h.update(block)
-        return h.hexdigest()
-
+    sha = sha256_file
     with open(bin_path + ".meta", "w", encoding="ascii", newline="\n") as f:
         f.write("# biasbench-golden-meta v1: %s (tests/golden-io.c golden_check_meta reads it)\n"
                 % os.path.basename(bin_path))
@@ -127,6 +168,22 @@ def sentbias_s(X, Y, A, B):
 
     XY = np.vstack([X, Y])
     return cos(XY, A).mean(axis=1) - cos(XY, B).mean(axis=1)
+
+
+def weat_checked(X, Y, A, B, model_name, tol, label):
+    """(es1, es0, stat, s): WEFE's effect size es0 (ddof 0) and statistic,
+    es1 = es0 * sqrt((N - 1) / N) (ddof 1), and sent-bias's s(w), with es1
+    and the statistic asserted equal (within tol) to their values from s
+    (label names the test in a failed assertion)."""
+    es0, stat = wefe_weat(X, Y, A, B, model_name)
+    nx, ny = len(X), len(Y)
+    n = nx + ny
+    es1 = es0 * math.sqrt((n - 1) / n)
+    s = sentbias_s(X, Y, A, B)
+    es1_direct = (s[:nx].mean() - s[nx:].mean()) / s.std(ddof=1)
+    assert abs(es1 - es1_direct) < tol, (label, es1, es1_direct)
+    assert abs(stat - (s[:nx].sum() - s[nx:].sum())) < tol, label
+    return es1, es0, stat, s
 
 
 def exact_p(s, nx):

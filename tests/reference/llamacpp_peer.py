@@ -59,7 +59,6 @@ Output tests/golden/decoder-smollm2-llamacpp.txt:
         am[j] = argmax of the logits after I_0..I_j (lowest id on ties).
 """
 import argparse
-import hashlib
 import os
 import sys
 
@@ -75,6 +74,15 @@ EXACT = {"type_k": 0, "type_v": 0, "flash_attn": False}  # 0 = GGML_TYPE_F32
 GAP_THRESHOLDS = (0.1, 0.5, 1.0)
 
 
+def peer_logits(llm, ids):
+    """llama.cpp's logits of ids (a fresh context), float64, and their log-softmax."""
+    llm.reset()
+    llm.eval(ids)
+    lg = np.array(llm.scores[:len(ids)], dtype=np.float64)
+    m = lg.max(1, keepdims=True)
+    return lg, lg - (m + np.log(np.exp(lg - m).sum(1, keepdims=True)))
+
+
 def tiny():
     """llama.cpp on the tiny GGUFs vs tests/golden/decoder-tiny-*.txt."""
     from llama_cpp import Llama
@@ -88,11 +96,7 @@ def tiny():
                 continue
             f = dict(x.split("=", 1) for x in line.split())
             ids = [int(i) for i in f["ids"].split(",")]
-            llm.reset()
-            llm.eval(ids)
-            lg = np.array(llm.scores[:len(ids)], dtype=np.float64)
-            m = lg.max(1, keepdims=True)
-            lsm = lg - (m + np.log(np.exp(lg - m).sum(1, keepdims=True)))
+            lg, lsm = peer_logits(llm, ids)
             if f["lp"]:
                 lp = np.array([float(x) for x in f["lp"].split(",")])
                 mine = np.array([lsm[k - 1, ids[k]] for k in range(1, len(ids))])
@@ -135,11 +139,7 @@ def dequant_check(gguf_path, peer_path, golden_path, tmp):
     agree = {t: [0, 0] for t in th}
     for key, f in peer.items():
         ids = [int(i) for i in f["ids"].split(",")]
-        llm.reset()
-        llm.eval(ids)
-        lg = np.array(llm.scores[:len(ids)], dtype=np.float64)
-        m = lg.max(1, keepdims=True)
-        lsm = lg - (m + np.log(np.exp(lg - m).sum(1, keepdims=True)))
+        lg, lsm = peer_logits(llm, ids)
         am = lg.argmax(1)
         if key in gold:
             lp = np.array([float(x) for x in gold[key]["lp"].split(",")])

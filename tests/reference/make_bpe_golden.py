@@ -44,11 +44,13 @@ import csv
 import hashlib
 import json
 import os
-import re
 import sys
 
 import tokenizers
 from tokenizers import Regex, Tokenizer, decoders, pre_tokenizers, processors, trainers
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from golden_io import hard_cases, sha256_file  # noqa: E402  (tests/reference/golden_io.py)
 
 FORMAT = "biasbench-bpe-golden"
 GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -59,41 +61,6 @@ HARD = ["tests/data/tokenizer-hard-cases.txt", "tests/data/bpe-hard-cases.txt"]
 LLAMA3 = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}|"
           r" ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+")
 
-ESCAPE = re.compile(rb"\\(\\|t|n|r|x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|.?)")
-
-
-def decode_case(raw, where):
-    def one(m):
-        e = m.group(1)
-        if e == b"\\":
-            return b"\\"
-        if e in (b"t", b"n", b"r"):
-            return {b"t": b"\t", b"n": b"\n", b"r": b"\r"}[e]
-        if e[:1] == b"x" and len(e) == 3:
-            return bytes([int(e[1:], 16)])
-        if e[:1] in (b"u", b"U") and len(e) in (5, 9):
-            return chr(int(e[1:], 16)).encode("utf-8", "surrogatepass")
-        sys.exit("%s: bad escape \\%s" % (where, e.decode("latin-1")))
-
-    return ESCAPE.sub(one, raw)
-
-
-def sha256_file(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def hard_cases(path):
-    name = os.path.basename(path)
-    with open(path, "rb") as f:
-        for lineno, line in enumerate(f, 1):
-            line = line.rstrip(b"\n")
-            if line.startswith(b"|"):
-                text = decode_case(line[1:], "%s:%d" % (name, lineno))
-                yield "%s:%d" % (name, lineno), text.decode("utf-8", errors="replace")
 
 
 def csv_sentences(path, cols):

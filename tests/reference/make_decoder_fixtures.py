@@ -72,11 +72,13 @@ llama-cpp-python, then unpack):
 The output is deterministic for a given torch/tokenizers version (seeded).
 """
 import argparse
-import hashlib
 import json
 import os
 import subprocess
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from golden_io import sha256_file  # noqa: E402  (tests/reference/golden_io.py)
 
 OUT_DIR = "tests/data/models"
 SEED = 20261206
@@ -105,14 +107,6 @@ If the result differs by more than one thousandth, the test fails loudly.
 
 QWEN2_REGEX = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}|"
                r" ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+")
-
-
-def sha256_file(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def versions():

@@ -79,12 +79,14 @@ tests/golden/decoder-smollm2-greedy.txt
 """
 import argparse
 import csv
-import hashlib
 import os
 import random
 import sys
 
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from golden_io import sha256_file  # noqa: E402  (tests/reference/golden_io.py)
 
 MODELS_DIR = "tests/data/models"
 GOLDEN_DIR = "tests/golden"
@@ -141,14 +143,6 @@ SMOLLM2_GEN_PROMPTS = [
     "The engineer fixed the bridge and",
     "Question: What color is the sky?\nAnswer:",
 ]
-
-
-def sha256_file(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def versions():

@@ -29,11 +29,13 @@ import argparse
 import csv
 import hashlib
 import os
-import re
 import sys
 
 import tokenizers
 from tokenizers import Tokenizer
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from golden_io import hard_cases, sha256_file  # noqa: E402  (tests/reference/golden_io.py)
 
 FORMAT = "biasbench-tokenizer-golden"
 VERSION = 1
@@ -41,44 +43,6 @@ MAX_LENGTH = 256
 STSB = "stsb/stsb-en-test.csv"
 HARD = "tests/data/tokenizer-hard-cases.txt"
 
-ESCAPE = re.compile(rb"\\(\\|t|n|r|x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|.?)")
-
-
-def decode_case(raw: bytes, where: str) -> bytes:
-    """Apply the escapes documented at the top of tokenizer-hard-cases.txt."""
-
-    def one(m):
-        e = m.group(1)
-        if e == b"\\":
-            return b"\\"
-        if e in (b"t", b"n", b"r"):
-            return {b"t": b"\t", b"n": b"\n", b"r": b"\r"}[e]
-        if e[:1] == b"x" and len(e) == 3:
-            return bytes([int(e[1:], 16)])
-        if e[:1] in (b"u", b"U") and len(e) in (5, 9):
-            return chr(int(e[1:], 16)).encode("utf-8", "surrogatepass")
-        sys.exit("%s: bad escape \\%s" % (where, e.decode("latin-1")))
-
-    return ESCAPE.sub(one, raw)
-
-
-def sha256_file(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def hard_cases(path):
-    name = os.path.basename(path)
-    with open(path, "rb") as f:
-        for lineno, line in enumerate(f, 1):
-            line = line.rstrip(b"\n")
-            if line.startswith(b"|"):
-                text = decode_case(line[1:], "%s:%d" % (name, lineno))
-                # what HF sees when biasbench is given these bytes
-                yield "%s:%d" % (name, lineno), text.decode("utf-8", errors="replace")
 
 
 def stsb_sentences(path):
