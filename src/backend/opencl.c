@@ -624,8 +624,8 @@ static enum bb_status programs_init(struct bb_cl *cl, const struct bb_backend_op
         struct bb_sha256 h;
         uint8_t d[BB_SHA256_DIGEST_LEN];
         bb_sha256_init(&h);
-        for (int i = 0; i < ps->n; i++) /* each program's text, file names (#line) included */
-            bb_sha256_update(&h, ps->p[i].src, strlen(ps->p[i].src) + 1);
+        for (int i = 0; i < ps->n; i++) /* each file as built alone, #line names included */
+            bb_sha256_update(&h, ps->alone[i].src, strlen(ps->alone[i].src) + 1);
         bb_sha256_final(&h, d);
         bb_sha256_to_hex(d, cl->be->info.kernel_sha256);
     }
