@@ -932,20 +932,10 @@ enum bb_status bb_cl_launch_at(struct bb_cl *cl, cl_kernel k, cl_uint dims, cons
                    bb_cl_error_name(rc), (int)rc);
 }
 
-/* Kernel arguments, set in order: a cl_mem or a 4-byte scalar. */
-struct karg {
-    size_t size;
-    const void *ptr;
-};
-#define KMEM(b) ((struct karg){sizeof(cl_mem), &(b)->mem})
-#define KINT(v) ((struct karg){sizeof(cl_int), &(cl_int){(v)}})
-#define KFLT(v) ((struct karg){sizeof(cl_float), &(cl_float){(v)}})
-
-/* Look up `name`, set its arguments, enqueue it over global (rounded up to
- * the fixed local size). */
-static enum bb_status run_kernel(struct bb_cl *cl, const char *name, const struct karg *args,
-                                 int nargs, cl_uint dims, const size_t *global,
-                                 const size_t *local, struct bb_error *err)
+/* bb_cl_run (opencl_internal.h) */
+enum bb_status bb_cl_run(struct bb_cl *cl, const char *name, const struct bb_cl_arg *args,
+                         int nargs, cl_uint dims, const size_t *global, const size_t *local,
+                         struct bb_error *err)
 {
     cl_kernel k;
     enum bb_status st = bb_cl_kernel(cl, name, &k, err);
@@ -1111,12 +1101,15 @@ static enum bb_status cl_embed(struct bb_backend *be, struct bb_buffer *ids, str
 {
     size_t nt = (size_t)n_tok, cc = (size_t)c;
     struct bb_buffer *types = type_ids ? type_ids : ids;
-    const struct karg args[] = {
-        KMEM(ids), KMEM(pos), KMEM(types), KINT(type_ids != NULL), KMEM(word), KMEM(pos_emb),
-        KMEM(type_emb), KMEM(out), KINT(n_tok), KINT(c), KINT((int)(word->bytes / 4 / cc)),
-        KINT((int)(pos_emb->bytes / 4 / cc)), KINT((int)(type_emb->bytes / 4 / cc))};
+    int n_word = (int)(word->bytes / 4 / cc), n_pos = (int)(pos_emb->bytes / 4 / cc);
+    int n_type = (int)(type_emb->bytes / 4 / cc);
+    const struct bb_cl_arg args[] = {
+        BB_CL_MEM(ids),      BB_CL_MEM(pos),  BB_CL_MEM(types),  BB_CL_INT(type_ids != NULL),
+        BB_CL_MEM(word),     BB_CL_MEM(pos_emb), BB_CL_MEM(type_emb), BB_CL_MEM(out),
+        BB_CL_INT(n_tok),    BB_CL_INT(c),    BB_CL_INT(n_word), BB_CL_INT(n_pos),
+        BB_CL_INT(n_type)};
     const size_t global[2] = {cc, nt}, local[2] = {LOCAL_1D, 1};
-    return run_kernel(bb_cl_of(be), "bb_embed", args, 13, 2, global, local, err);
+    return bb_cl_run(bb_cl_of(be), "bb_embed", args, 13, 2, global, local, err);
 }
 
 static enum bb_status cl_matmul(struct bb_backend *be, struct bb_buffer *x,
@@ -1142,10 +1135,11 @@ static enum bb_status cl_layernorm(struct bb_backend *be, struct bb_buffer *x,
                                    struct bb_error *err)
 {
     size_t mm = (size_t)m;
-    const struct karg args[] = {KMEM(x), KMEM(gamma), KMEM(beta), KMEM(out),
-                                KINT(m), KINT(c),     KFLT(eps)};
+    const struct bb_cl_arg args[] = {BB_CL_MEM(x),   BB_CL_MEM(gamma), BB_CL_MEM(beta),
+                                     BB_CL_MEM(out), BB_CL_INT(m),     BB_CL_INT(c),
+                                     BB_CL_FLT(eps)};
     const size_t global[1] = {mm}, local[1] = {LOCAL_1D};
-    return run_kernel(bb_cl_of(be), "bb_layernorm_rows", args, 7, 1, global, local, err);
+    return bb_cl_run(bb_cl_of(be), "bb_layernorm_rows", args, 7, 1, global, local, err);
 }
 
 static enum bb_status cl_attention(struct bb_backend *be, struct bb_buffer *qkv,
@@ -1160,9 +1154,10 @@ static enum bb_status cl_attention(struct bb_backend *be, struct bb_buffer *qkv,
     if (bb * nh * tt > INT_MAX)
         return bb_fail(err, BB_E_UNSUPPORTED, "opencl attention: batch too large");
     struct bb_buffer *bias = pos_bias ? pos_bias : qkv;
-    const struct karg args[] = {KMEM(qkv),    KMEM(lengths),   KMEM(bias), KINT(pos_bias != NULL),
-                                KMEM(out),    KINT(b),         KINT(t),    KINT(n_head),
-                                KINT(head_dim), KFLT(scale)};
+    const struct bb_cl_arg args[] = {
+        BB_CL_MEM(qkv),      BB_CL_MEM(lengths), BB_CL_MEM(bias), BB_CL_INT(pos_bias != NULL),
+        BB_CL_MEM(out),      BB_CL_INT(b),       BB_CL_INT(t),    BB_CL_INT(n_head),
+        BB_CL_INT(head_dim), BB_CL_FLT(scale)};
     /* bb_attention_hd32 takes two query rows per work-item */
     size_t rows = head_dim == 32 ? (tt + 1) / 2 : tt;
     const size_t global[1] = {bb * nh * rows}, local[1] = {LOCAL_1D};
@@ -1170,7 +1165,7 @@ static enum bb_status cl_attention(struct bb_backend *be, struct bb_buffer *qkv,
                        : head_dim == 64  ? "bb_attention_hd64"
                        : head_dim == 128 ? "bb_attention_hd128"
                                          : "bb_attention";
-    return run_kernel(bb_cl_of(be), name, args, 10, 1, global, local, err);
+    return bb_cl_run(bb_cl_of(be), name, args, 10, 1, global, local, err);
 }
 
 static enum bb_status cl_pool(struct bb_backend *be, struct bb_buffer *x, struct bb_buffer *lengths,
@@ -1180,14 +1175,19 @@ static enum bb_status cl_pool(struct bb_backend *be, struct bb_buffer *x, struct
     size_t bb = (size_t)b, cc = (size_t)c;
     enum bb_status st;
     struct bb_cl *cl = bb_cl_of(be);
-    const struct karg pargs[] = {KMEM(x), KMEM(lengths), KMEM(out), KINT(b),
-                                 KINT(t), KINT(c),       KINT(mode == BB_POOL_CLS)};
+    const struct bb_cl_arg pargs[] = {BB_CL_MEM(x),
+                                      BB_CL_MEM(lengths),
+                                      BB_CL_MEM(out),
+                                      BB_CL_INT(b),
+                                      BB_CL_INT(t),
+                                      BB_CL_INT(c),
+                                      BB_CL_INT(mode == BB_POOL_CLS)};
     const size_t g1[1] = {bb * cc}, g2[1] = {bb}, local[1] = {LOCAL_1D};
-    st = run_kernel(cl, "bb_pool_rows", pargs, 7, 1, g1, local, err);
+    st = bb_cl_run(cl, "bb_pool_rows", pargs, 7, 1, g1, local, err);
     if (st || !normalize)
         return st;
-    const struct karg nargs[] = {KMEM(out), KINT(b), KINT(c)};
-    return run_kernel(cl, "bb_l2_normalize_rows", nargs, 3, 1, g2, local, err);
+    const struct bb_cl_arg nargs[] = {BB_CL_MEM(out), BB_CL_INT(b), BB_CL_INT(c)};
+    return bb_cl_run(cl, "bb_l2_normalize_rows", nargs, 3, 1, g2, local, err);
 }
 
 /* ---- creation and teardown -------------------------------------------- */

@@ -15,45 +15,13 @@
  * 72 for SmolLM2 at b = 8) still spreads over several cores */
 #define DEC_LOCAL_ATTN 16
 
-/* Kernel arguments, set in order: a cl_mem or a 4-byte scalar. */
-struct dec_arg {
-    size_t size;
-    const void *ptr;
-};
-#define DMEM(b) ((struct dec_arg){sizeof(cl_mem), &(b)->mem})
-#define DINT(v) ((struct dec_arg){sizeof(cl_int), &(cl_int){(v)}})
-#define DFLT(v) ((struct dec_arg){sizeof(cl_float), &(cl_float){(v)}})
-
-/* Look up `name`, set its arguments, enqueue it over global rounded up to local. */
-static enum bb_status dec_run(struct bb_cl *cl, const char *name, const struct dec_arg *args,
-                              int nargs, cl_uint dims, const size_t *global, const size_t *local,
-                              struct bb_error *err)
-{
-    cl_kernel k;
-    size_t g[2];
-    enum bb_status st = bb_cl_kernel(cl, name, &k, err);
-    if (st)
-        return st;
-    for (cl_uint d = 0; d < dims; d++) {
-        if (global[d] == 0)
-            return BB_OK; /* nothing to do */
-        g[d] = (global[d] + local[d] - 1) / local[d] * local[d];
-    }
-    for (int i = 0; i < nargs; i++) {
-        cl_int rc = clSetKernelArg(k, (cl_uint)i, args[i].size, args[i].ptr);
-        if (rc != CL_SUCCESS)
-            return bb_fail(err, BB_E_DEVICE, "clSetKernelArg(%s, %d) failed: %s (%d)", name, i,
-                           bb_cl_error_name(rc), (int)rc);
-    }
-    return bb_cl_launch(cl, k, dims, g, local, err);
-}
-
 enum bb_status bb_cl_rmsnorm(struct bb_backend *be, struct bb_buffer *x, struct bb_buffer *g,
                              struct bb_buffer *out, int m, int c, float eps, struct bb_error *err)
 {
-    const struct dec_arg args[] = {DMEM(x), DMEM(g), DMEM(out), DINT(m), DINT(c), DFLT(eps)};
+    const struct bb_cl_arg args[] = {BB_CL_MEM(x), BB_CL_MEM(g), BB_CL_MEM(out),
+                                     BB_CL_INT(m), BB_CL_INT(c), BB_CL_FLT(eps)};
     const size_t global[1] = {(size_t)m}, local[1] = {DEC_LOCAL};
-    return dec_run(bb_cl_of(be), "bb_rmsnorm_rows", args, 6, 1, global, local, err);
+    return bb_cl_run(bb_cl_of(be), "bb_rmsnorm_rows", args, 6, 1, global, local, err);
 }
 
 enum bb_status bb_cl_rope(struct bb_backend *be, struct bb_buffer *x, struct bb_buffer *pos,
@@ -63,11 +31,16 @@ enum bb_status bb_cl_rope(struct bb_backend *be, struct bb_buffer *x, struct bb_
     /* one work-item per (token, pair), looping over the heads; n_tok*n_rot/2 <=
      * the elements of x, which the wrapper bounds by INT_MAX */
     size_t items = (size_t)n_tok * (size_t)(n_rot / 2);
-    const struct dec_arg args[] = {DMEM(x),        DMEM(pos),  DINT(n_tok),
-                                   DINT(n_head),   DINT(head_dim), DINT(n_rot),
-                                   DFLT((float)log2((double)base)), DINT(mode == BB_ROPE_NEOX)};
+    const struct bb_cl_arg args[] = {BB_CL_MEM(x),
+                                     BB_CL_MEM(pos),
+                                     BB_CL_INT(n_tok),
+                                     BB_CL_INT(n_head),
+                                     BB_CL_INT(head_dim),
+                                     BB_CL_INT(n_rot),
+                                     BB_CL_FLT((float)log2((double)base)),
+                                     BB_CL_INT(mode == BB_ROPE_NEOX)};
     const size_t global[1] = {items}, local[1] = {DEC_LOCAL};
-    return dec_run(bb_cl_of(be), "bb_rope", args, 8, 1, global, local, err);
+    return bb_cl_run(bb_cl_of(be), "bb_rope", args, 8, 1, global, local, err);
 }
 
 enum bb_status bb_cl_attn_causal(struct bb_backend *be, struct bb_buffer *q, struct bb_buffer *k,
@@ -82,43 +55,45 @@ enum bb_status bb_cl_attn_causal(struct bb_backend *be, struct bb_buffer *q, str
     size_t items = (size_t)b * (size_t)n_head * (size_t)tq;
     if (items > INT_MAX)
         return bb_fail(err, BB_E_UNSUPPORTED, "opencl attn_causal: batch too large");
-    const struct dec_arg args[] = {DMEM(q),       DMEM(k),        DMEM(v),      DMEM(out),
-                                   DINT(b),       DINT(tq),       DINT(n_past), DINT(t_cap),
-                                   DINT(n_head),  DINT(n_kv_head), DINT(head_dim), DFLT(scale)};
+    const struct bb_cl_arg args[] = {BB_CL_MEM(q),         BB_CL_MEM(k),        BB_CL_MEM(v),
+                                     BB_CL_MEM(out),       BB_CL_INT(b),        BB_CL_INT(tq),
+                                     BB_CL_INT(n_past),    BB_CL_INT(t_cap),    BB_CL_INT(n_head),
+                                     BB_CL_INT(n_kv_head), BB_CL_INT(head_dim), BB_CL_FLT(scale)};
     const size_t global[1] = {items}, local[1] = {DEC_LOCAL_ATTN};
     const char *name = head_dim == 64    ? "bb_attn_causal_hd64"
                        : head_dim == 128 ? "bb_attn_causal_hd128"
                                          : "bb_attn_causal";
-    return dec_run(bb_cl_of(be), name, args, 12, 1, global, local, err);
+    return bb_cl_run(bb_cl_of(be), name, args, 12, 1, global, local, err);
 }
 
 enum bb_status bb_cl_kv_store(struct bb_backend *be, struct bb_buffer *src,
                               struct bb_buffer *cache, int b, int tq, int n_past, int t_cap,
                               int c, struct bb_error *err)
 {
-    const struct dec_arg args[] = {DMEM(src),    DMEM(cache), DINT(b), DINT(tq),
-                                   DINT(n_past), DINT(t_cap), DINT(c)};
+    const struct bb_cl_arg args[] = {BB_CL_MEM(src), BB_CL_MEM(cache),  BB_CL_INT(b),
+                                     BB_CL_INT(tq),  BB_CL_INT(n_past), BB_CL_INT(t_cap),
+                                     BB_CL_INT(c)};
     const size_t global[2] = {(size_t)c, (size_t)b * (size_t)tq}, local[2] = {DEC_LOCAL, 1};
-    return dec_run(bb_cl_of(be), "bb_kv_store", args, 7, 2, global, local, err);
+    return bb_cl_run(bb_cl_of(be), "bb_kv_store", args, 7, 2, global, local, err);
 }
 
 enum bb_status bb_cl_copy_rows(struct bb_backend *be, struct bb_buffer *src, int src_row0,
                                struct bb_buffer *dst, int dst_row0, int n_rows, int c,
                                struct bb_error *err)
 {
-    const struct dec_arg args[] = {DMEM(src), DINT(src_row0), DMEM(dst), DINT(dst_row0),
-                                   DINT(n_rows), DINT(c)};
+    const struct bb_cl_arg args[] = {BB_CL_MEM(src),      BB_CL_INT(src_row0), BB_CL_MEM(dst),
+                                     BB_CL_INT(dst_row0), BB_CL_INT(n_rows),   BB_CL_INT(c)};
     const size_t global[2] = {(size_t)c, (size_t)n_rows}, local[2] = {DEC_LOCAL, 1};
-    return dec_run(bb_cl_of(be), "bb_copy_rows", args, 6, 2, global, local, err);
+    return bb_cl_run(bb_cl_of(be), "bb_copy_rows", args, 6, 2, global, local, err);
 }
 
 enum bb_status bb_cl_glu(struct bb_backend *be, struct bb_buffer *x, struct bb_buffer *out, int m,
                          int f, struct bb_error *err)
 {
-    const struct dec_arg args[] = {DMEM(x), DMEM(out), DINT(m), DINT(f)};
+    const struct bb_cl_arg args[] = {BB_CL_MEM(x), BB_CL_MEM(out), BB_CL_INT(m), BB_CL_INT(f)};
     /* one work-item per 8 columns */
     const size_t global[2] = {((size_t)f + 7) / 8, (size_t)m}, local[2] = {16, 1};
-    return dec_run(bb_cl_of(be), "bb_glu", args, 4, 2, global, local, err);
+    return bb_cl_run(bb_cl_of(be), "bb_glu", args, 4, 2, global, local, err);
 }
 
 enum bb_status bb_cl_logprobs(struct bb_backend *be, struct bb_buffer *logits,
@@ -127,8 +102,9 @@ enum bb_status bb_cl_logprobs(struct bb_backend *be, struct bb_buffer *logits,
 {
     /* no am: pass lp in its slot (never written: has_am is 0) */
     struct bb_buffer *am_or = am ? am : lp;
-    const struct dec_arg args[] = {DMEM(logits), DMEM(tgt), DMEM(lp),     DMEM(am_or),
-                                   DINT(am != NULL), DINT(m), DINT(n_vocab)};
+    const struct bb_cl_arg args[] = {BB_CL_MEM(logits), BB_CL_MEM(tgt),        BB_CL_MEM(lp),
+                                     BB_CL_MEM(am_or),  BB_CL_INT(am != NULL), BB_CL_INT(m),
+                                     BB_CL_INT(n_vocab)};
     const size_t global[1] = {(size_t)m}, local[1] = {1};
-    return dec_run(bb_cl_of(be), "bb_logprobs", args, 7, 1, global, local, err);
+    return bb_cl_run(bb_cl_of(be), "bb_logprobs", args, 7, 1, global, local, err);
 }

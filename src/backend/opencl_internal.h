@@ -47,6 +47,19 @@ enum bb_status bb_cl_launch(struct bb_cl *cl, cl_kernel k, cl_uint dims, const s
 /* The same with a global work offset (NULL: none). */
 enum bb_status bb_cl_launch_at(struct bb_cl *cl, cl_kernel k, cl_uint dims, const size_t *offset,
                                const size_t *global, const size_t *local, struct bb_error *err);
+/* One kernel argument, set in order: a cl_mem or a 4-byte scalar. */
+struct bb_cl_arg {
+    size_t size;
+    const void *ptr;
+};
+#define BB_CL_MEM(b) ((struct bb_cl_arg){sizeof(cl_mem), &(b)->mem})
+#define BB_CL_INT(v) ((struct bb_cl_arg){sizeof(cl_int), &(cl_int){(v)}})
+#define BB_CL_FLT(v) ((struct bb_cl_arg){sizeof(cl_float), &(cl_float){(v)}})
+/* Look up `name`, set its nargs arguments, enqueue it over global rounded up to
+ * local (nothing when a global size is 0). */
+enum bb_status bb_cl_run(struct bb_cl *cl, const char *name, const struct bb_cl_arg *args,
+                         int nargs, cl_uint dims, const size_t *global, const size_t *local,
+                         struct bb_error *err);
 /* Allocate a buffer (zero-copy on CPU devices). */
 enum bb_status bb_cl_buffer_new(struct bb_cl *cl, size_t bytes, struct bb_buffer **out,
                                 struct bb_error *err);

@@ -254,45 +254,16 @@ enum bb_status bb_cl_get_rows(struct bb_cl *cl, const struct bb_weight *w, struc
         return bb_fail(err, BB_E_INTERNAL, "get_rows: a buffer is too small for %d rows", n);
     if (n == 0)
         return BB_OK;
-    int t = (int)w->dtype, nw = w->n, k = w->k, acc = accumulate;
-    cl_kernel kern;
-    enum bb_status s;
-    size_t l0 = cl->is_cpu ? 1 : 32;
-    if (k >= 32) {
-        if ((s = bb_cl_kernel(cl, "bb_get_rows", &kern, err)))
-            return s;
-        cl_int rc = clSetKernelArg(kern, 0, sizeof(cl_mem), &w->buf->mem);
-        rc |= clSetKernelArg(kern, 1, sizeof(cl_mem), &ids->mem);
-        rc |= clSetKernelArg(kern, 2, sizeof(cl_mem), &out->mem);
-        rc |= clSetKernelArg(kern, 3, sizeof(int), &t);
-        rc |= clSetKernelArg(kern, 4, sizeof(int), &nw);
-        rc |= clSetKernelArg(kern, 5, sizeof(int), &k);
-        rc |= clSetKernelArg(kern, 6, sizeof(int), &n);
-        rc |= clSetKernelArg(kern, 7, sizeof(int), &acc);
-        if ((s = bb_cl_check(err, rc, "clSetKernelArg (get_rows)")))
-            return s;
-        size_t g0 = (size_t)k / 32;
-        size_t local[2] = {l0, 1}, global[2] = {(g0 + l0 - 1) / l0 * l0, (size_t)n};
-        if ((s = bb_cl_launch(cl, kern, 2, global, local, err)))
-            return s;
-    }
-    if (k % 32) { /* F32/F16 only: quantised rows are whole blocks */
-        if ((s = bb_cl_kernel(cl, "bb_get_rows_tail", &kern, err)))
-            return s;
-        cl_int rc = clSetKernelArg(kern, 0, sizeof(cl_mem), &w->buf->mem);
-        rc |= clSetKernelArg(kern, 1, sizeof(cl_mem), &ids->mem);
-        rc |= clSetKernelArg(kern, 2, sizeof(cl_mem), &out->mem);
-        rc |= clSetKernelArg(kern, 3, sizeof(int), &t);
-        rc |= clSetKernelArg(kern, 4, sizeof(int), &nw);
-        rc |= clSetKernelArg(kern, 5, sizeof(int), &k);
-        rc |= clSetKernelArg(kern, 6, sizeof(int), &n);
-        rc |= clSetKernelArg(kern, 7, sizeof(int), &acc);
-        if ((s = bb_cl_check(err, rc, "clSetKernelArg (get_rows tail)")))
-            return s;
-        size_t g0 = (size_t)k % 32;
-        size_t local[2] = {l0, 1}, global[2] = {(g0 + l0 - 1) / l0 * l0, (size_t)n};
-        if ((s = bb_cl_launch(cl, kern, 2, global, local, err)))
-            return s;
-    }
-    return BB_OK;
+    int k = w->k;
+    const struct bb_cl_arg args[] = {BB_CL_MEM(w->buf), BB_CL_MEM(ids),  BB_CL_MEM(out),
+                                     BB_CL_INT((int)w->dtype), BB_CL_INT(w->n), BB_CL_INT(k),
+                                     BB_CL_INT(n),      BB_CL_INT(accumulate)};
+    size_t local[2] = {cl->is_cpu ? 1 : 32, 1};
+    size_t whole[2] = {(size_t)k / 32, (size_t)n}, tail[2] = {(size_t)k % 32, (size_t)n};
+    enum bb_status s = BB_OK;
+    if (k >= 32) /* one work-item per 32 columns */
+        s = bb_cl_run(cl, "bb_get_rows", args, 8, 2, whole, local, err);
+    if (!s && k % 32) /* F32/F16 only: quantised rows are whole blocks */
+        s = bb_cl_run(cl, "bb_get_rows_tail", args, 8, 2, tail, local, err);
+    return s;
 }
