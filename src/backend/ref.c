@@ -245,6 +245,20 @@ static double dot(const float *a, const float *b, size_t k)
 }
 
 /* matmul with a quantised weight: one weight row dequantised at a time. */
+/* A matmul output element: acc + bias[j], activated, + residual[i, j]. */
+static float epilogue(double acc, const float *b, const float *r, enum bb_act act, size_t i,
+                      size_t j, size_t n)
+{
+    double v = acc + (b ? b[j] : 0.0);
+    if (act == BB_ACT_GELU)
+        v = gelu(v);
+    else if (act == BB_ACT_GELU_TANH)
+        v = gelu_tanh(v);
+    else if (act == BB_ACT_SILU)
+        v = silu(v);
+    return (float)(r ? v + r[i * n + j] : v);
+}
+
 static enum bb_status ref_matmul_quant(const struct bb_weight *w, const float *xs,
                                        const float *b, const float *r, float *y, size_t mm,
                                        enum bb_act act, struct bb_error *err)
@@ -259,12 +273,7 @@ static enum bb_status ref_matmul_quant(const struct bb_weight *w, const float *x
     for (size_t j = 0; j < n; j++) {
         bb_dequantize_row(w->dtype, (const char *)w->buf->host + j * row, wr, (int64_t)k);
         for (size_t i = 0; i < mm; i++) {
-            double v = dot(xs + i * k, wr, k) + (b ? b[j] : 0.0);
-            if (act == BB_ACT_GELU)
-                v = gelu(v);
-            if (r)
-                v += r[i * n + j];
-            y[i * n + j] = (float)v;
+            y[i * n + j] = epilogue(dot(xs + i * k, wr, k), b, r, act, i, j, n);
         }
     }
     free(wr);
@@ -300,16 +309,7 @@ static enum bb_status ref_matmul(struct bb_backend *be, struct bb_buffer *x,
     }
     for (size_t i = 0; i < mm; i++)
         for (size_t j = 0; j < n; j++) {
-            double v = dot(xs + i * k, wf + j * k, k) + (b ? b[j] : 0.0);
-            if (act == BB_ACT_GELU)
-                v = gelu(v);
-            else if (act == BB_ACT_GELU_TANH)
-                v = gelu_tanh(v);
-            else if (act == BB_ACT_SILU)
-                v = silu(v);
-            if (r)
-                v += r[i * n + j];
-            y[i * n + j] = (float)v;
+            y[i * n + j] = epilogue(dot(xs + i * k, wf + j * k, k), b, r, act, i, j, n);
         }
     free(tmp);
     return BB_OK;
