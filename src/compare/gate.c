@@ -19,12 +19,13 @@
  *
  * Timing rows do not flake: a timing median carries an order-statistic CI,
  * so `significant` compares the two runs' CIs (a worsening whose CIs overlap
- * passes), and every timing gate allows at least the noise floor measured
- * in the runs themselves (latency_noise_rel of the task and model: each grid
- * cell timed again at the end of the run; the two runs' drift factors
- * compound: (1 + n_base)(1 + n_cand) - 1), times the ratio f >= 1 of the two
- * runs' machine_probe_ms (a fixed CPU workload: how much busier the machine
- * was in one run), whichever is larger than the threshold. */
+ * passes); the slowdown the machine explains is taken out: a candidate cell
+ * that waited longer for a CPU (latency_contention, c = cand / base when > 1)
+ * or ran on a slower CPU (machine_probe_ms, f = cand / base when > 1) may be
+ * f c times the threshold slower; and every timing gate allows at least the
+ * noise floor measured in the runs themselves (latency_noise_rel of the task
+ * and model: each grid cell timed again at the end of the run; the two runs'
+ * drift factors compound: (1 + n_base)(1 + n_cand) f c - 1). */
 #include "gate.h"
 
 #include <math.h>
@@ -181,6 +182,21 @@ static double noise_of(const struct bb_results *res, const struct bb_result_row 
     return v;
 }
 
+/* metric (latency_contention) of row's task, model, dataset and group in res,
+ * else NAN: the grid cell's own measure, taken while it was timed. */
+static double cell_of(const struct bb_results *res, const struct bb_result_row *row,
+                      bool ignore_model, const char *metric)
+{
+    for (size_t i = 0; i < res->n; i++) {
+        const struct bb_result_row *x = &res->rows[i];
+        if (!strcmp(x->metric, metric) && !strcmp(x->task, row->task) &&
+            (ignore_model || !strcmp(x->model, row->model)) && !strcmp(x->group, row->group) &&
+            !strcmp(x->dataset, row->dataset) && isfinite(x->value))
+            return x->value;
+    }
+    return NAN;
+}
+
 static enum bb_status add_point(struct bb_gate_report *r, int gi, const struct bb_suite_gate *g,
                                 struct bb_rundata *base, struct bb_rundata *cand, long ci,
                                 const struct bb_cmp_opts *o, struct bb_error *err)
@@ -192,7 +208,7 @@ static enum bb_status add_point(struct bb_gate_report *r, int gi, const struct b
     struct bb_gate_point *p = &v[r->n++];
     memset(p, 0, sizeof *p);
     p->gate = gi, p->g = g, p->regression = NAN, p->pass = true, p->noise_floor = NAN;
-    p->machine_factor = NAN;
+    p->machine_factor = p->contention_factor = NAN;
     p->cand = ci >= 0 ? &cand->results.rows[ci] : NULL;
     name_point(p, g);
     fmt_threshold(g, r->alpha, p->threshold, sizeof p->threshold);
@@ -225,8 +241,17 @@ static enum bb_status add_point(struct bb_gate_report *r, int gi, const struct b
         double pc = noise_of(&cand->results, p->cand, false, "machine_probe_ms");
         double pb = noise_of(&base->results, p->base, o->ignore_model, "machine_probe_ms");
         if (isfinite(p->noise_floor) && pc > 0 && pb > 0) {
-            p->machine_factor = pc > pb ? pc / pb : pb / pc;
+            p->machine_factor = pc > pb ? pc / pb : 1;
             p->noise_floor = (1 + p->noise_floor) * p->machine_factor - 1;
+        }
+        /* and a cell whose threads waited longer for a CPU in the candidate
+         * (latency_contention, measured while the cell was timed, by c_cand /
+         * c_base) allows that much more; a quieter candidate allows nothing */
+        double cc = cell_of(&cand->results, p->cand, false, "latency_contention");
+        double cb = cell_of(&base->results, p->base, o->ignore_model, "latency_contention");
+        if (isfinite(p->noise_floor) && cc > 0 && cb > 0) {
+            p->contention_factor = cc > cb ? cc / cb : 1;
+            p->noise_floor = (1 + p->noise_floor) * p->contention_factor - 1;
         }
     }
     return bb_compare_pair(base, p->base, cand, p->cand, o, &p->cmp, err);
@@ -252,15 +277,35 @@ static void decide(struct bb_gate_point *p, double alpha)
     if (timing && isfinite(p->noise_floor)) {
         double rel = g->relative ? p->regression
                      : p->base->value != 0 ? p->regression / fabs(p->base->value) : INFINITY;
+        double mf = isfinite(p->machine_factor) ? p->machine_factor : 1;
+        double cf = isfinite(p->contention_factor) ? p->contention_factor : 1;
+        double lim = g->relative ? g->max_regression
+                     : p->base->value != 0 ? g->max_regression / fabs(p->base->value) : 0;
+        char why[200] = "", *w = why;
+        size_t left = sizeof why;
+        if (mf > 1.005) {
+            int k = snprintf(w, left, ", with the CPU %.3gx as slow in the candidate "
+                             "(machine_probe_ms)", mf);
+            if (k > 0 && (size_t)k < left)
+                w += k, left -= (size_t)k;
+        }
+        if (cf > 1.005)
+            snprintf(w, left, ", with waiting for a CPU lengthening the cell %.3gx more in the "
+                     "candidate (latency_contention)", cf);
         if (rel <= p->noise_floor + 1e-12) {
-            char mf[128] = "";
-            if (isfinite(p->machine_factor) && p->machine_factor > 1.005)
-                snprintf(mf, sizeof mf, ", with the machine %.3gx as busy in one run as in the "
-                         "other (machine_probe_ms)", p->machine_factor);
             snprintf(p->message, sizeof p->message,
                      "%s %.6g exceeds %g but is within the noise floor %.3g measured in these "
                      "runs (grid cells timed again within each run: latency_noise_rel%s)",
-                     what, p->regression, g->max_regression, p->noise_floor, mf);
+                     what, p->regression, g->max_regression, p->noise_floor, why);
+            return;
+        }
+        /* the threshold holds for the cell as it would have run on the
+         * baseline's CPU and contention: the slowdown those explain is taken out */
+        if (mf * cf > 1.005 && (1 + rel) <= (1 + lim) * mf * cf * (1 + 1e-12)) {
+            snprintf(p->message, sizeof p->message,
+                     "%s %.6g exceeds %g, but with the machine's share of it taken out (%.3gx) "
+                     "it is %.3g, within %g%s", what, p->regression, g->max_regression, mf * cf,
+                     (1 + rel) / (mf * cf) - 1, lim, why);
             return;
         }
     }
@@ -288,10 +333,14 @@ static void decide(struct bb_gate_point *p, double alpha)
              : p->cmp.method == BB_CMP_CI_OVERLAP ? " and the 95% CIs do not overlap"
                                                  : " and is statistically significant");
     if (timing && isfinite(p->noise_floor)) {
+        double f = (isfinite(p->machine_factor) ? p->machine_factor : 1) *
+                   (isfinite(p->contention_factor) ? p->contention_factor : 1);
         size_t k = strlen(p->message);
         snprintf(p->message + k, sizeof p->message - k,
-                 "; beyond the runs' noise floor %.3g (latency_noise_rel, machine_probe_ms)",
-                 p->noise_floor);
+                 "; beyond the runs' noise floor %.3g (latency_noise_rel, machine_probe_ms, "
+                 "latency_contention) and still %.3g with the machine's share (%.3gx) taken out",
+                 p->noise_floor, (1 + (g->relative ? p->regression
+                                       : p->regression / fabs(p->base->value))) / f - 1, f);
     }
 }
 
@@ -488,6 +537,8 @@ static void write_diag(const struct bb_gate_report *r, const struct bb_gate_poin
         yaml_kn(fp, ind, "noise_floor", p->noise_floor);
     if (isfinite(p->machine_factor))
         yaml_kn(fp, ind, "machine_factor", p->machine_factor);
+    if (isfinite(p->contention_factor))
+        yaml_kn(fp, ind, "contention_factor", p->contention_factor);
     yaml_kv(fp, ind, "threshold", p->threshold);
     yaml_kv(fp, ind, "method", method);
     yaml_kv(fp, ind, "method_detail", p->has_cmp ? p->cmp.note : NULL);

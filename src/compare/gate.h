@@ -29,6 +29,8 @@ struct bb_gate_point {
                                            measured one (one run's alone when only it did),
                                            times machine_factor when both runs have one */
     double machine_factor;              /* timing rows: max/min of the runs' machine_probe_ms */
+    double contention_factor;           /* timing rows: max(1, cand/base) of the cell's
+                                           latency_contention; the floor is multiplied by it */
     bool pass;
     char name[512];                     /* TAP description */
     char threshold[256];
