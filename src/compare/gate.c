@@ -208,7 +208,7 @@ static enum bb_status add_point(struct bb_gate_report *r, int gi, const struct b
     struct bb_gate_point *p = &v[r->n++];
     memset(p, 0, sizeof *p);
     p->gate = gi, p->g = g, p->regression = NAN, p->pass = true, p->noise_floor = NAN;
-    p->machine_factor = p->contention_factor = NAN;
+    p->machine_factor = p->contention_factor = p->regression_adjusted = NAN;
     p->cand = ci >= 0 ? &cand->results.rows[ci] : NULL;
     name_point(p, g);
     fmt_threshold(g, r->alpha, p->threshold, sizeof p->threshold);
@@ -233,28 +233,87 @@ static enum bb_status add_point(struct bb_gate_report *r, int gi, const struct b
     if (p->cand->kind == BB_KIND_TIMING) {
         double nc = noise_of(&cand->results, p->cand, false, "latency_noise_rel");
         double nb = noise_of(&base->results, p->base, o->ignore_model, "latency_noise_rel");
-        /* each run's medians may be off by its own drift factor, in opposite
+        /* each run's medians may be off by its own drift, in opposite
          * directions: the ratio of the two is uncertain by the product */
         p->noise_floor = isnan(nc) ? nb : isnan(nb) ? nc : (1 + nc) * (1 + nb) - 1;
-        /* and a machine that was busier in one run (a fixed CPU workload,
-         * machine_probe_ms, slower by a factor f) allows f times more */
+        /* the machine's share of a difference: the candidate's CPU f times as
+         * slow (machine_probe_ms, a fixed workload less its waits), and its
+         * cell lengthened c times as much by waiting for a CPU
+         * (latency_contention, measured per batch while the cell was timed);
+         * decide_timing compares the two runs at equal f and c */
         double pc = noise_of(&cand->results, p->cand, false, "machine_probe_ms");
         double pb = noise_of(&base->results, p->base, o->ignore_model, "machine_probe_ms");
-        if (isfinite(p->noise_floor) && pc > 0 && pb > 0) {
-            p->machine_factor = pc > pb ? pc / pb : 1;
-            p->noise_floor = (1 + p->noise_floor) * p->machine_factor - 1;
-        }
-        /* and a cell whose threads waited longer for a CPU in the candidate
-         * (latency_contention, measured while the cell was timed, by c_cand /
-         * c_base) allows that much more; a quieter candidate allows nothing */
+        if (isfinite(p->noise_floor) && pc > 0 && pb > 0)
+            p->machine_factor = pc / pb;
         double cc = cell_of(&cand->results, p->cand, false, "latency_contention");
         double cb = cell_of(&base->results, p->base, o->ignore_model, "latency_contention");
-        if (isfinite(p->noise_floor) && cc > 0 && cb > 0) {
-            p->contention_factor = cc > cb ? cc / cb : 1;
-            p->noise_floor = (1 + p->noise_floor) * p->contention_factor - 1;
-        }
+        if (isfinite(p->noise_floor) && cc > 0 && cb > 0)
+            p->contention_factor = cc / cb;
     }
     return bb_compare_pair(base, p->base, cand, p->cand, o, &p->cmp, err);
+}
+
+/* A timing row whose runs measured their noise: the candidate is compared
+ * with the baseline as if it had run on the baseline's CPU and contention
+ * (its value, and CI, divided by f c when lower is better, times f c when
+ * higher is better), then against the threshold, the runs' noise floor and,
+ * under `significant`, the non-overlap of the CIs. */
+static void decide_timing(struct bb_gate_point *p)
+{
+    const struct bb_suite_gate *g = p->g;
+    const struct bb_result_row *b = p->base;
+    struct bb_result_row c = *p->cand;
+    double mf = isfinite(p->machine_factor) ? p->machine_factor : 1;
+    double cf = isfinite(p->contention_factor) ? p->contention_factor : 1;
+    double f = c.higher_is_better == BB_DIR_NONE ? 1 : mf * cf;
+    double k = c.higher_is_better == BB_DIR_HIGHER ? f : 1 / f;
+    c.value *= k, c.ci_low *= k, c.ci_high *= k;
+    double w = worsening(b, &c, g->relative);
+    double rel = g->relative ? w : b->value != 0 ? w / fabs(b->value) : w > 0 ? INFINITY : 0;
+    const char *what = g->relative ? "relative worsening" : "worsening";
+    char why[256] = "", adj[160] = "";
+    p->regression_adjusted = w;
+    if (fabs(f - 1) > 0.005) {
+        int n = snprintf(why, sizeof why, " (the candidate's CPU %.3gx as slow: machine_probe_ms",
+                         mf);
+        if (n > 0 && (size_t)n < sizeof why && isfinite(p->contention_factor))
+            snprintf(why + n, sizeof why - (size_t)n, "; waiting for a CPU lengthening its cell "
+                     "%.3gx as much: latency_contention)", cf);
+        else if (n > 0 && (size_t)n < sizeof why)
+            snprintf(why + n, sizeof why - (size_t)n, ")");
+        snprintf(adj, sizeof adj, ", %.6g at the baseline's CPU speed and contention (x%.3g)", w,
+                 1 / f);
+    }
+    if (!(w > g->max_regression + 1e-12)) {
+        snprintf(p->message, sizeof p->message, "%s %.6g%s is within %g%s", what, p->regression,
+                 adj, g->max_regression, why);
+        return;
+    }
+    if (rel <= p->noise_floor + 1e-12) {
+        snprintf(p->message, sizeof p->message,
+                 "%s %.6g%s exceeds %g but is within the noise floor %.3g measured in these "
+                 "runs (grid cells timed again within each run: latency_noise_rel)%s", what,
+                 p->regression, adj, g->max_regression, p->noise_floor, why);
+        return;
+    }
+    bool cis = isfinite(c.ci_low) && isfinite(c.ci_high) && isfinite(b->ci_low) &&
+               isfinite(b->ci_high);
+    if (g->significant && cis &&
+        (c.higher_is_better == BB_DIR_HIGHER ? !(c.ci_high < b->ci_low)
+                                             : !(c.ci_low > b->ci_high))) {
+        snprintf(p->message, sizeof p->message,
+                 "%s %.6g%s exceeds %g but is not statistically significant (the 95%% CIs "
+                 "overlap)%s", what, p->regression, adj, g->max_regression, why);
+        return;
+    }
+    p->pass = false;
+    snprintf(p->message, sizeof p->message,
+             "%s %.6g%s exceeds %g%s, beyond the runs' noise floor %.3g (latency_noise_rel)%s",
+             what, p->regression, adj, g->max_regression,
+             !g->significant ? ""
+             : cis           ? " and the 95% CIs do not overlap"
+                             : " (no CIs: the threshold decides)",
+             p->noise_floor, why);
 }
 
 /* After BH: decide each max_regression. */
@@ -263,8 +322,12 @@ static void decide(struct bb_gate_point *p, double alpha)
     const struct bb_suite_gate *g = p->g;
     if (!p->pass || !g->has_max_regression || !p->has_cmp)
         return;
-    bool exceeds = p->regression > g->max_regression + 1e-12;
     bool timing = p->cand->kind == BB_KIND_TIMING;
+    if (timing && isfinite(p->noise_floor)) {
+        decide_timing(p);
+        return;
+    }
+    bool exceeds = p->regression > g->max_regression + 1e-12;
     /* timing rows are testable once their medians carry CIs (CI non-overlap) */
     bool testable = p->cmp.method != BB_CMP_NONE &&
                     (!timing || p->cmp.method == BB_CMP_CI_OVERLAP);
@@ -273,41 +336,6 @@ static void decide(struct bb_gate_point *p, double alpha)
         snprintf(p->message, sizeof p->message, "%s %.6g is within %g", what, p->regression,
                  g->max_regression);
         return;
-    }
-    if (timing && isfinite(p->noise_floor)) {
-        double rel = g->relative ? p->regression
-                     : p->base->value != 0 ? p->regression / fabs(p->base->value) : INFINITY;
-        double mf = isfinite(p->machine_factor) ? p->machine_factor : 1;
-        double cf = isfinite(p->contention_factor) ? p->contention_factor : 1;
-        double lim = g->relative ? g->max_regression
-                     : p->base->value != 0 ? g->max_regression / fabs(p->base->value) : 0;
-        char why[200] = "", *w = why;
-        size_t left = sizeof why;
-        if (mf > 1.005) {
-            int k = snprintf(w, left, ", with the CPU %.3gx as slow in the candidate "
-                             "(machine_probe_ms)", mf);
-            if (k > 0 && (size_t)k < left)
-                w += k, left -= (size_t)k;
-        }
-        if (cf > 1.005)
-            snprintf(w, left, ", with waiting for a CPU lengthening the cell %.3gx more in the "
-                     "candidate (latency_contention)", cf);
-        if (rel <= p->noise_floor + 1e-12) {
-            snprintf(p->message, sizeof p->message,
-                     "%s %.6g exceeds %g but is within the noise floor %.3g measured in these "
-                     "runs (grid cells timed again within each run: latency_noise_rel%s)",
-                     what, p->regression, g->max_regression, p->noise_floor, why);
-            return;
-        }
-        /* the threshold holds for the cell as it would have run on the
-         * baseline's CPU and contention: the slowdown those explain is taken out */
-        if (mf * cf > 1.005 && (1 + rel) <= (1 + lim) * mf * cf * (1 + 1e-12)) {
-            snprintf(p->message, sizeof p->message,
-                     "%s %.6g exceeds %g, but with the machine's share of it taken out (%.3gx) "
-                     "it is %.3g, within %g%s", what, p->regression, g->max_regression, mf * cf,
-                     (1 + rel) / (mf * cf) - 1, lim, why);
-            return;
-        }
     }
     if (g == &DEFAULT_GATE && !testable) {
         snprintf(p->message, sizeof p->message,
@@ -332,16 +360,6 @@ static void decide(struct bb_gate_point *p, double alpha)
              : !testable     ? " (no significance test possible for this metric: the threshold decides)"
              : p->cmp.method == BB_CMP_CI_OVERLAP ? " and the 95% CIs do not overlap"
                                                  : " and is statistically significant");
-    if (timing && isfinite(p->noise_floor)) {
-        double f = (isfinite(p->machine_factor) ? p->machine_factor : 1) *
-                   (isfinite(p->contention_factor) ? p->contention_factor : 1);
-        size_t k = strlen(p->message);
-        snprintf(p->message + k, sizeof p->message - k,
-                 "; beyond the runs' noise floor %.3g (latency_noise_rel, machine_probe_ms, "
-                 "latency_contention) and still %.3g with the machine's share (%.3gx) taken out",
-                 p->noise_floor, (1 + (g->relative ? p->regression
-                                       : p->regression / fabs(p->base->value))) / f - 1, f);
-    }
 }
 
 static enum bb_status expand_gate(struct bb_gate_report *r, int gi, const struct bb_suite_gate *g,
@@ -539,6 +557,8 @@ static void write_diag(const struct bb_gate_report *r, const struct bb_gate_poin
         yaml_kn(fp, ind, "machine_factor", p->machine_factor);
     if (isfinite(p->contention_factor))
         yaml_kn(fp, ind, "contention_factor", p->contention_factor);
+    if (isfinite(p->regression_adjusted))
+        yaml_kn(fp, ind, "regression_adjusted", p->regression_adjusted);
     yaml_kv(fp, ind, "threshold", p->threshold);
     yaml_kv(fp, ind, "method", method);
     yaml_kv(fp, ind, "method_detail", p->has_cmp ? p->cmp.note : NULL);
