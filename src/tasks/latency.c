@@ -166,11 +166,11 @@ static enum bb_status test_repeat(long *n, struct bb_error *err)
 }
 
 /* Time one grid cell: warmup untimed calls, then reps timed ones into ms
- * (per-item lines when record), and each timed call's time divided by its
+ * (per-item lines, numbered from rep0), and each timed call's time divided by its
  * contention into adj (NAN where schedstat cannot be read): the time it
  * would have taken had its threads never waited for a CPU. */
 static enum bb_status time_cell(struct lat *L, int b, int t, double *ms, double *adj, long reps,
-                                bool record, struct bb_error *err)
+                                long rep0, struct bb_error *err)
 {
     const struct bb_suite_latency *lp = &L->ctx->task->u.latency;
     struct bb_model *m = L->ctx->model;
@@ -195,16 +195,14 @@ static enum bb_status time_cell(struct lat *L, int b, int t, double *ms, double 
         if (r >= lp->warmup && !st) {
             ms[r - lp->warmup] = dt;
             adj[r - lp->warmup] = dt / contention(s0, sched_snap());
-            if (record) {
-                char id[96];
-                snprintf(id, sizeof id, "b%d_t%d_r%ld", b, t, r - lp->warmup);
-                bb_items_str(L->items, id);
-                bb_items_int(L->items, b);
-                bb_items_int(L->items, t);
-                bb_items_int(L->items, r - lp->warmup);
-                bb_items_num(L->items, dt);
-                st = bb_items_end_row(L->items, err);
-            }
+            char id[96];
+            snprintf(id, sizeof id, "b%d_t%d_r%ld", b, t, rep0 + r - lp->warmup);
+            bb_items_str(L->items, id);
+            bb_items_int(L->items, b);
+            bb_items_int(L->items, t);
+            bb_items_int(L->items, rep0 + r - lp->warmup);
+            bb_items_num(L->items, dt);
+            st = bb_items_end_row(L->items, err);
         }
         bb_progress_update(&L->prog, ++L->done);
     }
@@ -248,34 +246,36 @@ static double adj_p50(double *adj, long reps)
     return bb_stats_percentile_sorted(adj, (size_t)reps, 50);
 }
 
-/* Time one grid cell; rows and per-item lines. *p50 gets the median, *a50
- * the median with contention taken out (NAN when unknown). */
-static enum bb_status cell(struct lat *L, int b, int t, double *p50, double *a50,
-                           struct bb_error *err)
+/* One grid cell, timed twice (the grid, then the grid again in reverse):
+ * ms and adj hold 2 * repetitions values, the first pass's first. */
+struct timed_cell {
+    int b, t;
+    double *ms, *adj;
+};
+
+/* A cell's rows, from both passes' times (n = 2 * reps): mean, sd, the
+ * median with its order-statistic CI, p90, p99, items/s, tokens/s and
+ * latency_contention (sorts the arrays). */
+static enum bb_status cell_rows(struct lat *L, struct timed_cell *c, long reps,
+                                struct bb_error *err)
 {
-    const struct bb_suite_latency *lp = &L->ctx->task->u.latency;
-    long reps = lp->repetitions;
-    double *ms = malloc(2 * (size_t)reps * sizeof *ms), *adj = ms + reps;
+    double *ms = c->ms;
     char group[64];
-    snprintf(group, sizeof group, "b=%d,t=%d", b, t);
-    if (!ms)
-        return bb_fail(err, BB_E_NOMEM, "out of memory for %ld timings", reps);
-    enum bb_status st = time_cell(L, b, t, ms, adj, reps, true, err);
-    if (st)
-        goto done;
-    *a50 = adj_p50(adj, reps);
+    snprintf(group, sizeof group, "b=%d,t=%d", c->b, c->t);
+    double a50 = adj_p50(c->adj, reps);
     double mean = bb_stats_mean(ms, (size_t)reps);
     double sd = reps > 1 ? bb_stats_stddev(ms, (size_t)reps) : NAN;
     qsort(ms, (size_t)reps, sizeof *ms, cmp_double);
-    *p50 = bb_stats_percentile_sorted(ms, (size_t)reps, 50);
+    double p50 = bb_stats_percentile_sorted(ms, (size_t)reps, 50);
+    enum bb_status st = BB_OK;
     struct { const char *m; double v; enum bb_direction d; } rows[] = {
         {"latency_mean_ms", mean, BB_DIR_LOWER},
         {"latency_stddev_ms", sd, BB_DIR_LOWER},
-        {"latency_p50_ms", *p50, BB_DIR_LOWER},
+        {"latency_p50_ms", p50, BB_DIR_LOWER},
         {"latency_p90_ms", bb_stats_percentile_sorted(ms, (size_t)reps, 90), BB_DIR_LOWER},
         {"latency_p99_ms", bb_stats_percentile_sorted(ms, (size_t)reps, 99), BB_DIR_LOWER},
-        {"items_per_s", mean > 0 ? 1e3 * b / mean : NAN, BB_DIR_HIGHER},
-        {"tokens_per_s", mean > 0 ? 1e3 * (double)b * t / mean : NAN, BB_DIR_HIGHER},
+        {"items_per_s", mean > 0 ? 1e3 * c->b / mean : NAN, BB_DIR_HIGHER},
+        {"tokens_per_s", mean > 0 ? 1e3 * (double)c->b * c->t / mean : NAN, BB_DIR_HIGHER},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0] && !st; i++) {
         if (!strcmp(rows[i].m, "latency_p50_ms")) {
@@ -293,11 +293,28 @@ static enum bb_status cell(struct lat *L, int b, int t, double *p50, double *a50
         st = row(L, group, rows[i].m, rows[i].v, reps, rows[i].d, err);
     }
     /* the factor by which waiting for a CPU lengthened the median */
-    if (!st && *a50 > 0)
-        st = row(L, group, "latency_contention", *p50 / *a50, reps, BB_DIR_NONE, err);
-done:
-    free(ms);
+    if (!st && a50 > 0)
+        st = row(L, group, "latency_contention", p50 / a50, reps, BB_DIR_NONE, err);
     return st;
+}
+
+/* The relative change of a cell's median between its two passes, with
+ * contention taken out when it is known (sorts copies). */
+static double drift(const struct timed_cell *c, long reps, double *tmp)
+{
+    double m[2];
+    for (int k = 0; k < 2; k++) {
+        memcpy(tmp, c->adj + k * reps, (size_t)reps * sizeof *tmp);
+        m[k] = adj_p50(tmp, reps);
+    }
+    if (!(m[0] > 0 && m[1] > 0))
+        for (int k = 0; k < 2; k++) {
+            memcpy(tmp, c->ms + k * reps, (size_t)reps * sizeof *tmp);
+            qsort(tmp, (size_t)reps, sizeof *tmp, cmp_double);
+            m[k] = bb_stats_percentile_sorted(tmp, (size_t)reps, 50);
+        }
+    double lo = m[0] < m[1] ? m[0] : m[1];
+    return lo > 0 ? fabs(m[1] - m[0]) / lo : 0;
 }
 
 /* The machine's speed, independent of biasbench's code: a fixed integer
@@ -364,43 +381,33 @@ static enum bb_status probe_row(struct lat *L, struct probe *p, struct bb_error 
     return bb_task_emit(L->ctx, &r, err);
 }
 
-/* One timed grid cell, for the noise floor. */
-struct timed_cell {
-    int b, t;
-    double p50, a50; /* the median, and with contention taken out (NAN: unknown) */
-};
-
-/* The noise floor of this run: every grid cell timed once more after the
- * whole grid, in reverse order (so the first cell is the furthest apart in
- * time); the largest |median again - median first| / the smaller of the two,
- * each median divided by its timing's latency_contention when both are
- * known (what is left once the machine's load is taken out; the gate takes
- * the load difference between two runs out itself). Timing gates allow at
- * least this much relative worsening (docs/ci.md): a machine whose speed
- * drifts that much within one run cannot show a smaller regression between
- * two. */
-static enum bb_status noise_floor(struct lat *L, const struct timed_cell *cells, size_t n,
+/* The second pass and the noise floor of this run: every grid cell timed
+ * once more after the whole grid, in reverse order (so the first cell is
+ * the furthest apart in time); the largest |median again - median first| /
+ * the smaller of the two, each with contention taken out when it is known
+ * (what is left once the machine's load is taken out; the gate takes the
+ * load difference between two runs out itself). Timing gates allow at least
+ * this much relative worsening (docs/ci.md): a machine whose speed drifts
+ * that much within one run cannot show a smaller regression between two.
+ * Then every cell's rows, from both passes. */
+static enum bb_status second_pass(struct lat *L, struct timed_cell *cells, size_t n,
                                   struct bb_error *err)
 {
     long reps = L->ctx->task->u.latency.repetitions;
-    double *ms = malloc(2 * (size_t)reps * sizeof *ms), *adj = ms + reps, noise = 0;
-    if (!ms)
+    double *tmp = malloc((size_t)reps * sizeof *tmp), noise = 0;
+    if (!tmp)
         return bb_fail(err, BB_E_NOMEM, "out of memory for %ld timings", reps);
     enum bb_status st = BB_OK;
-    for (size_t i = n; i-- > 0 && !st;) {
-        st = time_cell(L, cells[i].b, cells[i].t, ms, adj, reps, false, err);
-        if (st)
-            break;
-        qsort(ms, (size_t)reps, sizeof *ms, cmp_double);
-        double again = bb_stats_percentile_sorted(ms, (size_t)reps, 50), first = cells[i].p50;
-        double a_again = adj_p50(adj, reps);
-        if (a_again > 0 && cells[i].a50 > 0) /* both known: the drift contention leaves */
-            again = a_again, first = cells[i].a50;
-        double lo = again < first ? again : first;
-        double d = lo > 0 ? fabs(again - first) / lo : 0;
+    for (size_t i = n; i-- > 0 && !st;)
+        st = time_cell(L, cells[i].b, cells[i].t, cells[i].ms + reps, cells[i].adj + reps, reps,
+                       reps, err);
+    for (size_t i = 0; i < n && !st; i++) {
+        double d = drift(&cells[i], reps, tmp);
         if (d > noise)
             noise = d;
     }
+    for (size_t i = 0; i < n && !st; i++)
+        st = cell_rows(L, &cells[i], 2 * reps, err);
     if (!st && n) {
         struct bb_task_row r = bb_task_row_make("latency_noise_rel", noise, (long)n, BB_DIR_NONE,
                                                 BB_KIND_TIMING);
@@ -408,7 +415,7 @@ static enum bb_status noise_floor(struct lat *L, const struct timed_cell *cells,
         r.dataset = "synthetic";
         st = bb_task_emit(L->ctx, &r, err);
     }
-    free(ms);
+    free(tmp);
     return st;
 }
 
@@ -592,16 +599,24 @@ enum bb_status bb_task_latency(struct bb_task_ctx *ctx, struct bb_error *err)
                 L.done += 2 * (size_t)(lp->warmup + lp->repetitions);
                 continue;
             }
-            double p50 = NAN, a50 = NAN;
-            st = cell(&L, (int)b, (int)t, &p50, &a50, err);
-            if (!st)
-                cells[n_cells++] = (struct timed_cell){(int)b, (int)t, p50, a50};
+            struct timed_cell *c = &cells[n_cells];
+            c->b = (int)b, c->t = (int)t;
+            c->ms = malloc(4 * (size_t)lp->repetitions * sizeof *c->ms);
+            if (!c->ms) {
+                st = bb_fail(err, BB_E_NOMEM, "out of memory for %ld timings", lp->repetitions);
+                break;
+            }
+            c->adj = c->ms + 2 * lp->repetitions;
+            n_cells++;
+            st = time_cell(&L, c->b, c->t, c->ms, c->adj, lp->repetitions, 0, err);
         }
     if (!st)
-        st = noise_floor(&L, cells, n_cells, err);
+        st = second_pass(&L, cells, n_cells, err);
     probe_once(&probe);
     if (!st)
         st = probe_row(&L, &probe, err);
+    for (size_t i = 0; i < n_cells; i++)
+        free(cells[i].ms);
     free(cells);
     bb_progress_end(&L.prog);
     if (!st)
