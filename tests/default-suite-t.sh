@@ -3,10 +3,10 @@
 # one after the other, gated against each other both ways and each against
 # itself (issue 13, "Gates that do not flake"): every gate must pass, every
 # way. The quality and bias gates compare deterministic rows with their
-# paired tests; the latency gate (the median batch time may double once the
-# candidate's extra contention and slower CPU are taken out, and fails only
-# when the two runs' order-statistic CIs are apart and the slowdown is
-# beyond the runs' noise floor, docs/ci.md) compares real timings, and its
+# paired tests; the latency gate (the median batch time may double, compared
+# at the baseline's contention and CPU speed, and fails only when the two
+# runs' order-statistic CIs are apart and the slowdown is beyond the runs'
+# noise floor, docs/ci.md) compares real timings, and its
 # points must also give their noise floor. tests/latency-gate-t.sh does the
 # latency part alone, faster, and checks that a planted regression fails.
 # The cold-start process probes are left out (BIASBENCH_COLD_START=off:

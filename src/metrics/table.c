@@ -198,8 +198,8 @@ static const struct bb_metric_info TABLE[] = {
      "caches",
      TM, LO, NAN, "—", "s", "—", ONE, BB_TEST_NONE, T(LATENCY)},
     {"latency_noise_rel",
-     "the run's own timing noise: the largest relative change of a grid cell's median, "
-     "divided by its latency_contention, when every cell is timed again at the end of the run",
+     "the run's own timing noise: the largest relative change of a grid cell's median between "
+     "the run's two passes over the grid, with contention taken out",
      TM, NO, NAN, "—", "ratio", "—", ONE, BB_TEST_NONE, T(LATENCY)},
     {"latency_contention",
      "how much waiting for a CPU lengthened a grid cell's median: the median batch time over "

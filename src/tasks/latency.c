@@ -2,14 +2,15 @@
  * the grid it embeds a synthetic batch of exactly that many tokens per
  * sequence ([CLS], a common word piece repeated, [SEP]), `warmup` times
  * untimed and `repetitions` times timed (each call returns the pooled
- * embeddings on the host, so it includes the device sync), and writes
- * mean, stddev, p50, p90, p99 (ms), items/s and tokens/s with group
- * "b=B,t=T" (the median with a distribution-free 95% CI from order
- * statistics) and latency_contention (how long the process's threads waited
- * for a CPU while the cell was timed, from the kernel's schedstat), then
- * every cell once more, in reverse order, for the run's noise floor
- * (latency_noise_rel, group all: the largest relative change of a cell's
- * median once contention is taken out; read by timing gates) and
+ * embeddings on the host, so it includes the device sync), then the whole
+ * grid once more in reverse order, and writes, from both passes (n = 2 x
+ * repetitions), mean, stddev, p50, p90, p99 (ms), items/s and tokens/s with
+ * group "b=B,t=T" (the median with a distribution-free 95% CI from order
+ * statistics) and latency_contention (how much waiting for a CPU lengthened
+ * the median, from the process's CPU time and its threads' schedstat read
+ * around every batch); the run's noise floor (latency_noise_rel, group all:
+ * the largest relative change of a cell's median between the passes once
+ * contention is taken out; read by timing gates) and
  * machine_probe_ms (a fixed CPU workload timed between cells, less its own
  * waits for a CPU: how fast the CPU ran). Then the model load time, the kernel build time with the
  * backend's program cache warm (this run's backend) and cold (a second
