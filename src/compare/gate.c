@@ -19,12 +19,13 @@
  *
  * Timing rows do not flake: a timing median carries an order-statistic CI,
  * so `significant` compares the two runs' CIs (a worsening whose CIs overlap
- * passes), and every timing gate allows at least the noise floor measured
- * in the runs themselves (latency_noise_rel of the task and model: each grid
- * cell timed again at the end of the run; the two runs' drift factors
- * compound: (1 + n_base)(1 + n_cand) - 1), times the ratio f >= 1 of the two
- * runs' machine_probe_ms (a fixed CPU workload: how much busier the machine
- * was in one run), whichever is larger than the threshold. */
+ * passes); the slowdown the machine explains is taken out: a candidate cell
+ * that waited longer for a CPU (latency_contention, c = cand / base when > 1)
+ * or ran on a slower CPU (machine_probe_ms, f = cand / base when > 1) may be
+ * f c times the threshold slower; and every timing gate allows at least the
+ * noise floor measured in the runs themselves (latency_noise_rel of the task
+ * and model: each grid cell timed again at the end of the run; the two runs'
+ * drift factors compound: (1 + n_base)(1 + n_cand) f c - 1). */
 #include "gate.h"
 
 #include <math.h>
@@ -181,6 +182,21 @@ static double noise_of(const struct bb_results *res, const struct bb_result_row 
     return v;
 }
 
+/* metric (latency_contention) of row's task, model, dataset and group in res,
+ * else NAN: the grid cell's own measure, taken while it was timed. */
+static double cell_of(const struct bb_results *res, const struct bb_result_row *row,
+                      bool ignore_model, const char *metric)
+{
+    for (size_t i = 0; i < res->n; i++) {
+        const struct bb_result_row *x = &res->rows[i];
+        if (!strcmp(x->metric, metric) && !strcmp(x->task, row->task) &&
+            (ignore_model || !strcmp(x->model, row->model)) && !strcmp(x->group, row->group) &&
+            !strcmp(x->dataset, row->dataset) && isfinite(x->value))
+            return x->value;
+    }
+    return NAN;
+}
+
 static enum bb_status add_point(struct bb_gate_report *r, int gi, const struct bb_suite_gate *g,
                                 struct bb_rundata *base, struct bb_rundata *cand, long ci,
                                 const struct bb_cmp_opts *o, struct bb_error *err)
@@ -192,7 +208,7 @@ static enum bb_status add_point(struct bb_gate_report *r, int gi, const struct b
     struct bb_gate_point *p = &v[r->n++];
     memset(p, 0, sizeof *p);
     p->gate = gi, p->g = g, p->regression = NAN, p->pass = true, p->noise_floor = NAN;
-    p->machine_factor = NAN;
+    p->machine_factor = p->contention_factor = p->regression_adjusted = NAN;
     p->cand = ci >= 0 ? &cand->results.rows[ci] : NULL;
     name_point(p, g);
     fmt_threshold(g, r->alpha, p->threshold, sizeof p->threshold);
@@ -217,19 +233,87 @@ static enum bb_status add_point(struct bb_gate_report *r, int gi, const struct b
     if (p->cand->kind == BB_KIND_TIMING) {
         double nc = noise_of(&cand->results, p->cand, false, "latency_noise_rel");
         double nb = noise_of(&base->results, p->base, o->ignore_model, "latency_noise_rel");
-        /* each run's medians may be off by its own drift factor, in opposite
+        /* each run's medians may be off by its own drift, in opposite
          * directions: the ratio of the two is uncertain by the product */
         p->noise_floor = isnan(nc) ? nb : isnan(nb) ? nc : (1 + nc) * (1 + nb) - 1;
-        /* and a machine that was busier in one run (a fixed CPU workload,
-         * machine_probe_ms, slower by a factor f) allows f times more */
+        /* the machine's share of a difference: the candidate's CPU f times as
+         * slow (machine_probe_ms, a fixed workload less its waits), and its
+         * cell lengthened c times as much by waiting for a CPU
+         * (latency_contention, measured per batch while the cell was timed);
+         * decide_timing compares the two runs at equal f and c */
         double pc = noise_of(&cand->results, p->cand, false, "machine_probe_ms");
         double pb = noise_of(&base->results, p->base, o->ignore_model, "machine_probe_ms");
-        if (isfinite(p->noise_floor) && pc > 0 && pb > 0) {
-            p->machine_factor = pc > pb ? pc / pb : pb / pc;
-            p->noise_floor = (1 + p->noise_floor) * p->machine_factor - 1;
-        }
+        if (isfinite(p->noise_floor) && pc > 0 && pb > 0)
+            p->machine_factor = pc / pb;
+        double cc = cell_of(&cand->results, p->cand, false, "latency_contention");
+        double cb = cell_of(&base->results, p->base, o->ignore_model, "latency_contention");
+        if (isfinite(p->noise_floor) && cc > 0 && cb > 0)
+            p->contention_factor = cc / cb;
     }
     return bb_compare_pair(base, p->base, cand, p->cand, o, &p->cmp, err);
+}
+
+/* A timing row whose runs measured their noise: the candidate is compared
+ * with the baseline as if it had run on the baseline's CPU and contention
+ * (its value, and CI, divided by f c when lower is better, times f c when
+ * higher is better), then against the threshold, the runs' noise floor and,
+ * under `significant`, the non-overlap of the CIs. */
+static void decide_timing(struct bb_gate_point *p)
+{
+    const struct bb_suite_gate *g = p->g;
+    const struct bb_result_row *b = p->base;
+    struct bb_result_row c = *p->cand;
+    double mf = isfinite(p->machine_factor) ? p->machine_factor : 1;
+    double cf = isfinite(p->contention_factor) ? p->contention_factor : 1;
+    double f = c.higher_is_better == BB_DIR_NONE ? 1 : mf * cf;
+    double k = c.higher_is_better == BB_DIR_HIGHER ? f : 1 / f;
+    c.value *= k, c.ci_low *= k, c.ci_high *= k;
+    double w = worsening(b, &c, g->relative);
+    double rel = g->relative ? w : b->value != 0 ? w / fabs(b->value) : w > 0 ? INFINITY : 0;
+    const char *what = g->relative ? "relative worsening" : "worsening";
+    char why[256] = "", adj[160] = "";
+    p->regression_adjusted = w;
+    if (fabs(f - 1) > 0.005) {
+        int n = snprintf(why, sizeof why, " (the candidate's CPU %.3gx as slow: machine_probe_ms",
+                         mf);
+        if (n > 0 && (size_t)n < sizeof why && isfinite(p->contention_factor))
+            snprintf(why + n, sizeof why - (size_t)n, "; waiting for a CPU lengthening its cell "
+                     "%.3gx as much: latency_contention)", cf);
+        else if (n > 0 && (size_t)n < sizeof why)
+            snprintf(why + n, sizeof why - (size_t)n, ")");
+        snprintf(adj, sizeof adj, ", %.6g at the baseline's CPU speed and contention (x%.3g)", w,
+                 1 / f);
+    }
+    if (!(w > g->max_regression + 1e-12)) {
+        snprintf(p->message, sizeof p->message, "%s %.6g%s is within %g%s", what, p->regression,
+                 adj, g->max_regression, why);
+        return;
+    }
+    if (rel <= p->noise_floor + 1e-12) {
+        snprintf(p->message, sizeof p->message,
+                 "%s %.6g%s exceeds %g but is within the noise floor %.3g measured in these "
+                 "runs (grid cells timed again within each run: latency_noise_rel)%s", what,
+                 p->regression, adj, g->max_regression, p->noise_floor, why);
+        return;
+    }
+    bool cis = isfinite(c.ci_low) && isfinite(c.ci_high) && isfinite(b->ci_low) &&
+               isfinite(b->ci_high);
+    if (g->significant && cis &&
+        (c.higher_is_better == BB_DIR_HIGHER ? !(c.ci_high < b->ci_low)
+                                             : !(c.ci_low > b->ci_high))) {
+        snprintf(p->message, sizeof p->message,
+                 "%s %.6g%s exceeds %g but is not statistically significant (the 95%% CIs "
+                 "overlap)%s", what, p->regression, adj, g->max_regression, why);
+        return;
+    }
+    p->pass = false;
+    snprintf(p->message, sizeof p->message,
+             "%s %.6g%s exceeds %g%s, beyond the runs' noise floor %.3g (latency_noise_rel)%s",
+             what, p->regression, adj, g->max_regression,
+             !g->significant ? ""
+             : cis           ? " and the 95% CIs do not overlap"
+                             : " (no CIs: the threshold decides)",
+             p->noise_floor, why);
 }
 
 /* After BH: decide each max_regression. */
@@ -238,8 +322,12 @@ static void decide(struct bb_gate_point *p, double alpha)
     const struct bb_suite_gate *g = p->g;
     if (!p->pass || !g->has_max_regression || !p->has_cmp)
         return;
-    bool exceeds = p->regression > g->max_regression + 1e-12;
     bool timing = p->cand->kind == BB_KIND_TIMING;
+    if (timing && isfinite(p->noise_floor)) {
+        decide_timing(p);
+        return;
+    }
+    bool exceeds = p->regression > g->max_regression + 1e-12;
     /* timing rows are testable once their medians carry CIs (CI non-overlap) */
     bool testable = p->cmp.method != BB_CMP_NONE &&
                     (!timing || p->cmp.method == BB_CMP_CI_OVERLAP);
@@ -248,21 +336,6 @@ static void decide(struct bb_gate_point *p, double alpha)
         snprintf(p->message, sizeof p->message, "%s %.6g is within %g", what, p->regression,
                  g->max_regression);
         return;
-    }
-    if (timing && isfinite(p->noise_floor)) {
-        double rel = g->relative ? p->regression
-                     : p->base->value != 0 ? p->regression / fabs(p->base->value) : INFINITY;
-        if (rel <= p->noise_floor + 1e-12) {
-            char mf[128] = "";
-            if (isfinite(p->machine_factor) && p->machine_factor > 1.005)
-                snprintf(mf, sizeof mf, ", with the machine %.3gx as busy in one run as in the "
-                         "other (machine_probe_ms)", p->machine_factor);
-            snprintf(p->message, sizeof p->message,
-                     "%s %.6g exceeds %g but is within the noise floor %.3g measured in these "
-                     "runs (grid cells timed again within each run: latency_noise_rel%s)",
-                     what, p->regression, g->max_regression, p->noise_floor, mf);
-            return;
-        }
     }
     if (g == &DEFAULT_GATE && !testable) {
         snprintf(p->message, sizeof p->message,
@@ -287,12 +360,6 @@ static void decide(struct bb_gate_point *p, double alpha)
              : !testable     ? " (no significance test possible for this metric: the threshold decides)"
              : p->cmp.method == BB_CMP_CI_OVERLAP ? " and the 95% CIs do not overlap"
                                                  : " and is statistically significant");
-    if (timing && isfinite(p->noise_floor)) {
-        size_t k = strlen(p->message);
-        snprintf(p->message + k, sizeof p->message - k,
-                 "; beyond the runs' noise floor %.3g (latency_noise_rel, machine_probe_ms)",
-                 p->noise_floor);
-    }
 }
 
 static enum bb_status expand_gate(struct bb_gate_report *r, int gi, const struct bb_suite_gate *g,
@@ -488,6 +555,10 @@ static void write_diag(const struct bb_gate_report *r, const struct bb_gate_poin
         yaml_kn(fp, ind, "noise_floor", p->noise_floor);
     if (isfinite(p->machine_factor))
         yaml_kn(fp, ind, "machine_factor", p->machine_factor);
+    if (isfinite(p->contention_factor))
+        yaml_kn(fp, ind, "contention_factor", p->contention_factor);
+    if (isfinite(p->regression_adjusted))
+        yaml_kn(fp, ind, "regression_adjusted", p->regression_adjusted);
     yaml_kv(fp, ind, "threshold", p->threshold);
     yaml_kv(fp, ind, "method", method);
     yaml_kv(fp, ind, "method_detail", p->has_cmp ? p->cmp.note : NULL);

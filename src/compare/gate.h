@@ -26,9 +26,12 @@ struct bb_gate_point {
     double regression;                  /* worsening vs the baseline (relative when the gate is); NAN */
     double noise_floor;                 /* timing rows: (1 + n_base)(1 + n_cand) - 1 of the two
                                            runs' latency_noise_rel (relative); NAN when neither
-                                           measured one (one run's alone when only it did),
-                                           times machine_factor when both runs have one */
-    double machine_factor;              /* timing rows: max/min of the runs' machine_probe_ms */
+                                           measured one (one run's alone when only it did) */
+    double machine_factor;              /* timing rows: cand / base machine_probe_ms; NAN */
+    double contention_factor;           /* timing rows: cand / base latency_contention of the
+                                           cell; NAN */
+    double regression_adjusted;         /* timing rows: the worsening with the candidate at the
+                                           baseline's CPU speed and contention; NAN */
     bool pass;
     char name[512];                     /* TAP description */
     char threshold[256];

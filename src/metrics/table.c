@@ -194,11 +194,17 @@ static const struct bb_metric_info TABLE[] = {
      "caches",
      TM, LO, NAN, "—", "s", "—", ONE, BB_TEST_NONE, T(LATENCY)},
     {"latency_noise_rel",
-     "the run's own timing noise: the largest relative change of a grid cell's median when "
-     "every cell is timed again at the end of the run",
+     "the run's own timing noise: the largest relative change of a grid cell's median between "
+     "the run's two passes over the grid, with contention taken out",
+     TM, NO, NAN, "—", "ratio", "—", ONE, BB_TEST_NONE, T(LATENCY)},
+    {"latency_contention",
+     "how much waiting for a CPU lengthened a grid cell's median: the median batch time over "
+     "the median of each batch's time divided by its (CPU + run-queue wait) / CPU time of the "
+     "process's threads; 1 when no thread ever waited",
      TM, NO, NAN, "—", "ratio", "—", ONE, BB_TEST_NONE, T(LATENCY)},
     {"machine_probe_ms",
-     "median time of a fixed CPU workload timed between grid cells: how busy the machine was",
+     "median time of a fixed CPU workload timed between grid cells, less its waits for a CPU: "
+     "how fast the CPU ran",
      TM, NO, NAN, "—", "ms", "—", ONE, BB_TEST_NONE, T(LATENCY)},
     /* ---- retrieval (MTEB-style), clustering, linear probe ---- */
     {"ndcg_at_10", "normalised discounted cumulative gain of the top 10 documents by cosine, "

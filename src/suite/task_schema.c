@@ -25,8 +25,8 @@ static const char *const COUNTERFACTUAL_METRICS[] = {
     NULL};
 static const char *const LATENCY_METRICS[] = {
     "latency_mean_ms", "latency_stddev_ms", "latency_p50_ms", "latency_p90_ms", "latency_p99_ms",
-    "items_per_s", "tokens_per_s", "latency_noise_rel", "machine_probe_ms", "model_load_s",
-    "peak_rss_mb", "kernel_build_s", "kernel_build_warm_s", "kernel_build_cold_s",
+    "items_per_s", "tokens_per_s", "latency_noise_rel", "latency_contention", "machine_probe_ms",
+    "model_load_s", "peak_rss_mb", "kernel_build_s", "kernel_build_warm_s", "kernel_build_cold_s",
     "first_forward_cold_ms", "warm_start_process_s", "cold_start_process_s", NULL};
 
 /* ---- datasets a task reads besides t->dataset ---- */

@@ -2,13 +2,17 @@
  * the grid it embeds a synthetic batch of exactly that many tokens per
  * sequence ([CLS], a common word piece repeated, [SEP]), `warmup` times
  * untimed and `repetitions` times timed (each call returns the pooled
- * embeddings on the host, so it includes the device sync), and writes
- * mean, stddev, p50, p90, p99 (ms), items/s and tokens/s with group
- * "b=B,t=T" (the median with a distribution-free 95% CI from order
- * statistics), then every cell once more, in reverse order, for the run's
- * noise floor (latency_noise_rel, group all: the largest relative change of
- * a cell's median; read by timing gates) and machine_probe_ms (a fixed
- * CPU workload timed between cells: how busy the machine was). Then the model load time, the kernel build time with the
+ * embeddings on the host, so it includes the device sync), then the whole
+ * grid once more in reverse order, and writes, from both passes (n = 2 x
+ * repetitions), mean, stddev, p50, p90, p99 (ms), items/s and tokens/s with
+ * group "b=B,t=T" (the median with a distribution-free 95% CI from order
+ * statistics) and latency_contention (how much waiting for a CPU lengthened
+ * the median, from the process's CPU time and its threads' schedstat read
+ * around every batch); the run's noise floor (latency_noise_rel, group all:
+ * the largest relative change of a cell's median between the passes once
+ * contention is taken out; read by timing gates) and
+ * machine_probe_ms (a fixed CPU workload timed between cells, less its own
+ * waits for a CPU: how fast the CPU ran). Then the model load time, the kernel build time with the
  * backend's program cache warm (this run's backend) and cold (a second
  * backend with an empty, temporary program cache, plus its first forward,
  * which includes PoCL's per-kernel JIT), the process's peak RSS, and the
@@ -19,6 +23,7 @@
  * each row says where it was measured. Per item: one row per timed batch. */
 #include "tasks/task.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -30,6 +35,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "backend/backend.h"
@@ -43,6 +49,7 @@ struct lat {
     struct bb_items *items;
     struct bb_progress prog;
     size_t done;
+    long repeat; /* forwards per timed batch: 1, or BIASBENCH_TEST_LATENCY_REPEAT */
 };
 
 static enum bb_status row(struct lat *L, const char *group, const char *metric, double v, long n,
@@ -92,10 +99,79 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* How much of its threads' runnable time the process spent waiting for a
+ * CPU: its CPU time (all threads, CLOCK_PROCESS_CPUTIME_ID) and the summed
+ * run-queue wait of its threads (/proc/self/task/<tid>/schedstat, second
+ * field, ns). ok is false where schedstat cannot be read. */
+struct sched_snap {
+    double cpu_ns, wait_ns;
+    bool ok;
+};
+
+static struct sched_snap sched_snap(void)
+{
+    struct sched_snap s = {0};
+    struct timespec ts = {0};
+    DIR *d = opendir("/proc/self/task");
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        char path[300];
+        unsigned long long run, wait;
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof path, "/proc/self/task/%s/schedstat", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (f && fscanf(f, "%llu %llu", &run, &wait) == 2)
+            s.wait_ns += (double)wait, s.ok = true;
+        if (f)
+            fclose(f);
+    }
+    if (d)
+        closedir(d);
+    if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts))
+        s.ok = false;
+    s.cpu_ns = (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+    return s;
+}
+
+/* (CPU + run-queue wait) / CPU between two snapshots: 1 when no thread ever
+ * waited for a CPU, 3 when they waited twice as long as they ran; NAN when
+ * unknown. */
+static double contention(struct sched_snap a, struct sched_snap b)
+{
+    double cpu = b.cpu_ns - a.cpu_ns, wait = b.wait_ns - a.wait_ns;
+    if (!a.ok || !b.ok || !(cpu > 0))
+        return NAN;
+    return (cpu + (wait > 0 ? wait : 0)) / cpu;
+}
+
+/* BIASBENCH_TEST_LATENCY_REPEAT=N (tests only, docs/ci.md): every timed
+ * batch runs the forward N times, a planted N-fold regression that a timing
+ * gate must catch. 1 when unset; *n = 0 and an error when malformed. */
+static enum bb_status test_repeat(long *n, struct bb_error *err)
+{
+    const char *s = getenv("BIASBENCH_TEST_LATENCY_REPEAT");
+    char *end;
+    *n = 1;
+    if (!s || !*s)
+        return BB_OK;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || *end || v < 1 || v > 100) {
+        *n = 0;
+        return bb_fail(err, BB_E_USAGE, "BIASBENCH_TEST_LATENCY_REPEAT: expected a whole number "
+                       "1..100, found '%s'", s);
+    }
+    *n = v;
+    return BB_OK;
+}
+
 /* Time one grid cell: warmup untimed calls, then reps timed ones into ms
- * (per-item lines when record). */
-static enum bb_status time_cell(struct lat *L, int b, int t, double *ms, long reps, bool record,
-                                struct bb_error *err)
+ * (per-item lines, numbered from rep0), and each timed call's time divided by its
+ * contention into adj (NAN where schedstat cannot be read): the time it
+ * would have taken had its threads never waited for a CPU. */
+static enum bb_status time_cell(struct lat *L, int b, int t, double *ms, double *adj, long reps,
+                                long rep0, struct bb_error *err)
 {
     const struct bb_suite_latency *lp = &L->ctx->task->u.latency;
     struct bb_model *m = L->ctx->model;
@@ -110,23 +186,24 @@ static enum bb_status time_cell(struct lat *L, int b, int t, double *ms, long re
     if ((st = make_batch(m, b, t, encs, err)) || (st = bb_backend_sync(L->ctx->backend, err)))
         goto done;
     for (long r = 0; r < lp->warmup + reps && !st; r++) {
+        struct sched_snap s0 = sched_snap();
         double t0 = bb_now();
-        st = bb_model_embed_batch(m, encs, b, out, err);
+        for (long k = 0; k < L->repeat && !st; k++)
+            st = bb_model_embed_batch(m, encs, b, out, err);
         if (!st)
             st = bb_backend_sync(L->ctx->backend, err);
         double dt = (bb_now() - t0) * 1e3;
         if (r >= lp->warmup && !st) {
             ms[r - lp->warmup] = dt;
-            if (record) {
-                char id[96];
-                snprintf(id, sizeof id, "b%d_t%d_r%ld", b, t, r - lp->warmup);
-                bb_items_str(L->items, id);
-                bb_items_int(L->items, b);
-                bb_items_int(L->items, t);
-                bb_items_int(L->items, r - lp->warmup);
-                bb_items_num(L->items, dt);
-                st = bb_items_end_row(L->items, err);
-            }
+            adj[r - lp->warmup] = dt / contention(s0, sched_snap());
+            char id[96];
+            snprintf(id, sizeof id, "b%d_t%d_r%ld", b, t, rep0 + r - lp->warmup);
+            bb_items_str(L->items, id);
+            bb_items_int(L->items, b);
+            bb_items_int(L->items, t);
+            bb_items_int(L->items, rep0 + r - lp->warmup);
+            bb_items_num(L->items, dt);
+            st = bb_items_end_row(L->items, err);
         }
         bb_progress_update(&L->prog, ++L->done);
     }
@@ -159,31 +236,47 @@ static void median_ci(const double *sorted, long n, double *lo, double *hi)
     }
 }
 
-/* Time one grid cell; rows and per-item lines. *p50 gets the median. */
-static enum bb_status cell(struct lat *L, int b, int t, double *p50, struct bb_error *err)
+/* The median of the contention-adjusted times (sorts adj); NAN when one is
+ * unknown. */
+static double adj_p50(double *adj, long reps)
 {
-    const struct bb_suite_latency *lp = &L->ctx->task->u.latency;
-    long reps = lp->repetitions;
-    double *ms = malloc((size_t)reps * sizeof *ms);
+    for (long r = 0; r < reps; r++)
+        if (!isfinite(adj[r]))
+            return NAN;
+    qsort(adj, (size_t)reps, sizeof *adj, cmp_double);
+    return bb_stats_percentile_sorted(adj, (size_t)reps, 50);
+}
+
+/* One grid cell, timed twice (the grid, then the grid again in reverse):
+ * ms and adj hold 2 * repetitions values, the first pass's first. */
+struct timed_cell {
+    int b, t;
+    double *ms, *adj;
+};
+
+/* A cell's rows, from both passes' times (n = 2 * reps): mean, sd, the
+ * median with its order-statistic CI, p90, p99, items/s, tokens/s and
+ * latency_contention (sorts the arrays). */
+static enum bb_status cell_rows(struct lat *L, struct timed_cell *c, long reps,
+                                struct bb_error *err)
+{
+    double *ms = c->ms;
     char group[64];
-    snprintf(group, sizeof group, "b=%d,t=%d", b, t);
-    if (!ms)
-        return bb_fail(err, BB_E_NOMEM, "out of memory for %ld timings", reps);
-    enum bb_status st = time_cell(L, b, t, ms, reps, true, err);
-    if (st)
-        goto done;
+    snprintf(group, sizeof group, "b=%d,t=%d", c->b, c->t);
+    double a50 = adj_p50(c->adj, reps);
     double mean = bb_stats_mean(ms, (size_t)reps);
     double sd = reps > 1 ? bb_stats_stddev(ms, (size_t)reps) : NAN;
     qsort(ms, (size_t)reps, sizeof *ms, cmp_double);
-    *p50 = bb_stats_percentile_sorted(ms, (size_t)reps, 50);
+    double p50 = bb_stats_percentile_sorted(ms, (size_t)reps, 50);
+    enum bb_status st = BB_OK;
     struct { const char *m; double v; enum bb_direction d; } rows[] = {
         {"latency_mean_ms", mean, BB_DIR_LOWER},
         {"latency_stddev_ms", sd, BB_DIR_LOWER},
-        {"latency_p50_ms", *p50, BB_DIR_LOWER},
+        {"latency_p50_ms", p50, BB_DIR_LOWER},
         {"latency_p90_ms", bb_stats_percentile_sorted(ms, (size_t)reps, 90), BB_DIR_LOWER},
         {"latency_p99_ms", bb_stats_percentile_sorted(ms, (size_t)reps, 99), BB_DIR_LOWER},
-        {"items_per_s", mean > 0 ? 1e3 * b / mean : NAN, BB_DIR_HIGHER},
-        {"tokens_per_s", mean > 0 ? 1e3 * (double)b * t / mean : NAN, BB_DIR_HIGHER},
+        {"items_per_s", mean > 0 ? 1e3 * c->b / mean : NAN, BB_DIR_HIGHER},
+        {"tokens_per_s", mean > 0 ? 1e3 * (double)c->b * c->t / mean : NAN, BB_DIR_HIGHER},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0] && !st; i++) {
         if (!strcmp(rows[i].m, "latency_p50_ms")) {
@@ -200,16 +293,39 @@ static enum bb_status cell(struct lat *L, int b, int t, double *p50, struct bb_e
         }
         st = row(L, group, rows[i].m, rows[i].v, reps, rows[i].d, err);
     }
-done:
-    free(ms);
+    /* the factor by which waiting for a CPU lengthened the median */
+    if (!st && a50 > 0)
+        st = row(L, group, "latency_contention", p50 / a50, reps, BB_DIR_NONE, err);
     return st;
 }
 
+/* The relative change of a cell's median between its two passes, with
+ * contention taken out when it is known (sorts copies). */
+static double drift(const struct timed_cell *c, long reps, double *tmp)
+{
+    double m[2];
+    for (int k = 0; k < 2; k++) {
+        memcpy(tmp, c->adj + k * reps, (size_t)reps * sizeof *tmp);
+        m[k] = adj_p50(tmp, reps);
+    }
+    if (!(m[0] > 0 && m[1] > 0))
+        for (int k = 0; k < 2; k++) {
+            memcpy(tmp, c->ms + k * reps, (size_t)reps * sizeof *tmp);
+            qsort(tmp, (size_t)reps, sizeof *tmp, cmp_double);
+            m[k] = bb_stats_percentile_sorted(tmp, (size_t)reps, 50);
+        }
+    double lo = m[0] < m[1] ? m[0] : m[1];
+    return lo > 0 ? fabs(m[1] - m[0]) / lo : 0;
+}
+
 /* The machine's speed, independent of biasbench's code: a fixed integer
- * workload on the host CPU (a few ms), timed between grid cells. Its median
- * (machine_probe_ms) lets timing gates tell "this machine was busier in one
- * run" from "the model got slower": the ratio of two runs' probes widens
- * their noise floor (docs/ci.md); it never narrows it. */
+ * workload on the host CPU (a few ms), timed between grid cells, less the
+ * time its thread waited for a CPU meanwhile. Its median (machine_probe_ms)
+ * lets timing gates tell "this machine's CPU ran slower in one run" (clock,
+ * a shared core, a hypervisor's steal) from "the model got slower": a
+ * candidate's slower probe widens the two runs' noise floor and threshold
+ * (docs/ci.md); it never narrows them. Waiting for a CPU is what
+ * latency_contention measures, per cell and over all the process's threads. */
 #define PROBE_STEPS 4000000u
 #define PROBE_MAX 64
 struct probe {
@@ -217,11 +333,28 @@ struct probe {
     size_t n;
 };
 
+/* This thread's run-queue wait so far (ns; /proc/thread-self/schedstat), NAN
+ * when it cannot be read. */
+static double own_wait_ns(void)
+{
+    unsigned long long run, wait;
+    FILE *f = fopen("/proc/thread-self/schedstat", "r");
+    double v = f && fscanf(f, "%llu %llu", &run, &wait) == 2 ? (double)wait : NAN;
+    if (f)
+        fclose(f);
+    return v;
+}
+
+/* One probe: its wall time less the time this thread waited for a CPU
+ * meanwhile (a busier machine makes the probe wait, not run slower; the
+ * cells' own waits are latency_contention), so what is left is the speed of
+ * the CPU while it runs the probe (clock, a shared core, a hypervisor's
+ * steal). */
 static void probe_once(struct probe *p)
 {
     volatile uint64_t sink;
     uint64_t x = 0x9e3779b97f4a7c15ull;
-    double t0 = bb_now();
+    double t0 = bb_now(), w0 = own_wait_ns();
     for (uint32_t i = 0; i < PROBE_STEPS; i++) { /* xorshift64: no memory, no FP */
         x ^= x << 13;
         x ^= x >> 7;
@@ -229,8 +362,11 @@ static void probe_once(struct probe *p)
     }
     sink = x;
     (void)sink;
+    double waited = (own_wait_ns() - w0) / 1e6, ms = (bb_now() - t0) * 1e3;
+    if (isfinite(waited) && waited > 0 && waited < ms)
+        ms -= waited;
     if (p->n < PROBE_MAX)
-        p->ms[p->n++] = (bb_now() - t0) * 1e3;
+        p->ms[p->n++] = ms;
 }
 
 static enum bb_status probe_row(struct lat *L, struct probe *p, struct bb_error *err)
@@ -246,37 +382,33 @@ static enum bb_status probe_row(struct lat *L, struct probe *p, struct bb_error 
     return bb_task_emit(L->ctx, &r, err);
 }
 
-/* One timed grid cell, for the noise floor. */
-struct timed_cell {
-    int b, t;
-    double p50;
-};
-
-/* The noise floor of this run: every grid cell timed once more after the
- * whole grid, in reverse order (so the first cell is the furthest apart in
- * time); the largest |median again - median first| / the smaller of the two.
- * Timing gates allow at least this much relative worsening (docs/ci.md): a
- * machine whose speed drifts that much within one run cannot show a smaller
- * regression between two. */
-static enum bb_status noise_floor(struct lat *L, const struct timed_cell *cells, size_t n,
+/* The second pass and the noise floor of this run: every grid cell timed
+ * once more after the whole grid, in reverse order (so the first cell is
+ * the furthest apart in time); the largest |median again - median first| /
+ * the smaller of the two, each with contention taken out when it is known
+ * (what is left once the machine's load is taken out; the gate takes the
+ * load difference between two runs out itself). Timing gates allow at least
+ * this much relative worsening (docs/ci.md): a machine whose speed drifts
+ * that much within one run cannot show a smaller regression between two.
+ * Then every cell's rows, from both passes. */
+static enum bb_status second_pass(struct lat *L, struct timed_cell *cells, size_t n,
                                   struct bb_error *err)
 {
     long reps = L->ctx->task->u.latency.repetitions;
-    double *ms = malloc((size_t)reps * sizeof *ms), noise = 0;
-    if (!ms)
+    double *tmp = malloc((size_t)reps * sizeof *tmp), noise = 0;
+    if (!tmp)
         return bb_fail(err, BB_E_NOMEM, "out of memory for %ld timings", reps);
     enum bb_status st = BB_OK;
-    for (size_t i = n; i-- > 0 && !st;) {
-        st = time_cell(L, cells[i].b, cells[i].t, ms, reps, false, err);
-        if (st)
-            break;
-        qsort(ms, (size_t)reps, sizeof *ms, cmp_double);
-        double again = bb_stats_percentile_sorted(ms, (size_t)reps, 50), first = cells[i].p50;
-        double lo = again < first ? again : first;
-        double d = lo > 0 ? fabs(again - first) / lo : 0;
+    for (size_t i = n; i-- > 0 && !st;)
+        st = time_cell(L, cells[i].b, cells[i].t, cells[i].ms + reps, cells[i].adj + reps, reps,
+                       reps, err);
+    for (size_t i = 0; i < n && !st; i++) {
+        double d = drift(&cells[i], reps, tmp);
         if (d > noise)
             noise = d;
     }
+    for (size_t i = 0; i < n && !st; i++)
+        st = cell_rows(L, &cells[i], 2 * reps, err);
     if (!st && n) {
         struct bb_task_row r = bb_task_row_make("latency_noise_rel", noise, (long)n, BB_DIR_NONE,
                                                 BB_KIND_TIMING);
@@ -284,7 +416,7 @@ static enum bb_status noise_floor(struct lat *L, const struct timed_cell *cells,
         r.dataset = "synthetic";
         st = bb_task_emit(L->ctx, &r, err);
     }
-    free(ms);
+    free(tmp);
     return st;
 }
 
@@ -437,7 +569,14 @@ enum bb_status bb_task_latency(struct bb_task_ctx *ctx, struct bb_error *err)
     char label[160];
     int max_len = bb_tokenizer_max_len(bb_model_tokenizer(ctx->model));
     snprintf(L.variant, sizeof L.variant, "%s @ %s / %s", ctx->variant, in->name, in->driver);
-    enum bb_status st = bb_items_open(ctx, NULL, cols, 5, &L.items, err);
+    enum bb_status st = test_repeat(&L.repeat, err);
+    if (st)
+        return st;
+    if (L.repeat > 1)
+        bb_warn("BIASBENCH_TEST_LATENCY_REPEAT=%ld: every timed batch runs %ld forwards (a "
+                "planted regression for tests; its latency rows are not real)", L.repeat,
+                L.repeat);
+    st = bb_items_open(ctx, NULL, cols, 5, &L.items, err);
     if (st)
         return st;
     bb_progress_start(&L.prog, bb_task_label(ctx, label, sizeof label),
@@ -461,16 +600,24 @@ enum bb_status bb_task_latency(struct bb_task_ctx *ctx, struct bb_error *err)
                 L.done += 2 * (size_t)(lp->warmup + lp->repetitions);
                 continue;
             }
-            double p50 = NAN;
-            st = cell(&L, (int)b, (int)t, &p50, err);
-            if (!st)
-                cells[n_cells++] = (struct timed_cell){(int)b, (int)t, p50};
+            struct timed_cell *c = &cells[n_cells];
+            c->b = (int)b, c->t = (int)t;
+            c->ms = malloc(4 * (size_t)lp->repetitions * sizeof *c->ms);
+            if (!c->ms) {
+                st = bb_fail(err, BB_E_NOMEM, "out of memory for %ld timings", lp->repetitions);
+                break;
+            }
+            c->adj = c->ms + 2 * lp->repetitions;
+            n_cells++;
+            st = time_cell(&L, c->b, c->t, c->ms, c->adj, lp->repetitions, 0, err);
         }
     if (!st)
-        st = noise_floor(&L, cells, n_cells, err);
+        st = second_pass(&L, cells, n_cells, err);
     probe_once(&probe);
     if (!st)
         st = probe_row(&L, &probe, err);
+    for (size_t i = 0; i < n_cells; i++)
+        free(cells[i].ms);
     free(cells);
     bb_progress_end(&L.prog);
     if (!st)
