@@ -644,7 +644,7 @@ enum bb_status bb_rep_do_latency(struct bb_rep *R, struct sel *S, struct bb_erro
         st = bb_fail(err, BB_E_NOMEM, "out of memory for latency tables");
         goto done;
     }
-    static const char *const head[] = {"batch size", "tokens per sentence", "repetitions",
+    static const char *const head[] = {"batch size", "tokens per sentence", "timed batches",
                                        "p50 ms", "p90 ms", "p99 ms", "mean ms", "stddev ms",
                                        "items/s", "tokens/s"};
     static const char *const ms[] = {"latency_p50_ms", "latency_p90_ms", "latency_p99_ms",

@@ -892,7 +892,7 @@ static void print_summary(const struct run *R, FILE *f)
             snprintf(sig, sizeof sig, "p = %.2g%s", r->p_value,
                      r->p_value < alpha ? " (significant)" : " (not significant)");
         else if (r->kind == BB_KIND_TIMING)
-            snprintf(sig, sizeof sig, "n = %ld repetitions", r->n);
+            snprintf(sig, sizeof sig, "n = %ld timed batches", r->n);
         char metric[128];
         snprintf(metric, sizeof metric, "%s%s%s", r->metric, strcmp(r->group, "all") ? " " : "",
                  strcmp(r->group, "all") ? r->group : "");

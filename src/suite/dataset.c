@@ -16,6 +16,7 @@
 #include "core/fault.h"
 #include "core/json.h"
 #include "core/sha256.h"
+#include "suite/suite.h"
 
 /* ---- arena ------------------------------------------------------------------ */
 
@@ -1202,4 +1203,41 @@ void bb_seat_free(struct bb_seat_test *t)
     word_set_free(&t->targ2);
     word_set_free(&t->attr1);
     word_set_free(&t->attr2);
+}
+
+static enum bb_dataset_format format_of(enum bb_suite_format f)
+{
+    switch (f) {
+    case BB_SUITE_CSV: return BB_FORMAT_CSV;
+    case BB_SUITE_TSV: return BB_FORMAT_TSV;
+    case BB_SUITE_JSONL: return BB_FORMAT_JSONL;
+    case BB_SUITE_JSON: return BB_FORMAT_JSON;
+    }
+    return BB_FORMAT_AUTO;
+}
+
+enum bb_status bb_dataset_load_suite(const struct bb_suite_dataset *ds, const char *path,
+                                     struct bb_table **out, struct bb_error *err)
+{
+    struct bb_column_map *cols = calloc(ds->n_columns ? ds->n_columns : 1, sizeof *cols);
+    if (!cols)
+        return bb_fail(err, BB_E_NOMEM, "out of memory loading dataset '%s'", ds->id);
+    for (size_t i = 0; i < ds->n_columns; i++) {
+        cols[i].role = ds->columns[i].role;
+        cols[i].name = ds->columns[i].name;
+        cols[i].index = ds->columns[i].name ? -1 : (int)ds->columns[i].index;
+    }
+    struct bb_dataset_spec spec = {
+        .path = path,
+        .format = format_of(ds->format),
+        .header = ds->header ? BB_HEADER_YES : BB_HEADER_NO,
+        .delimiter = ds->delimiter,
+        .fields = ds->drop_extra_fields ? BB_FIELDS_ALLOW_EXTRA : BB_FIELDS_EXACT,
+        .on_bad_row = ds->on_bad_row == BB_SUITE_BAD_ROW_SKIP ? BB_BAD_ROW_SKIP : BB_BAD_ROW_ERROR,
+        .columns = cols,
+        .n_columns = ds->n_columns,
+    };
+    enum bb_status st = bb_dataset_load(&spec, out, err);
+    free(cols);
+    return st;
 }

@@ -70,6 +70,11 @@ struct bb_table; /* opaque */
  * when on_bad_row is skip; an unterminated quote is always fatal). */
 enum bb_status bb_dataset_load(const struct bb_dataset_spec *spec, struct bb_table **out,
                                struct bb_error *err);
+/* bb_dataset_load of a suite's dataset entry (its format, header, delimiter,
+ * column roles and bad-row policy) from path, the file it resolved to. */
+struct bb_suite_dataset;
+enum bb_status bb_dataset_load_suite(const struct bb_suite_dataset *ds, const char *path,
+                                     struct bb_table **out, struct bb_error *err);
 void bb_table_free(struct bb_table *t);
 
 /* Format the spec resolves to (AUTO looked up by extension; unknown -> AUTO). */

@@ -112,17 +112,6 @@ static size_t ds_index(const struct precheck_ctx *C, const struct bb_suite_datas
     return (size_t)(d - C->s->datasets);
 }
 
-static enum bb_dataset_format format_of(enum bb_suite_format f)
-{
-    switch (f) {
-    case BB_SUITE_CSV: return BB_FORMAT_CSV;
-    case BB_SUITE_TSV: return BB_FORMAT_TSV;
-    case BB_SUITE_JSONL: return BB_FORMAT_JSONL;
-    case BB_SUITE_JSON: return BB_FORMAT_JSON;
-    }
-    return BB_FORMAT_AUTO;
-}
-
 /* Find and parse dataset d (a table, or a SEAT file when seat). */
 static struct loaded *load(struct precheck_ctx *C, const struct bb_suite_dataset *d, bool seat)
 {
@@ -143,32 +132,8 @@ static struct loaded *load(struct precheck_ctx *C, const struct bb_suite_dataset
         L->st = bb_seat_load(path, &t, &e);
         if (!L->st)
             bb_seat_free(&t);
-    } else {
-        struct bb_column_map *cols = calloc(d->n_columns ? d->n_columns : 1, sizeof *cols);
-        if (!cols) {
-            L->st = BB_E_NOMEM;
-            snprintf(L->msg, sizeof L->msg, "out of memory");
-            return L;
-        }
-        for (size_t i = 0; i < d->n_columns; i++) {
-            cols[i].role = d->columns[i].role;
-            cols[i].name = d->columns[i].name;
-            cols[i].index = d->columns[i].name ? -1 : (int)d->columns[i].index;
-        }
-        struct bb_dataset_spec spec = {
-            .path = path,
-            .format = format_of(d->format),
-            .header = d->header ? BB_HEADER_YES : BB_HEADER_NO,
-            .delimiter = d->delimiter,
-            .fields = d->drop_extra_fields ? BB_FIELDS_ALLOW_EXTRA : BB_FIELDS_EXACT,
-            .on_bad_row = d->on_bad_row == BB_SUITE_BAD_ROW_SKIP ? BB_BAD_ROW_SKIP
-                                                                 : BB_BAD_ROW_ERROR,
-            .columns = cols,
-            .n_columns = d->n_columns,
-        };
-        L->st = bb_dataset_load(&spec, &L->table, &e);
-        free(cols);
-    }
+    } else
+        L->st = bb_dataset_load_suite(d, path, &L->table, &e);
     if (L->st)
         snprintf(L->msg, sizeof L->msg, "%s", e.msg);
     return L;

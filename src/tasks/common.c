@@ -163,17 +163,6 @@ enum bb_status bb_task_resolve_dataset(const struct bb_task_ctx *ctx,
     return st;
 }
 
-static enum bb_dataset_format format_of(enum bb_suite_format f)
-{
-    switch (f) {
-    case BB_SUITE_CSV: return BB_FORMAT_CSV;
-    case BB_SUITE_TSV: return BB_FORMAT_TSV;
-    case BB_SUITE_JSONL: return BB_FORMAT_JSONL;
-    case BB_SUITE_JSON: return BB_FORMAT_JSON;
-    }
-    return BB_FORMAT_AUTO;
-}
-
 enum bb_status bb_task_load_table(struct bb_task_ctx *ctx, const struct bb_suite_dataset *ds,
                                   struct bb_table **out, struct bb_error *err)
 {
@@ -182,26 +171,7 @@ enum bb_status bb_task_load_table(struct bb_task_ctx *ctx, const struct bb_suite
     enum bb_status st = bb_task_resolve_dataset(ctx, ds, path, sizeof path, err);
     if (st)
         return st;
-    struct bb_column_map *cols = calloc(ds->n_columns ? ds->n_columns : 1, sizeof *cols);
-    if (!cols)
-        return bb_fail(err, BB_E_NOMEM, "out of memory loading dataset '%s'", ds->id);
-    for (size_t i = 0; i < ds->n_columns; i++) {
-        cols[i].role = ds->columns[i].role;
-        cols[i].name = ds->columns[i].name;
-        cols[i].index = ds->columns[i].name ? -1 : (int)ds->columns[i].index;
-    }
-    struct bb_dataset_spec spec = {
-        .path = path,
-        .format = format_of(ds->format),
-        .header = ds->header ? BB_HEADER_YES : BB_HEADER_NO,
-        .delimiter = ds->delimiter,
-        .fields = ds->drop_extra_fields ? BB_FIELDS_ALLOW_EXTRA : BB_FIELDS_EXACT,
-        .on_bad_row = ds->on_bad_row == BB_SUITE_BAD_ROW_SKIP ? BB_BAD_ROW_SKIP : BB_BAD_ROW_ERROR,
-        .columns = cols,
-        .n_columns = ds->n_columns,
-    };
-    st = bb_dataset_load(&spec, out, err);
-    free(cols);
+    st = bb_dataset_load_suite(ds, path, out, err);
     if (!st && ctx->perturb) /* robustness rerun: the task's text, perturbed */
         st = bb_task_perturb_table(ctx, ds, *out, err);
     if (st) {
