@@ -180,7 +180,8 @@ enum bb_status bb_compare_check_same(const struct bb_rundata *a, const struct bb
                        a->path, b->path, sa, manifest_str(a, "suite", "name"),
                        manifest_str(a, "suite", "path"), sb, manifest_str(b, "suite", "name"),
                        manifest_str(b, "suite", "path"));
-    json_t *da = json_object_get(a->manifest, "datasets"), *db = json_object_get(b->manifest, "datasets");
+    json_t *da = json_object_get(a->manifest, "datasets"),
+           *db = json_object_get(b->manifest, "datasets");
     size_t i, j;
     json_t *x, *y;
     json_array_foreach(da, i, x) {
@@ -269,7 +270,8 @@ static enum bb_status items_get(struct bb_rundata *r, const char *task, const ch
     struct bb_table *t = NULL;
     struct stat sb;
     if (stat(path, &sb) == 0) {
-        struct bb_dataset_spec spec = {.path = path, .format = BB_FORMAT_CSV, .header = BB_HEADER_YES};
+        struct bb_dataset_spec spec = {
+            .path = path, .format = BB_FORMAT_CSV, .header = BB_HEADER_YES};
         enum bb_status st = bb_dataset_load(&spec, &t, err);
         if (st)
             return st;
@@ -493,8 +495,9 @@ static enum bb_status test_mean(const struct paired *p, const struct bb_cmp_opts
     if (st)
         return st;
     bb_compare_boot_result(out, &r, BB_CMP_BOOTSTRAP, p->n);
-    snprintf(out->note, sizeof out->note, "paired bootstrap of the mean over %zu items (%d replicates)",
-             p->n, r.replicates_used);
+    snprintf(out->note, sizeof out->note,
+             "paired bootstrap of the mean over %zu items (%d replicates)", p->n,
+             r.replicates_used);
     return BB_OK;
 }
 
@@ -765,13 +768,15 @@ static enum bb_status test_weat(const struct bb_table *ca, const struct bb_table
     if (!st && !scr)
         st = bb_fail(err, BB_E_NOMEM, "out of memory");
     bool mean_all = !*row->dataset, is_abs = !!strstr(row->metric, "abs");
-    struct weat_ctx wb = {t, nt, 1, mean_all, is_abs, scr}, wa = {t, nt, 0, mean_all, is_abs, scr + maxm};
+    struct weat_ctx wb = {t, nt, 1, mean_all, is_abs, scr},
+                    wa = {t, nt, 0, mean_all, is_abs, scr + maxm};
     struct bb_bootstrap_opts bo = boot_opts(o);
     struct bb_paired r;
     if (!st && nt == 1 && !is_abs) /* the signed effect size of one test: weat.h's own */
         st = bb_weat_paired_bootstrap(&t[0].cos[1], &t[0].cos[0], &bo, &r, err);
     else if (!st)
-        st = bb_stats_paired_bootstrap(sizes, n_strata, weat_stat, &wb, weat_stat, &wa, &bo, &r, err);
+        st = bb_stats_paired_bootstrap(sizes, n_strata, weat_stat, &wb, weat_stat, &wa, &bo, &r,
+                                       err);
     if (!st) {
         bb_compare_boot_result(out, &r, BB_CMP_WEAT, minm);
         out->n_paired = (long)total;
@@ -885,7 +890,8 @@ static bool cf_build(const struct bb_table *ta, const struct bb_table *tb, char 
     memset(g, 0, sizeof *g);
     g->pair[0] = g->pair[1] = -1;
     int cols[8], cs = bb_table_col(ta, "set"), cid = bb_table_col(ta, "item_id");
-    int sa = bb_table_col(ta, "score"), sb = bb_table_col(tb, "score"), idb = bb_table_col(tb, "item_id");
+    int sa = bb_table_col(ta, "score"), sb = bb_table_col(tb, "score"),
+        idb = bb_table_col(tb, "item_id");
     if (nf == 0 || nf > 8 || cs < 0 || cid < 0 || sa < 0 || sb < 0 || idb < 0)
         return false;
     for (size_t f = 0; f < nf; f++)
@@ -893,7 +899,8 @@ static bool cf_build(const struct bb_table *ta, const struct bb_table *tb, char 
             return false;
     size_t na = bb_table_rows(ta), nb = bb_table_rows(tb), m = 0, n_sets = 0;
     struct id_ix *ix = malloc((nb ? nb : 1) * sizeof *ix);
-    long *item_set = malloc((na ? na : 1) * sizeof *item_set), *item_g = malloc((na ? na : 1) * sizeof *item_g);
+    long *item_set = malloc((na ? na : 1) * sizeof *item_set),
+         *item_g = malloc((na ? na : 1) * sizeof *item_g);
     long *item_b = malloc((na ? na : 1) * sizeof *item_b);
     char **sets = NULL;
     bool ok = ix && item_set && item_g && item_b;
@@ -904,7 +911,8 @@ static bool cf_build(const struct bb_table *ta, const struct bb_table *tb, char 
         qsort(ix, m, sizeof *ix, id_cmp);
     for (size_t i = 0; ok && i < na; i++) {
         char key[1024];
-        struct id_ix q = {bb_table_get(ta, i, cid), 0}, *hit = q.id ? bsearch(&q, ix, m, sizeof *ix, id_cmp) : NULL;
+        struct id_ix q = {bb_table_get(ta, i, cid), 0},
+                     *hit = q.id ? bsearch(&q, ix, m, sizeof *ix, id_cmp) : NULL;
         const char *set = bb_table_get(ta, i, cs);
         item_set[i] = -1;
         if (!hit || blank(set) || !cf_key(ta, i, cols, nf, key, sizeof key))
@@ -924,7 +932,8 @@ static bool cf_build(const struct bb_table *ta, const struct bb_table *tb, char 
         if (item_set[i] < 0)
             continue;
         double va, vb;
-        if (bb_table_get_double(ta, i, sa, &va, NULL) || bb_table_get_double(tb, (size_t)item_b[i], sb, &vb, NULL)) {
+        if (bb_table_get_double(ta, i, sa, &va, NULL) ||
+            bb_table_get_double(tb, (size_t)item_b[i], sb, &vb, NULL)) {
             ok = false;
             break;
         }
@@ -1013,8 +1022,10 @@ static size_t cf_groupings(const struct bb_table *ta, const struct bb_table *tb,
         if (nf && nf == nv && cf_build(ta, tb, f, nf, &g[0])) {
             char k1[1024] = "", k2[1024] = "";
             for (size_t i = 0, a = 0, b = 0; i < nf; i++) {
-                a += (size_t)snprintf(k1 + a, a < sizeof k1 ? sizeof k1 - a : 0, "%s%s", i ? "&" : "", v[i]);
-                b += (size_t)snprintf(k2 + b, b < sizeof k2 ? sizeof k2 - b : 0, "%s%s", i ? "&" : "", v2[i]);
+                a += (size_t)snprintf(k1 + a, a < sizeof k1 ? sizeof k1 - a : 0, "%s%s",
+                                      i ? "&" : "", v[i]);
+                b += (size_t)snprintf(k2 + b, b < sizeof k2 ? sizeof k2 - b : 0, "%s%s",
+                                      i ? "&" : "", v2[i]);
             }
             g[0].pair[0] = str_index(&g[0].keys, &g[0].ng, k1, false);
             g[0].pair[1] = str_index(&g[0].keys, &g[0].ng, k2, false);
@@ -1058,7 +1069,8 @@ static enum bb_status test_cf_gap(const struct bb_table *ta, const struct bb_tab
     struct cf_ctx cb = {g, n, 1}, ca = {g, n, 0};
     struct bb_bootstrap_opts bo = boot_opts(o);
     struct bb_paired r;
-    enum bb_status st = n ? bb_stats_paired_bootstrap(&sets, 1, cf_stat, &cb, cf_stat, &ca, &bo, &r, err) : BB_OK;
+    enum bb_status st =
+        n ? bb_stats_paired_bootstrap(&sets, 1, cf_stat, &cb, cf_stat, &ca, &bo, &r, err) : BB_OK;
     if (n && !st) {
         bb_compare_boot_result(out, &r, BB_CMP_BOOTSTRAP, sets);
         out->n_paired = (long)sets;
@@ -1229,7 +1241,8 @@ static enum bb_status pair_test(struct bb_rundata *ra, const struct bb_result_ro
         if ((st = bb_compare_lm(ta, tb, a, opt, out, err)))
             return st;
         if (out->method == BB_CMP_NONE)
-            fallback(out, out->n_paired ? "fewer than 3 items pair up" : "no items pair up on item_id");
+            fallback(out,
+                     out->n_paired ? "fewer than 3 items pair up" : "no items pair up on item_id");
         return BB_OK;
     }
     static const char *const corr_cols[] = {"gold", "cosine"};

@@ -299,14 +299,17 @@ enum bb_status bb_compare_lm(const struct bb_table *ta, const struct bb_table *t
         enum bb_status bs = bb_stats_paired_bootstrap(&j.n, 1, stat, &cb, stat, &ca, &bo, &r, &e2);
         if (bs == BB_E_NOMEM)
             st = bb_fail(err, bs, "%s", e2.msg);
-        else if (bs) /* the statistic is undefined on these items: no test (the caller falls back) */
+        else if (bs) /* the statistic is undefined on these items: no test (caller falls back) */
             out->method = BB_CMP_NONE;
         else {
             bb_compare_boot_result(out, &r, BB_CMP_BOOTSTRAP, j.n);
             snprintf(out->note, sizeof out->note,
-                     "paired bootstrap over %zu %s (%d replicates, %s recomputed on both sides)", j.n,
-                     k == LM_PAIRS ? "pairs" : k == LM_STEREOSET ? "contexts" : k == LM_PPL ? "texts"
-                                                                                            : "items",
+                     "paired bootstrap over %zu %s (%d replicates, %s recomputed on both sides)",
+                     j.n,
+                     k == LM_PAIRS       ? "pairs"
+                     : k == LM_STEREOSET ? "contexts"
+                     : k == LM_PPL       ? "texts"
+                                         : "items",
                      r.replicates_used, m);
         }
     }

@@ -133,7 +133,8 @@ static void write_csv(const struct bb_comparison *c, FILE *fp)
                            dir_name(x->a->higher_is_better)};
         for (size_t k = 0; k < sizeof s / sizeof s[0]; k++)
             csv_str(fp, s[k]), fputc(',', fp);
-        double v[] = {x->a->value, x->b->value, x->diff, x->ci_low, x->ci_high, x->p_value, x->p_adj};
+        double v[] = {x->a->value, x->b->value, x->diff, x->ci_low,
+                      x->ci_high,  x->p_value,  x->p_adj};
         for (size_t k = 0; k < sizeof v / sizeof v[0]; k++)
             num(fp, v[k]), fputc(',', fp);
         fprintf(fp, "%s,", x->method == BB_CMP_NONE ? "" : x->significant ? "true" : "false");
@@ -216,13 +217,15 @@ static void write_md(const struct bb_comparison *c, const char *la, const char *
     md_str(fp, la);
     fputs("\n- B: ", fp);
     md_str(fp, lb);
-    fprintf(fp, "\n- %zu metrics matched (%zu only in A, %zu only in B); %zu differ "
-                "significantly at q = %g\n\n%s. Intervals are %g%% (alpha %g). %zu metric(s) had no "
-                "paired per-item test (no per-item data, or none for that metric) and were judged "
-                "by CI non-overlap instead (no p-value).\n\n",
+    fprintf(fp,
+            "\n- %zu metrics matched (%zu only in A, %zu only in B); %zu differ "
+            "significantly at q = %g\n\n%s. Intervals are %g%% (alpha %g). %zu metric(s) had no "
+            "paired per-item test (no per-item data, or none for that metric) and were judged "
+            "by CI non-overlap instead (no p-value).\n\n",
             c->n, c->n_only_a, c->n_only_b, n_sig, c->alpha, method_text, 100 * (1 - c->alpha),
             c->alpha, n_ov);
-    fputs("| task | dataset | model | group | metric | A | B | B - A | CI of B - A | p (two-sided) | p (BH) | "
+    fputs("| task | dataset | model | group | metric | A | B | B - A | CI of B - A | p (two-sided) "
+          "| p (BH) | "
           "method | verdict |\n|---|---|---|---|---|---:|---:|---:|---|---:|---:|---|---|\n",
           fp);
     for (size_t i = 0; i < c->n; i++) {
@@ -257,19 +260,23 @@ static void write_html(const struct bb_comparison *c, const char *la, const char
                 "significantly at q = %g</li></ul>\n<p>",
             c->n, c->n_only_a, c->n_only_b, n_sig, c->alpha);
     html_str(fp, method_text);
-    fprintf(fp, ". Intervals are %g%% (alpha %g). %zu metric(s) had no paired "
-                "per-item test (no per-item data, or none for that metric) and were judged by CI "
-                "non-overlap instead (no p-value).</p>\n<table>\n<tr><th>task"
-                "</th><th>dataset</th><th>model</th><th>group</th><th>metric</th><th>A</th><th>B"
-                "</th><th>B &minus; A</th><th>CI of B &minus; A</th><th>p (two-sided)</th><th>p (BH)"
-                "</th><th>method</th><th>verdict</th></tr>\n",
+    fprintf(fp,
+            ". Intervals are %g%% (alpha %g). %zu metric(s) had no paired "
+            "per-item test (no per-item data, or none for that metric) and were judged by CI "
+            "non-overlap instead (no p-value).</p>\n<table>\n<tr><th>task"
+            "</th><th>dataset</th><th>model</th><th>group</th><th>metric</th><th>A</th><th>B"
+            "</th><th>B &minus; A</th><th>CI of B &minus; A</th><th>p (two-sided)</th><th>p (BH)"
+            "</th><th>method</th><th>verdict</th></tr>\n",
             100 * (1 - c->alpha), c->alpha, n_ov);
     for (size_t i = 0; i < c->n; i++) {
         const struct bb_cmp *x = &c->v[i];
         struct row_cells r;
         row_cells(x, c->alpha, &r);
         const char *v = r.verdict;
-        fprintf(fp, "<tr class=\"%s\">", !strcmp(v, "B worse") ? "worse" : !strcmp(v, "B better") ? "better" : "");
+        fprintf(fp, "<tr class=\"%s\">",
+                !strcmp(v, "B worse")    ? "worse"
+                : !strcmp(v, "B better") ? "better"
+                                         : "");
         char mc[300];
         const char *cells[] = {x->a->task, x->a->dataset, r.model, x->a->group,
                                metric_cell(x, mc, sizeof mc)};

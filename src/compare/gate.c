@@ -73,7 +73,8 @@ static void fmt_threshold(const struct bb_suite_gate *g, double alpha, char *buf
     size_t k = 0;
     buf[0] = 0;
     if (g == &DEFAULT_GATE) {
-        snprintf(buf, n, "default gate: no statistically significant worsening (alpha %g, BH)", alpha);
+        snprintf(buf, n, "default gate: no statistically significant worsening (alpha %g, BH)",
+                 alpha);
         return;
     }
     if (g->has_min && k < n)
@@ -130,10 +131,12 @@ static void check_bounds(struct bb_gate_point *p, const struct bb_suite_gate *g)
     p->pass = true;
     if (g->has_min && !(c->value >= g->min)) {
         p->pass = false;
-        snprintf(p->message, sizeof p->message, "candidate %.6g is below the minimum %g", c->value, g->min);
+        snprintf(p->message, sizeof p->message, "candidate %.6g is below the minimum %g", c->value,
+                 g->min);
     } else if (g->has_max && !(c->value <= g->max)) {
         p->pass = false;
-        snprintf(p->message, sizeof p->message, "candidate %.6g is above the maximum %g", c->value, g->max);
+        snprintf(p->message, sizeof p->message, "candidate %.6g is above the maximum %g", c->value,
+                 g->max);
     } else if (g->has_min || g->has_max) {
         snprintf(p->message, sizeof p->message, "candidate %.6g is within the bounds", c->value);
     }
@@ -357,9 +360,9 @@ static void decide(struct bb_gate_point *p, double alpha)
     snprintf(p->message, sizeof p->message, "%s %.6g exceeds %g%s", what, p->regression,
              g->max_regression,
              !g->significant ? ""
-             : !testable     ? " (no significance test possible for this metric: the threshold decides)"
+             : !testable ? " (no significance test possible for this metric: the threshold decides)"
              : p->cmp.method == BB_CMP_CI_OVERLAP ? " and the 95% CIs do not overlap"
-                                                 : " and is statistically significant");
+                                                  : " and is statistically significant");
 }
 
 static enum bb_status expand_gate(struct bb_gate_report *r, int gi, const struct bb_suite_gate *g,
@@ -641,7 +644,8 @@ enum bb_status bb_gate_write_junit(const struct bb_gate_report *r, const char *p
                 "  <testsuite name=\"biasbench gate: ",
             r->n, r->n_failed);
     xml_str(fp, r->suite);
-    fprintf(fp, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"0\">\n", r->n, r->n_failed);
+    fprintf(fp, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"0\">\n", r->n,
+            r->n_failed);
     for (size_t i = 0; i < r->n && !st; i++) {
         const struct bb_gate_point *p = &r->v[i];
         char *d = diag_text(r, p);

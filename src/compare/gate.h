@@ -23,7 +23,7 @@ struct bb_gate_point {
     const struct bb_result_row *base;   /* NULL: no baseline row */
     bool has_cmp;
     struct bb_cmp cmp;                  /* when has_cmp */
-    double regression;                  /* worsening vs the baseline (relative when the gate is); NAN */
+    double regression; /* worsening vs the baseline (relative when the gate is); NAN */
     double noise_floor;                 /* timing rows: (1 + n_base)(1 + n_cand) - 1 of the two
                                            runs' latency_noise_rel (relative); NAN when neither
                                            measured one (one run's alone when only it did) */

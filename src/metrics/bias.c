@@ -563,11 +563,13 @@ static enum bb_status check_input(const struct bb_cf_input *in, const struct bb_
         if (!isfinite(in->score[i]))
             return bb_fail(err, BB_E_INPUT, "counterfactual item %zu: score is not finite", i);
         if (in->set_id[i] >= in->n_sets)
-            return bb_fail(err, BB_E_INPUT, "counterfactual item %zu: set %zu out of range (%zu sets)",
-                           i, in->set_id[i], in->n_sets);
+            return bb_fail(err, BB_E_INPUT,
+                           "counterfactual item %zu: set %zu out of range (%zu sets)", i,
+                           in->set_id[i], in->n_sets);
         if (g->gid[i] < -1 || g->gid[i] >= g->n_groups)
-            return bb_fail(err, BB_E_INPUT, "counterfactual item %zu: group %d out of range for '%s'",
-                           i, g->gid[i], g->name);
+            return bb_fail(err, BB_E_INPUT,
+                           "counterfactual item %zu: group %d out of range for '%s'", i, g->gid[i],
+                           g->name);
         if (in->pred && in->pred[i] != 0 && in->pred[i] != 1)
             return bb_fail(err, BB_E_INPUT, "counterfactual item %zu: prediction %d is not 0/1", i,
                            in->pred[i]);

@@ -15,8 +15,9 @@ static enum bb_status check_groups(const int *group, size_t n, int n_groups, str
         return bb_fail(err, BB_E_INPUT, "fairness: n_groups must be >= 1, found %d", n_groups);
     for (size_t i = 0; i < n; i++)
         if (group[i] < 0 || group[i] >= n_groups)
-            return bb_fail(err, BB_E_INPUT, "fairness: item %zu: group must be in [0, %d), found %d",
-                           i, n_groups, group[i]);
+            return bb_fail(err, BB_E_INPUT,
+                           "fairness: item %zu: group must be in [0, %d), found %d", i, n_groups,
+                           group[i]);
     return BB_OK;
 }
 
@@ -40,8 +41,9 @@ enum bb_status bb_fairness_rate_test(size_t k1, size_t n1, size_t k2, size_t n2,
         *method = BB_RATE_TEST_Z;
     } else {
         if (k1 > n1 || k2 > n2)
-            return bb_fail(err, BB_E_INPUT, "rate test: successes exceed group size (%zu/%zu, %zu/%zu)",
-                           k1, n1, k2, n2);
+            return bb_fail(err, BB_E_INPUT,
+                           "rate test: successes exceed group size (%zu/%zu, %zu/%zu)", k1, n1, k2,
+                           n2);
         st = bb_stats_fisher_exact(k1, n1 - k1, k2, n2 - k2, &r, err);
         *method = BB_RATE_TEST_FISHER;
     }
@@ -65,7 +67,8 @@ static enum bb_status finish_table(struct bb_group_rate *out, int n_groups, size
         if (r->n == 0)
             continue;
         r->rate = (double)r->selected / (double)r->n;
-        enum bb_status st = bb_stats_wilson_ci(r->selected, r->n, 0.95, &r->ci_low, &r->ci_high, err);
+        enum bb_status st =
+            bb_stats_wilson_ci(r->selected, r->n, 0.95, &r->ci_low, &r->ci_high, err);
         if (st != BB_OK)
             return st;
         n_big += !r->small;
@@ -204,8 +207,10 @@ enum bb_status bb_fairness_equalized_odds(const int *group, const int *pred, con
     int ut = spread(t, n_groups, &out->tpr_difference, &out->tpr_ratio);
     int uf = spread(f, n_groups, &out->fpr_difference, &out->fpr_ratio);
     if (ut == 0 || uf == 0) {
-        st = bb_fail(err, BB_E_INPUT, "equalized odds: no group has both positive and negative labels "
-                     "(TPR defined in %d groups, FPR in %d)", ut, uf);
+        st = bb_fail(err, BB_E_INPUT,
+                     "equalized odds: no group has both positive and negative labels "
+                     "(TPR defined in %d groups, FPR in %d)",
+                     ut, uf);
         goto done;
     }
     out->difference = fmax(out->tpr_difference, out->fpr_difference);

@@ -195,9 +195,10 @@ static enum bb_status parse_row(const struct bb_table *t, size_t i, const int *c
     else if (!strcmp(hib, "false"))
         r->higher_is_better = BB_DIR_LOWER;
     else
-        return bb_fail(err, BB_E_INPUT,
-                       "%s:%ld: column 'higher_is_better': expected true, false or empty, found '%s'",
-                       path, line, hib);
+        return bb_fail(
+            err, BB_E_INPUT,
+            "%s:%ld: column 'higher_is_better': expected true, false or empty, found '%s'", path,
+            line, hib);
     if (kind && !strcmp(kind, "quality"))
         r->kind = BB_KIND_QUALITY;
     else if (kind && !strcmp(kind, "bias"))
@@ -223,7 +224,8 @@ static const char *old_adjusted(const char *m, size_t *base_len)
             *base_len = 0;
             return methods[k];
         }
-        if (len > ml + 3 && !strncmp(m + len - ml - 3, "_p_", 3) && !strcmp(m + len - ml, methods[k])) {
+        if (len > ml + 3 && !strncmp(m + len - ml - 3, "_p_", 3) &&
+            !strcmp(m + len - ml, methods[k])) {
             *base_len = len - ml - 3;
             return methods[k];
         }
@@ -255,7 +257,8 @@ static enum bb_status fold_old(struct bb_result_row *rows, size_t *n, struct bb_
         for (size_t i = 0; i < *n; i++) {
             struct bb_result_row *r = &rows[i];
             size_t b2;
-            if (i == k || isnan(r->p_value) || !same_cell(r, &rows[k]) || old_adjusted(r->metric, &b2))
+            if (i == k || isnan(r->p_value) || !same_cell(r, &rows[k]) ||
+                old_adjusted(r->metric, &b2))
                 continue;
             bool named = bl && strlen(r->metric) == bl && !strncmp(r->metric, rows[k].metric, bl);
             bool assoc = !bl && strstr(r->metric, "effect_size");

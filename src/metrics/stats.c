@@ -124,7 +124,8 @@ enum bb_status bb_stats_spearman(const double *x, const double *y, size_t n, dou
         st = bb_fail(err, BB_E_NOMEM, "spearman: out of memory for %zu pairs", n);
         goto done;
     }
-    if ((st = bb_stats_rank(x, n, rx, err)) != BB_OK || (st = bb_stats_rank(y, n, ry, err)) != BB_OK) {
+    if ((st = bb_stats_rank(x, n, rx, err)) != BB_OK ||
+        (st = bb_stats_rank(y, n, ry, err)) != BB_OK) {
         bb_error_prefix(err, "spearman: ");
         goto done;
     }
@@ -348,7 +349,8 @@ enum bb_status bb_stats_ztest_2prop(size_t k1, size_t n1, size_t k2, size_t n2,
                                     struct bb_test_result *out, struct bb_error *err)
 {
     if (n1 == 0 || n2 == 0)
-        return bb_fail(err, BB_E_INPUT, "z-test: group size must be > 0, found n1=%zu n2=%zu", n1, n2);
+        return bb_fail(err, BB_E_INPUT, "z-test: group size must be > 0, found n1=%zu n2=%zu", n1,
+                       n2);
     if (k1 > n1 || k2 > n2)
         return bb_fail(err, BB_E_INPUT, "z-test: successes exceed group size (%zu/%zu, %zu/%zu)",
                        k1, n1, k2, n2);
@@ -381,9 +383,9 @@ enum bb_status bb_stats_fisher_exact(size_t a, size_t b, size_t c, size_t d,
 {
     double r1 = (double)a + (double)b, r2 = (double)c + (double)d, c1 = (double)a + (double)c;
     if (r1 + r2 > 1e7)
-        return bb_fail(err, BB_E_INPUT,
-                       "fisher: table total %.0f exceeds 10^7; use the z-test for tables this large",
-                       r1 + r2);
+        return bb_fail(
+            err, BB_E_INPUT,
+            "fisher: table total %.0f exceeds 10^7; use the z-test for tables this large", r1 + r2);
     double bc = (double)b * (double)c, ad = (double)a * (double)d;
     out->statistic = bc == 0 ? (ad == 0 ? NAN : INFINITY) : ad / bc;
     size_t amin = c1 > r2 ? (size_t)(c1 - r2) : 0;
@@ -430,7 +432,8 @@ enum bb_status bb_stats_wilson_ci(size_t k, size_t n, double level, double *low,
                                   struct bb_error *err)
 {
     if (n == 0 || k > n)
-        return bb_fail(err, BB_E_INPUT, "wilson: need 0 <= k <= n and n > 0, found k=%zu n=%zu", k, n);
+        return bb_fail(err, BB_E_INPUT, "wilson: need 0 <= k <= n and n > 0, found k=%zu n=%zu", k,
+                       n);
     if (!(level > 0 && level < 1))
         return bb_fail(err, BB_E_INPUT, "wilson: level must be in (0, 1), found %g", level);
     double z = bb_stats_normal_quantile(0.5 + level / 2.0);
@@ -452,7 +455,8 @@ static enum bb_status sort_pvalues(const double *p, size_t m, size_t **order, co
     *order = NULL;
     for (size_t i = 0; i < m; i++)
         if (!(p[i] >= 0 && p[i] <= 1))
-            return bb_fail(err, BB_E_INPUT, "%s: p-value %zu must be in [0, 1], found %g", who, i, p[i]);
+            return bb_fail(err, BB_E_INPUT, "%s: p-value %zu must be in [0, 1], found %g", who, i,
+                           p[i]);
     struct keyed *k = malloc((m ? m : 1) * sizeof *k);
     size_t *o = malloc((m ? m : 1) * sizeof *o);
     if (!k || !o) {

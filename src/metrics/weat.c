@@ -44,7 +44,8 @@ static enum bb_status prepare_rows(const struct rows *r, size_t dim, const doubl
         for (size_t k = 0; k < dim; k++)
             ss += m[i * dim + k] * m[i * dim + k];
         if (!isfinite(ss) || ss == 0)
-            return bb_fail(err, BB_E_INPUT, "weat: set %s row %zu: expected a finite non-zero vector, found %s",
+            return bb_fail(err, BB_E_INPUT,
+                           "weat: set %s row %zu: expected a finite non-zero vector, found %s",
                            r->name, i, ss == 0 ? "norm 0" : "a non-finite value");
         norms[i] = sqrt(ss);
     }
@@ -69,7 +70,8 @@ static double dot(const double *u, const double *v, size_t dim)
 }
 
 /* The (nx + ny, na + nb) table from prepared rows m[0..4) and norms. */
-static void fill_cos(struct bb_weat_cos *c, const double *const m[4], double *const norms[4], size_t dim)
+static void fill_cos(struct bb_weat_cos *c, const double *const m[4], double *const norms[4],
+                     size_t dim)
 {
     size_t nat = c->na + c->nb;
     for (size_t t = 0; t < c->nx + c->ny; t++) {

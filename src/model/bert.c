@@ -23,7 +23,8 @@ static const struct bb_enc_attn_names bert_attn = {
     {"self.query", "self.key", "self.value"}, "output.dense", "output.LayerNorm"};
 
 /* The shared tables, then BERT's token-type table. */
-static enum bb_status load_embeddings(const struct bb_loader *L, struct bert *m, struct bb_error *err)
+static enum bb_status load_embeddings(const struct bb_loader *L, struct bert *m,
+                                      struct bb_error *err)
 {
     const struct bb_model_config *cfg = L->cfg;
     int c = cfg->hidden_size;
@@ -43,7 +44,8 @@ static void bert_free(void *state);
 
 static enum bb_status bert_load(const struct bb_model_config *cfg,
                                 const struct bb_tensor_source *src, struct bb_backend *be,
-                                const struct bb_model_opts *opts, void **state, struct bb_error *err)
+                                const struct bb_model_opts *opts, void **state,
+                                struct bb_error *err)
 {
     *state = NULL;
     struct bert *m = calloc(1, sizeof *m);

@@ -61,7 +61,8 @@ static enum bb_status load_main(const char *dir, struct bb_model_config *cfg, st
     cfg->layer_norm_eps = eps;
     if (strcmp(act, "gelu")) {
         s = bb_fail(err, BB_E_UNSUPPORTED,
-                    "config.json: field 'hidden_act': only \"gelu\" is supported, found \"%s\"", act);
+                    "config.json: field 'hidden_act': only \"gelu\" is supported, found \"%s\"",
+                    act);
         goto done;
     }
     if (!(eps > 0 && eps < 1)) {
@@ -178,8 +179,9 @@ static enum bb_status load_sbert(const char *dir, struct bb_model_config *cfg,
     snprintf(path, sizeof path, "%s/sentence_bert_config.json", dir);
     cfg->max_seq_length = cfg->max_position_embeddings;
     if (!bb_path_exists(path)) {
-        bb_warn("%s: no sentence_bert_config.json; max sequence length %d (max_position_embeddings)",
-                dir, cfg->max_seq_length);
+        bb_warn(
+            "%s: no sentence_bert_config.json; max sequence length %d (max_position_embeddings)",
+            dir, cfg->max_seq_length);
         return BB_OK;
     }
     json_t *j = NULL;

@@ -169,9 +169,10 @@ static enum bb_status check_shape(const struct lm_loader *L, const struct bb_ten
         snprintf(got + strlen(got), sizeof got - strlen(got), "%s%lld", i ? ", " : "",
                  (long long)t->shape[i]);
     if (d1)
-        return bb_fail(err, BB_E_INPUT, "%s: tensor '%s': shape %s], expected [%lld, %lld] from the "
-                       "model's hyperparameters", L->src->path, t->name, got, (long long)a,
-                       (long long)b);
+        return bb_fail(err, BB_E_INPUT,
+                       "%s: tensor '%s': shape %s], expected [%lld, %lld] from the "
+                       "model's hyperparameters",
+                       L->src->path, t->name, got, (long long)a, (long long)b);
     return bb_fail(err, BB_E_INPUT, "%s: tensor '%s': shape %s], expected [%lld] from the model's "
                    "hyperparameters", L->src->path, t->name, got, (long long)d0);
 }
@@ -276,7 +277,8 @@ static enum bb_status load_gate_up(const struct lm_loader *L, int li, struct bb_
     const struct bb_tensor *g, *u;
     enum bb_status s;
     if ((s = need(L, BB_LM_GATE, li, &g, err)) || (s = need(L, BB_LM_UP, li, &u, err)) ||
-        (s = check_shape(L, g, d.f, d.c, false, err)) || (s = check_shape(L, u, d.f, d.c, false, err)))
+        (s = check_shape(L, g, d.f, d.c, false, err)) ||
+        (s = check_shape(L, u, d.f, d.c, false, err)))
         return s;
     bool same = g->dtype == u->dtype;
     enum bb_dtype dt = same ? g->dtype : BB_F32;
@@ -332,8 +334,8 @@ static enum bb_status load_qkv(const struct lm_loader *L, int li, struct lm_laye
     if (!L->lm->arch->qkv_bias)
         return BB_OK;
     float *f = NULL;
-    if ((s = need(L, BB_LM_QKV_B, li, &b, err)) || (s = check_shape(L, b, hq + 2 * hkv, 0, false, err)) ||
-        (s = to_f32(b, &f, err)))
+    if ((s = need(L, BB_LM_QKV_B, li, &b, err)) ||
+        (s = check_shape(L, b, hq + 2 * hkv, 0, false, err)) || (s = to_f32(b, &f, err)))
         return s;
     struct bb_backend *be = L->lm->be;
     struct { struct bb_buffer **dst; int64_t off, n; } parts[3] = {
@@ -703,7 +705,8 @@ static enum bb_status scratch_ensure(struct bb_lm *lm, int n, struct bb_error *e
         (st = alloc_f32(be, N * FF, &s->ff, err)) || (st = alloc_f32(be, N * F, &s->ffo, err)) ||
         (st = alloc_f32(be, (size_t)R * C, &s->hc, err)) ||
         (st = alloc_f32(be, (size_t)R * (size_t)hp->n_vocab, &s->logits, err)) ||
-        (st = alloc_f32(be, (size_t)R, &s->tgt, err)) || (st = alloc_f32(be, (size_t)R, &s->lp, err)) ||
+        (st = alloc_f32(be, (size_t)R, &s->tgt, err)) ||
+        (st = alloc_f32(be, (size_t)R, &s->lp, err)) ||
         (st = alloc_f32(be, (size_t)R, &s->am, err))) {
         scratch_free(lm);
         return st;
@@ -753,9 +756,11 @@ static enum bb_status attention_block(struct bb_lm *lm, struct lm_layer *ly, int
     int hkv = hp->n_kv_head * hp->head_dim;
     enum bb_status st;
     if ((st = norm(lm, s->x, ly->attn_norm, ly->attn_norm_b, s->h, n, err)) ||
-        (st = bb_op_matmul(be, s->h, &ly->wq, ly->bq, NULL, s->q, n, BB_ACT_NONE, err)) || // (n, Hq)
-        (st = bb_op_matmul(be, s->h, &ly->wk, ly->bk, NULL, s->k, n, BB_ACT_NONE, err)) || // (n, Hkv)
-        (st = bb_op_matmul(be, s->h, &ly->wv, ly->bv, NULL, s->v, n, BB_ACT_NONE, err)))   // (n, Hkv)
+        (st =
+             bb_op_matmul(be, s->h, &ly->wq, ly->bq, NULL, s->q, n, BB_ACT_NONE, err)) || // (n, Hq)
+        (st = bb_op_matmul(be, s->h, &ly->wk, ly->bk, NULL, s->k, n, BB_ACT_NONE,
+                           err)) ||                                                      // (n, Hkv)
+        (st = bb_op_matmul(be, s->h, &ly->wv, ly->bv, NULL, s->v, n, BB_ACT_NONE, err))) // (n, Hkv)
         return st;
     if (lm->arch->pos == BB_LM_ROPE &&
         ((st = bb_op_rope(be, s->q, s->pos, n, hp->n_head, hp->head_dim, hp->n_rot, hp->rope_base,
@@ -775,7 +780,8 @@ static enum bb_status attention_block(struct bb_lm *lm, struct lm_layer *ly, int
     if ((st = bb_op_attn_causal(be, s->q, k, v, s->att, kv->b, kv->tq, kv->n_past, kv->t_cap,
                                 hp->n_head, hp->n_kv_head, hp->head_dim, scale, err)))
         return st;
-    return bb_op_matmul(be, s->att, &ly->wo, ly->bo, s->x, s->x, n, BB_ACT_NONE, err); // x += (n, C)
+    return bb_op_matmul(be, s->att, &ly->wo, ly->bo, s->x, s->x, n, BB_ACT_NONE,
+                        err); // x += (n, C)
 }
 
 /* x += MLP(norm(x)): SwiGLU down(silu(gate h) * up h), or GPT-2's down(gelu(up h)). */
@@ -787,8 +793,9 @@ static enum bb_status ffn_block(struct bb_lm *lm, struct lm_layer *ly, int n, st
     if (st)
         return st;
     if (lm->arch->ffn == BB_LM_SWIGLU) {
-        if ((st = bb_op_matmul(be, s->h, &ly->w_in, NULL, NULL, s->ff, n, BB_ACT_NONE, err)) || // (n, 2F)
-            (st = bb_op_glu(be, s->ff, s->ffo, n, lm->hp.n_ff, err)))                          // (n, F)
+        if ((st = bb_op_matmul(be, s->h, &ly->w_in, NULL, NULL, s->ff, n, BB_ACT_NONE,
+                               err)) ||                               // (n, 2F)
+            (st = bb_op_glu(be, s->ff, s->ffo, n, lm->hp.n_ff, err))) // (n, F)
             return st;
         return bb_op_matmul(be, s->ffo, &ly->w_down, NULL, s->x, s->x, n, BB_ACT_NONE, err);
     }

@@ -62,8 +62,11 @@ enum bb_status bb_enc_layer_load(const struct bb_loader *L, int li,
     if (!s) s = bb_loader_upload_vec(L, A(names->out, "bias"), c, 0, whyc, &ly->attn_out_b, err);
     if (!s) s = bb_loader_upload_vec(L, A(names->ln, "weight"), c, 0, whyc, &ly->ln1_g, err);
     if (!s) s = bb_loader_upload_vec(L, A(names->ln, "bias"), c, 0, whyc, &ly->ln1_b, err);
-    if (!s) s = bb_loader_upload_linear(L, P("intermediate.dense.weight"), in, c, whyi, &ly->inter, err);
-    if (!s) s = bb_loader_upload_vec(L, P("intermediate.dense.bias"), in, 0, whyi, &ly->inter_b, err);
+    if (!s)
+        s = bb_loader_upload_linear(L, P("intermediate.dense.weight"), in, c, whyi, &ly->inter,
+                                    err);
+    if (!s)
+        s = bb_loader_upload_vec(L, P("intermediate.dense.bias"), in, 0, whyi, &ly->inter_b, err);
     if (!s) s = bb_loader_upload_linear(L, P("output.dense.weight"), c, in, whyo, &ly->out, err);
     if (!s) s = bb_loader_upload_vec(L, P("output.dense.bias"), c, 0, whyc, &ly->out_b, err);
     if (!s) s = bb_loader_upload_vec(L, P("output.LayerNorm.weight"), c, 0, whyc, &ly->ln2_g, err);
@@ -209,7 +212,8 @@ static enum bb_status enc_embeddings(struct bb_encoder *e, int n_tok, struct bb_
     float eps = (float)e->cfg.layer_norm_eps;
     enum bb_status st = bb_op_embed(e->be, s->ids, s->pos, NULL, e->word, e->posemb, e->typeemb,
                                     s->x, n_tok, c, err);
-    return st ? st : bb_op_layernorm(e->be, s->x, e->emb_ln_g, e->emb_ln_b, s->x, n_tok, c, eps, err);
+    return st ? st
+              : bb_op_layernorm(e->be, s->x, e->emb_ln_g, e->emb_ln_b, s->x, n_tok, c, eps, err);
 }
 
 /* h (N, C) = LayerNorm(x + Wo . attention(Wqkv . x + bqkv, pos_bias) + bo) */

@@ -80,10 +80,10 @@ static const struct {
     const char *name;
     int size; /* bytes of a scalar; 0 for string and array */
 } value_types[BB_GGUF_TYPE_COUNT] = {
-    [BB_GGUF_U8] = {"u8", 1},     [BB_GGUF_I8] = {"i8", 1},         [BB_GGUF_U16] = {"u16", 2},
-    [BB_GGUF_I16] = {"i16", 2},   [BB_GGUF_U32] = {"u32", 4},       [BB_GGUF_I32] = {"i32", 4},
-    [BB_GGUF_F32] = {"f32", 4},   [BB_GGUF_BOOL] = {"bool", 1},     [BB_GGUF_STRING] = {"string", 0},
-    [BB_GGUF_ARRAY] = {"array", 0}, [BB_GGUF_U64] = {"u64", 8},     [BB_GGUF_I64] = {"i64", 8},
+    [BB_GGUF_U8] = {"u8", 1},       [BB_GGUF_I8] = {"i8", 1},     [BB_GGUF_U16] = {"u16", 2},
+    [BB_GGUF_I16] = {"i16", 2},     [BB_GGUF_U32] = {"u32", 4},   [BB_GGUF_I32] = {"i32", 4},
+    [BB_GGUF_F32] = {"f32", 4},     [BB_GGUF_BOOL] = {"bool", 1}, [BB_GGUF_STRING] = {"string", 0},
+    [BB_GGUF_ARRAY] = {"array", 0}, [BB_GGUF_U64] = {"u64", 8},   [BB_GGUF_I64] = {"i64", 8},
     [BB_GGUF_F64] = {"f64", 8},
 };
 
@@ -255,7 +255,8 @@ static enum bb_status read_array(struct rd *r, struct kv_entry *e, const char *k
     uint64_t n = rd_u64(r);
     e->kv.arr_len = n;
     e->kv.data = r->p + r->off;
-    uint64_t min = e->kv.arr_type == BB_GGUF_STRING ? 8 : (uint64_t)value_types[e->kv.arr_type].size;
+    uint64_t min =
+        e->kv.arr_type == BB_GGUF_STRING ? 8 : (uint64_t)value_types[e->kv.arr_type].size;
     if (n > rd_left(r) / min)
         return bb_fail(err, BB_E_INPUT,
                        "%s: metadata %s: array of %llu %s elements runs past the end of the "

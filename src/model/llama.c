@@ -55,15 +55,17 @@ enum bb_status bb_lm_hf_llama_hparams(const void *root, struct bb_lm_hparams *hp
         return s;
     const json_t *rs = json_object_get(j, "rope_scaling");
     if ((rs && !json_is_null(rs)) || strcmp(rtype, "default"))
-        return bb_fail(err, BB_E_UNSUPPORTED, "config.json: RoPE scaling ('%s') is set; "
-                       "biasbench supports plain RoPE only", rs && !json_is_null(rs) ? "rope_scaling"
-                                                                              : rtype);
+        return bb_fail(err, BB_E_UNSUPPORTED,
+                       "config.json: RoPE scaling ('%s') is set; "
+                       "biasbench supports plain RoPE only",
+                       rs && !json_is_null(rs) ? "rope_scaling" : rtype);
     bool attn_bias = false, mlp_bias = false;
     if ((s = bb_json_get_bool(j, "attention_bias", "config.json", false, &attn_bias, err)) ||
         (s = bb_json_get_bool(j, "mlp_bias", "config.json", false, &mlp_bias, err)))
         return s;
     const json_t *mt = json_object_get(j, "model_type");
-    if ((attn_bias || mlp_bias) && mt && json_is_string(mt) && !strcmp(json_string_value(mt), "llama"))
+    if ((attn_bias || mlp_bias) && mt && json_is_string(mt) &&
+        !strcmp(json_string_value(mt), "llama"))
         return bb_fail(err, BB_E_UNSUPPORTED, "config.json: %s is true; biasbench's llama has no "
                        "biases", attn_bias ? "attention_bias" : "mlp_bias");
     if (!hp->n_kv_head)

@@ -156,8 +156,9 @@ static enum bb_status load_decoder(struct bb_model *m, struct bb_backend *be,
     return BB_OK;
 }
 
-enum bb_status bb_model_load(const char *dir, struct bb_backend *be, const struct bb_model_opts *opts,
-                             struct bb_model **out, struct bb_error *err)
+enum bb_status bb_model_load(const char *dir, struct bb_backend *be,
+                             const struct bb_model_opts *opts, struct bb_model **out,
+                             struct bb_error *err)
 {
     *out = NULL;
     double t0 = bb_now();

@@ -19,8 +19,9 @@ struct bb_model_opts {
 };
 struct bb_model;
 
-enum bb_status bb_model_load(const char *dir, struct bb_backend *be, const struct bb_model_opts *opts,
-                             struct bb_model **out, struct bb_error *err);
+enum bb_status bb_model_load(const char *dir, struct bb_backend *be,
+                             const struct bb_model_opts *opts, struct bb_model **out,
+                             struct bb_error *err);
 void bb_model_free(struct bb_model *m);
 int bb_model_dim(const struct bb_model *m);
 const char *bb_model_arch(const struct bb_model *m); /* "bert", "mpnet" */

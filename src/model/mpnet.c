@@ -70,7 +70,8 @@ static const struct bb_enc_attn_names mpnet_attn = {
     {"attn.q", "attn.k", "attn.v"}, "attn.o", "LayerNorm"};
 
 /* The shared tables, the all-zero token-type row, and the relative bias table. */
-static enum bb_status load_embeddings(const struct bb_loader *L, struct mpnet *m, struct bb_error *err)
+static enum bb_status load_embeddings(const struct bb_loader *L, struct mpnet *m,
+                                      struct bb_error *err)
 {
     const struct bb_model_config *cfg = L->cfg;
     int c = cfg->hidden_size, nb = cfg->relative_attention_num_buckets;
@@ -102,7 +103,8 @@ static void mpnet_free(void *state);
 
 static enum bb_status mpnet_load(const struct bb_model_config *cfg,
                                  const struct bb_tensor_source *src, struct bb_backend *be,
-                                 const struct bb_model_opts *opts, void **state, struct bb_error *err)
+                                 const struct bb_model_opts *opts, void **state,
+                                 struct bb_error *err)
 {
     *state = NULL;
     struct mpnet *m = calloc(1, sizeof *m);

@@ -149,8 +149,9 @@ static enum bb_status parse_tensor(struct bb_safetensors *st, const char *name, 
         return bb_fail(err, BB_E_INPUT, "%s: tensor '%s': 'data_offsets' must be [begin, end]",
                        file, name);
     if (offs[1] < offs[0])
-        return bb_fail(err, BB_E_INPUT, "%s: tensor '%s': data_offsets [%lld,%lld] end before begin",
-                       file, name, (long long)offs[0], (long long)offs[1]);
+        return bb_fail(err, BB_E_INPUT,
+                       "%s: tensor '%s': data_offsets [%lld,%lld] end before begin", file, name,
+                       (long long)offs[0], (long long)offs[1]);
     t->begin = (size_t)offs[0];
     t->end = (size_t)offs[1];
     size_t bytes;
@@ -166,9 +167,10 @@ static enum bb_status parse_tensor(struct bb_safetensors *st, const char *name, 
                        file, name, shp, dtypes[t->dtype].name, bytes, t->begin, t->end,
                        t->end - t->begin);
     if ((uint64_t)offs[1] > st->data_size)
-        return bb_fail(err, BB_E_INPUT,
-                       "%s: tensor '%s': data_offsets [%zu,%zu] exceed the data section (%zu bytes)",
-                       file, name, t->begin, t->end, st->data_size);
+        return bb_fail(
+            err, BB_E_INPUT,
+            "%s: tensor '%s': data_offsets [%zu,%zu] exceed the data section (%zu bytes)", file,
+            name, t->begin, t->end, st->data_size);
     t->data = (const char *)st->map + st->data_start + t->begin;
     return BB_OK;
 }

@@ -130,7 +130,8 @@ static int run_gnuplot(const struct bb_plot *p, const char *name, const char *fm
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
         return 0;
     if (!msg[0])
-        snprintf(msg, n, "gnuplot exited with status %d", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+        snprintf(msg, n, "gnuplot exited with status %d",
+                 WIFEXITED(status) ? WEXITSTATUS(status) : -1);
     return -1;
 }
 
@@ -309,7 +310,8 @@ static enum bb_status chart_finish(struct bb_plot *p, struct chart *c, const cha
         goto done;
     if (!bb_plot_available(p))
         goto done;
-    if (run_gnuplot(p, name, "png", msg, sizeof msg) || run_gnuplot(p, name, "svg", msg, sizeof msg)) {
+    if (run_gnuplot(p, name, "png", msg, sizeof msg) ||
+        run_gnuplot(p, name, "svg", msg, sizeof msg)) {
         if (!p->failed++) { /* warned once; the report names each chart not drawn */
             snprintf(p->first_error, sizeof p->first_error, "%s.gp: %s", name, msg);
             bb_warn("chart %s: gnuplot failed (further failures are listed in the report): %s",
@@ -406,14 +408,17 @@ enum bb_status bb_plot_chart_bars(struct bb_plot *p, const char *name, const str
             q(c.g, b->ref_label);
         }
     } else {
-    fprintf(c.g, "plot '%s.dat' using 1:3:(colour($6)):xtic(2) with boxes lc rgb variable, \\\n"
-            "     '' using 1:4:(0):($5-$4) with vectors heads size screen 0.008,90 lc rgb '#222222' "
-            "lw 1.2", name);
-    for (int s = 0; s < 2; s++) {
-        if (!b->series_names[s])
-            continue;
-        fprintf(c.g, ", \\\n     NaN with boxes lc rgb '%s' title ", s ? "#dd8452" : "#4c72b0");
-        q(c.g, b->series_names[s]);
+        fprintf(c.g,
+                "plot '%s.dat' using 1:3:(colour($6)):xtic(2) with boxes lc rgb variable, \\\n"
+                "     '' using 1:4:(0):($5-$4) with vectors heads size screen 0.008,90 lc rgb "
+                "'#222222' "
+                "lw 1.2",
+                name);
+        for (int s = 0; s < 2; s++) {
+            if (!b->series_names[s])
+                continue;
+            fprintf(c.g, ", \\\n     NaN with boxes lc rgb '%s' title ", s ? "#dd8452" : "#4c72b0");
+            q(c.g, b->series_names[s]);
     }
     }
     fputs(", \\\n     NaN with lines lc rgb '#222222' lw 1.2 title 'whisker: 95% CI'\n", c.g);
@@ -521,7 +526,8 @@ enum bb_status bb_plot_chart_confusion(struct bb_plot *p, const char *name, cons
     fputs("set xlabel 'predicted label'\nset ylabel 'gold label'\nunset grid\nunset key\n"
           "set border 15\nset palette defined (0 '#ffffff', 1 '#9ecae1', 2 '#2171b5')\n"
           "set cbrange [0:1]\nset cblabel 'share of the gold row'\nset tics scale 0\n", c.g);
-    fprintf(c.g, "set xrange [-0.5:%zu.5]\nset yrange [%zu.5:-0.5]\n", k ? k - 1 : 0, k ? k - 1 : 0);
+    fprintf(c.g, "set xrange [-0.5:%zu.5]\nset yrange [%zu.5:-0.5]\n", k ? k - 1 : 0,
+            k ? k - 1 : 0);
     char sb[64];
     fputs("set xtics rotate by 35 right (", c.g);
     for (size_t i = 0; i < k; i++) {
@@ -571,7 +577,8 @@ enum bb_status bb_plot_chart_latency(struct bb_plot *p, const char *name, const 
             seqs[ns++] = seqs[i];
     /* one block per sequence length, rows by batch size */
     for (size_t s = 0; s < ns; s++) {
-        fprintf(c.d, "# seq_len %ld: batch_size\t%s\n", seqs[s], y90 ? "p50_ms\tp90_ms" : "items_per_s");
+        fprintf(c.d, "# seq_len %ld: batch_size\t%s\n", seqs[s],
+                y90 ? "p50_ms\tp90_ms" : "items_per_s");
         size_t m = 0;
         for (size_t i = 0; i < n; i++)
             if (seq[i] == seqs[s])
@@ -668,7 +675,8 @@ enum bb_status bb_plot_chart_clusters(struct bb_plot *p, const char *name, const
                                       size_t ns, const char *const *series, const double *values,
                                       const double *lo, const double *hi, struct bb_error *err)
 {
-    return clusters_chart(p, name, title, ylabel, nc, clusters, ns, series, values, lo, hi, false, err);
+    return clusters_chart(p, name, title, ylabel, nc, clusters, ns, series, values, lo, hi, false,
+                          err);
 }
 
 enum bb_status bb_plot_chart_clusters_log(struct bb_plot *p, const char *name, const char *title,
@@ -956,7 +964,8 @@ enum bb_status bb_plot_chart_refdots(struct bb_plot *p, const char *name,
     for (size_t s = 0; s < ns; s++) {
         double off = ns > 1 ? ((double)s - (double)(ns - 1) / 2.0) * 0.5 / (double)ns : 0;
         size_t col = 3 + 3 * s;
-        fprintf(c.g, "%s'%s.dat' using %zu:($1%+.3f):(lo($%zu,$%zu)):(hi($%zu,$%zu))%s with xerrorbars "
+        fprintf(c.g,
+                "%s'%s.dat' using %zu:($1%+.3f):(lo($%zu,$%zu)):(hi($%zu,$%zu))%s with xerrorbars "
                 "pt 7 ps 1.2 lc rgb '%s' title ",
                 s ? ", \\\n     " : "", name, col, off, col, col + 1, col, col + 2,
                 s == 0 ? ":ytic(2)" : "", colours[s % 6]);

@@ -109,8 +109,9 @@ enum bb_status bb_rep_do_similarity(struct bb_rep *R, struct sel *S, struct bb_e
         snprintf(title, sizeof title, "%s: gold vs predicted similarity, %s (%zu pairs%s%s)",
                  S->task, S->model, it.n, k >= 0 ? ", Spearman x100 = " : "",
                  k >= 0 ? bb_rep_num(R, ROW(k)->value) : "");
-        st = bb_plot_chart_scatter(&R->plot, name, title, "gold similarity (dataset scale)",
-                                   "cosine of the two sentence embeddings", it.n, it.xs, it.ys, err);
+        st =
+            bb_plot_chart_scatter(&R->plot, name, title, "gold similarity (dataset scale)",
+                                  "cosine of the two sentence embeddings", it.n, it.xs, it.ys, err);
         if (!st)
             bb_rep_chart_ref(R, name, title);
     } else {
@@ -141,7 +142,8 @@ enum bb_status bb_rep_do_zeroshot(struct bb_rep *R, struct sel *S, struct bb_err
         bb_doc_table(&R->doc, 8, head, "lrrrrrrr");
         for (size_t c = 0; c < k; c++) {
             const char *g = L->v[c].name;
-            long p = bb_rep_find(R, S, g, "precision"), r = bb_rep_find(R, S, g, "recall"), f = bb_rep_find(R, S, g, "f1");
+            long p = bb_rep_find(R, S, g, "precision"), r = bb_rep_find(R, S, g, "recall"),
+                 f = bb_rep_find(R, S, g, "f1");
             long s = bb_rep_find(R, S, g, "support");
             const char *cells[8] = {
                 g, p >= 0 ? bb_rep_num(R, ROW(p)->value) : "—",
@@ -205,8 +207,9 @@ enum bb_status bb_rep_do_zeroshot(struct bb_rep *R, struct sel *S, struct bb_err
     }
     free(cnt), free(names);
     if (!st)
-        bb_rep_rest_table(R, S, "Accuracy (overall, and per value of the dataset's group column where "
-                   "it has one)");
+        bb_rep_rest_table(R, S,
+                          "Accuracy (overall, and per value of the dataset's group column where "
+                          "it has one)");
     return st;
 }
 
@@ -505,7 +508,8 @@ static enum bb_status cf_ir(struct bb_rep *R, struct sel *S, struct bb_error *er
             size_t i = S->idx[k];
             const struct bb_result_row *r = ROW(i);
             char f2[256];
-            if (!bb_rep_is_group(r->group) || !(bb_rep_is_rate(r->metric) || !strcmp(r->metric, "impact_ratio")))
+            if (!bb_rep_is_group(r->group) ||
+                !(bb_rep_is_rate(r->metric) || !strcmp(r->metric, "impact_ratio")))
                 continue;
             factor_of(r->group, f2, sizeof f2);
             if (strcmp(f2, fac))
@@ -549,10 +553,10 @@ static enum bb_status cf_ir(struct bb_rep *R, struct sel *S, struct bb_error *er
         bb_doc_table(&R->doc, 8, head, "lrrrrrrl");
         for (size_t j = 0; j < n; j++) {
             char note[160];
-            snprintf(note, sizeof note, "%s%s%s",
-                     L[j].small ? "small (< 2%): not compared" : "",
-                     !L[j].small && !isnan(L[j].ir) && L[j].ir >= 1 - 1e-12 ? "reference (highest rate)"
-                     : "",
+            snprintf(note, sizeof note, "%s%s%s", L[j].small ? "small (< 2%): not compared" : "",
+                     !L[j].small && !isnan(L[j].ir) && L[j].ir >= 1 - 1e-12
+                         ? "reference (highest rate)"
+                         : "",
                      !L[j].small && !isnan(L[j].ir) && L[j].ir < 0.8 ? "below 0.8" : "");
             const char *cells[8] = {L[j].group, bb_rep_long(R, L[j].n), bb_rep_num(R, L[j].rate),
                                     bb_rep_ci(R, L[j].lo, L[j].hi), bb_rep_num(R, L[j].ir),

@@ -558,7 +558,8 @@ static void which_model(struct bb_rep *R, const struct column *cols, size_t nc, 
             one_comparison(R, &cols[c], (size_t)b, m, v, l, h, line, 8192);
         }
         bb_doc_kv(&R->doc, cols[c].title, "%s%s%s%s",
-                  strchr(who, ',') ? "tied at best: " : "best: ", who, line[0] ? "; " : " (the only model with this figure)", line);
+                  strchr(who, ',') ? "tied at best: " : "best: ", who,
+                  line[0] ? "; " : " (the only model with this figure)", line);
     }
     bb_doc_end_list(&R->doc);
     if (nm == 2)

@@ -59,10 +59,11 @@ static enum bb_status one_pair(struct bb_rep *R, struct bb_rundata *run, size_t 
     }
     size_t sig, cannot;
     count_verdicts(&c, &sig, &cannot);
-    bb_doc_p(&R->doc, "A = %s, B = %s: %zu metrics compared, %zu differ significantly, %zu "
+    bb_doc_p(&R->doc,
+             "A = %s, B = %s: %zu metrics compared, %zu differ significantly, %zu "
              "cannot be significant with their n. The same verdicts as biasbench compare RUN "
-             "--models %s,%s --alpha %g.", o.model_a, o.model_b, c.n, sig, cannot, o.model_a, o.model_b,
-             R->alpha);
+             "--models %s,%s --alpha %g.",
+             o.model_a, o.model_b, c.n, sig, cannot, o.model_a, o.model_b, R->alpha);
     if (c.n)
         paired_table(R, &c);
     bb_comparison_free(&c);

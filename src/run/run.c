@@ -200,8 +200,9 @@ static enum bb_status pick_tasks(struct run *R, struct bb_error *err)
         if (!bb_suite_find_task(s, o->tasks[i])) {
             char ids[2048];
             list_task_ids(s, ids, sizeof ids);
-            return bb_fail(err, BB_E_USAGE, "--task '%s': suite '%s' has no such task (its tasks: %s)",
-                           o->tasks[i], s->name, ids);
+            return bb_fail(err, BB_E_USAGE,
+                           "--task '%s': suite '%s' has no such task (its tasks: %s)", o->tasks[i],
+                           s->name, ids);
         }
     for (size_t i = 0; i < s->n_tasks; i++) {
         const struct bb_suite_task *t = &s->tasks[i];
@@ -215,7 +216,8 @@ static enum bb_status pick_tasks(struct run *R, struct bb_error *err)
         rt->named = named;
         if (!bb_task_runner(t->type)) {
             rt->skip = true;
-            snprintf(rt->reason, sizeof rt->reason, "task type '%s' is not built into this biasbench",
+            snprintf(rt->reason, sizeof rt->reason,
+                     "task type '%s' is not built into this biasbench",
                      bb_suite_task_type_name(t->type));
         }
         if (rt->skip && named) {
@@ -919,7 +921,7 @@ static void print_summary(const struct run *R, FILE *f)
     fprintf(f, "  manifest: %s/manifest.json\n", R->dir);
 }
 
-/* ---- setup and teardown ------------------------------------------------------------------------- */
+/* ---- setup and teardown ------------------------------------------------------------ */
 
 /* The files a run writes, so a rerun into an unfinished run's folder does not
  * mix old per-item files with new ones. */
@@ -1193,11 +1195,14 @@ enum bb_status bb_run(const struct bb_run_opts *o, char **run_dir_out, struct bb
     /* an empty shard (more shards than jobs) is not a failure: merge joins it */
     bool empty_shard = o->shard_count > 1 && R.n_done == 0;
     if (empty_shard)
-        bb_warn("shard %u/%u has no task x model job; its run directory is empty and merges as such",
-                o->shard_index, o->shard_count);
+        bb_warn(
+            "shard %u/%u has no task x model job; its run directory is empty and merges as such",
+            o->shard_index, o->shard_count);
     if (!st && R.results.n == 0 && !empty_shard)
-        st = bb_fail(err, BB_E_INPUT, "nothing was measured: the %zu task run(s) produced no "
-                     "result rows%s", R.n_done, R.rec.n_skips ? " (see the skipped parts above)" : "");
+        st = bb_fail(err, BB_E_INPUT,
+                     "nothing was measured: the %zu task run(s) produced no "
+                     "result rows%s",
+                     R.n_done, R.rec.n_skips ? " (see the skipped parts above)" : "");
     if (!st && o->require_all && R.rec.n_skips) {
         const struct bb_task_skip *k = &R.rec.skips[0];
         st = bb_fail(err, BB_E_INPUT, "%zu part(s) of tasks were skipped and --require-all was "

@@ -15,9 +15,11 @@ struct bb_resume;
 
 struct bb_run_opts {
     const char *suite_path;
-    const char *const *models;  /* --model: suite model ids, else a model path/name run on every task */
+    const char *const
+        *models; /* --model: suite model ids, else a model path/name run on every task */
     size_t n_models;
-    const char *const *tasks;   /* --task: suite task ids; a named task whose data is missing is an error */
+    const char *const
+        *tasks; /* --task: suite task ids; a named task whose data is missing is an error */
     size_t n_tasks;
     long limit;                 /* --limit: >= 0 overrides every task's limit; -1 = the suite's */
     bool has_seed;

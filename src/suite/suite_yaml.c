@@ -253,7 +253,8 @@ static bool tree_children(struct ctx *c, yaml_document_t *doc, yaml_node_t *yn,
         n->n = (size_t)(yn->data.sequence.items.top - it);
         n->items = sy_c_array(c, n->n, sizeof *n->items);
         for (size_t i = 0; n->items && i < n->n; i++)
-            if (!(n->items[i] = tree_from(c, doc, yaml_document_get_node(doc, it[i]), file, depth + 1)))
+            if (!(n->items[i] =
+                      tree_from(c, doc, yaml_document_get_node(doc, it[i]), file, depth + 1)))
                 return false;
         return n->items != NULL;
     }
@@ -265,7 +266,8 @@ static bool tree_children(struct ctx *c, yaml_document_t *doc, yaml_node_t *yn,
         return false;
     for (size_t i = 0; i < np; i++) {
         struct node *k = tree_from(c, doc, yaml_document_get_node(doc, p[i].key), file, depth + 1);
-        struct node *v = tree_from(c, doc, yaml_document_get_node(doc, p[i].value), file, depth + 1);
+        struct node *v =
+            tree_from(c, doc, yaml_document_get_node(doc, p[i].value), file, depth + 1);
         if (!k || !v)
             return false;
         if (k->kind != N_SCALAR) {
@@ -577,7 +579,8 @@ struct node *sy_load_file(struct ctx *c, const char *name, const struct node *fr
         return NULL;
     if (!root) {
         sy_report(c, (struct bb_suite_pos){name, 1, 1}, "",
-               "empty file: expected a suite (a map with keys suite, version, models, datasets, tasks)");
+                  "empty file: expected a suite (a map with keys suite, version, models, datasets, "
+                  "tasks)");
         return NULL;
     }
     if (root->kind != N_MAP) {

@@ -450,9 +450,9 @@ static enum bb_status push_item(struct bb_cf_expansion *x, size_t *cap, struct b
 }
 
 /* One counterfactual set: every group entry with the current context fill. */
-static enum bb_status expand_set(const struct plan *p, size_t ti, const struct bb_filler_list *lists,
-                                 size_t *fill, struct bb_cf_expansion *x, size_t *cap,
-                                 struct bb_error *err)
+static enum bb_status expand_set(const struct plan *p, size_t ti,
+                                 const struct bb_filler_list *lists, size_t *fill,
+                                 struct bb_cf_expansion *x, size_t *cap, struct bb_error *err)
 {
     size_t n_group = p->group >= 0 ? lists[p->group].n : 1;
     size_t set = x->n_sets++;

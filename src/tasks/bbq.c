@@ -133,7 +133,8 @@ static enum bb_status read_item(struct bb_task_ctx *ctx, const struct bb_table *
         return bb_fail(err, BB_E_INPUT, "%s:%ld: context_condition must be ambig or disambig, "
                        "found '%s'", bb_table_path(t), bb_table_line(t, i), it->condition);
     if (strcmp(it->polarity, "neg") && strcmp(it->polarity, "nonneg"))
-        return bb_fail(err, BB_E_INPUT, "%s:%ld: question_polarity must be neg or nonneg, found '%s'",
+        return bb_fail(err, BB_E_INPUT,
+                       "%s:%ld: question_polarity must be neg or nonneg, found '%s'",
                        bb_table_path(t), bb_table_line(t, i), it->polarity);
     size_t ng = 0;
     c = bb_table_col(t, "additional_metadata.stereotyped_groups");
@@ -297,7 +298,8 @@ static enum bb_status score(struct bb_task_ctx *ctx, struct bbq *b, struct bb_er
                 st = bb_fail(err, BB_E_NOMEM, "out of memory");
             else
                 snprintf(cont[3 * i + (size_t)k], len, " %s", b->it[i].ans[k]);
-            req[3 * i + (size_t)k] = (struct bb_loglik_request){b->it[i].prompt, cont[3 * i + (size_t)k]};
+            req[3 * i + (size_t)k] =
+                (struct bb_loglik_request){b->it[i].prompt, cont[3 * i + (size_t)k]};
         }
     if (!st)
         st = bb_task_loglik(ctx, req, m, res, err);
@@ -325,7 +327,8 @@ static enum bb_status score(struct bb_task_ctx *ctx, struct bbq *b, struct bb_er
     return st;
 }
 
-static enum bb_status write_items(struct bb_task_ctx *ctx, const struct bbq *b, struct bb_error *err)
+static enum bb_status write_items(struct bb_task_ctx *ctx, const struct bbq *b,
+                                  struct bb_error *err)
 {
     static const char *const cols[] = {"item_id", "category", "context_condition",
                                        "question_polarity", "label", "pred", "pred_norm", "unknown",
@@ -336,7 +339,8 @@ static enum bb_status write_items(struct bb_task_ctx *ctx, const struct bbq *b, 
     for (size_t i = 0; i < b->n && !st; i++) {
         const struct bbq_item *it = &b->it[i];
         char id[32], full[300];
-        snprintf(full, sizeof full, "%s/%s", it->ds_id, bb_task_item_id(it->t, it->row, id, sizeof id));
+        snprintf(full, sizeof full, "%s/%s", it->ds_id,
+                 bb_task_item_id(it->t, it->row, id, sizeof id));
         bb_items_str(w, full);
         bb_items_str(w, it->category);
         bb_items_str(w, it->condition);

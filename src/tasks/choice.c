@@ -176,9 +176,10 @@ static enum bb_status run(struct bb_task_ctx *ctx, const struct bb_table *t, str
             if (!strcmp(ch[j], lab))
                 m->label[i] = (int)j;
         if (m->label[i] < 0) {
-            st = bb_fail(err, BB_E_INPUT, "%s:%ld: label '%s' is neither a choice index (0-%zu) nor "
-                         "the text of a choice", bb_table_path(t), bb_table_line(t, i), lab,
-                         m->k[i] - 1);
+            st = bb_fail(err, BB_E_INPUT,
+                         "%s:%ld: label '%s' is neither a choice index (0-%zu) nor "
+                         "the text of a choice",
+                         bb_table_path(t), bb_table_line(t, i), lab, m->k[i] - 1);
             break;
         }
         const char *g = cg >= 0 ? bb_table_get(t, i, cg) : NULL;

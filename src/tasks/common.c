@@ -181,8 +181,9 @@ enum bb_status bb_task_load_table(struct bb_task_ctx *ctx, const struct bb_suite
         return st;
     }
     if (bb_table_skipped(*out))
-        bb_warn("dataset '%s' (%s): skipped %zu bad row(s), the first at line %ld (on_bad_row: skip)",
-                ds->id, path, bb_table_skipped(*out), bb_table_first_skipped_line(*out));
+        bb_warn(
+            "dataset '%s' (%s): skipped %zu bad row(s), the first at line %ld (on_bad_row: skip)",
+            ds->id, path, bb_table_skipped(*out), bb_table_first_skipped_line(*out));
     st = record_file(ctx, ds->id, path, bb_table_sha256(*out), bb_table_bytes(*out),
                      bb_suite_format_name(ds->format), (long)bb_table_rows(*out),
                      (long)bb_table_skipped(*out), err);
@@ -505,8 +506,9 @@ done:
 
 /* ---- labels -------------------------------------------------------------------------- */
 
-enum bb_status bb_task_label_embeddings(struct bb_task_ctx *ctx, const struct bb_suite_labels *labels,
-                                        float *out, struct bb_error *err)
+enum bb_status bb_task_label_embeddings(struct bb_task_ctx *ctx,
+                                        const struct bb_suite_labels *labels, float *out,
+                                        struct bb_error *err)
 {
     int dim = bb_task_dim(ctx);
     size_t total = 0;

@@ -520,7 +520,8 @@ static enum bb_status emit_all(struct bb_task_ctx *ctx, struct grouping *g, size
     size_t m_gap = 0, m_ir = 0;
     for (size_t i = 0; i < ng; i++)
         m_gap += g[i].res.n_gaps, m_ir += (size_t)g[i].n_groups;
-    double *p = malloc((m_gap + m_ir + 1) * sizeof *p), *adj = malloc((m_gap + m_ir + 1) * sizeof *adj);
+    double *p = malloc((m_gap + m_ir + 1) * sizeof *p),
+           *adj = malloc((m_gap + m_ir + 1) * sizeof *adj);
     struct emitter e = {ctx, ctx->task->u.counterfactual.templates->id,
                         c == BB_SUITE_CORRECTION_NONE ? NULL : bb_suite_correction_name(c), BB_OK,
                         err, BB_SMALL_UNSET};
@@ -668,7 +669,8 @@ enum bb_status bb_task_counterfactual(struct bb_task_ctx *ctx, struct bb_error *
     struct bb_filler_list *lists = calloc(cf->n_fillers + 1, sizeof *lists);
     struct grouping *g = calloc(cf->factors.n + 2, sizeof *g);
     size_t ng = 0;
-    enum bb_status st = lists && g ? BB_OK : bb_fail(err, BB_E_NOMEM, "counterfactual: out of memory");
+    enum bb_status st =
+        lists && g ? BB_OK : bb_fail(err, BB_E_NOMEM, "counterfactual: out of memory");
     if (!st)
         st = load_all(ctx, &ts, lists, err);
     if (!st)

@@ -439,7 +439,8 @@ static enum bb_status cold_start(struct lat *L, struct bb_error *err)
     float *out = NULL;
     enum bb_status st = BB_OK;
     if (!mkdtemp(tmp))
-        return bb_fail(err, BB_E_IO, "%s: cannot create a temporary folder: %s", tmp, strerror(errno));
+        return bb_fail(err, BB_E_IO, "%s: cannot create a temporary folder: %s", tmp,
+                       strerror(errno));
     struct bb_backend_opts bo = {.device = ctx->device_sel, .cache_dir = tmp};
     if ((st = bb_backend_create(ctx->backend_name, &bo, &be, err)))
         goto done;
@@ -499,7 +500,8 @@ static enum bb_status process_start(struct lat *L, bool cold, struct bb_error *e
         return BB_OK;
     }
     if (cold && !mkdtemp(tmp))
-        return bb_fail(err, BB_E_IO, "%s: cannot create a temporary folder: %s", tmp, strerror(errno));
+        return bb_fail(err, BB_E_IO, "%s: cannot create a temporary folder: %s", tmp,
+                       strerror(errno));
     snprintf(pocl, sizeof pocl, "%s/pocl", tmp);
     snprintf(bbc, sizeof bbc, "%s/biasbench", tmp);
     double t0 = bb_now();
@@ -524,7 +526,8 @@ static enum bb_status process_start(struct lat *L, bool cold, struct bb_error *e
         bb_warn("could not remove the temporary caches in %s", tmp);
     if (pid < 0 || !WIFEXITED(status) || WEXITSTATUS(status)) {
         char why[128];
-        snprintf(why, sizeof why, "`biasbench embed` as a child process failed (status %d)", status);
+        snprintf(why, sizeof why, "`biasbench embed` as a child process failed (status %d)",
+                 status);
         bb_task_note_skip(ctx, what, why);
         return BB_OK;
     }

@@ -116,7 +116,8 @@ static enum bb_status read_pairs(struct bb_task_ctx *ctx, struct bb_table *t, st
             return bb_fail(err, BB_E_INPUT, "%s:%ld: the bias type (role 'bias_type') is missing",
                            bb_table_path(t), bb_table_line(t, i));
         p->type[i] = b ? b : "all";
-        if (!(p->more[i] = clean(m, cfg->strip_markup)) || !(p->less[i] = clean(l, cfg->strip_markup)))
+        if (!(p->more[i] = clean(m, cfg->strip_markup)) ||
+            !(p->less[i] = clean(l, cfg->strip_markup)))
             return bb_fail(err, BB_E_NOMEM, "out of memory");
         if (!p->more[i][0] || !p->less[i][0])
             return bb_fail(err, BB_E_INPUT, "%s:%ld: a sentence is empty once its markup is "
@@ -159,13 +160,15 @@ struct pstat {
 static double st_pct(const int *idx, size_t n, void *c)
 {
     struct pstat *s = c;
-    return bb_lm_pct_stereotype(s->p->ll_more, s->p->ll_less, bb_task_map_idx(s->sel, idx, n, s->buf), n);
+    return bb_lm_pct_stereotype(s->p->ll_more, s->p->ll_less,
+                                bb_task_map_idx(s->sel, idx, n, s->buf), n);
 }
 
 static double st_delta(const int *idx, size_t n, void *c)
 {
     struct pstat *s = c;
-    return bb_lm_mean_abs_diff(s->p->ll_more, s->p->ll_less, bb_task_map_idx(s->sel, idx, n, s->buf), n);
+    return bb_lm_mean_abs_diff(s->p->ll_more, s->p->ll_less,
+                               bb_task_map_idx(s->sel, idx, n, s->buf), n);
 }
 
 static enum bb_status emit_group(struct bb_task_ctx *ctx, const char *group, const size_t *sel,
@@ -179,7 +182,8 @@ static enum bb_status emit_group(struct bb_task_ctx *ctx, const char *group, con
     for (size_t i = 0; i < m; i++)
         k += p->ll_more[sel ? sel[i] : i] > p->ll_less[sel ? sel[i] : i];
     char purpose[300];
-    struct bb_task_row r = bb_task_row_make("pct_stereotype", NAN, (long)m, BB_DIR_NONE, BB_KIND_BIAS);
+    struct bb_task_row r =
+        bb_task_row_make("pct_stereotype", NAN, (long)m, BB_DIR_NONE, BB_KIND_BIAS);
     r.group = group;
     r.headline = !sel;
     r.p_value = bb_lm_binom_test(k, (long)m, 0.5);

@@ -65,9 +65,9 @@ static double st_ppl(const int *idx, size_t n, void *c)
 }
 
 /* Rolling windows over the tokenizer's encoding of a long text. */
-static enum bb_status rolling(struct bb_task_ctx *ctx, const struct bb_encoding *enc, size_t max_len,
-                              size_t stride, double *lp, double *tokens, int *windows,
-                              struct bb_error *err)
+static enum bb_status rolling(struct bb_task_ctx *ctx, const struct bb_encoding *enc,
+                              size_t max_len, size_t stride, double *lp, double *tokens,
+                              int *windows, struct bb_error *err)
 {
     size_t n = (size_t)enc->n, nw = bb_lm_rolling_windows(n, max_len, stride, NULL, 0);
     struct bb_lm_window *w = malloc((nw ? nw : 1) * sizeof *w);
@@ -170,7 +170,8 @@ enum bb_status bb_task_perplexity(struct bb_task_ctx *ctx, struct bb_error *err)
     static const char *const names[] = {"perplexity", "bits_per_byte", "word_perplexity"};
     for (int k = 0; k < 3 && !st; k++) {
         struct pstat s = {&p, k};
-        struct bb_task_row r = bb_task_row_make(names[k], NAN, (long)n, BB_DIR_LOWER, BB_KIND_QUALITY);
+        struct bb_task_row r =
+            bb_task_row_make(names[k], NAN, (long)n, BB_DIR_LOWER, BB_KIND_QUALITY);
         r.headline = k == 0;
         st = bb_task_emit_boot(ctx, &r, n, st_ppl, &s, names[k], err);
     }

@@ -49,7 +49,8 @@ static enum bb_status emit_corr(struct bb_task_ctx *ctx, struct sim_data *d, siz
                                 const char *group, struct bb_error *err)
 {
     char purpose[300];
-    struct bb_task_row r = bb_task_row_make("spearman", NAN, (long)n, BB_DIR_HIGHER, BB_KIND_QUALITY);
+    struct bb_task_row r =
+        bb_task_row_make("spearman", NAN, (long)n, BB_DIR_HIGHER, BB_KIND_QUALITY);
     r.group = group;
     r.headline = group == NULL;
     snprintf(purpose, sizeof purpose, "spearman/%s", group ? group : "all");
@@ -135,7 +136,8 @@ enum bb_status bb_task_similarity(struct bb_task_ctx *ctx, struct bb_error *err)
     enum bb_status st = bb_task_load_table(ctx, ctx->task->dataset, &t, err);
     if (st)
         return st;
-    if ((st = bb_table_require_col(t, "s1", &c1, err)) || (st = bb_table_require_col(t, "s2", &c2, err)) ||
+    if ((st = bb_table_require_col(t, "s1", &c1, err)) ||
+        (st = bb_table_require_col(t, "s2", &c2, err)) ||
         (st = bb_table_require_col(t, "score", &cs, err)))
         goto done;
     cg = bb_table_col(t, "group");

@@ -168,9 +168,10 @@ static enum bb_status score(struct bb_task_ctx *ctx, struct ss_data *d, struct b
 static enum bb_status write_items(struct bb_task_ctx *ctx, const struct bb_table *t,
                                   const struct ss_data *d, struct bb_error *err)
 {
-    static const char *const cols[] = {"item_id", "domain", "target", "stereotype",
-                                       "anti_stereotype", "unrelated", "score_stereotype",
-                                       "score_anti_stereotype", "score_unrelated", "pro", "related"};
+    static const char *const cols[] = {
+        "item_id",         "domain",    "target",           "stereotype",
+        "anti_stereotype", "unrelated", "score_stereotype", "score_anti_stereotype",
+        "score_unrelated", "pro",       "related"};
     struct bb_items *w = NULL;
     char id[32];
     size_t n = d->n;

@@ -241,8 +241,9 @@ enum bb_status bb_task_embed(struct bb_task_ctx *ctx, const char *const *texts, 
 int bb_task_dim(const struct bb_task_ctx *ctx);
 /* Zero-shot label embeddings: for each label, embed its prompts, normalise
  * each, average, normalise again -> out (n_labels, dim). */
-enum bb_status bb_task_label_embeddings(struct bb_task_ctx *ctx, const struct bb_suite_labels *labels,
-                                        float *out, struct bb_error *err);
+enum bb_status bb_task_label_embeddings(struct bb_task_ctx *ctx,
+                                        const struct bb_suite_labels *labels, float *out,
+                                        struct bb_error *err);
 /* Class ids of string labels: ids[i] is the index of labels[i] among the
  * distinct labels in strcmp order (0 .. *m - 1); names (NULL, or room for n)
  * gets those distinct labels in that order, borrowed from labels. */

@@ -130,8 +130,8 @@ static enum bb_status emit_classes(struct bb_task_ctx *ctx, struct zs_data *d, s
         if (!st)
             st = emit(ctx, d, "f1", g, n, stat_f1, false, err);
         if (!st) {
-            struct bb_task_row r = bb_task_row_make("support", (double)support, (long)n, BB_DIR_NONE,
-                                                    BB_KIND_QUALITY);
+            struct bb_task_row r =
+                bb_task_row_make("support", (double)support, (long)n, BB_DIR_NONE, BB_KIND_QUALITY);
             r.group = g;
             st = bb_task_emit(ctx, &r, err);
         }

@@ -758,7 +758,8 @@ static enum bb_status json_merges(struct bb_bpe *b, const json_t *merges, const 
             const char *sp = strchr(a, ' ');
             if (!sp)
                 return bb_fail(err, BB_E_INPUT,
-                               "%s: model.merges[%zu]: expected \"a b\", found '%.60s'", what, i, a);
+                               "%s: model.merges[%zu]: expected \"a b\", found '%.60s'", what, i,
+                               a);
             na = (size_t)(sp - a);
             c = sp + 1;
             nc = strlen(c);
@@ -1016,7 +1017,8 @@ static enum bb_status read_config(struct bb_tokenizer *t, const struct bb_bpe *b
     t->sp.cls = config_token(b, cfg, "cls_token");
     t->sp.sep = config_token(b, cfg, "sep_token");
     t->sp.mask = config_token(b, cfg, "mask_token");
-    const json_t *ab = json_object_get(cfg, "add_bos_token"), *ae = json_object_get(cfg, "add_eos_token");
+    const json_t *ab = json_object_get(cfg, "add_bos_token"),
+                 *ae = json_object_get(cfg, "add_eos_token");
     t->add_bos = json_is_boolean(ab) ? json_is_true(ab) : tb >= 0;
     t->add_eos = json_is_boolean(ae) ? json_is_true(ae) : te >= 0;
     if (t->sp.bos < 0)

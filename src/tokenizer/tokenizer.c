@@ -367,7 +367,10 @@ const struct bb_special_ids *bb_tokenizer_special(const struct bb_tokenizer *tok
     return &tok->sp;
 }
 
-bool bb_tokenizer_adds_bos(const struct bb_tokenizer *tok) { return tok->n_pre > 0 && tok->add_bos; }
+bool bb_tokenizer_adds_bos(const struct bb_tokenizer *tok)
+{
+    return tok->n_pre > 0 && tok->add_bos;
+}
 
 const char *bb_tokenizer_chat_template(const struct bb_tokenizer *tok)
 {

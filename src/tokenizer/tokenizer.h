@@ -25,15 +25,16 @@ struct bb_special_ids { int32_t bos, eos, pad, unk, cls, sep, mask; };
                                  BPE: BOS if add_bos_token, EOS if add_eos_token) */
 #define BB_TOK_TRUNCATE 2u    /* truncate to max_len, keeping a closing special token */
 
-enum bb_status bb_tokenizer_load(const char *model_dir, struct bb_tokenizer **out, struct bb_error *err);
-    /* Dispatches on model_dir/tokenizer.json's model.type: WordPiece (fallback when there is
-       no tokenizer.json: vocab.txt + tokenizer_config.json) or BPE (byte-level; reads
-       tokenizer_config.json's add_bos_token, add_eos_token, chat_template and special
-       tokens where present, and chat_template.jinja).
-       WordPiece: model_dir/sentence_bert_config.json's max_seq_length is the truncation
-       length (else tokenizer_config's model_max_length, capped at 512); tokenizer.json's own
-       truncation (128) and fixed padding are ignored, as sentence-transformers does.
-       BPE: model_max_length when sane, else config.json's max_position_embeddings. */
+enum bb_status bb_tokenizer_load(const char *model_dir, struct bb_tokenizer **out,
+                                 struct bb_error *err);
+/* Dispatches on model_dir/tokenizer.json's model.type: WordPiece (fallback when there is
+   no tokenizer.json: vocab.txt + tokenizer_config.json) or BPE (byte-level; reads
+   tokenizer_config.json's add_bos_token, add_eos_token, chat_template and special
+   tokens where present, and chat_template.jinja).
+   WordPiece: model_dir/sentence_bert_config.json's max_seq_length is the truncation
+   length (else tokenizer_config's model_max_length, capped at 512); tokenizer.json's own
+   truncation (128) and fixed padding are ignored, as sentence-transformers does.
+   BPE: model_max_length when sane, else config.json's max_position_embeddings. */
 /* Byte-level BPE from GGUF metadata (tokenizer.ggml.model "gpt2"); the truncation length is
    the architecture's context_length. */
 enum bb_status bb_tokenizer_from_gguf(const struct bb_gguf *g, struct bb_tokenizer **out,

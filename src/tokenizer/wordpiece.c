@@ -65,8 +65,9 @@ static enum bb_status vocab_put(struct wordpiece *t, const char *s, size_t n, in
                                 const char *what, struct bb_error *err)
 {
     if (id < 0 || id >= MAX_VOCAB_ID)
-        return bb_fail(err, BB_E_INPUT, "%s: vocab entry '%.40s': expected an id in 0..%d, found %d",
-                       what, s, MAX_VOCAB_ID - 1, (int)id);
+        return bb_fail(err, BB_E_INPUT,
+                       "%s: vocab entry '%.40s': expected an id in 0..%d, found %d", what, s,
+                       MAX_VOCAB_ID - 1, (int)id);
     if (!bb_tok_vocab_put(&t->v, s, n, id, NULL))
         return bb_fail(err, BB_E_NOMEM, "%s: out of memory storing the vocabulary", what);
     if (n > t->max_piece_bytes)
@@ -443,9 +444,10 @@ static enum bb_status read_vocab_json(struct wordpiece *t, const json_t *vocab,
                                       const char *what, struct bb_error *err)
 {
     if (!json_is_object(vocab))
-        return bb_fail(err, BB_E_INPUT,
-                       "%s: field 'model.vocab': expected an object mapping pieces to ids, found %s",
-                       what, vocab ? "another type" : "nothing (missing vocabulary)");
+        return bb_fail(
+            err, BB_E_INPUT,
+            "%s: field 'model.vocab': expected an object mapping pieces to ids, found %s", what,
+            vocab ? "another type" : "nothing (missing vocabulary)");
     enum bb_status st = vocab_init(t, json_object_size(vocab), err);
     const char *key;
     json_t *v;
@@ -599,9 +601,10 @@ static enum bb_status read_normalizer(struct wordpiece *t, const json_t *n, cons
     if ((st = bb_json_get_string(n, "type", what, true, &type, err)))
         return st;
     if (strcmp(type, "BertNormalizer"))
-        return bb_fail(err, BB_E_UNSUPPORTED,
-                       "%s: normalizer type '%s' is not supported (expected BertNormalizer or null)",
-                       what, type);
+        return bb_fail(
+            err, BB_E_UNSUPPORTED,
+            "%s: normalizer type '%s' is not supported (expected BertNormalizer or null)", what,
+            type);
     t->clean_text = t->chinese = t->lowercase = true;
     if ((st = bb_json_get_bool(n, "clean_text", what, false, &t->clean_text, err)) ||
         (st = bb_json_get_bool(n, "handle_chinese_chars", what, false, &t->chinese, err)) ||
@@ -841,7 +844,9 @@ static int sc_hex4(struct scan *s)
         if (s->p >= s->end)
             return -1;
         char c = *s->p;
-        int d = c >= '0' && c <= '9' ? c - '0' : (c | 32) >= 'a' && (c | 32) <= 'f' ? (c | 32) - 'a' + 10 : -1;
+        int d = c >= '0' && c <= '9'                 ? c - '0'
+                : (c | 32) >= 'a' && (c | 32) <= 'f' ? (c | 32) - 'a' + 10
+                                                     : -1;
         if (d < 0)
             return -1;
         v = v * 16 + d;
@@ -1036,7 +1041,9 @@ static const char *config_token(const json_t *cfg, const char *key, const char *
     json_t *v = json_object_get(cfg, key);
     if (json_is_object(v))
         v = json_object_get(v, "content");
-    return json_is_string(v) ? json_string_value(v) : cfg && json_object_get(cfg, key) ? NULL : dflt;
+    return json_is_string(v)                  ? json_string_value(v)
+           : cfg && json_object_get(cfg, key) ? NULL
+                                              : dflt;
 }
 
 /* vocab.txt + tokenizer_config.json (BertTokenizer's settings). */
