@@ -1,9 +1,11 @@
-/* registry.c: the task-type table (issue 7, first step): one row per task
- * type with its suite name, the model capability it needs, its run function,
- * its report section title and how `compare` tests it. The runner dispatches
- * through it (bb_task_runner, bb_task_type_info), compare finds the likelihood
- * tasks in it (bb_task_type_mask); the suite parser keeps its own key table
- * (suite.c) and the report has its own view table (report/report_view.c). */
+/* registry.c: the task-type table: one row per task type with its suite name,
+ * the model capability it needs, its run function, its report section title
+ * and how `compare` tests it. The runner dispatches through it
+ * (bb_task_runner, bb_task_type_info) and compare finds the likelihood tasks in
+ * it (bb_task_type_mask). A new task type adds one row here, one in
+ * suite/task_schema.c (its keys, parser and checks), one in
+ * report/report_view.c (how the report shows it) and its metrics in
+ * metrics/table.c. */
 #include "tasks/task.h"
 
 #include <stdio.h>
