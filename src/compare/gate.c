@@ -168,36 +168,24 @@ static void no_row_message(struct bb_gate_point *p, const struct bb_rundata *can
                  "and model)");
 }
 
-/* metric (latency_noise_rel, machine_probe_ms) of row's task and model in res
- * (the largest), else NAN. */
-static double noise_of(const struct bb_results *res, const struct bb_result_row *row,
-                       bool ignore_model, const char *metric)
+/* The largest value of metric in res on row's task and model (any model with
+ * ignore_model), and with cell also on row's dataset and group, else NAN:
+ * a run's latency_noise_rel and machine_probe_ms, or a grid cell's own
+ * latency_contention, taken while it was timed. */
+static double run_value(const struct bb_results *res, const struct bb_result_row *row,
+                        bool ignore_model, bool cell, const char *metric)
 {
     double v = NAN;
     for (size_t i = 0; i < res->n; i++) {
         const struct bb_result_row *x = &res->rows[i];
         if (strcmp(x->metric, metric) || strcmp(x->task, row->task) ||
-            (!ignore_model && strcmp(x->model, row->model)) || !isfinite(x->value))
+            (!ignore_model && strcmp(x->model, row->model)) || !isfinite(x->value) ||
+            (cell && (strcmp(x->group, row->group) || strcmp(x->dataset, row->dataset))))
             continue;
         if (isnan(v) || x->value > v)
             v = x->value;
     }
     return v;
-}
-
-/* metric (latency_contention) of row's task, model, dataset and group in res,
- * else NAN: the grid cell's own measure, taken while it was timed. */
-static double cell_of(const struct bb_results *res, const struct bb_result_row *row,
-                      bool ignore_model, const char *metric)
-{
-    for (size_t i = 0; i < res->n; i++) {
-        const struct bb_result_row *x = &res->rows[i];
-        if (!strcmp(x->metric, metric) && !strcmp(x->task, row->task) &&
-            (ignore_model || !strcmp(x->model, row->model)) && !strcmp(x->group, row->group) &&
-            !strcmp(x->dataset, row->dataset) && isfinite(x->value))
-            return x->value;
-    }
-    return NAN;
 }
 
 static enum bb_status add_point(struct bb_gate_report *r, int gi, const struct bb_suite_gate *g,
@@ -234,8 +222,8 @@ static enum bb_status add_point(struct bb_gate_report *r, int gi, const struct b
     p->has_cmp = true;
     p->regression = worsening(p->base, p->cand, g->relative);
     if (p->cand->kind == BB_KIND_TIMING) {
-        double nc = noise_of(&cand->results, p->cand, false, "latency_noise_rel");
-        double nb = noise_of(&base->results, p->base, o->ignore_model, "latency_noise_rel");
+        double nc = run_value(&cand->results, p->cand, false, false, "latency_noise_rel");
+        double nb = run_value(&base->results, p->base, o->ignore_model, false, "latency_noise_rel");
         /* each run's medians may be off by its own drift, in opposite
          * directions: the ratio of the two is uncertain by the product */
         p->noise_floor = isnan(nc) ? nb : isnan(nb) ? nc : (1 + nc) * (1 + nb) - 1;
@@ -244,12 +232,12 @@ static enum bb_status add_point(struct bb_gate_report *r, int gi, const struct b
          * cell lengthened c times as much by waiting for a CPU
          * (latency_contention, measured per batch while the cell was timed);
          * decide_timing compares the two runs at equal f and c */
-        double pc = noise_of(&cand->results, p->cand, false, "machine_probe_ms");
-        double pb = noise_of(&base->results, p->base, o->ignore_model, "machine_probe_ms");
+        double pc = run_value(&cand->results, p->cand, false, false, "machine_probe_ms");
+        double pb = run_value(&base->results, p->base, o->ignore_model, false, "machine_probe_ms");
         if (isfinite(p->noise_floor) && pc > 0 && pb > 0)
             p->machine_factor = pc / pb;
-        double cc = cell_of(&cand->results, p->cand, false, "latency_contention");
-        double cb = cell_of(&base->results, p->base, o->ignore_model, "latency_contention");
+        double cc = run_value(&cand->results, p->cand, false, true, "latency_contention");
+        double cb = run_value(&base->results, p->base, o->ignore_model, true, "latency_contention");
         if (isfinite(p->noise_floor) && cc > 0 && cb > 0)
             p->contention_factor = cc / cb;
     }

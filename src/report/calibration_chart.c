@@ -114,7 +114,7 @@ static enum bb_status draw(struct bb_rep *R, const char *task, const char *model
     struct bb_class_bin bins[N_BINS];
     long count[N_BINS];
     double conf[N_BINS], acc[N_BINS];
-    char name[600], title[700], png[4400], rel_png[700], rel_svg[700];
+    char name[600], title[700];
     bb_class_reliability(rd->conf, rd->correct, NULL, rd->n, N_BINS, bins);
     for (int b = 0; b < N_BINS; b++)
         count[b] = bins[b].count, conf[b] = bins[b].conf, acc[b] = bins[b].acc;
@@ -124,15 +124,9 @@ static enum bb_status draw(struct bb_rep *R, const char *task, const char *model
     enum bb_status st = bb_plot_chart_reliability(&R->plot, name, title,
                                                   "confidence (probability of the prediction)",
                                                   N_BINS, count, conf, acc, err);
-    if (st || !bb_plot_available(&R->plot))
-        return st; /* no gnuplot: said once, in section 6's introduction */
-    snprintf(rel_png, sizeof rel_png, "charts/%s.png", name);
-    snprintf(rel_svg, sizeof rel_svg, "charts/%s.svg", name);
-    if (bb_plot_png(&R->plot, name, png, sizeof png))
-        bb_doc_chart(&R->doc, rel_png, rel_svg, png, title);
-    else
-        bb_doc_p(&R->doc, "(chart %s not drawn: gnuplot failed on charts/%s.gp)", name, name);
-    return BB_OK;
+    if (!st)
+        bb_rep_chart_ref(R, name, title);
+    return st;
 }
 
 enum bb_status bb_rep_calibration(struct bb_rep *R, const char *task, const char *model,
