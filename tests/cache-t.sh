@@ -158,7 +158,7 @@ ok $? "BIASBENCH_CACHE_MAX=lots: exit 2 naming the variable"
 "$B" cache clear >"$T/clear" 2>&1 && [ "$(entries)" = 0 ]
 ok $? "cache clear removes every entry"
 "$B" cache frob >/dev/null 2>"$T/frob"; rc=$?
-[ "$rc" = 2 ] && grep -q "expected 'stats', 'clear' or 'trim'" "$T/frob"
+[ "$rc" = 2 ] && grep -q "expected 'stats', 'clear', 'trim' or 'kernels DIR'" "$T/frob"
 ok $? "cache frob: exit 2 with the subcommands"
 
 # kernels read from a folder (BIASBENCH_KERNEL_DIR): the cache stays on, keyed by their text

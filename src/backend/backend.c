@@ -174,6 +174,12 @@ enum bb_status bb_backend_download(struct bb_backend *be, struct bb_buffer *src,
     return st ? st : be->vt->download(be, src, offset, dst, bytes, err);
 }
 
+void bb_backend_prepare(struct bb_backend *be, enum bb_kernel_set set)
+{
+    if (be && be->vt->prepare)
+        be->vt->prepare(be, set);
+}
+
 enum bb_status bb_backend_sync(struct bb_backend *be, struct bb_error *err)
 {
     return be->vt->sync(be, err);

@@ -123,6 +123,7 @@ struct bb_backend_opts {
                                 which caches programs itself; "" disables */
     bool profile;            /* time every kernel launch with OpenCL events (bb_backend_profile);
                                 also on when $BIASBENCH_PROFILE is set (then printed at exit) */
+    bool no_prebuilt;        /* ignore the prebuilt kernels (opencl.c: prebuilt_dir_of) */
 };
 /* name: "ref" or "opencl". Unknown name -> BB_E_USAGE. No OpenCL platform or
  * no matching device -> BB_E_NODEVICE. */
@@ -133,6 +134,10 @@ void bb_backend_free(struct bb_backend *be);
 enum bb_status bb_backend_ref_create(struct bb_backend **out, struct bb_error *err);
 enum bb_status bb_backend_opencl_create(const struct bb_backend_opts *opts,
                                         struct bb_backend **out, struct bb_error *err);
+/* Build every kernel group program for the device opts selects, from source, and store the
+ * binaries in dir (the prebuilt kernels `make` installs); *n: programs stored. */
+enum bb_status bb_opencl_prebuild(const struct bb_backend_opts *opts, const char *dir, int *n,
+                                  struct bb_error *err);
 /* Print every OpenCL platform and device, and which one `auto` picks. */
 enum bb_status bb_opencl_list_devices(FILE *out, struct bb_error *err);
 
@@ -141,6 +146,13 @@ enum bb_status bb_opencl_list_devices(FILE *out, struct bb_error *err);
  * kernels (ref). */
 enum bb_status bb_backend_profile(struct bb_backend *be, struct bb_profile *out,
                                   struct bb_error *err);
+
+/* The kernels a model family launches; bb_backend_prepare's argument. */
+enum bb_kernel_set { BB_KERNELS_ENCODER, BB_KERNELS_DECODER };
+/* A hint, given before a model's weights load: start building the kernels `set` needs now,
+ * beside the load (the OpenCL backend builds that program on a thread of its own; others do
+ * nothing). Never fails: a build error surfaces at the first launch, as without the hint. */
+void bb_backend_prepare(struct bb_backend *be, enum bb_kernel_set set);
 
 /* ---- buffers ---- */
 enum bb_status bb_buffer_alloc(struct bb_backend *be, size_t bytes, struct bb_buffer **out,

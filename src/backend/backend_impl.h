@@ -40,6 +40,8 @@ struct bb_backend_vtable {
     /* Does this backend implement op for dtype (the weight's storage for matmul and get_rows,
      * BB_F32 for every other op)? The wrappers ask before every op. */
     bool (*supports_op)(struct bb_backend *be, enum bb_op_kind op, enum bb_dtype dtype);
+    /* bb_backend_prepare; NULL: nothing to prepare */
+    void (*prepare)(struct bb_backend *be, enum bb_kernel_set set);
     /* bb_backend_profile; NULL: the backend has no kernels to time */
     enum bb_status (*profile)(struct bb_backend *be, struct bb_profile *out, struct bb_error *err);
 

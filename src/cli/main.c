@@ -36,7 +36,7 @@ static const struct command commands[] = {
     {"metrics", bb_cmd_metrics,
      "List the metrics results.csv can hold: definition, direction, ideal, test"},
     {"report", bb_cmd_report, "Rebuild a run's report.md/html and charts from its results.csv"},
-    {"cache", bb_cmd_cache, "Show (stats) or empty (clear) the result cache of model outputs"},
+    {"cache", bb_cmd_cache, "Result cache stats/clear/trim; prebuilt kernels"},
     {"merge", bb_cmd_merge, "Join the shard run directories of one run (run --shard K/N) into one"},
 };
 

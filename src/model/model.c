@@ -171,6 +171,7 @@ enum bb_status bb_model_load(const char *dir, struct bb_backend *be,
     enum bb_status s = decoder ? BB_OK : check_dir(dir, err);
     if (s)
         return s;
+    bb_backend_prepare(be, decoder ? BB_KERNELS_DECODER : BB_KERNELS_ENCODER);
     struct bb_model *m = calloc(1, sizeof *m);
     if (!m || !(m->dir = strdup(dir))) {
         free(m);
