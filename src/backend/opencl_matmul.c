@@ -240,15 +240,19 @@ static enum bb_status mm_check_args(struct bb_buffer *x, const struct bb_weight 
     return BB_OK;
 }
 
-/* Cache budget (KiB) for a row chunk's slice of x: BIASBENCH_MM_CHUNK_KIB,
- * default 0 (one launch). Tried at 512 and 1024 on PoCL (2 EPYC cores, 2 MiB
- * L2 each, 32 MiB L3): no gain above noise at batch 32 or 128, so off. */
+/* Cache budget (KiB) for a row chunk's slice of x on CPUs: BIASBENCH_MM_CHUNK_KIB (0: one
+ * launch per matmul), default 4096. At 4 MiB only the large GEMMs of a big batch are cut: for
+ * MiniLM at batch 128 (m about 2,560) the FFN's down projection (k = 1536, x 15 MB) runs as four
+ * launches of about 680 rows; the k = 384 GEMMs stay whole (m <= 2 chunks). Measured on 2 EPYC
+ * Zen 3 cores (2026-12-07, idle, STS-B test, 6 vs 3 interleaved reps): batch 128 7.0-8.1 s
+ * (median 7.1) against 7.7-8.1 s (median 8.0) unchunked; 1 and 2 MiB chunks, which cut every
+ * GEMM, gained less; batch 32 is not cut. Output is bit-identical (tests/mm-chunk-t.sh). */
 static int mm_chunk_kib(void)
 {
     static int kib = -1;
     if (kib < 0) {
         const char *e = getenv("BIASBENCH_MM_CHUNK_KIB");
-        kib = e && *e ? atoi(e) : 0;
+        kib = e && *e ? atoi(e) : 4096;
         if (kib < 0)
             kib = 0;
     }
