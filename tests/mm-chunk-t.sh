@@ -43,8 +43,10 @@ ok $? "default chunks: embeddings byte-identical to one launch per GEMM"
 cmp -s "$T/none.csv" "$T/small.csv"
 ok $? "256 KiB chunks: embeddings byte-identical to one launch per GEMM"
 a=$(launches none) b=$(launches dflt) c=$(launches small)
-if "$B" devices 2>/dev/null | grep -A2 "^auto selects" | grep -q . &&
-   "$B" devices 2>/dev/null | grep -q "type CPU"; then
+# the device `auto` selects is a CPU: its "(P:D)" from the last line, then its own type line
+"$B" devices >"$T/devs" 2>/dev/null
+sel=$(sed -n 's/^auto selects: device [0-9]* (\([0-9:]*\)).*/\1/p' "$T/devs")
+if awk -v d="($sel):" '$3 == d {getline; print}' "$T/devs" | grep -q "type CPU"; then
   [ "$a" = 24 ] && [ "$b" -gt "$a" ] && [ "$c" -gt "$b" ]
   ok $? "chunks are launched: GEMM launches $a (none) < $b (default) < $c (256 KiB)"
 else
