@@ -19,12 +19,7 @@ trap 'rm -rf "$T"' EXIT
 export BIASBENCH_COLD_START=off
 unset BIASBENCH_CACHE_MAX BIASBENCH_TEST_STOP_AFTER_STORES
 
-cache=${BIASBENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/biasbench}
-M=
-for d in "${BIASBENCH_MODELS:-/nonexistent}/all-MiniLM-L6-v2" "$cache/models/all-MiniLM-L6-v2"; do
-  [ -f "$d/model.safetensors" ] && M=$d && break
-done
-[ -n "$M" ] || bail_or_skip_all "all-MiniLM-L6-v2 not found (scripts/setup.sh fetches it)"
+find_minilm
 mkdir -p "$T/models" "$T/fx"
 ln -s "$M" "$T/models/all-MiniLM-L6-v2"
 L=SmolLM2-135M-Instruct

@@ -7,12 +7,7 @@ set -u
 B=${BIASBENCH:-./biasbench}
 . "${srcdir:-.}/tests/tap.sh"
 
-cache=${BIASBENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/biasbench}
-M=
-for d in "${BIASBENCH_MODELS:-/nonexistent}/all-MiniLM-L6-v2" "$cache/models/all-MiniLM-L6-v2"; do
-  [ -f "$d/model.safetensors" ] && M=$d && break
-done
-[ -n "$M" ] || bail_or_skip_all "all-MiniLM-L6-v2 not found (run scripts/setup.sh)"
+find_minilm
 T=$(mktemp -d "${TMPDIR:-/tmp}/bb-prebuilt-XXXXXX")
 trap 'rm -rf "$T"' EXIT
 unset BIASBENCH_KERNEL_BINARIES BIASBENCH_KERNEL_DIR

@@ -22,12 +22,7 @@ trap '[ -n "$pid" ] && kill -CONT $pid 2>/dev/null && kill $pid 2>/dev/null; rm 
 export BIASBENCH_COLD_START=off
 unset BIASBENCH_CACHE_MAX BIASBENCH_TEST_STOP_AFTER_STORES
 
-cache=${BIASBENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/biasbench}
-M=
-for d in "${BIASBENCH_MODELS:-/nonexistent}/all-MiniLM-L6-v2" "$cache/models/all-MiniLM-L6-v2"; do
-  [ -f "$d/model.safetensors" ] && M=$d && break
-done
-[ -n "$M" ] || bail_or_skip_all "all-MiniLM-L6-v2 not found (scripts/setup.sh fetches it)"
+find_minilm
 # the model as a folder of links, so the test can swap its weights
 mkdir -p "$T/models/all-MiniLM-L6-v2" "$T/fx"
 for f in "$M"/*; do ln -s "$f" "$T/models/all-MiniLM-L6-v2/${f##*/}"; done
