@@ -333,7 +333,7 @@ def main():
         bb128 = res.get(128, {}).get("bb")
         bb32 = res.get(32, {}).get("bb")
         if bb128 and bb32:
-            print("# biasbench batch 128 / batch 32 throughput: %.2f" % (bb32[0] / bb128[0]))
+            print("# biasbench batch 128 / batch 32 throughput: %.3f" % (bb32[0] / bb128[0]))
     print("# peers' worker threads %s (--spin leaves OpenMP's and onnxruntime's spin-waits on; "
           "on a shared, oversubscribed machine spinning threads collapse)"
           % ("spin-wait" if a.spin else "sleep when idle: OMP_WAIT_POLICY=PASSIVE, "
