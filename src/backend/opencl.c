@@ -1462,13 +1462,11 @@ enum bb_status bb_opencl_prebuild(const struct bb_backend_opts *opts, const char
         if (own_specs) /* PoCL reads it when it writes the binary */
             setenv("POCL_BINARY_SPECIALIZE_WG", groups[g].pocl_specs, 1);
         st = program_build(cl, &ps->group[g], err);
-        unsigned char *bin = NULL;
-        size_t len = 0;
-        if (!st && !bb_cl_cache_load(dir, cache_key(cl, ps->group[g].src, ps->options), &bin,
-                                     &len))
+        char path[4200]; /* program_build stored it (or loaded it from there): is it there? */
+        bb_cl_cache_path(dir, cache_key(cl, ps->group[g].src, ps->options), path, sizeof path);
+        if (!st && !bb_path_exists(path))
             st = bb_fail(err, BB_E_DEVICE, "%s: no binary stored for the %s program (see the "
                          "warnings above)", dir, ps->group[g].name);
-        free(bin);
         *n += !st;
     }
     if (own_specs)
