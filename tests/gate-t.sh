@@ -24,11 +24,7 @@ check() { # check DESCRIPTION WANT_RC WANT_POINTS
   else ok 1 "$1"; echo "#   wanted exit $2 and points '$3'"; echo "#   got exit $rc and '$got'"; show; fi
 }
 
-cache=${BIASBENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/biasbench}
-M=
-for d in "${BIASBENCH_MODELS:-/nonexistent}/all-MiniLM-L6-v2" "$cache/models/all-MiniLM-L6-v2"; do
-  [ -f "$d/model.safetensors" ] && M=$d && break
-done
+minilm_path
 data=
 for d in "${BIASBENCH_DATA:-/nonexistent}" "$S/../shared/datasets" "$cache/datasets"; do
   [ -f "$d/stsb/stsb-en-test.csv" ] && data=$(cd "$d" && pwd) && break

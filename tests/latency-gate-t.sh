@@ -19,17 +19,14 @@
 set -u
 B=${BIASBENCH:-./biasbench}
 S=${srcdir:-.}
+. "$S/tests/tap.sh" # minilm_path; ok and skip as below
 n=0 fails=0
 ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fails=$((fails + 1)); fi; }
 skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
 PLAN=12
 [ -n "${BIASBENCH_GOLDEN_LIMIT:-}" ] && PLAN=1
 echo "1..$PLAN"
-cache=${BIASBENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/biasbench}
-M=
-for d in "${BIASBENCH_MODELS:-/nonexistent}/all-MiniLM-L6-v2" "$cache/models/all-MiniLM-L6-v2"; do
-  [ -f "$d/model.safetensors" ] && M=$d && break
-done
+minilm_path
 if [ -z "$M" ] && [ "${CI:-}" = true ]; then echo "Bail out! all-MiniLM-L6-v2 not found and CI=true"; exit 1; fi
 why=
 [ -z "$M" ] && why="all-MiniLM-L6-v2 not found (run scripts/setup.sh)"

@@ -34,11 +34,7 @@ ok $? "run: the same suite stops with exit 2 before a run folder exists (rc $rc)
 ok $? "validate: task of another type, unknown task, rate, lists missing and misplaced, duplicate and bad ids, key typo: 8 errors with positions (rc $rc)"
 
 # ---- a run ----------------------------------------------------------------------
-cache=${BIASBENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/biasbench}
-M=
-for d in "${BIASBENCH_MODELS:-/nonexistent}/all-MiniLM-L6-v2" "$cache/models/all-MiniLM-L6-v2"; do
-  [ -f "$d/model.safetensors" ] && M=$d && break
-done
+minilm_path
 if [ -z "$M" ]; then
   i=4; while [ $i -le 20 ]; do skip "all-MiniLM-L6-v2 not found (scripts/setup.sh fetches it)"; i=$((i + 1)); done
   exit $fails

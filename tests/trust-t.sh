@@ -20,11 +20,7 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/bb-trust-XXXXXX")
 trap 'rm -rf "$T"' EXIT
 export BIASBENCH_COLD_START=off
 
-cache=${BIASBENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/biasbench}
-M=
-for d in "${BIASBENCH_MODELS:-/nonexistent}/all-MiniLM-L6-v2" "$cache/models/all-MiniLM-L6-v2"; do
-  [ -f "$d/model.safetensors" ] && M=$d && break
-done
+minilm_path
 if [ -z "$M" ] && [ "${CI:-}" = true ]; then echo "Bail out! all-MiniLM-L6-v2 not found and CI=true"; exit 1; fi
 if [ -z "$M" ]; then # the model-free checks only need the model's name to resolve
   mkdir -p "$T/models/all-MiniLM-L6-v2"; BIASBENCH_MODELS=$T/models; export BIASBENCH_MODELS
