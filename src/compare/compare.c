@@ -235,18 +235,6 @@ long bb_compare_find(const struct bb_results *r, const struct bb_result_row *row
 
 /* ---- per-item files ------------------------------------------------------------ */
 
-static void file_part(const char *id, char *out, size_t n)
-{
-    size_t k = 0;
-    for (; id[k] && k + 1 < n; k++) {
-        char c = id[k];
-        bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                  c == '.' || c == '_' || c == '-';
-        out[k] = ok ? c : '_';
-    }
-    out[k] = 0;
-}
-
 /* The per-item table items/<task>__<model>[__suffix].csv of run r, loaded
  * once; NULL when the run has none (bare CSV, file absent). A malformed file
  * is an error. */
@@ -258,8 +246,8 @@ static enum bb_status items_get(struct bb_rundata *r, const char *task, const ch
     if (!r->dir)
         return BB_OK;
     char ft[512], fm[512], path[4096];
-    file_part(task, ft, sizeof ft);
-    file_part(model, fm, sizeof fm);
+    bb_items_name_part(ft, sizeof ft, task);
+    bb_items_name_part(fm, sizeof fm, model);
     snprintf(path, sizeof path, "%s/items/%s__%s%s%s.csv", r->dir, ft, fm, suffix ? "__" : "",
              suffix ? suffix : "");
     for (size_t i = 0; i < r->n_items; i++)

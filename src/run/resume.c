@@ -202,24 +202,11 @@ bool bb_resume_job_done(const struct bb_resume *r, const char *task, const char 
     return false;
 }
 
-/* A file name part from an id, as the per-item files name theirs. */
-static void safe_name(char *out, size_t n, const char *id)
-{
-    size_t k = 0;
-    for (; *id && k + 1 < n; id++) {
-        char c = *id;
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                  c == '.' || c == '_' || c == '-';
-        out[k++] = ok ? c : '_';
-    }
-    out[k] = 0;
-}
-
 static void rows_path(const char *dir, const char *task, const char *model, char *out, size_t n)
 {
     char t[256], m[256];
-    safe_name(t, sizeof t, task);
-    safe_name(m, sizeof m, model);
+    bb_items_name_part(t, sizeof t, task);
+    bb_items_name_part(m, sizeof m, model);
     snprintf(out, n, "%s/partial/%s__%s.csv", dir, t, m);
 }
 
