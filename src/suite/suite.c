@@ -1,18 +1,17 @@
 /* suite.c: load a YAML suite (docs/suite-format.md) into struct bb_suite:
  * the typed schema. suite_yaml.c reads the files into one merged node tree
  * with positions; here the tree is checked and converted into the typed
- * structs (scalars, fields, references by id, models, datasets, tasks per
- * type through their rows in task_schema.c, gates), collecting every problem
- * as a diagnostic; and the lookups. */
+ * structs (references by id, models, datasets, tasks per type through their
+ * rows in task_schema.c, gates; scalars and fields through suite_field.c),
+ * collecting every problem as a diagnostic; and the lookups. */
 #include "suite.h"
 #include "suite/perturb.h"
 
-#include <errno.h>
 #include <limits.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "suite/suite_field.h"
 #include "suite/suite_yaml.h"
 #include "suite/task_schema.h"
 #include "core/rescache.h"
@@ -49,295 +48,6 @@ const char *bb_suite_precision_name(enum bb_suite_precision p)
     return (unsigned)p < 2 ? precision_names[p] : "?";
 }
 
-/* ---- scalar conversions (v != NULL; report and return false when bad) -------- */
-
-static bool conv_str(struct ctx *c, const struct node *v, const char *path, const char **out)
-{
-    if (!sy_expect_kind(c, v, path, N_SCALAR, "a string"))
-        return false;
-    *out = v->str;
-    return true;
-}
-
-static bool is_id_char(char ch)
-{
-    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-           ch == '-' || ch == '_' || ch == '.';
-}
-
-/* Ids and names end up in CSV cells and file names. */
-static bool conv_id(struct ctx *c, const struct node *v, const char *path, const char **out)
-{
-    if (!sy_expect_kind(c, v, path, N_SCALAR, "an id"))
-        return false;
-    bool good = *v->str && v->str[0] != '.' && v->str[0] != '-';
-    for (const char *p = v->str; good && *p; p++)
-        good = is_id_char(*p);
-    if (!good) {
-        char buf[96];
-        sy_report(c, v->pos, path,
-                  "expected an id (letters, digits, '-', '_', '.'; not starting with '.' or '-'), "
-                  "found %s", sy_describe(v, buf, sizeof buf));
-        return false;
-    }
-    *out = v->str;
-    return true;
-}
-
-static bool parse_long_text(const char *s, long *out)
-{
-    const char *p = s + (*s == '-' || *s == '+');
-    if (!*p)
-        return false;
-    for (const char *q = p; *q; q++)
-        if (*q < '0' || *q > '9')
-            return false;
-    errno = 0;
-    char *end;
-    long x = strtol(s, &end, 10);
-    if (errno || *end)
-        return false;
-    *out = x;
-    return true;
-}
-
-static bool conv_long(struct ctx *c, const struct node *v, const char *path, long lo, long hi,
-                      long *out)
-{
-    char buf[96];
-    long x;
-    if (v->kind != N_SCALAR || !v->plain || !parse_long_text(v->str, &x)) {
-        sy_report(c, v->pos, path, "expected an integer, found %s",
-                  sy_describe(v, buf, sizeof buf));
-        return false;
-    }
-    if (x < lo || x > hi) {
-        if (hi == LONG_MAX)
-            sy_report(c, v->pos, path, "expected an integer >= %ld, found %ld", lo, x);
-        else
-            sy_report(c, v->pos, path, "expected an integer from %ld to %ld, found %ld", lo, hi, x);
-        return false;
-    }
-    *out = x;
-    return true;
-}
-
-static bool conv_u64(struct ctx *c, const struct node *v, const char *path, uint64_t *out)
-{
-    char buf[96];
-    bool good = v->kind == N_SCALAR && v->plain && v->str[0] >= '0' && v->str[0] <= '9';
-    for (const char *p = good ? v->str : ""; *p; p++)
-        good = good && *p >= '0' && *p <= '9';
-    unsigned long long x = 0;
-    if (good) {
-        errno = 0;
-        x = strtoull(v->str, NULL, 10);
-        good = errno == 0;
-    }
-    if (!good) {
-        sy_report(c, v->pos, path, "expected an integer from 0 to 18446744073709551615, found %s",
-               sy_describe(v, buf, sizeof buf));
-        return false;
-    }
-    *out = x;
-    return true;
-}
-
-static bool conv_double(struct ctx *c, const struct node *v, const char *path, double *out)
-{
-    char buf[96];
-    bool good = v->kind == N_SCALAR && v->plain && *v->str;
-    double x = 0;
-    for (const char *p = good ? v->str : ""; *p; p++) /* no hex, inf, nan */
-        good = good && strchr("0123456789+-.eE", *p);
-    if (good) {
-        char *end;
-        errno = 0;
-        x = strtod(v->str, &end);
-        good = !*end && errno == 0 && isfinite(x);
-    }
-    if (!good) {
-        sy_report(c, v->pos, path, "expected a number, found %s", sy_describe(v, buf, sizeof buf));
-        return false;
-    }
-    *out = x;
-    return true;
-}
-
-static bool conv_bool(struct ctx *c, const struct node *v, const char *path, bool *out)
-{
-    if (v->kind == N_SCALAR && v->plain && (!strcmp(v->str, "true") || !strcmp(v->str, "false"))) {
-        *out = v->str[0] == 't';
-        return true;
-    }
-    char buf[96];
-    sy_report(c, v->pos, path, "expected true or false, found %s", sy_describe(v, buf, sizeof buf));
-    return false;
-}
-
-static bool conv_enum(struct ctx *c, const struct node *v, const char *path,
-                      const char *const *names, int *out)
-{
-    char buf[96], hint[128], list[512];
-    if (v->kind == N_SCALAR) {
-        for (int i = 0; names[i]; i++) {
-            if (!strcmp(v->str, names[i])) {
-                *out = i;
-                return true;
-            }
-        }
-    }
-    sy_join_names(names, sy_list_len(names), list, sizeof list);
-    hint[0] = '\0';
-    if (v->kind == N_SCALAR)
-        sy_suggest(v->str, names, sy_list_len(names), sizeof *names, hint, sizeof hint);
-    sy_report(c, v->pos, path, "expected one of %s; found %s%s", list,
-              sy_describe(v, buf, sizeof buf), hint);
-    return false;
-}
-
-/* A list of strings (a single string is not accepted: say what is expected). */
-static bool conv_strlist(struct ctx *c, const struct node *v, const char *path, bool allow_empty,
-                         struct bb_strlist *out)
-{
-    if (!sy_expect_kind(c, v, path, N_SEQ, "a list of strings"))
-        return false;
-    if (!v->n && !allow_empty) {
-        sy_report(c, v->pos, path, "expected a non-empty list, found an empty one");
-        return false;
-    }
-    out->v = sy_c_array(c, v->n, sizeof *out->v);
-    out->pos = sy_c_array(c, v->n, sizeof *out->pos);
-    if (!out->v || !out->pos)
-        return false;
-    bool good = true;
-    for (size_t i = 0; i < v->n; i++) {
-        char p[512];
-        snprintf(p, sizeof p, "%s[%zu]", path, i);
-        if (conv_str(c, v->items[i], p, &out->v[out->n])) {
-            if (!*out->v[out->n]) {
-                sy_report(c, v->items[i]->pos, p, "expected a non-empty string, found ''");
-                good = false;
-                continue;
-            }
-            out->pos[out->n++] = v->items[i]->pos;
-        } else {
-            good = false;
-        }
-    }
-    return good;
-}
-
-static bool conv_longlist(struct ctx *c, const struct node *v, const char *path, long lo, long hi,
-                          size_t *n, long **out)
-{
-    if (!sy_expect_kind(c, v, path, N_SEQ, "a list of integers"))
-        return false;
-    if (!v->n) {
-        sy_report(c, v->pos, path, "expected a non-empty list, found an empty one");
-        return false;
-    }
-    *out = sy_c_array(c, v->n, sizeof **out);
-    if (!*out)
-        return false;
-    bool good = true;
-    for (size_t i = 0; i < v->n; i++) {
-        char p[512];
-        snprintf(p, sizeof p, "%s[%zu]", path, i);
-        good &= conv_long(c, v->items[i], p, lo, hi, &(*out)[i]);
-    }
-    *n = v->n;
-    return good;
-}
-
-/* ---- field access: look key up in map m, convert when present ----------------- */
-
-struct field {
-    struct ctx *c;
-    const struct node *m;
-    const char *path;         /* path of m */
-};
-
-/* Value of key, or NULL (reported when required). Writes its path to p. */
-static const struct node *fget(const struct field *f, const char *key, bool required, char *p,
-                               size_t size)
-{
-    sy_join_path(p, size, f->path, key);
-    const struct node *v = sy_map_get(f->m, key);
-    if (!v && required)
-        sy_report_missing(f->c, f->m, f->path, key);
-    return v;
-}
-
-static bool fstr(const struct field *f, const char *key, bool required, const char **out,
-                 struct bb_suite_pos *pos)
-{
-    char p[512];
-    const struct node *v = fget(f, key, required, p, sizeof p);
-    if (!v || !conv_str(f->c, v, p, out))
-        return false;
-    if (required && !**out) {
-        sy_report(f->c, v->pos, p, "expected a non-empty string, found ''");
-        return false;
-    }
-    if (pos)
-        *pos = v->pos;
-    return true;
-}
-
-static bool fid(const struct field *f, const char *key, const char **out)
-{
-    char p[512];
-    const struct node *v = fget(f, key, true, p, sizeof p);
-    return v && conv_id(f->c, v, p, out);
-}
-
-static bool flong(const struct field *f, const char *key, long lo, long hi, long *out)
-{
-    char p[512];
-    const struct node *v = fget(f, key, false, p, sizeof p);
-    return v && conv_long(f->c, v, p, lo, hi, out);
-}
-
-static bool fdouble(const struct field *f, const char *key, double *out)
-{
-    char p[512];
-    const struct node *v = fget(f, key, false, p, sizeof p);
-    return v && conv_double(f->c, v, p, out);
-}
-
-static bool fbool(const struct field *f, const char *key, bool *out)
-{
-    char p[512];
-    const struct node *v = fget(f, key, false, p, sizeof p);
-    return v && conv_bool(f->c, v, p, out);
-}
-
-/* out is an enum; returns whether the key was present and valid. */
-static bool fenum(const struct field *f, const char *key, const char *const *names, bool required,
-                  int *out)
-{
-    char p[512];
-    const struct node *v = fget(f, key, required, p, sizeof p);
-    return v && conv_enum(f->c, v, p, names, out);
-}
-
-static bool fstrlist(const struct field *f, const char *key, bool required, bool allow_empty,
-                     struct bb_strlist *out)
-{
-    char p[512];
-    const struct node *v = fget(f, key, required, p, sizeof p);
-    return v && conv_strlist(f->c, v, p, allow_empty, out);
-}
-
-/* A map value of key (NULL when absent or not a map, reported). */
-static const struct node *fmap(const struct field *f, const char *key, bool required, char *p,
-                               size_t size)
-{
-    const struct node *v = fget(f, key, required, p, size);
-    return v && sy_expect_kind(f->c, v, p, N_MAP, "a map") ? v : NULL;
-}
-
 /* ---- references by id --------------------------------------------------------- */
 
 /* Index of the item whose id (a const char * at offset off) is v's text, or -1
@@ -346,7 +56,7 @@ static long resolve(struct ctx *c, const struct node *v, const char *path, const
                     const void *base, size_t n, size_t stride, size_t off)
 {
     const char *name;
-    if (!conv_str(c, v, path, &name))
+    if (!sf_conv_str(c, v, path, &name))
         return -1;
     for (size_t i = 0; i < n; i++) {
         const char *id = *(const char *const *)((const char *)base + i * stride + off);
@@ -438,19 +148,19 @@ static const char *const gate_keys[] = {"metric", "task", "model", "min", "max",
 static void conv_metadata(struct ctx *c, const struct node *root)
 {
     char p[512];
-    const struct node *m = fmap(&(struct field){c, root, ""}, "metadata", false, p, sizeof p);
+    const struct node *m = sf_fmap(&(struct field){c, root, ""}, "metadata", false, p, sizeof p);
     if (!m)
         return;
     struct bb_suite_metadata *md = &c->s->metadata;
     struct field f = {c, m, "metadata"};
     sy_check_keys(c, m, "metadata", metadata_keys, NULL, NULL);
-    fstr(&f, "description", false, &md->description, NULL);
-    fstr(&f, "intended_use", false, &md->intended_use, NULL);
-    fstr(&f, "out_of_scope_use", false, &md->out_of_scope_use, NULL);
-    fstr(&f, "owner", false, &md->owner, NULL);
-    fstr(&f, "license", false, &md->license, NULL);
-    fstr(&f, "contact", false, &md->contact, NULL);
-    fstrlist(&f, "languages", false, true, &md->languages);
+    sf_fstr(&f, "description", false, &md->description, NULL);
+    sf_fstr(&f, "intended_use", false, &md->intended_use, NULL);
+    sf_fstr(&f, "out_of_scope_use", false, &md->out_of_scope_use, NULL);
+    sf_fstr(&f, "owner", false, &md->owner, NULL);
+    sf_fstr(&f, "license", false, &md->license, NULL);
+    sf_fstr(&f, "contact", false, &md->contact, NULL);
+    sf_fstrlist(&f, "languages", false, true, &md->languages);
 }
 
 static void conv_defaults(struct ctx *c, const struct node *root)
@@ -461,34 +171,34 @@ static void conv_defaults(struct ctx *c, const struct node *root)
                                     .bootstrap = 1000, .permutations = 100000, .alpha = 0.05,
                                     .correction = BB_SUITE_CORRECTION_HOLM};
     char p[512];
-    const struct node *m = fmap(&(struct field){c, root, ""}, "defaults", false, p, sizeof p);
+    const struct node *m = sf_fmap(&(struct field){c, root, ""}, "defaults", false, p, sizeof p);
     if (!m)
         return;
     struct field f = {c, m, "defaults"};
     int e;
     sy_check_keys(c, m, "defaults", defaults_keys, NULL, NULL);
-    flong(&f, "batch_size", 1, BB_BATCH_SIZE_MAX, &d->batch_size);
-    flong(&f, "limit", 0, LONG_MAX, &d->limit);
-    if (fenum(&f, "backend", backend_names, false, &e))
+    sf_flong(&f, "batch_size", 1, BB_BATCH_SIZE_MAX, &d->batch_size);
+    sf_flong(&f, "limit", 0, LONG_MAX, &d->limit);
+    if (sf_fenum(&f, "backend", backend_names, false, &e))
         d->backend = (enum bb_suite_backend)e;
-    if (fstr(&f, "device", false, &d->device, NULL) && !*d->device)
+    if (sf_fstr(&f, "device", false, &d->device, NULL) && !*d->device)
         sy_report(c, sy_map_get(m, "device")->pos, "defaults.device",
                "expected 'auto', a device number or a name, found ''");
-    flong(&f, "bootstrap", 0, 10000000, &d->bootstrap);
-    flong(&f, "permutations", 1, 1000000000, &d->permutations);
+    sf_flong(&f, "bootstrap", 0, 10000000, &d->bootstrap);
+    sf_flong(&f, "permutations", 1, 1000000000, &d->permutations);
     double alpha;
-    if (fdouble(&f, "alpha", &alpha)) {
+    if (sf_fdouble(&f, "alpha", &alpha)) {
         if (alpha > 0 && alpha < 1)
             d->alpha = alpha;
         else
             sy_report(c, sy_map_get(m, "alpha")->pos, "defaults.alpha",
                    "expected a number between 0 and 1 (exclusive), found %g", alpha);
     }
-    if (fenum(&f, "correction", correction_names, false, &e))
+    if (sf_fenum(&f, "correction", correction_names, false, &e))
         d->correction = (enum bb_suite_correction)e;
     const char *size;
     struct bb_error se = {0};
-    if (fstr(&f, "cache_size", false, &size, NULL) &&
+    if (sf_fstr(&f, "cache_size", false, &size, NULL) &&
         bb_rescache_parse_size("defaults.cache_size", size, &d->cache_size, &se))
         sy_report(c, sy_map_get(m, "cache_size")->pos, "defaults.cache_size", "%s",
                   strchr(se.msg, ':') ? strchr(se.msg, ':') + 2 : se.msg);
@@ -503,11 +213,11 @@ static void conv_model(struct ctx *c, const struct node *m, const char *path,
     int e;
     md->pos = m->pos;
     sy_check_keys(c, m, path, model_keys, NULL, NULL);
-    fid(&f, "id", &md->id);
-    fstr(&f, "source", true, &md->source, &md->source_pos);
-    if (fenum(&f, "precision", precision_names, false, &e))
+    sf_fid(&f, "id", &md->id);
+    sf_fstr(&f, "source", true, &md->source, &md->source_pos);
+    if (sf_fenum(&f, "precision", precision_names, false, &e))
         md->precision = (enum bb_suite_precision)e;
-    flong(&f, "max_seq_len", 0, 1 << 20, &md->max_seq_len);
+    sf_flong(&f, "max_seq_len", 0, 1 << 20, &md->max_seq_len);
 }
 
 /* The list under key (NULL when absent or not a list); items that are not
@@ -516,7 +226,7 @@ static const struct node *item_list(struct ctx *c, const struct node *root, cons
                                     bool required)
 {
     char p[512];
-    const struct node *v = fget(&(struct field){c, root, ""}, key, required, p, sizeof p);
+    const struct node *v = sf_fget(&(struct field){c, root, ""}, key, required, p, sizeof p);
     if (!v || !sy_expect_kind(c, v, key, N_SEQ, "a list of maps"))
         return NULL;
     if (!v->n && required) {
@@ -573,7 +283,7 @@ static bool is_role_name(const char *s)
     if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_'))
         return false;
     for (; *s; s++)
-        if (!is_id_char(*s) || *s == '.')
+        if (!sf_is_id_char(*s) || *s == '.')
             return false;
     return true;
 }
@@ -596,7 +306,7 @@ static void conv_column(struct ctx *c, const struct bb_suite_dataset *ds, const 
         return;
     }
     long idx;
-    if (v->plain && parse_long_text(v->str, &idx)) {
+    if (v->plain && sf_parse_long(v->str, &idx)) {
         if (!is_tabular(ds->format))
             sy_report(c, v->pos, path, "%s datasets name their fields; found column number %s",
                    bb_suite_format_name(ds->format), v->str);
@@ -616,7 +326,7 @@ static void conv_columns(struct ctx *c, const struct node *dm, const char *path,
                          struct bb_suite_dataset *ds)
 {
     char p[512];
-    const struct node *m = fmap(&(struct field){c, dm, path}, "columns", false, p, sizeof p);
+    const struct node *m = sf_fmap(&(struct field){c, dm, path}, "columns", false, p, sizeof p);
     if (!m || !(ds->columns = sy_c_array(c, m->n, sizeof *ds->columns)))
         return;
     sy_check_dup_keys(c, m, p);
@@ -632,18 +342,18 @@ static void conv_datasheet(struct ctx *c, const struct node *dm, const char *pat
                            struct bb_suite_datasheet *sh)
 {
     char p[512];
-    const struct node *m = fmap(&(struct field){c, dm, path}, "datasheet", false, p, sizeof p);
+    const struct node *m = sf_fmap(&(struct field){c, dm, path}, "datasheet", false, p, sizeof p);
     if (!m)
         return;
     struct field f = {c, m, p};
     sy_check_keys(c, m, p, datasheet_keys, NULL, NULL);
-    fstr(&f, "source", false, &sh->source, NULL);
-    fstr(&f, "version", false, &sh->version, NULL);
-    fstr(&f, "license", false, &sh->license, NULL);
-    fstr(&f, "description", false, &sh->description, NULL);
-    fstr(&f, "known_issues", false, &sh->known_issues, NULL);
-    fstr(&f, "citation", false, &sh->citation, NULL);
-    fstrlist(&f, "languages", false, true, &sh->languages);
+    sf_fstr(&f, "source", false, &sh->source, NULL);
+    sf_fstr(&f, "version", false, &sh->version, NULL);
+    sf_fstr(&f, "license", false, &sh->license, NULL);
+    sf_fstr(&f, "description", false, &sh->description, NULL);
+    sf_fstr(&f, "known_issues", false, &sh->known_issues, NULL);
+    sf_fstr(&f, "citation", false, &sh->citation, NULL);
+    sf_fstrlist(&f, "languages", false, true, &sh->languages);
 }
 
 /* header and delimiter, which only csv and tsv have. */
@@ -657,18 +367,18 @@ static void conv_csv_options(struct ctx *c, const struct node *m, const char *pa
     static const char *const tabular_keys[] = {"header", "delimiter", "extra_fields"};
     for (int i = 0; i < 3; i++) {
         const char *key = tabular_keys[i];
-        const struct node *v = fget(&f, key, false, p, sizeof p);
+        const struct node *v = sf_fget(&f, key, false, p, sizeof p);
         if (v && !is_tabular(ds->format))
             sy_report(c, v->pos, p, "%s applies only to csv and tsv datasets (this one is %s)", key,
                    bb_suite_format_name(ds->format));
     }
     if (!is_tabular(ds->format))
         return;
-    fbool(&f, "header", &ds->header);
+    sf_fbool(&f, "header", &ds->header);
     int e;
-    if (fenum(&f, "extra_fields", extra_fields_names, false, &e))
+    if (sf_fenum(&f, "extra_fields", extra_fields_names, false, &e))
         ds->drop_extra_fields = e == 1;
-    if (fstr(&f, "delimiter", false, &delim, NULL)) {
+    if (sf_fstr(&f, "delimiter", false, &delim, NULL)) {
         sy_join_path(p, sizeof p, path, "delimiter");
         if (strlen(delim) != 1 || strchr("\"\r\n", delim[0]))
             sy_report(c, sy_map_get(m, "delimiter")->pos, p,
@@ -686,9 +396,9 @@ static void conv_dataset(struct ctx *c, const struct node *m, const char *path,
     char p[512];
     ds->pos = m->pos;
     sy_check_keys(c, m, path, dataset_keys, NULL, NULL);
-    fid(&f, "id", &ds->id);
-    bool have_path = fstr(&f, "path", true, &ds->path, &ds->path_pos);
-    if (fenum(&f, "format", format_names, false, &e)) {
+    sf_fid(&f, "id", &ds->id);
+    bool have_path = sf_fstr(&f, "path", true, &ds->path, &ds->path_pos);
+    if (sf_fenum(&f, "format", format_names, false, &e)) {
         ds->format = (enum bb_suite_format)e;
     } else if (!sy_map_get(m, "format") && have_path && !format_from_path(ds->path, &ds->format)) {
         sy_join_path(p, sizeof p, path, "path");
@@ -698,7 +408,7 @@ static void conv_dataset(struct ctx *c, const struct node *m, const char *path,
     }
     conv_csv_options(c, m, path, ds);
     conv_columns(c, m, path, ds);
-    if (fenum(&f, "on_bad_row", bad_row_names, false, &e))
+    if (sf_fenum(&f, "on_bad_row", bad_row_names, false, &e))
         ds->on_bad_row = (enum bb_suite_on_bad_row)e;
     conv_datasheet(c, m, path, &ds->datasheet);
 }
@@ -773,7 +483,7 @@ static void conv_task_models(struct ctx *c, const struct node *m, const char *pa
                              struct bb_suite_task *t)
 {
     char p[512];
-    const struct node *v = fget(&(struct field){c, m, path}, "models", false, p, sizeof p);
+    const struct node *v = sf_fget(&(struct field){c, m, path}, "models", false, p, sizeof p);
     if (!v) {
         t->n_models = c->s->n_models;
         t->models = sy_c_array(c, t->n_models, sizeof *t->models);
@@ -838,8 +548,8 @@ static void conv_template(struct ctx *c, const struct field *f, const char *key,
                           const char *const *need, const char **out)
 {
     char p[512];
-    const struct node *v = fget(f, key, required, p, sizeof p);
-    if (!v || !conv_str(c, v, p, out))
+    const struct node *v = sf_fget(f, key, required, p, sizeof p);
+    if (!v || !sf_conv_str(c, v, p, out))
         return;
     for (size_t i = 0; need && need[i]; i++) {
         char ph[96];
@@ -886,11 +596,11 @@ static void conv_labels(struct ctx *c, const struct node *v, const char *path,
             continue;
         struct field f = {c, v->items[i], p};
         sy_check_keys(c, v->items[i], p, label_keys, NULL, NULL);
-        fstr(&f, "value", false, &l->value, NULL);
-        fstr(&f, "verbalizer", false, &l->verbalizer, NULL);
+        sf_fstr(&f, "value", false, &l->value, NULL);
+        sf_fstr(&f, "verbalizer", false, &l->verbalizer, NULL);
         if (l->verbalizer && !l->verbalizer[0])
             sy_report(c, l->pos, p, "verbalizer must not be empty (it is the continuation scored)");
-        fstrlist(&f, "prompts", false, false, &l->prompts);
+        sf_fstrlist(&f, "prompts", false, false, &l->prompts);
         if (!l->verbalizer && !l->prompts.n && !sy_map_get(v->items[i], "prompts"))
             sy_report(c, v->items[i]->pos, p, "label '%s' needs prompts (sentence encoders) or a "
                    "verbalizer (language models)", l->name);
@@ -914,10 +624,10 @@ static const char *const filler_roles[] = {"value", NULL};
 void ts_conv_similarity(struct ctx *c, const struct field *f, struct bb_suite_task *t)
 {
     char p[512];
-    const struct node *v = fget(f, "dataset", true, p, sizeof p);
+    const struct node *v = sf_fget(f, "dataset", true, p, sizeof p);
     if (v)
         t->dataset = task_dataset(c, v, p, "a similarity task", similarity_roles);
-    v = fget(f, "score_range", false, p, sizeof p);
+    v = sf_fget(f, "score_range", false, p, sizeof p);
     if (!v)
         return;
     struct bb_suite_similarity *s = &t->u.similarity;
@@ -929,9 +639,9 @@ void ts_conv_similarity(struct ctx *c, const struct field *f, struct bb_suite_ta
     }
     char ip[600];
     snprintf(ip, sizeof ip, "%s[0]", p);
-    bool good = conv_double(c, v->items[0], ip, &s->score_min);
+    bool good = sf_conv_double(c, v->items[0], ip, &s->score_min);
     snprintf(ip, sizeof ip, "%s[1]", p);
-    good &= conv_double(c, v->items[1], ip, &s->score_max);
+    good &= sf_conv_double(c, v->items[1], ip, &s->score_max);
     if (good && !(s->score_min < s->score_max))
         sy_report(c, v->pos, p, "expected min < max, found [%g, %g]", s->score_min, s->score_max);
     s->has_score_range = good && s->score_min < s->score_max;
@@ -940,18 +650,18 @@ void ts_conv_similarity(struct ctx *c, const struct field *f, struct bb_suite_ta
 void ts_conv_zero_shot(struct ctx *c, const struct field *f, struct bb_suite_task *t)
 {
     char p[512];
-    const struct node *v = fget(f, "dataset", true, p, sizeof p);
+    const struct node *v = sf_fget(f, "dataset", true, p, sizeof p);
     if (v)
         t->dataset = task_dataset(c, v, p, "a zero-shot-classification task", zero_shot_roles);
     struct bb_suite_zero_shot *z = &t->u.zero_shot;
-    const struct node *lv = fget(f, "labels", true, p, sizeof p);
+    const struct node *lv = sf_fget(f, "labels", true, p, sizeof p);
     if (lv)
         conv_labels(c, lv, p, &z->labels);
     static const char *const need_text[] = {"text", NULL};
     conv_template(c, f, "template", false, need_text, &z->template);
     if (lv)
         check_verbalizers(c, p, &z->labels, z->template);
-    v = fget(f, "positive_label", false, p, sizeof p);
+    v = sf_fget(f, "positive_label", false, p, sizeof p);
     if (!v || !lv || lv->kind != N_MAP)
         return;
     long i = resolve(c, v, p, "label", z->labels.v, z->labels.n, sizeof *z->labels.v,
@@ -965,8 +675,8 @@ void ts_conv_association(struct ctx *c, const struct field *f, struct bb_suite_t
     struct bb_suite_association *a = &t->u.association;
     char p[512];
     a->permutations = c->s->defaults.permutations;
-    flong(f, "permutations", 1, 1000000000, &a->permutations);
-    const struct node *v = fget(f, "datasets", true, p, sizeof p);
+    sf_flong(f, "permutations", 1, 1000000000, &a->permutations);
+    const struct node *v = sf_fget(f, "datasets", true, p, sizeof p);
     if (!v || !sy_expect_kind(c, v, p, N_SEQ, "a list of dataset ids"))
         return;
     if (!v->n)
@@ -1039,30 +749,30 @@ static void conv_score(struct ctx *c, const struct node *v, const char *p,
     struct field f = {c, v, p};
     int e = -1;
     sy_check_keys(c, v, p, score_keys, NULL, NULL);
-    if (!fenum(&f, "type", score_type_names, true, &e))
+    if (!sf_fenum(&f, "type", score_type_names, true, &e))
         return;
     cf->score_type = (enum bb_suite_score_type)e;
     char kp[600];
     const char *const wrong[2][2] = {{"prompts", NULL}, {"labels", "positive_label"}};
     for (int i = 0; i < 2; i++) {
-        const struct node *w = wrong[e][i] ? fget(&f, wrong[e][i], false, kp, sizeof kp) : NULL;
+        const struct node *w = wrong[e][i] ? sf_fget(&f, wrong[e][i], false, kp, sizeof kp) : NULL;
         if (w)
             sy_report(c, w->pos, kp, "applies only when score type is %s", score_type_names[!e]);
     }
     if (cf->score_type == BB_SCORE_SIMILARITY) {
-        fstrlist(&f, "prompts", true, false, &cf->prompts);
+        sf_fstrlist(&f, "prompts", true, false, &cf->prompts);
         return;
     }
-    const struct node *lv = fget(&f, "labels", true, kp, sizeof kp);
+    const struct node *lv = sf_fget(&f, "labels", true, kp, sizeof kp);
     if (lv)
         conv_labels(c, lv, kp, &cf->labels);
     static const char *const need_text[] = {"text", NULL};
     conv_template(c, &f, "template", false, need_text, &cf->template);
     if (lv)
         check_verbalizers(c, kp, &cf->labels, cf->template);
-    const struct node *pv = fget(&f, "positive_label", true, kp, sizeof kp);
+    const struct node *pv = sf_fget(&f, "positive_label", true, kp, sizeof kp);
     const char *pos_name;
-    if (!pv || !conv_str(c, pv, kp, &pos_name) || !lv || lv->kind != N_MAP)
+    if (!pv || !sf_conv_str(c, pv, kp, &pos_name) || !lv || lv->kind != N_MAP)
         return;
     long i = resolve(c, pv, kp, "label", cf->labels.v, cf->labels.n, sizeof *cf->labels.v,
                      offsetof(struct bb_suite_label, name));
@@ -1074,15 +784,15 @@ void ts_conv_counterfactual(struct ctx *c, const struct field *f, struct bb_suit
 {
     struct bb_suite_counterfactual *cf = &t->u.counterfactual;
     char p[512];
-    const struct node *v = fget(f, "templates", true, p, sizeof p);
+    const struct node *v = sf_fget(f, "templates", true, p, sizeof p);
     if (v)
         cf->templates = task_dataset(c, v, p, "a counterfactual templates dataset", template_roles);
-    v = fget(f, "fillers", true, p, sizeof p);
+    v = sf_fget(f, "fillers", true, p, sizeof p);
     if (v)
         conv_fillers(c, v, p, cf);
-    if (fstrlist(f, "factors", true, false, &cf->factors))
+    if (sf_fstrlist(f, "factors", true, false, &cf->factors))
         check_factors(c, f->path, cf);
-    v = fget(f, "score", true, p, sizeof p);
+    v = sf_fget(f, "score", true, p, sizeof p);
     if (v)
         conv_score(c, v, p, cf);
 }
@@ -1098,14 +808,14 @@ void ts_conv_latency(struct ctx *c, const struct field *f, struct bb_suite_task 
     l->batch_sizes = default_batches;
     l->n_seq_lens = 3;
     l->seq_lens = default_lens;
-    const struct node *v = fget(f, "batch_sizes", false, p, sizeof p);
-    if (v && !conv_longlist(c, v, p, 1, BB_BATCH_SIZE_MAX, &l->n_batch_sizes, &l->batch_sizes))
+    const struct node *v = sf_fget(f, "batch_sizes", false, p, sizeof p);
+    if (v && !sf_conv_longlist(c, v, p, 1, BB_BATCH_SIZE_MAX, &l->n_batch_sizes, &l->batch_sizes))
         l->n_batch_sizes = 0;
-    v = fget(f, "seq_lens", false, p, sizeof p);
-    if (v && !conv_longlist(c, v, p, 1, 1 << 20, &l->n_seq_lens, &l->seq_lens))
+    v = sf_fget(f, "seq_lens", false, p, sizeof p);
+    if (v && !sf_conv_longlist(c, v, p, 1, 1 << 20, &l->n_seq_lens, &l->seq_lens))
         l->n_seq_lens = 0;
-    flong(f, "warmup", 0, 1000000, &l->warmup);
-    flong(f, "repetitions", 1, 1000000, &l->repetitions);
+    sf_flong(f, "warmup", 0, 1000000, &l->warmup);
+    sf_flong(f, "repetitions", 1, 1000000, &l->repetitions);
 }
 
 /* ---- tasks: likelihood tasks for language models ------------------------------------- */
@@ -1122,30 +832,30 @@ void ts_conv_pairs(struct ctx *c, const struct field *f, struct bb_suite_task *t
 {
     struct bb_suite_pairs *pr = &t->u.pairs;
     char p[512];
-    const struct node *lv = fget(f, "paired_dataset", false, p, sizeof p);
+    const struct node *lv = sf_fget(f, "paired_dataset", false, p, sizeof p);
     if (lv)
         pr->less_dataset = task_dataset(c, lv, p, "a pairs task's paired_dataset",
                                         pairs_less_roles);
-    const struct node *v = fget(f, "dataset", true, p, sizeof p);
+    const struct node *v = sf_fget(f, "dataset", true, p, sizeof p);
     if (v)
         t->dataset = task_dataset(c, v, p, "a pairs task",
                                   lv ? pairs_more_roles : pairs_roles);
-    fbool(f, "strip_markup", &pr->strip_markup);
-    fstr(f, "bias_type", false, &pr->bias_type, NULL);
+    sf_fbool(f, "strip_markup", &pr->strip_markup);
+    sf_fstr(f, "bias_type", false, &pr->bias_type, NULL);
 }
 
 void ts_conv_stereoset(struct ctx *c, const struct field *f, struct bb_suite_task *t)
 {
     struct bb_suite_stereoset *ss = &t->u.stereoset;
     char p[512];
-    const struct node *v = fget(f, "dataset", true, p, sizeof p);
+    const struct node *v = sf_fget(f, "dataset", true, p, sizeof p);
     if (v)
         t->dataset = task_dataset(c, v, p, "a stereoset task", stereoset_roles);
     int e = 0;
-    if (fenum(f, "normalization", normalization_names, false, &e))
+    if (sf_fenum(f, "normalization", normalization_names, false, &e))
         ss->sum = e == 1;
     e = 0;
-    if (fenum(f, "average", average_names, false, &e))
+    if (sf_fenum(f, "average", average_names, false, &e))
         ss->macro = e == 1;
     if (ss->macro && t->dataset && !bb_suite_dataset_column(t->dataset, "target"))
         sy_report(c, f->m->pos, f->path,
@@ -1158,7 +868,7 @@ void ts_conv_bbq(struct ctx *c, const struct field *f, struct bb_suite_task *t)
     char p[512];
     static const char *const need[] = {"context", "question", NULL};
     conv_template(c, f, "prompt", false, need, &b->prompt);
-    const struct node *v = fget(f, "datasets", true, p, sizeof p);
+    const struct node *v = sf_fget(f, "datasets", true, p, sizeof p);
     if (!v || !sy_expect_kind(c, v, p, N_SEQ, "a list of dataset ids"))
         return;
     if (!v->n)
@@ -1184,7 +894,7 @@ static void check_placeholders(struct ctx *c, const struct field *f, const char 
                                bool allow_choice)
 {
     char p[512];
-    const struct node *v = fget(f, key, false, p, sizeof p);
+    const struct node *v = sf_fget(f, key, false, p, sizeof p);
     for (const char *q = tpl; v && q && (q = strchr(q, '{'));) {
         const char *e = strchr(q, '}');
         if (!e)
@@ -1208,14 +918,14 @@ void ts_conv_choice(struct ctx *c, const struct field *f, struct bb_suite_task *
 {
     struct bb_suite_choice *mc = &t->u.choice;
     char p[512];
-    const struct node *v = fget(f, "dataset", true, p, sizeof p);
+    const struct node *v = sf_fget(f, "dataset", true, p, sizeof p);
     if (v)
         t->dataset = task_dataset(c, v, p, "a multiple-choice task", label_roles);
     conv_template(c, f, "prompt", true, NULL, &mc->prompt);
     mc->continuation = " {choice}";
     static const char *const need_choice[] = {"choice", NULL};
     conv_template(c, f, "continuation", false, need_choice, &mc->continuation);
-    fstrlist(f, "choices", false, false, &mc->choices);
+    sf_fstrlist(f, "choices", false, false, &mc->choices);
     if (!t->dataset)
         return;
     check_placeholders(c, f, "prompt", mc->prompt, t->dataset, false);
@@ -1237,11 +947,11 @@ void ts_conv_choice(struct ctx *c, const struct field *f, struct bb_suite_task *
 void ts_conv_perplexity(struct ctx *c, const struct field *f, struct bb_suite_task *t)
 {
     char p[512];
-    const struct node *v = fget(f, "dataset", true, p, sizeof p);
+    const struct node *v = sf_fget(f, "dataset", true, p, sizeof p);
     if (v)
         t->dataset = task_dataset(c, v, p, "a perplexity task", text_roles);
-    flong(f, "max_length", 2, 1 << 20, &t->u.perplexity.max_length);
-    flong(f, "stride", 1, 1 << 20, &t->u.perplexity.stride);
+    sf_flong(f, "max_length", 2, 1 << 20, &t->u.perplexity.max_length);
+    sf_flong(f, "stride", 1, 1 << 20, &t->u.perplexity.stride);
 }
 
 void ts_conv_retrieval(struct ctx *c, const struct field *f, struct bb_suite_task *t)
@@ -1249,10 +959,10 @@ void ts_conv_retrieval(struct ctx *c, const struct field *f, struct bb_suite_tas
     static const char *const roles[] = {"query", "document", NULL};
     struct bb_suite_retrieval *r = &t->u.retrieval;
     char p[512];
-    const struct node *v = fget(f, "dataset", true, p, sizeof p);
+    const struct node *v = sf_fget(f, "dataset", true, p, sizeof p);
     if (v)
         t->dataset = task_dataset(c, v, p, "a retrieval task", roles);
-    r->has_min_score = fdouble(f, "min_score", &r->min_score);
+    r->has_min_score = sf_fdouble(f, "min_score", &r->min_score);
     if (r->has_min_score && t->dataset && !bb_suite_dataset_column(t->dataset, "score"))
         sy_report(c, f->m->pos, f->path, "min_score needs a 'score' column role in dataset '%s'",
                t->dataset->id);
@@ -1263,14 +973,14 @@ void ts_conv_clustering(struct ctx *c, const struct field *f, struct bb_suite_ta
     static const char *const roles[] = {"text", "label", NULL};
     struct bb_suite_clustering *cl = &t->u.clustering;
     char p[512];
-    const struct node *v = fget(f, "dataset", true, p, sizeof p);
+    const struct node *v = sf_fget(f, "dataset", true, p, sizeof p);
     if (v)
         t->dataset = task_dataset(c, v, p, "a clustering task", roles);
     cl->restarts = 10;
     cl->max_iter = 300;
-    flong(f, "k", 2, 1 << 20, &cl->k);
-    flong(f, "restarts", 1, 1000, &cl->restarts);
-    flong(f, "max_iter", 1, 100000, &cl->max_iter);
+    sf_flong(f, "k", 2, 1 << 20, &cl->k);
+    sf_flong(f, "restarts", 1, 1000, &cl->restarts);
+    sf_flong(f, "max_iter", 1, 100000, &cl->max_iter);
 }
 
 void ts_conv_linear_probe(struct ctx *c, const struct field *f, struct bb_suite_task *t)
@@ -1278,26 +988,26 @@ void ts_conv_linear_probe(struct ctx *c, const struct field *f, struct bb_suite_
     static const char *const roles[] = {"text", "label", NULL};
     struct bb_suite_linear_probe *lp = &t->u.linear_probe;
     char p[512];
-    const struct node *v = fget(f, "dataset", true, p, sizeof p);
+    const struct node *v = sf_fget(f, "dataset", true, p, sizeof p);
     if (v)
         t->dataset = task_dataset(c, v, p, "a linear-probe task", roles);
-    v = fget(f, "train_dataset", true, p, sizeof p);
+    v = sf_fget(f, "train_dataset", true, p, sizeof p);
     if (v)
         lp->train = task_dataset(c, v, p, "a linear-probe task", roles);
     lp->experiments = 10;
     lp->samples_per_label = 8;
     lp->c = 1.0;
     lp->max_iter = 100;
-    flong(f, "experiments", 1, 1000, &lp->experiments);
-    flong(f, "samples_per_label", 0, 1 << 30, &lp->samples_per_label);
-    flong(f, "max_iter", 1, 100000, &lp->max_iter);
-    if (fdouble(f, "c", &lp->c) && !(lp->c > 0)) {
-        fget(f, "c", false, p, sizeof p);
+    sf_flong(f, "experiments", 1, 1000, &lp->experiments);
+    sf_flong(f, "samples_per_label", 0, 1 << 30, &lp->samples_per_label);
+    sf_flong(f, "max_iter", 1, 100000, &lp->max_iter);
+    if (sf_fdouble(f, "c", &lp->c) && !(lp->c > 0)) {
+        sf_fget(f, "c", false, p, sizeof p);
         sy_report(c, sy_map_get(f->m, "c")->pos, p, "expected a number > 0, found %g", lp->c);
     }
 }
 
-/* The type names in enum order, NULL-terminated (for fenum). */
+/* The type names in enum order, NULL-terminated (for sf_fenum). */
 static void task_type_names(const char *names[BB_SUITE_N_TASK_TYPES + 1])
 {
     for (int t = 0; t < BB_SUITE_N_TASK_TYPES; t++)
@@ -1315,18 +1025,18 @@ static void conv_task(struct ctx *c, const struct node *m, const char *path,
     t->pos = m->pos;
     t->limit = c->s->defaults.limit;
     t->batch_size = c->s->defaults.batch_size;
-    fid(&f, "id", &t->id);
+    sf_fid(&f, "id", &t->id);
     task_type_names(names);
-    fenum(&f, "type", names, true, &type);
+    sf_fenum(&f, "type", names, true, &type);
     check_task_keys(c, m, path, type);
     conv_task_models(c, m, path, t);
     const struct bb_suite_task_schema *ts = type >= 0 ? bb_suite_task_schema(type) : NULL;
     if (!ts)
         return;
     if (sy_in_list(ts->keys, "limit"))
-        flong(&f, "limit", 0, LONG_MAX, &t->limit);
+        sf_flong(&f, "limit", 0, LONG_MAX, &t->limit);
     if (sy_in_list(ts->keys, "batch_size"))
-        flong(&f, "batch_size", 1, BB_BATCH_SIZE_MAX, &t->batch_size);
+        sf_flong(&f, "batch_size", 1, BB_BATCH_SIZE_MAX, &t->batch_size);
     t->type = ts->type;
     ts->conv(c, &f, t);
 }
@@ -1356,21 +1066,21 @@ static void conv_gate(struct ctx *c, const struct node *m, const char *path,
     char p[512];
     g->pos = m->pos;
     sy_check_keys(c, m, path, gate_keys, NULL, NULL);
-    fstr(&f, "metric", true, &g->metric, NULL);
-    const struct node *v = fget(&f, "task", false, p, sizeof p);
+    sf_fstr(&f, "metric", true, &g->metric, NULL);
+    const struct node *v = sf_fget(&f, "task", false, p, sizeof p);
     if (v) {
         long i = resolve(c, v, p, "task", c->s->tasks, c->s->n_tasks, sizeof *c->s->tasks,
                          offsetof(struct bb_suite_task, id));
         g->task = i < 0 ? NULL : &c->s->tasks[i];
     }
-    if ((v = fget(&f, "model", false, p, sizeof p)))
+    if ((v = sf_fget(&f, "model", false, p, sizeof p)))
         g->model = resolve_model(c, v, p);
-    g->has_min = fdouble(&f, "min", &g->min);
-    g->has_max = fdouble(&f, "max", &g->max);
-    g->has_max_regression = fdouble(&f, "max_regression", &g->max_regression);
+    g->has_min = sf_fdouble(&f, "min", &g->min);
+    g->has_max = sf_fdouble(&f, "max", &g->max);
+    g->has_max_regression = sf_fdouble(&f, "max_regression", &g->max_regression);
     sy_join_path(p, sizeof p, path, "max_regression");
-    fbool(&f, "relative", &g->relative);
-    fbool(&f, "significant", &g->significant);
+    sf_fbool(&f, "relative", &g->relative);
+    sf_fbool(&f, "significant", &g->significant);
     if (g->has_max_regression && g->max_regression < 0)
         sy_report(c, sy_map_get(m, "max_regression")->pos, p, "expected a number >= 0, found %g",
                g->max_regression);
@@ -1409,17 +1119,17 @@ static void conv_perturbation(struct ctx *c, const struct node *m, const char *p
     char p[512];
     pt->pos = m->pos, pt->rate = 0.1, pt->swap_on = "gender";
     sy_check_keys(c, m, path, perturbation_keys, NULL, NULL);
-    if (!fenum(&f, "kind", bb_perturb_kind_names, true, &pt->kind))
+    if (!sf_fenum(&f, "kind", bb_perturb_kind_names, true, &pt->kind))
         pt->kind = -1;
     pt->id = pt->kind >= 0 ? bb_perturb_kind_names[pt->kind] : "";
-    const struct node *v = fget(&f, "id", false, p, sizeof p);
+    const struct node *v = sf_fget(&f, "id", false, p, sizeof p);
     if (v)
-        conv_id(c, v, p, &pt->id);
-    v = fget(&f, "rate", false, p, sizeof p);
-    if (v && conv_double(c, v, p, &pt->rate) && !(pt->rate >= 0 && pt->rate <= 1))
+        sf_conv_id(c, v, p, &pt->id);
+    v = sf_fget(&f, "rate", false, p, sizeof p);
+    if (v && sf_conv_double(c, v, p, &pt->rate) && !(pt->rate >= 0 && pt->rate <= 1))
         sy_report(c, v->pos, p, "expected a rate from 0 to 1, found %g", pt->rate);
-    fstr(&f, "swap_on", false, &pt->swap_on, NULL);
-    v = fget(&f, "lists", pt->kind == BB_PERTURB_NAMES, p, sizeof p);
+    sf_fstr(&f, "swap_on", false, &pt->swap_on, NULL);
+    v = sf_fget(&f, "lists", pt->kind == BB_PERTURB_NAMES, p, sizeof p);
     if (v && pt->kind >= 0 && pt->kind != BB_PERTURB_NAMES)
         sy_report(c, v->pos, p, "key 'lists' applies to kind names only");
     else if (v && sy_expect_kind(c, v, p, N_SEQ, "a list of dataset ids") && !v->n)
@@ -1461,17 +1171,17 @@ static void conv_perturb(struct ctx *c, const struct node *root)
 {
     struct bb_suite_perturb *pb = &c->s->perturb;
     char p[512];
-    const struct node *m = fmap(&(struct field){c, root, ""}, "perturb", false, p, sizeof p);
+    const struct node *m = sf_fmap(&(struct field){c, root, ""}, "perturb", false, p, sizeof p);
     if (!m)
         return;
     struct field f = {c, m, "perturb"};
     sy_check_keys(c, m, "perturb", perturb_keys, NULL, NULL);
-    const struct node *v = fget(&f, "seed", false, p, sizeof p);
+    const struct node *v = sf_fget(&f, "seed", false, p, sizeof p);
     if (v)
-        pb->has_seed = conv_u64(c, v, p, &pb->seed);
-    if ((v = fget(&f, "tasks", false, p, sizeof p)))
+        pb->has_seed = sf_conv_u64(c, v, p, &pb->seed);
+    if ((v = sf_fget(&f, "tasks", false, p, sizeof p)))
         conv_perturb_tasks(c, v, p);
-    const struct node *l = fget(&f, "perturbations", true, p, sizeof p);
+    const struct node *l = sf_fget(&f, "perturbations", true, p, sizeof p);
     if (!l || !sy_expect_kind(c, l, p, N_SEQ, "a list of maps"))
         return;
     if (!l->n)
@@ -1497,19 +1207,19 @@ static void conv_suite(struct ctx *c, const struct node *root)
     struct bb_suite *s = c->s;
     struct field f = {c, root, ""};
     sy_check_keys(c, root, "", top_keys, NULL, NULL);
-    fid(&f, "suite", &s->name);
+    sf_fid(&f, "suite", &s->name);
     const struct node *v = sy_map_get(root, "version");
     long version;
     if (!v)
         sy_report_missing(c, root, "", "version");
-    else if (conv_long(c, v, "version", 0, LONG_MAX, &version) &&
+    else if (sf_conv_long(c, v, "version", 0, LONG_MAX, &version) &&
              version != BB_SUITE_FORMAT_VERSION)
         sy_report(c, v->pos, "version",
                   "unsupported format version %ld (this biasbench reads version %d)", version,
                   BB_SUITE_FORMAT_VERSION);
     s->version = BB_SUITE_FORMAT_VERSION;
     if ((v = sy_map_get(root, "seed")))
-        conv_u64(c, v, "seed", &s->seed);
+        sf_conv_u64(c, v, "seed", &s->seed);
     conv_metadata(c, root);
     conv_defaults(c, root);
     conv_models(c, root);

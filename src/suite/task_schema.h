@@ -17,7 +17,7 @@
 #define BB_SUITE_TASK_MAX_KEYS 12
 
 struct ctx;           /* suite_yaml.h: the parser's state */
-struct field;         /* suite.c: the map being converted, with its path */
+struct field;         /* suite_field.h: the map being converted, with its path */
 struct precheck_ctx;  /* precheck.c: the check's state */
 
 struct bb_suite_task_schema {
