@@ -276,7 +276,7 @@ flock "$M/locked.part/.lock" "$B" fetch --dest "$M/locked" org/good >"$T/out" 2>
 [ -d "$M/locked.part" ]; ok $? "... and the other fetch's folder is left alone"
 
 # ---- --model ORG/NAME, with the real MiniLM served by the fake hub --------------------------------
-keep=$M; minilm_path; MINI=$M; M=$keep # minilm_path sets M, which names the fetch folder here
+MINI=$(find_model all-MiniLM-L6-v2 model.safetensors) # M names the fetch folder here
 if [ -n "$MINI" ]; then
   r=$HUB/org/all-MiniLM-L6-v2/resolve/main
   mkdir -p "$r/1_Pooling"

@@ -6,14 +6,8 @@
 # a message naming the problem.
 set -u
 B=${BIASBENCH:-./biasbench}
-. "${srcdir:-.}/tests/tap.sh" # ok, skip, expect
+. "${srcdir:-.}/tests/tap.sh" # ok, skip, expect, find_model
 
-cache=${BIASBENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/biasbench}
-find_model() {  # NAME FILE: the folder holding FILE, or empty
-  for d in "${BIASBENCH_MODELS:-/nonexistent}/$1" "$cache/models/$1"; do
-    [ -f "$d/$2" ] && echo "$d" && return
-  done
-}
 S=$(find_model SmolLM2-135M-Instruct SmolLM2-135M-Instruct.Q4_1.gguf)
 M=$(find_model all-MiniLM-L6-v2 model.safetensors)
 if [ "${CI:-}" = true ] && { [ -z "$S" ] || [ -z "$M" ]; }; then

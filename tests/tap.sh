@@ -11,9 +11,10 @@
 #                           one point, exit status CODE and TEXT in stderr
 #   bail_or_skip_all WHY    a missing model or data before any point: Bail out!
 #                           under CI, else "1..0 # SKIP WHY"; exits
-#   minilm_path             M = the all-MiniLM-L6-v2 folder ($BIASBENCH_MODELS first,
-#                           then the model cache, whose root it leaves in $cache);
-#                           empty when there is none (the test decides what to skip)
+#   find_model NAME FILE    prints the folder NAME holding FILE ($BIASBENCH_MODELS
+#                           first, then the model cache), or nothing
+#   minilm_path             M = the all-MiniLM-L6-v2 folder, empty when there is none
+#                           (the test decides what to skip); $cache = the cache's root
 #   find_minilm             minilm_path; none: bail_or_skip_all
 n=0
 fails=0
@@ -45,12 +46,15 @@ bail_or_skip_all() {
   if in_ci; then echo "Bail out! $1 (CI=${CI})"; exit 1; fi
   echo "1..0 # SKIP $1"; exit 0
 }
+find_model() {
+  for d in "${BIASBENCH_MODELS:-/nonexistent}/$1" \
+           "${BIASBENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/biasbench}/models/$1"; do
+    [ -f "$d/$2" ] && echo "$d" && return
+  done
+}
 minilm_path() {
   cache=${BIASBENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/biasbench}
-  M=
-  for d in "${BIASBENCH_MODELS:-/nonexistent}/all-MiniLM-L6-v2" "$cache/models/all-MiniLM-L6-v2"; do
-    [ -f "$d/model.safetensors" ] && M=$d && break
-  done
+  M=$(find_model all-MiniLM-L6-v2 model.safetensors)
 }
 find_minilm() {
   minilm_path
